@@ -1,0 +1,101 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// One list of settings for every target (see ../shared/style.md, habit 11).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "centinela",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "centinela", targets: ["centinela"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+    ],
+    targets: [
+        // Pure domain: types, risk model, pattern detection. No I/O, no NIO.
+        .target(
+            name: "CentinelaCore",
+            swiftSettings: swiftSettings
+        ),
+        // PostgreSQL: repositories, migrations, the embedded cluster.
+        .target(
+            name: "CentinelaStore",
+            dependencies: [
+                "CentinelaCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP: Hummingbird routes, health, problem+json, logging format.
+        .target(
+            name: "CentinelaHTTP",
+            dependencies: [
+                "CentinelaCore",
+                "CentinelaStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The one executable: argument parsing and wiring only.
+        .executableTarget(
+            name: "centinela",
+            dependencies: [
+                "CentinelaCore",
+                "CentinelaStore",
+                "CentinelaHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Shared by the test targets: one PostgreSQL cluster per test run, a fresh database per suite.
+        .target(
+            name: "CentinelaTestSupport",
+            dependencies: [
+                "CentinelaStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/CentinelaTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CentinelaCoreTests",
+            dependencies: ["CentinelaCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CentinelaStoreTests",
+            dependencies: ["CentinelaStore", "CentinelaTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        // Runs the built `centinela` binary as an operator would: exit codes, messages, signals.
+        .testTarget(
+            name: "CentinelaCLITests",
+            dependencies: ["centinela", "CentinelaTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CentinelaHTTPTests",
+            dependencies: [
+                "CentinelaHTTP",
+                "CentinelaTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

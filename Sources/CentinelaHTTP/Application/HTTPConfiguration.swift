@@ -1,0 +1,52 @@
+import Foundation
+
+/// Where the HTTP server listens, and the limits it applies to requests.
+public struct HTTPConfiguration: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    /// Request bodies larger than this are refused with 413.
+    public var maximumBodySize: Int
+
+    public static let defaultHost = "127.0.0.1"
+    public static let defaultPort = 8080
+    public static let defaultMaximumBodySize = 1 << 20
+
+    public init(host: String = defaultHost, port: Int = defaultPort, maximumBodySize: Int = defaultMaximumBodySize) {
+        self.host = host
+        self.port = port
+        self.maximumBodySize = maximumBodySize
+    }
+
+    /// Validates a port given as text (flag or environment); 0 asks the system for a free port.
+    public static func parsePort(_ text: String, source: String) throws(ConfigurationError) -> Int {
+        guard let port = Int(text.trimmingCharacters(in: .whitespaces)), (0...65535).contains(port) else {
+            throw ConfigurationError(source: source, message: "must be a port number from 0 to 65535, not '\(text)'")
+        }
+        return port
+    }
+
+    /// Validates a host name or IP address to listen on.
+    public static func parseHost(_ text: String, source: String) throws(ConfigurationError) -> String {
+        let allowed = text.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-:".unicodeScalars.contains($0))
+        }
+        guard !text.isEmpty, text.utf8.count <= 253, allowed else {
+            throw ConfigurationError(source: source, message: "must be a host name or IP address, not '\(text)'")
+        }
+        return text
+    }
+}
+
+/// A configuration value from a flag or the environment that cannot be used.
+public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
+    /// The flag or variable it came from, e.g. `CENTINELA_PORT`.
+    public var source: String
+    public var message: String
+
+    public init(source: String, message: String) {
+        self.source = source
+        self.message = message
+    }
+
+    public var description: String { "\(source) \(message)" }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// An RFC 9457 problem document: every error the API returns has this shape and
+/// `Content-Type: application/problem+json`.
+///
+/// `type` is a stable identifier per kind of error that clients can branch on; `detail` is for
+/// people; `errors` lists every invalid field of a request at once.
+public struct Problem: Error, Sendable, Equatable, Codable, HTTPResponseError {
+    public struct FieldError: Sendable, Equatable, Codable {
+        /// A JSON pointer or parameter name, e.g. `/children/0/age` or `cursor`.
+        public var field: String
+        public var message: String
+
+        public init(field: String, message: String) {
+            self.field = field
+            self.message = message
+        }
+    }
+
+    public var type: String
+    public var title: String
+    public var statusCode: Int
+    public var detail: String?
+    public var errors: [FieldError]?
+    /// Extra headers to send (e.g. `Allow` with a 405).
+    public var extraHeaders: [String: String] = [:]
+
+    enum CodingKeys: String, CodingKey {
+        case type, title, statusCode = "status", detail, errors
+    }
+
+    public init(
+        type: String, title: String, status: HTTPResponse.Status, detail: String? = nil, errors: [FieldError]? = nil
+    ) {
+        self.type = type
+        self.title = title
+        self.statusCode = status.code
+        self.detail = detail
+        self.errors = errors
+    }
+
+    public var status: HTTPResponse.Status { .init(code: statusCode) }
+
+    static let typeBase = "https://centinela.example/problems/"
+
+    public static func notFound(_ detail: String = "No resource at this address.") -> Problem {
+        Problem(type: typeBase + "not-found", title: "Not found", status: .notFound, detail: detail)
+    }
+
+    public static func methodNotAllowed(allowed: [HTTPRequest.Method]) -> Problem {
+        let list = allowed.map(\.rawValue).joined(separator: ", ")
+        var problem = Problem(
+            type: typeBase + "method-not-allowed", title: "Method not allowed", status: .methodNotAllowed,
+            detail: "This resource accepts \(list).")
+        problem.extraHeaders["Allow"] = list
+        return problem
+    }
+
+    public static func badRequest(_ detail: String, errors: [FieldError]? = nil) -> Problem {
+        Problem(type: typeBase + "bad-request", title: "Bad request", status: .badRequest, detail: detail, errors: errors)
+    }
+
+    public static func payloadTooLarge(limit: Int) -> Problem {
+        Problem(
+            type: typeBase + "payload-too-large", title: "Request body too large", status: .contentTooLarge,
+            detail: "Request bodies may be at most \(limit) bytes.")
+    }
+
+    /// A true bug: the detail names the request id to quote to the operator, nothing else.
+    public static func internalError(requestID: String) -> Problem {
+        Problem(
+            type: typeBase + "internal-error", title: "Internal error", status: .internalServerError,
+            detail: "The request failed on the server. Quote request id \(requestID) to the operator.")
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        for (name, value) in extraHeaders {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        let body = try encoder.encode(self)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

@@ -1,0 +1,74 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Maps every error that leaves a handler to a problem document, in one place.
+///
+/// Domain errors arrive as ``Problem`` already; Hummingbird's own `HTTPError`s (unknown route,
+/// undecodable body, oversized body) are rewritten into problem documents with a stable type;
+/// anything else is a bug: it is logged with the request id and answered 500 without details.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch let problem as Problem {
+            return try problem.response(from: request, context: context)
+        } catch let error as HTTPError {
+            return try Self.problem(for: error).response(from: request, context: context)
+        } catch let error as any HTTPResponseError {
+            let status = error.status
+            return try Problem(
+                type: Problem.typeBase + "http-\(status.code)", title: status.reasonPhrase, status: status
+            ).response(from: request, context: context)
+        } catch {
+            context.logger.error(
+                "unhandled error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
+            return try Problem.internalError(requestID: context.id).response(from: request, context: context)
+        }
+    }
+
+    static func problem(for error: HTTPError) -> Problem {
+        switch error.status {
+        case .notFound:
+            return .notFound()
+        case .contentTooLarge:
+            return Problem(
+                type: Problem.typeBase + "payload-too-large", title: "Request body too large",
+                status: .contentTooLarge, detail: error.body)
+        case .badRequest:
+            return .badRequest(error.body ?? "The request could not be understood.")
+        default:
+            return Problem(
+                type: Problem.typeBase + "http-\(error.status.code)", title: error.status.reasonPhrase,
+                status: error.status, detail: error.body)
+        }
+    }
+}
+
+/// Echoes a request id on every response so that a caller can quote it and the operator find it in
+/// the logs: the caller's `X-Request-Id` when it is a sane token, otherwise the server's own.
+struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        var context = context
+        let supplied = request.headers[.requestID].flatMap { value -> String? in
+            let valid = value.utf8.count <= 128
+                && value.unicodeScalars.allSatisfy { ($0.isASCII && $0.properties.isAlphabetic) || ("0"..."9").contains($0) || "-_.:".unicodeScalars.contains($0) }
+            return valid && !value.isEmpty ? value : nil
+        }
+        let id = supplied ?? context.id
+        if supplied != nil {
+            context.logger[metadataKey: "request_id"] = .string(id)
+        }
+        var response = try await next(request, context)
+        response.headers[.requestID] = id
+        return response
+    }
+}
+
+extension HTTPField.Name {
+    static let requestID = Self("X-Request-Id")!
+}

@@ -1,0 +1,94 @@
+import PostgresNIO
+
+/// Database failures phrased for an operator: what was tried, and PostgreSQL's own reason.
+///
+/// PostgresNIO deliberately hides details in `PSQLError.description` (they can hold query data);
+/// these messages keep the server's message, detail and hint, which never echo bound values.
+public enum DatabaseError: Error, CustomStringConvertible {
+    case unreachable(database: String, reason: String)
+    case timedOut(database: String, after: Duration)
+    case queryFailed(reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let database, let reason):
+            "cannot connect to the database at \(database): \(reason)"
+        case .timedOut(let database, let after):
+            "the database at \(database) did not answer within \(after.components.seconds) s"
+        case .queryFailed(let reason):
+            "database error: \(reason)"
+        }
+    }
+
+    /// A one-line reason for any error thrown by PostgresNIO.
+    public static func reason(for error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let info = error.serverInfo, let message = info[.message] {
+                var text = message
+                if let detail = info[.detail] { text += " (\(detail))" }
+                if let hint = info[.hint] { text += "; hint: \(hint)" }
+                if let state = info[.sqlState] { text += " [SQLSTATE \(state)]" }
+                return text
+            }
+            if let underlying = error.underlying {
+                return reason(for: underlying)
+            }
+            return "\(error.code)"
+        }
+        if let error = error as? IOError {
+            return error.description
+        }
+        if let error = error as? NIOConnectionError {
+            if let first = error.connectionErrors.first {
+                return reason(for: first.error)
+            }
+            if let dns = error.dnsAAAAError ?? error.dnsAError {
+                return "cannot resolve host: \(dns)"
+            }
+        }
+        if let error = error as? PostgresTransactionError {
+            if let inner = error.closureError ?? error.beginError ?? error.commitError {
+                return reason(for: inner)
+            }
+        }
+        return String(describing: error)
+    }
+
+    /// The SQLSTATE of a server error, if the error came from the server.
+    public static func sqlState(of error: any Error) -> String? {
+        (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+}
+
+extension DatabaseConfiguration {
+    /// Opens one connection (no pool) for the length of `body`: migrations, start-up checks and
+    /// one-shot commands. Connection failures come back as ``DatabaseError`` with a clear reason.
+    @discardableResult
+    public func withConnection<Result: Sendable>(
+        logger: Logger,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let configuration: PostgresConnection.Configuration
+        do {
+            configuration = try connectionConfiguration()
+        } catch {
+            throw error
+        }
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(
+                configuration: configuration, id: 1, logger: logger)
+        } catch {
+            throw DatabaseError.unreachable(database: redactedDescription, reason: DatabaseError.reason(for: error))
+        }
+        do {
+            let result = try await body(connection)
+            try? await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+}

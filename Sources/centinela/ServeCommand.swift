@@ -1,0 +1,101 @@
+import ArgumentParser
+import CentinelaHTTP
+import CentinelaStore
+import Foundation
+import Hummingbird
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the HTTP API.",
+        discussion: """
+            Refuses to start on a database whose schema is behind this build unless --migrate is
+            given. Stops gracefully on SIGTERM or SIGINT, and stops the embedded PostgreSQL it started.
+            """
+    )
+
+    @Option(name: .long, help: "Address to listen on. (env: CENTINELA_HOST; default: 127.0.0.1)")
+    var host: String?
+
+    @Option(name: .long, help: "Port to listen on; 0 picks a free one. (env: CENTINELA_PORT; default: 8080)")
+    var port: String?
+
+    @Flag(name: .long, help: "Apply pending migrations before serving.")
+    var migrate = false
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var log: LogOptions
+
+    func run() async throws {
+        try await failingClearly {
+            let env = Environment()
+            let logConfiguration = try log.resolve(env)
+            let http = try httpConfiguration(env)
+            // Validate everything before starting anything.
+            _ = try database.resolveTarget(env)
+            let migrations = try database.resolveMigrations(env)
+
+            logConfiguration.bootstrap()
+            var logger = Logger(label: "centinela")
+            logger.logLevel = logConfiguration.level
+
+            try await database.withDatabase(env, logger: logger) { databaseConfiguration in
+                try await prepareSchema(databaseConfiguration, migrations: migrations, logger: logger)
+                let app = try buildApplication(
+                    configuration: http, database: databaseConfiguration, migrations: migrations, logger: logger)
+                do {
+                    try await app.runService()
+                } catch {
+                    throw ServeError(http: http, underlying: error)
+                }
+                logger.notice("centinela stopped")
+            }
+        }
+    }
+
+    func httpConfiguration(_ env: Environment) throws(ConfigurationError) -> HTTPConfiguration {
+        var configuration = HTTPConfiguration()
+        if let host {
+            configuration.host = try HTTPConfiguration.parseHost(host, source: "--host")
+        } else if let text = env["CENTINELA_HOST"] {
+            configuration.host = try HTTPConfiguration.parseHost(text, source: "CENTINELA_HOST")
+        }
+        if let port {
+            configuration.port = try HTTPConfiguration.parsePort(port, source: "--port")
+        } else if let text = env["CENTINELA_PORT"] {
+            configuration.port = try HTTPConfiguration.parsePort(text, source: "CENTINELA_PORT")
+        }
+        return configuration
+    }
+
+    /// Checks, or with --migrate brings up to date, the schema before any request is served.
+    func prepareSchema(_ database: DatabaseConfiguration, migrations: MigrationSet, logger: Logger) async throws {
+        let migrator = Migrator(migrations: migrations, logger: logger)
+        try await database.withConnection(logger: logger) { connection in
+            if migrate {
+                try await migrator.migrate(on: connection)
+            } else {
+                let status = try await migrator.status(on: connection)
+                guard status.isCurrent else { throw MigrationError.schemaBehind(pending: status.pending) }
+            }
+        }
+    }
+}
+
+/// The server could not run: most often the address is taken or not ours to bind.
+struct ServeError: Error, CustomStringConvertible {
+    var http: HTTPConfiguration
+    var underlying: any Error
+
+    var description: String {
+        let reason = DatabaseError.reason(for: underlying)
+        if reason.localizedCaseInsensitiveContains("address already in use") {
+            return "cannot listen on \(http.host):\(http.port): the address is already in use (choose another with --port or CENTINELA_PORT)"
+        }
+        if reason.localizedCaseInsensitiveContains("bind") || reason.localizedCaseInsensitiveContains("assign") {
+            return "cannot listen on \(http.host):\(http.port): \(reason)"
+        }
+        return reason
+    }
+}

@@ -1,0 +1,156 @@
+import ArgumentParser
+import CentinelaHTTP
+import CentinelaStore
+import Foundation
+import Logging
+
+/// The process environment, read in one place so each setting names its variable once.
+struct Environment {
+    var values: [String: String] = ProcessInfo.processInfo.environment
+
+    /// A variable's value; an empty value counts as unset, as in most shells' `VAR= cmd` idiom.
+    subscript(_ name: String) -> String? {
+        guard let value = values[name], !value.isEmpty else { return nil }
+        return value
+    }
+}
+
+struct LogOptions: ParsableArguments {
+    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical. (env: LOG_LEVEL; default: info)")
+    var logLevel: String?
+
+    @Option(name: .long, help: "text, or json for one JSON object per line. (env: LOG_FORMAT; default: text)")
+    var logFormat: String?
+
+    func resolve(_ env: Environment) throws(ConfigurationError) -> LogConfiguration {
+        var configuration = LogConfiguration()
+        if let text = logLevel {
+            configuration.level = try LogConfiguration.parseLevel(text, source: "--log-level")
+        } else if let text = env["LOG_LEVEL"] {
+            configuration.level = try LogConfiguration.parseLevel(text, source: "LOG_LEVEL")
+        }
+        if let text = logFormat {
+            configuration.format = try LogConfiguration.parseFormat(text, source: "--log-format")
+        } else if let text = env["LOG_FORMAT"] {
+            configuration.format = try LogConfiguration.parseFormat(text, source: "LOG_FORMAT")
+        }
+        return configuration
+    }
+}
+
+struct DatabaseOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "PostgreSQL URL, e.g. postgres://user:pass@host:5432/centinela?sslmode=verify-full. Prefer the environment for secrets. (env: DATABASE_URL; default: an embedded cluster)",
+            valueName: "url"))
+    var databaseURL: String?
+
+    @Option(
+        name: .customLong("data-dir"),
+        help: ArgumentHelp(
+            "Data folder of the embedded cluster used when no database URL is given. (env: CENTINELA_DATA_DIR; default: .centinela/postgres)",
+            valueName: "path"))
+    var dataDirectory: String?
+
+    @Option(
+        name: .customLong("schema-dir"),
+        help: ArgumentHelp(
+            "Folder of the NNNN_name.sql migrations. (env: CENTINELA_SCHEMA_DIR; default: ./Schema, or the one shipped beside the binary)",
+            valueName: "path"))
+    var schemaDirectory: String?
+
+    @Option(
+        name: .customLong("db-max-connections"),
+        help: ArgumentHelp(
+            "Largest number of database connections the service opens. (env: DATABASE_MAX_CONNECTIONS; default: 10)",
+            valueName: "n"))
+    var maximumConnections: String?
+
+    /// Either a server to connect to, or the embedded cluster to start.
+    enum Target {
+        case server(DatabaseConfiguration)
+        case embedded(EmbeddedPostgres.Configuration)
+    }
+
+    func resolveTarget(_ env: Environment) throws -> Target {
+        let limit: Int
+        if let text = maximumConnections ?? env["DATABASE_MAX_CONNECTIONS"] {
+            guard let value = Int(text), (1...500).contains(value) else {
+                throw ConfigurationError(
+                    source: maximumConnections != nil ? "--db-max-connections" : "DATABASE_MAX_CONNECTIONS",
+                    message: "must be a whole number from 1 to 500, not '\(text)'")
+            }
+            limit = value
+        } else {
+            limit = 10
+        }
+        if let url = databaseURL ?? env["DATABASE_URL"] {
+            var configuration = try DatabaseConfiguration(url: url)
+            configuration.maximumConnections = limit
+            return .server(configuration)
+        }
+        return .embedded(EmbeddedPostgres.Configuration(
+            dataDirectory: dataDirectory ?? env["CENTINELA_DATA_DIR"] ?? ".centinela/postgres"))
+    }
+
+    func resolveMigrations(_ env: Environment) throws -> MigrationSet {
+        if let path = schemaDirectory ?? env["CENTINELA_SCHEMA_DIR"] {
+            return try MigrationSet.load(from: URL(fileURLWithPath: path))
+        }
+        guard let found = MigrationSet.locateSchemaDirectory(executablePath: CommandLine.arguments[0]) else {
+            throw MigrationError.schemaDirectoryUnreadable("./Schema")
+        }
+        return try MigrationSet.load(from: found)
+    }
+
+    /// Runs `body` against the configured database. An embedded cluster is started first and
+    /// stopped afterwards, whether `body` succeeds or fails.
+    func withDatabase<Result: Sendable>(
+        _ env: Environment,
+        logger: Logger,
+        _ body: (DatabaseConfiguration) async throws -> Result
+    ) async throws -> Result {
+        switch try resolveTarget(env) {
+        case .server(let configuration):
+            return try await body(configuration)
+        case .embedded(let embeddedConfiguration):
+            let cluster = try EmbeddedPostgres(configuration: embeddedConfiguration, logger: logger)
+            do {
+                var database = try await cluster.start()
+                if let text = maximumConnections ?? env["DATABASE_MAX_CONNECTIONS"], let value = Int(text) {
+                    database.maximumConnections = value
+                }
+                let result = try await body(database)
+                try await cluster.stop()
+                return result
+            } catch {
+                do {
+                    try await cluster.stop()
+                } catch let stopError {
+                    logger.error("\(stopError)")
+                }
+                throw error
+            }
+        }
+    }
+}
+
+/// Turns any error into the one line an operator reads, and a non-zero exit status.
+func failingClearly<Result>(_ body: () async throws -> Result) async throws -> Result {
+    do {
+        return try await body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        // DatabaseError.reason knows PostgresNIO's errors, whose own descriptions are generic,
+        // and falls back to the error's description for everything else.
+        printError(DatabaseError.reason(for: error))
+        throw ExitCode.failure
+    }
+}
+
+func printError(_ message: String) {
+    let line = message.replacingOccurrences(of: "\n", with: " ")
+    FileHandle.standardError.write(Data("centinela: error: \(line)\n".utf8))
+}
