@@ -85,7 +85,11 @@ let package = Package(
         // Runs the built `centinela` binary as an operator would: exit codes, messages, signals.
         .testTarget(
             name: "CentinelaCLITests",
-            dependencies: ["centinela", "CentinelaTestSupport"],
+            dependencies: [
+                "centinela",
+                "CentinelaTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

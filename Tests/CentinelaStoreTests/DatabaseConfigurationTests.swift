@@ -59,6 +59,16 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        "postgres://svc:p%40ss%2Fword@db.example.org:6543/centinela?sslmode=verify-full&sslrootcert=/etc/ca.pem",
+        "postgres://svc@/centinela?host=/var/run/postgresql&port=5433",
+        "postgres://svc@[::1]:5432/centinela?sslmode=disable",
+    ])
+    func connectionURLRoundTrips(_ url: String) throws {
+        let parsed = try DatabaseConfiguration(url: url)
+        #expect(try DatabaseConfiguration(url: parsed.connectionURL) == parsed)
+    }
+
     @Test func errorMessagesDoNotEchoTheURL() {
         do {
             _ = try DatabaseConfiguration(url: "postgres://u:hunter2@h/db?sslmode=bogus")

@@ -117,6 +117,7 @@ public struct JSONLogHandler: LogHandler {
     }
 
     static func timestamp() -> String {
-        Date.now.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        // e.g. 2026-11-30T04:50:00.123Z: UTC, millisecond precision.
+        Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(Date.now)
     }
 }

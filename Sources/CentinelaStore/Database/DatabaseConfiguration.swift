@@ -148,6 +148,28 @@ public struct DatabaseConfiguration: Sendable, Equatable {
         }
     }
 
+    /// A URL that reproduces this configuration, password included: for handing the database to a
+    /// child process or a tool such as psql. Never log it; log ``redactedDescription``.
+    public var connectionURL: String {
+        var userInfo = username.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? username
+        if let password {
+            userInfo += ":" + (password.addingPercentEncoding(withAllowedCharacters: .urlPasswordAllowed) ?? password)
+        }
+        let name = database.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? database
+        var query = ["sslmode=\(tlsMode.rawValue)"]
+        for (key, value) in [("sslrootcert", rootCertificatePath), ("sslcert", clientCertificatePath), ("sslkey", clientKeyPath)] {
+            if let value { query.append("\(key)=\(value.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? value)") }
+        }
+        switch endpoint {
+        case .tcp(let host, let port):
+            let shownHost = host.contains(":") ? "[\(host)]" : host
+            return "postgres://\(userInfo)@\(shownHost):\(port)/\(name)?" + query.joined(separator: "&")
+        case .unixSocket(let directory, let port):
+            query = ["host=\(directory)", "port=\(port)"]
+            return "postgres://\(userInfo)@/\(name)?" + query.joined(separator: "&")
+        }
+    }
+
     /// The same configuration pointed at another database of the same server.
     public func with(database: String) -> DatabaseConfiguration {
         var copy = self

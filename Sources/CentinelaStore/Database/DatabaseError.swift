@@ -1,3 +1,4 @@
+import Foundation
 import PostgresNIO
 
 /// Database failures phrased for an operator: what was tried, and PostgreSQL's own reason.
@@ -36,15 +37,20 @@ public enum DatabaseError: Error, CustomStringConvertible {
             return "\(error.code)"
         }
         if let error = error as? IOError {
-            return error.description
+            // "Connection refused", not NIO's "connection reset (error set): Connection refused) (errno: 111)".
+            let text = String(cString: strerror(error.errnoCode))
+            return text.prefix(1).lowercased() + text.dropFirst()
         }
         if let error = error as? NIOConnectionError {
             if let first = error.connectionErrors.first {
                 return reason(for: first.error)
             }
-            if let dns = error.dnsAAAAError ?? error.dnsAError {
-                return "cannot resolve host: \(dns)"
+            if error.dnsAAAAError != nil || error.dnsAError != nil {
+                return "cannot resolve the host name \(error.host)"
             }
+        }
+        if error is SocketAddressError {
+            return "cannot resolve the host name"
         }
         if let error = error as? PostgresTransactionError {
             if let inner = error.closureError ?? error.beginError ?? error.commitError {

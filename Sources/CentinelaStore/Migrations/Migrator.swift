@@ -9,6 +9,11 @@ public struct SchemaStatus: Sendable, Equatable {
     public var pending: [String]
 
     public var isCurrent: Bool { pending.isEmpty }
+
+    public init(applied: [String], pending: [String]) {
+        self.applied = applied
+        self.pending = pending
+    }
 }
 
 /// Applies `Schema/` to a database: each pending migration in its own transaction, all under one

@@ -1,0 +1,57 @@
+# Centinela: the two commands are `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+SWIFT ?= swift
+BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null || echo .build/debug)
+CENTINELA = $(BIN_DIR)/centinela
+
+.PHONY: run test build migrate postgres clean clean-data help
+
+help:
+	@echo "make run      build, start the embedded PostgreSQL (unless DATABASE_URL is set), migrate, serve"
+	@echo "make test     build once, then run the whole test suite against a throwaway PostgreSQL"
+	@echo "make build    debug build of the package and its tests"
+	@echo "make migrate  apply pending migrations to DATABASE_URL, or to the embedded cluster"
+	@echo "make clean    remove build products (keeps the embedded database)"
+	@echo "make clean-data  delete the embedded database under .centinela/ (asks nothing: it is gone)"
+
+# PostgreSQL's server programs must be on this machine unless DATABASE_URL points elsewhere.
+# On a fresh Debian machine as root they are installed from Debian's `postgresql` package.
+postgres:
+	@if command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
+		exit 0; \
+	fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "PostgreSQL server programs not found: installing Debian's postgresql package (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null \
+			|| { echo "error: installing postgresql failed; install it, or set DATABASE_URL" >&2; exit 1; }; \
+	else \
+		echo "error: PostgreSQL server programs (initdb, pg_ctl) are not installed and cannot be installed here" >&2; \
+		echo "       install Debian's postgresql package (apt-get install postgresql), or set DATABASE_URL" >&2; \
+		exit 1; \
+	fi
+
+build:
+	$(SWIFT) build --build-tests
+
+# One build (package and tests together), then the tests without rebuilding.
+test: build
+	@if [ -z "$$CENTINELA_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory postgres; fi
+	$(SWIFT) test --skip-build
+
+run:
+	@if [ -z "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory postgres; fi
+	$(SWIFT) build --product centinela
+	$(CENTINELA) serve --migrate
+
+migrate:
+	@if [ -z "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory postgres; fi
+	$(SWIFT) build --product centinela
+	$(CENTINELA) migrate
+
+clean:
+	rm -rf .build
+
+clean-data:
+	@if [ -f .centinela/postgres/postmaster.pid ]; then \
+		echo "error: the embedded PostgreSQL is running; stop centinela first" >&2; exit 1; fi
+	rm -rf .centinela

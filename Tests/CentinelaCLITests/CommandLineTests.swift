@@ -1,0 +1,189 @@
+import CentinelaStore
+import CentinelaTestSupport
+import Foundation
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Mistakes an operator can make get one clear line and a non-zero exit, never a stack trace.
+@Suite struct ConfigurationErrorTests {
+    func expectOneLineError(
+        _ arguments: [String], environment: [String: String?] = [:], saying expected: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let result = try await CommandProcess.run(arguments, environment: environment)
+        #expect(result.status == 1, "exit status", sourceLocation: sourceLocation)
+        let lines = result.error.split(separator: "\n")
+        #expect(lines.count == 1, "stderr: \(result.error)", sourceLocation: sourceLocation)
+        #expect(lines.first?.hasPrefix("centinela: error: ") == true, sourceLocation: sourceLocation)
+        #expect(result.error.contains(expected), "stderr: \(result.error)", sourceLocation: sourceLocation)
+        #expect(result.output.isEmpty, sourceLocation: sourceLocation)
+    }
+
+    @Test func unparsableDatabaseURL() async throws {
+        try await expectOneLineError(
+            ["serve"], environment: ["DATABASE_URL": "mysql://root:secret@db/centinela"],
+            saying: "DATABASE_URL is not usable: the scheme must be postgres:// or postgresql://")
+        // The password is never echoed back.
+        let result = try await CommandProcess.run(["migrate"], environment: ["DATABASE_URL": "postgres://u:hunter2@h/db?sslmode=x"])
+        #expect(!result.error.contains("hunter2"))
+    }
+
+    @Test func badPortFromTheEnvironmentOrAFlag() async throws {
+        try await expectOneLineError(
+            ["serve"], environment: ["CENTINELA_PORT": "http"],
+            saying: "CENTINELA_PORT must be a port number from 0 to 65535, not 'http'")
+        try await expectOneLineError(
+            ["serve", "--port", "70000"], saying: "--port must be a port number from 0 to 65535, not '70000'")
+    }
+
+    @Test func badLogSettings() async throws {
+        try await expectOneLineError(["migrate"], environment: ["LOG_LEVEL": "loud"], saying: "LOG_LEVEL must be one of")
+        try await expectOneLineError(["serve", "--log-format", "xml"], saying: "--log-format must be text or json")
+    }
+
+    @Test func missingSchemaFolder() async throws {
+        try await expectOneLineError(
+            ["migrate"], environment: ["CENTINELA_SCHEMA_DIR": "/nonexistent/schema"],
+            saying: "cannot read the schema folder /nonexistent/schema")
+    }
+
+    @Test func unreachableDatabase() async throws {
+        let started = ContinuousClock.now
+        try await expectOneLineError(
+            ["serve"], environment: ["DATABASE_URL": "postgres://svc:pw@127.0.0.1:1/centinela?sslmode=disable"],
+            saying: "cannot connect to the database at postgres://svc@127.0.0.1:1/centinela: ")
+        #expect(started.duration(to: .now) < .seconds(30))
+    }
+}
+
+@Suite struct MigrateCommandTests {
+    @Test func migratesOnceThenReportsCurrent() async throws {
+        try await TestDatabase.withEmptyDatabase { database in
+            let environment = ["DATABASE_URL": database.connectionURL, "LOG_LEVEL": "warning"]
+            let status = try await CommandProcess.run(["migrate", "--status"], environment: environment)
+            #expect(status.status == 3)
+            #expect(status.output == "pending  0001_core\n")
+
+            let first = try await CommandProcess.run(["migrate"], environment: environment)
+            #expect(first.status == 0, "\(first.error)")
+            #expect(first.output == "applied  0001_core\n")
+
+            let second = try await CommandProcess.run(["migrate"], environment: environment)
+            #expect(second.status == 0)
+            #expect(second.output.hasPrefix("schema is current"))
+
+            let after = try await CommandProcess.run(["migrate", "--status"], environment: environment)
+            #expect(after.status == 0)
+            #expect(after.output == "applied  0001_core\n")
+        }
+    }
+
+    @Test func concurrentMigrateProcessesApplyOnce() async throws {
+        try await TestDatabase.withEmptyDatabase { database in
+            let environment = ["DATABASE_URL": database.connectionURL, "LOG_LEVEL": "warning"]
+            let processes = try (0..<3).map { _ in try CommandProcess(["migrate"], environment: environment) }
+            var outputs: [String] = []
+            for process in processes {
+                #expect(try await process.waitForExit() == 0, "\(process.errorOutput)")
+                outputs.append(process.output)
+            }
+            #expect(outputs.filter { $0 == "applied  0001_core\n" }.count == 1)
+            #expect(outputs.filter { $0.hasPrefix("schema is current") }.count == 2)
+        }
+    }
+}
+
+@Suite struct ServeCommandTests {
+    @Test func refusesADatabaseWhoseSchemaIsBehind() async throws {
+        try await TestDatabase.withEmptyDatabase { database in
+            let result = try await CommandProcess.run(
+                ["serve", "--port", "0"], environment: ["DATABASE_URL": database.connectionURL, "LOG_LEVEL": "error"])
+            #expect(result.status == 1)
+            #expect(result.error.contains("centinela: error: the database schema is behind this build (pending: 0001_core); run `centinela migrate` first"))
+        }
+    }
+
+    @Test func saysClearlyWhenThePortIsTaken() async throws {
+        let listener = try TCPListener()
+        try await TestDatabase.withMigratedDatabase { database in
+            let result = try await CommandProcess.run(
+                ["serve", "--port", "\(listener.port)"],
+                environment: ["DATABASE_URL": database.connectionURL, "LOG_LEVEL": "critical"])
+            #expect(result.status == 1)
+            #expect(
+                result.error
+                    == "centinela: error: cannot listen on 127.0.0.1:\(listener.port): the address is already in use (choose another with --port or CENTINELA_PORT)\n")
+        }
+    }
+
+    /// The whole life of `centinela serve` on its embedded database: start, ready, SIGTERM, and
+    /// nothing left running.
+    @Test func servesOnTheEmbeddedDatabaseAndStopsItOnSIGTERM() async throws {
+        let root = "/tmp/centinela-serve-test-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let serve = try CommandProcess(
+            ["serve", "--port", "0", "--migrate", "--data-dir", root + "/postgres"],
+            environment: ["LOG_FORMAT": "json"])
+
+        let serving = try await serve.waitForErrorLine { $0.contains("centinela is serving") }
+        let line = try #require(serving, "serve did not start: \(serve.errorOutput)")
+        let fields = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let port = try #require((fields["port"] as? String).flatMap(Int.init))
+
+        let readiness = try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
+            try await client.get("/readyz")
+        }
+        #expect("\(readiness.status)".hasPrefix("200"), "\(readiness.status)")
+        #expect(String(buffer: readiness.body ?? ByteBuffer()).contains(#""status":"ready""#))
+
+        let pidText = try String(contentsOfFile: root + "/postgres/postmaster.pid", encoding: .utf8)
+        let postmaster = try #require(pidText.split(separator: "\n").first.flatMap { Int32($0) })
+        #expect(isRunning(postmaster))
+
+        serve.signal(SIGTERM)
+        #expect(try await serve.waitForExit(limit: .seconds(60)) == 0, "\(serve.errorOutput)")
+        #expect(!isRunning(postmaster), "the embedded PostgreSQL must stop with serve")
+        #expect(!FileManager.default.fileExists(atPath: root + "/postgres/postmaster.pid"))
+        #expect(serve.errorOutput.contains("embedded PostgreSQL stopped"))
+    }
+
+    func isRunning(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        return !stat.contains(") Z")
+    }
+}
+
+/// A TCP port held open on 127.0.0.1, to see what serve does when its port is taken.
+final class TCPListener {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 1) == 0 else {
+            close(fd)
+            throw POSIXError(.EADDRINUSE)
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        descriptor = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(descriptor) }
+}

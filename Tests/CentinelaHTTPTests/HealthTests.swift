@@ -1,0 +1,170 @@
+import CentinelaHTTP
+import CentinelaStore
+import CentinelaTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PostgresNIO
+import Testing
+
+@Suite struct HealthTests {
+    let logger = TestDatabase.logger
+
+    struct Readiness: Decodable {
+        struct Checks: Decodable {
+            var database: String
+            var schema: String
+        }
+        var status: String
+        var checks: Checks
+        var reason: String?
+    }
+
+    /// The application `serve` runs, against a database of the test server.
+    func withApplication(
+        _ database: DatabaseConfiguration, _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
+        let app = try buildApplication(
+            configuration: HTTPConfiguration(host: "127.0.0.1", port: 0), database: database,
+            migrations: try TestDatabase.migrations(), logger: logger)
+        try await app.test(.router, test)
+    }
+
+    /// The routes with a database client that can never connect.
+    func withUnreachableDatabase(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void)
+        async throws
+    {
+        let nowhere = DatabaseConfiguration(
+            endpoint: .unixSocket(directory: "/nonexistent-\(UUID().uuidString)", port: 5432),
+            username: "centinela", password: nil, database: "centinela", tlsMode: .disable,
+            connectTimeout: .seconds(1))
+        let client = PostgresClient(configuration: try nowhere.clientConfiguration(), backgroundLogger: logger)
+        let router = buildRouter(
+            ApplicationDependencies(
+                databaseHealth: PostgresHealthCheck(
+                    client: client, migrations: try TestDatabase.migrations(), timeout: .seconds(1), logger: logger)))
+        let app = Application(router: router, services: [client], logger: logger)
+        try await app.test(.router, test)
+    }
+
+    @Test func livenessAnswersWithoutTheDatabase() async throws {
+        try await withUnreachableDatabase { client in
+            let response = try await client.execute(uri: "/healthz", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == "application/json; charset=utf-8")
+            #expect(String(buffer: response.body) == #"{"status":"ok"}"#)
+        }
+    }
+
+    @Test func readyWhenTheDatabaseIsReachableAndCurrent() async throws {
+        try await TestDatabase.withMigratedDatabase { database in
+            try await withApplication(database) { client in
+                let response = try await client.execute(uri: "/readyz", method: .get)
+                #expect(response.status == .ok)
+                let body = try JSONDecoder().decode(Readiness.self, from: Data(String(buffer: response.body).utf8))
+                #expect(body.status == "ready")
+                #expect(body.checks.database == "ok")
+                #expect(body.checks.schema == "current")
+                #expect(body.reason == nil)
+            }
+        }
+    }
+
+    @Test func notReadyWhenTheDatabaseIsDown() async throws {
+        try await withUnreachableDatabase { client in
+            let response = try await client.execute(uri: "/readyz", method: .get)
+            #expect(response.status == .serviceUnavailable)
+            let body = try JSONDecoder().decode(Readiness.self, from: Data(String(buffer: response.body).utf8))
+            #expect(body.status == "unavailable")
+            #expect(body.checks.database == "unreachable")
+            let reason = try #require(body.reason)
+            #expect(reason.hasPrefix("database unreachable: "))
+        }
+    }
+
+    @Test func notReadyWhenTheSchemaIsBehind() async throws {
+        try await TestDatabase.withEmptyDatabase { database in
+            try await withApplication(database) { client in
+                let response = try await client.execute(uri: "/readyz", method: .get)
+                #expect(response.status == .serviceUnavailable)
+                let body = try JSONDecoder().decode(Readiness.self, from: Data(String(buffer: response.body).utf8))
+                #expect(body.checks.database == "ok")
+                #expect(body.checks.schema == "behind")
+                #expect(body.reason?.contains("centinela migrate") == true)
+            }
+        }
+    }
+
+    @Test func readinessFollowsTheDatabaseGoingDown() async throws {
+        // A database that exists while the service starts and disappears under it.
+        try await TestDatabase.withMigratedDatabase { database in
+            try await withApplication(database) { client in
+                #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok)
+                let server = try await TestDatabase.server()
+                try await server.with(database: "postgres").withConnection(logger: logger) { connection in
+                    try await connection.query(
+                        PostgresQuery(unsafeSQL: "DROP DATABASE \(database.database) WITH (FORCE)"), logger: logger)
+                }
+                let response = try await client.execute(uri: "/readyz", method: .get)
+                #expect(response.status == .serviceUnavailable)
+            }
+        }
+    }
+}
+
+@Suite struct RoutingTests {
+    func withRoutes(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        struct AlwaysReady: DatabaseHealthChecking {
+            func check() async -> DatabaseHealth { .ready(SchemaStatus(applied: ["0001_core"], pending: [])) }
+        }
+        let app = Application(router: buildRouter(ApplicationDependencies(databaseHealth: AlwaysReady())))
+        try await app.test(.router, test)
+    }
+
+    struct ProblemBody: Decodable {
+        var type: String
+        var title: String
+        var status: Int
+        var detail: String?
+    }
+
+    @Test func unknownPathsAreProblemDocuments() async throws {
+        try await withRoutes { client in
+            let response = try await client.execute(uri: "/no/such/thing", method: .get)
+            #expect(response.status == .notFound)
+            #expect(response.headers[.contentType] == "application/problem+json")
+            let problem = try JSONDecoder().decode(ProblemBody.self, from: Data(String(buffer: response.body).utf8))
+            #expect(problem.status == 404)
+            #expect(problem.type.hasSuffix("/not-found"))
+        }
+    }
+
+    @Test(arguments: [HTTPRequest.Method.post, .put, .patch, .delete])
+    func wrongMethodsOnKnownPathsAre405(_ method: HTTPRequest.Method) async throws {
+        try await withRoutes { client in
+            for path in ["/healthz", "/readyz"] {
+                let response = try await client.execute(uri: path, method: method)
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET, HEAD")
+                #expect(response.headers[.contentType] == "application/problem+json")
+            }
+        }
+    }
+
+    @Test func everyResponseCarriesARequestID() async throws {
+        try await withRoutes { client in
+            let generated = try await client.execute(uri: "/healthz", method: .get)
+            let id = try #require(generated.headers[HTTPField.Name("X-Request-Id")!])
+            #expect(!id.isEmpty)
+            let echoed = try await client.execute(
+                uri: "/no/such/thing", method: .get, headers: [HTTPField.Name("X-Request-Id")!: "trace-123"])
+            #expect(echoed.headers[HTTPField.Name("X-Request-Id")!] == "trace-123")
+            // A header that is not a sane token is not echoed into logs or responses.
+            let hostile = try await client.execute(
+                uri: "/healthz", method: .get, headers: [HTTPField.Name("X-Request-Id")!: "a b\"<script>"])
+            #expect(hostile.headers[HTTPField.Name("X-Request-Id")!] != "a b\"<script>")
+        }
+    }
+}
