@@ -70,7 +70,7 @@ struct DatabaseOptions: ParsableArguments {
     /// Either a server to connect to, or the embedded cluster to start.
     enum Target {
         case server(DatabaseConfiguration)
-        case embedded(EmbeddedPostgres.Configuration)
+        case embedded(EmbeddedPostgres.Configuration, maximumConnections: Int)
     }
 
     func resolveTarget(_ env: Environment) throws -> Target {
@@ -90,8 +90,9 @@ struct DatabaseOptions: ParsableArguments {
             configuration.maximumConnections = limit
             return .server(configuration)
         }
-        return .embedded(EmbeddedPostgres.Configuration(
-            dataDirectory: dataDirectory ?? env["CENTINELA_DATA_DIR"] ?? ".centinela/postgres"))
+        let embedded = EmbeddedPostgres.Configuration(
+            dataDirectory: dataDirectory ?? env["CENTINELA_DATA_DIR"] ?? ".centinela/postgres")
+        return .embedded(embedded, maximumConnections: limit)
     }
 
     func resolveMigrations(_ env: Environment) throws -> MigrationSet {
@@ -114,13 +115,11 @@ struct DatabaseOptions: ParsableArguments {
         switch try resolveTarget(env) {
         case .server(let configuration):
             return try await body(configuration)
-        case .embedded(let embeddedConfiguration):
+        case .embedded(let embeddedConfiguration, let limit):
             let cluster = try EmbeddedPostgres(configuration: embeddedConfiguration, logger: logger)
             do {
                 var database = try await cluster.start()
-                if let text = maximumConnections ?? env["DATABASE_MAX_CONNECTIONS"], let value = Int(text) {
-                    database.maximumConnections = value
-                }
+                database.maximumConnections = limit
                 let result = try await body(database)
                 try await cluster.stop()
                 return result

@@ -79,9 +79,14 @@ public actor EmbeddedPostgres {
         if let running { return running }
         let parent = URL(fileURLWithPath: dataDirectory).deletingLastPathComponent().path
         try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-        let lock = try FileLock(path: dataDirectory + ".lock")
-        try await lock.acquire()
+        let database = try await FileLock.withExclusiveLock(path: dataDirectory + ".lock") {
+            try await startLocked()
+        }
+        running = database
+        return database
+    }
 
+    private func startLocked() async throws -> DatabaseConfiguration {
         try await initialiseIfNeeded()
         let socketDirectory = try prepareSocketDirectory()
         var database = DatabaseConfiguration(
@@ -128,7 +133,6 @@ public actor EmbeddedPostgres {
         }
 
         try await ensureDatabase(database)
-        running = database
         return database
     }
 
@@ -140,11 +144,12 @@ public actor EmbeddedPostgres {
             self.ownership = nil
         }
         guard ownership != .shared else { return }
-        let lock = try FileLock(path: dataDirectory + ".lock")
-        try await lock.acquire()
-        let result = try await binaries.run(
-            "pg_ctl", ["stop", "-D", dataDirectory, "-m", "fast", "-w", "-t", "60", "-s"], as: systemUser?.name)
-        try? FileManager.default.removeItem(atPath: ownerFile)
+        let result = try await FileLock.withExclusiveLock(path: dataDirectory + ".lock") {
+            let result = try await binaries.run(
+                "pg_ctl", ["stop", "-D", dataDirectory, "-m", "fast", "-w", "-t", "60", "-s"], as: systemUser?.name)
+            try? FileManager.default.removeItem(atPath: ownerFile)
+            return result
+        }
         guard result.status == 0 else {
             throw EmbeddedPostgresError.stopFailed(reason: result.lastLine)
         }
@@ -393,16 +398,10 @@ struct PostgresBinaries: Sendable {
         if parts.count >= 2, parts[parts.count - 1] == "bin", Int(parts[parts.count - 2]) != nil {
             return String(parts[parts.count - 2])
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: directory + "/postgres")
-        process.arguments = ["--version"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        guard (try? process.run()) != nil else { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let probe = HostCommand(executable: directory + "/postgres", arguments: ["--version"], user: nil)
+        guard let result = try? probe.runBlocking(), result.status == 0 else { return nil }
         // "postgres (PostgreSQL) 15.18 (Debian ...)"
-        let text = String(decoding: data, as: UTF8.self)
+        let text = result.output
         guard let number = text.split(separator: " ").first(where: { $0.first?.isNumber == true }) else { return nil }
         return number.split(separator: ".").first.map(String.init)
     }

@@ -43,6 +43,16 @@ struct HostCommand: Sendable {
         return Result(status: status, output: text)
     }
 
+    /// Runs to completion on the calling thread: only for quick probes such as `postgres --version`.
+    func runBlocking() throws -> Result {
+        let outputPath = FileManager.default.temporaryDirectory
+            .appendingPathComponent("centinela-cmd-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let pid = try spawn(["/bin/sh", "-c", "cd / && exec \"$@\"", "sh", executable] + arguments, outputPath: outputPath)
+        let status = Self.reap(pid)
+        return Result(status: status, output: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
+    }
+
     /// posix_spawn rather than Foundation's Process, whose termination handler was seen never to
     /// fire for `runuser pg_ctl start` here. The child gets default signal handling and a session
     /// of its own, so a Ctrl-C meant for centinela reaches centinela, which then stops the server
@@ -83,13 +93,18 @@ struct HostCommand: Sendable {
     private static func waitForExit(_ pid: pid_t) async -> Int32 {
         await withCheckedContinuation { continuation in
             Thread.detachNewThread {
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-                // WIFEXITED / WEXITSTATUS, which Swift does not import as macros.
-                let exited = (status & 0x7f) == 0
-                continuation.resume(returning: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f))
+                continuation.resume(returning: reap(pid))
             }
         }
+    }
+
+    /// Waits for the child and returns its exit status (128 + signal number when it was killed).
+    private static func reap(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        // WIFEXITED / WEXITSTATUS, which Swift does not import as macros.
+        let exited = (status & 0x7f) == 0
+        return exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 
     static var runuser: String {
@@ -140,29 +155,27 @@ enum HostProcess {
 
 /// An exclusive advisory lock on a file, held while the cluster is started or stopped so that two
 /// processes sharing a data folder do not run initdb or pg_ctl over each other.
-struct FileLock: ~Copyable {
-    private let descriptor: Int32
-
-    init(path: String) throws {
-        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
+enum FileLock {
+    /// Runs `body` while holding the lock; waits (without blocking a pool thread for long) while
+    /// another process holds it. The lock is released when `body` returns or throws, and by the
+    /// kernel if the process dies.
+    static func withExclusiveLock<Result>(
+        path: String,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws -> Result
+    ) async throws -> Result {
+        let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
             throw EmbeddedPostgresError.dataDirectory(path: path, reason: String(cString: strerror(errno)))
         }
-        self.descriptor = fd
-    }
-
-    /// Waits for the lock without blocking the cooperative thread pool's threads for long.
-    func acquire() async throws {
+        defer { close(descriptor) }
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR else {
-                throw EmbeddedPostgresError.dataDirectory(path: "lock", reason: String(cString: strerror(errno)))
+                throw EmbeddedPostgresError.dataDirectory(path: path, reason: String(cString: strerror(errno)))
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-    }
-
-    deinit {
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
+        defer { flock(descriptor, LOCK_UN) }
+        return try await body()
     }
 }
