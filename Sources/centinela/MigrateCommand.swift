@@ -23,13 +23,8 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await failingClearly {
-            let env = Environment()
-            let logConfiguration = try log.resolve(env)
-            _ = try database.resolveTarget(env)
-            let migrations = try database.resolveMigrations(env)
-            logConfiguration.bootstrap()
-            var logger = Logger(label: "centinela")
-            logger.logLevel = logConfiguration.level
+            let setup = try CommandSetup(log: log, database: database)
+            let (env, logger, migrations) = (setup.env, setup.logger, setup.migrations)
             let migrator = Migrator(migrations: migrations, logger: logger)
 
             try await database.withDatabase(env, logger: logger) { databaseConfiguration in

@@ -29,16 +29,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await failingClearly {
-            let env = Environment()
-            let logConfiguration = try log.resolve(env)
-            let http = try httpConfiguration(env)
-            // Validate everything before starting anything.
-            _ = try database.resolveTarget(env)
-            let migrations = try database.resolveMigrations(env)
-
-            logConfiguration.bootstrap()
-            var logger = Logger(label: "centinela")
-            logger.logLevel = logConfiguration.level
+            var http = HTTPConfiguration()
+            let setup = try CommandSetup(log: log, database: database) { env in http = try httpConfiguration(env) }
+            let (env, logger, migrations) = (setup.env, setup.logger, setup.migrations)
 
             try await database.withDatabase(env, logger: logger) { databaseConfiguration in
                 try await prepareSchema(databaseConfiguration, migrations: migrations, logger: logger)
@@ -55,18 +48,11 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func httpConfiguration(_ env: Environment) throws(ConfigurationError) -> HTTPConfiguration {
-        var configuration = HTTPConfiguration()
-        if let host {
-            configuration.host = try HTTPConfiguration.parseHost(host, source: "--host")
-        } else if let text = env["CENTINELA_HOST"] {
-            configuration.host = try HTTPConfiguration.parseHost(text, source: "CENTINELA_HOST")
-        }
-        if let port {
-            configuration.port = try HTTPConfiguration.parsePort(port, source: "--port")
-        } else if let text = env["CENTINELA_PORT"] {
-            configuration.port = try HTTPConfiguration.parsePort(text, source: "CENTINELA_PORT")
-        }
-        return configuration
+        HTTPConfiguration(
+            host: try env.setting(flag: host, "--host", variable: "CENTINELA_HOST", HTTPConfiguration.parseHost)
+                ?? HTTPConfiguration.defaultHost,
+            port: try env.setting(flag: port, "--port", variable: "CENTINELA_PORT", HTTPConfiguration.parsePort)
+                ?? HTTPConfiguration.defaultPort)
     }
 
     /// Checks, or with --migrate brings up to date, the schema before any request is served.

@@ -13,6 +13,17 @@ struct Environment {
         guard let value = values[name], !value.isEmpty else { return nil }
         return value
     }
+
+    /// The one precedence rule for settings: the flag if given, else the variable, else nil.
+    /// `parse` receives the text and the name of where it came from, for its error message.
+    func setting<Value>(
+        flag: String?, _ flagName: String, variable: String,
+        _ parse: (String, String) throws(ConfigurationError) -> Value
+    ) throws(ConfigurationError) -> Value? {
+        if let flag { return try parse(flag, flagName) }
+        if let text = self[variable] { return try parse(text, variable) }
+        return nil
+    }
 }
 
 struct LogOptions: ParsableArguments {
@@ -23,18 +34,11 @@ struct LogOptions: ParsableArguments {
     var logFormat: String?
 
     func resolve(_ env: Environment) throws(ConfigurationError) -> LogConfiguration {
-        var configuration = LogConfiguration()
-        if let text = logLevel {
-            configuration.level = try LogConfiguration.parseLevel(text, source: "--log-level")
-        } else if let text = env["LOG_LEVEL"] {
-            configuration.level = try LogConfiguration.parseLevel(text, source: "LOG_LEVEL")
-        }
-        if let text = logFormat {
-            configuration.format = try LogConfiguration.parseFormat(text, source: "--log-format")
-        } else if let text = env["LOG_FORMAT"] {
-            configuration.format = try LogConfiguration.parseFormat(text, source: "LOG_FORMAT")
-        }
-        return configuration
+        LogConfiguration(
+            level: try env.setting(flag: logLevel, "--log-level", variable: "LOG_LEVEL", LogConfiguration.parseLevel)
+                ?? .info,
+            format: try env.setting(flag: logFormat, "--log-format", variable: "LOG_FORMAT", LogConfiguration.parseFormat)
+                ?? .text)
     }
 }
 
@@ -74,17 +78,14 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     func resolveTarget(_ env: Environment) throws -> Target {
-        let limit: Int
-        if let text = maximumConnections ?? env["DATABASE_MAX_CONNECTIONS"] {
+        let limit = try env.setting(
+            flag: maximumConnections, "--db-max-connections", variable: "DATABASE_MAX_CONNECTIONS"
+        ) { text, source throws(ConfigurationError) in
             guard let value = Int(text), (1...500).contains(value) else {
-                throw ConfigurationError(
-                    source: maximumConnections != nil ? "--db-max-connections" : "DATABASE_MAX_CONNECTIONS",
-                    message: "must be a whole number from 1 to 500, not '\(text)'")
+                throw ConfigurationError(source: source, message: "must be a whole number from 1 to 500, not '\(text)'")
             }
-            limit = value
-        } else {
-            limit = 10
-        }
+            return value
+        } ?? 10
         if let url = databaseURL ?? env["DATABASE_URL"] {
             var configuration = try DatabaseConfiguration(url: url)
             configuration.maximumConnections = limit
@@ -132,6 +133,25 @@ struct DatabaseOptions: ParsableArguments {
                 throw error
             }
         }
+    }
+}
+
+/// What every command that touches the database sets up first, in this order: settings are all
+/// validated before logging starts and before any database is started.
+struct CommandSetup {
+    var env: Environment
+    var logger: Logger
+    var migrations: MigrationSet
+
+    init(log: LogOptions, database: DatabaseOptions, validate: (Environment) throws -> Void = { _ in }) throws {
+        env = Environment()
+        let logConfiguration = try log.resolve(env)
+        _ = try database.resolveTarget(env)
+        try validate(env)
+        migrations = try database.resolveMigrations(env)
+        logConfiguration.bootstrap()
+        logger = Logger(label: "centinela")
+        logger.logLevel = logConfiguration.level
     }
 }
 
