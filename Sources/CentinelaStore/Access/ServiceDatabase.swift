@@ -1,0 +1,85 @@
+import CentinelaCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The service's way into PostgreSQL: every unit of work is one transaction run as the
+/// `centinela_service` role with the caller's scope set, so that row-level security filters every
+/// statement even if a query forgets a condition.
+public struct ServiceDatabase: Sendable {
+    public let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Resolves a presented token to its principal, or nil for an unknown, expired or revoked one.
+    public func authenticate(_ secret: TokenSecret) async throws -> Principal? {
+        try await client.inTransaction(logger: logger) { connection in
+            try await connection.query("SET LOCAL ROLE centinela_service", logger: logger)
+            let rows = try await connection.query(
+                """
+                SELECT token_id, holder, role, facility_ids, jurisdiction_ids
+                FROM centinela_authenticate(\(Data(secret.sha256)))
+                """, logger: logger)
+            for try await (id, holder, role, facilities, jurisdictions)
+                in rows.decode((UUID, String, String, [UUID], [UUID]).self)
+            {
+                guard let role = Principal.Role(rawValue: role) else { return nil }
+                return Principal(
+                    id: .init(id), holder: holder, role: role,
+                    facilityIDs: Set(facilities.map(Facility.ID.init)),
+                    jurisdictionIDs: Set(jurisdictions.map(Jurisdiction.ID.init)))
+            }
+            return nil
+        }
+    }
+
+    /// Runs `body` in one transaction as `centinela_service`, scoped to `principal`.
+    public func withScope<Result: Sendable>(
+        _ principal: Principal,
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await client.inTransaction(logger: logger) { connection in
+            try await Self.enterScope(principal, on: connection, logger: logger)
+            return try await body(connection)
+        }
+    }
+
+    /// Switches the current transaction to the service role and the principal's scope.
+    public static func enterScope(_ principal: Principal, on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        try await connection.query("SET LOCAL ROLE centinela_service", logger: logger)
+        try await connection.query(
+            """
+            SELECT set_config('centinela.role', \(principal.role.rawValue), true),
+                   set_config('centinela.token', \(principal.id.description), true),
+                   set_config('centinela.facilities', \(arrayLiteral(principal.facilityIDs.map(\.rawValue))), true),
+                   set_config('centinela.jurisdictions', \(arrayLiteral(principal.jurisdictionIDs.map(\.rawValue))), true)
+            """, logger: logger)
+    }
+
+    /// A PostgreSQL array literal of UUIDs, `{a,b}`: UUIDs need no quoting.
+    static func arrayLiteral(_ ids: [UUID]) -> String {
+        "{" + ids.map { $0.uuidString.lowercased() }.sorted().joined(separator: ",") + "}"
+    }
+}
+
+extension PostgresClient {
+    /// `withTransaction` that reports the error of the work itself, not PostgresNIO's wrapper.
+    func inTransaction<Result: Sendable>(
+        logger: Logger,
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await withTransaction(logger: logger, isolation: #isolation) { connection in
+                try await body(connection)
+            }
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        }
+    }
+}
