@@ -44,7 +44,8 @@ import Testing
         let router = buildRouter(
             ApplicationDependencies(
                 databaseHealth: PostgresHealthCheck(
-                    client: client, migrations: try TestDatabase.migrations(), timeout: .seconds(1), logger: logger)))
+                    client: client, migrations: try TestDatabase.migrations(), timeout: .seconds(1), logger: logger),
+                database: ServiceDatabase(client: client, logger: logger)))
         let app = Application(router: router, services: [client], logger: logger)
         try await app.test(.router, test)
     }
@@ -119,7 +120,13 @@ import Testing
         struct AlwaysReady: DatabaseHealthChecking {
             func check() async -> DatabaseHealth { .ready(SchemaStatus(applied: ["0001_core"], pending: [])) }
         }
-        let app = Application(router: buildRouter(ApplicationDependencies(databaseHealth: AlwaysReady())))
+        // The routes under test never reach the database; this client is never even run.
+        let unused = PostgresClient(
+            configuration: .init(unixSocketPath: "/nonexistent", username: "x", password: nil, database: "x"))
+        let app = Application(
+            router: buildRouter(
+                ApplicationDependencies(
+                    databaseHealth: AlwaysReady(), database: ServiceDatabase(client: unused, logger: TestDatabase.logger))))
         try await app.test(.router, test)
     }
 

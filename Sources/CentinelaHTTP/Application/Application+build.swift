@@ -1,3 +1,4 @@
+import CentinelaCore
 import CentinelaStore
 import HTTPTypes
 import Hummingbird
@@ -7,18 +8,30 @@ import PostgresNIO
 /// The request context every Centinela route receives.
 public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The caller, once ``AuthenticationMiddleware`` has resolved the bearer token.
+    public var principal: Principal?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+    }
+
+    /// The authenticated caller; routes under /v1 always have one.
+    func requirePrincipal() throws(Problem) -> Principal {
+        guard let principal else { throw Problem.unauthorized("Send an API token as Authorization: Bearer <token>.") }
+        return principal
     }
 }
 
 /// What the routes need from the outside world, each behind a small protocol.
 public struct ApplicationDependencies: Sendable {
     public var databaseHealth: any DatabaseHealthChecking
+    public var database: ServiceDatabase
+    public var limits: HTTPConfiguration
 
-    public init(databaseHealth: any DatabaseHealthChecking) {
+    public init(databaseHealth: any DatabaseHealthChecking, database: ServiceDatabase, limits: HTTPConfiguration = .init()) {
         self.databaseHealth = databaseHealth
+        self.database = database
+        self.limits = limits
     }
 }
 
@@ -34,7 +47,9 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     let client = PostgresClient(configuration: try database.clientConfiguration(), backgroundLogger: logger)
     let dependencies = ApplicationDependencies(
-        databaseHealth: PostgresHealthCheck(client: client, migrations: migrations, logger: logger))
+        databaseHealth: PostgresHealthCheck(client: client, migrations: migrations, logger: logger),
+        database: ServiceDatabase(client: client, logger: logger),
+        limits: configuration)
     let router = buildRouter(dependencies)
     return Application(
         router: router,
@@ -63,12 +78,22 @@ public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRe
     router.add(middleware: ProblemMiddleware())
     router.addRoutes(HealthController(database: dependencies.databaseHealth).endpoints)
     router.refuseOtherMethods(on: ["/healthz", "/readyz"], allowed: [.get, .head])
+
+    let api = router.group("v1").add(middleware: AuthenticationMiddleware(database: dependencies.database))
+    let facilities = FacilityController(database: dependencies.database, limits: dependencies.limits)
+    facilities.register(on: api)
+    router.refuseOtherMethods(on: FacilityController.routes)
     return router
 }
 
 extension Router {
     /// Hummingbird answers 404 for a known path with an unregistered method; HTTP says 405 with an
     /// `Allow` header, which tells a client its mistake instead of suggesting the resource is gone.
+    /// The same, for routes given as path → allowed methods.
+    func refuseOtherMethods(on routes: [String: [HTTPRequest.Method]]) {
+        for (path, allowed) in routes { refuseOtherMethods(on: [path], allowed: allowed) }
+    }
+
     func refuseOtherMethods(on paths: [String], allowed: [HTTPRequest.Method]) {
         let all: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options]
         for path in paths {

@@ -9,13 +9,16 @@ import Hummingbird
 /// people; `errors` lists every invalid field of a request at once.
 public struct Problem: Error, Sendable, Equatable, Codable, HTTPResponseError {
     public struct FieldError: Sendable, Equatable, Codable {
-        /// A JSON pointer or parameter name, e.g. `/children/0/age` or `cursor`.
+        /// A JSON pointer or parameter name, e.g. `/children/0/age` or `cursor`; for CSV, the column.
         public var field: String
         public var message: String
+        /// For CSV uploads: the line of the file.
+        public var line: Int?
 
-        public init(field: String, message: String) {
+        public init(field: String, message: String, line: Int? = nil) {
             self.field = field
             self.message = message
+            self.line = line
         }
     }
 
@@ -44,6 +47,22 @@ public struct Problem: Error, Sendable, Equatable, Codable, HTTPResponseError {
     public var status: HTTPResponse.Status { .init(code: statusCode) }
 
     static let typeBase = "https://centinela.example/problems/"
+
+    public static func unauthorized(_ detail: String) -> Problem {
+        var problem = Problem(type: typeBase + "unauthorized", title: "Unauthorized", status: .unauthorized, detail: detail)
+        problem.extraHeaders["WWW-Authenticate"] = "Bearer"
+        return problem
+    }
+
+    /// The caller's role may not use this endpoint at all. (Objects outside the caller's scope are
+    /// answered 404 instead, so that their existence is not revealed.)
+    public static func forbidden(_ detail: String) -> Problem {
+        Problem(type: typeBase + "forbidden", title: "Forbidden", status: .forbidden, detail: detail)
+    }
+
+    public static func conflict(_ detail: String) -> Problem {
+        Problem(type: typeBase + "conflict", title: "Conflict", status: .conflict, detail: detail)
+    }
 
     public static func notFound(_ detail: String = "No resource at this address.") -> Problem {
         Problem(type: typeBase + "not-found", title: "Not found", status: .notFound, detail: detail)

@@ -15,6 +15,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let problem as Problem {
             return try problem.response(from: request, context: context)
+        } catch let error as any ProblemConvertible {
+            return try error.problem.response(from: request, context: context)
         } catch let error as HTTPError {
             return try Self.problem(for: error).response(from: request, context: context)
         } catch let error as any HTTPResponseError {
@@ -45,6 +47,12 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 status: error.status, detail: error.body)
         }
     }
+}
+
+/// A domain error that knows its HTTP form. Conformances live in this module, beside the routes,
+/// so that the domain modules know nothing of HTTP.
+protocol ProblemConvertible: Error {
+    var problem: Problem { get }
 }
 
 /// Echoes a request id on every response so that a caller can quote it and the operator find it in

@@ -8,7 +8,7 @@ import PostgresNIO
 /// statement even if a query forgets a condition.
 public struct ServiceDatabase: Sendable {
     public let client: PostgresClient
-    let logger: Logger
+    public let logger: Logger
 
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
@@ -46,6 +46,11 @@ public struct ServiceDatabase: Sendable {
             try await Self.enterScope(principal, on: connection, logger: logger)
             return try await body(connection)
         }
+    }
+
+    /// Appends an audit event to the current transaction; call it last, just before commit.
+    public func audit(_ event: AuditEvent, on connection: PostgresConnection) async throws {
+        try await AuditLog.append(event, on: connection, logger: logger)
     }
 
     /// Switches the current transaction to the service role and the principal's scope.

@@ -1,0 +1,308 @@
+import CentinelaCore
+import CentinelaStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import PostgresNIO
+
+/// Jurisdictions and facilities: the operator registers them; schools and regulators read what is
+/// theirs.
+struct FacilityController {
+    let database: ServiceDatabase
+    let limits: HTTPConfiguration
+    var store: FacilityStore { FacilityStore(logger: database.logger) }
+
+    static let routes: [String: [HTTPRequest.Method]] = [
+        "/v1/jurisdictions": [.get, .head, .post],
+        "/v1/facilities": [.get, .head, .post],
+        "/v1/facilities:import": [.post],
+        "/v1/facilities/{id}": [.get, .head, .patch],
+    ]
+
+    func register(on group: RouterGroup<AppRequestContext>) {
+        group.get("jurisdictions", use: listJurisdictions)
+        group.post("jurisdictions", use: createJurisdiction)
+        group.get("facilities", use: listFacilities)
+        group.post("facilities", use: createFacility)
+        group.post("facilities:import", use: importFacilities)
+        group.get("facilities/{id}", use: getFacility)
+        group.patch("facilities/{id}", use: updateFacility)
+    }
+
+    // MARK: Jurisdictions
+
+    struct JurisdictionBody: Encodable, Sendable {
+        var id: String
+        var code: String
+        var name: String
+        var level: String
+        var parent: String?
+        var language: String
+
+        init(_ record: JurisdictionRecord) {
+            id = record.jurisdiction.id.description
+            code = record.jurisdiction.code
+            name = record.jurisdiction.name
+            level = record.jurisdiction.level.rawValue
+            parent = record.parentCode
+            language = record.jurisdiction.language
+        }
+    }
+
+    struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
+        var items: [Item]
+        var nextCursor: String?
+    }
+
+    @Sendable func listJurisdictions(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<JurisdictionBody>> {
+        let principal = try context.requirePrincipal()
+        try QueryReader(request).finish()
+        let records = try await database.withScope(principal) { connection in
+            try await store.jurisdictions(on: connection)
+        }
+        return JSONResponse(body: Page(items: records.map(JurisdictionBody.init), nextCursor: nil))
+    }
+
+    @Sendable func createJurisdiction(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        guard principal.mayAdminister else { throw Problem.forbidden("Only the operator registers jurisdictions.") }
+        var request = request
+        var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
+        let code = body.string("code", required: true, maxLength: 32)
+        if let code, let problem = FacilityRules.jurisdictionCode(code) { body.fail("code", problem) }
+        let name = body.string("name", required: true, maxLength: 200)
+        let level = body.code("level", Jurisdiction.Level.self, required: true)
+        let parent = body.string("parent", maxLength: 32)
+        let language = body.string("language", maxLength: 8) ?? "es"
+        if language.range(of: "^[a-z]{2,3}(-[A-Z]{2})?$", options: .regularExpression) == nil {
+            body.fail("language", "must be a language tag such as es or en")
+        }
+        try body.finish()
+        let record = try await database.withScope(principal) { connection in
+            let record = try await store.createJurisdiction(
+                code: code!, name: name!, level: level!, parentCode: parent, language: language, on: connection)
+            try await database.audit(
+                AuditEvent(requestID: context.id, actor: principal, action: "jurisdiction.create", objectType: "jurisdiction",
+                           objectID: record.jurisdiction.id.description, outcome: .ok),
+                on: connection)
+            return record
+        }
+        return try JSONResponse(status: .created, body: JurisdictionBody(record))
+            .response(from: request, context: context)
+            .withHeader(.location, "/v1/jurisdictions/\(record.jurisdiction.code)")
+    }
+
+    // MARK: Facilities
+
+    struct FacilityBody: Encodable, Sendable {
+        struct AddressBody: Encodable, Sendable {
+            var street: String?
+            var locality: String?
+            var postalCode: String?
+        }
+        var id: String
+        var code: String
+        var name: String
+        var kind: String
+        var jurisdiction: String
+        var address: AddressBody
+        var enrolment: Int?
+        var createdAt: Date
+        var updatedAt: Date
+
+        init(_ record: FacilityRecord) {
+            let f = record.facility
+            id = f.id.description
+            code = f.externalCode
+            name = f.name
+            kind = f.kind.rawValue
+            jurisdiction = record.jurisdictionCode
+            address = AddressBody(street: f.address.street, locality: f.address.locality, postalCode: f.address.postalCode)
+            enrolment = f.enrolment
+            createdAt = record.createdAt
+            updatedAt = record.updatedAt
+        }
+    }
+
+    @Sendable func listFacilities(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<FacilityBody>> {
+        let principal = try context.requirePrincipal()
+        var query = QueryReader(request)
+        let filter = FacilityFilter(
+            jurisdictionCode: query.string("jurisdiction", maxLength: 32), kind: query.code("kind", Facility.Kind.self))
+        let limit = query.limit()
+        let after = query.cursor()
+        try query.finish()
+        let records = try await database.withScope(principal) { connection in
+            try await store.facilities(filter, after: after, limit: limit + 1, on: connection)
+        }
+        let page = Array(records.prefix(limit))
+        return JSONResponse(
+            body: Page(
+                items: page.map(FacilityBody.init),
+                nextCursor: records.count > limit ? page.last.map { Cursor.encode($0.facility.externalCode) } : nil))
+    }
+
+    @Sendable func getFacility(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<FacilityBody> {
+        let principal = try context.requirePrincipal()
+        let id = try facilityID(context)
+        try QueryReader(request).finish()
+        guard let record = try await database.withScope(principal, { try await store.facility(id: id, on: $0) }) else {
+            throw Problem.notFound("No facility with this id.")
+        }
+        return JSONResponse(body: FacilityBody(record))
+    }
+
+    @Sendable func createFacility(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        guard principal.mayAdminister else { throw Problem.forbidden("Only the operator registers facilities.") }
+        var request = request
+        var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
+        let draft = readDraft(&body)
+        try body.finish()
+        let record = try await database.withScope(principal) { connection in
+            let record = try await store.createFacility(draft!, on: connection)
+            try await database.audit(
+                AuditEvent(requestID: context.id, actor: principal, action: "facility.create", objectType: "facility",
+                           objectID: record.facility.id.description, outcome: .ok),
+                on: connection)
+            return record
+        }
+        return try JSONResponse(status: .created, body: FacilityBody(record))
+            .response(from: request, context: context)
+            .withHeader(.location, "/v1/facilities/\(record.facility.id)")
+    }
+
+    @Sendable func updateFacility(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<FacilityBody> {
+        let principal = try context.requirePrincipal()
+        let id = try facilityID(context)
+        guard principal.mayAdminister else { throw Problem.forbidden("Only the operator changes facilities.") }
+        var request = request
+        var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
+        let name = body.string("name", maxLength: 300)
+        let kind = body.code("kind", Facility.Kind.self)
+        let jurisdiction = body.string("jurisdiction", maxLength: 32)
+        var address: Address?
+        if var fields = body.object("address") {
+            address = readAddress(&fields)
+            fields.refuseUnknownFields()
+        }
+        var enrolment: Int??
+        if body.value("enrolment") != nil || false {
+            enrolment = .some(body.integer("enrolment", range: FacilityRules.enrolmentRange))
+        }
+        if body.value("code") != nil { body.fail("code", "cannot be changed; register a new facility instead") }
+        try body.finish()
+        let record = try await database.withScope(principal) { connection in
+            let record = try await store.updateFacility(
+                id: id, name: name, kind: kind, jurisdictionCode: jurisdiction, address: address, enrolment: enrolment,
+                on: connection)
+            if let record {
+                try await database.audit(
+                    AuditEvent(requestID: context.id, actor: principal, action: "facility.update", objectType: "facility",
+                               objectID: record.facility.id.description, outcome: .ok),
+                    on: connection)
+            }
+            return record
+        }
+        guard let record else { throw Problem.notFound("No facility with this id.") }
+        return JSONResponse(body: FacilityBody(record))
+    }
+
+    struct ImportResult: Encodable, Sendable {
+        var created: Int
+        var updated: Int
+    }
+
+    /// All-or-nothing CSV import (see FacilityCSV for the columns).
+    @Sendable func importFacilities(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ImportResult> {
+        let principal = try context.requirePrincipal()
+        guard principal.mayAdminister else { throw Problem.forbidden("Only the operator imports facilities.") }
+        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("text/csv") {
+            throw Problem(
+                type: Problem.typeBase + "unsupported-media-type", title: "Unsupported media type",
+                status: .unsupportedMediaType, detail: "Send the file as text/csv.")
+        }
+        var request = request
+        // Imports are files: allow far more than a JSON request.
+        let buffer = try await request.collectBody(limit: max(limits.maximumBodySize, 64 << 20))
+        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
+            throw Problem.badRequest("The file is not valid UTF-8 text.")
+        }
+        let drafts = try FacilityCSV.drafts(from: text)
+        let result = try await database.withScope(principal) { connection in
+            let counts = try await store.importFacilities(drafts, on: connection)
+            try await database.audit(
+                AuditEvent(requestID: context.id, actor: principal, action: "facility.import", objectType: "facility",
+                           objectID: nil, outcome: .ok,
+                           details: ["created": "\(counts.created)", "updated": "\(counts.updated)"]),
+                on: connection)
+            return counts
+        }
+        return JSONResponse(body: ImportResult(created: result.created, updated: result.updated))
+    }
+
+    // MARK: Reading input
+
+    private func facilityID(_ context: AppRequestContext) throws(Problem) -> Facility.ID {
+        guard let text = context.parameters.get("id"), let id = Facility.ID(uuidString: text) else {
+            throw Problem.notFound("No facility with this id.")
+        }
+        return id
+    }
+
+    private func readDraft(_ body: inout ObjectReader) -> FacilityDraft? {
+        let code = body.string("code", required: true, maxLength: 40)
+        if let code, let problem = FacilityRules.code(code) { body.fail("code", problem) }
+        let name = body.string("name", required: true, maxLength: 300)
+        let kind = body.code("kind", Facility.Kind.self, required: true)
+        let jurisdiction = body.string("jurisdiction", required: true, maxLength: 32)
+        var address = Address()
+        if var fields = body.object("address") {
+            address = readAddress(&fields)
+            fields.refuseUnknownFields()
+        }
+        let enrolment = body.integer("enrolment", range: FacilityRules.enrolmentRange)
+        guard let code, let name, let kind, let jurisdiction else { return nil }
+        return FacilityDraft(code: code, name: name, kind: kind, jurisdictionCode: jurisdiction, address: address, enrolment: enrolment)
+    }
+
+    private func readAddress(_ fields: inout ObjectReader) -> Address {
+        let street = fields.string("street", maxLength: 300)
+        let locality = fields.string("locality", maxLength: 200)
+        let postalCode = fields.string("postalCode", maxLength: 12)
+        if let postalCode, let problem = FacilityRules.postalCode(postalCode) { fields.fail("postalCode", problem) }
+        return Address(street: street, locality: locality, postalCode: postalCode)
+    }
+}
+
+extension Response {
+    func withHeader(_ name: HTTPField.Name, _ value: String) -> Response {
+        var response = self
+        response.headers[name] = value
+        return response
+    }
+}
+
+extension FacilityStoreError: ProblemConvertible {
+    var problem: Problem {
+        switch self {
+        case .duplicateCode: .conflict(description)
+        case .unknownJurisdiction(let code):
+            .validation([.init(field: "/jurisdiction", message: "no jurisdiction has the code \(code)")])
+        case .unknownParent(let code):
+            .validation([.init(field: "/parent", message: "no jurisdiction has the code \(code)")])
+        case .levelMismatch(let rule):
+            .validation([.init(field: "/parent", message: rule)])
+        }
+    }
+}
+
+extension FacilityCSV.ImportErrors: ProblemConvertible {
+    var problem: Problem {
+        var problem = Problem.validation(rows.map { .init(field: $0.column ?? "", message: $0.message, line: $0.line) })
+        problem.detail = "\(rows.count) problem(s) in the file; nothing was imported."
+        problem.errors = rows.map { .init(field: $0.column ?? "", message: $0.message, line: $0.line) }
+        return problem
+    }
+}

@@ -1,0 +1,265 @@
+import CentinelaCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// A parsed JSON document, kept as parsed so that validation can see exactly what was sent: unknown
+/// fields, wrong types and out-of-range values are reported field by field, all at once.
+enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .number: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+
+    /// Parses a request body: UTF-8 JSON only.
+    static func parse(_ data: Data) throws(Problem) -> JSONValue {
+        guard String(data: data, encoding: .utf8) != nil else {
+            throw Problem.badRequest("The request body is not valid UTF-8.")
+        }
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw Problem.badRequest("The request body is not valid JSON.")
+        }
+    }
+}
+
+extension JSONValue: Decodable {
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        // Booleans first: the decoder refuses to read a number as a Bool, and the reverse.
+        if container.decodeNil() {
+            self = .null
+        } else if let flag = try? container.decode(Bool.self) {
+            self = .bool(flag)
+        } else if let number = try? container.decode(Double.self) {
+            self = .number(number)
+        } else if let text = try? container.decode(String.self) {
+            self = .string(text)
+        } else if let items = try? container.decode([JSONValue].self) {
+            self = .array(items)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+}
+
+/// Reads the fields of a JSON object, collecting every problem instead of stopping at the first,
+/// and refusing fields it was not asked about.
+struct ObjectReader {
+    let pointer: String
+    private let fields: [String: JSONValue]
+    private var read: Set<String> = []
+    private let errors: ErrorCollector
+
+    final class ErrorCollector {
+        var errors: [Problem.FieldError] = []
+        func add(_ field: String, _ message: String) { errors.append(.init(field: field, message: message)) }
+    }
+
+    /// Reads a request's top-level object, or throws 400 if the body is not one.
+    static func body(_ value: JSONValue) throws(Problem) -> ObjectReader {
+        guard case .object(let fields) = value else {
+            throw Problem.badRequest("The request body must be a JSON object.")
+        }
+        return ObjectReader(pointer: "", fields: fields, errors: ErrorCollector())
+    }
+
+    private init(pointer: String, fields: [String: JSONValue], errors: ErrorCollector) {
+        self.pointer = pointer
+        self.fields = fields
+        self.errors = errors
+    }
+
+    func path(_ name: String) -> String { pointer + "/" + name }
+
+    func fail(_ name: String, _ message: String) { errors.add(path(name), message) }
+
+    var hasErrors: Bool { !errors.errors.isEmpty }
+
+    /// The raw value of a field, marking it as known. Explicit `null` counts as absent.
+    mutating func value(_ name: String) -> JSONValue? {
+        read.insert(name)
+        guard let value = fields[name], value != .null else { return nil }
+        return value
+    }
+
+    mutating func string(_ name: String, required: Bool = false, maxLength: Int = 1000, trimmed: Bool = true) -> String? {
+        guard let value = value(name) else {
+            if required { fail(name, "is required") }
+            return nil
+        }
+        guard case .string(var text) = value else {
+            fail(name, "must be a string, not \(value.typeName)")
+            return nil
+        }
+        if trimmed { text = text.trimmingCharacters(in: .whitespacesAndNewlines) }
+        if required && text.isEmpty {
+            fail(name, "must not be empty")
+            return nil
+        }
+        if text.count > maxLength {
+            fail(name, "must be at most \(maxLength) characters")
+            return nil
+        }
+        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" && $0 != "\r" }) {
+            fail(name, "must not contain control characters")
+            return nil
+        }
+        return text
+    }
+
+    mutating func integer(_ name: String, required: Bool = false, range: ClosedRange<Int>) -> Int? {
+        guard let value = value(name) else {
+            if required { fail(name, "is required") }
+            return nil
+        }
+        guard case .number(let number) = value, number.rounded() == number, let integer = Int(exactly: number) else {
+            fail(name, "must be a whole number")
+            return nil
+        }
+        guard range.contains(integer) else {
+            fail(name, "must be between \(range.lowerBound) and \(range.upperBound)")
+            return nil
+        }
+        return integer
+    }
+
+    mutating func bool(_ name: String) -> Bool? {
+        guard let value = value(name) else { return nil }
+        guard case .bool(let flag) = value else {
+            fail(name, "must be true or false")
+            return nil
+        }
+        return flag
+    }
+
+    /// A code of a controlled vocabulary; the message lists the allowed codes.
+    mutating func code<Vocabulary: RawRepresentable & CaseIterable>(
+        _ name: String, _ type: Vocabulary.Type, required: Bool = false
+    ) -> Vocabulary? where Vocabulary.RawValue == String {
+        guard let text = string(name, required: required, maxLength: 100) else { return nil }
+        guard let value = Vocabulary(rawValue: text) else {
+            fail(name, "must be one of \(Vocabulary.allCases.map(\.rawValue).joined(separator: ", "))")
+            return nil
+        }
+        return value
+    }
+
+    /// A calendar date, `YYYY-MM-DD`.
+    mutating func date(_ name: String, required: Bool = false) -> CalendarDate? {
+        guard let text = string(name, required: required, maxLength: 10) else { return nil }
+        guard let date = CalendarDate(text) else {
+            fail(name, "must be a date as YYYY-MM-DD")
+            return nil
+        }
+        return date
+    }
+
+    /// A nested object, read with the same rules; nil when absent or not an object.
+    mutating func object(_ name: String, required: Bool = false) -> ObjectReader? {
+        guard let value = value(name) else {
+            if required { fail(name, "is required") }
+            return nil
+        }
+        guard case .object(let fields) = value else {
+            fail(name, "must be an object, not \(value.typeName)")
+            return nil
+        }
+        return ObjectReader(pointer: path(name), fields: fields, errors: errors)
+    }
+
+    /// An array of values; each element is handed to `element` with its index.
+    mutating func array<Element>(
+        _ name: String, required: Bool = false, maxCount: Int, _ element: (JSONValue, String) -> Element?
+    ) -> [Element]? {
+        guard let value = value(name) else {
+            if required { fail(name, "is required") }
+            return nil
+        }
+        guard case .array(let items) = value else {
+            fail(name, "must be an array, not \(value.typeName)")
+            return nil
+        }
+        guard items.count <= maxCount else {
+            fail(name, "must have at most \(maxCount) items")
+            return nil
+        }
+        var result: [Element] = []
+        for (index, item) in items.enumerated() {
+            if let converted = element(item, path(name) + "/\(index)") { result.append(converted) }
+        }
+        return result
+    }
+
+    /// Reads an element of an array as an object with the same rules.
+    func element(_ value: JSONValue, at pointer: String) -> ObjectReader? {
+        guard case .object(let fields) = value else {
+            errors.add(pointer, "must be an object, not \(value.typeName)")
+            return nil
+        }
+        return ObjectReader(pointer: pointer, fields: fields, errors: errors)
+    }
+
+    func fail(at pointer: String, _ message: String) { errors.add(pointer, message) }
+
+    /// Reports fields that were never read; call after reading everything the request may hold.
+    func refuseUnknownFields() {
+        for name in fields.keys.sorted() where !read.contains(name) {
+            errors.add(path(name), "is not a known field")
+        }
+    }
+
+    /// Throws 422 listing every problem found, if any.
+    func finish() throws(Problem) {
+        refuseUnknownFields()
+        guard errors.errors.isEmpty else {
+            throw Problem.validation(errors.errors)
+        }
+    }
+}
+
+extension Problem {
+    public static func validation(_ errors: [FieldError]) -> Problem {
+        Problem(
+            type: typeBase + "validation", title: "Invalid request", status: .unprocessableContent,
+            detail: errors.count == 1 ? "1 field is invalid." : "\(errors.count) fields are invalid.",
+            errors: errors.sorted { $0.field < $1.field })
+    }
+}
+
+extension Request {
+    /// The body as a JSON value, refusing oversized bodies (413), other media types (415) and
+    /// malformed or non-UTF-8 JSON (400).
+    mutating func jsonBody(limit: Int) async throws -> JSONValue {
+        if let type = headers[.contentType], !type.lowercased().hasPrefix("application/json") {
+            throw Problem(
+                type: Problem.typeBase + "unsupported-media-type", title: "Unsupported media type",
+                status: .unsupportedMediaType, detail: "Send the body as application/json.")
+        }
+        let buffer = try await collectBody(limit: limit)
+        return try JSONValue.parse(Data(buffer.readableBytesView))
+    }
+
+    /// The whole body, or 413 when it is larger than `limit` bytes.
+    mutating func collectBody(limit: Int) async throws -> ByteBuffer {
+        do {
+            return try await collectBody(upTo: limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw Problem.payloadTooLarge(limit: limit)
+        }
+    }
+}

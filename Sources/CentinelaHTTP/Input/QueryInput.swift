@@ -1,0 +1,86 @@
+import Foundation
+import Hummingbird
+
+/// Reads query parameters, refusing unknown ones and collecting every bad value (400).
+struct QueryReader {
+    private let parameters: [String: String]
+    private var errors: [Problem.FieldError] = []
+    private var known: Set<String> = []
+
+    init(_ request: Request) {
+        var parameters: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters {
+            parameters[String(name)] = String(value)
+        }
+        self.parameters = parameters
+    }
+
+    mutating func string(_ name: String, maxLength: Int = 200) -> String? {
+        known.insert(name)
+        guard let value = parameters[name], !value.isEmpty else { return nil }
+        guard value.count <= maxLength else {
+            errors.append(.init(field: name, message: "must be at most \(maxLength) characters"))
+            return nil
+        }
+        return value
+    }
+
+    mutating func code<Vocabulary: RawRepresentable & CaseIterable>(_ name: String, _ type: Vocabulary.Type) -> Vocabulary?
+    where Vocabulary.RawValue == String {
+        guard let text = string(name) else { return nil }
+        guard let value = Vocabulary(rawValue: text) else {
+            errors.append(.init(field: name, message: "must be one of \(Vocabulary.allCases.map(\.rawValue).joined(separator: ", "))"))
+            return nil
+        }
+        return value
+    }
+
+    mutating func limit(default value: Int = 50, maximum: Int = 200) -> Int {
+        guard let text = string("limit") else { return value }
+        guard let number = Int(text), (1...maximum).contains(number) else {
+            errors.append(.init(field: "limit", message: "must be a whole number from 1 to \(maximum)"))
+            return value
+        }
+        return number
+    }
+
+    /// An opaque cursor from a previous page's `nextCursor`.
+    mutating func cursor() -> String? {
+        guard let text = string("cursor", maxLength: 500) else { return nil }
+        guard let decoded = Cursor.decode(text) else {
+            errors.append(.init(field: "cursor", message: "is not a cursor this server issued"))
+            return nil
+        }
+        return decoded
+    }
+
+    mutating func fail(_ name: String, _ message: String) {
+        errors.append(.init(field: name, message: message))
+    }
+
+    func finish() throws(Problem) {
+        var all = errors
+        for name in parameters.keys.sorted() where !known.contains(name) {
+            all.append(.init(field: name, message: "is not a known query parameter"))
+        }
+        guard all.isEmpty else { throw Problem.badRequest("The query is invalid.", errors: all) }
+    }
+}
+
+/// Opaque pagination cursors: base64url of the position, so clients do not build them by hand.
+enum Cursor {
+    static func encode(_ position: String) -> String {
+        Data(("v1:" + position).utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ text: String) -> String? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64), let decoded = String(data: data, encoding: .utf8),
+            decoded.hasPrefix("v1:")
+        else { return nil }
+        return String(decoded.dropFirst(3))
+    }
+}

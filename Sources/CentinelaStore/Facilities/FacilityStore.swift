@@ -1,0 +1,263 @@
+import CentinelaCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A stored jurisdiction, with its parent's code for display.
+public struct JurisdictionRecord: Sendable, Equatable {
+    public var jurisdiction: Jurisdiction
+    public var parentCode: String?
+}
+
+/// A stored facility, with its jurisdiction's code and its timestamps.
+public struct FacilityRecord: Sendable, Equatable {
+    public var facility: Facility
+    public var jurisdictionCode: String
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+public enum FacilityStoreError: Error, Equatable, CustomStringConvertible {
+    case duplicateCode(String)
+    case unknownJurisdiction(String)
+    case unknownParent(String)
+    case levelMismatch(String)
+
+    public var description: String {
+        switch self {
+        case .duplicateCode(let code): "\(code) is already registered"
+        case .unknownJurisdiction(let code): "no jurisdiction has the code \(code)"
+        case .unknownParent(let code): "no jurisdiction has the code \(code)"
+        case .levelMismatch(let rule): rule
+        }
+    }
+}
+
+/// Filters of a facility list.
+public struct FacilityFilter: Sendable, Equatable {
+    public var jurisdictionCode: String?
+    public var kind: Facility.Kind?
+
+    public init(jurisdictionCode: String? = nil, kind: Facility.Kind? = nil) {
+        self.jurisdictionCode = jurisdictionCode
+        self.kind = kind
+    }
+}
+
+/// Jurisdictions and facilities. Every function runs on a connection already scoped to the caller
+/// (``ServiceDatabase/withScope(_:_:)``), so row-level security decides what exists for them.
+public struct FacilityStore: Sendable {
+    let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    // MARK: Jurisdictions
+
+    public func createJurisdiction(
+        code: String, name: String, level: Jurisdiction.Level, parentCode: String?, language: String,
+        on connection: PostgresConnection
+    ) async throws -> JurisdictionRecord {
+        var parent: JurisdictionRecord?
+        if let parentCode {
+            parent = try await jurisdiction(code: parentCode, on: connection)
+            guard parent != nil else { throw FacilityStoreError.unknownParent(parentCode) }
+        }
+        switch (level, parent?.jurisdiction.level) {
+        case (.country, nil), (.state, .country), (.municipality, .state): break
+        case (.country, _): throw FacilityStoreError.levelMismatch("a country has no parent")
+        case (.state, _): throw FacilityStoreError.levelMismatch("a state's parent must be a country")
+        case (.municipality, _): throw FacilityStoreError.levelMismatch("a municipality's parent must be a state")
+        }
+        do {
+            try await connection.query(
+                """
+                INSERT INTO jurisdictions (code, name, level, parent_id, language)
+                VALUES (\(code), \(name), \(level.rawValue), \(parent?.jurisdiction.id.rawValue), \(language))
+                """, logger: logger)
+        } catch where DatabaseError.sqlState(of: error) == "23505" {
+            throw FacilityStoreError.duplicateCode(code)
+        }
+        guard let created = try await jurisdiction(code: code, on: connection) else {
+            throw FacilityStoreError.unknownJurisdiction(code)
+        }
+        return created
+    }
+
+    public func jurisdictions(on connection: PostgresConnection) async throws -> [JurisdictionRecord] {
+        try await readJurisdictions(code: nil, on: connection)
+    }
+
+    public func jurisdiction(code: String, on connection: PostgresConnection) async throws -> JurisdictionRecord? {
+        try await readJurisdictions(code: code, on: connection).first
+    }
+
+    private func readJurisdictions(code: String?, on connection: PostgresConnection) async throws -> [JurisdictionRecord] {
+        let rows = try await connection.query(
+            """
+            SELECT j.id, j.code, j.name, j.level, j.parent_id, p.code, j.language
+            FROM jurisdictions j LEFT JOIN jurisdictions p ON p.id = j.parent_id
+            WHERE \(code)::text IS NULL OR j.code = \(code)
+            ORDER BY j.code
+            """, logger: logger)
+        var records: [JurisdictionRecord] = []
+        for try await (id, code, name, level, parentID, parentCode, language)
+            in rows.decode((UUID, String, String, String, UUID?, String?, String).self)
+        {
+            records.append(
+                JurisdictionRecord(
+                    jurisdiction: Jurisdiction(
+                        id: .init(id), code: code, name: name, level: Jurisdiction.Level(rawValue: level) ?? .state,
+                        parentID: parentID.map(Jurisdiction.ID.init), language: language),
+                    parentCode: parentCode))
+        }
+        return records
+    }
+
+    // MARK: Facilities
+
+    public func createFacility(_ draft: FacilityDraft, on connection: PostgresConnection) async throws -> FacilityRecord {
+        guard let jurisdiction = try await jurisdiction(code: draft.jurisdictionCode, on: connection) else {
+            throw FacilityStoreError.unknownJurisdiction(draft.jurisdictionCode)
+        }
+        var id: UUID?
+        do {
+            let rows = try await connection.query(
+                """
+                INSERT INTO facilities (external_code, name, kind, jurisdiction_id, street, locality, postal_code, enrolment)
+                VALUES (\(draft.code), \(draft.name), \(draft.kind.rawValue), \(jurisdiction.jurisdiction.id.rawValue),
+                        \(draft.address.street), \(draft.address.locality), \(draft.address.postalCode), \(draft.enrolment))
+                RETURNING id
+                """, logger: logger)
+            for try await value in rows.decode(UUID.self) { id = value }
+        } catch where DatabaseError.sqlState(of: error) == "23505" {
+            throw FacilityStoreError.duplicateCode(draft.code)
+        }
+        guard let id, let record = try await facility(id: .init(id), on: connection) else {
+            throw FacilityStoreError.duplicateCode(draft.code)
+        }
+        return record
+    }
+
+    /// Replaces the described fields of a facility (its code never changes). Nil when the facility
+    /// does not exist for this caller.
+    public func updateFacility(
+        id: Facility.ID, name: String?, kind: Facility.Kind?, jurisdictionCode: String?, address: Address?,
+        enrolment: Int??, on connection: PostgresConnection
+    ) async throws -> FacilityRecord? {
+        guard var current = try await facility(id: id, on: connection) else { return nil }
+        if let jurisdictionCode {
+            guard let jurisdiction = try await jurisdiction(code: jurisdictionCode, on: connection) else {
+                throw FacilityStoreError.unknownJurisdiction(jurisdictionCode)
+            }
+            current.facility.jurisdictionID = jurisdiction.jurisdiction.id
+        }
+        if let name { current.facility.name = name }
+        if let kind { current.facility.kind = kind }
+        if let address { current.facility.address = address }
+        if let enrolment { current.facility.enrolment = enrolment }
+        let f = current.facility
+        try await connection.query(
+            """
+            UPDATE facilities SET name = \(f.name), kind = \(f.kind.rawValue), jurisdiction_id = \(f.jurisdictionID.rawValue),
+                street = \(f.address.street), locality = \(f.address.locality), postal_code = \(f.address.postalCode),
+                enrolment = \(f.enrolment), updated_at = now()
+            WHERE id = \(id.rawValue)
+            """, logger: logger)
+        return try await facility(id: id, on: connection)
+    }
+
+    public func facility(id: Facility.ID, on connection: PostgresConnection) async throws -> FacilityRecord? {
+        try await readFacilities(
+            "WHERE f.id = \(id.rawValue)", on: connection).first
+    }
+
+    public func facility(code: String, on connection: PostgresConnection) async throws -> FacilityRecord? {
+        try await readFacilities("WHERE f.external_code = \(code)", on: connection).first
+    }
+
+    /// A page of facilities in code order, after the code `after` (the cursor), at most `limit`.
+    public func facilities(
+        _ filter: FacilityFilter, after: String?, limit: Int, on connection: PostgresConnection
+    ) async throws -> [FacilityRecord] {
+        try await readFacilities(
+            """
+            WHERE (\(filter.jurisdictionCode)::text IS NULL OR j.code = \(filter.jurisdictionCode))
+              AND (\(filter.kind?.rawValue)::text IS NULL OR f.kind = \(filter.kind?.rawValue))
+              AND (\(after)::text IS NULL OR f.external_code > \(after))
+            ORDER BY f.external_code
+            LIMIT \(limit)
+            """, on: connection)
+    }
+
+    /// Creates or updates every draft, all or nothing (the caller's transaction); returns how many
+    /// were created and how many updated. Errors name the line of the offending row.
+    public func importFacilities(
+        _ drafts: [(line: Int, draft: FacilityDraft)], on connection: PostgresConnection
+    ) async throws -> (created: Int, updated: Int) {
+        let jurisdictions = Dictionary(
+            uniqueKeysWithValues: try await jurisdictions(on: connection).map { ($0.jurisdiction.code, $0.jurisdiction.id) })
+        var rowErrors: [FacilityCSV.RowError] = []
+        for (line, draft) in drafts where jurisdictions[draft.jurisdictionCode] == nil {
+            rowErrors.append(.init(line: line, column: "jurisdiction", message: "no jurisdiction has the code \(draft.jurisdictionCode)"))
+        }
+        guard rowErrors.isEmpty else { throw FacilityCSV.ImportErrors(rows: rowErrors) }
+
+        // One statement for the whole file: arrays in, upsert out. Arrays cannot carry NULLs here,
+        // so absent optional values travel as '' and -1.
+        let codes = drafts.map(\.draft.code), names = drafts.map(\.draft.name), kinds = drafts.map(\.draft.kind.rawValue)
+        let jurisdictionIDs = drafts.map { jurisdictions[$0.draft.jurisdictionCode]!.rawValue }
+        let streets = drafts.map { $0.draft.address.street ?? "" }
+        let localities = drafts.map { $0.draft.address.locality ?? "" }
+        let postalCodes = drafts.map { $0.draft.address.postalCode ?? "" }
+        let enrolments = drafts.map { $0.draft.enrolment ?? -1 }
+        let rows = try await connection.query(
+            """
+            WITH input AS (
+                SELECT * FROM unnest(\(codes)::text[], \(names)::text[], \(kinds)::text[], \(jurisdictionIDs)::uuid[],
+                                     \(streets)::text[], \(localities)::text[], \(postalCodes)::text[], \(enrolments)::int[])
+                    AS i(code, name, kind, jurisdiction_id, street, locality, postal_code, enrolment)
+            )
+            INSERT INTO facilities AS f (external_code, name, kind, jurisdiction_id, street, locality, postal_code, enrolment)
+            SELECT code, name, kind, jurisdiction_id, nullif(street, ''), nullif(locality, ''), nullif(postal_code, ''),
+                   nullif(enrolment, -1)
+            FROM input
+            ON CONFLICT (external_code) DO UPDATE SET
+                name = excluded.name, kind = excluded.kind, jurisdiction_id = excluded.jurisdiction_id,
+                street = excluded.street, locality = excluded.locality, postal_code = excluded.postal_code,
+                enrolment = excluded.enrolment, updated_at = now()
+            RETURNING (xmax = 0)
+            """, logger: logger)
+        var created = 0, updated = 0
+        for try await inserted in rows.decode(Bool.self) {
+            if inserted { created += 1 } else { updated += 1 }
+        }
+        return (created, updated)
+    }
+
+    private func readFacilities(_ condition: PostgresQuery, on connection: PostgresConnection) async throws -> [FacilityRecord] {
+        // The condition's $n placeholders stay valid: its binds are the query's only ones.
+        let query = PostgresQuery(
+            unsafeSQL: """
+                SELECT f.id, f.external_code, f.name, f.kind, f.jurisdiction_id, j.code, f.street, f.locality,
+                       f.postal_code, f.enrolment, f.created_at, f.updated_at
+                FROM facilities f JOIN jurisdictions j ON j.id = f.jurisdiction_id
+                """ + "\n" + condition.sql,
+            binds: condition.binds)
+        let rows = try await connection.query(query, logger: logger)
+        var records: [FacilityRecord] = []
+        for try await (id, code, name, kind, jurisdictionID, jurisdictionCode, street, locality, postal, enrolment, created, updated)
+            in rows.decode((UUID, String, String, String, UUID, String, String?, String?, String?, Int?, Date, Date).self)
+        {
+            records.append(
+                FacilityRecord(
+                    facility: Facility(
+                        id: .init(id), externalCode: code, name: name, kind: Facility.Kind(rawValue: kind) ?? .other,
+                        jurisdictionID: .init(jurisdictionID),
+                        address: Address(street: street, locality: locality, postalCode: postal), enrolment: enrolment),
+                    jurisdictionCode: jurisdictionCode, createdAt: created, updatedAt: updated))
+        }
+        return records
+    }
+}

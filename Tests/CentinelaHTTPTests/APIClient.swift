@@ -1,0 +1,60 @@
+import CentinelaHTTP
+import CentinelaStore
+import CentinelaTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// The application `serve` runs, on a test world, and small helpers to call it as each caller.
+struct APITest {
+    let client: any TestClientProtocol
+    let world: World
+
+    static func run(
+        limits: HTTPConfiguration = HTTPConfiguration(host: "127.0.0.1", port: 0),
+        _ test: @escaping @Sendable (APITest) async throws -> Void
+    ) async throws {
+        try await World.with { world in
+            let app = try buildApplication(
+                configuration: limits, database: world.database, migrations: try TestDatabase.migrations(),
+                logger: TestDatabase.logger)
+            try await app.test(.router) { client in
+                try await test(APITest(client: client, world: world))
+            }
+        }
+    }
+
+    struct Reply: Sendable {
+        var status: HTTPResponse.Status
+        var headers: HTTPFields
+        var body: String
+
+        var json: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
+        }
+        var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
+        /// The `field` of each error in a problem document.
+        var errorFields: [String] { (json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String } }
+        var problemType: String? { (json["type"] as? String).map { String($0.split(separator: "/").last ?? "") } }
+    }
+
+    func call(
+        _ method: HTTPRequest.Method, _ uri: String, token: String?, json: String? = nil, contentType: String? = nil,
+        body: ByteBuffer? = nil, headers extra: HTTPFields = [:]
+    ) async throws -> Reply {
+        var headers = extra
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        var payload = body
+        if let json {
+            payload = ByteBuffer(string: json)
+            headers[.contentType] = "application/json"
+        }
+        if let contentType { headers[.contentType] = contentType }
+        return try await client.execute(uri: uri, method: method, headers: headers, body: payload) { response in
+            Reply(status: response.status, headers: response.headers, body: String(buffer: response.body))
+        }
+    }
+}

@@ -1,0 +1,190 @@
+import CentinelaHTTP
+import CentinelaStore
+import CentinelaTestSupport
+import Foundation
+import HTTPTypes
+import NIOCore
+import Testing
+
+@Suite struct AuthenticationTests {
+    @Test func everyV1RouteNeedsAValidToken() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            for (token, label) in [(nil, "none"), ("cen_tooShort", "malformed"), ("Basic abc", "wrong scheme"),
+                                   ("cen_" + String(repeating: "A", count: 43), "unknown")] as [(String?, String)] {
+                var headers = HTTPFields()
+                if let token { headers[.authorization] = token.hasPrefix("Basic") ? token : "Bearer \(token)" }
+                let reply = try await api.call(.get, "/v1/facilities", token: nil, headers: headers)
+                #expect(reply.status == .unauthorized, "\(label)")
+                #expect(reply.headers[.wwwAuthenticate] == "Bearer", "\(label)")
+                #expect(reply.headers[.contentType] == "application/problem+json", "\(label)")
+            }
+        }
+    }
+
+    @Test func aRevokedTokenStopsWorkingAtOnce() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            #expect(try await api.call(.get, "/v1/facilities", token: api.world.schoolToken).status == .ok)
+            let prefix = String(api.world.schoolToken.prefix(12))
+            try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
+                _ = try await TokenStore(logger: TestDatabase.logger).revoke(prefix, reason: "left the school", on: connection)
+            }
+            #expect(try await api.call(.get, "/v1/facilities", token: api.world.schoolToken).status == .unauthorized)
+        }
+    }
+}
+
+@Suite struct FacilityAPITests {
+    @Test func eachCallerListsOnlyTheirFacilities() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            func codes(_ token: String) async throws -> [String] {
+                try await api.call(.get, "/v1/facilities", token: token).items.compactMap { $0["code"] as? String }
+            }
+            #expect(try await codes(api.world.adminToken) == ["MTY01", "NL001", "OAX01"])
+            #expect(try await codes(api.world.regulatorToken) == ["MTY01", "NL001"])
+            #expect(try await codes(api.world.otherRegulatorToken) == ["OAX01"])
+            #expect(try await codes(api.world.schoolToken) == ["NL001"])
+            // Filters cannot widen the view.
+            let filtered = try await api.call(.get, "/v1/facilities?jurisdiction=MX-OAX", token: api.world.schoolToken)
+            #expect(filtered.status == .ok && filtered.items.isEmpty)
+        }
+    }
+
+    @Test func anotherTenantsFacilityDoesNotExist() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let oaxaca = "/v1/facilities/\(api.world.oaxaca.id.uuidString.lowercased())"
+            #expect(try await api.call(.get, oaxaca, token: api.world.schoolToken).status == .notFound)
+            #expect(try await api.call(.get, oaxaca, token: api.world.regulatorToken).status == .notFound)
+            let own = try await api.call(.get, oaxaca, token: api.world.otherRegulatorToken)
+            #expect(own.status == .ok)
+            #expect(own.json["code"] as? String == "OAX01")
+            #expect(own.json["jurisdiction"] as? String == "MX-OAX")
+            // Not a UUID at all: the same answer.
+            #expect(try await api.call(.get, "/v1/facilities/nope", token: api.world.adminToken).status == .notFound)
+        }
+    }
+
+    @Test func theOperatorRegistersFacilitiesAndOthersCannot() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let body = #"{"code":"NL002","name":"CENDI 4","kind":"daycare","jurisdiction":"MX-NL","address":{"street":"Av. Juárez 10","postalCode":"64000"},"enrolment":80}"#
+            for token in [api.world.schoolToken, api.world.regulatorToken] {
+                let refused = try await api.call(.post, "/v1/facilities", token: token, json: body)
+                #expect(refused.status == .forbidden)
+            }
+            let created = try await api.call(.post, "/v1/facilities", token: api.world.adminToken, json: body)
+            #expect(created.status == .created, "\(created.body)")
+            let id = try #require(created.json["id"] as? String)
+            #expect(created.headers[.location] == "/v1/facilities/\(id)")
+            #expect((created.json["address"] as? [String: Any])?["postalCode"] as? String == "64000")
+            // The regulator of Nuevo León sees it at once; Oaxaca's does not.
+            #expect(try await api.call(.get, "/v1/facilities/\(id)", token: api.world.regulatorToken).status == .ok)
+            #expect(try await api.call(.get, "/v1/facilities/\(id)", token: api.world.otherRegulatorToken).status == .notFound)
+
+            let again = try await api.call(.post, "/v1/facilities", token: api.world.adminToken, json: body)
+            #expect(again.status == .conflict)
+
+            let moved = try await api.call(
+                .patch, "/v1/facilities/\(id)", token: api.world.adminToken, json: #"{"jurisdiction":"MX-OAX","enrolment":null}"#)
+            #expect(moved.status == .ok, "\(moved.body)")
+            #expect(moved.json["jurisdiction"] as? String == "MX-OAX")
+            #expect(try await api.call(.get, "/v1/facilities/\(id)", token: api.world.regulatorToken).status == .notFound)
+            let recoded = try await api.call(.patch, "/v1/facilities/\(id)", token: api.world.adminToken, json: #"{"code":"X1"}"#)
+            #expect(recoded.status == .unprocessableContent)
+        }
+    }
+
+    @Test func invalidFacilitiesAreRefusedFieldByField() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let reply = try await api.call(
+                .post, "/v1/facilities", token: api.world.adminToken,
+                json: #"{"code":"bad code!","kind":"castle","jurisdiction":"MX-NL","enrolment":"many","colour":"red","address":{"zip":"1"}}"#)
+            #expect(reply.status == .unprocessableContent)
+            #expect(reply.problemType == "validation")
+            #expect(reply.errorFields == ["/address/zip", "/code", "/colour", "/enrolment", "/kind", "/name"])
+            let unknownJurisdiction = try await api.call(
+                .post, "/v1/facilities", token: api.world.adminToken,
+                json: #"{"code":"Z1","name":"Z","kind":"primary","jurisdiction":"MX-ZZZ"}"#)
+            #expect(unknownJurisdiction.status == .unprocessableContent)
+            #expect(unknownJurisdiction.errorFields == ["/jurisdiction"])
+        }
+    }
+
+    @Test func malformedRequestsNeverReachTheDatabase() async throws {
+        try await APITest.run(limits: .init(host: "127.0.0.1", port: 0, maximumBodySize: 1024)) { (api: APITest) async throws in
+            let admin = api.world.adminToken
+            #expect(try await api.call(.post, "/v1/facilities", token: admin, json: "{not json").status == .badRequest)
+            #expect(try await api.call(.post, "/v1/facilities", token: admin, json: "[1,2]").status == .badRequest)
+            let invalidUTF8 = ByteBuffer(bytes: [0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x7D])
+            #expect(try await api.call(.post, "/v1/facilities", token: admin, contentType: "application/json", body: invalidUTF8).status == .badRequest)
+            #expect(try await api.call(.post, "/v1/facilities", token: admin, contentType: "text/plain", body: ByteBuffer(string: "{}")).status == .unsupportedMediaType)
+            let huge = #"{"name":""# + String(repeating: "x", count: 2000) + #""}"#
+            #expect(try await api.call(.post, "/v1/facilities", token: admin, json: huge).status == .contentTooLarge)
+            #expect(try await api.call(.get, "/v1/facilities?colour=red", token: admin).status == .badRequest)
+            #expect(try await api.call(.get, "/v1/facilities?limit=0", token: admin).status == .badRequest)
+            #expect(try await api.call(.get, "/v1/facilities?cursor=garbage", token: admin).status == .badRequest)
+            #expect(try await api.call(.get, "/v1/facilities?kind=castle", token: admin).status == .badRequest)
+            #expect(try await api.call(.delete, "/v1/facilities", token: admin).status == .methodNotAllowed)
+        }
+    }
+
+    @Test func pagesFollowTheCursor() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            var seen: [String] = []
+            var uri = "/v1/facilities?limit=2"
+            while true {
+                let page = try await api.call(.get, uri, token: api.world.adminToken)
+                #expect(page.status == .ok)
+                seen += page.items.compactMap { $0["code"] as? String }
+                guard let cursor = page.json["nextCursor"] as? String else { break }
+                uri = "/v1/facilities?limit=2&cursor=\(cursor)"
+            }
+            #expect(seen == ["MTY01", "NL001", "OAX01"])
+        }
+    }
+
+    @Test func csvImportIsAllOrNothingWithLineNumbers() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let admin = api.world.adminToken
+            let bad = #"""
+                code,name,kind,jurisdiction,enrolment
+                NL010,"Jardín ""La Paz""",preschool,MX-NL,40
+                NL011,,primary,MX-NL,x
+                NL010,Repetido,primary,MX-ZZ,10
+                """#
+            let refused = try await api.call(.post, "/v1/facilities:import", token: admin, contentType: "text/csv", body: ByteBuffer(string: bad))
+            #expect(refused.status == .unprocessableContent, "\(refused.body)")
+            let lines = (refused.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["line"] as? Int }
+            #expect(lines == [3, 3, 4])
+            #expect(try await api.call(.get, "/v1/facilities?jurisdiction=MX-NL", token: admin).items.count == 1)
+
+            let unknownJurisdiction = "code,name,kind,jurisdiction\r\nNL020,Uno,primary,MX-NL\r\nNL021,Dos,primary,MX-QQ\r\n"
+            let refusedAgain = try await api.call(.post, "/v1/facilities:import", token: admin, contentType: "text/csv", body: ByteBuffer(string: unknownJurisdiction))
+            #expect(refusedAgain.status == .unprocessableContent)
+            #expect((refusedAgain.json["errors"] as? [[String: Any]])?.first?["line"] as? Int == 3)
+            #expect(try await api.call(.get, "/v1/facilities?jurisdiction=MX-NL", token: admin).items.count == 1)
+
+            let good = "\u{FEFF}Code,Name,Kind,Jurisdiction,Postal_Code\nNL001,Jardín renombrado,preschool,MX-NL,64000\nNL030,\"Primaria, turno matutino\",primary,MX-NL-MTY,\n"
+            let imported = try await api.call(.post, "/v1/facilities:import", token: admin, contentType: "text/csv", body: ByteBuffer(string: good))
+            #expect(imported.status == .ok, "\(imported.body)")
+            #expect(imported.json["created"] as? Int == 1)
+            #expect(imported.json["updated"] as? Int == 1)
+            let names = try await api.call(.get, "/v1/facilities?jurisdiction=MX-NL", token: admin).items.compactMap { $0["name"] as? String }
+            #expect(names == ["Jardín renombrado"])
+            #expect(try await api.call(.post, "/v1/facilities:import", token: api.world.regulatorToken, contentType: "text/csv", body: ByteBuffer(string: good)).status == .forbidden)
+        }
+    }
+
+    @Test func jurisdictionsFormATree() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let admin = api.world.adminToken
+            let listed = try await api.call(.get, "/v1/jurisdictions", token: api.world.schoolToken)
+            #expect(listed.items.compactMap { $0["code"] as? String } == ["MX", "MX-NL", "MX-NL-MTY", "MX-OAX"])
+            let created = try await api.call(.post, "/v1/jurisdictions", token: admin, json: #"{"code":"MX-JAL","name":"Jalisco","level":"state","parent":"MX"}"#)
+            #expect(created.status == .created, "\(created.body)")
+            #expect(try await api.call(.post, "/v1/jurisdictions", token: admin, json: #"{"code":"MX-JAL","name":"Jalisco","level":"state","parent":"MX"}"#).status == .conflict)
+            let orphan = try await api.call(.post, "/v1/jurisdictions", token: admin, json: #"{"code":"MX-X","name":"X","level":"municipality","parent":"MX"}"#)
+            #expect(orphan.status == .unprocessableContent)
+            #expect(orphan.errorFields == ["/parent"])
+            #expect(try await api.call(.post, "/v1/jurisdictions", token: api.world.regulatorToken, json: #"{"code":"MX-Y","name":"Y","level":"state","parent":"MX"}"#).status == .forbidden)
+        }
+    }
+}
