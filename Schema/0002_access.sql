@@ -9,15 +9,23 @@
 --   centinela.jurisdictions  uuid[] literal: a regulator's jurisdictions and all below them
 -- Without a scope, the policies below let centinela_service see no tenant row at all.
 
+-- Roles belong to the whole cluster, not to one database: another database of the same cluster
+-- may be creating the role at this very moment, hence the exception handlers.
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'centinela_service') THEN
+    BEGIN
         CREATE ROLE centinela_service NOLOGIN;
-    END IF;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN
+        NULL;  -- it exists already
+    END;
+    -- The user that runs migrations (and the service) must be able to SET ROLE to it.
+    BEGIN
+        EXECUTE format('GRANT centinela_service TO %I', current_user);
+    EXCEPTION WHEN unique_violation OR duplicate_object THEN
+        NULL;  -- granted already, concurrently
+    END;
 END
 $$;
--- The user that runs migrations (and the service) must be able to SET ROLE to it.
-GRANT centinela_service TO CURRENT_USER;
 
 -- API tokens: only a SHA-256 of the secret is stored; the secret is shown once, at creation.
 CREATE TABLE api_tokens (
