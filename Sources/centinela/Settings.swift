@@ -3,6 +3,7 @@ import CentinelaHTTP
 import CentinelaStore
 import Foundation
 import Logging
+import PostgresNIO
 
 /// The process environment, read in one place so each setting names its variable once.
 struct Environment {
@@ -143,9 +144,14 @@ struct CommandSetup {
     var logger: Logger
     var migrations: MigrationSet
 
-    init(log: LogOptions, database: DatabaseOptions, validate: (Environment) throws -> Void = { _ in }) throws {
+    /// `quiet` commands print results for people and scripts: they log warnings and worse only,
+    /// unless a level is asked for.
+    init(
+        log: LogOptions, database: DatabaseOptions, quiet: Bool = false, validate: (Environment) throws -> Void = { _ in }
+    ) throws {
         env = Environment()
-        let logConfiguration = try log.resolve(env)
+        var logConfiguration = try log.resolve(env)
+        if quiet && log.logLevel == nil && env["LOG_LEVEL"] == nil { logConfiguration.level = .warning }
         _ = try database.resolveTarget(env)
         try validate(env)
         migrations = try database.resolveMigrations(env)
@@ -153,6 +159,34 @@ struct CommandSetup {
         logger = Logger(label: "centinela")
         logger.logLevel = logConfiguration.level
     }
+}
+
+extension CommandSetup {
+    /// Runs `body` on one connection to a database whose schema is current; a stale schema is
+    /// refused with the advice to migrate.
+    func withCurrentSchema<Result: Sendable>(
+        _ options: DatabaseOptions, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let migrator = Migrator(migrations: migrations, logger: logger)
+        return try await options.withDatabase(env, logger: logger) { database in
+            try await database.withConnection(logger: logger) { connection in
+                let status = try await migrator.status(on: connection)
+                guard status.isCurrent else { throw MigrationError.schemaBehind(pending: status.pending) }
+                return try await body(connection)
+            }
+        }
+    }
+}
+
+/// A mistake in how a command was called, explained in one line.
+struct ConfigurationErrorMessage: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A line for the person at the terminal that is not the command's output.
+func printNote(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
 /// Turns any error into the one line an operator reads, and a non-zero exit status.

@@ -75,7 +75,7 @@ public struct TokenStore: Sendable {
         if let expiresAt, expiresAt <= now { throw TokenError.expiryInThePast }
 
         let secret = TokenSecret.generate()
-        return try await inAdminTransaction(connection) {
+        return try await connection.operatorTransaction(logger: logger) {
             let facilities = try await ids(table: "facilities", column: "external_code", codes: facilityCodes, connection)
             if facilities.count != Set(facilityCodes).count {
                 throw TokenError.unknownFacilities(Set(facilityCodes).subtracting(facilities.keys).sorted())
@@ -117,7 +117,7 @@ public struct TokenStore: Sendable {
     public func revoke(_ reference: String, reason: String, on connection: PostgresConnection) async throws -> TokenRecord {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...500).contains(reason.count) else { throw TokenError.invalidReason }
-        return try await inAdminTransaction(connection) {
+        return try await connection.operatorTransaction(logger: logger) {
             let matches = try await list(on: connection).filter {
                 $0.id.description == reference.lowercased() || $0.displayPrefix == reference
             }
@@ -136,7 +136,7 @@ public struct TokenStore: Sendable {
 
     /// Every token, newest first.
     public func list(on connection: PostgresConnection) async throws -> [TokenRecord] {
-        try await inAdminTransaction(connection) { try await list(on: connection, only: nil) }
+        try await connection.operatorTransaction(logger: logger) { try await list(on: connection, only: nil) }
     }
 
     private func list(on connection: PostgresConnection, only id: UUID?) async throws -> [TokenRecord] {
@@ -179,19 +179,22 @@ public struct TokenStore: Sendable {
         for try await (code, id) in rows.decode((String, UUID).self) { found[code] = id }
         return found
     }
+}
 
-    /// The operator's command-line work sees every facility: admin scope, as the tables' owner.
-    private func inAdminTransaction<Result: Sendable>(
-        _ connection: PostgresConnection, _ body: () async throws -> Result
+extension PostgresConnection {
+    /// The operator's command-line work: one transaction, as the connecting (owner) role, in admin
+    /// scope, so that it sees every facility whether or not that role bypasses row-level security.
+    public func operatorTransaction<Result: Sendable>(
+        logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
     ) async throws -> Result {
-        try await connection.query("BEGIN", logger: logger)
+        try await query("BEGIN", logger: logger)
         do {
-            try await connection.query("SELECT set_config('centinela.role', 'admin', true)", logger: logger)
+            try await query("SELECT set_config('centinela.role', 'admin', true)", logger: logger)
             let result = try await body()
-            try await connection.query("COMMIT", logger: logger)
+            try await query("COMMIT", logger: logger)
             return result
         } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
+            _ = try? await query("ROLLBACK", logger: logger)
             throw error
         }
     }

@@ -1,0 +1,86 @@
+import CentinelaStore
+import CentinelaTestSupport
+import Foundation
+import PostgresNIO
+import Testing
+
+/// The operator's commands: tokens, facility imports, audit verification.
+@Suite struct OperatorCommandTests {
+    @Test func issuesListsAndRevokesTokens() async throws {
+        try await World.with { world in
+            let env = ["DATABASE_URL": world.database.connectionURL]
+            let created = try await CommandProcess.run(
+                ["token", "create", "--role", "regulator", "--jurisdiction", "MX-NL", "--holder", "Lic. Ana Ruiz", "--expires-in-days", "30"],
+                environment: env)
+            #expect(created.status == 0, "\(created.error)")
+            let secret = created.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(TokenSecret(presented: secret) != nil)
+            #expect(created.error.contains("issued regulator token \(secret.prefix(12))"))
+
+            let listed = try await CommandProcess.run(["token", "list"], environment: env)
+            #expect(listed.status == 0)
+            #expect(listed.output.contains(String(secret.prefix(12))))
+            #expect(listed.output.contains("MX-NL"))
+            #expect(!listed.output.contains(secret), "a secret must never be listed")
+
+            let revoked = try await CommandProcess.run(
+                ["token", "revoke", String(secret.prefix(12)), "--reason", "changed posts"], environment: env)
+            #expect(revoked.status == 0, "\(revoked.error)")
+            let again = try await CommandProcess.run(
+                ["token", "revoke", String(secret.prefix(12)), "--reason", "again"], environment: env)
+            #expect(again.status == 1)
+            #expect(again.error == "centinela: error: token \(secret.prefix(12)) is already revoked\n")
+
+            let wrong = try await CommandProcess.run(
+                ["token", "create", "--role", "school", "--jurisdiction", "MX-NL", "--holder", "x"], environment: env)
+            #expect(wrong.status == 1)
+            #expect(wrong.error.hasPrefix("centinela: error: a school token is bound to one or more facilities"))
+            let badRole = try await CommandProcess.run(["token", "create", "--role", "root", "--holder", "x"], environment: env)
+            #expect(badRole.error == "centinela: error: --role must be school, regulator or admin, not 'root'\n")
+        }
+    }
+
+    @Test func importsFacilitiesOrListsEveryBadRow() async throws {
+        try await World.with { world in
+            let env = ["DATABASE_URL": world.database.connectionURL]
+            let folder = NSTemporaryDirectory() + "centinela-import-\(UUID().uuidString.prefix(8))"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let good = folder + "/good.csv", bad = folder + "/bad.csv"
+            try "code,name,kind,jurisdiction,enrolment\nNL100,Escuela A,primary,MX-NL,300\nNL001,Jardín,preschool,MX-NL,\n"
+                .write(toFile: good, atomically: true, encoding: .utf8)
+            try "code,name,kind,jurisdiction\nNL200,Escuela B,castle,MX-NL\nNL201,,primary,MX-NL\n"
+                .write(toFile: bad, atomically: true, encoding: .utf8)
+
+            let imported = try await CommandProcess.run(["facilities", "import", good], environment: env)
+            #expect(imported.status == 0, "\(imported.error)")
+            #expect(imported.output == "imported \(good): 1 created, 1 updated\n")
+
+            let refused = try await CommandProcess.run(["facilities", "import", bad], environment: env)
+            #expect(refused.status == 1)
+            let lines = refused.error.split(separator: "\n").map(String.init)
+            #expect(lines.count == 3)
+            #expect(lines[0].hasPrefix("\(bad):2: kind: must be one of"))
+            #expect(lines[1] == "\(bad):3: name: must be 1 to 300 characters")
+            #expect(lines[2] == "centinela: error: \(bad): 2 problem(s); nothing was imported")
+        }
+    }
+
+    @Test func verifiesTheAuditTrailAndReportsTheFirstBreak() async throws {
+        try await World.with { world in
+            let env = ["DATABASE_URL": world.database.connectionURL]
+            let intact = try await CommandProcess.run(["audit", "verify"], environment: env)
+            #expect(intact.status == 0, "\(intact.error)")
+            // The world's five tokens were issued, and audited.
+            #expect(intact.output == "audit trail intact: 5 events checked\n")
+
+            try await world.database.withConnection(logger: TestDatabase.logger) { connection in
+                try await connection.query("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only", logger: TestDatabase.logger)
+                try await connection.query("UPDATE audit_events SET details = '{\"role\":\"admin\"}' WHERE position = 2", logger: TestDatabase.logger)
+            }
+            let broken = try await CommandProcess.run(["audit", "verify"], environment: env)
+            #expect(broken.status == 2)
+            #expect(broken.output.hasPrefix("audit trail BROKEN at event 2: its content does not match its hash"))
+        }
+    }
+}
