@@ -83,6 +83,8 @@ public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRe
     let facilities = FacilityController(database: dependencies.database, limits: dependencies.limits)
     facilities.register(on: api)
     router.refuseOtherMethods(on: FacilityController.routes)
+    ReportController(database: dependencies.database, limits: dependencies.limits).register(on: api)
+    router.refuseOtherMethods(on: ReportController.routes)
     return router
 }
 

@@ -182,10 +182,8 @@ struct ObjectReader {
         return ObjectReader(pointer: path(name), fields: fields, errors: errors)
     }
 
-    /// An array of values; each element is handed to `element` with its index.
-    mutating func array<Element>(
-        _ name: String, required: Bool = false, maxCount: Int, _ element: (JSONValue, String) -> Element?
-    ) -> [Element]? {
+    /// The elements of an array field with their JSON pointers; nil when absent or not an array.
+    mutating func arrayItems(_ name: String, required: Bool = false, maxCount: Int) -> [(value: JSONValue, pointer: String)]? {
         guard let value = value(name) else {
             if required { fail(name, "is required") }
             return nil
@@ -198,11 +196,7 @@ struct ObjectReader {
             fail(name, "must have at most \(maxCount) items")
             return nil
         }
-        var result: [Element] = []
-        for (index, item) in items.enumerated() {
-            if let converted = element(item, path(name) + "/\(index)") { result.append(converted) }
-        }
-        return result
+        return items.enumerated().map { (value: $0.element, pointer: path(name) + "/\($0.offset)") }
     }
 
     /// Reads an element of an array as an object with the same rules.

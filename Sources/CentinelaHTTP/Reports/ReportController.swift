@@ -1,0 +1,554 @@
+import CentinelaCore
+import CentinelaStore
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import PostgresNIO
+
+/// Incident reports: submitted by schools (and regulators' intake staff), read by those who may,
+/// never altered: corrections are amendments, decisions are status changes.
+struct ReportController {
+    let database: ServiceDatabase
+    let limits: HTTPConfiguration
+    var store: ReportStore { ReportStore(logger: database.logger) }
+
+    static let routes: [String: [HTTPRequest.Method]] = [
+        "/v1/reports": [.get, .head, .post],
+        "/v1/reports/{id}": [.get, .head],
+        "/v1/reports/{id}/amendments": [.post],
+        "/v1/reports/{id}/status": [.post],
+    ]
+
+    func register(on group: RouterGroup<AppRequestContext>) {
+        group.post("reports", use: submit)
+        group.get("reports", use: list)
+        group.get("reports/{id}", use: get)
+        group.post("reports/{id}/amendments", use: amend)
+        group.post("reports/{id}/status", use: changeStatus)
+    }
+
+    // MARK: Submission
+
+    struct Receipt: Codable, Sendable {
+        var id: String
+        var receivedAt: Date
+        var status: String
+    }
+
+    @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        guard principal.role != .admin else {
+            throw Problem.forbidden("The operator does not submit reports; schools and regulators do.")
+        }
+        let key = try idempotencyKey(request)
+        var request = request
+        let buffer = try await request.collectBody(limit: limits.maximumBodySize)
+        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
+            throw Problem(
+                type: Problem.typeBase + "unsupported-media-type", title: "Unsupported media type",
+                status: .unsupportedMediaType, detail: "Send the body as application/json.")
+        }
+        let bytes = Data(buffer.readableBytesView)
+        var body = try ObjectReader.body(try JSONValue.parse(bytes))
+        let submission = readSubmission(&body)
+        try body.finish()
+        guard let submission else { throw Problem.validation([]) }
+        let issues = submission.validate(today: CalendarDate.today())
+        guard issues.isEmpty else { throw Problem.validation(issues.map { .init(field: $0.field, message: $0.message) }) }
+
+        let fingerprint = Data(SHA256.hash(data: Data("POST /v1/reports\n".utf8) + bytes))
+        // A concurrent retry with the same key loses the race on the key's primary key; its
+        // transaction is rolled back whole, and the second pass returns the winner's answer.
+        for attempt in 1...2 {
+            do {
+                let (status, responseBody) = try await database.withScope(principal) { connection in
+                    if let key, let stored = try await storedResponse(key: key, principal: principal, on: connection) {
+                        guard stored.fingerprint == fingerprint else { throw Problem.idempotencyMismatch }
+                        return (stored.status, stored.body)
+                    }
+                    guard let facility = try await store.facility(submission.facilityID, on: connection),
+                        principal.mayHandleReports(of: facility)
+                    else { throw Problem.notFound("No facility with this id.") }
+                    let (id, receivedAt) = try await store.submit(submission, by: principal, on: connection)
+                    let encoded = try JSONResponseEncoding.encoder.encode(
+                        Receipt(id: id.description, receivedAt: receivedAt, status: IncidentReport.Status.received.rawValue))
+                    if let key {
+                        try await connection.query(
+                            """
+                            INSERT INTO idempotency_keys (token_id, key, request_sha256, response_status, response_body)
+                            VALUES (\(principal.id.rawValue), \(key), \(fingerprint), 201, \(encoded))
+                            """, logger: database.logger)
+                    }
+                    try await database.audit(
+                        AuditEvent(
+                            requestID: context.id, actor: principal, action: "report.create", objectType: "report",
+                            objectID: id.description, outcome: .ok,
+                            details: ["facility": submission.facilityID.description, "category": submission.category.rawValue]),
+                        on: connection)
+                    return (201, encoded)
+                }
+                let receipt = try JSONDecoder.iso8601.decode(Receipt.self, from: responseBody)
+                var response = Response(
+                    status: .init(code: status),
+                    headers: [.contentType: "application/json; charset=utf-8", .location: "/v1/reports/\(receipt.id)"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: responseBody)))
+                if let key { response.headers[.idempotencyKeyHeader] = key }
+                return response
+            } catch where DatabaseError.sqlState(of: error) == "23505" && key != nil && attempt == 1 {
+                continue
+            }
+        }
+        throw Problem.conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
+    }
+
+    private func idempotencyKey(_ request: Request) throws(Problem) -> String? {
+        guard let key = request.headers[.idempotencyKeyHeader] else { return nil }
+        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
+            throw Problem.badRequest(
+                "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+                errors: [.init(field: "Idempotency-Key", message: "must be 1 to 255 visible ASCII characters")])
+        }
+        return key
+    }
+
+    private func storedResponse(key: String, principal: Principal, on connection: PostgresConnection) async throws
+        -> (fingerprint: Data, status: Int, body: Data)?
+    {
+        let rows = try await connection.query(
+            """
+            SELECT request_sha256, response_status, response_body FROM idempotency_keys
+            WHERE token_id = \(principal.id.rawValue) AND key = \(key)
+            """, logger: database.logger)
+        for try await (fingerprint, status, body) in rows.decode((Data, Int, Data).self) {
+            return (fingerprint, status, body)
+        }
+        return nil
+    }
+
+    // MARK: Reading
+
+    struct ReportBody: Encodable, Sendable {
+        struct Occurred: Encodable, Sendable {
+            var from: String
+            var to: String
+            var approximate: Bool
+        }
+        struct AdultBody: Encodable, Sendable {
+            var adultId: String?
+            var staffRef: String?
+            var name: String
+            var role: String
+        }
+        struct ChildBody: Encodable, Sendable {
+            var ref: String
+            var age: Int
+        }
+        struct StatusBody: Encodable, Sendable {
+            var status: String
+            var reason: String?
+            var changedAt: Date
+            var changedBy: String?
+        }
+        struct AmendmentBody: Encodable, Sendable {
+            var id: String
+            var changes: JSONText
+            var note: String?
+            var amendedAt: Date
+            var amendedBy: String?
+        }
+        var id: String
+        var facility: String
+        var facilityCode: String
+        var jurisdiction: String
+        var receivedAt: Date
+        var occurred: Occurred
+        var discoveredOn: String
+        var category: String
+        var reporterType: String
+        var adults: [AdultBody]
+        var children: [ChildBody]
+        var modusOperandi: [String]
+        var narrative: String
+        var submittedBy: String?
+        var status: String
+        var statusHistory: [StatusBody]
+        var amendments: [AmendmentBody]
+
+        init(_ r: ReportRecord) {
+            id = r.summary.id.description
+            facility = r.summary.facilityID.description
+            facilityCode = r.summary.facilityCode
+            jurisdiction = r.summary.jurisdictionCode
+            receivedAt = r.summary.receivedAt
+            occurred = Occurred(from: r.occurredFrom.description, to: r.occurredTo.description, approximate: r.occurredApproximate)
+            discoveredOn = r.discoveredOn.description
+            category = r.summary.category.rawValue
+            reporterType = r.summary.reporterType.rawValue
+            adults = r.adults.map { .init(adultId: $0.adultID?.description, staffRef: $0.staffRef, name: $0.name, role: $0.role) }
+            children = r.children.map { .init(ref: $0.reference, age: $0.ageYears) }
+            modusOperandi = r.modusOperandi
+            narrative = r.narrative
+            submittedBy = r.submittedBy
+            status = r.summary.status.rawValue
+            statusHistory = r.statusHistory.map {
+                .init(status: $0.status.rawValue, reason: $0.reason, changedAt: $0.changedAt, changedBy: $0.changedBy)
+            }
+            amendments = r.amendments.map {
+                .init(id: $0.id.uuidString.lowercased(), changes: JSONText($0.changes), note: $0.note, amendedAt: $0.amendedAt, amendedBy: $0.amendedBy)
+            }
+        }
+    }
+
+    struct SummaryBody: Encodable, Sendable {
+        var id: String
+        var facility: String
+        var facilityCode: String
+        var jurisdiction: String
+        var receivedAt: Date
+        var category: String
+        var reporterType: String
+        var status: String
+        var adultCount: Int
+        var childCount: Int
+
+        init(_ s: ReportSummary) {
+            id = s.id.description
+            facility = s.facilityID.description
+            facilityCode = s.facilityCode
+            jurisdiction = s.jurisdictionCode
+            receivedAt = s.receivedAt
+            category = s.category.rawValue
+            reporterType = s.reporterType.rawValue
+            status = s.status.rawValue
+            adultCount = s.adultCount
+            childCount = s.childCount
+        }
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ReportBody> {
+        let principal = try context.requirePrincipal()
+        try QueryReader(request).finish()
+        let id = try reportID(context)
+        let record = try await database.withScope(principal) { connection in
+            let record = try await store.report(id, on: connection)
+            try await database.audit(
+                AuditEvent(
+                    requestID: context.id, actor: principal, action: "report.read", objectType: "report",
+                    objectID: id.description, outcome: record == nil ? .notFound : .ok),
+                on: connection)
+            return record
+        }
+        guard let record else { throw Problem.notFound("No report with this id.") }
+        return JSONResponse(body: ReportBody(record))
+    }
+
+    struct Page: Encodable, Sendable {
+        var items: [SummaryBody]
+        var nextCursor: String?
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page> {
+        let principal = try context.requirePrincipal()
+        var query = QueryReader(request)
+        var filter = ReportFilter()
+        if let text = query.string("facility") {
+            if let id = Facility.ID(uuidString: text) { filter.facilityID = id } else { query.fail("facility", "must be a facility id") }
+        }
+        filter.jurisdictionCode = query.string("jurisdiction", maxLength: 32)
+        filter.category = query.code("category", IncidentReport.Category.self)
+        for (name, keyPath) in [("from", \ReportFilter.receivedFrom), ("to", \ReportFilter.receivedTo)] {
+            if let text = query.string(name, maxLength: 10) {
+                if let date = CalendarDate(text) { filter[keyPath: keyPath] = date } else { query.fail(name, "must be a date as YYYY-MM-DD") }
+            }
+        }
+        let limit = query.limit()
+        var cursor: ReportCursor?
+        if let text = query.cursor() {
+            if let decoded = ReportCursor(text: text) { cursor = decoded } else { query.fail("cursor", "is not a cursor this server issued") }
+        }
+        try query.finish()
+        let summaries = try await database.withScope(principal) { connection in
+            let summaries = try await store.list(filter, after: cursor, limit: limit + 1, on: connection)
+            var details = ["count": "\(min(summaries.count, limit))"]
+            if let facility = filter.facilityID { details["facility"] = facility.description }
+            if let jurisdiction = filter.jurisdictionCode { details["jurisdiction"] = jurisdiction }
+            try await database.audit(
+                AuditEvent(requestID: context.id, actor: principal, action: "report.list", objectType: "report",
+                           objectID: nil, outcome: .ok, details: details),
+                on: connection)
+            return summaries
+        }
+        let page = Array(summaries.prefix(limit))
+        let next = summaries.count > limit ? page.last.map {
+            Cursor.encode(ReportCursor(receivedAtMicroseconds: $0.receivedAtMicroseconds, id: $0.id.rawValue).text)
+        } : nil
+        return JSONResponse(body: Page(items: page.map(SummaryBody.init), nextCursor: next))
+    }
+
+    // MARK: Amendments and decisions
+
+    struct AmendmentReceipt: Encodable, Sendable {
+        var id: String
+        var amendedAt: Date
+    }
+
+    @Sendable func amend(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        guard principal.role != .admin else { throw Problem.notFound("No report with this id.") }
+        let id = try reportID(context)
+        var request = request
+        var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
+        let note = body.string("note", maxLength: 5000)
+        var changesJSON: String?
+        if var changes = body.object("changes", required: true) {
+            let before = changes.hasErrors
+            let encoded = readAmendableFields(&changes)
+            changes.refuseUnknownFields()
+            if encoded.isEmpty && !before { body.fail("changes", "must correct at least one field") }
+            changesJSON = String(
+                decoding: try JSONSerialization.data(withJSONObject: encoded, options: [.sortedKeys]), as: UTF8.self)
+        }
+        try body.finish()
+        let amendment = try await database.withScope(principal) { connection in
+            let amendment = try await store.amend(id, changes: changesJSON ?? "{}", note: note, by: principal, on: connection)
+            try await database.audit(
+                AuditEvent(requestID: context.id, actor: principal, action: "report.amend", objectType: "report",
+                           objectID: id.description, outcome: amendment == nil ? .notFound : .ok),
+                on: connection)
+            return amendment
+        }
+        guard let amendment else { throw Problem.notFound("No report with this id.") }
+        return try JSONResponse(
+            status: .created,
+            body: AmendmentReceipt(id: amendment.id.uuidString.lowercased(), amendedAt: amendment.amendedAt)
+        ).response(from: request, context: context)
+    }
+
+    struct StatusReceipt: Encodable, Sendable {
+        var status: String
+    }
+
+    @Sendable func changeStatus(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let id = try reportID(context)
+        var request = request
+        var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
+        let status = body.code("status", IncidentReport.Status.self, required: true)
+        let reason = body.string("reason", maxLength: 5000)
+        try body.finish()
+        guard let status else { throw Problem.validation([]) }
+        let found = try await database.withScope(principal) { connection in
+            guard let summary = try await store.summary(id, on: connection),
+                let facility = try await store.facility(summary.facilityID, on: connection)
+            else {
+                try await database.audit(
+                    AuditEvent(requestID: context.id, actor: principal, action: "report.status", objectType: "report",
+                               objectID: id.description, outcome: .notFound),
+                    on: connection)
+                return false
+            }
+            guard principal.mayDecideOnReports(of: facility) else {
+                throw Problem.forbidden("Only the facility's regulators decide on its reports.")
+            }
+            guard summary.status.mayChange(to: status) else {
+                throw Problem.conflict("A report that is \(summary.status.rawValue) cannot become \(status.rawValue).")
+            }
+            try await store.changeStatus(id, to: status, reason: reason, by: principal, on: connection)
+            try await database.audit(
+                AuditEvent(requestID: context.id, actor: principal, action: "report.status", objectType: "report",
+                           objectID: id.description, outcome: .ok, details: ["status": status.rawValue]),
+                on: connection)
+            return true
+        }
+        guard found else { throw Problem.notFound("No report with this id.") }
+        return try JSONResponse(status: .created, body: StatusReceipt(status: status.rawValue)).response(from: request, context: context)
+    }
+
+    // MARK: Input
+
+    private func reportID(_ context: AppRequestContext) throws(Problem) -> IncidentReport.ID {
+        guard let text = context.parameters.get("id"), let id = IncidentReport.ID(uuidString: text) else {
+            throw Problem.notFound("No report with this id.")
+        }
+        return id
+    }
+
+    private func readSubmission(_ body: inout ObjectReader) -> ReportSubmission? {
+        var facility: Facility.ID?
+        if let text = body.string("facility", required: true, maxLength: 36) {
+            facility = Facility.ID(uuidString: text)
+            if facility == nil { body.fail("facility", "must be a facility id") }
+        }
+        let occurred = readOccurred(&body, required: true)
+        let discovered = body.date("discoveredOn", required: true)
+        let category = body.code("category", IncidentReport.Category.self, required: true)
+        let reporter = body.code("reporterType", IncidentReport.ReporterType.self, required: true)
+        let adults = readAdults(&body) ?? []
+        let children = readChildren(&body) ?? []
+        let tags = readTags(&body) ?? []
+        let narrative = body.string("narrative", required: true, maxLength: ReportSubmission.maximumNarrative, trimmed: false)
+        guard let facility, let occurred, let discovered, let category, let reporter, let narrative else { return nil }
+        return ReportSubmission(
+            facilityID: facility, occurredFrom: occurred.from, occurredTo: occurred.to, occurredApproximate: occurred.approximate,
+            discoveredOn: discovered, category: category, reporterType: reporter, adults: adults, children: children,
+            modusOperandi: tags, narrative: narrative)
+    }
+
+    /// `{"on": "2026-03-01"}` for a single day, or `{"from": …, "to": …}`; `approximate` either way.
+    private func readOccurred(_ body: inout ObjectReader, required: Bool) -> (from: CalendarDate, to: CalendarDate, approximate: Bool)? {
+        guard var occurred = body.object("occurred", required: required) else { return nil }
+        let on = occurred.date("on")
+        let from = occurred.date("from")
+        let to = occurred.date("to")
+        let approximate = occurred.bool("approximate") ?? false
+        occurred.refuseUnknownFields()
+        switch (on, from, to) {
+        case (let day?, nil, nil): return (day, day, approximate)
+        case (nil, let from?, let to?): return (from, to, approximate)
+        case (nil, let from?, nil): return (from, from, approximate)
+        default:
+            if !occurred.hasErrors { body.fail("occurred", "give either on, or from (and optionally to)") }
+            return nil
+        }
+    }
+
+    private func readAdults(_ body: inout ObjectReader) -> [ReportSubmission.ImplicatedAdult]? {
+        body.arrayItems("adults", maxCount: ReportSubmission.maximumAdults)?.compactMap { value, pointer in
+            guard var adult = body.element(value, at: pointer) else { return nil }
+            let staffRef = adult.string("staffRef", maxLength: 64)
+            let name = adult.string("name", maxLength: 200)
+            let role = adult.code("role", Adult.Role.self)
+            adult.refuseUnknownFields()
+            switch (staffRef, name, role) {
+            case (let ref?, nil, nil): return .rostered(staffRef: ref)
+            case (nil, let name?, let role?): return .described(name: name, role: role)
+            default:
+                adult.fail(at: pointer, "give either staffRef (on the roster), or name and role")
+                return nil
+            }
+        }
+    }
+
+    private func readChildren(_ body: inout ObjectReader) -> [ReportSubmission.AffectedChild]? {
+        body.arrayItems("children", maxCount: ReportSubmission.maximumChildren)?.compactMap { value, pointer in
+            guard var child = body.element(value, at: pointer) else { return nil }
+            let ref = child.string("ref", required: true, maxLength: 64)
+            let age = child.integer("age", required: true, range: 0...17)
+            child.refuseUnknownFields()
+            guard let ref, let age else { return nil }
+            return .init(reference: ref, ageYears: age)
+        }
+    }
+
+    private func readTags(_ body: inout ObjectReader) -> [IncidentReport.ModusOperandi]? {
+        body.arrayItems("modusOperandi", maxCount: 20)?.compactMap { value, pointer in
+            guard case .string(let text) = value, let tag = IncidentReport.ModusOperandi(rawValue: text) else {
+                body.fail(at: pointer, "must be one of \(IncidentReport.ModusOperandi.allCodes.joined(separator: ", "))")
+                return nil
+            }
+            return tag
+        }
+    }
+
+    /// The fields an amendment may correct, validated like a submission's; returned as JSON-ready values.
+    private func readAmendableFields(_ changes: inout ObjectReader) -> [String: Any] {
+        var result: [String: Any] = [:]
+        let today = CalendarDate.today()
+        if let occurred = readOccurred(&changes, required: false) {
+            if occurred.to < occurred.from { changes.fail("occurred", "to must not be before from") }
+            if occurred.to > today { changes.fail("occurred", "must not be in the future") }
+            result["occurred"] = ["from": occurred.from.description, "to": occurred.to.description, "approximate": occurred.approximate]
+        }
+        if let discovered = changes.date("discoveredOn") {
+            if discovered > today { changes.fail("discoveredOn", "must not be in the future") }
+            result["discoveredOn"] = discovered.description
+        }
+        if let category = changes.code("category", IncidentReport.Category.self) { result["category"] = category.rawValue }
+        if let adults = readAdults(&changes) {
+            result["adults"] = adults.map { adult -> [String: String] in
+                switch adult {
+                case .rostered(let ref): ["staffRef": ref]
+                case .described(let name, let role): ["name": name, "role": role.rawValue]
+                }
+            }
+        }
+        if let children = readChildren(&changes) {
+            for (index, child) in children.enumerated() {
+                if let problem = ReportSubmission.childReferenceProblem(child.reference) {
+                    changes.fail(at: changes.path("children") + "/\(index)/ref", problem)
+                }
+            }
+            result["children"] = children.map { ["ref": $0.reference, "age": $0.ageYears] as [String: Any] }
+        }
+        if let tags = readTags(&changes) { result["modusOperandi"] = tags.map(\.rawValue) }
+        if let narrative = changes.string("narrative", maxLength: ReportSubmission.maximumNarrative, trimmed: false) {
+            result["narrative"] = narrative
+        }
+        return result
+    }
+}
+
+/// JSON already encoded as text, embedded as a value (not as a string) when encoding.
+struct JSONText: Encodable, Sendable {
+    let text: String
+    init(_ text: String) { self.text = text }
+
+    func encode(to encoder: any Encoder) throws {
+        let value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        try value.encode(to: encoder)
+    }
+}
+
+extension JSONValue: Encodable {
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let flag): try container.encode(flag)
+        case .number(let number):
+            if number.rounded() == number, let integer = Int(exactly: number) { try container.encode(integer) } else { try container.encode(number) }
+        case .string(let text): try container.encode(text)
+        case .array(let items): try container.encode(items)
+        case .object(let fields): try container.encode(fields)
+        }
+    }
+}
+
+extension Problem {
+    static let idempotencyMismatch = Problem(
+        type: typeBase + "idempotency-key-reused", title: "Idempotency-Key reused", status: .unprocessableContent,
+        detail: "This Idempotency-Key was used with a different request; use a new key for a new report.")
+}
+
+extension ReportStoreError: ProblemConvertible {
+    var problem: Problem {
+        switch self {
+        case .unknownStaff(let indexes):
+            .validation(indexes.map { .init(field: "/adults/\($0)/staffRef", message: "is not on the facility's staff roster") })
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let idempotencyKeyHeader = Self("Idempotency-Key")!
+}
+
+extension JSONDecoder {
+    static var iso8601: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
+
+extension CalendarDate {
+    /// Today in UTC: reports are dated as the server receives them.
+    static func today(now: Date = Date()) -> CalendarDate {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day], from: now)
+        return CalendarDate(year: parts.year!, month: parts.month!, day: parts.day!)!
+    }
+}

@@ -1,0 +1,327 @@
+import CentinelaCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A stored report with everything appended to it since.
+public struct ReportRecord: Sendable, Equatable {
+    public struct Adult: Sendable, Equatable {
+        public var position: Int
+        public var adultID: CentinelaCore.Adult.ID?
+        public var staffRef: String?
+        public var name: String
+        public var role: String
+    }
+
+    public struct StatusChange: Sendable, Equatable {
+        public var status: IncidentReport.Status
+        public var reason: String?
+        public var changedAt: Date
+        public var changedBy: String?
+    }
+
+    public struct Amendment: Sendable, Equatable {
+        public var id: UUID
+        /// The corrected fields, as JSON text.
+        public var changes: String
+        public var note: String?
+        public var amendedAt: Date
+        public var amendedBy: String?
+    }
+
+    public var summary: ReportSummary
+    public var occurredFrom: CalendarDate
+    public var occurredTo: CalendarDate
+    public var occurredApproximate: Bool
+    public var discoveredOn: CalendarDate
+    public var modusOperandi: [String]
+    public var narrative: String
+    public var submittedBy: String?
+    public var adults: [Adult]
+    public var children: [ReportSubmission.AffectedChild]
+    public var statusHistory: [StatusChange]
+    public var amendments: [Amendment]
+}
+
+/// What lists show of a report: no narrative, no names, no child references.
+public struct ReportSummary: Sendable, Equatable {
+    public var id: IncidentReport.ID
+    public var facilityID: Facility.ID
+    public var facilityCode: String
+    public var jurisdictionCode: String
+    public var receivedAt: Date
+    /// The receipt time exactly as stored, for cursors.
+    public var receivedAtMicroseconds: Int64
+    public var category: IncidentReport.Category
+    public var reporterType: IncidentReport.ReporterType
+    public var status: IncidentReport.Status
+    public var adultCount: Int
+    public var childCount: Int
+}
+
+public struct ReportFilter: Sendable, Equatable {
+    public var facilityID: Facility.ID?
+    public var jurisdictionCode: String?
+    public var category: IncidentReport.Category?
+    /// Received on or after this day (UTC).
+    public var receivedFrom: CalendarDate?
+    /// Received on or before this day (UTC).
+    public var receivedTo: CalendarDate?
+
+    public init(
+        facilityID: Facility.ID? = nil, jurisdictionCode: String? = nil, category: IncidentReport.Category? = nil,
+        receivedFrom: CalendarDate? = nil, receivedTo: CalendarDate? = nil
+    ) {
+        self.facilityID = facilityID
+        self.jurisdictionCode = jurisdictionCode
+        self.category = category
+        self.receivedFrom = receivedFrom
+        self.receivedTo = receivedTo
+    }
+}
+
+/// Where a list page ends: the last report's receipt time and id (lists run newest first).
+public struct ReportCursor: Sendable, Equatable {
+    public var receivedAtMicroseconds: Int64
+    public var id: UUID
+
+    public init(receivedAtMicroseconds: Int64, id: UUID) {
+        self.receivedAtMicroseconds = receivedAtMicroseconds
+        self.id = id
+    }
+
+    public var text: String { "\(receivedAtMicroseconds)_\(id.uuidString.lowercased())" }
+
+    public init?(text: String) {
+        let parts = text.split(separator: "_")
+        guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
+        self.init(receivedAtMicroseconds: micros, id: id)
+    }
+}
+
+public enum ReportStoreError: Error, Equatable {
+    /// `staffRef`s of the submission that are not on the facility's roster, by their index.
+    case unknownStaff([Int])
+}
+
+/// Incident reports, always on a connection scoped to the caller.
+public struct ReportStore: Sendable {
+    let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// The facility a report is for, if the caller may see it.
+    public func facility(_ id: Facility.ID, on connection: PostgresConnection) async throws -> FacilityReference? {
+        let rows = try await connection.query(
+            "SELECT id, jurisdiction_id FROM facilities WHERE id = \(id.rawValue)", logger: logger)
+        for try await (facility, jurisdiction) in rows.decode((UUID, UUID).self) {
+            return FacilityReference(id: .init(facility), jurisdictionID: .init(jurisdiction))
+        }
+        return nil
+    }
+
+    /// Stores a validated submission; returns its id and receipt time.
+    public func submit(_ submission: ReportSubmission, by principal: Principal, on connection: PostgresConnection)
+        async throws -> (id: IncidentReport.ID, receivedAt: Date)
+    {
+        let staffRefs = submission.adults.compactMap { adult -> String? in
+            if case .rostered(let ref) = adult { return ref } else { return nil }
+        }
+        var rostered: [String: UUID] = [:]
+        if !staffRefs.isEmpty {
+            let rows = try await connection.query(
+                "SELECT staff_ref, id FROM adults WHERE facility_id = \(submission.facilityID.rawValue) AND staff_ref = ANY(\(staffRefs))",
+                logger: logger)
+            for try await (ref, id) in rows.decode((String, UUID).self) { rostered[ref] = id }
+        }
+        let unknown = submission.adults.enumerated().compactMap { index, adult -> Int? in
+            if case .rostered(let ref) = adult, rostered[ref] == nil { return index }
+            return nil
+        }
+        guard unknown.isEmpty else { throw ReportStoreError.unknownStaff(unknown) }
+
+        let rows = try await connection.query(
+            """
+            INSERT INTO incident_reports
+                (facility_id, occurred_from, occurred_to, occurred_approximate, discovered_on, category,
+                 reporter_type, mo_tags, narrative, submitted_by)
+            VALUES (\(submission.facilityID.rawValue), \(submission.occurredFrom.description)::date,
+                    \(submission.occurredTo.description)::date, \(submission.occurredApproximate),
+                    \(submission.discoveredOn.description)::date, \(submission.category.rawValue),
+                    \(submission.reporterType.rawValue), \(submission.modusOperandi.map(\.rawValue))::text[],
+                    \(submission.narrative), \(principal.id.rawValue))
+            RETURNING id, received_at
+            """, logger: logger)
+        var stored: (UUID, Date)?
+        for try await row in rows.decode((UUID, Date).self) { stored = row }
+        guard let (id, receivedAt) = stored else { throw DatabaseError.queryFailed(reason: "the report was not stored") }
+
+        for (index, adult) in submission.adults.enumerated() {
+            switch adult {
+            case .rostered(let ref):
+                try await connection.query(
+                    "INSERT INTO report_adults (report_id, position, adult_id) VALUES (\(id), \(index + 1), \(rostered[ref]!))",
+                    logger: logger)
+            case .described(let name, let role):
+                try await connection.query(
+                    """
+                    INSERT INTO report_adults (report_id, position, mentioned_name, mentioned_role)
+                    VALUES (\(id), \(index + 1), \(name.trimmingCharacters(in: .whitespacesAndNewlines)), \(role.rawValue))
+                    """, logger: logger)
+            }
+        }
+        if !submission.children.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO report_children (report_id, child_ref, age_years)
+                SELECT \(id), ref, age FROM unnest(\(submission.children.map(\.reference))::text[],
+                                                   \(submission.children.map(\.ageYears))::int[]) AS c(ref, age)
+                """, logger: logger)
+        }
+        return (.init(id), receivedAt)
+    }
+
+    /// One report with its parts and history, if the caller may see it.
+    public func report(_ id: IncidentReport.ID, on connection: PostgresConnection) async throws -> ReportRecord? {
+        guard let summary = try await summaries(where: "WHERE r.id = \(id.rawValue)", on: connection).first else {
+            return nil
+        }
+        var details: (String, String, Bool, String, [String], String, String?)?
+        for try await row in try await connection.query(
+            """
+            SELECT to_char(r.occurred_from, 'YYYY-MM-DD'), to_char(r.occurred_to, 'YYYY-MM-DD'), r.occurred_approximate,
+                   to_char(r.discovered_on, 'YYYY-MM-DD'), r.mo_tags, r.narrative, r.submitted_by::text
+            FROM incident_reports r WHERE r.id = \(id.rawValue)
+            """, logger: logger
+        ).decode((String, String, Bool, String, [String], String, String?).self) { details = row }
+        guard let (from, to, approximate, discovered, tags, narrative, submittedBy) = details,
+            let occurredFrom = CalendarDate(from), let occurredTo = CalendarDate(to), let discoveredOn = CalendarDate(discovered)
+        else { return nil }
+
+        var adults: [ReportRecord.Adult] = []
+        for try await (position, adultID, staffRef, name, role) in try await connection.query(
+            """
+            SELECT ra.position, ra.adult_id, a.staff_ref, coalesce(a.full_name, ra.mentioned_name, ''),
+                   coalesce(a.role, ra.mentioned_role, 'other')
+            FROM report_adults ra LEFT JOIN adults a ON a.id = ra.adult_id
+            WHERE ra.report_id = \(id.rawValue) ORDER BY ra.position
+            """, logger: logger
+        ).decode((Int, UUID?, String?, String, String).self) {
+            adults.append(.init(position: position, adultID: adultID.map(Adult.ID.init), staffRef: staffRef, name: name, role: role))
+        }
+        var children: [ReportSubmission.AffectedChild] = []
+        for try await (ref, age) in try await connection.query(
+            "SELECT child_ref, age_years FROM report_children WHERE report_id = \(id.rawValue) ORDER BY child_ref",
+            logger: logger
+        ).decode((String, Int).self) { children.append(.init(reference: ref, ageYears: age)) }
+
+        var history: [ReportRecord.StatusChange] = []
+        for try await (status, reason, at, by) in try await connection.query(
+            """
+            SELECT status, reason, changed_at, changed_by::text FROM report_status_changes
+            WHERE report_id = \(id.rawValue) ORDER BY changed_at, id
+            """, logger: logger
+        ).decode((String, String?, Date, String?).self) {
+            history.append(.init(status: IncidentReport.Status(rawValue: status) ?? .received, reason: reason, changedAt: at, changedBy: by))
+        }
+        var amendments: [ReportRecord.Amendment] = []
+        for try await (amendmentID, changes, note, at, by) in try await connection.query(
+            """
+            SELECT id, changes::text, note, amended_at, amended_by::text FROM report_amendments
+            WHERE report_id = \(id.rawValue) ORDER BY amended_at, id
+            """, logger: logger
+        ).decode((UUID, String, String?, Date, String?).self) {
+            amendments.append(.init(id: amendmentID, changes: changes, note: note, amendedAt: at, amendedBy: by))
+        }
+        return ReportRecord(
+            summary: summary, occurredFrom: occurredFrom, occurredTo: occurredTo, occurredApproximate: approximate,
+            discoveredOn: discoveredOn, modusOperandi: tags, narrative: narrative, submittedBy: submittedBy, adults: adults,
+            children: children, statusHistory: history, amendments: amendments)
+    }
+
+    /// A page of reports, newest first, after `cursor`.
+    public func list(_ filter: ReportFilter, after cursor: ReportCursor?, limit: Int, on connection: PostgresConnection)
+        async throws -> [ReportSummary]
+    {
+        try await summaries(
+            where: """
+                WHERE (\(filter.facilityID?.rawValue)::uuid IS NULL OR r.facility_id = \(filter.facilityID?.rawValue))
+                  AND (\(filter.jurisdictionCode)::text IS NULL OR j.code = \(filter.jurisdictionCode))
+                  AND (\(filter.category?.rawValue)::text IS NULL OR r.category = \(filter.category?.rawValue))
+                  AND (\(filter.receivedFrom?.description)::date IS NULL
+                       OR r.received_at >= (\(filter.receivedFrom?.description)::date)::timestamp AT TIME ZONE 'UTC')
+                  AND (\(filter.receivedTo?.description)::date IS NULL
+                       OR r.received_at < (\(filter.receivedTo?.description)::date + 1)::timestamp AT TIME ZONE 'UTC')
+                  AND (\(cursor?.receivedAtMicroseconds)::bigint IS NULL
+                       OR (r.received_at, r.id) < ('epoch'::timestamptz + \(cursor?.receivedAtMicroseconds)::bigint * interval '1 microsecond',
+                                                  \(cursor?.id)::uuid))
+                ORDER BY r.received_at DESC, r.id DESC
+                LIMIT \(limit)
+                """, on: connection)
+    }
+
+    /// Appends a correction. Nil when the report does not exist for the caller.
+    public func amend(
+        _ id: IncidentReport.ID, changes: String, note: String?, by principal: Principal, on connection: PostgresConnection
+    ) async throws -> ReportRecord.Amendment? {
+        guard try await summaries(where: "WHERE r.id = \(id.rawValue)", on: connection).first != nil else { return nil }
+        for try await (amendmentID, at) in try await connection.query(
+            """
+            INSERT INTO report_amendments (report_id, changes, note, amended_by)
+            VALUES (\(id.rawValue), \(changes)::jsonb, \(note), \(principal.id.rawValue))
+            RETURNING id, amended_at
+            """, logger: logger
+        ).decode((UUID, Date).self) {
+            return .init(id: amendmentID, changes: changes, note: note, amendedAt: at, amendedBy: principal.id.description)
+        }
+        return nil
+    }
+
+    /// Appends a regulator's decision.
+    public func changeStatus(
+        _ id: IncidentReport.ID, to status: IncidentReport.Status, reason: String?, by principal: Principal,
+        on connection: PostgresConnection
+    ) async throws {
+        try await connection.query(
+            """
+            INSERT INTO report_status_changes (report_id, status, reason, changed_by)
+            VALUES (\(id.rawValue), \(status.rawValue), \(reason), \(principal.id.rawValue))
+            """, logger: logger)
+    }
+
+    public func summary(_ id: IncidentReport.ID, on connection: PostgresConnection) async throws -> ReportSummary? {
+        try await summaries(where: "WHERE r.id = \(id.rawValue)", on: connection).first
+    }
+
+    private func summaries(where condition: PostgresQuery, on connection: PostgresConnection) async throws -> [ReportSummary] {
+        // The condition's $n placeholders stay valid: its binds are the query's only ones.
+        let query = PostgresQuery(
+            unsafeSQL: """
+                SELECT r.id, r.facility_id, f.external_code, j.code, r.received_at,
+                       (extract(epoch FROM r.received_at) * 1000000)::bigint, r.category, r.reporter_type,
+                       coalesce((SELECT s.status FROM report_status_changes s WHERE s.report_id = r.id
+                                 ORDER BY s.changed_at DESC, s.id DESC LIMIT 1), 'received'),
+                       (SELECT count(*) FROM report_adults ra WHERE ra.report_id = r.id)::int,
+                       (SELECT count(*) FROM report_children rc WHERE rc.report_id = r.id)::int
+                FROM incident_reports r
+                JOIN facilities f ON f.id = r.facility_id
+                JOIN jurisdictions j ON j.id = f.jurisdiction_id
+                """ + "\n" + condition.sql,
+            binds: condition.binds)
+        var result: [ReportSummary] = []
+        for try await (id, facility, code, jurisdiction, received, micros, category, reporter, status, adults, children)
+            in try await connection.query(query, logger: logger).decode(
+                (UUID, UUID, String, String, Date, Int64, String, String, String, Int, Int).self)
+        {
+            result.append(
+                ReportSummary(
+                    id: .init(id), facilityID: .init(facility), facilityCode: code, jurisdictionCode: jurisdiction,
+                    receivedAt: received, receivedAtMicroseconds: micros, category: IncidentReport.Category(rawValue: category) ?? .other,
+                    reporterType: IncidentReport.ReporterType(rawValue: reporter) ?? .anonymous,
+                    status: IncidentReport.Status(rawValue: status) ?? .received, adultCount: adults, childCount: children))
+        }
+        return result
+    }
+}
