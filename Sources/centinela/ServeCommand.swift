@@ -33,10 +33,12 @@ struct ServeCommand: AsyncParsableCommand {
             let setup = try CommandSetup(log: log, database: database) { env in http = try httpConfiguration(env) }
             let (env, logger, migrations) = (setup.env, setup.logger, setup.migrations)
 
+            let nationalIDs = try database.nationalIDHasher(env, logger: logger)
             try await database.withDatabase(env, logger: logger) { databaseConfiguration in
                 try await prepareSchema(databaseConfiguration, migrations: migrations, logger: logger)
                 let app = try buildApplication(
-                    configuration: http, database: databaseConfiguration, migrations: migrations, logger: logger)
+                    configuration: http, database: databaseConfiguration, migrations: migrations,
+                    nationalIDs: nationalIDs, logger: logger)
                 do {
                     try await app.runService()
                 } catch {

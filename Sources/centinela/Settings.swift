@@ -137,6 +137,39 @@ struct DatabaseOptions: ParsableArguments {
     }
 }
 
+extension DatabaseOptions {
+    /// The key for hashing national identifiers: `CENTINELA_NATIONAL_ID_KEY` (base64, at least 32
+    /// bytes); with the embedded database and no variable, a key kept beside the data folder,
+    /// made on first use. Without either, the service refuses national identifiers.
+    func nationalIDHasher(_ env: Environment, logger: Logger) throws -> NationalIDHasher? {
+        if let text = env["CENTINELA_NATIONAL_ID_KEY"] {
+            guard let data = Data(base64Encoded: text), let hasher = NationalIDHasher(key: data) else {
+                throw ConfigurationError(source: "CENTINELA_NATIONAL_ID_KEY", message: "must be at least 32 bytes, base64-encoded")
+            }
+            return hasher
+        }
+        guard case .embedded(let embedded, _) = try resolveTarget(env) else { return nil }
+        let folder = URL(fileURLWithPath: embedded.dataDirectory).deletingLastPathComponent()
+        let file = folder.appendingPathComponent("national-id.key")
+        if let text = try? String(contentsOf: file, encoding: .utf8) {
+            guard let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                let hasher = NationalIDHasher(key: data)
+            else { throw ConfigurationErrorMessage("\(file.path) does not hold a usable key (base64, at least 32 bytes)") }
+            return hasher
+        }
+        var generator = SystemRandomNumberGenerator()
+        let key = Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        guard FileManager.default.createFile(
+            atPath: file.path, contents: Data(key.base64EncodedString().utf8), attributes: [.posixPermissions: 0o600])
+        else { throw ConfigurationErrorMessage("cannot write \(file.path)") }
+        logger.notice(
+            "generated the key for hashing national identifiers; keep it with the data: without it they cannot be matched",
+            metadata: ["path": "\(file.path)"])
+        return NationalIDHasher(key: key)
+    }
+}
+
 /// What every command that touches the database sets up first, in this order: settings are all
 /// validated before logging starts and before any database is started.
 struct CommandSetup {

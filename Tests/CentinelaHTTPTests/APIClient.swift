@@ -20,7 +20,7 @@ struct APITest {
         try await World.with { world in
             let app = try buildApplication(
                 configuration: limits, database: world.database, migrations: try TestDatabase.migrations(),
-                logger: TestDatabase.logger)
+                nationalIDs: NationalIDHasher(key: Data(repeating: 7, count: 32)), logger: TestDatabase.logger)
             try await app.test(.router) { client in
                 try await test(APITest(client: client, world: world))
             }

@@ -27,11 +27,17 @@ public struct ApplicationDependencies: Sendable {
     public var databaseHealth: any DatabaseHealthChecking
     public var database: ServiceDatabase
     public var limits: HTTPConfiguration
+    /// Nil when no key is configured: national identifiers are then refused.
+    public var nationalIDs: NationalIDHasher?
 
-    public init(databaseHealth: any DatabaseHealthChecking, database: ServiceDatabase, limits: HTTPConfiguration = .init()) {
+    public init(
+        databaseHealth: any DatabaseHealthChecking, database: ServiceDatabase, limits: HTTPConfiguration = .init(),
+        nationalIDs: NationalIDHasher? = nil
+    ) {
         self.databaseHealth = databaseHealth
         self.database = database
         self.limits = limits
+        self.nationalIDs = nationalIDs
     }
 }
 
@@ -43,13 +49,15 @@ public func buildApplication(
     configuration: HTTPConfiguration,
     database: DatabaseConfiguration,
     migrations: MigrationSet,
+    nationalIDs: NationalIDHasher? = nil,
     logger: Logger
 ) throws -> some ApplicationProtocol {
     let client = PostgresClient(configuration: try database.clientConfiguration(), backgroundLogger: logger)
     let dependencies = ApplicationDependencies(
         databaseHealth: PostgresHealthCheck(client: client, migrations: migrations, logger: logger),
         database: ServiceDatabase(client: client, logger: logger),
-        limits: configuration)
+        limits: configuration,
+        nationalIDs: nationalIDs)
     let router = buildRouter(dependencies)
     return Application(
         router: router,
@@ -85,6 +93,9 @@ public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRe
     router.refuseOtherMethods(on: FacilityController.routes)
     ReportController(database: dependencies.database, limits: dependencies.limits).register(on: api)
     router.refuseOtherMethods(on: ReportController.routes)
+    RosterController(database: dependencies.database, limits: dependencies.limits, nationalIDs: dependencies.nationalIDs)
+        .register(on: api)
+    router.refuseOtherMethods(on: RosterController.routes)
     return router
 }
 

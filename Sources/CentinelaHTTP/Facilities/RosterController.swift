@@ -1,0 +1,184 @@
+import CentinelaCore
+import CentinelaStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import PostgresNIO
+
+/// A facility's staff roster: the school maintains it; the school and its regulators read it.
+struct RosterController {
+    let database: ServiceDatabase
+    let limits: HTTPConfiguration
+    let nationalIDs: NationalIDHasher?
+    var store: RosterStore { RosterStore(logger: database.logger) }
+
+    static let routes: [String: [HTTPRequest.Method]] = [
+        "/v1/facilities/{id}/staff": [.get, .head, .post],
+        "/v1/facilities/{id}/staff/{staffRef}": [.get, .head, .patch],
+    ]
+
+    func register(on group: RouterGroup<AppRequestContext>) {
+        group.get("facilities/{id}/staff", use: list)
+        group.post("facilities/{id}/staff", use: add)
+        group.get("facilities/{id}/staff/{staffRef}", use: get)
+        group.patch("facilities/{id}/staff/{staffRef}", use: update)
+    }
+
+    struct EntryBody: Encodable, Sendable {
+        var id: String
+        var staffRef: String
+        var fullName: String
+        var role: String
+        /// The identifier itself is never returned: only whether one is on file.
+        var hasNationalId: Bool
+        var dateOfBirth: String?
+        var startsOn: String?
+        var endsOn: String?
+        var createdAt: Date
+        var updatedAt: Date
+
+        init(_ e: RosterEntry) {
+            id = e.id.description
+            staffRef = e.staffRef
+            fullName = e.fullName
+            role = e.role.rawValue
+            hasNationalId = e.hasNationalID
+            dateOfBirth = e.dateOfBirth?.description
+            startsOn = e.startsOn?.description
+            endsOn = e.endsOn?.description
+            createdAt = e.createdAt
+            updatedAt = e.updatedAt
+        }
+    }
+
+    struct ListBody: Encodable, Sendable {
+        var items: [EntryBody]
+    }
+
+    enum Access { case read, maintain }
+
+    /// Resolves the facility under the caller's scope and checks what the caller may do with its
+    /// roster: 404 when the facility is not theirs to see, 403 when their role may not do this.
+    private func facility(_ context: AppRequestContext, _ principal: Principal, _ access: Access, on connection: PostgresConnection)
+        async throws -> Facility.ID
+    {
+        guard let text = context.parameters.get("id"), let id = Facility.ID(uuidString: text),
+            let record = try await FacilityStore(logger: database.logger).facility(id: id, on: connection)
+        else { throw Problem.notFound("No facility with this id.") }
+        switch access {
+        case .read:
+            guard principal.mayHandleReports(of: record.facility.reference) else {
+                throw Problem.forbidden("Rosters are read by the school and its regulators only.")
+            }
+        case .maintain:
+            guard principal.mayMaintainRoster(of: record.facility.reference) else {
+                throw Problem.forbidden("Only the school maintains its staff roster.")
+            }
+        }
+        return id
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ListBody> {
+        let principal = try context.requirePrincipal()
+        try QueryReader(request).finish()
+        let entries = try await database.withScope(principal) { connection in
+            let facility = try await facility(context, principal, .read, on: connection)
+            let entries = try await store.entries(of: facility, on: connection)
+            try await database.audit(
+                AuditEvent(requestID: context.id, actor: principal, action: "roster.read", objectType: "facility",
+                           objectID: facility.description, outcome: .ok, details: ["count": "\(entries.count)"]),
+                on: connection)
+            return entries
+        }
+        return JSONResponse(body: ListBody(items: entries.map(EntryBody.init)))
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<EntryBody> {
+        let principal = try context.requirePrincipal()
+        try QueryReader(request).finish()
+        let staffRef = context.parameters.get("staffRef") ?? ""
+        let entry = try await database.withScope(principal) { connection in
+            let facility = try await facility(context, principal, .read, on: connection)
+            let entry = try await store.entry(of: facility, staffRef: staffRef, on: connection)
+            try await database.audit(
+                AuditEvent(requestID: context.id, actor: principal, action: "adult.read", objectType: "adult",
+                           objectID: entry?.id.description, outcome: entry == nil ? .notFound : .ok),
+                on: connection)
+            return entry
+        }
+        guard let entry else { throw Problem.notFound("No one with this staff reference on the roster.") }
+        return JSONResponse(body: EntryBody(entry))
+    }
+
+    @Sendable func add(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        var request = request
+        var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
+        let staffRef = body.string("staffRef", required: true, maxLength: 64)
+        if let staffRef, let problem = ReportSubmission.staffRefProblem(staffRef) { body.fail("staffRef", problem) }
+        var draft = readDraft(&body)
+        if draft.fullName == nil && !body.hasErrors { body.fail("fullName", "is required") }
+        if draft.role == nil { draft.role = body.hasErrors ? nil : .other }
+        try body.finish()
+        let entry = try await database.withScope(principal) { connection in
+            let facility = try await facility(context, principal, .maintain, on: connection)
+            let entry = try await store.add(to: facility, staffRef: staffRef!, draft, on: connection)
+            try await database.audit(
+                AuditEvent(requestID: context.id, actor: principal, action: "adult.create", objectType: "adult",
+                           objectID: entry?.id.description, outcome: .ok),
+                on: connection)
+            return entry
+        }
+        guard let entry else { throw Problem.notFound("No facility with this id.") }
+        return try JSONResponse(status: .created, body: EntryBody(entry)).response(from: request, context: context)
+            .withHeader(.location, "/v1/facilities/\(entry.facilityID)/staff/\(entry.staffRef)")
+    }
+
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<EntryBody> {
+        let principal = try context.requirePrincipal()
+        let staffRef = context.parameters.get("staffRef") ?? ""
+        var request = request
+        var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
+        if body.value("staffRef") != nil { body.fail("staffRef", "cannot be changed; add a new roster entry instead") }
+        let draft = readDraft(&body)
+        try body.finish()
+        let entry = try await database.withScope(principal) { connection in
+            let facility = try await facility(context, principal, .maintain, on: connection)
+            let entry = try await store.update(facility: facility, staffRef: staffRef, draft, on: connection)
+            try await database.audit(
+                AuditEvent(requestID: context.id, actor: principal, action: "adult.update", objectType: "adult",
+                           objectID: entry?.id.description, outcome: entry == nil ? .notFound : .ok),
+                on: connection)
+            return entry
+        }
+        guard let entry else { throw Problem.notFound("No one with this staff reference on the roster.") }
+        return JSONResponse(body: EntryBody(entry))
+    }
+
+    private func readDraft(_ body: inout ObjectReader) -> RosterDraft {
+        var draft = RosterDraft()
+        draft.fullName = body.string("fullName", maxLength: 200)
+        draft.role = body.code("role", Adult.Role.self)
+        if let identifier = body.string("nationalId", maxLength: 40) {
+            if let nationalIDs {
+                draft.nationalIDHash = nationalIDs.hash(identifier)
+                if draft.nationalIDHash == nil { body.fail("nationalId", "must be 4 to 32 letters and digits (e.g. a CURP)") }
+            } else {
+                body.fail("nationalId", "is not accepted by this server: its operator has not set CENTINELA_NATIONAL_ID_KEY")
+            }
+        }
+        draft.dateOfBirth = body.date("dateOfBirth")
+        draft.startsOn = body.date("startsOn")
+        draft.endsOn = body.date("endsOn")
+        return draft
+    }
+}
+
+extension RosterStoreError: ProblemConvertible {
+    var problem: Problem {
+        switch self {
+        case .duplicateStaffRef(let ref): .conflict("\(ref) is already on the roster.")
+        case .endsBeforeStart: .validation([.init(field: "/endsOn", message: "must not be before startsOn")])
+        }
+    }
+}
