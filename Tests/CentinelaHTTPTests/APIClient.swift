@@ -53,8 +53,13 @@ struct APITest {
             headers[.contentType] = "application/json"
         }
         if let contentType { headers[.contentType] = contentType }
-        return try await client.execute(uri: uri, method: method, headers: headers, body: payload) { response in
+        let reply = try await client.execute(uri: uri, method: method, headers: headers, body: payload) { response in
             Reply(status: response.status, headers: response.headers, body: String(buffer: response.body))
         }
+        // Every answer any API test provokes must be one the OpenAPI document promises.
+        #expect(
+            OpenAPIContract.shared.documents(method, uri, reply.status.code),
+            "\(method) \(uri) answered \(reply.status.code), which openapi.yaml does not document")
+        return reply
     }
 }

@@ -85,7 +85,8 @@ public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRe
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: ProblemMiddleware())
     router.addRoutes(HealthController(database: dependencies.databaseHealth).endpoints)
-    router.refuseOtherMethods(on: ["/healthz", "/readyz"], allowed: [.get, .head])
+    router.refuseOtherMethods(on: ["/healthz", "/readyz", "/openapi.yaml"], allowed: [.get, .head])
+    OpenAPIDocument.register(on: router)
 
     let api = router.group("v1").add(middleware: AuthenticationMiddleware(database: dependencies.database))
     let facilities = FacilityController(database: dependencies.database, limits: dependencies.limits)
@@ -97,6 +98,17 @@ public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRe
         .register(on: api)
     router.refuseOtherMethods(on: RosterController.routes)
     return router
+}
+
+/// Every route the service serves, with its methods: what the OpenAPI document must describe.
+public var apiRoutes: [String: [HTTPRequest.Method]] {
+    var routes: [String: [HTTPRequest.Method]] = [
+        "/healthz": [.get, .head], "/readyz": [.get, .head], "/openapi.yaml": [.get, .head],
+    ]
+    for table in [FacilityController.routes, ReportController.routes, RosterController.routes] {
+        routes.merge(table) { $0 + $1 }
+    }
+    return routes
 }
 
 extension Router {
