@@ -1,4 +1,6 @@
+import CentinelaStore
 import HTTPTypes
+import PostgresNIO
 import Hummingbird
 import Logging
 
@@ -24,6 +26,12 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try Problem(
                 type: Problem.typeBase + "http-\(status.code)", title: status.reasonPhrase, status: status
             ).response(from: request, context: context)
+        } catch let error as PSQLError where [.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed].contains(error.code) {
+            context.logger.error("database unavailable", metadata: ["reason": "\(DatabaseError.reason(for: error))"])
+            return try Problem(
+                type: Problem.typeBase + "unavailable", title: "Service unavailable", status: .serviceUnavailable,
+                detail: "The database cannot be reached; nothing was changed. Retry later."
+            ).response(from: request, context: context).withHeader(.retryAfter, "5")
         } catch {
             context.logger.error(
                 "unhandled error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])

@@ -38,10 +38,7 @@ struct ReportController {
     }
 
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.requirePrincipal()
-        guard principal.role != .admin else {
-            throw Problem.forbidden("The operator does not submit reports; schools and regulators do.")
-        }
+        let principal = try caseHandler(context)
         let key = try idempotencyKey(request)
         var request = request
         let buffer = try await request.collectBody(limit: limits.maximumBodySize)
@@ -227,8 +224,17 @@ struct ReportController {
         }
     }
 
-    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ReportBody> {
+    /// The operator administers the service and reads no case.
+    private func caseHandler(_ context: AppRequestContext) throws(Problem) -> Principal {
         let principal = try context.requirePrincipal()
+        guard principal.role != .admin else {
+            throw Problem.forbidden("Reports are for schools and regulators; the operator reads no case.")
+        }
+        return principal
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ReportBody> {
+        let principal = try caseHandler(context)
         try QueryReader(request).finish()
         let id = try reportID(context)
         let record = try await database.withScope(principal) { connection in
@@ -250,7 +256,7 @@ struct ReportController {
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page> {
-        let principal = try context.requirePrincipal()
+        let principal = try caseHandler(context)
         var query = QueryReader(request)
         var filter = ReportFilter()
         if let text = query.string("facility") {
@@ -295,8 +301,7 @@ struct ReportController {
     }
 
     @Sendable func amend(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.requirePrincipal()
-        guard principal.role != .admin else { throw Problem.notFound("No report with this id.") }
+        let principal = try caseHandler(context)
         let id = try reportID(context)
         var request = request
         var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
