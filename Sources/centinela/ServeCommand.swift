@@ -21,6 +21,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port to listen on; 0 picks a free one. (env: CENTINELA_PORT; default: 8080)")
     var port: String?
 
+    @Option(name: .long, help: "Largest request body accepted, in bytes; larger ones get 413. CSV imports allow at least 64 MiB. (env: CENTINELA_MAX_BODY_BYTES; default: 1048576)")
+    var maxBodyBytes: String?
+
     @Flag(name: .long, help: "Apply pending migrations before serving.")
     var migrate = false
 
@@ -54,7 +57,10 @@ struct ServeCommand: AsyncParsableCommand {
             host: try env.setting(flag: host, "--host", variable: "CENTINELA_HOST", HTTPConfiguration.parseHost)
                 ?? HTTPConfiguration.defaultHost,
             port: try env.setting(flag: port, "--port", variable: "CENTINELA_PORT", HTTPConfiguration.parsePort)
-                ?? HTTPConfiguration.defaultPort)
+                ?? HTTPConfiguration.defaultPort,
+            maximumBodySize: try env.setting(
+                flag: maxBodyBytes, "--max-body-bytes", variable: "CENTINELA_MAX_BODY_BYTES", HTTPConfiguration.parseBodyLimit)
+                ?? HTTPConfiguration.defaultMaximumBodySize)
     }
 
     /// Checks, or with --migrate brings up to date, the schema before any request is served.

@@ -25,6 +25,14 @@ public struct HTTPConfiguration: Sendable, Equatable {
         return port
     }
 
+    /// Validates a body size limit: from 1 KiB to 64 MiB.
+    public static func parseBodyLimit(_ text: String, source: String) throws(ConfigurationError) -> Int {
+        guard let bytes = Int(text.trimmingCharacters(in: .whitespaces)), (1024...(64 << 20)).contains(bytes) else {
+            throw ConfigurationError(source: source, message: "must be a number of bytes from 1024 to 67108864, not '\(text)'")
+        }
+        return bytes
+    }
+
     /// Validates a host name or IP address to listen on.
     public static func parseHost(_ text: String, source: String) throws(ConfigurationError) -> String {
         let allowed = text.unicodeScalars.allSatisfy {

@@ -336,7 +336,7 @@ struct ReportController {
     }
 
     @Sendable func changeStatus(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.requirePrincipal()
+        let principal = try caseHandler(context)
         let id = try reportID(context)
         var request = request
         var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
