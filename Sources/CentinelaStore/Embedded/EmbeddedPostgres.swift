@@ -144,6 +144,7 @@ public actor EmbeddedPostgres {
             self.ownership = nil
         }
         guard ownership != .shared else { return }
+        let postmaster = try? runningServer()?.pid
         let result = try await FileLock.withExclusiveLock(path: dataDirectory + ".lock") {
             let result = try await binaries.run(
                 "pg_ctl", ["stop", "-D", dataDirectory, "-m", "fast", "-w", "-t", "60", "-s"], as: systemUser?.name)
@@ -152,6 +153,14 @@ public actor EmbeddedPostgres {
         }
         guard result.status == 0 else {
             throw EmbeddedPostgresError.stopFailed(reason: result.lastLine)
+        }
+        // pg_ctl returns once the postmaster removed its pid file, a moment before the process
+        // itself has gone; callers (and a container's supervisor) expect nothing left running.
+        if let postmaster {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while HostProcess.isAlive(postmaster) && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
         }
         logger.info("embedded PostgreSQL stopped", metadata: ["data_dir": "\(dataDirectory)"])
     }
