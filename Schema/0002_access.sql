@@ -264,3 +264,5 @@ GRANT SELECT, INSERT, UPDATE ON jurisdictions, facilities, adults TO centinela_s
 GRANT SELECT, INSERT ON incident_reports, report_adults, report_children, report_status_changes,
     report_amendments, idempotency_keys TO centinela_service;
 GRANT INSERT ON audit_events TO centinela_service;
+-- Readiness and start-up checks compare the schema with the build.
+GRANT SELECT ON schema_migrations TO centinela_service;

@@ -153,6 +153,40 @@ import Testing
         }
     }
 
+    /// An operator may also point the service at a login role that merely belongs to
+    /// centinela_service: it owns nothing, and sees nothing without a scope.
+    @Test func theServiceCanConnectAsARoleThatOwnsNothing() async throws {
+        try await TestDatabase.withMigratedDatabase { database in
+            let login = "centinela_web_\(UUID().uuidString.prefix(8).lowercased())"
+            let tokens = TokenStore(logger: logger)
+            let token = try await database.withConnection(logger: logger) { connection in
+                let world = try await makeWorld(connection)
+                try await report(world.northSchool, connection)
+                try await connection.query(PostgresQuery(unsafeSQL: "CREATE ROLE \(login) LOGIN IN ROLE centinela_service"), logger: logger)
+                return try await tokens.create(
+                    role: .regulator, holder: "SEP NL", facilityCodes: [], jurisdictionCodes: ["MX-NL"], expiresAt: nil, on: connection).1
+            }
+            var asService = database
+            asService.username = login
+            try await asService.withConnection(logger: logger) { (connection: PostgresConnection) async throws in
+                #expect(try await count("SELECT count(*) FROM incident_reports", connection) == 0)
+                #expect(try await count("SELECT count(*) FROM schema_migrations", connection) > 0)
+                await #expect(throws: PSQLError.self) {
+                    try await connection.query("DELETE FROM incident_reports", logger: logger)
+                }
+            }
+            let seen = try await withClient(asService) { client in
+                let service = ServiceDatabase(client: client, logger: logger)
+                let principal = try #require(try await service.authenticate(token))
+                return try await service.withScope(principal) { try await count("SELECT count(*) FROM incident_reports", $0) }
+            }
+            #expect(seen == 1)
+            try await database.withConnection(logger: logger) { connection in
+                try await connection.query(PostgresQuery(unsafeSQL: "DROP ROLE \(login)"), logger: logger)
+            }
+        }
+    }
+
     @Test func expiredTokensDoNotAuthenticate() async throws {
         try await TestDatabase.withMigratedDatabase { database in
             let tokens = TokenStore(logger: logger)

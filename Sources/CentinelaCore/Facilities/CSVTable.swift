@@ -6,6 +6,11 @@ public struct CSVTable: Sendable, Equatable {
         /// 1-based line of the file where the problem is.
         public var line: Int
         public var message: String
+
+        public init(line: Int, message: String) {
+            self.line = line
+            self.message = message
+        }
     }
 
     /// Each record with the 1-based line it starts on. Blank lines are skipped.
