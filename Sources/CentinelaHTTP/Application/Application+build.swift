@@ -15,6 +15,16 @@ public struct AppRequestContext: RequestContext {
         self.coreContext = .init(source: source)
     }
 
+    /// An audit event for this request, by its caller.
+    func auditEvent(
+        _ action: String, on objectType: String, id objectID: String?, outcome: AuditEvent.Outcome,
+        details: [String: String] = [:]
+    ) -> AuditEvent {
+        AuditEvent(
+            requestID: id, actor: principal, action: action, objectType: objectType, objectID: objectID, outcome: outcome,
+            details: details)
+    }
+
     /// The authenticated caller; routes under /v1 always have one.
     func requirePrincipal() throws(Problem) -> Principal {
         guard let principal else { throw Problem.unauthorized("Send an API token as Authorization: Bearer <token>.") }

@@ -83,8 +83,7 @@ struct FacilityController {
             let record = try await store.createJurisdiction(
                 code: code!, name: name!, level: level!, parentCode: parent, language: language, on: connection)
             try await database.audit(
-                AuditEvent(requestID: context.id, actor: principal, action: "jurisdiction.create", objectType: "jurisdiction",
-                           objectID: record.jurisdiction.id.description, outcome: .ok),
+                context.auditEvent("jurisdiction.create", on: "jurisdiction", id: record.jurisdiction.id.description, outcome: .ok),
                 on: connection)
             return record
         }
@@ -163,8 +162,7 @@ struct FacilityController {
         let record = try await database.withScope(principal) { connection in
             let record = try await store.createFacility(draft!, on: connection)
             try await database.audit(
-                AuditEvent(requestID: context.id, actor: principal, action: "facility.create", objectType: "facility",
-                           objectID: record.facility.id.description, outcome: .ok),
+                context.auditEvent("facility.create", on: "facility", id: record.facility.id.description, outcome: .ok),
                 on: connection)
             return record
         }
@@ -199,8 +197,7 @@ struct FacilityController {
                 on: connection)
             if let record {
                 try await database.audit(
-                    AuditEvent(requestID: context.id, actor: principal, action: "facility.update", objectType: "facility",
-                               objectID: record.facility.id.description, outcome: .ok),
+                    context.auditEvent("facility.update", on: "facility", id: record.facility.id.description, outcome: .ok),
                     on: connection)
             }
             return record
@@ -219,9 +216,7 @@ struct FacilityController {
         let principal = try context.requirePrincipal()
         guard principal.mayAdminister else { throw Problem.forbidden("Only the operator imports facilities.") }
         if let type = request.headers[.contentType], !type.lowercased().hasPrefix("text/csv") {
-            throw Problem(
-                type: Problem.typeBase + "unsupported-media-type", title: "Unsupported media type",
-                status: .unsupportedMediaType, detail: "Send the file as text/csv.")
+            throw Problem.unsupportedMediaType("text/csv")
         }
         var request = request
         // Imports are files: allow far more than a JSON request.
@@ -233,9 +228,7 @@ struct FacilityController {
         let result = try await database.withScope(principal) { connection in
             let counts = try await store.importFacilities(drafts, on: connection)
             try await database.audit(
-                AuditEvent(requestID: context.id, actor: principal, action: "facility.import", objectType: "facility",
-                           objectID: nil, outcome: .ok,
-                           details: ["created": "\(counts.created)", "updated": "\(counts.updated)"]),
+                context.auditEvent("facility.import", on: "facility", id: nil, outcome: .ok, details: ["created": "\(counts.created)", "updated": "\(counts.updated)"]),
                 on: connection)
             return counts
         }

@@ -85,8 +85,7 @@ struct RosterController {
             let facility = try await facility(context, principal, .read, on: connection)
             let entries = try await store.entries(of: facility, on: connection)
             try await database.audit(
-                AuditEvent(requestID: context.id, actor: principal, action: "roster.read", objectType: "facility",
-                           objectID: facility.description, outcome: .ok, details: ["count": "\(entries.count)"]),
+                context.auditEvent("roster.read", on: "facility", id: facility.description, outcome: .ok, details: ["count": "\(entries.count)"]),
                 on: connection)
             return entries
         }
@@ -101,8 +100,7 @@ struct RosterController {
             let facility = try await facility(context, principal, .read, on: connection)
             let entry = try await store.entry(of: facility, staffRef: staffRef, on: connection)
             try await database.audit(
-                AuditEvent(requestID: context.id, actor: principal, action: "adult.read", objectType: "adult",
-                           objectID: entry?.id.description, outcome: entry == nil ? .notFound : .ok),
+                context.auditEvent("adult.read", on: "adult", id: entry?.id.description, outcome: entry == nil ? .notFound : .ok),
                 on: connection)
             return entry
         }
@@ -124,8 +122,7 @@ struct RosterController {
             let facility = try await facility(context, principal, .maintain, on: connection)
             let entry = try await store.add(to: facility, staffRef: staffRef!, draft, on: connection)
             try await database.audit(
-                AuditEvent(requestID: context.id, actor: principal, action: "adult.create", objectType: "adult",
-                           objectID: entry?.id.description, outcome: .ok),
+                context.auditEvent("adult.create", on: "adult", id: entry?.id.description, outcome: .ok),
                 on: connection)
             return entry
         }
@@ -146,8 +143,7 @@ struct RosterController {
             let facility = try await facility(context, principal, .maintain, on: connection)
             let entry = try await store.update(facility: facility, staffRef: staffRef, draft, on: connection)
             try await database.audit(
-                AuditEvent(requestID: context.id, actor: principal, action: "adult.update", objectType: "adult",
-                           objectID: entry?.id.description, outcome: entry == nil ? .notFound : .ok),
+                context.auditEvent("adult.update", on: "adult", id: entry?.id.description, outcome: entry == nil ? .notFound : .ok),
                 on: connection)
             return entry
         }

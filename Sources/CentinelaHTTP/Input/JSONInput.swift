@@ -240,9 +240,7 @@ extension Request {
     /// malformed or non-UTF-8 JSON (400).
     mutating func jsonBody(limit: Int) async throws -> JSONValue {
         if let type = headers[.contentType], !type.lowercased().hasPrefix("application/json") {
-            throw Problem(
-                type: Problem.typeBase + "unsupported-media-type", title: "Unsupported media type",
-                status: .unsupportedMediaType, detail: "Send the body as application/json.")
+            throw Problem.unsupportedMediaType("application/json")
         }
         let buffer = try await collectBody(limit: limit)
         return try JSONValue.parse(Data(buffer.readableBytesView))

@@ -81,6 +81,12 @@ public struct Problem: Error, Sendable, Equatable, Codable, HTTPResponseError {
         Problem(type: typeBase + "bad-request", title: "Bad request", status: .badRequest, detail: detail, errors: errors)
     }
 
+    public static func unsupportedMediaType(_ expected: String) -> Problem {
+        Problem(
+            type: typeBase + "unsupported-media-type", title: "Unsupported media type", status: .unsupportedMediaType,
+            detail: "Send the body as \(expected).")
+    }
+
     public static func payloadTooLarge(limit: Int) -> Problem {
         Problem(
             type: typeBase + "payload-too-large", title: "Request body too large", status: .contentTooLarge,

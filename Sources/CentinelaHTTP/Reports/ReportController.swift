@@ -43,9 +43,7 @@ struct ReportController {
         var request = request
         let buffer = try await request.collectBody(limit: limits.maximumBodySize)
         if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
-            throw Problem(
-                type: Problem.typeBase + "unsupported-media-type", title: "Unsupported media type",
-                status: .unsupportedMediaType, detail: "Send the body as application/json.")
+            throw Problem.unsupportedMediaType("application/json")
         }
         let bytes = Data(buffer.readableBytesView)
         var body = try ObjectReader.body(try JSONValue.parse(bytes))
@@ -79,10 +77,7 @@ struct ReportController {
                             """, logger: database.logger)
                     }
                     try await database.audit(
-                        AuditEvent(
-                            requestID: context.id, actor: principal, action: "report.create", objectType: "report",
-                            objectID: id.description, outcome: .ok,
-                            details: ["facility": submission.facilityID.description, "category": submission.category.rawValue]),
+                        context.auditEvent("report.create", on: "report", id: id.description, outcome: .ok, details: ["facility": submission.facilityID.description, "category": submission.category.rawValue]),
                         on: connection)
                     return (201, encoded)
                 }
@@ -240,9 +235,7 @@ struct ReportController {
         let record = try await database.withScope(principal) { connection in
             let record = try await store.report(id, on: connection)
             try await database.audit(
-                AuditEvent(
-                    requestID: context.id, actor: principal, action: "report.read", objectType: "report",
-                    objectID: id.description, outcome: record == nil ? .notFound : .ok),
+                context.auditEvent("report.read", on: "report", id: id.description, outcome: record == nil ? .notFound : .ok),
                 on: connection)
             return record
         }
@@ -281,8 +274,7 @@ struct ReportController {
             if let facility = filter.facilityID { details["facility"] = facility.description }
             if let jurisdiction = filter.jurisdictionCode { details["jurisdiction"] = jurisdiction }
             try await database.audit(
-                AuditEvent(requestID: context.id, actor: principal, action: "report.list", objectType: "report",
-                           objectID: nil, outcome: .ok, details: details),
+                context.auditEvent("report.list", on: "report", id: nil, outcome: .ok, details: details),
                 on: connection)
             return summaries
         }
@@ -319,8 +311,7 @@ struct ReportController {
         let amendment = try await database.withScope(principal) { connection in
             let amendment = try await store.amend(id, changes: changesJSON ?? "{}", note: note, by: principal, on: connection)
             try await database.audit(
-                AuditEvent(requestID: context.id, actor: principal, action: "report.amend", objectType: "report",
-                           objectID: id.description, outcome: amendment == nil ? .notFound : .ok),
+                context.auditEvent("report.amend", on: "report", id: id.description, outcome: amendment == nil ? .notFound : .ok),
                 on: connection)
             return amendment
         }
@@ -349,8 +340,7 @@ struct ReportController {
                 let facility = try await store.facility(summary.facilityID, on: connection)
             else {
                 try await database.audit(
-                    AuditEvent(requestID: context.id, actor: principal, action: "report.status", objectType: "report",
-                               objectID: id.description, outcome: .notFound),
+                    context.auditEvent("report.status", on: "report", id: id.description, outcome: .notFound),
                     on: connection)
                 return false
             }
@@ -362,8 +352,7 @@ struct ReportController {
             }
             try await store.changeStatus(id, to: status, reason: reason, by: principal, on: connection)
             try await database.audit(
-                AuditEvent(requestID: context.id, actor: principal, action: "report.status", objectType: "report",
-                           objectID: id.description, outcome: .ok, details: ["status": status.rawValue]),
+                context.auditEvent("report.status", on: "report", id: id.description, outcome: .ok, details: ["status": status.rawValue]),
                 on: connection)
             return true
         }
