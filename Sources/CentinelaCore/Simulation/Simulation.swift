@@ -1,0 +1,604 @@
+import Foundation
+
+/// How big a simulated country to make. `full` is national scale: 250,000 facilities and about
+/// two million reports.
+public enum SimulationScale: String, Sendable, CaseIterable, Codable {
+    case tiny, small, full
+}
+
+public struct SimulationConfiguration: Sendable, Codable, Equatable {
+    public var seed: UInt64
+    public var scale: SimulationScale
+    public var facilities: Int
+    public var rings: Int
+    public var loneOffenders: Int
+    /// Reports are received over this many years, up to and including `end`.
+    public var years: Int
+    public var end: CalendarDate
+
+    public init(seed: UInt64, scale: SimulationScale, end: CalendarDate) {
+        self.seed = seed
+        self.scale = scale
+        self.end = end
+        self.years = 3
+        switch scale {
+        case .tiny: (facilities, rings, loneOffenders) = (300, 3, 3)
+        case .small: (facilities, rings, loneOffenders) = (3_000, 6, 12)
+        case .full: (facilities, rings, loneOffenders) = (250_000, 120, 600)
+        }
+    }
+}
+
+// MARK: Rows
+
+public struct SimulatedJurisdiction: Sendable {
+    public var id: UUID
+    public var code: String
+    public var name: String
+    public var level: Jurisdiction.Level
+    public var parentID: UUID?
+}
+
+public struct SimulatedFacility: Sendable {
+    public var id: UUID
+    public var code: String
+    public var name: String
+    public var kind: Facility.Kind
+    public var jurisdictionID: UUID
+    public var locality: String
+    public var enrolment: Int
+}
+
+public struct SimulatedAdult: Sendable {
+    public var id: UUID
+    public var facilityID: UUID
+    public var staffRef: String
+    public var fullName: String
+    public var role: Adult.Role
+    /// The person's synthetic national identifier, when the school recorded one.
+    public var nationalID: String?
+    public var startsOn: CalendarDate
+}
+
+public struct SimulatedReport: Sendable {
+    public enum Implicated: Sendable {
+        case rostered(UUID)
+        case described(name: String, role: Adult.Role)
+    }
+
+    public struct StatusChange: Sendable {
+        public var status: IncidentReport.Status
+        public var secondsSince1970: Int64
+    }
+
+    public var id: UUID
+    public var facilityID: UUID
+    /// Receipt time, in seconds since 1970 (UTC).
+    public var receivedAt: Int64
+    public var occurredFrom: CalendarDate
+    public var occurredTo: CalendarDate
+    public var occurredApproximate: Bool
+    public var discoveredOn: CalendarDate
+    public var category: IncidentReport.Category
+    public var reporterType: IncidentReport.ReporterType
+    public var tags: [IncidentReport.ModusOperandi]
+    public var narrative: String
+    public var adults: [Implicated]
+    public var children: [ReportSubmission.AffectedChild]
+    public var statusChanges: [StatusChange]
+}
+
+/// Where the simulator's rows go, table by table, in an order that satisfies foreign keys:
+/// jurisdictions first, then each facility followed by its staff and its reports.
+public protocol SimulationSink {
+    mutating func write(_ jurisdiction: SimulatedJurisdiction) throws
+    mutating func write(_ facility: SimulatedFacility) throws
+    mutating func write(_ adult: SimulatedAdult) throws
+    mutating func write(_ report: SimulatedReport) throws
+}
+
+// MARK: Ground truth
+
+/// What was planted, to score detection and linking against.
+public struct GroundTruth: Sendable, Codable, Equatable {
+    public struct Record: Sendable, Codable, Equatable, Hashable {
+        public var facility: String
+        public var staffRef: String
+        public var name: String
+    }
+
+    public struct Person: Sendable, Codable, Equatable {
+        public var person: String
+        public var records: [Record]
+    }
+
+    public struct Ring: Sendable, Codable, Equatable {
+        public var id: String
+        public var facilities: [String]
+        public var signature: [String]
+        public var members: [Person]
+        public var reports: [String]
+    }
+
+    public struct LoneOffender: Sendable, Codable, Equatable {
+        public var person: Person
+        public var reports: [String]
+    }
+
+    public struct Counts: Sendable, Codable, Equatable {
+        public var jurisdictions = 0
+        public var facilities = 0
+        public var adults = 0
+        public var reports = 0
+        public var reportAdults = 0
+        public var reportChildren = 0
+        public var statusChanges = 0
+    }
+
+    public var configuration: SimulationConfiguration
+    public var counts = Counts()
+    public var rings: [Ring] = []
+    public var loneOffenders: [LoneOffender] = []
+    /// Everyone with more than one adult record (ring members who moved, and ordinary staff who
+    /// changed schools): the pairs entity resolution should link.
+    public var samePerson: [Person] = []
+}
+
+// MARK: The simulator
+
+/// Generates a country's schools, staff and reports, with abuse rings planted among ordinary
+/// background complaints. Deterministic for a configuration: the same seed gives the same rows.
+/// Memory stays small: facilities are generated and written one at a time.
+public struct Simulation: Sendable {
+    public let configuration: SimulationConfiguration
+
+    public init(_ configuration: SimulationConfiguration) {
+        self.configuration = configuration
+    }
+
+    static let states: [(String, String)] = [
+        ("AGU", "Aguascalientes"), ("BCN", "Baja California"), ("BCS", "Baja California Sur"), ("CAM", "Campeche"),
+        ("CHP", "Chiapas"), ("CHH", "Chihuahua"), ("CMX", "Ciudad de México"), ("COA", "Coahuila"), ("COL", "Colima"),
+        ("DUR", "Durango"), ("GUA", "Guanajuato"), ("GRO", "Guerrero"), ("HID", "Hidalgo"), ("JAL", "Jalisco"),
+        ("MEX", "Estado de México"), ("MIC", "Michoacán"), ("MOR", "Morelos"), ("NAY", "Nayarit"), ("NLE", "Nuevo León"),
+        ("OAX", "Oaxaca"), ("PUE", "Puebla"), ("QUE", "Querétaro"), ("ROO", "Quintana Roo"), ("SLP", "San Luis Potosí"),
+        ("SIN", "Sinaloa"), ("SON", "Sonora"), ("TAB", "Tabasco"), ("TAM", "Tamaulipas"), ("TLA", "Tlaxcala"),
+        ("VER", "Veracruz"), ("YUC", "Yucatán"), ("ZAC", "Zacatecas"),
+    ]
+
+    // Stream numbers for SeededRandom, one per part of the world.
+    enum Stream: UInt64 { case ids = 1, rings, lone, movers, facility, facilityReports }
+
+    /// A ring member or other person placed at a facility by the plan, with the name used there.
+    struct Placement {
+        var person: String
+        var name: SpanishNames.PersonName
+        var female: Bool
+        var nationalID: String?
+        var role: Adult.Role
+        var ring: Int?
+    }
+
+    struct PlannedReport {
+        var ring: Int?
+        var lone: Int?
+        var day: Int
+        /// Persons implicated, by person id; a few are described by name instead of rostered.
+        var persons: [String]
+        var tags: [IncidentReport.ModusOperandi]
+        var category: IncidentReport.Category
+        var reporter: IncidentReport.ReporterType
+        var dismissed: Bool
+    }
+
+    struct Plan {
+        var placements: [Int: [Placement]] = [:]
+        var reports: [Int: [PlannedReport]] = [:]
+        var truth: GroundTruth
+    }
+
+    static let rareTags: [IncidentReport.ModusOperandi] = [
+        .disguise, .stagedAct, .childrenMadeToWatch, .filming, .photographing, .sedation, .offPremises,
+        .removalFromClassroom,
+    ]
+
+    var firstDay: Int { configuration.end.daysSinceEpoch - configuration.years * 365 + 1 }
+
+    /// Decides, before any facility is generated, where rings, lone offenders and movers are.
+    func plan() -> Plan {
+        let config = configuration
+        var plan = Plan(truth: GroundTruth(configuration: config))
+        let span = config.end.daysSinceEpoch - firstDay
+
+        for ring in 0..<config.rings {
+            var rng = SeededRandom(seed: config.seed, stream: Stream.rings.rawValue, index: UInt64(ring))
+            let size = [2, 2, 3, 3, 3, 4, 4, 5, 6, 7, 8, 9, 11][rng.below(13)]
+            let home = rng.below(config.facilities)
+            var facilities = [home]
+            if rng.chance(0.45) {
+                for _ in 0..<rng.between(1...3) {
+                    let other = rng.below(config.facilities)
+                    if !facilities.contains(other) { facilities.append(other) }
+                }
+            }
+            var rare = Self.rareTags
+            rng.shuffle(&rare)
+            var signature = Array(rare.prefix(rng.between(3...5)))
+            signature.append(.severalAdultsPresent)
+            let start = firstDay + rng.below(max(1, span - 240))
+            var members: [GroundTruth.Person] = []
+            var present: [Int: [String]] = [:]
+            for member in 0..<size {
+                let female = rng.chance(0.35)
+                let name = SpanishNames.draw(&rng, female: female)
+                let person = "R\(ring + 1)-P\(member + 1)"
+                let nationalID = rng.chance(0.5) ? Self.syntheticNationalID(name, female: female, &rng) : nil
+                let role: Adult.Role = member == 0 && rng.chance(0.3)
+                    ? .director : [.teacher, .teacher, .assistant, .caregiver, .maintenance, .security, .driver][rng.below(7)]
+                for (position, facility) in facilities.enumerated() {
+                    // Everyone works at the home facility; some move on to the others.
+                    guard position == 0 || rng.chance(0.5) || (member == 0 && position == 1) else { continue }
+                    let shown = position == 0 ? name : SpanishNames.variant(of: name, &rng)
+                    plan.placements[facility, default: []].append(
+                        Placement(person: person, name: shown, female: female, nationalID: nationalID, role: role, ring: ring))
+                    present[facility, default: []].append(person)
+                }
+                // Records are filled in as the facilities are generated.
+                members.append(.init(person: person, records: []))
+            }
+            for (position, facility) in facilities.enumerated() {
+                let here = present[facility] ?? []
+                guard here.count >= 1 else { continue }
+                let count = position == 0 ? rng.between(3...7) : rng.between(1...3)
+                var day = start + position * rng.between(90...200)
+                for index in 0..<count {
+                    day += rng.between(10...60)
+                    var candidates = here
+                    rng.shuffle(&candidates)
+                    let implicated = Array(candidates.prefix(min(here.count, rng.between(2...5))))
+                    let tags = signature.filter { _ in rng.chance(0.75) }
+                    let category: IncidentReport.Category =
+                        tags.contains(.filming) || tags.contains(.photographing)
+                        ? (rng.chance(0.5) ? .productionOfAbuseImagery : .sexualAbuse)
+                        : [.sexualAbuse, .sexualAbuse, .exposureToSexualContent, .inappropriateContact][rng.below(4)]
+                    let reporter: IncidentReport.ReporterType =
+                        [.parent, .parent, .childDisclosure, .hotline, .healthProfessional, .schoolStaff, .anonymous][rng.below(7)]
+                    plan.reports[facility, default: []].append(
+                        PlannedReport(
+                            ring: ring, lone: nil, day: min(day, config.end.daysSinceEpoch), persons: implicated, tags: tags,
+                            category: category, reporter: reporter, dismissed: index == 0 && rng.chance(0.4)))
+                }
+            }
+            plan.truth.rings.append(
+                .init(id: "R\(ring + 1)", facilities: [], signature: signature.map(\.rawValue), members: members, reports: []))
+        }
+
+        for lone in 0..<config.loneOffenders {
+            var rng = SeededRandom(seed: config.seed, stream: Stream.lone.rawValue, index: UInt64(lone))
+            let facility = rng.below(config.facilities)
+            let female = rng.chance(0.2)
+            let name = SpanishNames.draw(&rng, female: female)
+            let person = "L\(lone + 1)"
+            plan.placements[facility, default: []].append(
+                Placement(person: person, name: name, female: female, nationalID: nil, role: .teacher, ring: nil))
+            var day = firstDay + rng.below(max(1, span - 400))
+            for _ in 0..<rng.between(2...5) {
+                day += rng.between(30...200)
+                let category: IncidentReport.Category = [.grooming, .inappropriateContact, .physicalAbuse, .emotionalAbuse][rng.below(4)]
+                plan.reports[facility, default: []].append(
+                    PlannedReport(
+                        ring: nil, lone: lone, day: min(day, config.end.daysSinceEpoch), persons: [person],
+                        tags: rng.chance(0.5) ? [.giftsGrooming] : [.isolation], category: category,
+                        reporter: [.parent, .parent, .childDisclosure, .schoolStaff][rng.below(4)], dismissed: rng.chance(0.5)))
+            }
+            plan.truth.loneOffenders.append(.init(person: .init(person: person, records: []), reports: []))
+        }
+
+        // Ordinary staff who changed schools: the same person on two rosters, written differently.
+        var rng = SeededRandom(seed: config.seed, stream: Stream.movers.rawValue, index: 0)
+        for mover in 0..<(config.facilities / 25) {
+            let female = rng.chance(0.6)
+            let name = SpanishNames.draw(&rng, female: female)
+            let nationalID = rng.chance(0.4) ? Self.syntheticNationalID(name, female: female, &rng) : nil
+            let person = "M\(mover + 1)"
+            let first = rng.below(config.facilities)
+            var second = rng.below(config.facilities)
+            if second == first { second = (first + 1) % config.facilities }
+            plan.placements[first, default: []].append(
+                Placement(person: person, name: name, female: female, nationalID: nationalID, role: .teacher, ring: nil))
+            plan.placements[second, default: []].append(
+                Placement(
+                    person: person, name: SpanishNames.variant(of: name, &rng), female: female, nationalID: nationalID,
+                    role: .teacher, ring: nil))
+        }
+        return plan
+    }
+
+    /// A CURP-shaped identifier: 4 letters from the name, birth date, sex, state, consonants, digits.
+    static func syntheticNationalID(_ name: SpanishNames.PersonName, female: Bool, _ rng: inout SeededRandom) -> String {
+        let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        func initial(_ text: String) -> Character {
+            let plain = SpanishNames.stripAccents(text).uppercased()
+            return plain.first.flatMap { letters.contains($0) ? $0 : nil } ?? "X"
+        }
+        let year = rng.between(55...99), month = rng.between(1...12), day = rng.between(1...28)
+        let date = String(format: "%02d%02d%02d", year, month, day)
+        let tail = (0..<5).map { _ in String(letters[rng.below(26)]) }.joined()
+        return "\(initial(name.paternal))X\(initial(name.maternal ?? "X"))\(initial(name.given))\(date)\(female ? "M" : "H")\(tail)\(rng.below(10))"
+    }
+
+    /// Generates everything into `sink` and returns the ground truth.
+    public func run<Sink: SimulationSink>(into sink: inout Sink) throws -> GroundTruth {
+        let config = configuration
+        var plan = plan()
+        var truth = plan.truth
+        var idRNG = SeededRandom(seed: config.seed, stream: Stream.ids.rawValue, index: 0)
+
+        let country = SimulatedJurisdiction(
+            id: UUID(uuid: uuidTuple(idRNG.uuidBytes())), code: "MX", name: "México", level: .country, parentID: nil)
+        try sink.write(country)
+        var states: [SimulatedJurisdiction] = []
+        for (code, name) in Self.states {
+            let state = SimulatedJurisdiction(
+                id: UUID(uuid: uuidTuple(idRNG.uuidBytes())), code: "MX-\(code)", name: name, level: .state,
+                parentID: country.id)
+            try sink.write(state)
+            states.append(state)
+        }
+        truth.counts.jurisdictions = 1 + states.count
+
+        // Where each planted person ended up: person → records, filled in as facilities are made.
+        var records: [String: [GroundTruth.Record]] = [:]
+        var reportIDsByRing: [Int: [String]] = [:]
+        var reportIDsByLone: [Int: [String]] = [:]
+        var facilitiesByRing: [Int: [String]] = [:]
+
+        for index in 0..<config.facilities {
+            var rng = SeededRandom(seed: config.seed, stream: Stream.facility.rawValue, index: UInt64(index))
+            let state = states[index % states.count]
+            let kind: Facility.Kind = [.daycare, .daycare, .preschool, .preschool, .preschool, .primary, .primary, .primary,
+                                       .secondary, .upperSecondary, .specialEducation][rng.below(11)]
+            let typical: Double = switch kind {
+            case .daycare: 60
+            case .preschool: 90
+            case .primary: 240
+            case .secondary: 380
+            case .upperSecondary: 450
+            case .specialEducation, .other: 50
+            }
+            let enrolment = max(8, min(3000, Int(typical * _exp(0.55 * rng.normal()))))
+            let code = String(format: "%02d%@%05d%@", (index % 32) + 1, Self.kindCode(kind), index % 100_000,
+                              String(UnicodeScalar(UInt8(65 + (index / 100_000) % 26))))
+            let facility = SimulatedFacility(
+                id: UUID(uuid: uuidTuple(rng.uuidBytes())), code: code,
+                name: "\(Self.kindName(kind)) \(Self.patrons[rng.below(Self.patrons.count)])",
+                kind: kind, jurisdictionID: state.id, locality: state.name, enrolment: enrolment)
+            try sink.write(facility)
+            truth.counts.facilities += 1
+
+            // The roster: ordinary staff, then anyone the plan placed here.
+            var staff: [(adult: SimulatedAdult, person: String?)] = []
+            let young = kind == .daycare || kind == .preschool
+            let staffCount = max(2, enrolment / (young ? 10 : 22))
+            for n in 0..<staffCount {
+                let female = rng.chance(young ? 0.85 : 0.6)
+                let name = SpanishNames.draw(&rng, female: female)
+                let role: Adult.Role = n == 0 ? .director
+                    : [.teacher, .teacher, .teacher, .assistant, young ? .caregiver : .teacher, .administrative, .cook,
+                       .maintenance, .security][rng.below(9)]
+                let adult = SimulatedAdult(
+                    id: UUID(uuid: uuidTuple(rng.uuidBytes())), facilityID: facility.id,
+                    staffRef: String(format: "S-%04d", n + 1), fullName: name.full, role: role,
+                    nationalID: rng.chance(0.3) ? Self.syntheticNationalID(name, female: female, &rng) : nil,
+                    startsOn: CalendarDate(daysSinceEpoch: firstDay - rng.below(3650)))
+                staff.append((adult, nil))
+            }
+            for placement in plan.placements[index] ?? [] {
+                let adult = SimulatedAdult(
+                    id: UUID(uuid: uuidTuple(rng.uuidBytes())), facilityID: facility.id,
+                    staffRef: String(format: "S-%04d", staff.count + 1), fullName: placement.name.full, role: placement.role,
+                    nationalID: placement.nationalID, startsOn: CalendarDate(daysSinceEpoch: firstDay - rng.below(700)))
+                staff.append((adult, placement.person))
+                records[placement.person, default: []].append(
+                    .init(facility: code, staffRef: adult.staffRef, name: adult.fullName))
+                if let ring = placement.ring, facilitiesByRing[ring]?.contains(code) != true {
+                    facilitiesByRing[ring, default: []].append(code)
+                }
+            }
+            for (adult, _) in staff { try sink.write(adult) }
+            truth.counts.adults += staff.count
+
+            // Planted reports, then background complaints.
+            var reports: [SimulatedReport] = []
+            for planned in plan.reports[index] ?? [] {
+                var report = backgroundReport(facility: facility, kind: kind, staff: staff.map(\.adult), rng: &rng, day: planned.day)
+                report.category = planned.category
+                report.reporterType = planned.reporter
+                report.tags = planned.tags
+                report.narrative = Self.plantedNarrative(planned, &rng)
+                report.adults = planned.persons.compactMap { person in
+                    guard let adult = staff.first(where: { $0.person == person })?.adult else { return nil }
+                    // A parent rarely knows the roster: some adults are described, not named from it.
+                    return rng.chance(0.2) ? .described(name: adult.fullName, role: adult.role) : .rostered(adult.id)
+                }
+                report.children = Self.children(kind: kind, count: rng.between(1...4), &rng)
+                report.statusChanges = planned.dismissed
+                    ? [.init(status: rng.chance(0.5) ? .unfounded : .unsubstantiated, secondsSince1970: report.receivedAt + 86_400 * Int64(rng.between(10...60)))]
+                    : (rng.chance(0.5) ? [.init(status: .underReview, secondsSince1970: report.receivedAt + 86_400 * Int64(rng.between(1...20)))] : [])
+                if let ring = planned.ring { reportIDsByRing[ring, default: []].append(report.id.uuidString.lowercased()) }
+                if let lone = planned.lone { reportIDsByLone[lone, default: []].append(report.id.uuidString.lowercased()) }
+                reports.append(report)
+            }
+            var reportRNG = SeededRandom(seed: config.seed, stream: Stream.facilityReports.rawValue, index: UInt64(index))
+            if reportRNG.chance(0.55) {
+                // Geometric count with mean ≈ 14.5: most reporting schools have a few, some many.
+                let count = min(200, Int(_log(max(reportRNG.unit(), 1e-12)) / _log(1 - 1 / 14.5)) + 1)
+                for _ in 0..<count {
+                    let day = firstDay + reportRNG.below(config.end.daysSinceEpoch - firstDay + 1)
+                    reports.append(backgroundReport(facility: facility, kind: kind, staff: staff.map(\.adult), rng: &reportRNG, day: day))
+                }
+            }
+            reports.sort { ($0.receivedAt, $0.id.uuidString) < ($1.receivedAt, $1.id.uuidString) }
+            for report in reports {
+                try sink.write(report)
+                truth.counts.reports += 1
+                truth.counts.reportAdults += report.adults.count
+                truth.counts.reportChildren += report.children.count
+                truth.counts.statusChanges += report.statusChanges.count
+            }
+        }
+
+        for ring in truth.rings.indices {
+            truth.rings[ring].facilities = facilitiesByRing[ring] ?? []
+            truth.rings[ring].reports = reportIDsByRing[ring] ?? []
+            for member in truth.rings[ring].members.indices {
+                truth.rings[ring].members[member].records = records[truth.rings[ring].members[member].person] ?? []
+            }
+        }
+        for lone in truth.loneOffenders.indices {
+            truth.loneOffenders[lone].person.records = records[truth.loneOffenders[lone].person.person] ?? []
+            truth.loneOffenders[lone].reports = reportIDsByLone[lone] ?? []
+        }
+        truth.samePerson = records.filter { $0.value.count > 1 }.map { GroundTruth.Person(person: $0.key, records: $0.value) }
+            .sorted { $0.person < $1.person }
+        plan.placements = [:]
+        return truth
+    }
+
+    /// An ordinary complaint: mostly neglect, rough treatment or conflict, some dismissed.
+    func backgroundReport(
+        facility: SimulatedFacility, kind: Facility.Kind, staff: [SimulatedAdult], rng: inout SeededRandom, day: Int
+    ) -> SimulatedReport {
+        let category: IncidentReport.Category = [
+            .neglect, .neglect, .neglect, .physicalAbuse, .physicalAbuse, .emotionalAbuse, .emotionalAbuse, .emotionalAbuse,
+            .other, .other, .inappropriateContact, .grooming, .exposureToSexualContent, .sexualAbuse,
+        ][rng.below(14)]
+        let reporter: IncidentReport.ReporterType = [
+            .parent, .parent, .parent, .parent, .schoolStaff, .schoolStaff, .schoolStaff, .childDisclosure, .hotline, .hotline,
+            .anonymous, .anonymous, .healthProfessional, .police, .whistleblower,
+        ][rng.below(15)]
+        let occurredTo = CalendarDate(daysSinceEpoch: day - rng.below(20))
+        let occurredFrom = CalendarDate(daysSinceEpoch: occurredTo.daysSinceEpoch - (rng.chance(0.3) ? rng.below(30) : 0))
+        // School staff sometimes report late: a delay the risk model reads as silence.
+        let delay = reporter == .schoolStaff && rng.chance(0.1) ? rng.between(31...90) : rng.below(5)
+        let discovered = CalendarDate(daysSinceEpoch: min(day, occurredTo.daysSinceEpoch + rng.below(10)))
+        let received = Int64(max(day, discovered.daysSinceEpoch + delay)) * 86_400 + Int64(rng.below(86_400))
+        var tags: [IncidentReport.ModusOperandi] = []
+        for (tag, probability) in [(IncidentReport.ModusOperandi.threats, 0.08), (.isolation, 0.08), (.giftsGrooming, 0.03), (.removalFromClassroom, 0.04)]
+        where rng.chance(probability) { tags.append(tag) }
+        var adults: [SimulatedReport.Implicated] = []
+        if rng.chance(0.5), let adult = staff.isEmpty ? nil : staff[rng.below(staff.count)] {
+            adults.append(.rostered(adult.id))
+        }
+        var changes: [SimulatedReport.StatusChange] = []
+        if rng.chance(0.6) {
+            let status: IncidentReport.Status = [.unfounded, .unfounded, .unsubstantiated, .unsubstantiated, .unsubstantiated, .substantiated, .substantiated, .underReview, .underReview, .underReview][rng.below(10)]
+            changes.append(.init(status: status, secondsSince1970: received + 86_400 * Int64(rng.between(1...90))))
+        }
+        return SimulatedReport(
+            id: UUID(uuid: uuidTuple(rng.uuidBytes())), facilityID: facility.id, receivedAt: received,
+            occurredFrom: occurredFrom, occurredTo: occurredTo, occurredApproximate: occurredFrom != occurredTo,
+            discoveredOn: discovered, category: category, reporterType: reporter, tags: tags,
+            narrative: Self.backgroundNarratives[category]?[rng.below(3)] ?? "Reporte simulado.", adults: adults,
+            children: Self.children(kind: kind, count: rng.between(1...2), &rng), statusChanges: changes)
+    }
+
+    static func children(kind: Facility.Kind, count: Int, _ rng: inout SeededRandom) -> [ReportSubmission.AffectedChild] {
+        let ages: ClosedRange<Int> = switch kind {
+        case .daycare: 1...3
+        case .preschool: 3...5
+        case .primary: 6...11
+        case .secondary: 12...14
+        case .upperSecondary: 15...17
+        case .specialEducation, .other: 4...15
+        }
+        var seen = Set<String>()
+        return (0..<count).compactMap { _ in
+            let ref = "NNA-\(rng.between(1...9999))"
+            guard seen.insert(ref).inserted else { return nil }
+            return .init(reference: ref, ageYears: rng.between(ages))
+        }
+    }
+
+    static func plantedNarrative(_ planned: PlannedReport, _ rng: inout SeededRandom) -> String {
+        let openings = [
+            "Reporte simulado. Una niña relató en casa que",
+            "Reporte simulado. Varios padres señalan que",
+            "Reporte simulado. Un niño dijo a su médica que",
+            "Reporte simulado. Una trabajadora de la escuela observó que",
+        ]
+        var details: [String] = ["varios adultos estaban presentes"]
+        if planned.tags.contains(.disguise) { details.append("uno de ellos llevaba disfraz") }
+        if planned.tags.contains(.stagedAct) { details.append("hicieron una especie de ceremonia") }
+        if planned.tags.contains(.filming) { details.append("grabaron con un teléfono") }
+        if planned.tags.contains(.photographing) { details.append("tomaron fotografías") }
+        if planned.tags.contains(.childrenMadeToWatch) { details.append("obligaron a otros niños a mirar") }
+        if planned.tags.contains(.sedation) { details.append("les dieron algo de tomar que les dio sueño") }
+        if planned.tags.contains(.offPremises) { details.append("los llevaron fuera de la escuela") }
+        if planned.tags.contains(.removalFromClassroom) { details.append("los sacaron del salón") }
+        return "\(openings[rng.below(openings.count)]) \(details.joined(separator: ", "))."
+    }
+
+    static let backgroundNarratives: [IncidentReport.Category: [String]] = [
+        .neglect: ["Reporte simulado. Un alumno quedó sin supervisión en el patio.", "Reporte simulado. No se atendió una lesión a tiempo.", "Reporte simulado. Falta de higiene en el área de bebés."],
+        .physicalAbuse: ["Reporte simulado. Un adulto jaló del brazo a un alumno.", "Reporte simulado. Se reporta un golpe durante el recreo.", "Reporte simulado. Un alumno llegó a casa con moretones."],
+        .emotionalAbuse: ["Reporte simulado. Gritos e insultos frecuentes en el salón.", "Reporte simulado. Un maestro humilla a un alumno frente al grupo.", "Reporte simulado. Amenazas de castigo excesivas."],
+        .other: ["Reporte simulado. Conflicto entre familias y la dirección.", "Reporte simulado. Queja por trato inadecuado.", "Reporte simulado. Incidente no clasificado."],
+        .inappropriateContact: ["Reporte simulado. Contacto físico inapropiado señalado por un padre.", "Reporte simulado. Un adulto abraza de forma incómoda a alumnas.", "Reporte simulado. Comentarios y contacto inapropiados."],
+        .grooming: ["Reporte simulado. Un adulto da regalos y pide secretos.", "Reporte simulado. Mensajes de un adulto a un alumno.", "Reporte simulado. Atención especial insistente a un niño."],
+        .exposureToSexualContent: ["Reporte simulado. Se mostró contenido inapropiado en clase.", "Reporte simulado. Imágenes inapropiadas en un dispositivo escolar.", "Reporte simulado. Lenguaje sexual frente a los niños."],
+        .sexualAbuse: ["Reporte simulado. Una madre denuncia un posible abuso.", "Reporte simulado. Relato de un niño sobre un abuso.", "Reporte simulado. Denuncia de abuso por un tercero."],
+        .productionOfAbuseImagery: ["Reporte simulado. Se sospecha que se tomaron imágenes.", "Reporte simulado. Fotografías indebidas.", "Reporte simulado. Grabación indebida."],
+    ]
+
+    static let patrons = [
+        "Benito Juárez", "Miguel Hidalgo", "Josefa Ortiz de Domínguez", "Sor Juana Inés de la Cruz", "Emiliano Zapata",
+        "Niños Héroes", "Rosaura Zapata", "Gabriela Mistral", "Lázaro Cárdenas", "Leona Vicario", "Vicente Guerrero",
+        "José María Morelos", "Ignacio Zaragoza", "Frida Kahlo", "Octavio Paz", "Amado Nervo", "Eva Sámano",
+        "Francisco I. Madero", "Cuauhtémoc", "Netzahualcóyotl", "Las Flores", "Arcoíris", "Mis Primeros Pasos",
+    ]
+
+    static func kindCode(_ kind: Facility.Kind) -> String {
+        switch kind {
+        case .daycare: "DDI"
+        case .preschool: "DJN"
+        case .primary: "DPR"
+        case .secondary: "DES"
+        case .upperSecondary: "EMS"
+        case .specialEducation: "DML"
+        case .other: "XXX"
+        }
+    }
+
+    static func kindName(_ kind: Facility.Kind) -> String {
+        switch kind {
+        case .daycare: "Estancia Infantil"
+        case .preschool: "Jardín de Niños"
+        case .primary: "Escuela Primaria"
+        case .secondary: "Escuela Secundaria"
+        case .upperSecondary: "Bachillerato"
+        case .specialEducation: "Centro de Atención Múltiple"
+        case .other: "Centro Educativo"
+        }
+    }
+}
+
+func uuidTuple(_ b: [UInt8]) -> uuid_t {
+    (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])
+}
+
+extension CalendarDate {
+    /// The day `days` after 1970-01-01 (Howard Hinnant's civil_from_days).
+    public init(daysSinceEpoch days: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        self = CalendarDate(year: year, month: month, day: day)!
+    }
+}

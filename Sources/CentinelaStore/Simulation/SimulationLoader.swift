@@ -1,0 +1,193 @@
+import CentinelaCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Loads a simulated country into an empty database with COPY: the simulator writes one
+/// tab-separated file per table (bounded memory at any scale), then each file is streamed into its
+/// table, all in one transaction, so a failed load leaves nothing behind.
+public struct SimulationLoader: Sendable {
+    public enum LoadError: Error, CustomStringConvertible {
+        case notEmpty(facilities: Int)
+        case cannotWrite(String)
+
+        public var description: String {
+            switch self {
+            case .notEmpty(let count):
+                "the database already holds \(count) facilities; simulate loads only into an empty database"
+            case .cannotWrite(let path): "cannot write the simulation's files under \(path)"
+            }
+        }
+    }
+
+    let logger: Logger
+    let nationalIDs: NationalIDHasher?
+
+    public init(logger: Logger, nationalIDs: NationalIDHasher?) {
+        self.logger = logger
+        self.nationalIDs = nationalIDs
+    }
+
+    /// The tables, in foreign-key order, with the columns each file holds.
+    static let tables: [(name: String, columns: [String])] = [
+        ("jurisdictions", ["id", "code", "name", "level", "parent_id"]),
+        ("facilities", ["id", "external_code", "name", "kind", "jurisdiction_id", "locality", "enrolment"]),
+        ("adults", ["id", "facility_id", "staff_ref", "full_name", "role", "national_id_hmac", "starts_on"]),
+        ("incident_reports", ["id", "facility_id", "received_at", "occurred_from", "occurred_to", "occurred_approximate",
+                              "discovered_on", "category", "reporter_type", "mo_tags", "narrative"]),
+        ("report_adults", ["report_id", "position", "adult_id", "mentioned_name", "mentioned_role"]),
+        ("report_children", ["report_id", "child_ref", "age_years"]),
+        ("report_status_changes", ["report_id", "status", "changed_at"]),
+    ]
+
+    /// Generates and loads; returns the ground truth.
+    public func load(_ simulation: Simulation, on connection: PostgresConnection) async throws -> GroundTruth {
+        var existing = 0
+        for try await count in try await connection.query("SELECT count(*) FROM facilities", logger: logger).decode(Int.self) {
+            existing = count
+        }
+        guard existing == 0 else { throw LoadError.notEmpty(facilities: existing) }
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("centinela-simulation-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+
+        let started = ContinuousClock.now
+        var sink = try TSVSink(folder: folder, tables: Self.tables.map(\.name), nationalIDs: nationalIDs)
+        let truth = try simulation.run(into: &sink)
+        try sink.close()
+        logger.info(
+            "simulation generated",
+            metadata: ["reports": "\(truth.counts.reports)", "facilities": "\(truth.counts.facilities)",
+                       "elapsed_ms": "\(started.duration(to: .now).milliseconds)"])
+
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            for (table, columns) in Self.tables {
+                let copyStarted = ContinuousClock.now
+                let file = folder.appendingPathComponent(table + ".tsv")
+                let handle = try FileHandle(forReadingFrom: file)
+                defer { try? handle.close() }
+                try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
+                    while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                        try await writer.write(ByteBuffer(bytes: chunk))
+                    }
+                }
+                logger.info("loaded \(table)", metadata: ["elapsed_ms": "\(copyStarted.duration(to: .now).milliseconds)"])
+            }
+            try await AuditLog.append(
+                .system(
+                    action: "simulation.load", objectType: "database", objectID: nil,
+                    details: ["seed": "\(simulation.configuration.seed)", "scale": simulation.configuration.scale.rawValue,
+                              "reports": "\(truth.counts.reports)"]),
+                on: connection, logger: logger)
+            try await connection.query("COMMIT", logger: logger)
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
+        }
+        try await connection.query("ANALYZE", logger: logger)
+        return truth
+    }
+}
+
+/// Writes the simulator's rows as PostgreSQL COPY text: tab-separated, `\N` for NULL, backslash
+/// escapes for tabs, newlines and backslashes.
+struct TSVSink: SimulationSink {
+    final class Output {
+        let handle: FileHandle
+        var buffer: [UInt8] = []
+        init(_ handle: FileHandle) { self.handle = handle }
+
+        func row(_ fields: [String?]) throws {
+            for (index, field) in fields.enumerated() {
+                if index > 0 { buffer.append(0x09) }
+                guard let field else {
+                    buffer.append(contentsOf: [0x5C, 0x4E])
+                    continue
+                }
+                for byte in field.utf8 {
+                    switch byte {
+                    case 0x5C: buffer.append(contentsOf: [0x5C, 0x5C])
+                    case 0x09: buffer.append(contentsOf: [0x5C, 0x74])
+                    case 0x0A: buffer.append(contentsOf: [0x5C, 0x6E])
+                    case 0x0D: buffer.append(contentsOf: [0x5C, 0x72])
+                    default: buffer.append(byte)
+                    }
+                }
+            }
+            buffer.append(0x0A)
+            if buffer.count >= 1 << 20 { try flush() }
+        }
+
+        func flush() throws {
+            try handle.write(contentsOf: buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
+    }
+
+    var outputs: [String: Output] = [:]
+    let nationalIDs: NationalIDHasher?
+
+    init(folder: URL, tables: [String], nationalIDs: NationalIDHasher?) throws {
+        self.nationalIDs = nationalIDs
+        for table in tables {
+            let path = folder.appendingPathComponent(table + ".tsv").path
+            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path)
+            else { throw SimulationLoader.LoadError.cannotWrite(folder.path) }
+            outputs[table] = Output(handle)
+        }
+    }
+
+    func close() throws {
+        for output in outputs.values {
+            try output.flush()
+            try output.handle.close()
+        }
+    }
+
+    static func id(_ uuid: UUID) -> String { uuid.uuidString.lowercased() }
+
+    static func timestamp(_ seconds: Int64) -> String {
+        let day = CalendarDate(daysSinceEpoch: Int(seconds / 86_400))
+        let rest = Int(seconds % 86_400)
+        let h = rest / 3600, m = (rest / 60) % 60, s = rest % 60
+        return "\(day) \(h < 10 ? "0" : "")\(h):\(m < 10 ? "0" : "")\(m):\(s < 10 ? "0" : "")\(s)+00"
+    }
+
+    mutating func write(_ j: SimulatedJurisdiction) throws {
+        try outputs["jurisdictions"]!.row([Self.id(j.id), j.code, j.name, j.level.rawValue, j.parentID.map(Self.id)])
+    }
+
+    mutating func write(_ f: SimulatedFacility) throws {
+        try outputs["facilities"]!.row([Self.id(f.id), f.code, f.name, f.kind.rawValue, Self.id(f.jurisdictionID), f.locality, "\(f.enrolment)"])
+    }
+
+    mutating func write(_ a: SimulatedAdult) throws {
+        let hash = a.nationalID.flatMap { nationalIDs?.hash($0) }.map { "\\x" + $0.map { String(format: "%02x", $0) }.joined() }
+        try outputs["adults"]!.row([Self.id(a.id), Self.id(a.facilityID), a.staffRef, a.fullName, a.role.rawValue, hash, a.startsOn.description])
+    }
+
+    mutating func write(_ r: SimulatedReport) throws {
+        let id = Self.id(r.id)
+        try outputs["incident_reports"]!.row([
+            id, Self.id(r.facilityID), Self.timestamp(r.receivedAt), r.occurredFrom.description, r.occurredTo.description,
+            r.occurredApproximate ? "t" : "f", r.discoveredOn.description, r.category.rawValue, r.reporterType.rawValue,
+            "{" + r.tags.map(\.rawValue).joined(separator: ",") + "}", r.narrative,
+        ])
+        for (index, adult) in r.adults.enumerated() {
+            switch adult {
+            case .rostered(let adultID):
+                try outputs["report_adults"]!.row([id, "\(index + 1)", Self.id(adultID), nil, nil])
+            case .described(let name, let role):
+                try outputs["report_adults"]!.row([id, "\(index + 1)", nil, name, role.rawValue])
+            }
+        }
+        for child in r.children {
+            try outputs["report_children"]!.row([id, child.reference, "\(child.ageYears)"])
+        }
+        for change in r.statusChanges {
+            try outputs["report_status_changes"]!.row([id, change.status.rawValue, Self.timestamp(change.secondsSince1970)])
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import CentinelaCore
+import CentinelaStore
+import Foundation
+import Logging
+
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Load a simulated country (facilities, staff, reports, planted rings) into an empty database.",
+        discussion: """
+            Deterministic for a seed and end date. Writes the ground truth (rings, their facilities,
+            members and reports; which adult records are the same person) as JSON. Never run against
+            a database holding real reports: it refuses a database that already has facilities.
+            """)
+
+    @Option(help: "Seed of the random generator.")
+    var seed: UInt64 = 1
+
+    @Option(help: "tiny (300 facilities), small (3,000), or full (250,000 facilities, about 2 million reports).")
+    var scale: String = "small"
+
+    @Option(help: "Last day reports are received on, YYYY-MM-DD (default: today, UTC).")
+    var end: String?
+
+    @Option(help: "Where to write the ground truth JSON.")
+    var truth: String = "simulation-truth.json"
+
+    @Flag(help: "Generate and write the ground truth only; touch no database.")
+    var dryRun = false
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var log: LogOptions
+
+    func run() async throws {
+        try await failingClearly {
+            guard let scale = SimulationScale(rawValue: scale) else {
+                throw ConfigurationErrorMessage("--scale must be tiny, small or full, not '\(scale)'")
+            }
+            let endDate: CalendarDate
+            if let end {
+                guard let date = CalendarDate(end) else { throw ConfigurationErrorMessage("--end must be a date as YYYY-MM-DD") }
+                endDate = date
+            } else {
+                endDate = CalendarDate(daysSinceEpoch: Int(Date().timeIntervalSince1970 / 86_400))
+            }
+            let simulation = Simulation(SimulationConfiguration(seed: seed, scale: scale, end: endDate))
+            let started = ContinuousClock.now
+            let groundTruth: GroundTruth
+            if dryRun {
+                var counter = CountingSink()
+                groundTruth = try simulation.run(into: &counter)
+            } else {
+                let setup = try CommandSetup(log: log, database: database, quiet: true)
+                let nationalIDs = try database.nationalIDHasher(setup.env, logger: setup.logger)
+                groundTruth = try await setup.withCurrentSchema(database) { connection in
+                    try await SimulationLoader(logger: setup.logger, nationalIDs: nationalIDs).load(simulation, on: connection)
+                }
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            do {
+                try encoder.encode(groundTruth).write(to: URL(fileURLWithPath: truth))
+            } catch {
+                throw ConfigurationErrorMessage("cannot write the ground truth to \(truth)")
+            }
+            let c = groundTruth.counts
+            print(
+                "\(dryRun ? "generated" : "loaded") \(c.facilities) facilities, \(c.adults) staff, \(c.reports) reports "
+                    + "(\(groundTruth.rings.count) rings, \(groundTruth.loneOffenders.count) lone offenders) "
+                    + "in \(started.duration(to: .now).milliseconds) ms; ground truth in \(truth)")
+        }
+    }
+}
+
+/// Discards rows: a dry run only needs the ground truth.
+struct CountingSink: SimulationSink {
+    mutating func write(_ jurisdiction: SimulatedJurisdiction) throws {}
+    mutating func write(_ facility: SimulatedFacility) throws {}
+    mutating func write(_ adult: SimulatedAdult) throws {}
+    mutating func write(_ report: SimulatedReport) throws {}
+}

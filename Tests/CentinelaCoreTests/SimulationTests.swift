@@ -1,0 +1,104 @@
+import CentinelaCore
+import Foundation
+import Testing
+
+@Suite struct SimulationTests {
+    struct Collector: SimulationSink {
+        var facilities: [SimulatedFacility] = []
+        var adults: [SimulatedAdult] = []
+        var reports: [SimulatedReport] = []
+        var jurisdictions = 0
+        mutating func write(_ jurisdiction: SimulatedJurisdiction) throws { jurisdictions += 1 }
+        mutating func write(_ facility: SimulatedFacility) throws { facilities.append(facility) }
+        mutating func write(_ adult: SimulatedAdult) throws { adults.append(adult) }
+        mutating func write(_ report: SimulatedReport) throws { reports.append(report) }
+    }
+
+    static let end = CalendarDate("2026-11-30")!
+
+    func run(seed: UInt64 = 1) throws -> (GroundTruth, Collector) {
+        var sink = Collector()
+        let truth = try Simulation(SimulationConfiguration(seed: seed, scale: .tiny, end: Self.end)).run(into: &sink)
+        return (truth, sink)
+    }
+
+    @Test func theSameSeedGivesTheSameWorld() throws {
+        let (a, rowsA) = try run()
+        let (b, rowsB) = try run()
+        #expect(a == b)
+        #expect(rowsA.reports.map(\.id) == rowsB.reports.map(\.id))
+        #expect(rowsA.adults.map(\.fullName) == rowsB.adults.map(\.fullName))
+        let (c, _) = try run(seed: 2)
+        #expect(c.rings != a.rings)
+    }
+
+    @Test func countsMatchTheRows() throws {
+        let (truth, rows) = try run()
+        #expect(truth.counts.facilities == 300 && rows.facilities.count == 300)
+        #expect(truth.counts.jurisdictions == 33 && rows.jurisdictions == 33)
+        #expect(truth.counts.adults == rows.adults.count)
+        #expect(truth.counts.reports == rows.reports.count)
+        #expect(truth.counts.reportChildren == rows.reports.reduce(0) { $0 + $1.children.count })
+        #expect(Set(rows.facilities.map(\.code)).count == 300)
+        #expect(Set(rows.reports.map(\.id)).count == rows.reports.count)
+    }
+
+    @Test func ringsArePlantedAsDescribed() throws {
+        let (truth, rows) = try run()
+        #expect(truth.rings.count == 3)
+        let reportsByID = Dictionary(uniqueKeysWithValues: rows.reports.map { ($0.id.uuidString.lowercased(), $0) })
+        for ring in truth.rings {
+            #expect((2...11).contains(ring.members.count), "\(ring.id)")
+            #expect(!ring.facilities.isEmpty)
+            #expect(ring.signature.count >= 4, "several rare tags plus several adults present")
+            #expect(ring.reports.count >= 3)
+            for id in ring.reports {
+                let report = try #require(reportsByID[id])
+                #expect(report.adults.count >= 1)
+                #expect(Set(report.tags.map(\.rawValue)).isSubset(of: Set(ring.signature)))
+            }
+            for member in ring.members { #expect(!member.records.isEmpty, "\(member.person)") }
+        }
+        for lone in truth.loneOffenders { #expect((2...5).contains(lone.reports.count)) }
+    }
+
+    @Test func reportsAreValidAndMostFacilitiesHaveFew() throws {
+        let (_, rows) = try run()
+        let withReports = Set(rows.reports.map(\.facilityID))
+        #expect(withReports.count < rows.facilities.count)
+        for report in rows.reports {
+            #expect(report.occurredFrom <= report.occurredTo)
+            #expect(report.discoveredOn >= report.occurredFrom)
+            #expect(report.discoveredOn <= Self.end)
+            #expect(report.receivedAt / 86_400 >= Int64(report.discoveredOn.daysSinceEpoch))
+            for child in report.children {
+                #expect(ReportSubmission.childReferenceProblem(child.reference) == nil)
+                #expect((0...17).contains(child.ageYears))
+            }
+        }
+    }
+
+    @Test func samePersonRecordsAreWrittenDifferently() throws {
+        let (truth, _) = try run()
+        #expect(!truth.samePerson.isEmpty)
+        for person in truth.samePerson {
+            #expect(person.records.count >= 2)
+            #expect(Set(person.records.map(\.facility)).count == person.records.count, "one record per facility")
+        }
+        var rng = SeededRandom(seed: 9)
+        let name = SpanishNames.PersonName(given: "José Luis", paternal: "Hernández", maternal: "Gómez")
+        for _ in 0..<50 { #expect(SpanishNames.variant(of: name, &rng) != name) }
+        #expect(SpanishNames.stripAccents("Ñoño Gómez Álvarez") == "Nono Gomez Alvarez")
+    }
+
+    @Test func theGeneratorIsReproducibleAndUniform() {
+        var a = SeededRandom(seed: 42), b = SeededRandom(seed: 42)
+        #expect((0..<100).map { _ in a.next() } == (0..<100).map { _ in b.next() })
+        var rng = SeededRandom(seed: 7)
+        var buckets = [Int](repeating: 0, count: 10)
+        for _ in 0..<10_000 { buckets[rng.below(10)] += 1 }
+        #expect(buckets.allSatisfy { (850...1150).contains($0) })
+        #expect(CalendarDate(daysSinceEpoch: 0).description == "1970-01-01")
+        #expect(CalendarDate(daysSinceEpoch: CalendarDate("2024-02-29")!.daysSinceEpoch).description == "2024-02-29")
+    }
+}

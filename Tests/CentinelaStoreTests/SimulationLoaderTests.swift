@@ -1,0 +1,44 @@
+import CentinelaCore
+import CentinelaStore
+import CentinelaTestSupport
+import Foundation
+import PostgresNIO
+import Testing
+
+@Suite struct SimulationLoaderTests {
+    let logger = TestDatabase.logger
+
+    @Test func loadsEveryRowOnceAndRefusesAFullDatabase() async throws {
+        try await TestDatabase.withMigratedDatabase { database in
+            let simulation = Simulation(SimulationConfiguration(seed: 3, scale: .tiny, end: CalendarDate("2026-11-30")!))
+            let loader = SimulationLoader(logger: logger, nationalIDs: NationalIDHasher(key: Data(repeating: 5, count: 32)))
+            try await database.withConnection(logger: logger) { connection in
+                let truth = try await loader.load(simulation, on: connection)
+                func count(_ table: String) async throws -> Int {
+                    var n = 0
+                    for try await value in try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger).decode(Int.self) { n = value }
+                    return n
+                }
+                #expect(try await count("jurisdictions") == truth.counts.jurisdictions)
+                #expect(try await count("facilities") == truth.counts.facilities)
+                #expect(try await count("adults") == truth.counts.adults)
+                #expect(try await count("incident_reports") == truth.counts.reports)
+                #expect(try await count("report_adults") == truth.counts.reportAdults)
+                #expect(try await count("report_children") == truth.counts.reportChildren)
+                #expect(try await count("report_status_changes") == truth.counts.statusChanges)
+                // Ring reports are where the truth says, and name their members.
+                let ring = try #require(truth.rings.first)
+                let reportID = try #require(UUID(uuidString: ring.reports[0]))
+                var code = ""
+                for try await value in try await connection.query(
+                    "SELECT f.external_code FROM incident_reports r JOIN facilities f ON f.id = r.facility_id WHERE r.id = \(reportID)",
+                    logger: logger
+                ).decode(String.self) { code = value }
+                #expect(ring.facilities.contains(code))
+                #expect(try await count("audit_events WHERE action = 'simulation.load'") == 1)
+
+                await #expect(throws: SimulationLoader.LoadError.self) { _ = try await loader.load(simulation, on: connection) }
+            }
+        }
+    }
+}
