@@ -38,10 +38,11 @@ test: build
 	@if [ -z "$$CENTINELA_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory postgres; fi
 	$(SWIFT) test --skip-build
 
+# Without DATABASE_URL: the embedded database, seeded with a simulated demo country on first use.
 run:
 	@if [ -z "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory postgres; fi
 	$(SWIFT) build --product centinela
-	$(CENTINELA) serve --migrate
+	@if [ -z "$$DATABASE_URL" ]; then $(CENTINELA) serve --migrate --demo; else $(CENTINELA) serve --migrate; fi
 
 migrate:
 	@if [ -z "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory postgres; fi

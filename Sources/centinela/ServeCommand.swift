@@ -1,4 +1,5 @@
 import ArgumentParser
+import CentinelaCore
 import CentinelaHTTP
 import CentinelaStore
 import Foundation
@@ -27,6 +28,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Apply pending migrations before serving.")
     var migrate = false
 
+    @Flag(name: .long, help: "Embedded database only: seed a simulated country on first use and print demo tokens.")
+    var demo = false
+
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var log: LogOptions
 
@@ -37,11 +41,24 @@ struct ServeCommand: AsyncParsableCommand {
             let (env, logger, migrations) = (setup.env, setup.logger, setup.migrations)
 
             let nationalIDs = try database.nationalIDHasher(env, logger: logger)
+            if demo, case .server = try database.resolveTarget(env) {
+                throw ConfigurationErrorMessage("--demo seeds only the embedded database; unset DATABASE_URL (nothing is ever seeded into a real database)")
+            }
             try await database.withDatabase(env, logger: logger) { databaseConfiguration in
                 try await prepareSchema(databaseConfiguration, migrations: migrations, logger: logger)
+                var access: DemoAccess?
+                if demo {
+                    access = try await databaseConfiguration.withConnection(logger: logger) { connection in
+                        try await connection.operatorTransaction(logger: logger) {
+                            try await DemoSeeder(logger: logger, nationalIDs: nationalIDs)
+                                .prepare(on: connection, today: CalendarDate(daysSinceEpoch: Int(Date().timeIntervalSince1970 / 86_400)))
+                        }
+                    }
+                }
                 let app = try buildApplication(
                     configuration: http, database: databaseConfiguration, migrations: migrations,
                     nationalIDs: nationalIDs, logger: logger)
+                if let access { printDemo(access, http: http) }
                 do {
                     try await app.runService()
                 } catch {
@@ -61,6 +78,27 @@ struct ServeCommand: AsyncParsableCommand {
             maximumBodySize: try env.setting(
                 flag: maxBodyBytes, "--max-body-bytes", variable: "CENTINELA_MAX_BODY_BYTES", HTTPConfiguration.parseBodyLimit)
                 ?? HTTPConfiguration.defaultMaximumBodySize)
+    }
+
+    func printDemo(_ access: DemoAccess, http: HTTPConfiguration) {
+        let base = "http://\(http.host == "0.0.0.0" ? "127.0.0.1" : http.host):\(http.port)"
+        // Written straight to the file descriptor, so it shows at once even when standard output is
+        // a pipe (make, a log collector) rather than sitting in a buffer.
+        FileHandle.standardOutput.write(Data(
+            """
+
+            Centinela demo: \(access.facilities) simulated facilities, \(access.reports) reports\(access.seeded ? " (just seeded)" : "").
+              API           \(base)   (contract: \(base)/openapi.yaml)
+              regulator     \(access.regulatorToken.value)
+                            sees every facility and report of \(access.regulatorJurisdiction)
+              school        \(access.schoolToken.value)
+                            sees facility \(access.schoolFacility) only
+              try           curl -s -H "Authorization: Bearer \(access.regulatorToken.value)" "\(base)/v1/reports?limit=5"
+                            curl -s -H "Authorization: Bearer \(access.schoolToken.value)" "\(base)/v1/facilities/\(access.schoolFacilityID.uuidString.lowercased())/staff"
+              Tokens are new on every start; the previous demo tokens are revoked.
+
+
+            """.utf8))
     }
 
     /// Checks, or with --migrate brings up to date, the schema before any request is served.

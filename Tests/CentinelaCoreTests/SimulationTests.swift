@@ -71,6 +71,11 @@ import Testing
             #expect(report.discoveredOn >= report.occurredFrom)
             #expect(report.discoveredOn <= Self.end)
             #expect(report.receivedAt / 86_400 >= Int64(report.discoveredOn.daysSinceEpoch))
+            #expect(report.receivedAt / 86_400 <= Int64(Self.end.daysSinceEpoch), "nothing is received after the last day")
+            for change in report.statusChanges {
+                #expect(change.secondsSince1970 > report.receivedAt)
+                #expect(change.secondsSince1970 < Int64(Self.end.daysSinceEpoch + 1) * 86_400)
+            }
             for child in report.children {
                 #expect(ReportSubmission.childReferenceProblem(child.reference) == nil)
                 #expect((0...17).contains(child.ageYears))

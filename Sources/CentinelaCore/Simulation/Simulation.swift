@@ -438,6 +438,9 @@ public struct Simulation: Sendable {
                     reports.append(backgroundReport(facility: facility, kind: kind, staff: staff.map(\.adult), rng: &reportRNG, day: day))
                 }
             }
+            // Decisions not yet taken by the last day are not in the data.
+            let lastSecond = Int64(config.end.daysSinceEpoch + 1) * 86_400 - 1
+            for i in reports.indices { reports[i].statusChanges.removeAll { $0.secondsSince1970 > lastSecond } }
             reports.sort { ($0.receivedAt, $0.id.uuidString) < ($1.receivedAt, $1.id.uuidString) }
             for report in reports {
                 try sink.write(report)
@@ -482,7 +485,9 @@ public struct Simulation: Sendable {
         // School staff sometimes report late: a delay the risk model reads as silence.
         let delay = reporter == .schoolStaff && rng.chance(0.1) ? rng.between(31...90) : rng.below(5)
         let discovered = CalendarDate(daysSinceEpoch: min(day, occurredTo.daysSinceEpoch + rng.below(10)))
-        let received = Int64(max(day, discovered.daysSinceEpoch + delay)) * 86_400 + Int64(rng.below(86_400))
+        // Nothing is received after the simulation's last day.
+        let receivedDay = min(max(day, discovered.daysSinceEpoch + delay), configuration.end.daysSinceEpoch)
+        let received = Int64(receivedDay) * 86_400 + Int64(rng.below(86_400))
         var tags: [IncidentReport.ModusOperandi] = []
         for (tag, probability) in [(IncidentReport.ModusOperandi.threats, 0.08), (.isolation, 0.08), (.giftsGrooming, 0.03), (.removalFromClassroom, 0.04)]
         where rng.chance(probability) { tags.append(tag) }
