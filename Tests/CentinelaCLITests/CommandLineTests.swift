@@ -52,6 +52,12 @@ import Glibc
             saying: "cannot read the schema folder /nonexistent/schema")
     }
 
+    @Test func demoNeverTouchesAConfiguredDatabase() async throws {
+        try await expectOneLineError(
+            ["serve", "--demo"], environment: ["DATABASE_URL": "postgres://svc@db.example.org/centinela"],
+            saying: "--demo seeds only the embedded database; unset DATABASE_URL")
+    }
+
     @Test func unreachableDatabase() async throws {
         let started = ContinuousClock.now
         try await expectOneLineError(

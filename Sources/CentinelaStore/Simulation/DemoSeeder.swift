@@ -35,7 +35,9 @@ public struct DemoSeeder: Sendable {
         self.nationalIDs = nationalIDs
     }
 
-    public func prepare(on connection: PostgresConnection, today: CalendarDate) async throws -> DemoAccess {
+    public func prepare(
+        on connection: PostgresConnection, today: CalendarDate, scale: SimulationScale = .small
+    ) async throws -> DemoAccess {
         var facilities = 0
         for try await n in try await connection.query("SELECT count(*) FROM facilities", logger: logger).decode(Int.self) {
             facilities = n
@@ -47,9 +49,9 @@ public struct DemoSeeder: Sendable {
 
         var seeded = false
         if facilities == 0 {
-            logger.notice("seeding a simulated demo country (small scale); this takes a few seconds")
+            logger.notice("seeding a simulated demo country; this takes a few seconds", metadata: ["scale": "\(scale.rawValue)"])
             _ = try await SimulationLoader(logger: logger, nationalIDs: nationalIDs)
-                .load(Simulation(SimulationConfiguration(seed: 1, scale: .small, end: today)), on: connection)
+                .load(Simulation(SimulationConfiguration(seed: 1, scale: scale, end: today)), on: connection)
             seeded = true
         } else if !simulated {
             throw DemoError.notADemoDatabase
