@@ -4,13 +4,14 @@ SWIFT ?= swift
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null || echo .build/debug)
 CENTINELA = $(BIN_DIR)/centinela
 
-.PHONY: run test build migrate postgres clean clean-data help
+.PHONY: run test build migrate postgres clean clean-data help bench
 
 help:
 	@echo "make run      build, start the embedded PostgreSQL (unless DATABASE_URL is set), migrate, serve"
 	@echo "make test     build once, then run the whole test suite against a throwaway PostgreSQL"
 	@echo "make build    debug build of the package and its tests"
 	@echo "make migrate  apply pending migrations to DATABASE_URL, or to the embedded cluster"
+	@echo "make bench    benchmarks (BENCH_SCALE=small|full); table in bench/results/latest.md"
 	@echo "make clean    remove build products (keeps the embedded database)"
 	@echo "make clean-data  delete the embedded database under .centinela/ (asks nothing: it is gone)"
 
@@ -49,8 +50,12 @@ migrate:
 	$(SWIFT) build --product centinela
 	$(CENTINELA) migrate
 
+# Benchmarks, not part of `make test`: release build, simulated data, load tests beside their baselines.
+bench: postgres
+	bench/run
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-release
 
 clean-data:
 	@if [ -f .centinela/postgres/postmaster.pid ]; then \
