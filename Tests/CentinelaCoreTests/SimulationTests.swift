@@ -107,3 +107,28 @@ import Testing
         #expect(CalendarDate(daysSinceEpoch: CalendarDate("2024-02-29")!.daysSinceEpoch).description == "2024-02-29")
     }
 }
+
+@Suite struct DetectionQualityTests {
+    static func truth() -> GroundTruth {
+        var truth = GroundTruth(configuration: SimulationConfiguration(seed: 1, scale: .tiny, end: CalendarDate("2026-11-30")!))
+        truth.rings = [
+            .init(id: "R1", facilities: ["A", "B"], signature: [], members: [], reports: []),
+            .init(id: "R2", facilities: ["C"], signature: [], members: [], reports: []),
+            .init(id: "R3", facilities: ["D"], signature: [], members: [], reports: []),
+        ]
+        return truth
+    }
+
+    @Test func scoresTheTopKAgainstThePlantedFacilities() {
+        let perfect = DetectionQuality(ranking: ["C", "A", "D", "B", "X"], truth: Self.truth())
+        #expect(perfect.k == 4)
+        #expect(perfect.precisionAtK == 1)
+        #expect(perfect.ringRecall == 1)
+        let partial = DetectionQuality(ranking: ["A", "X", "Y", "C", "D", "B"], truth: Self.truth())
+        #expect(partial.ringFacilitiesInTopK == 2)
+        #expect(partial.precisionAtK == 0.5)
+        #expect(partial.ringsFound == 2)
+        let none = DetectionQuality(ranking: ["X", "Y", "Z", "W"], truth: Self.truth())
+        #expect(none.precisionAtK == 0 && none.ringRecall == 0)
+    }
+}

@@ -118,6 +118,14 @@ public struct GroundTruth: Sendable, Codable, Equatable {
         public var signature: [String]
         public var members: [Person]
         public var reports: [String]
+
+        public init(id: String, facilities: [String], signature: [String], members: [Person], reports: [String]) {
+            self.id = id
+            self.facilities = facilities
+            self.signature = signature
+            self.members = members
+            self.reports = reports
+        }
     }
 
     public struct LoneOffender: Sendable, Codable, Equatable {
@@ -142,6 +150,10 @@ public struct GroundTruth: Sendable, Codable, Equatable {
     /// Everyone with more than one adult record (ring members who moved, and ordinary staff who
     /// changed schools): the pairs entity resolution should link.
     public var samePerson: [Person] = []
+
+    public init(configuration: SimulationConfiguration) {
+        self.configuration = configuration
+    }
 }
 
 // MARK: The simulator

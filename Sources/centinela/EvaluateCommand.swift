@@ -1,0 +1,62 @@
+import ArgumentParser
+import CentinelaCore
+import CentinelaStore
+import Foundation
+import Logging
+import PostgresNIO
+
+struct EvaluateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Score how well a facility ranking finds the rings planted by `centinela simulate`.",
+        discussion: """
+            Reads the ground truth written by simulate and ranks the database's facilities. Until the
+            risk model exists the only ranking is `report-count`: reports received in the last 365
+            days, the naive baseline any model must beat. Prints one JSON object.
+            """)
+
+    @Option(help: "The ground truth JSON written by centinela simulate.")
+    var truth: String
+
+    @Option(help: "The ranking to score: report-count.")
+    var ranking: String = "report-count"
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var log: LogOptions
+
+    func run() async throws {
+        try await failingClearly {
+            guard ranking == "report-count" else { throw ConfigurationErrorMessage("--ranking must be report-count") }
+            guard let data = FileManager.default.contents(atPath: truth),
+                let groundTruth = try? JSONDecoder().decode(GroundTruth.self, from: data)
+            else { throw ConfigurationErrorMessage("cannot read a ground truth from \(truth)") }
+            let setup = try CommandSetup(log: log, database: database, quiet: true)
+            let k = Set(groundTruth.rings.flatMap(\.facilities)).count
+            let asOf = groundTruth.configuration.end.description
+            let codes = try await setup.withCurrentSchema(database) { connection in
+                try await connection.operatorTransaction(logger: setup.logger) {
+                    var codes: [String] = []
+                    let rows = try await connection.query(
+                        """
+                        SELECT f.external_code
+                        FROM incident_reports r JOIN facilities f ON f.id = r.facility_id
+                        WHERE r.received_at >= (\(asOf)::date - 364)::timestamp AT TIME ZONE 'UTC'
+                        GROUP BY f.external_code
+                        ORDER BY count(*) DESC, f.external_code
+                        LIMIT \(k)
+                        """, logger: setup.logger)
+                    for try await code in rows.decode(String.self) { codes.append(code) }
+                    return codes
+                }
+            }
+            let quality = DetectionQuality(ranking: codes, truth: groundTruth)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            var object = try JSONSerialization.jsonObject(with: encoder.encode(quality)) as? [String: Any] ?? [:]
+            object["ranking"] = ranking
+            object["precisionAtK"] = (quality.precisionAtK * 1000).rounded() / 1000
+            object["ringRecall"] = (quality.ringRecall * 1000).rounded() / 1000
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        }
+    }
+}
