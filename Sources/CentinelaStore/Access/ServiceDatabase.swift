@@ -57,10 +57,11 @@ public struct ServiceDatabase: Sendable {
     public static func enterScope(_ principal: Principal, on connection: PostgresConnection, logger: Logger)
         async throws
     {
-        try await connection.query("SET LOCAL ROLE centinela_service", logger: logger)
+        // One round trip: set_config('role', …, true) is SET LOCAL ROLE.
         try await connection.query(
             """
-            SELECT set_config('centinela.role', \(principal.role.rawValue), true),
+            SELECT set_config('role', 'centinela_service', true),
+                   set_config('centinela.role', \(principal.role.rawValue), true),
                    set_config('centinela.token', \(principal.id.description), true),
                    set_config('centinela.facilities', \(arrayLiteral(principal.facilityIDs.map(\.rawValue))), true),
                    set_config('centinela.jurisdictions', \(arrayLiteral(principal.jurisdictionIDs.map(\.rawValue))), true)

@@ -158,19 +158,33 @@ public struct ReportStore: Sendable {
         for try await row in rows.decode((UUID, Date).self) { stored = row }
         guard let (id, receivedAt) = stored else { throw DatabaseError.queryFailed(reason: "the report was not stored") }
 
+        // Two statements at most, whatever the number of adults: rostered ones, then described ones.
+        var rosteredPositions: [Int] = [], rosteredIDs: [UUID] = []
+        var describedPositions: [Int] = [], describedNames: [String] = [], describedRoles: [String] = []
         for (index, adult) in submission.adults.enumerated() {
             switch adult {
             case .rostered(let ref):
-                try await connection.query(
-                    "INSERT INTO report_adults (report_id, position, adult_id) VALUES (\(id), \(index + 1), \(rostered[ref]!))",
-                    logger: logger)
+                rosteredPositions.append(index + 1)
+                rosteredIDs.append(rostered[ref]!)
             case .described(let name, let role):
-                try await connection.query(
-                    """
-                    INSERT INTO report_adults (report_id, position, mentioned_name, mentioned_role)
-                    VALUES (\(id), \(index + 1), \(name.trimmingCharacters(in: .whitespacesAndNewlines)), \(role.rawValue))
-                    """, logger: logger)
+                describedPositions.append(index + 1)
+                describedNames.append(name.trimmingCharacters(in: .whitespacesAndNewlines))
+                describedRoles.append(role.rawValue)
             }
+        }
+        if !rosteredIDs.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO report_adults (report_id, position, adult_id)
+                SELECT \(id), p, a FROM unnest(\(rosteredPositions)::int[], \(rosteredIDs)::uuid[]) AS x(p, a)
+                """, logger: logger)
+        }
+        if !describedNames.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO report_adults (report_id, position, mentioned_name, mentioned_role)
+                SELECT \(id), p, n, r FROM unnest(\(describedPositions)::int[], \(describedNames)::text[], \(describedRoles)::text[]) AS x(p, n, r)
+                """, logger: logger)
         }
         if !submission.children.isEmpty {
             try await connection.query(
