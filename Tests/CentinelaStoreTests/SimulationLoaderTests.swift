@@ -1,5 +1,5 @@
 import CentinelaCore
-import CentinelaStore
+@testable import CentinelaStore
 import CentinelaTestSupport
 import Foundation
 import PostgresNIO
@@ -38,6 +38,20 @@ import Testing
                 #expect(try await count("audit_events WHERE action = 'simulation.load'") == 1)
 
                 await #expect(throws: SimulationLoader.LoadError.self) { _ = try await loader.load(simulation, on: connection) }
+
+                // The set-based checks that replace the foreign-key triggers during the load do catch a
+                // dangling reference.
+                try await loader.verifyReferences(on: connection)
+                try await connection.query("SET session_replication_role = replica", logger: logger)
+                try await connection.query(
+                    "DELETE FROM facilities WHERE id = (SELECT facility_id FROM incident_reports LIMIT 1)", logger: logger)
+                try await connection.query("SET session_replication_role = origin", logger: logger)
+                do {
+                    try await loader.verifyReferences(on: connection)
+                    Issue.record("a report pointing at no facility must be caught")
+                } catch let error as SimulationLoader.LoadError {
+                    #expect("\(error)".contains("facility_id points nowhere"))
+                }
             }
         }
     }
