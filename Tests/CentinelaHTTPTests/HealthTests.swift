@@ -160,6 +160,16 @@ import Testing
         }
     }
 
+    @Test func headIsAnsweredWhereverGetIs() async throws {
+        try await withRoutes { client in
+            for path in ["/healthz", "/readyz", "/openapi.yaml"] {
+                let response = try await client.execute(uri: path, method: .head)
+                #expect(response.status == .ok, "\(path)")
+                #expect(response.body.readableBytes == 0, "\(path)")
+            }
+        }
+    }
+
     @Test func everyResponseCarriesARequestID() async throws {
         try await withRoutes { client in
             let generated = try await client.execute(uri: "/healthz", method: .get)

@@ -90,7 +90,8 @@ public func buildApplication(
 /// The routes and the middleware around them, separate from the server so that tests can run
 /// them with other dependencies.
 public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRequestContext> {
-    let router = Router(context: AppRequestContext.self)
+    // HEAD is answered wherever GET is, as HTTP expects (Hummingbird does not do it by default).
+    let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     // Outermost first: every response, errors included, carries the request id.
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: ProblemMiddleware())
@@ -99,14 +100,12 @@ public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRe
     OpenAPIDocument.register(on: router)
 
     let api = router.group("v1").add(middleware: AuthenticationMiddleware(database: dependencies.database))
-    let facilities = FacilityController(database: dependencies.database, limits: dependencies.limits)
-    facilities.register(on: api)
-    router.refuseOtherMethods(on: FacilityController.routes)
-    ReportController(database: dependencies.database, limits: dependencies.limits).register(on: api)
-    router.refuseOtherMethods(on: ReportController.routes)
-    RosterController(database: dependencies.database, limits: dependencies.limits, nationalIDs: dependencies.nationalIDs)
-        .register(on: api)
-    router.refuseOtherMethods(on: RosterController.routes)
+    api.register(FacilityController(database: dependencies.database, limits: dependencies.limits), FacilityController.endpoints)
+    api.register(ReportController(database: dependencies.database, limits: dependencies.limits), ReportController.endpoints)
+    api.register(
+        RosterController(database: dependencies.database, limits: dependencies.limits, nationalIDs: dependencies.nationalIDs),
+        RosterController.endpoints)
+    router.refuseOtherMethods(on: versionOneRoutes)
     return router
 }
 
@@ -115,7 +114,14 @@ public var apiRoutes: [String: [HTTPRequest.Method]] {
     var routes: [String: [HTTPRequest.Method]] = [
         "/healthz": [.get, .head], "/readyz": [.get, .head], "/openapi.yaml": [.get, .head],
     ]
-    for table in [FacilityController.routes, ReportController.routes, RosterController.routes] {
+    routes.merge(versionOneRoutes) { $0 + $1 }
+    return routes
+}
+
+/// The /v1 routes of every controller, with their methods.
+var versionOneRoutes: [String: [HTTPRequest.Method]] {
+    var routes: [String: [HTTPRequest.Method]] = [:]
+    for table in [FacilityController.endpoints.routeTable(), ReportController.endpoints.routeTable(), RosterController.endpoints.routeTable()] {
         routes.merge(table) { $0 + $1 }
     }
     return routes

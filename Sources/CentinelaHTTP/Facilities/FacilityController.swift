@@ -13,22 +13,15 @@ struct FacilityController {
     let limits: HTTPConfiguration
     var store: FacilityStore { FacilityStore(logger: database.logger) }
 
-    static let routes: [String: [HTTPRequest.Method]] = [
-        "/v1/jurisdictions": [.get, .head, .post],
-        "/v1/facilities": [.get, .head, .post],
-        "/v1/facilities:import": [.post],
-        "/v1/facilities/{id}": [.get, .head, .patch],
+    static let endpoints: [Endpoint<FacilityController>] = [
+        Endpoint(.get, "jurisdictions", FacilityController.listJurisdictions),
+        Endpoint(.post, "jurisdictions", FacilityController.createJurisdiction),
+        Endpoint(.get, "facilities", FacilityController.listFacilities),
+        Endpoint(.post, "facilities", FacilityController.createFacility),
+        Endpoint(.post, "facilities:import", FacilityController.importFacilities),
+        Endpoint(.get, "facilities/{id}", FacilityController.getFacility),
+        Endpoint(.patch, "facilities/{id}", FacilityController.updateFacility),
     ]
-
-    func register(on group: RouterGroup<AppRequestContext>) {
-        group.get("jurisdictions", use: listJurisdictions)
-        group.post("jurisdictions", use: createJurisdiction)
-        group.get("facilities", use: listFacilities)
-        group.post("facilities", use: createFacility)
-        group.post("facilities:import", use: importFacilities)
-        group.get("facilities/{id}", use: getFacility)
-        group.patch("facilities/{id}", use: updateFacility)
-    }
 
     // MARK: Jurisdictions
 

@@ -12,17 +12,12 @@ struct RosterController {
     let nationalIDs: NationalIDHasher?
     var store: RosterStore { RosterStore(logger: database.logger) }
 
-    static let routes: [String: [HTTPRequest.Method]] = [
-        "/v1/facilities/{id}/staff": [.get, .head, .post],
-        "/v1/facilities/{id}/staff/{staffRef}": [.get, .head, .patch],
+    static let endpoints: [Endpoint<RosterController>] = [
+        Endpoint(.get, "facilities/{id}/staff", RosterController.list),
+        Endpoint(.post, "facilities/{id}/staff", RosterController.add),
+        Endpoint(.get, "facilities/{id}/staff/{staffRef}", RosterController.get),
+        Endpoint(.patch, "facilities/{id}/staff/{staffRef}", RosterController.update),
     ]
-
-    func register(on group: RouterGroup<AppRequestContext>) {
-        group.get("facilities/{id}/staff", use: list)
-        group.post("facilities/{id}/staff", use: add)
-        group.get("facilities/{id}/staff/{staffRef}", use: get)
-        group.patch("facilities/{id}/staff/{staffRef}", use: update)
-    }
 
     struct EntryBody: Encodable, Sendable {
         var id: String

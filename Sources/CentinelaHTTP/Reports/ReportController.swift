@@ -14,20 +14,13 @@ struct ReportController {
     let limits: HTTPConfiguration
     var store: ReportStore { ReportStore(logger: database.logger) }
 
-    static let routes: [String: [HTTPRequest.Method]] = [
-        "/v1/reports": [.get, .head, .post],
-        "/v1/reports/{id}": [.get, .head],
-        "/v1/reports/{id}/amendments": [.post],
-        "/v1/reports/{id}/status": [.post],
+    static let endpoints: [Endpoint<ReportController>] = [
+        Endpoint(.post, "reports", ReportController.submit),
+        Endpoint(.get, "reports", ReportController.list),
+        Endpoint(.get, "reports/{id}", ReportController.get),
+        Endpoint(.post, "reports/{id}/amendments", ReportController.amend),
+        Endpoint(.post, "reports/{id}/status", ReportController.changeStatus),
     ]
-
-    func register(on group: RouterGroup<AppRequestContext>) {
-        group.post("reports", use: submit)
-        group.get("reports", use: list)
-        group.get("reports/{id}", use: get)
-        group.post("reports/{id}/amendments", use: amend)
-        group.post("reports/{id}/status", use: changeStatus)
-    }
 
     // MARK: Submission
 
