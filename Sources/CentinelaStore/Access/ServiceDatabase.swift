@@ -16,25 +16,25 @@ public struct ServiceDatabase: Sendable {
     }
 
     /// Resolves a presented token to its principal, or nil for an unknown, expired or revoked one.
+    /// One statement outside any transaction: the lookup function runs with its owner's rights,
+    /// so the caller needs no role switch to use it.
     public func authenticate(_ secret: TokenSecret) async throws -> Principal? {
-        try await client.inTransaction(logger: logger) { connection in
-            try await connection.query("SET LOCAL ROLE centinela_service", logger: logger)
-            let rows = try await connection.query(
-                """
-                SELECT token_id, holder, role, facility_ids, jurisdiction_ids
-                FROM centinela_authenticate(\(Data(secret.sha256)))
-                """, logger: logger)
-            for try await (id, holder, role, facilities, jurisdictions)
-                in rows.decode((UUID, String, String, [UUID], [UUID]).self)
-            {
-                guard let role = Principal.Role(rawValue: role) else { return nil }
-                return Principal(
-                    id: .init(id), holder: holder, role: role,
-                    facilityIDs: Set(facilities.map(Facility.ID.init)),
-                    jurisdictionIDs: Set(jurisdictions.map(Jurisdiction.ID.init)))
-            }
-            return nil
+        let rows = try await client.query(
+            """
+            SELECT token_id, holder, role, facility_ids, jurisdiction_ids
+            FROM centinela_authenticate(\(Data(secret.sha256)))
+            """, logger: logger)
+        var principal: Principal?
+        for try await (id, holder, role, facilities, jurisdictions)
+            in rows.decode((UUID, String, String, [UUID], [UUID]).self)
+        {
+            guard let role = Principal.Role(rawValue: role) else { continue }
+            principal = Principal(
+                id: .init(id), holder: holder, role: role,
+                facilityIDs: Set(facilities.map(Facility.ID.init)),
+                jurisdictionIDs: Set(jurisdictions.map(Jurisdiction.ID.init)))
         }
+        return principal
     }
 
     /// Runs `body` in one transaction as `centinela_service`, scoped to `principal`.
