@@ -179,7 +179,7 @@ struct FacilityController {
             fields.refuseUnknownFields()
         }
         var enrolment: Int??
-        if body.value("enrolment") != nil || false {
+        if body.value("enrolment") != nil {
             enrolment = .some(body.integer("enrolment", range: FacilityRules.enrolmentRange))
         }
         if body.value("code") != nil { body.fail("code", "cannot be changed; register a new facility instead") }
@@ -208,9 +208,7 @@ struct FacilityController {
     @Sendable func importFacilities(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ImportResult> {
         let principal = try context.requirePrincipal()
         guard principal.mayAdminister else { throw Problem.forbidden("Only the operator imports facilities.") }
-        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("text/csv") {
-            throw Problem.unsupportedMediaType("text/csv")
-        }
+        try request.requireMediaType("text/csv")
         var request = request
         // Imports are files: allow far more than a JSON request.
         let buffer = try await request.collectBody(limit: max(limits.maximumBodySize, 64 << 20))
@@ -286,9 +284,11 @@ extension FacilityStoreError: ProblemConvertible {
 
 extension FacilityCSV.ImportErrors: ProblemConvertible {
     var problem: Problem {
-        var problem = Problem.validation(rows.map { .init(field: $0.column ?? "", message: $0.message, line: $0.line) })
+        let errors = rows.map { Problem.FieldError(field: $0.column ?? "", message: $0.message, line: $0.line) }
+        var problem = Problem.validation(errors)
         problem.detail = "\(rows.count) problem(s) in the file; nothing was imported."
-        problem.errors = rows.map { .init(field: $0.column ?? "", message: $0.message, line: $0.line) }
+        // In the file's order, by line, rather than validation's order by field.
+        problem.errors = errors
         return problem
     }
 }

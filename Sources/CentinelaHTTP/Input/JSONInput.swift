@@ -239,11 +239,21 @@ extension Request {
     /// The body as a JSON value, refusing oversized bodies (413), other media types (415) and
     /// malformed or non-UTF-8 JSON (400).
     mutating func jsonBody(limit: Int) async throws -> JSONValue {
-        if let type = headers[.contentType], !type.lowercased().hasPrefix("application/json") {
-            throw Problem.unsupportedMediaType("application/json")
+        try await jsonBodyAndBytes(limit: limit).value
+    }
+
+    /// The same, with the bytes as received (for fingerprinting a request).
+    mutating func jsonBodyAndBytes(limit: Int) async throws -> (value: JSONValue, bytes: Data) {
+        try requireMediaType("application/json")
+        let bytes = Data(try await collectBody(limit: limit).readableBytesView)
+        return (try JSONValue.parse(bytes), bytes)
+    }
+
+    /// 415 unless the body is declared as `mediaType` (or not declared at all).
+    func requireMediaType(_ mediaType: String) throws(Problem) {
+        if let type = headers[.contentType], !type.lowercased().hasPrefix(mediaType) {
+            throw Problem.unsupportedMediaType(mediaType)
         }
-        let buffer = try await collectBody(limit: limit)
-        return try JSONValue.parse(Data(buffer.readableBytesView))
     }
 
     /// The whole body, or 413 when it is larger than `limit` bytes.

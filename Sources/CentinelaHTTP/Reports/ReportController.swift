@@ -34,12 +34,8 @@ struct ReportController {
         let principal = try caseHandler(context)
         let key = try idempotencyKey(request)
         var request = request
-        let buffer = try await request.collectBody(limit: limits.maximumBodySize)
-        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
-            throw Problem.unsupportedMediaType("application/json")
-        }
-        let bytes = Data(buffer.readableBytesView)
-        var body = try ObjectReader.body(try JSONValue.parse(bytes))
+        let (json, bytes) = try await request.jsonBodyAndBytes(limit: limits.maximumBodySize)
+        var body = try ObjectReader.body(json)
         let submission = readSubmission(&body)
         try body.finish()
         guard let submission else { throw Problem.validation([]) }

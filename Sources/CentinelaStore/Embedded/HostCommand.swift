@@ -29,28 +29,29 @@ struct HostCommand: Sendable {
     var user: String?
 
     func run() async throws -> Result {
-        let outputPath = FileManager.default.temporaryDirectory
-            .appendingPathComponent("centinela-cmd-\(UUID().uuidString).log").path
+        let outputPath = Self.temporaryOutputPath()
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
-
-        let command: [String] = user.map { [HostCommand.runuser, "-u", $0, "--", executable] + arguments }
-            ?? [executable] + arguments
-        // Start from a neutral folder: the postgres user may not be able to enter the caller's.
-        let argv = ["/bin/sh", "-c", "cd / && exec \"$@\"", "sh"] + command
-        let pid = try spawn(argv, outputPath: outputPath)
-        let status = await Self.waitForExit(pid)
-        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        return Result(status: status, output: text)
+        let status = await Self.waitForExit(try spawn(argv, outputPath: outputPath))
+        return Result(status: status, output: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
     }
 
     /// Runs to completion on the calling thread: only for quick probes such as `postgres --version`.
     func runBlocking() throws -> Result {
-        let outputPath = FileManager.default.temporaryDirectory
-            .appendingPathComponent("centinela-cmd-\(UUID().uuidString).log").path
+        let outputPath = Self.temporaryOutputPath()
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        let pid = try spawn(["/bin/sh", "-c", "cd / && exec \"$@\"", "sh", executable] + arguments, outputPath: outputPath)
-        let status = Self.reap(pid)
+        let status = Self.reap(try spawn(argv, outputPath: outputPath))
         return Result(status: status, output: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
+    }
+
+    /// The command, through runuser when it must run as another user, started from a neutral
+    /// folder: the postgres user may not be able to enter the caller's.
+    private var argv: [String] {
+        let command = user.map { [HostCommand.runuser, "-u", $0, "--", executable] + arguments } ?? [executable] + arguments
+        return ["/bin/sh", "-c", "cd / && exec \"$@\"", "sh"] + command
+    }
+
+    private static func temporaryOutputPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("centinela-cmd-\(UUID().uuidString).log").path
     }
 
     /// posix_spawn rather than Foundation's Process, whose termination handler was seen never to
