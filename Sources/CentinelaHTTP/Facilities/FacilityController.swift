@@ -178,9 +178,12 @@ struct FacilityController {
             address = readAddress(&fields)
             fields.refuseUnknownFields()
         }
+        // Absent leaves the enrolment as it is; null clears it (unknown); a number sets it.
         var enrolment: Int??
-        if body.value("enrolment") != nil {
-            enrolment = .some(body.integer("enrolment", range: FacilityRules.enrolmentRange))
+        if body.isNull("enrolment") {
+            enrolment = .some(nil)
+        } else if let value = body.integer("enrolment", range: FacilityRules.enrolmentRange) {
+            enrolment = .some(value)
         }
         if body.value("code") != nil { body.fail("code", "cannot be changed; register a new facility instead") }
         try body.finish()

@@ -97,6 +97,12 @@ struct ObjectReader {
         return value
     }
 
+    /// Whether the field is present as an explicit `null`: in a PATCH, "clear this value".
+    mutating func isNull(_ name: String) -> Bool {
+        read.insert(name)
+        return fields[name] == .null
+    }
+
     mutating func string(_ name: String, required: Bool = false, maxLength: Int = 1000, trimmed: Bool = true) -> String? {
         guard let value = value(name) else {
             if required { fail(name, "is required") }
