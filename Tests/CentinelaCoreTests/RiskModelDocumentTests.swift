@@ -1,0 +1,82 @@
+import CentinelaCore
+import Foundation
+import Testing
+
+/// docs/risk-model.md's worked example is computed here: its input block is the test's input and
+/// its table the expected result, so the document cannot drift from the code.
+@Suite struct RiskModelDocumentTests {
+    struct Example: Decodable {
+        struct Report: Decodable {
+            var id: String
+            var receivedAt: String
+            var category: IncidentReport.Category
+            var status: IncidentReport.Status
+            var reporter: IncidentReport.ReporterType
+            var tags: [IncidentReport.ModusOperandi]
+            var adults: [String]
+            var youngestChildAge: Int?
+            var occurred: CalendarDate
+            var discovered: CalendarDate
+        }
+        var asOf: String
+        var enrolment: Int?
+        var peerBaseline: Double?
+        var peers: Int?
+        var reports: [Report]
+    }
+
+    static let document = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("docs/risk-model.md")
+
+    /// A fixed UUID for each label in the example ("R1", "A"...).
+    static func uuid(_ label: String, prefix: String) -> UUID {
+        let digits = label.unicodeScalars.map { String(format: "%02x", $0.value) }.joined()
+        return UUID(uuidString: prefix + "-0000-4000-8000-" + String(repeating: "0", count: 12 - digits.count) + digits)!
+    }
+
+    static func date(_ text: String) throws -> Date {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return try #require(formatter.date(from: text))
+    }
+
+    @Test func theWorkedExampleIsWhatTheModelComputes() throws {
+        let text = try String(contentsOf: Self.document, encoding: .utf8)
+        let block = try #require(text.components(separatedBy: "```json worked-example\n").dropFirst().first?
+            .components(separatedBy: "```").first)
+        let example = try JSONDecoder().decode(Example.self, from: Data(block.utf8))
+        let asOf = try Self.date(example.asOf)
+        let reports = try example.reports.map { r in
+            RiskEvidence.Report(
+                id: .init(Self.uuid(r.id, prefix: "00000000")), receivedAt: try Self.date(r.receivedAt), category: r.category,
+                status: r.status, reporterType: r.reporter, modusOperandi: Set(r.tags),
+                adults: Set(r.adults.map { .rostered(.init(Self.uuid($0, prefix: "a0000000"))) }),
+                youngestChildAge: r.youngestChildAge, occurredFrom: r.occurred, occurredTo: r.occurred, discoveredOn: r.discovered)
+        }
+        let evidence = RiskEvidence(
+            facilityID: .init(Self.uuid("F", prefix: "f0000000")), enrolment: example.enrolment, reports: reports,
+            peerBaseline: example.peerBaseline.map { .init(loadPerHundredChildren: $0, peers: example.peers ?? 0, computedAt: asOf) })
+        let result = RiskModel.v1.assess(evidence, asOf: asOf)
+
+        // | LOAD | 3.0312 | 24.2 |   and   | Score | | 87.5 |   and   | Band | | high |
+        var expected: [String: (value: String, points: String)] = [:]
+        for line in text.split(separator: "\n") where line.hasPrefix("| ") {
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count == 3 else { continue }
+            expected[cells[0].replacingOccurrences(of: "`", with: "")] = (cells[1], cells[2])
+        }
+        var computed: [String: (value: String, points: String)] = [:]
+        for reason in result.reasons {
+            computed[reason.code.rawValue] = (String(format: "%.4f", reason.value), String(format: "%.1f", reason.points))
+        }
+        computed["Total"] = ("", String(format: "%.1f", result.total))
+        computed["Score"] = ("", String(format: "%.1f", result.score))
+        computed["Band"] = ("", result.band.rawValue)
+        let printable = computed.keys.sorted().map { "| \($0) | \(computed[$0]!.value) | \(computed[$0]!.points) |" }.joined(separator: "\n")
+        for (key, value) in computed {
+            let documented = try #require(expected[key], "docs/risk-model.md has no row for \(key); computed:\n\(printable)")
+            #expect(documented.value == value.value && documented.points == value.points, "\(key) in docs/risk-model.md differs; computed:\n\(printable)")
+        }
+    }
+}
