@@ -31,6 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Embedded database only: seed a simulated country on first use and print demo tokens.")
     var demo = false
 
+    @OptionGroup var riskModel: RiskModelOptions
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var log: LogOptions
 
@@ -41,6 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
             let (env, logger, migrations) = (setup.env, setup.logger, setup.migrations)
 
             let nationalIDs = try database.nationalIDHasher(env, logger: logger)
+            let model = try riskModel.resolve(env)
             if demo, case .server = try database.resolveTarget(env) {
                 throw ConfigurationErrorMessage("--demo seeds only the embedded database; unset DATABASE_URL (nothing is ever seeded into a real database)")
             }
@@ -55,9 +57,17 @@ struct ServeCommand: AsyncParsableCommand {
                         }
                     }
                 }
+                if let access, access.seeded {
+                    // A freshly seeded country has no scores yet: compute them before serving.
+                    try await databaseConfiguration.withConnection(logger: logger) { reader in
+                        try await databaseConfiguration.withConnection(logger: logger) { writer in
+                            _ = try await Rescorer(model: model, logger: logger).run(.full, reader: reader, writer: writer, wait: true)
+                        }
+                    }
+                }
                 let app = try buildApplication(
                     configuration: http, database: databaseConfiguration, migrations: migrations,
-                    nationalIDs: nationalIDs, logger: logger)
+                    nationalIDs: nationalIDs, riskModel: model, logger: logger)
                 if let access { printDemo(access, http: http) }
                 do {
                     try await app.runService()

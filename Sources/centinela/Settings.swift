@@ -1,4 +1,5 @@
 import ArgumentParser
+import CentinelaCore
 import CentinelaHTTP
 import CentinelaStore
 import Foundation
@@ -239,4 +240,39 @@ func failingClearly<Result>(_ body: () async throws -> Result) async throws -> R
 func printError(_ message: String) {
     let line = message.replacingOccurrences(of: "\n", with: " ")
     FileHandle.standardError.write(Data("centinela: error: \(line)\n".utf8))
+}
+
+/// The risk model to score with: the built-in v1 unless a tuned definition is given.
+struct RiskModelOptions: ParsableArguments {
+    @Option(name: .customLong("risk-model"), help: "A tuned risk model definition (JSON, with its own id). (env: CENTINELA_RISK_MODEL; default: the built-in v1)")
+    var riskModel: String?
+
+    func resolve(_ env: Environment) throws -> RiskModel {
+        guard let path = riskModel ?? env["CENTINELA_RISK_MODEL"] else { return .v1 }
+        let source = riskModel != nil ? "--risk-model" : "CENTINELA_RISK_MODEL"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationErrorMessage("\(source): cannot read \(path)")
+        }
+        do {
+            return try RiskModel.load(json: data)
+        } catch {
+            throw ConfigurationErrorMessage("\(source): \(path): \(error)")
+        }
+    }
+}
+
+extension CommandSetup {
+    /// Like `withCurrentSchema`, with two connections: one to stream reads on, one to write on.
+    func withCurrentSchema<Result: Sendable>(
+        _ options: DatabaseOptions, _ body: (PostgresConnection, PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let migrator = Migrator(migrations: migrations, logger: logger)
+        return try await options.withDatabase(env, logger: logger) { database in
+            try await database.withConnection(logger: logger) { reader in
+                let status = try await migrator.status(on: reader)
+                guard status.isCurrent else { throw MigrationError.schemaBehind(pending: status.pending) }
+                return try await database.withConnection(logger: logger) { writer in try await body(reader, writer) }
+            }
+        }
+    }
 }

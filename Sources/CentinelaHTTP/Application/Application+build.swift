@@ -60,6 +60,7 @@ public func buildApplication(
     database: DatabaseConfiguration,
     migrations: MigrationSet,
     nationalIDs: NationalIDHasher? = nil,
+    riskModel: RiskModel = .v1,
     logger: Logger
 ) throws -> some ApplicationProtocol {
     let client = PostgresClient(configuration: try database.clientConfiguration(), backgroundLogger: logger)
@@ -72,7 +73,8 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-        services: [client],
+        // The pool first: the rescoring worker uses it, and stops before it on shutdown.
+        services: [client, RescoreWorker(client: client, database: database, rescorer: Rescorer(model: riskModel, logger: logger))],
         onServerRunning: { channel in
             let address = channel.localAddress
             logger.notice(
@@ -105,6 +107,7 @@ public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRe
     api.register(
         RosterController(database: dependencies.database, limits: dependencies.limits, nationalIDs: dependencies.nationalIDs),
         RosterController.endpoints)
+    api.register(RiskController(database: dependencies.database, limits: dependencies.limits), RiskController.endpoints)
     router.refuseOtherMethods(on: versionOneRoutes)
     return router
 }
@@ -121,7 +124,8 @@ public var apiRoutes: [String: [HTTPRequest.Method]] {
 /// The /v1 routes of every controller, with their methods.
 var versionOneRoutes: [String: [HTTPRequest.Method]] {
     var routes: [String: [HTTPRequest.Method]] = [:]
-    for table in [FacilityController.endpoints.routeTable(), ReportController.endpoints.routeTable(), RosterController.endpoints.routeTable()] {
+    for table in [FacilityController.endpoints.routeTable(), ReportController.endpoints.routeTable(), RosterController.endpoints.routeTable(),
+                  RiskController.endpoints.routeTable()] {
         routes.merge(table) { $0 + $1 }
     }
     return routes

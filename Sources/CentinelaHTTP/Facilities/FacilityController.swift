@@ -102,6 +102,34 @@ struct FacilityController {
         var enrolment: Int?
         var createdAt: Date
         var updatedAt: Date
+        /// The current score in brief (GET /v1/facilities/{id}/risk has the reasons); null when the
+        /// facility is not scored yet or the caller reads no case (the operator).
+        var risk: RiskBrief?
+
+        struct RiskBrief: Encodable, Sendable {
+            var score: Double
+            var band: String
+            var modelBand: String
+            var asOf: Date
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, code, name, kind, jurisdiction, address, enrolment, createdAt, updatedAt, risk
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(code, forKey: .code)
+            try c.encode(name, forKey: .name)
+            try c.encode(kind, forKey: .kind)
+            try c.encode(jurisdiction, forKey: .jurisdiction)
+            try c.encode(address, forKey: .address)
+            try c.encodeIfPresent(enrolment, forKey: .enrolment)
+            try c.encode(createdAt, forKey: .createdAt)
+            try c.encode(updatedAt, forKey: .updatedAt)
+            try c.encode(risk, forKey: .risk)
+        }
 
         init(_ record: FacilityRecord) {
             let f = record.facility
@@ -114,25 +142,54 @@ struct FacilityController {
             enrolment = f.enrolment
             createdAt = record.createdAt
             updatedAt = record.updatedAt
+            risk = record.risk.map { .init(score: $0.score, band: $0.band.rawValue, modelBand: $0.modelBand.rawValue, asOf: $0.asOf) }
         }
     }
 
+    /// Facilities the caller may see, by code or, for case handlers, by risk score (`sort=-score`),
+    /// optionally only those in some bands (`band=high,critical`) or under a jurisdiction (`within`).
     @Sendable func listFacilities(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<FacilityBody>> {
         let principal = try context.requirePrincipal()
         var query = QueryReader(request)
+        var bands: [RiskBand]?
+        if let text = query.string("band", maxLength: 100) {
+            let parsed = text.split(separator: ",", omittingEmptySubsequences: false).map { RiskBand(rawValue: String($0)) }
+            if parsed.contains(where: { $0 == nil }) {
+                query.fail("band", "must be one or more of \(RiskBand.allCodes.joined(separator: ", ")), separated by commas")
+            } else {
+                bands = parsed.compactMap { $0 }
+            }
+        }
         let filter = FacilityFilter(
-            jurisdictionCode: query.string("jurisdiction", maxLength: 32), kind: query.code("kind", Facility.Kind.self))
+            jurisdictionCode: query.string("jurisdiction", maxLength: 32), withinCode: query.string("within", maxLength: 32),
+            kind: query.code("kind", Facility.Kind.self), bands: bands)
+        let sort = query.string("sort", maxLength: 10) ?? "code"
+        if sort != "code" && sort != "-score" { query.fail("sort", "must be code or -score") }
         let limit = query.limit()
         let after = query.cursor()
+        var scoreCursor: ScoreCursor?
+        if sort == "-score", let after {
+            scoreCursor = ScoreCursor(text: after)
+            if scoreCursor == nil { query.fail("cursor", "is not a cursor this server issued") }
+        }
         try query.finish()
+        if principal.role == .admin && (sort == "-score" || bands != nil) {
+            throw Problem.forbidden("Risk scores are for schools and regulators; the operator reads no case.")
+        }
         let records = try await database.withScope(principal) { connection in
-            try await store.facilities(filter, after: after, limit: limit + 1, on: connection)
+            if sort == "-score" {
+                return try await store.facilitiesByScore(filter, after: scoreCursor, limit: limit + 1, on: connection)
+            }
+            return try await store.facilities(filter, after: after, limit: limit + 1, on: connection)
         }
         let page = Array(records.prefix(limit))
-        return JSONResponse(
-            body: Page(
-                items: page.map(FacilityBody.init),
-                nextCursor: records.count > limit ? page.last.map { Cursor.encode($0.facility.externalCode) } : nil))
+        var next: String?
+        if records.count > limit, let last = page.last {
+            next = sort == "-score"
+                ? Cursor.encode(ScoreCursor(score: last.risk?.score ?? -1, code: last.facility.externalCode).text)
+                : Cursor.encode(last.facility.externalCode)
+        }
+        return JSONResponse(body: Page(items: page.map(FacilityBody.init), nextCursor: next))
     }
 
     @Sendable func getFacility(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<FacilityBody> {

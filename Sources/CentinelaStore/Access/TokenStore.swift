@@ -189,12 +189,12 @@ extension PostgresConnection {
     ) async throws -> Result {
         try await query("BEGIN", logger: logger)
         do {
-            try await query("SELECT set_config('centinela.role', 'admin', true)", logger: logger)
+            try await run("SELECT set_config('centinela.role', 'admin', true)", logger: logger)
             let result = try await body()
             try await query("COMMIT", logger: logger)
             return result
         } catch {
-            _ = try? await query("ROLLBACK", logger: logger)
+            await abandonTransaction(logger: logger)
             throw error
         }
     }

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import PostgresNIO
 
 /// What `/readyz` needs to know about the database.
@@ -54,19 +55,66 @@ public struct TimeoutError: Error, CustomStringConvertible {
     public var description: String { "timed out" }
 }
 
-/// Runs `operation`, cancelling it and throwing ``TimeoutError`` if it outlasts `limit`.
+/// Runs `operation`, cancelling it and throwing ``TimeoutError`` if it outlasts `limit`, or
+/// `CancellationError` as soon as the caller is cancelled.
+///
+/// The caller never waits for `operation` to acknowledge its cancellation: a connection-pool
+/// request for a database that has gone away may not, and a health probe or a shutdown must not
+/// hang on it. The abandoned operation finishes on its own later and its result is dropped.
 public func withTimeout<Result: Sendable>(
     _ limit: Duration,
     operation: @escaping @Sendable () async throws -> Result
 ) async throws -> Result {
-    try await withThrowingTaskGroup(of: Result?.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: limit)
+    let race = TimeoutRace<Result>()
+    @Sendable func finish(_ outcome: Swift.Result<Result, any Error>) { race.finish(outcome) }
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+            race.start(
+                continuation,
+                work: Task {
+                    do { finish(.success(try await operation())) } catch { finish(.failure(error)) }
+                },
+                timer: Task {
+                    guard (try? await Task.sleep(for: limit)) != nil else { return }
+                    finish(.failure(TimeoutError()))
+                })
+        }
+    } onCancel: {
+        finish(.failure(CancellationError()))
+    }
+}
+
+/// Who answers first in ``withTimeout(_:operation:)``: the work, the timer or a cancellation.
+private final class TimeoutRace<Result: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<Result, any Error>?
+        var tasks: [Task<Void, Never>] = []
+        var outcome: Swift.Result<Result, any Error>?
+    }
+    private let state = Mutex(State())
+
+    func start(_ continuation: CheckedContinuation<Result, any Error>, work: Task<Void, Never>, timer: Task<Void, Never>) {
+        let early = state.withLock { state -> Swift.Result<Result, any Error>? in
+            if let outcome = state.outcome { return outcome }  // cancelled before starting
+            state.continuation = continuation
+            state.tasks = [work, timer]
             return nil
         }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let result = first else { throw TimeoutError() }
-        return result
+        if let early {
+            work.cancel()
+            timer.cancel()
+            continuation.resume(with: early)
+        }
+    }
+
+    func finish(_ outcome: Swift.Result<Result, any Error>) {
+        let (continuation, tasks) = state.withLock { state -> (CheckedContinuation<Result, any Error>?, [Task<Void, Never>]) in
+            guard state.outcome == nil else { return (nil, []) }
+            state.outcome = outcome
+            defer { state.continuation = nil }
+            return (state.continuation, state.tasks)
+        }
+        for task in tasks { task.cancel() }
+        continuation?.resume(with: outcome)
     }
 }

@@ -15,6 +15,16 @@ public struct FacilityRecord: Sendable, Equatable {
     public var jurisdictionCode: String
     public var createdAt: Date
     public var updatedAt: Date
+    /// The current risk score, when there is one the caller may see.
+    public var risk: RiskSummary?
+}
+
+/// What a facility list shows of its current score.
+public struct RiskSummary: Sendable, Equatable {
+    public var score: Double
+    public var band: RiskBand
+    public var modelBand: RiskBand
+    public var asOf: Date
 }
 
 public enum FacilityStoreError: Error, Equatable, CustomStringConvertible {
@@ -36,11 +46,36 @@ public enum FacilityStoreError: Error, Equatable, CustomStringConvertible {
 /// Filters of a facility list.
 public struct FacilityFilter: Sendable, Equatable {
     public var jurisdictionCode: String?
+    /// A jurisdiction and everything under it (a state and its municipalities).
+    public var withinCode: String?
     public var kind: Facility.Kind?
+    /// Only facilities whose current band is one of these.
+    public var bands: [RiskBand]?
 
-    public init(jurisdictionCode: String? = nil, kind: Facility.Kind? = nil) {
+    public init(jurisdictionCode: String? = nil, withinCode: String? = nil, kind: Facility.Kind? = nil, bands: [RiskBand]? = nil) {
         self.jurisdictionCode = jurisdictionCode
+        self.withinCode = withinCode
         self.kind = kind
+        self.bands = bands
+    }
+}
+
+/// Where a list sorted by score ends: the last facility's score and code.
+public struct ScoreCursor: Sendable, Equatable {
+    public var score: Double
+    public var code: String
+
+    public init(score: Double, code: String) {
+        self.score = score
+        self.code = code
+    }
+
+    public var text: String { "\(score)|\(code)" }
+
+    public init?(text: String) {
+        let parts = text.split(separator: "|", maxSplits: 1)
+        guard parts.count == 2, let score = Double(parts[0]), score >= -1, score <= 100 else { return nil }
+        self.init(score: score, code: String(parts[1]))
     }
 }
 
@@ -181,12 +216,36 @@ public struct FacilityStore: Sendable {
     public func facilities(
         _ filter: FacilityFilter, after: String?, limit: Int, on connection: PostgresConnection
     ) async throws -> [FacilityRecord] {
+        try await list(filter, byScore: false, afterCode: after, afterScore: nil, limit: limit, on: connection)
+    }
+
+    /// Facilities by current score, highest first (unscored ones last), then by code.
+    public func facilitiesByScore(
+        _ filter: FacilityFilter, after: ScoreCursor?, limit: Int, on connection: PostgresConnection
+    ) async throws -> [FacilityRecord] {
+        try await list(filter, byScore: true, afterCode: after?.code, afterScore: after?.score, limit: limit, on: connection)
+    }
+
+    private func list(
+        _ filter: FacilityFilter, byScore: Bool, afterCode: String?, afterScore: Double?, limit: Int,
+        on connection: PostgresConnection
+    ) async throws -> [FacilityRecord] {
         try await readFacilities(
             """
             WHERE (\(filter.jurisdictionCode)::text IS NULL OR j.code = \(filter.jurisdictionCode))
               AND (\(filter.kind?.rawValue)::text IS NULL OR f.kind = \(filter.kind?.rawValue))
-              AND (\(after)::text IS NULL OR f.external_code > \(after))
-            ORDER BY f.external_code
+              AND (\(filter.bands?.map(\.rawValue))::text[] IS NULL OR s.band = ANY(\(filter.bands?.map(\.rawValue))::text[]))
+              AND (\(filter.withinCode)::text IS NULL OR f.jurisdiction_id IN (
+                    WITH RECURSIVE tree AS (
+                        SELECT id FROM jurisdictions WHERE code = \(filter.withinCode)
+                        UNION ALL
+                        SELECT c.id FROM jurisdictions c JOIN tree t ON c.parent_id = t.id)
+                    SELECT id FROM tree))
+              AND (\(afterCode)::text IS NULL
+                   OR (NOT \(byScore) AND f.external_code > \(afterCode))
+                   OR (\(byScore) AND (coalesce(s.score, -1) < \(afterScore)::float8
+                                      OR (coalesce(s.score, -1) = \(afterScore)::float8 AND f.external_code > \(afterCode)))))
+            ORDER BY CASE WHEN \(byScore) THEN coalesce(s.score, -1) END DESC, f.external_code
             LIMIT \(limit)
             """, on: connection)
     }
@@ -241,22 +300,31 @@ public struct FacilityStore: Sendable {
         let query = PostgresQuery(
             unsafeSQL: """
                 SELECT f.id, f.external_code, f.name, f.kind, f.jurisdiction_id, j.code, f.street, f.locality,
-                       f.postal_code, f.enrolment, f.created_at, f.updated_at
+                       f.postal_code, f.enrolment, f.created_at, f.updated_at,
+                       s.score::float8, s.band, s.model_band, s.as_of
                 FROM facilities f JOIN jurisdictions j ON j.id = f.jurisdiction_id
+                LEFT JOIN risk_scores s ON s.facility_id = f.id
                 """ + "\n" + condition.sql,
             binds: condition.binds)
         let rows = try await connection.query(query, logger: logger)
         var records: [FacilityRecord] = []
-        for try await (id, code, name, kind, jurisdictionID, jurisdictionCode, street, locality, postal, enrolment, created, updated)
-            in rows.decode((UUID, String, String, String, UUID, String, String?, String?, String?, Int?, Date, Date).self)
+        for try await (id, code, name, kind, jurisdictionID, jurisdictionCode, street, locality, postal, enrolment, created, updated,
+            score, band, modelBand, asOf)
+            in rows.decode((UUID, String, String, String, UUID, String, String?, String?, String?, Int?, Date, Date, Double?, String?, String?, Date?).self)
         {
+            var risk: RiskSummary?
+            if let score, let band = band.flatMap(RiskBand.init(rawValue:)), let modelBand = modelBand.flatMap(RiskBand.init(rawValue:)),
+                let asOf
+            {
+                risk = RiskSummary(score: score, band: band, modelBand: modelBand, asOf: asOf)
+            }
             records.append(
                 FacilityRecord(
                     facility: Facility(
                         id: .init(id), externalCode: code, name: name, kind: Facility.Kind(rawValue: kind) ?? .other,
                         jurisdictionID: .init(jurisdictionID),
                         address: Address(street: street, locality: locality, postalCode: postal), enrolment: enrolment),
-                    jurisdictionCode: jurisdictionCode, createdAt: created, updatedAt: updated))
+                    jurisdictionCode: jurisdictionCode, createdAt: created, updatedAt: updated, risk: risk))
         }
         return records
     }

@@ -1,0 +1,217 @@
+import CentinelaCore
+import CentinelaStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import PostgresNIO
+
+/// Facility risk scores with their reasons, their history, and regulators' manual bands. Readable
+/// by whoever may read the facility's reports (docs/risk-model.md explains every field).
+struct RiskController {
+    let database: ServiceDatabase
+    let limits: HTTPConfiguration
+    var scores: ScoreStore { ScoreStore(logger: database.logger) }
+    var reports: ReportStore { ReportStore(logger: database.logger) }
+
+    static let endpoints: [Endpoint<RiskController>] = [
+        Endpoint(.get, "facilities/{id}/risk", RiskController.current),
+        Endpoint(.get, "facilities/{id}/risk/history", RiskController.history),
+        Endpoint(.post, "facilities/{id}/risk/overrides", RiskController.setOverride),
+    ]
+
+    /// A stored assessment as the API shows it.
+    struct RiskBody: Encodable, Sendable {
+        var facility: String
+        var modelId: String
+        var asOf: Date
+        var recordedAt: Date
+        var score: Double
+        var total: Double
+        var band: String
+        var modelBand: String
+        var floor: RiskAssessment.BandFloor?
+        var manualOverride: RiskEvidence.ManualOverride?
+        var reasons: [RiskAssessment.Reason]
+
+        init(_ stored: StoredScore) {
+            let a = stored.assessment
+            facility = a.facilityID.description
+            modelId = a.modelID
+            asOf = a.asOf
+            recordedAt = stored.recordedAt
+            score = a.score
+            total = a.total
+            band = a.band.rawValue
+            modelBand = a.modelBand.rawValue
+            floor = a.floor
+            manualOverride = a.manualOverride
+            reasons = a.reasons
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case facility, modelId, asOf, recordedAt, score, total, band, modelBand, floor, manualOverride, reasons
+        }
+
+        // Absent floor and override are written as null: a reader sees they were considered.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(facility, forKey: .facility)
+            try c.encode(modelId, forKey: .modelId)
+            try c.encode(asOf, forKey: .asOf)
+            try c.encode(recordedAt, forKey: .recordedAt)
+            try c.encode(score, forKey: .score)
+            try c.encode(total, forKey: .total)
+            try c.encode(band, forKey: .band)
+            try c.encode(modelBand, forKey: .modelBand)
+            try c.encode(floor, forKey: .floor)
+            try c.encode(manualOverride, forKey: .manualOverride)
+            try c.encode(reasons, forKey: .reasons)
+        }
+    }
+
+    /// Reading scores is case work: the operator sees none.
+    private func caseHandler(_ context: AppRequestContext) throws(Problem) -> Principal {
+        let principal = try context.requirePrincipal()
+        guard principal.role != .admin else {
+            throw Problem.forbidden("Risk scores are for schools and regulators; the operator reads no case.")
+        }
+        return principal
+    }
+
+    @Sendable func current(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<RiskBody> {
+        let principal = try caseHandler(context)
+        let id = try facilityID(context)
+        try QueryReader(request).finish()
+        let (facility, stored) = try await database.withScope(principal) { connection in
+            let facility = try await reports.facility(id, on: connection)
+            let stored = facility == nil ? nil : try await scores.current(id, on: connection)
+            try await database.audit(
+                context.auditEvent("risk.read", on: "facility", id: id.description, outcome: stored == nil ? .notFound : .ok),
+                on: connection)
+            return (facility, stored)
+        }
+        guard facility != nil else { throw Problem.notFound("No facility with this id.") }
+        guard let stored else { throw Problem.notScoredYet }
+        return JSONResponse(body: RiskBody(stored))
+    }
+
+    struct HistoryPage: Encodable, Sendable {
+        var items: [RiskBody]
+        var nextCursor: String?
+    }
+
+    @Sendable func history(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<HistoryPage> {
+        let principal = try caseHandler(context)
+        let id = try facilityID(context)
+        var query = QueryReader(request)
+        let limit = query.limit(default: 20, maximum: 100)
+        var before: Int64?
+        if let cursor = query.cursor() {
+            if let value = Int64(cursor), value > 0 { before = value } else { query.fail("cursor", "is not a cursor this server issued") }
+        }
+        try query.finish()
+        let (facility, rows) = try await database.withScope(principal) { connection in
+            let facility = try await reports.facility(id, on: connection)
+            let rows = facility == nil ? [] : try await scores.history(id, before: before, limit: limit + 1, on: connection)
+            try await database.audit(
+                context.auditEvent("risk.history", on: "facility", id: id.description, outcome: facility == nil ? .notFound : .ok),
+                on: connection)
+            return (facility, rows)
+        }
+        guard facility != nil else { throw Problem.notFound("No facility with this id.") }
+        let page = Array(rows.prefix(limit))
+        return JSONResponse(
+            body: HistoryPage(
+                items: page.map { RiskBody($0.score) },
+                nextCursor: rows.count > limit ? page.last.map { Cursor.encode(String($0.id)) } : nil))
+    }
+
+    struct OverrideReceipt: Encodable, Sendable {
+        var id: String
+        var facility: String
+        var band: String?
+        var reason: String
+        var expiresAt: Date?
+        var setAt: Date
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(facility, forKey: .facility)
+            try c.encode(band, forKey: .band)
+            try c.encode(reason, forKey: .reason)
+            try c.encode(expiresAt, forKey: .expiresAt)
+            try c.encode(setAt, forKey: .setAt)
+        }
+
+        enum CodingKeys: String, CodingKey { case id, facility, band, reason, expiresAt, setAt }
+    }
+
+    /// The longest a manual band may stand before a regulator must look again.
+    static let longestOverride = 366
+
+    /// Sets (a band, a reason, an expiry day) or clears (`"band": null`, a reason) a facility's
+    /// manual band. The score is recomputed within seconds; the receipt says what was recorded.
+    @Sendable func setOverride(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try caseHandler(context)
+        let id = try facilityID(context)
+        var request = request
+        var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
+        let clearing = body.isNull("band")
+        // Required: a band to set one, or an explicit null to clear the current one.
+        let band = clearing ? nil : body.code("band", RiskBand.self, required: true)
+        let reason = body.string("reason", required: true, maxLength: 2000)
+        let expiresOn = body.date("expiresOn")
+        let today = CalendarDate.today()
+        if band != nil {
+            if let expiresOn {
+                if expiresOn <= today { body.fail("expiresOn", "must be after today") }
+                if expiresOn.daysSinceEpoch - today.daysSinceEpoch > Self.longestOverride {
+                    body.fail("expiresOn", "must be within \(Self.longestOverride) days: a manual band needs a fresh look at least yearly")
+                }
+            } else {
+                body.fail("expiresOn", "is required with a band: a manual band always expires")
+            }
+        } else if expiresOn != nil {
+            body.fail("expiresOn", "must be absent when clearing an override")
+        }
+        try body.finish()
+        let expiresAt = band == nil ? nil : expiresOn.map { Date(timeIntervalSince1970: Double($0.daysSinceEpoch) * 86_400) }
+        let receipt: OverrideReceipt? = try await database.withScope(principal) { connection in
+            guard let facility = try await reports.facility(id, on: connection) else {
+                try await database.audit(
+                    context.auditEvent("risk.override", on: "facility", id: id.description, outcome: .notFound), on: connection)
+                return nil
+            }
+            guard principal.mayDecideOnReports(of: facility) else {
+                throw Problem.forbidden("Only the facility's regulators set its band by hand.")
+            }
+            let (overrideID, setAt) = try await scores.recordOverride(
+                facility: id, band: band, reason: reason!, expiresAt: expiresAt, by: principal, on: connection)
+            try await database.audit(
+                context.auditEvent(
+                    "risk.override", on: "facility", id: id.description, outcome: .ok,
+                    details: ["band": band?.rawValue ?? "cleared", "expires_on": expiresOn?.description ?? ""]),
+                on: connection)
+            return OverrideReceipt(
+                id: overrideID.uuidString.lowercased(), facility: id.description, band: band?.rawValue, reason: reason!,
+                expiresAt: expiresAt, setAt: setAt)
+        }
+        guard let receipt else { throw Problem.notFound("No facility with this id.") }
+        return try JSONResponse(status: .created, body: receipt).response(from: request, context: context)
+    }
+
+    private func facilityID(_ context: AppRequestContext) throws(Problem) -> Facility.ID {
+        guard let text = context.parameters.get("id"), let id = Facility.ID(uuidString: text) else {
+            throw Problem.notFound("No facility with this id.")
+        }
+        return id
+    }
+}
+
+extension Problem {
+    static let notScoredYet = Problem(
+        type: typeBase + "not-scored-yet", title: "Not scored yet", status: .notFound,
+        detail: "This facility has no risk score yet; new facilities and new reports are scored within seconds.")
+}

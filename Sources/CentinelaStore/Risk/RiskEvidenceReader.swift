@@ -1,0 +1,157 @@
+import CentinelaCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A facility as the risk model needs it, with its evidence.
+public struct ScoringSubject: Sendable {
+    public var facilityID: Facility.ID
+    public var kind: Facility.Kind
+    public var jurisdictionID: Jurisdiction.ID
+    public var evidence: RiskEvidence
+}
+
+/// Reads facilities' evidence as of an instant, one facility at a time, in facility-id order.
+///
+/// One query streams every report row; only the facility being assembled is held in memory, so a
+/// full rescoring needs memory for its largest facility, not for the country. Each report is read
+/// as it stood at the instant: the latest status decision and the latest correction of each field
+/// made before it (docs/risk-model.md, "Inputs").
+struct RiskEvidenceReader {
+    let logger: Logger
+
+    /// Which facilities to read.
+    enum Selection {
+        case all
+        case facilities([Facility.ID])
+    }
+
+    func read(
+        _ selection: Selection, asOf: Date, baselines: PeerBaselines?, on connection: PostgresConnection,
+        _ consume: (ScoringSubject) async throws -> Void
+    ) async throws {
+        let only: [UUID]? = if case .facilities(let ids) = selection { ids.map(\.rawValue) } else { nil }
+        var overrides: [UUID: RiskEvidence.ManualOverride] = [:]
+        for try await (facility, band, reason, expires, setAt, setBy) in try await connection.query(
+            """
+            SELECT DISTINCT ON (o.facility_id) o.facility_id, o.band, o.reason, o.expires_at, o.set_at, o.set_by::text
+            FROM risk_band_overrides o
+            WHERE o.set_at < \(asOf) AND (\(only)::uuid[] IS NULL OR o.facility_id = ANY(\(only)::uuid[]))
+            ORDER BY o.facility_id, o.set_at DESC, o.id DESC
+            """, logger: logger
+        ).decode((UUID, String?, String, Date?, Date, String?).self) {
+            // Only the latest row counts: a clearing row (no band) or an expired override means none.
+            guard let band = band.flatMap(RiskBand.init(rawValue:)), let expires, expires > asOf else { continue }
+            overrides[facility] = .init(band: band, reason: reason, expiresAt: expires, setAt: setAt, setBy: setBy)
+        }
+
+        let rows = try await connection.query(
+            """
+            WITH status AS (
+                SELECT DISTINCT ON (s.report_id) s.report_id, s.status
+                FROM report_status_changes s
+                WHERE s.changed_at < \(asOf)
+                ORDER BY s.report_id, s.changed_at DESC, s.id DESC
+            ), amended AS (
+                SELECT a.report_id,
+                    (array_agg(a.changes->>'category' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'category'))[1] AS category,
+                    (array_agg(a.changes->'modusOperandi' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'modusOperandi'))[1] AS tags,
+                    (array_agg(a.changes->'adults' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'adults'))[1] AS adults,
+                    (array_agg(a.changes->'children' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'children'))[1] AS children,
+                    (array_agg(a.changes->'occurred' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'occurred'))[1] AS occurred,
+                    (array_agg(a.changes->>'discoveredOn' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'discoveredOn'))[1] AS discovered
+                FROM report_amendments a
+                WHERE a.amended_at < \(asOf)
+                GROUP BY a.report_id
+            ), implicated AS (
+                SELECT ra.report_id,
+                       array_agg(coalesce(ra.adult_id::text, '') ORDER BY ra.position) AS ids,
+                       array_agg(coalesce(ra.mentioned_name, '') ORDER BY ra.position) AS names,
+                       array_agg(coalesce(ra.mentioned_role, '') ORDER BY ra.position) AS roles
+                FROM report_adults ra
+                GROUP BY ra.report_id
+            ), youngest AS (
+                SELECT rc.report_id, min(rc.age_years)::int AS age FROM report_children rc GROUP BY rc.report_id
+            )
+            SELECT f.id, f.kind, f.jurisdiction_id, f.enrolment,
+                   r.id,
+                   (extract(epoch FROM r.received_at) * 1000000)::bigint,
+                   coalesce(am.category, r.category),
+                   r.reporter_type,
+                   coalesce(st.status, 'received'),
+                   CASE WHEN am.tags IS NULL THEN r.mo_tags
+                        ELSE ARRAY(SELECT jsonb_array_elements_text(am.tags)) END,
+                   CASE WHEN am.adults IS NULL THEN i.ids
+                        ELSE ARRAY(SELECT coalesce(ad.id::text, '') FROM jsonb_array_elements(am.adults) WITH ORDINALITY e(v, n)
+                                   LEFT JOIN adults ad ON ad.facility_id = r.facility_id AND ad.staff_ref = e.v->>'staffRef'
+                                   ORDER BY e.n) END,
+                   CASE WHEN am.adults IS NULL THEN i.names
+                        ELSE ARRAY(SELECT coalesce(e.v->>'name', '') FROM jsonb_array_elements(am.adults) WITH ORDINALITY e(v, n) ORDER BY e.n) END,
+                   CASE WHEN am.adults IS NULL THEN i.roles
+                        ELSE ARRAY(SELECT coalesce(e.v->>'role', '') FROM jsonb_array_elements(am.adults) WITH ORDINALITY e(v, n) ORDER BY e.n) END,
+                   CASE WHEN am.children IS NULL THEN y.age
+                        ELSE (SELECT min((e->>'age')::int) FROM jsonb_array_elements(am.children) e) END,
+                   coalesce((am.occurred->>'from')::date, r.occurred_from) - date '1970-01-01',
+                   coalesce((am.occurred->>'to')::date, r.occurred_to) - date '1970-01-01',
+                   coalesce(am.discovered::date, r.discovered_on) - date '1970-01-01'
+            FROM facilities f
+            LEFT JOIN incident_reports r ON r.facility_id = f.id AND r.received_at < \(asOf)
+            LEFT JOIN status st ON st.report_id = r.id
+            LEFT JOIN amended am ON am.report_id = r.id
+            LEFT JOIN implicated i ON i.report_id = r.id
+            LEFT JOIN youngest y ON y.report_id = r.id
+            WHERE (\(only)::uuid[] IS NULL OR f.id = ANY(\(only)::uuid[]))
+            ORDER BY f.id, r.received_at, r.id
+            """, logger: logger)
+
+        var current: ScoringSubject?
+        for try await row in rows {
+            let (facility, kind, jurisdiction, enrolment, reportID, received, category, reporter, status, tags, ids, names, roles, youngest, from, to, discovered) =
+                try row.decode(
+                    (UUID, String, UUID, Int?, UUID?, Int64?, String?, String?, String, [String]?, [String]?, [String]?, [String]?, Int?, Int?, Int?, Int?).self)
+            if current?.facilityID.rawValue != facility {
+                if let done = current { try await consume(done) }
+                let kind = Facility.Kind(rawValue: kind) ?? .other
+                let jurisdictionID = Jurisdiction.ID(jurisdiction)
+                current = ScoringSubject(
+                    facilityID: .init(facility), kind: kind, jurisdictionID: jurisdictionID,
+                    evidence: RiskEvidence(
+                        facilityID: .init(facility), enrolment: enrolment,
+                        peerBaseline: baselines?[kind, jurisdictionID], manualOverride: overrides[facility]))
+            }
+            guard let reportID, let received, let from, let to, let discovered else { continue }
+            var adults = Set<RiskEvidence.AdultKey>()
+            for (index, id) in (ids ?? []).enumerated() {
+                if let uuid = UUID(uuidString: id) {
+                    adults.insert(.rostered(.init(uuid)))
+                } else if let name = names?[safe: index], !name.isEmpty {
+                    adults.insert(.described(name: name, role: roles?[safe: index] ?? ""))
+                }
+            }
+            current?.evidence.reports.append(
+                RiskEvidence.Report(
+                    id: .init(reportID), receivedAt: Date(timeIntervalSince1970: Double(received) / 1_000_000),
+                    category: category.flatMap(IncidentReport.Category.init(rawValue:)) ?? .other,
+                    status: IncidentReport.Status(rawValue: status) ?? .received,
+                    reporterType: reporter.flatMap(IncidentReport.ReporterType.init(rawValue:)) ?? .anonymous,
+                    modusOperandi: Set((tags ?? []).compactMap(IncidentReport.ModusOperandi.init(rawValue:))),
+                    adults: adults, youngestChildAge: youngest,
+                    occurredFrom: CalendarDate(daysSinceEpoch: from), occurredTo: CalendarDate(daysSinceEpoch: to),
+                    discoveredOn: CalendarDate(daysSinceEpoch: discovered)))
+        }
+        if let done = current { try await consume(done) }
+    }
+}
+
+/// Peers' median loads by facility kind and jurisdiction, as last published.
+public struct PeerBaselines: Sendable {
+    var values: [String: RiskEvidence.PeerBaseline]
+
+    subscript(kind: Facility.Kind, jurisdiction: Jurisdiction.ID) -> RiskEvidence.PeerBaseline? {
+        values["\(kind.rawValue)|\(jurisdiction)"]
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}

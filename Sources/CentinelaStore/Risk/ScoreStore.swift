@@ -1,0 +1,188 @@
+import CentinelaCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A facility's assessment with what is needed to file it.
+public struct ScoredFacility: Sendable {
+    public var subject: ScoringSubject
+    public var assessment: RiskAssessment
+}
+
+/// A stored score: the assessment as computed, and when it was recorded.
+public struct StoredScore: Sendable, Equatable {
+    public var assessment: RiskAssessment
+    /// The assessment exactly as stored (sorted keys), for responses.
+    public var assessmentJSON: String
+    public var recordedAt: Date
+}
+
+/// Scores as stored: written by rescoring (system scope), read by the API (caller's scope).
+public struct ScoreStore: Sendable {
+    let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// Files live scores, keeping only real changes: a facility's row is replaced, and a history row
+    /// appended, only when its score, bands or points differ and the new assessment is not older
+    /// than the stored one (a slower run never overwrites a newer score). Returns how many changed.
+    func writeLive(_ batch: [ScoredFacility], on connection: PostgresConnection) async throws -> Int {
+        guard !batch.isEmpty else { return 0 }
+        let encoded = try batch.map { try Self.encode($0.assessment) }
+        let rows = try await connection.query(
+            """
+            WITH input AS (
+                SELECT * FROM unnest(\(batch.map(\.subject.facilityID.rawValue))::uuid[], \(batch.map(\.subject.jurisdictionID.rawValue))::uuid[],
+                                     \(batch.map(\.assessment.modelID))::text[], \(batch.map(\.assessment.asOf))::timestamptz[],
+                                     \(batch.map(\.assessment.score))::float8[], \(batch.map(\.assessment.total))::float8[],
+                                     \(batch.map(\.assessment.band.rawValue))::text[], \(batch.map(\.assessment.modelBand.rawValue))::text[],
+                                     \(batch.map(\.assessment.load))::float8[], \(encoded.map(\.points))::jsonb[], \(encoded.map(\.assessment))::jsonb[])
+                    AS i(facility_id, jurisdiction_id, model_id, as_of, score, total, band, model_band, load, points, assessment)
+            ), changed AS (
+                INSERT INTO risk_scores AS s (facility_id, jurisdiction_id, model_id, as_of, score, total, band, model_band, load, points, assessment)
+                SELECT facility_id, jurisdiction_id, model_id, as_of, score, total, band, model_band, load, points, assessment FROM input
+                ON CONFLICT (facility_id) DO UPDATE
+                    SET jurisdiction_id = excluded.jurisdiction_id, model_id = excluded.model_id, as_of = excluded.as_of,
+                        score = excluded.score, total = excluded.total, band = excluded.band, model_band = excluded.model_band,
+                        load = excluded.load, points = excluded.points, assessment = excluded.assessment, recorded_at = now()
+                    WHERE s.as_of <= excluded.as_of
+                      AND (s.score, s.band, s.model_band, s.points, s.model_id, s.jurisdiction_id, s.assessment->'manualOverride')
+                          IS DISTINCT FROM (excluded.score, excluded.band, excluded.model_band, excluded.points, excluded.model_id,
+                                            excluded.jurisdiction_id, excluded.assessment->'manualOverride')
+                RETURNING s.facility_id, s.model_id, s.as_of, s.score, s.total, s.band, s.model_band, s.points, s.assessment
+            ), history AS (
+                INSERT INTO risk_score_history (facility_id, model_id, as_of, score, total, band, model_band, points, assessment)
+                SELECT * FROM changed
+                RETURNING 1
+            )
+            SELECT count(*)::int FROM history
+            """, logger: logger)
+        var changed = 0
+        for try await count in rows.decode(Int.self) { changed = count }
+        return changed
+    }
+
+    /// Files a back-test's scores under its run. Facilities scoring zero are left out: absent means 0.
+    func writeBacktest(_ batch: [ScoredFacility], run: UUID, on connection: PostgresConnection) async throws {
+        let kept = batch.filter { $0.assessment.total > 0 || $0.assessment.band != .low }
+        guard !kept.isEmpty else { return }
+        let encoded = try kept.map { try Self.encode($0.assessment) }
+        try await connection.run(
+            """
+            INSERT INTO backtest_scores (run_id, facility_id, score, band, model_band, points, assessment)
+            SELECT \(run), facility_id, score, band, model_band, points, assessment
+            FROM unnest(\(kept.map(\.subject.facilityID.rawValue))::uuid[], \(kept.map(\.assessment.score))::float8[],
+                        \(kept.map(\.assessment.band.rawValue))::text[], \(kept.map(\.assessment.modelBand.rawValue))::text[],
+                        \(encoded.map(\.points))::jsonb[], \(encoded.map(\.assessment))::jsonb[])
+                AS i(facility_id, score, band, model_band, points, assessment)
+            """, logger: logger)
+    }
+
+    /// The published peer baselines, for the facilities given (nil: all of them).
+    func baselines(for facilities: [Facility.ID]?, on connection: PostgresConnection) async throws -> PeerBaselines {
+        let only = facilities?.map(\.rawValue)
+        var values: [String: RiskEvidence.PeerBaseline] = [:]
+        for try await (kind, jurisdiction, perHundred, peers, computedAt) in try await connection.query(
+            """
+            SELECT b.kind, b.jurisdiction_id, b.load_per_hundred, b.peers, b.computed_at FROM risk_peer_baselines b
+            WHERE \(only)::uuid[] IS NULL
+               OR (b.kind, b.jurisdiction_id) IN (SELECT f.kind, f.jurisdiction_id FROM facilities f WHERE f.id = ANY(\(only)::uuid[]))
+            """, logger: logger
+        ).decode((String, UUID, Double, Int, Date).self) {
+            values["\(kind)|\(jurisdiction.uuidString.lowercased())"] =
+                .init(loadPerHundredChildren: perHundred, peers: peers, computedAt: computedAt)
+        }
+        return PeerBaselines(values: values)
+    }
+
+    /// Recomputes the peer baselines from the stored loads: the median load per 100 children of
+    /// each kind of facility in each jurisdiction, over facilities with a known enrolment. Groups of
+    /// fewer than `minimumPeers` get none: a median of one or two facilities says little.
+    func publishBaselines(computedAt: Date, minimumPeers: Int = 5, on connection: PostgresConnection) async throws {
+        try await connection.run(
+            """
+            WITH medians AS (
+                SELECT f.kind, f.jurisdiction_id,
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY s.load * 100.0 / f.enrolment) AS load_per_hundred,
+                       count(*)::int AS peers
+                FROM risk_scores s JOIN facilities f ON f.id = s.facility_id
+                WHERE f.enrolment > 0
+                GROUP BY f.kind, f.jurisdiction_id
+                HAVING count(*) >= \(minimumPeers)
+            ), stale AS (
+                DELETE FROM risk_peer_baselines b
+                WHERE NOT EXISTS (SELECT 1 FROM medians m WHERE m.kind = b.kind AND m.jurisdiction_id = b.jurisdiction_id)
+            )
+            INSERT INTO risk_peer_baselines AS b (kind, jurisdiction_id, load_per_hundred, peers, computed_at)
+            SELECT kind, jurisdiction_id, load_per_hundred, peers, \(computedAt) FROM medians
+            ON CONFLICT (kind, jurisdiction_id) DO UPDATE
+                SET load_per_hundred = excluded.load_per_hundred, peers = excluded.peers, computed_at = excluded.computed_at
+            """, logger: logger)
+    }
+
+    // MARK: Reading, in the caller's scope
+
+    /// The facility's current score, if it has one the caller may see.
+    public func current(_ facility: Facility.ID, on connection: PostgresConnection) async throws -> StoredScore? {
+        try await stored(
+            "SELECT assessment::text, recorded_at FROM risk_scores WHERE facility_id = \(facility.rawValue)", on: connection
+        ).first
+    }
+
+    /// The facility's score changes, newest first, before `cursor` (a history row id).
+    public func history(_ facility: Facility.ID, before cursor: Int64?, limit: Int, on connection: PostgresConnection)
+        async throws -> [(id: Int64, score: StoredScore)]
+    {
+        var result: [(Int64, StoredScore)] = []
+        for try await (id, json, recordedAt) in try await connection.query(
+            """
+            SELECT id, assessment::text, recorded_at FROM risk_score_history
+            WHERE facility_id = \(facility.rawValue) AND (\(cursor)::bigint IS NULL OR id < \(cursor)::bigint)
+            ORDER BY id DESC LIMIT \(limit)
+            """, logger: logger
+        ).decode((Int64, String, Date).self) {
+            result.append((id, try Self.decode(json, recordedAt: recordedAt)))
+        }
+        return result
+    }
+
+    private func stored(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [StoredScore] {
+        var result: [StoredScore] = []
+        for try await (json, recordedAt) in try await connection.query(query, logger: logger).decode((String, Date).self) {
+            result.append(try Self.decode(json, recordedAt: recordedAt))
+        }
+        return result
+    }
+
+    static func decode(_ json: String, recordedAt: Date) throws -> StoredScore {
+        let assessment = try RiskAssessment.decoder.decode(RiskAssessment.self, from: Data(json.utf8))
+        // jsonb reorders keys; re-encoding gives back the canonical bytes.
+        let canonical = String(decoding: try RiskAssessment.encoder.encode(assessment), as: UTF8.self)
+        return StoredScore(assessment: assessment, assessmentJSON: canonical, recordedAt: recordedAt)
+    }
+
+    static func encode(_ assessment: RiskAssessment) throws -> (points: String, assessment: String) {
+        let points = assessment.reasons.sorted { $0.code.rawValue < $1.code.rawValue }
+            .map { "\"\($0.code.rawValue)\":\($0.points)" }.joined(separator: ",")
+        return ("{\(points)}", String(decoding: try RiskAssessment.encoder.encode(assessment), as: UTF8.self))
+    }
+}
+
+extension ScoreStore {
+    /// Appends a regulator's manual band (or, with no band, the end of the current one).
+    public func recordOverride(
+        facility: Facility.ID, band: RiskBand?, reason: String, expiresAt: Date?, by principal: Principal,
+        on connection: PostgresConnection
+    ) async throws -> (id: UUID, setAt: Date) {
+        for try await row in try await connection.query(
+            """
+            INSERT INTO risk_band_overrides (facility_id, band, reason, expires_at, set_by)
+            VALUES (\(facility.rawValue), \(band?.rawValue), \(reason), \(expiresAt), \(principal.id.rawValue))
+            RETURNING id, set_at
+            """, logger: logger
+        ).decode((UUID, Date).self) { return row }
+        throw DatabaseError.queryFailed(reason: "the override was not stored")
+    }
+}

@@ -1,0 +1,133 @@
+import ArgumentParser
+import CentinelaCore
+import CentinelaStore
+import Foundation
+import Logging
+import PostgresNIO
+
+struct RescoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rescore",
+        abstract: "Recompute facility risk scores (for cron).",
+        discussion: """
+            Without options, rescores every facility as of now — scores decay even without new
+            reports — writes only the scores that changed, records the run, publishes the peer
+            baselines, and then rescores any facility still marked stale by new reports.
+
+            Only one full run or back-test works at a time: a second one prints that another run holds
+            the lock and exits 0 (3 with --fail-if-locked), or waits for it with --wait.
+
+            Exit status: 0 done (or lock held), 1 failed, 2 done but some facilities could not be
+            written (see the log), 3 lock held with --fail-if-locked.
+            """)
+
+    @Option(help: "Back-test: score every facility as it stood at 00:00 UTC on this date (YYYY-MM-DD), from the reports received before it, into a separate back-test result. Live scores are not touched.")
+    var asOf: String?
+
+    @Option(help: "Rescore only this facility (its official code), as of now.")
+    var facility: String?
+
+    @Flag(help: "Wait for a run in progress to finish instead of exiting.")
+    var wait = false
+
+    @Flag(help: "Exit 3, not 0, when another run holds the lock.")
+    var failIfLocked = false
+
+    @OptionGroup var model: RiskModelOptions
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var log: LogOptions
+
+    func validate() throws {
+        if let asOf {
+            guard let date = CalendarDate(asOf) else { throw ValidationError("--as-of must be a date, YYYY-MM-DD") }
+            if date.daysSinceEpoch > Int(Date().timeIntervalSince1970 / 86_400) {
+                throw ValidationError("--as-of must not be in the future")
+            }
+            if facility != nil { throw ValidationError("--as-of back-tests every facility; it cannot be combined with --facility") }
+        }
+    }
+
+    func run() async throws {
+        let outcome: Rescorer.Outcome = try await failingClearly {
+            let setup = try CommandSetup(log: log, database: database)
+            let riskModel = try model.resolve(setup.env)
+            let rescorer = Rescorer(model: riskModel, logger: setup.logger)
+            let progress = isatty(STDERR_FILENO) == 1 ? Self.terminalProgress() : Self.loggedProgress(setup.logger)
+            return try await setup.withCurrentSchema(database) { reader, writer in
+                let kind: Rescorer.Kind
+                if let asOf, let date = CalendarDate(asOf) {
+                    kind = .backtest(asOf: Date(timeIntervalSince1970: Double(date.daysSinceEpoch) * 86_400))
+                } else if let facility {
+                    guard let id = try await Self.facilityID(code: facility, on: writer, logger: setup.logger) else {
+                        throw ConfigurationErrorMessage("no facility has the code \(facility)")
+                    }
+                    kind = .facility(id)
+                } else {
+                    kind = .full
+                }
+                let outcome = try await rescorer.run(kind, reader: reader, writer: writer, wait: wait, progress: progress)
+                if case .completed = outcome, kind == .full {
+                    while try await rescorer.rescoreMarked(on: writer) > 0 {}
+                }
+                return outcome
+            }
+        }
+        switch outcome {
+        case .lockHeld:
+            printNote("another rescore run holds the lock; nothing done (use --wait to wait for it)")
+            if failIfLocked { throw ExitCode(3) }
+        case .completed(let run):
+            let label = run.kind == "backtest" ? "back-test \(run.id.uuidString.lowercased())" : "run \(run.id.uuidString.lowercased())"
+            print(
+                "rescored \(run.scored) facilities as of \(Self.timestamp(run.asOf)) with model \(run.modelID): \(run.changed) \(run.kind == "backtest" ? "scored above zero" : "changed"), \(run.failures) failures, \(String(format: "%.1f", run.seconds)) s (\(label))")
+            if run.failures > 0 { throw ExitCode(2) }
+        }
+    }
+
+    static func facilityID(code: String, on connection: PostgresConnection, logger: Logger) async throws -> Facility.ID? {
+        try await connection.systemTransaction(logger: logger) {
+            for try await id in try await connection.query("SELECT id FROM facilities WHERE external_code = \(code)", logger: logger)
+                .decode(UUID.self) { return Facility.ID(id) }
+            return nil
+        }
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+
+    /// A progress line redrawn in place, for a person watching.
+    static func terminalProgress() -> Rescorer.Progress {
+        { scored, total in
+            let percent = total > 0 ? scored * 100 / total : 100
+            FileHandle.standardError.write(Data("\r\u{1B}[Krescoring: \(scored)/\(total) facilities (\(percent)%)\(scored >= total ? "\n" : "")".utf8))
+        }
+    }
+
+    /// Progress in the log, about every tenth of the way, for cron.
+    static func loggedProgress(_ logger: Logger) -> Rescorer.Progress {
+        let step = LockedCounter()
+        return { scored, total in
+            let tenth = total > 0 ? scored * 10 / total : 10
+            if step.advance(to: tenth) {
+                logger.info("rescoring progress", metadata: ["scored": "\(scored)", "of": "\(total)"])
+            }
+        }
+    }
+}
+
+/// The last progress step logged.
+final class LockedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = -1
+
+    func advance(to next: Int) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next > value else { return false }
+        value = next
+        return true
+    }
+}

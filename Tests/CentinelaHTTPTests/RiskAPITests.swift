@@ -1,0 +1,178 @@
+import CentinelaCore
+import CentinelaHTTP
+import CentinelaStore
+import CentinelaTestSupport
+import Foundation
+import HTTPTypes
+import Logging
+import NIOCore
+import PostgresNIO
+import Testing
+
+/// Risk scores through the API: kept current on ingest by the worker `serve` runs, no cron needed.
+@Suite struct RiskAPITests {
+    /// Runs `action`, then waits until the worker reports `facility` rescored (the notification it
+    /// sends at commit), or fails after `seconds`.
+    static func rescored(
+        _ facility: UUID, in world: World, within seconds: Int = 30, after action: () async throws -> Void
+    ) async throws {
+        try await world.database.withConnection(logger: TestDatabase.logger) { connection in
+            let notifications = try await connection.listen("centinela_rescored")
+            try await action()
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    // A notification may come from an earlier round (the facility's creation): done
+                    // only once no mark is left, i.e. the round that saw `action`'s commit.
+                    for try await notification in notifications where notification.payload == facility.uuidString.lowercased() {
+                        let pending = try await world.database.withConnection(logger: TestDatabase.logger) { check in
+                            var count = 0
+                            for try await n in try await check.query(
+                                "SELECT count(*)::int FROM rescore_marks WHERE facility_id = \(facility)", logger: TestDatabase.logger
+                            ).decode(Int.self) { count = n }
+                            return count
+                        }
+                        if pending == 0 { return true }
+                    }
+                    return false
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(seconds))
+                    return false
+                }
+                let arrived = try await group.next() ?? false
+                group.cancelAll()
+                #expect(arrived, "facility \(facility) was not rescored within \(seconds) s")
+            }
+        }
+    }
+
+    static func report(_ facility: UUID, category: String = "sexual_abuse", adults: String = #"[{"name":"Hombre del disfraz","role":"other"},{"name":"Mujer del disfraz","role":"other"}]"#) -> String {
+        """
+        {"facility":"\(facility.uuidString.lowercased())","occurred":{"on":"2026-02-02"},"discoveredOn":"2026-02-03",
+         "category":"\(category)","reporterType":"parent","adults":\(adults),
+         "children":[{"ref":"NNA-01","age":4}],"modusOperandi":["disguise","filming"],"narrative":"Dos adultos disfrazados."}
+        """
+    }
+
+    @Test func aReportIsScoredWithinSecondsWithReasonsThatAddUp() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let facility = api.world.nuevoLeon.id
+            try await Self.rescored(facility, in: api.world) {
+                let created = try await api.call(.post, "/v1/reports", token: api.world.schoolToken, json: Self.report(facility))
+                #expect(created.status == .created)
+            }
+            let risk = try await api.call(.get, "/v1/facilities/\(facility.uuidString.lowercased())/risk", token: api.world.regulatorToken)
+            #expect(risk.status == .ok, "\(risk.body)")
+            #expect(risk.json["modelId"] as? String == "v1")
+            let reasons = risk.json["reasons"] as? [[String: Any]] ?? []
+            #expect(reasons.count == RiskAssessment.FactorCode.allCases.count)
+            let sum = reasons.compactMap { $0["points"] as? Double }.reduce(0, +)
+            #expect(abs(sum - (risk.json["total"] as? Double ?? -1)) < 0.001)
+            #expect(risk.json["band"] as? String == "high" || risk.json["band"] as? String == "critical")
+            #expect((risk.json["floor"] as? [String: Any])?["rule"] as? String == "COORDINATED_SEVERE")
+            #expect(risk.json.keys.contains("manualOverride"))
+            let load = reasons.first { $0["code"] as? String == "LOAD" }
+            #expect((load?["evidence"] as? [[String: Any]])?.first?["report"] is String)
+
+            let history = try await api.call(.get, "/v1/facilities/\(facility.uuidString.lowercased())/risk/history", token: api.world.schoolToken)
+            #expect(history.status == .ok)
+            #expect(history.items.count == 2)  // scored at creation (0), then after the report
+            #expect(history.items.first?["score"] as? Double == risk.json["score"] as? Double)
+        }
+    }
+
+    @Test func scoresFollowTheReportsIsolationRules() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let facility = api.world.nuevoLeon.id.uuidString.lowercased()
+            try await Self.rescored(api.world.nuevoLeon.id, in: api.world) {
+                _ = try await api.call(.post, "/v1/reports", token: api.world.schoolToken, json: Self.report(api.world.nuevoLeon.id))
+            }
+            for token in [api.world.schoolToken, api.world.regulatorToken] {
+                #expect(try await api.call(.get, "/v1/facilities/\(facility)/risk", token: token).status == .ok)
+            }
+            for token in [api.world.otherSchoolToken, api.world.otherRegulatorToken] {
+                #expect(try await api.call(.get, "/v1/facilities/\(facility)/risk", token: token).status == .notFound)
+                #expect(try await api.call(.get, "/v1/facilities/\(facility)/risk/history", token: token).status == .notFound)
+            }
+            #expect(try await api.call(.get, "/v1/facilities/\(facility)/risk", token: api.world.adminToken).status == .forbidden)
+            #expect(try await api.call(.get, "/v1/facilities/\(facility)/risk", token: nil).status == .unauthorized)
+            #expect(try await api.call(.get, "/v1/facilities/not-a-uuid/risk", token: api.world.regulatorToken).status == .notFound)
+            #expect(try await api.call(.get, "/v1/facilities/\(facility)/risk?x=1", token: api.world.regulatorToken).status == .badRequest)
+            #expect(try await api.call(.delete, "/v1/facilities/\(facility)/risk", token: api.world.regulatorToken).status == .methodNotAllowed)
+            let bad = try await api.call(.get, "/v1/facilities/\(facility)/risk/history?limit=0&cursor=zz", token: api.world.regulatorToken)
+            #expect(bad.status == .badRequest && Set(bad.errorFields) == ["limit", "cursor"])
+        }
+    }
+
+    @Test func regulatorsRankFacilitiesByScore() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            try await Self.rescored(api.world.monterrey.id, in: api.world) {
+                _ = try await api.call(.post, "/v1/reports", token: api.world.regulatorToken, json: Self.report(api.world.monterrey.id))
+            }
+            try await Self.rescored(api.world.nuevoLeon.id, in: api.world) {
+                _ = try await api.call(.post, "/v1/reports", token: api.world.regulatorToken, json: Self.report(
+                    api.world.nuevoLeon.id, category: "neglect", adults: #"[{"name":"Conserje","role":"maintenance"}]"#))
+            }
+            let ranked = try await api.call(.get, "/v1/facilities?sort=-score&within=MX-NL", token: api.world.regulatorToken)
+            #expect(ranked.status == .ok, "\(ranked.body)")
+            #expect(ranked.items.compactMap { $0["code"] as? String } == ["MTY01", "NL001"])
+            let scores = ranked.items.compactMap { ($0["risk"] as? [String: Any])?["score"] as? Double }
+            #expect(scores.count == 2 && scores[0] > scores[1])
+            let high = try await api.call(.get, "/v1/facilities?sort=-score&band=high,critical", token: api.world.regulatorToken)
+            #expect(high.items.compactMap { $0["code"] as? String } == ["MTY01"])
+            // Pages follow the ranking.
+            let first = try await api.call(.get, "/v1/facilities?sort=-score&limit=1", token: api.world.regulatorToken)
+            let cursor = try #require(first.json["nextCursor"] as? String)
+            let second = try await api.call(.get, "/v1/facilities?sort=-score&limit=1&cursor=\(cursor)", token: api.world.regulatorToken)
+            #expect(first.items.first?["code"] as? String == "MTY01" && second.items.first?["code"] as? String == "NL001")
+            // The other state's regulator sees none of it; the operator reads no case.
+            #expect(try await api.call(.get, "/v1/facilities?sort=-score", token: api.world.otherRegulatorToken).items.allSatisfy {
+                $0["code"] as? String == "OAX01"
+            })
+            #expect(try await api.call(.get, "/v1/facilities?sort=-score", token: api.world.adminToken).status == .forbidden)
+            let plain = try await api.call(.get, "/v1/facilities", token: api.world.adminToken)
+            #expect(plain.items.allSatisfy { $0["risk"] is NSNull })
+            let invalid = try await api.call(.get, "/v1/facilities?sort=score&band=severe", token: api.world.regulatorToken)
+            #expect(invalid.status == .badRequest && Set(invalid.errorFields) == ["sort", "band"])
+        }
+    }
+
+    @Test func aRegulatorSetsAndClearsAManualBand() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let id = api.world.nuevoLeon.id
+            let path = "/v1/facilities/\(id.uuidString.lowercased())/risk/overrides"
+            try await Self.rescored(id, in: api.world) {
+                _ = try await api.call(.post, "/v1/reports", token: api.world.schoolToken, json: Self.report(id))
+            }
+            let expires = CalendarDate(daysSinceEpoch: Int(Date().timeIntervalSince1970 / 86_400) + 30).description
+            let body = #"{"band":"elevated","reason":"Personal separado; visita de supervisión semanal.","expiresOn":"\#(expires)"}"#
+            #expect(try await api.call(.post, path, token: api.world.schoolToken, json: body).status == .forbidden)
+            #expect(try await api.call(.post, path, token: api.world.otherRegulatorToken, json: body).status == .notFound)
+            try await Self.rescored(id, in: api.world) {
+                let set = try await api.call(.post, path, token: api.world.regulatorToken, json: body)
+                #expect(set.status == .created, "\(set.body)")
+                #expect(set.json["band"] as? String == "elevated")
+            }
+            let risk = try await api.call(.get, "/v1/facilities/\(id.uuidString.lowercased())/risk", token: api.world.schoolToken)
+            #expect(risk.json["band"] as? String == "elevated")
+            #expect(risk.json["modelBand"] as? String != "elevated")
+            #expect((risk.json["manualOverride"] as? [String: Any])?["reason"] as? String == "Personal separado; visita de supervisión semanal.")
+
+            try await Self.rescored(id, in: api.world) {
+                let cleared = try await api.call(.post, path, token: api.world.regulatorToken, json: #"{"band":null,"reason":"Supervisión concluida."}"#)
+                #expect(cleared.status == .created)
+            }
+            let after = try await api.call(.get, "/v1/facilities/\(id.uuidString.lowercased())/risk", token: api.world.schoolToken)
+            #expect(after.json["band"] as? String == after.json["modelBand"] as? String)
+            #expect(after.json["manualOverride"] is NSNull)
+
+            let noExpiry = try await api.call(.post, path, token: api.world.regulatorToken, json: #"{"band":"low","reason":"x"}"#)
+            #expect(noExpiry.status == .unprocessableContent && noExpiry.errorFields == ["/expiresOn"])
+            let past = try await api.call(.post, path, token: api.world.regulatorToken, json: #"{"band":"low","reason":"x","expiresOn":"2020-01-01"}"#)
+            #expect(past.status == .unprocessableContent && past.errorFields == ["/expiresOn"])
+            let unknown = try await api.call(.post, path, token: api.world.regulatorToken, json: #"{"band":"severe","reason":"","extra":1}"#)
+            #expect(unknown.status == .unprocessableContent && Set(unknown.errorFields) == ["/band", "/reason", "/extra"])
+            #expect(try await api.call(.post, path, token: api.world.regulatorToken, json: "[]").status == .badRequest)
+        }
+    }
+}

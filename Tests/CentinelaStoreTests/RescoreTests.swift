@@ -1,0 +1,234 @@
+import CentinelaCore
+import CentinelaStore
+import CentinelaTestSupport
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+
+/// Scores in the database: full runs, back-tests, marks, the run lock.
+@Suite struct RescoreTests {
+    static let logger = TestDatabase.logger
+    let rescorer = Rescorer(model: .v1, logger: TestDatabase.logger)
+
+    /// Writes straight to the tables (as the test superuser), as the API would have.
+    struct Writer {
+        let connection: PostgresConnection
+
+        func one(_ query: PostgresQuery) async throws -> UUID {
+            var id: UUID?
+            for try await value in try await connection.query(query, logger: RescoreTests.logger).decode(UUID.self) { id = value }
+            return try #require(id)
+        }
+
+        func adult(_ facility: UUID, _ ref: String) async throws -> UUID {
+            try await one(
+                "INSERT INTO adults (facility_id, staff_ref, full_name, role) VALUES (\(facility), \(ref), \(ref), 'teacher') RETURNING id")
+        }
+
+        @discardableResult
+        func report(
+            _ facility: UUID, daysAgo: Int = 5, category: String = "sexual_abuse", reporter: String = "parent", adults: [UUID] = [],
+            described: [String] = []
+        ) async throws -> UUID {
+            let id = try await one(
+                """
+                INSERT INTO incident_reports (facility_id, received_at, occurred_from, occurred_to, discovered_on, category,
+                                              reporter_type, narrative)
+                VALUES (\(facility), now() - make_interval(days => \(daysAgo)::int), current_date - \(daysAgo + 3)::int, current_date - \(daysAgo + 3)::int,
+                        current_date - \(daysAgo + 1)::int, \(category), \(reporter), 'Prueba.')
+                RETURNING id
+                """)
+            for (index, adult) in adults.enumerated() {
+                try await connection.query(
+                    "INSERT INTO report_adults (report_id, position, adult_id) VALUES (\(id), \(index + 1), \(adult))", logger: RescoreTests.logger)
+            }
+            for (index, name) in described.enumerated() {
+                try await connection.query(
+                    "INSERT INTO report_adults (report_id, position, mentioned_name, mentioned_role) VALUES (\(id), \(adults.count + index + 1), \(name), 'other')",
+                    logger: RescoreTests.logger)
+            }
+            return id
+        }
+
+        func int(_ query: PostgresQuery) async throws -> Int {
+            var result = 0
+            for try await value in try await connection.query(query, logger: RescoreTests.logger).decode(Int.self) { result = value }
+            return result
+        }
+
+        func score(_ facility: UUID) async throws -> (score: Double, band: String, points: [String: Double])? {
+            for try await (score, band, points) in try await connection.query(
+                "SELECT score::float8, band, points::text FROM risk_scores WHERE facility_id = \(facility)", logger: RescoreTests.logger
+            ).decode((Double, String, String).self) {
+                let parsed = try JSONDecoder().decode([String: Double].self, from: Data(points.utf8))
+                return (score, band, parsed)
+            }
+            return nil
+        }
+    }
+
+    func withWorld(_ body: (World, Writer, PostgresConnection, PostgresConnection) async throws -> Void) async throws {
+        try await World.with { world in
+            try await world.database.withConnection(logger: Self.logger) { a in
+                try await world.database.withConnection(logger: Self.logger) { b in
+                    try await body(world, Writer(connection: a), a, b)
+                }
+            }
+        }
+    }
+
+    func full(_ reader: PostgresConnection, _ writer: PostgresConnection) async throws -> Rescorer.Run {
+        guard case .completed(let run) = try await rescorer.run(.full, reader: reader, writer: writer) else {
+            Issue.record("the run found the lock held")
+            throw CancellationError()
+        }
+        return run
+    }
+
+    @Test func oneReportWithThreeAdultsOutranksThreeSingleAdultReports() async throws {
+        try await withWorld { world, db, reader, writer in
+            let a = world.nuevoLeon.id, b = world.monterrey.id
+            try await db.report(a, adults: [try await db.adult(a, "A1"), try await db.adult(a, "A2"), try await db.adult(a, "A3")])
+            // Three complaints, each against one adult (the same teacher), as separate cases.
+            let teacher = try await db.adult(b, "B1")
+            for n in 1...3 { try await db.report(b, daysAgo: n, adults: [teacher]) }
+            let run = try await full(reader, writer)
+            #expect(run.scored == 3 && run.failures == 0 && run.changed == 3)
+            let scoreA = try #require(try await db.score(a)), scoreB = try #require(try await db.score(b))
+            #expect(scoreA.score > scoreB.score, "A \(scoreA) B \(scoreB)")
+            #expect(scoreA.points["COORDINATED"]! > 0 && scoreB.points["COORDINATED"] == 0)
+            #expect(scoreA.band == "high" || scoreA.band == "critical")  // two or more adults, severity 4
+            #expect(try await db.score(world.oaxaca.id)?.score == 0)
+        }
+    }
+
+    @Test func repeatComplaintsAgainstOneAdultRaiseRepeatAdult() async throws {
+        try await withWorld { world, db, reader, writer in
+            let a = world.nuevoLeon.id
+            let teacher = try await db.adult(a, "T-01")
+            try await db.report(a, daysAgo: 30, category: "grooming", adults: [teacher])
+            _ = try await full(reader, writer)
+            let once = try #require(try await db.score(a)).points["REPEAT_ADULT"]!
+            try await db.report(a, daysAgo: 10, category: "grooming", reporter: "hotline", adults: [teacher])
+            try await db.report(a, daysAgo: 1, category: "grooming", reporter: "police", adults: [teacher])
+            let run = try await full(reader, writer)
+            #expect(run.changed == 1)
+            let thrice = try #require(try await db.score(a)).points["REPEAT_ADULT"]!
+            #expect(once > 9.7 && once <= 10)  // log2(1 + 0.97): one complaint, a month old
+            #expect(thrice > 19.5 && thrice <= 20)  // log2(1 + 2.96)
+            // A second report naming an adult described the same way, accents aside, is the same adult.
+            let b = world.monterrey.id
+            try await db.report(b, described: ["José Pérez"])
+            try await db.report(b, described: ["jose perez"])
+            _ = try await full(reader, writer)
+            #expect(try #require(try await db.score(b)).points["MULTI_ADULT"] == 0)
+            #expect(try #require(try await db.score(b)).points["REPEAT_ADULT"]! > 15)
+        }
+    }
+
+    @Test func aScoreDecaysOverTimeAndBacktestsLeaveLiveScoresAlone() async throws {
+        try await withWorld { world, db, reader, writer in
+            let a = world.nuevoLeon.id
+            try await db.report(a, daysAgo: 400, category: "physical_abuse", reporter: "parent")
+            func backtest(daysAgo: Int) async throws -> Double {
+                let asOf = Date().addingTimeInterval(-Double(daysAgo) * 86_400)
+                guard case .completed(let run) = try await rescorer.run(.backtest(asOf: asOf), reader: reader, writer: writer) else {
+                    throw CancellationError()
+                }
+                var score = 0.0
+                for try await value in try await db.connection.query(
+                    "SELECT score::float8 FROM backtest_scores WHERE run_id = \(run.id) AND facility_id = \(a)", logger: Self.logger
+                ).decode(Double.self) { score = value }
+                return score
+            }
+            let early = try await backtest(daysAgo: 399), later = try await backtest(daysAgo: 200), now = try await backtest(daysAgo: 0)
+            #expect(early > later && later > now, "\(early) \(later) \(now)")
+            #expect(try await backtest(daysAgo: 401) == 0)  // before the report arrived
+            #expect(try await db.int("SELECT count(*)::int FROM risk_scores") == 0)
+            #expect(try await db.int("SELECT count(*)::int FROM rescore_runs WHERE kind = 'backtest' AND outcome = 'succeeded'") == 4)
+        }
+    }
+
+    @Test func onlyChangesAreWrittenAndKeptInHistory() async throws {
+        try await withWorld { world, db, reader, writer in
+            try await db.report(world.nuevoLeon.id)
+            let first = try await full(reader, writer)
+            #expect(first.changed == 3)
+            let second = try await full(reader, writer)
+            #expect(second.changed == 0 && second.scored == 3)
+            #expect(try await db.int("SELECT count(*)::int FROM risk_score_history") == 3)
+            try await db.report(world.nuevoLeon.id, daysAgo: 1, reporter: "hotline")
+            #expect(try await full(reader, writer).changed == 1)
+            #expect(try await db.int("SELECT count(*)::int FROM risk_score_history WHERE facility_id = \(world.nuevoLeon.id)") == 2)
+            let runs = try await db.int("SELECT count(*)::int FROM rescore_runs WHERE outcome = 'succeeded' AND finished_at IS NOT NULL")
+            #expect(runs == 3)
+        }
+    }
+
+    @Test func aSecondRunFindsTheLockHeldOrWaitsForIt() async throws {
+        try await withWorld { world, db, reader, writer in
+            // Another run holds the lock (on its own connection).
+            try await db.connection.query("SELECT pg_advisory_lock(7306086629160088182)", logger: Self.logger)
+            #expect(try await rescorer.run(.full, reader: reader, writer: writer) == .lockHeld)
+            // One facility does not need the lock.
+            guard case .completed = try await rescorer.run(.facility(.init(world.oaxaca.id)), reader: reader, writer: writer) else {
+                Issue.record("a one-facility run waited for the lock")
+                return
+            }
+            // --wait: the run starts when the lock is released.
+            try await withThrowingTaskGroup(of: Rescorer.Outcome.self) { group in
+                group.addTask { try await rescorer.run(.full, reader: reader, writer: writer, wait: true) }
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(try await db.int("SELECT count(*)::int FROM rescore_runs WHERE kind = 'full'") == 0)
+                try await db.connection.query("SELECT pg_advisory_unlock(7306086629160088182)", logger: Self.logger)
+                let outcome = try await group.next()
+                guard case .completed(let run) = outcome else { Issue.record("no run after the lock was released"); return }
+                #expect(run.scored == 3)
+            }
+        }
+    }
+
+    @Test func marksAreClearedOnlyOnceHandled() async throws {
+        try await withWorld { world, db, reader, writer in
+            _ = try await full(reader, writer)
+            // World's facilities were marked when created; the full run does not clear marks.
+            while try await rescorer.rescoreMarked(on: writer) > 0 {}
+            #expect(try await db.int("SELECT count(*)::int FROM rescore_marks") == 0)
+            try await db.report(world.nuevoLeon.id, adults: [try await db.adult(world.nuevoLeon.id, "X"), try await db.adult(world.nuevoLeon.id, "Y")])
+            #expect(try await db.int("SELECT count(*)::int FROM rescore_marks WHERE facility_id = \(world.nuevoLeon.id)") == 1)
+            #expect(try await rescorer.pendingCount(on: writer) == 1)
+            #expect(try await rescorer.rescoreMarked(on: writer) == 1)
+            #expect(try await db.int("SELECT count(*)::int FROM rescore_marks") == 0)
+            #expect(try #require(try await db.score(world.nuevoLeon.id)).points["COORDINATED"]! > 0)
+            // A mark renewed after it was read stays for the next round.
+            try await db.report(world.nuevoLeon.id, daysAgo: 1)
+            try await writer.systemTransaction(logger: Self.logger) {
+                try await writer.query("SELECT centinela_clear_rescores(ARRAY[\(world.nuevoLeon.id)]::uuid[], ARRAY[0]::bigint[])", logger: Self.logger)
+            }
+            #expect(try await db.int("SELECT count(*)::int FROM rescore_marks") == 1)
+            // Only the system scope may read or clear marks.
+            await #expect(throws: (any Error).self) {
+                for try await _ in try await db.connection.query("SELECT * FROM centinela_pending_rescores(10)", logger: Self.logger) {}
+            }
+        }
+    }
+
+    @Test func decisionsAndCorrectionsAsTheyStoodAtTheInstantAreUsed() async throws {
+        try await withWorld { world, db, reader, writer in
+            let a = world.nuevoLeon.id
+            let report = try await db.report(a, daysAgo: 20, category: "neglect")
+            _ = try await full(reader, writer)
+            let before = try #require(try await db.score(a)).points["LOAD"]!
+            try await db.connection.query(
+                "INSERT INTO report_amendments (report_id, changes) VALUES (\(report), '{\"category\": \"sexual_abuse\"}')", logger: Self.logger)
+            _ = try await full(reader, writer)
+            let corrected = try #require(try await db.score(a)).points["LOAD"]!
+            #expect(corrected > before * 3.9)
+            try await db.connection.query(
+                "INSERT INTO report_status_changes (report_id, status) VALUES (\(report), 'unfounded')", logger: Self.logger)
+            _ = try await full(reader, writer)
+            #expect(try #require(try await db.score(a)).points["LOAD"]! < corrected / 3)
+        }
+    }
+}
