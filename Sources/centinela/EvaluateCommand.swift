@@ -10,23 +10,26 @@ struct EvaluateCommand: AsyncParsableCommand {
         commandName: "evaluate",
         abstract: "Score how well a facility ranking finds the rings planted by `centinela simulate`.",
         discussion: """
-            Reads the ground truth written by simulate and ranks the database's facilities. Until the
-            risk model exists the only ranking is `report-count`: reports received in the last 365
+            Reads the ground truth written by simulate and ranks the database's facilities: `risk`
+            by their current risk scores (run `centinela rescore` first; ties broken by the points
+            above the display cap of 100), or `report-count` by reports received in the last 365
             days, the naive baseline any model must beat. Prints one JSON object.
             """)
 
     @Option(help: "The ground truth JSON written by centinela simulate.")
     var truth: String
 
-    @Option(help: "The ranking to score: report-count.")
-    var ranking: String = "report-count"
+    @Option(help: "The ranking to score: risk or report-count.")
+    var ranking: String = "risk"
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var log: LogOptions
 
     func run() async throws {
         try await failingClearly {
-            guard ranking == "report-count" else { throw ConfigurationErrorMessage("--ranking must be report-count") }
+            guard ranking == "report-count" || ranking == "risk" else {
+                throw ConfigurationErrorMessage("--ranking must be risk or report-count")
+            }
             guard let data = FileManager.default.contents(atPath: truth),
                 let groundTruth = try? JSONDecoder().decode(GroundTruth.self, from: data)
             else { throw ConfigurationErrorMessage("cannot read a ground truth from \(truth)") }
@@ -34,7 +37,10 @@ struct EvaluateCommand: AsyncParsableCommand {
             let k = Set(groundTruth.rings.flatMap(\.facilities)).count
             let asOf = groundTruth.configuration.end.description
             let codes = try await setup.withCurrentSchema(database) { connection in
-                try await connection.operatorTransaction(logger: setup.logger) {
+                if ranking == "risk" {
+                    return try await Self.byRisk(k: k, on: connection, logger: setup.logger)
+                }
+                return try await connection.operatorTransaction(logger: setup.logger) {
                     var codes: [String] = []
                     let rows = try await connection.query(
                         """
@@ -57,6 +63,25 @@ struct EvaluateCommand: AsyncParsableCommand {
             object["precisionAtK"] = (quality.precisionAtK * 1000).rounded() / 1000
             object["ringRecall"] = (quality.ringRecall * 1000).rounded() / 1000
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        }
+    }
+
+    /// The k facilities with the highest current scores.
+    static func byRisk(k: Int, on connection: PostgresConnection, logger: Logger) async throws -> [String] {
+        try await connection.systemTransaction(logger: logger) {
+            var codes: [String] = []
+            for try await code in try await connection.query(
+                """
+                SELECT f.external_code FROM risk_scores s JOIN facilities f ON f.id = s.facility_id
+                WHERE s.total > 0
+                ORDER BY s.total DESC, s.score DESC, f.external_code
+                LIMIT \(k)
+                """, logger: logger
+            ).decode(String.self) { codes.append(code) }
+            guard !codes.isEmpty else {
+                throw ConfigurationErrorMessage("no facility has a risk score above zero: run centinela rescore first")
+            }
+            return codes
         }
     }
 }

@@ -57,8 +57,9 @@ struct ServeCommand: AsyncParsableCommand {
                         }
                     }
                 }
-                if let access, access.seeded {
-                    // A freshly seeded country has no scores yet: compute them before serving.
+                if access != nil {
+                    // The demo country's scores are brought up to date (and, just seeded, computed
+                    // for the first time) before serving; it is small enough to take a moment.
                     try await databaseConfiguration.withConnection(logger: logger) { reader in
                         try await databaseConfiguration.withConnection(logger: logger) { writer in
                             _ = try await Rescorer(model: model, logger: logger).run(.full, reader: reader, writer: writer, wait: true)
