@@ -53,7 +53,10 @@ struct RescoreCommand: AsyncParsableCommand {
             let riskModel = try model.resolve(setup.env)
             let rescorer = Rescorer(model: riskModel, logger: setup.logger)
             let progress = isatty(STDERR_FILENO) == 1 ? Self.terminalProgress() : Self.loggedProgress(setup.logger)
-            return try await setup.withCurrentSchema(database) { reader, writer in
+            // A reader and a writer per lane; a full run spreads over one lane per core (at most 4).
+            let lanes = facility == nil ? min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 4) : 1
+            return try await setup.withCurrentSchema(database, connections: 2 * lanes) { connections in
+                let writer = connections[1]
                 let kind: Rescorer.Kind
                 if let asOf, let date = CalendarDate(asOf) {
                     kind = .backtest(asOf: Date(timeIntervalSince1970: Double(date.daysSinceEpoch) * 86_400))
@@ -65,7 +68,10 @@ struct RescoreCommand: AsyncParsableCommand {
                 } else {
                     kind = .full
                 }
-                let outcome = try await rescorer.run(kind, reader: reader, writer: writer, wait: wait, progress: progress)
+                let pairs = stride(from: 0, to: connections.count, by: 2).map {
+                    Rescorer.Lane(reader: connections[$0], writer: connections[$0 + 1])
+                }
+                let outcome = try await rescorer.run(kind, lanes: pairs, wait: wait, progress: progress)
                 if case .completed = outcome, kind == .full {
                     while try await rescorer.rescoreMarked(on: writer) > 0 {}
                 }

@@ -262,17 +262,23 @@ struct RiskModelOptions: ParsableArguments {
 }
 
 extension CommandSetup {
-    /// Like `withCurrentSchema`, with two connections: one to stream reads on, one to write on.
+    /// Like `withCurrentSchema`, with `count` connections (at least one).
     func withCurrentSchema<Result: Sendable>(
-        _ options: DatabaseOptions, _ body: (PostgresConnection, PostgresConnection) async throws -> Result
+        _ options: DatabaseOptions, connections count: Int, _ body: ([PostgresConnection]) async throws -> Result
     ) async throws -> Result {
         let migrator = Migrator(migrations: migrations, logger: logger)
         return try await options.withDatabase(env, logger: logger) { database in
-            try await database.withConnection(logger: logger) { reader in
-                let status = try await migrator.status(on: reader)
-                guard status.isCurrent else { throw MigrationError.schemaBehind(pending: status.pending) }
-                return try await database.withConnection(logger: logger) { writer in try await body(reader, writer) }
+            func open(_ opened: [PostgresConnection]) async throws -> Result {
+                if opened.count == max(count, 1) { return try await body(opened) }
+                return try await database.withConnection(logger: logger) { connection in
+                    if opened.isEmpty {
+                        let status = try await migrator.status(on: connection)
+                        guard status.isCurrent else { throw MigrationError.schemaBehind(pending: status.pending) }
+                    }
+                    return try await open(opened + [connection])
+                }
             }
+            return try await open([])
         }
     }
 }

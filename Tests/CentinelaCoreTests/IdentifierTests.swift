@@ -53,4 +53,11 @@ import Testing
         #expect(IncidentReport.Category.allCases.count == 9)
         #expect(IncidentReport.Category.allCodes.contains("production_of_abuse_imagery"))
     }
+
+    @Test func theDescriptionIsTheLowercaseUUIDString() {
+        for _ in 0..<200 {
+            let uuid = UUID()
+            #expect(Facility.ID(uuid).description == uuid.uuidString.lowercased())
+        }
+    }
 }

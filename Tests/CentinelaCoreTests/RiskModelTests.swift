@@ -195,6 +195,23 @@ enum RiskFixture {
         #expect(F.assess(reports, override: future).manualOverride == nil)
     }
 
+    @Test func canonicalJSONEscapesTextAndKeepsEveryField() throws {
+        var evidence = RiskEvidence(facilityID: F.facility, reports: [F.report(1, daysAgo: 3, .sexualAbuse, adults: [1, 2])])
+        evidence.manualOverride = .init(
+            band: .low, reason: "Línea 1\n\"cita\" \\ \u{01}", expiresAt: F.asOf.addingTimeInterval(9e5),
+            setAt: F.asOf.addingTimeInterval(-10), setBy: nil)
+        let assessment = RiskModel.v1.assess(evidence, asOf: F.asOf)
+        let json = assessment.canonicalJSON
+        #expect(json.contains(#""reason":"Línea 1\n\"cita\" \\ \u0001""#))
+        #expect(try RiskAssessment.decoder.decode(RiskAssessment.self, from: Data(json.utf8)) == assessment)
+        #expect(try JSONSerialization.jsonObject(with: Data(json.utf8)) is [String: Any])
+    }
+
+    @Test func figuresInSummariesAreShort() {
+        #expect(RiskModel.v1.assess(RiskEvidence(facilityID: F.facility, reports: [F.report(1, daysAgo: 90)]), asOf: F.asOf)
+            .reason(.load)!.summary.hasPrefix("Decayed incident load 0.85 from 1 report(s)"))
+    }
+
     @Test func bandsFollowTheScore() {
         let model = RiskModel.v1
         #expect([0, 34.9, 35, 59.9, 60, 79.9, 80, 100].map(model.band(for:)) == [.low, .low, .elevated, .elevated, .high, .high, .critical, .critical])
@@ -319,6 +336,10 @@ enum RiskFixture {
             #expect(a == b)
             let decoded = try RiskAssessment.decoder.decode(RiskAssessment.self, from: a)
             #expect(try RiskAssessment.encoder.encode(decoded) == a)
+            // The hand-written form the store keeps: the same for the same input, and read back equal.
+            let canonical = RiskModel.v1.assess(evidence, asOf: F.asOf).canonicalJSON
+            #expect(canonical == RiskModel.v1.assess(shuffled, asOf: F.asOf).canonicalJSON)
+            #expect(try RiskAssessment.decoder.decode(RiskAssessment.self, from: Data(canonical.utf8)) == decoded)
         }
     }
 

@@ -166,6 +166,30 @@ import Testing
         }
     }
 
+    @Test func severalLanesScoreEveryFacilityExactlyOnce() async throws {
+        try await World.with { world in
+            try await world.database.withConnection(logger: Self.logger) { a in
+                try await world.database.withConnection(logger: Self.logger) { b in
+                    try await world.database.withConnection(logger: Self.logger) { c in
+                        try await world.database.withConnection(logger: Self.logger) { d in
+                            let db = Writer(connection: a)
+                            for n in 0..<40 {
+                                let id = try await db.one(
+                                    "INSERT INTO facilities (external_code, name, kind, jurisdiction_id) SELECT \("X\(n)"), 'x', 'primary', jurisdiction_id FROM facilities WHERE id = \(world.oaxaca.id) RETURNING id")
+                                if n % 3 == 0 { try await db.report(id, daysAgo: n) }
+                            }
+                            let outcome = try await rescorer.run(
+                                .full, lanes: [.init(reader: a, writer: b), .init(reader: c, writer: d)])
+                            guard case .completed(let run) = outcome else { Issue.record("lock held"); return }
+                            #expect(run.scored == 43 && run.changed == 43 && run.failures == 0)
+                            #expect(try await db.int("SELECT count(*)::int FROM risk_scores") == 43)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func aSecondRunFindsTheLockHeldOrWaitsForIt() async throws {
         try await withWorld { world, db, reader, writer in
             // Another run holds the lock (on its own connection).

@@ -32,5 +32,24 @@ public struct Identifier<Entity>: Hashable, Sendable, Codable, CustomStringConve
     }
 
     /// Lower-case, as PostgreSQL prints UUIDs, so ids read the same in logs, SQL and JSON.
-    public var description: String { self.rawValue.uuidString.lowercased() }
+    /// The lowercase hyphenated form, written directly: `uuidString` goes through a formatted
+    /// print, and reasons carry millions of ids in a full rescoring.
+    public var description: String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        return withUnsafeBytes(of: rawValue.uuid) { bytes in
+            String(unsafeUninitializedCapacity: 36) { buffer in
+                var at = 0
+                for (index, byte) in bytes.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        buffer[at] = UInt8(ascii: "-")
+                        at += 1
+                    }
+                    buffer[at] = digits[Int(byte >> 4)]
+                    buffer[at + 1] = digits[Int(byte & 0x0f)]
+                    at += 2
+                }
+                return at
+            }
+        }
+    }
 }

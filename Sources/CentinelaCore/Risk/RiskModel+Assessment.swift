@@ -231,11 +231,14 @@ func rounded(_ value: Double, _ places: Int) -> Double {
 /// Points are shown, and added up, in tenths.
 func tenths(_ value: Double) -> Double { rounded(value, 1) }
 
-/// A figure for a summary sentence: at most two decimals, no trailing zeros.
+/// A figure for a summary sentence: at most two decimals, no trailing zeros (no `String(format:)`,
+/// which is slow on Linux and would be called millions of times in a full rescoring).
 func figure(_ value: Double) -> String {
-    let r = rounded(value, 2)
-    if r == r.rounded() { return String(Int(r)) }
-    var s = String(format: "%.2f", r)
-    while s.hasSuffix("0") { s.removeLast() }
-    return s
+    let hundredths = Int64((value * 100).rounded())
+    let sign = hundredths < 0 ? "-" : ""
+    let magnitude = hundredths.magnitude
+    let whole = magnitude / 100, fraction = magnitude % 100
+    if fraction == 0 { return sign + String(whole) }
+    if fraction % 10 == 0 { return sign + String(whole) + "." + String(fraction / 10) }
+    return sign + String(whole) + "." + (fraction < 10 ? "0" : "") + String(fraction)
 }

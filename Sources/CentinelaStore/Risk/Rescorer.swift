@@ -2,6 +2,7 @@ import CentinelaCore
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// Keeps scores current: full runs for cron, one facility on demand, back-tests as of a past
 /// instant, and the facilities marked stale by new reports (the worker in `serve`).
@@ -57,13 +58,31 @@ public struct Rescorer: Sendable {
     /// Session advisory lock held by full runs and back-tests ('centinela rescore').
     static let lockKey: Int64 = 7_306_086_629_160_088_182
 
-    /// Runs `kind` reading on `reader` and writing on `writer` (two connections, so that batches
-    /// are written while the one long read streams). With `wait`, waits for a concurrent run to end
-    /// instead of returning `.lockHeld`.
+    /// A pair of connections: one streams reads, the other writes.
+    public struct Lane: Sendable {
+        public var reader: PostgresConnection
+        public var writer: PostgresConnection
+
+        public init(reader: PostgresConnection, writer: PostgresConnection) {
+            self.reader = reader
+            self.writer = writer
+        }
+    }
+
+    /// Runs `kind` reading on `reader` and writing on `writer`. With `wait`, waits for a
+    /// concurrent run to end instead of returning `.lockHeld`.
     public func run(
         _ kind: Kind, reader: PostgresConnection, writer: PostgresConnection, wait: Bool = false,
         progress: Progress? = nil
     ) async throws -> Outcome {
+        try await run(kind, lanes: [Lane(reader: reader, writer: writer)], wait: wait, progress: progress)
+    }
+
+    /// Runs `kind` on one or more lanes: a full run or back-test splits the facilities among them,
+    /// so that several database backends (and cores) share the work.
+    public func run(_ kind: Kind, lanes: [Lane], wait: Bool = false, progress: Progress? = nil) async throws -> Outcome {
+        precondition(!lanes.isEmpty, "a run needs at least one pair of connections")
+        let writer = lanes[0].writer
         // One facility is quick and safe beside a full run (newer scores are never overwritten by
         // older ones); full runs and back-tests exclude each other.
         let locks: Bool = if case .facility = kind { false } else { true }
@@ -81,86 +100,71 @@ public struct Rescorer: Sendable {
             guard acquired else { return .lockHeld }
         }
         do {
-            let run = try await runLocked(kind, reader: reader, writer: writer, progress: progress)
+            let run = try await runLocked(kind, lanes: lanes, progress: progress)
             if locks { try await writer.run("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger) }
             return .completed(run)
         } catch {
-            if locks { _ = try? await writer.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger) }
+            if locks { _ = try? await writer.run("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger) }
             throw error
         }
     }
 
-    private func runLocked(_ kind: Kind, reader: PostgresConnection, writer: PostgresConnection, progress: Progress?)
-        async throws -> Run
-    {
+    private func runLocked(_ kind: Kind, lanes: [Lane], progress: Progress?) async throws -> Run {
         let store = ScoreStore(logger: logger)
         let started = ContinuousClock.now
+        let main = lanes[0]
         let asOf: Date
         switch kind {
         case .backtest(let instant): asOf = instant
-        default: asOf = try await databaseNow(on: writer)
+        default: asOf = try await databaseNow(on: main.writer)
         }
-        let selection: RiskEvidenceReader.Selection = if case .facility(let id) = kind { .facilities([id]) } else { .all }
-        var run = try await writer.systemTransaction(logger: logger) {
-            try await startRun(kind, asOf: asOf, on: writer)
+        var run = try await main.writer.systemTransaction(logger: logger) {
+            try await startRun(kind, asOf: asOf, on: main.writer)
         }
         logger.info("rescoring started", metadata: ["run": "\(run.id)", "kind": "\(kind.code)", "as_of": "\(asOf)", "model": "\(model.id)"])
         do {
-            let total = try await reader.systemTransaction(logger: logger) {
-                try await count(selection, on: reader)
+            // One facility takes one lane; a full run splits the facilities by id, one range per lane.
+            let selections: [RiskEvidenceReader.Selection] =
+                if case .facility(let id) = kind { [.facilities([id])] } else { Self.ranges(lanes.count) }
+            let total = try await main.reader.systemTransaction(logger: logger) {
+                try await count(selections.count == 1 ? selections[0] : .all, on: main.reader)
             }
             let baselines: PeerBaselines? = if case .backtest = kind { nil } else {
-                try await writer.systemTransaction(logger: logger) {
-                    try await store.baselines(for: nil, on: writer)
+                try await main.writer.systemTransaction(logger: logger) {
+                    try await store.baselines(for: nil, on: main.writer)
                 }
             }
-            var batch: [ScoredFacility] = []
-            batch.reserveCapacity(batchSize)
-            let flush: (inout Run, [ScoredFacility]) async -> Void = { run, batch in
-                do {
-                    let changed = try await writer.systemTransaction(logger: logger) {
-                        if case .backtest = kind {
-                            try await store.writeBacktest(batch, run: run.id, on: writer)
-                            return batch.count
-                        }
-                        return try await store.writeLive(batch, on: writer)
-                    }
-                    run.changed += changed
-                } catch {
-                    run.failures += batch.count
-                    logger.error("a batch of scores was not written", metadata: ["run": "\(run.id)", "error": "\(DatabaseError.reason(for: error))"])
-                }
-                run.scored += batch.count
-                progress?(run.scored, total)
-            }
-            try await reader.systemTransaction(logger: logger) {
-                // Sorting and hashing a country's reports fits in memory on the server side.
-                try await reader.run("SET LOCAL work_mem = '256MB'", logger: logger)
-                try await RiskEvidenceReader(logger: logger).read(selection, asOf: asOf, baselines: baselines, on: reader) { subject in
-                    batch.append(ScoredFacility(subject: subject, assessment: model.assess(subject.evidence, asOf: asOf)))
-                    if batch.count >= batchSize {
-                        await flush(&run, batch)
-                        batch.removeAll(keepingCapacity: true)
-                        if run.failures > 0 && run.failures >= run.scored / 2 + batchSize {
-                            throw DatabaseError.queryFailed(reason: "most score batches failed; stopping")
-                        }
+            let counter = ProgressCounter(total: total, report: progress)
+            let runID = run.id
+            let outcomes = try await withThrowingTaskGroup(of: (written: Int, changed: Int, failed: Int).self) { group in
+                for (lane, selection) in zip(lanes, selections) {
+                    group.addTask {
+                        try await scorePartition(
+                            selection, kind: kind, runID: runID, asOf: asOf, baselines: baselines, lane: lane, counter: counter)
                     }
                 }
+                var all: [(written: Int, changed: Int, failed: Int)] = []
+                for try await outcome in group { all.append(outcome) }
+                return all
             }
-            if !batch.isEmpty { await flush(&run, batch) }
+            for outcome in outcomes {
+                run.scored += outcome.written
+                run.changed += outcome.changed
+                run.failures += outcome.failed
+            }
             if kind == .full {
-                try await writer.systemTransaction(logger: logger) {
-                    try await store.publishBaselines(computedAt: asOf, on: writer)
+                try await main.writer.systemTransaction(logger: logger) {
+                    try await store.publishBaselines(computedAt: asOf, on: main.writer)
                 }
             }
             run.seconds = (ContinuousClock.now - started).seconds
-            try await writer.systemTransaction(logger: logger) {
-                try await finishRun(run, error: nil, on: writer)
+            try await main.writer.systemTransaction(logger: logger) {
+                try await finishRun(run, error: nil, on: main.writer)
             }
         } catch {
             run.seconds = (ContinuousClock.now - started).seconds
-            _ = try? await writer.systemTransaction(logger: logger) {
-                try await finishRun(run, error: DatabaseError.reason(for: error), on: writer)
+            _ = try? await main.writer.systemTransaction(logger: logger) {
+                try await finishRun(run, error: DatabaseError.reason(for: error), on: main.writer)
             }
             throw error
         }
@@ -169,6 +173,86 @@ public struct Rescorer: Sendable {
             metadata: ["run": "\(run.id)", "scored": "\(run.scored)", "changed": "\(run.changed)", "failures": "\(run.failures)",
                        "seconds": "\(String(format: "%.1f", run.seconds))"])
         return run
+    }
+
+    /// `count` ranges of facility ids covering them all (ids are random, so the ranges are even).
+    static func ranges(_ count: Int) -> [RiskEvidenceReader.Selection] {
+        guard count > 1 else { return [.all] }
+        let bounds: [UUID?] = [nil] + (1..<count).map { index in
+            let byte = UInt8(index * 256 / count)
+            return UUID(uuid: (byte, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+        } + [nil]
+        return (0..<count).map { .range(from: bounds[$0], upTo: bounds[$0 + 1]) }
+    }
+
+    /// Reads, scores and writes one range of facilities on one lane. One batch is written (on the
+    /// lane's writer) while the next is read and scored (on its reader), so both backends and this
+    /// process work at the same time.
+    private func scorePartition(
+        _ selection: RiskEvidenceReader.Selection, kind: Kind, runID: UUID, asOf: Date, baselines: PeerBaselines?,
+        lane: Lane, counter: ProgressCounter
+    ) async throws -> (written: Int, changed: Int, failed: Int) {
+        let store = ScoreStore(logger: logger)
+        let (reader, writer) = (lane.reader, lane.writer)
+        let logger = logger
+        @Sendable func write(_ batch: [ScoredFacility]) async -> (written: Int, changed: Int, failed: Int) {
+            do {
+                let changed = try await writer.systemTransaction(logger: logger) {
+                    if case .backtest = kind {
+                        try await store.writeBacktest(batch, run: runID, on: writer)
+                        return batch.count
+                    }
+                    return try await store.writeLive(batch, on: writer)
+                }
+                return (batch.count, changed, 0)
+            } catch {
+                logger.error("a batch of scores was not written", metadata: ["run": "\(runID)", "error": "\(DatabaseError.reason(for: error))"])
+                return (batch.count, 0, batch.count)
+            }
+        }
+        var totals = (written: 0, changed: 0, failed: 0)
+        var batch: [ScoredFacility] = []
+        batch.reserveCapacity(batchSize)
+        var inFlight: Task<(written: Int, changed: Int, failed: Int), Never>?
+        func settle() async {
+            guard let done = await inFlight?.value else { return }
+            inFlight = nil
+            totals.written += done.written
+            totals.changed += done.changed
+            totals.failed += done.failed
+            counter.add(done.written)
+        }
+        func readAndScore() async throws {
+            try await reader.systemTransaction(logger: logger) {
+                // Sorting and hashing a country's reports fits in memory on the server side.
+                try await reader.run("SET LOCAL work_mem = '256MB'", logger: logger)
+                try await RiskEvidenceReader(logger: logger).read(selection, asOf: asOf, baselines: baselines, on: reader) { subject in
+                    batch.append(ScoredFacility(subject: subject, assessment: model.assess(subject.evidence, asOf: asOf)))
+                    if batch.count >= batchSize {
+                        await settle()
+                        if totals.failed > 0 && totals.failed >= totals.written / 2 + batchSize {
+                            throw DatabaseError.queryFailed(reason: "most score batches failed; stopping")
+                        }
+                        let full = batch
+                        inFlight = Task { await write(full) }
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+            }
+        }
+        do {
+            try await readAndScore()
+        } catch {
+            await settle()  // never leave a write running on `writer` while the failure is recorded there
+            throw error
+        }
+        await settle()
+        if !batch.isEmpty {
+            let last = batch
+            inFlight = Task { await write(last) }
+            await settle()
+        }
+        return totals
     }
 
     /// Rescores the facilities marked stale, at most `limit` of them, in one transaction; a mark is
@@ -286,6 +370,26 @@ extension PostgresConnection {
             }
         }.value
         if !rolledBack { try? await Task { try await connection.close() }.value }
+    }
+}
+
+/// Facilities scored so far across lanes, reported as they finish.
+final class ProgressCounter: Sendable {
+    private let scored = Mutex(0)
+    let total: Int
+    let report: Rescorer.Progress?
+
+    init(total: Int, report: Rescorer.Progress?) {
+        self.total = total
+        self.report = report
+    }
+
+    func add(_ count: Int) {
+        let now = scored.withLock { value -> Int in
+            value += count
+            return value
+        }
+        report?(now, total)
     }
 }
 

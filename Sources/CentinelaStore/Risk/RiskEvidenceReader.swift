@@ -21,9 +21,11 @@ struct RiskEvidenceReader {
     let logger: Logger
 
     /// Which facilities to read.
-    enum Selection {
+    enum Selection: Sendable {
         case all
         case facilities([Facility.ID])
+        /// Facilities whose id is at least `from` and below `upTo` (nil: unbounded).
+        case range(from: UUID?, upTo: UUID?)
     }
 
     func read(
@@ -31,6 +33,7 @@ struct RiskEvidenceReader {
         _ consume: (ScoringSubject) async throws -> Void
     ) async throws {
         let only: [UUID]? = if case .facilities(let ids) = selection { ids.map(\.rawValue) } else { nil }
+        let (from, upTo): (UUID?, UUID?) = if case .range(let from, let upTo) = selection { (from, upTo) } else { (nil, nil) }
         var overrides: [UUID: RiskEvidence.ManualOverride] = [:]
         for try await (facility, band, reason, expires, setAt, setBy) in try await connection.query(
             """
@@ -101,6 +104,7 @@ struct RiskEvidenceReader {
             LEFT JOIN implicated i ON i.report_id = r.id
             LEFT JOIN youngest y ON y.report_id = r.id
             WHERE (\(only)::uuid[] IS NULL OR f.id = ANY(\(only)::uuid[]))
+              AND (\(from)::uuid IS NULL OR f.id >= \(from)::uuid) AND (\(upTo)::uuid IS NULL OR f.id < \(upTo)::uuid)
             ORDER BY f.id, r.received_at, r.id
             """, logger: logger)
 

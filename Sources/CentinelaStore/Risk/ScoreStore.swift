@@ -159,14 +159,14 @@ public struct ScoreStore: Sendable {
     static func decode(_ json: String, recordedAt: Date) throws -> StoredScore {
         let assessment = try RiskAssessment.decoder.decode(RiskAssessment.self, from: Data(json.utf8))
         // jsonb reorders keys; re-encoding gives back the canonical bytes.
-        let canonical = String(decoding: try RiskAssessment.encoder.encode(assessment), as: UTF8.self)
+        let canonical = assessment.canonicalJSON
         return StoredScore(assessment: assessment, assessmentJSON: canonical, recordedAt: recordedAt)
     }
 
     static func encode(_ assessment: RiskAssessment) throws -> (points: String, assessment: String) {
         let points = assessment.reasons.sorted { $0.code.rawValue < $1.code.rawValue }
             .map { "\"\($0.code.rawValue)\":\($0.points)" }.joined(separator: ",")
-        return ("{\(points)}", String(decoding: try RiskAssessment.encoder.encode(assessment), as: UTF8.self))
+        return ("{\(points)}", assessment.canonicalJSON)
     }
 }
 
