@@ -132,11 +132,18 @@ CREATE TABLE rescore_marks (
 
 CREATE FUNCTION centinela_mark_for_rescore(facility uuid) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    fresh boolean;
 BEGIN
     INSERT INTO rescore_marks AS m (facility_id) VALUES (facility)
-    ON CONFLICT (facility_id) DO UPDATE SET generation = m.generation + 1, marked_at = clock_timestamp();
-    -- Delivered at commit; the worker also polls, so a lost notification only delays.
-    PERFORM pg_notify('centinela_rescore', facility::text);
+    ON CONFLICT (facility_id) DO UPDATE SET generation = m.generation + 1, marked_at = clock_timestamp()
+    RETURNING m.generation = 1 INTO fresh;
+    -- Only a new mark wakes the worker: a pending one will be seen anyway, and NOTIFY serialises
+    -- the commits of the transactions that send it. Delivered at commit; the worker also polls,
+    -- so a lost notification only delays.
+    IF fresh THEN
+        PERFORM pg_notify('centinela_rescore', facility::text);
+    END IF;
 END;
 $$;
 REVOKE ALL ON FUNCTION centinela_mark_for_rescore(uuid) FROM PUBLIC;

@@ -25,6 +25,14 @@ public struct AppRequestContext: RequestContext {
             details: details)
     }
 
+    /// The facility named by the path's `{id}`; a malformed id is simply not found.
+    func facilityID() throws(Problem) -> Facility.ID {
+        guard let text = parameters.get("id"), let id = Facility.ID(uuidString: text) else {
+            throw Problem.notFound("No facility with this id.")
+        }
+        return id
+    }
+
     /// The authenticated caller; routes under /v1 always have one.
     func requirePrincipal() throws(Problem) -> Principal {
         guard let principal else { throw Problem.unauthorized("Send an API token as Authorization: Bearer <token>.") }

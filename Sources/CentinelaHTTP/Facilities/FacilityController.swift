@@ -194,7 +194,7 @@ struct FacilityController {
 
     @Sendable func getFacility(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<FacilityBody> {
         let principal = try context.requirePrincipal()
-        let id = try facilityID(context)
+        let id = try context.facilityID()
         try QueryReader(request).finish()
         guard let record = try await database.withScope(principal, { try await store.facility(id: id, on: $0) }) else {
             throw Problem.notFound("No facility with this id.")
@@ -223,7 +223,7 @@ struct FacilityController {
 
     @Sendable func updateFacility(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<FacilityBody> {
         let principal = try context.requirePrincipal()
-        let id = try facilityID(context)
+        let id = try context.facilityID()
         guard principal.mayAdminister else { throw Problem.forbidden("Only the operator changes facilities.") }
         var request = request
         var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
@@ -288,12 +288,6 @@ struct FacilityController {
 
     // MARK: Reading input
 
-    private func facilityID(_ context: AppRequestContext) throws(Problem) -> Facility.ID {
-        guard let text = context.parameters.get("id"), let id = Facility.ID(uuidString: text) else {
-            throw Problem.notFound("No facility with this id.")
-        }
-        return id
-    }
 
     private func readDraft(_ body: inout ObjectReader) -> FacilityDraft? {
         let code = body.string("code", required: true, maxLength: 40)

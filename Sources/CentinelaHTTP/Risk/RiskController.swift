@@ -81,7 +81,7 @@ struct RiskController {
 
     @Sendable func current(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<RiskBody> {
         let principal = try caseHandler(context)
-        let id = try facilityID(context)
+        let id = try context.facilityID()
         try QueryReader(request).finish()
         let (facility, stored) = try await database.withScope(principal) { connection in
             let facility = try await reports.facility(id, on: connection)
@@ -103,7 +103,7 @@ struct RiskController {
 
     @Sendable func history(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<HistoryPage> {
         let principal = try caseHandler(context)
-        let id = try facilityID(context)
+        let id = try context.facilityID()
         var query = QueryReader(request)
         let limit = query.limit(default: 20, maximum: 100)
         var before: Int64?
@@ -155,7 +155,7 @@ struct RiskController {
     /// manual band. The score is recomputed within seconds; the receipt says what was recorded.
     @Sendable func setOverride(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try caseHandler(context)
-        let id = try facilityID(context)
+        let id = try context.facilityID()
         var request = request
         var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
         let clearing = body.isNull("band")
@@ -202,12 +202,6 @@ struct RiskController {
         return try JSONResponse(status: .created, body: receipt).response(from: request, context: context)
     }
 
-    private func facilityID(_ context: AppRequestContext) throws(Problem) -> Facility.ID {
-        guard let text = context.parameters.get("id"), let id = Facility.ID(uuidString: text) else {
-            throw Problem.notFound("No facility with this id.")
-        }
-        return id
-    }
 }
 
 extension Problem {

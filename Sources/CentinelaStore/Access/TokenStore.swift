@@ -180,22 +180,3 @@ public struct TokenStore: Sendable {
         return found
     }
 }
-
-extension PostgresConnection {
-    /// The operator's command-line work: one transaction, as the connecting (owner) role, in admin
-    /// scope, so that it sees every facility whether or not that role bypasses row-level security.
-    public func operatorTransaction<Result: Sendable>(
-        logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
-    ) async throws -> Result {
-        try await query("BEGIN", logger: logger)
-        do {
-            try await run("SELECT set_config('centinela.role', 'admin', true)", logger: logger)
-            let result = try await body()
-            try await query("COMMIT", logger: logger)
-            return result
-        } catch {
-            await abandonTransaction(logger: logger)
-            throw error
-        }
-    }
-}

@@ -336,43 +336,6 @@ public struct Rescorer: Sendable {
     }
 }
 
-extension PostgresConnection {
-    /// One transaction in the system scope: the service role, allowed to read every facility's
-    /// reports and to write scores, and nothing else (Schema/0003_risk.sql).
-    public func systemTransaction<Result: Sendable>(
-        logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
-    ) async throws -> Result {
-        try await query("BEGIN", logger: logger)
-        do {
-            try await run(
-                "SELECT set_config('role', 'centinela_service', true), set_config('centinela.role', 'system', true)",
-                logger: logger)
-            let result = try await body()
-            try await query("COMMIT", logger: logger)
-            return result
-        } catch {
-            await abandonTransaction(logger: logger)
-            throw error
-        }
-    }
-
-    /// Rolls back after a failure, even when the failure is the task's cancellation (a query in a
-    /// cancelled task may never be sent). A connection that cannot be rolled back is closed, so a
-    /// pool never hands out a connection stuck in a failed transaction.
-    func abandonTransaction(logger: Logger) async {
-        let connection = self
-        let rolledBack = await Task { () -> Bool in
-            do {
-                try await connection.query("ROLLBACK", logger: logger)
-                return true
-            } catch {
-                return false
-            }
-        }.value
-        if !rolledBack { try? await Task { try await connection.close() }.value }
-    }
-}
-
 /// Facilities scored so far across lanes, reported as they finish.
 final class ProgressCounter: Sendable {
     private let scored = Mutex(0)
@@ -390,14 +353,6 @@ final class ProgressCounter: Sendable {
             return value
         }
         report?(now, total)
-    }
-}
-
-extension PostgresConnection {
-    /// Runs a statement whose rows are not needed, reading them all so that an error raised while
-    /// it executes (inside a function, say) is thrown here rather than lost.
-    func run(_ query: PostgresQuery, logger: Logger) async throws {
-        for try await _ in try await self.query(query, logger: logger) {}
     }
 }
 

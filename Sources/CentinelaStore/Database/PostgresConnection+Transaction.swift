@@ -1,0 +1,62 @@
+import Logging
+import PostgresNIO
+
+/// Transactions on a single connection (the command line's, the rescorer's), each entering its
+/// scope first, always ended: committed, or rolled back even after a cancellation.
+extension PostgresConnection {
+    /// The operator's command-line work: one transaction, as the connecting (owner) role, in admin
+    /// scope, so that it sees every facility whether or not that role bypasses row-level security.
+    public func operatorTransaction<Result: Sendable>(
+        logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
+    ) async throws -> Result {
+        try await transaction(entering: "SELECT set_config('centinela.role', 'admin', true)", logger: logger, body)
+    }
+
+    /// One transaction in the system scope: the service role, allowed to read every facility's
+    /// reports and to write scores, and nothing else (Schema/0003_risk.sql).
+    public func systemTransaction<Result: Sendable>(
+        logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
+    ) async throws -> Result {
+        try await transaction(
+            entering: "SELECT set_config('role', 'centinela_service', true), set_config('centinela.role', 'system', true)",
+            logger: logger, body)
+    }
+
+    private func transaction<Result: Sendable>(
+        entering scope: PostgresQuery, logger: Logger, isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws -> Result
+    ) async throws -> Result {
+        try await query("BEGIN", logger: logger)
+        do {
+            try await run(scope, logger: logger)
+            let result = try await body()
+            try await query("COMMIT", logger: logger)
+            return result
+        } catch {
+            await abandonTransaction(logger: logger)
+            throw error
+        }
+    }
+
+    /// Rolls back after a failure, even when the failure is the task's cancellation (a query in a
+    /// cancelled task may never be sent). A connection that cannot be rolled back is closed, so a
+    /// pool never hands out a connection stuck in a failed transaction.
+    func abandonTransaction(logger: Logger) async {
+        let connection = self
+        let rolledBack = await Task { () -> Bool in
+            do {
+                try await connection.query("ROLLBACK", logger: logger)
+                return true
+            } catch {
+                return false
+            }
+        }.value
+        if !rolledBack { try? await Task { try await connection.close() }.value }
+    }
+
+    /// Runs a statement whose rows are not needed, reading them all so that an error raised while
+    /// it executes (inside a function, say) is thrown here rather than lost.
+    func run(_ query: PostgresQuery, logger: Logger) async throws {
+        for try await _ in try await self.query(query, logger: logger) {}
+    }
+}
