@@ -118,6 +118,7 @@ import Testing
             #expect(ranked.items.compactMap { $0["code"] as? String } == ["MTY01", "NL001"])
             let scores = ranked.items.compactMap { ($0["risk"] as? [String: Any])?["score"] as? Double }
             #expect(scores.count == 2 && scores[0] > scores[1])
+            #expect(ranked.items.allSatisfy { (($0["risk"] as? [String: Any])?["total"] as? Double) != nil })
             let high = try await api.call(.get, "/v1/facilities?sort=-score&band=high,critical", token: api.world.regulatorToken)
             #expect(high.items.compactMap { $0["code"] as? String } == ["MTY01"])
             // Pages follow the ranking.

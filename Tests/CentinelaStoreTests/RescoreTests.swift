@@ -183,6 +183,29 @@ import Testing
                             guard case .completed(let run) = outcome else { Issue.record("lock held"); return }
                             #expect(run.scored == 43 && run.changed == 43 && run.failures == 0)
                             #expect(try await db.int("SELECT count(*)::int FROM risk_scores") == 43)
+                            // Ranked by score, then by the points above the cap, then by code, page after page.
+                            let scope = Principal(
+                                id: .random(), holder: "t", role: .regulator, facilityIDs: [],
+                                jurisdictionIDs: [Jurisdiction.ID(try await db.one("SELECT jurisdiction_id FROM facilities WHERE id = \(world.oaxaca.id)"))])
+                            let store = FacilityStore(logger: Self.logger)
+                            var seen: [String] = [], cursor: ScoreCursor?
+                            repeat {
+                                let page = try await b.systemTransaction(logger: Self.logger) {
+                                    try await ServiceDatabase.enterScope(scope, on: b, logger: Self.logger)
+                                    return try await store.facilitiesByScore(.init(), after: cursor, limit: 7, on: b)
+                                }
+                                seen += page.map(\.facility.externalCode)
+                                cursor = page.last.map { ScoreCursor(score: $0.risk?.score ?? -1, total: $0.risk?.total ?? -1, code: $0.facility.externalCode) }
+                                if page.count < 7 { cursor = nil }
+                            } while cursor != nil
+                            #expect(seen.count == 41 && Set(seen).count == 41)  // Oaxaca's own 1 + the 40 added
+                            let ranked: [FacilityRecord] = try await b.systemTransaction(logger: Self.logger) {
+                                try await ServiceDatabase.enterScope(scope, on: b, logger: Self.logger)
+                                return try await store.facilitiesByScore(.init(), after: nil, limit: 50, on: b)
+                            }
+                            let keys: [[Double]] = ranked.map { [$0.risk?.score ?? -1, $0.risk?.total ?? -1] }
+                            let ordered = keys.sorted { (a: [Double], b: [Double]) -> Bool in a[0] != b[0] ? a[0] > b[0] : a[1] > b[1] }
+                            #expect(keys == ordered)
                         }
                     }
                 }

@@ -108,6 +108,7 @@ struct FacilityController {
 
         struct RiskBrief: Encodable, Sendable {
             var score: Double
+            var total: Double
             var band: String
             var modelBand: String
             var asOf: Date
@@ -142,7 +143,9 @@ struct FacilityController {
             enrolment = f.enrolment
             createdAt = record.createdAt
             updatedAt = record.updatedAt
-            risk = record.risk.map { .init(score: $0.score, band: $0.band.rawValue, modelBand: $0.modelBand.rawValue, asOf: $0.asOf) }
+            risk = record.risk.map {
+                .init(score: $0.score, total: $0.total, band: $0.band.rawValue, modelBand: $0.modelBand.rawValue, asOf: $0.asOf)
+            }
         }
     }
 
@@ -186,7 +189,8 @@ struct FacilityController {
         var next: String?
         if records.count > limit, let last = page.last {
             next = sort == "-score"
-                ? Cursor.encode(ScoreCursor(score: last.risk?.score ?? -1, code: last.facility.externalCode).text)
+                ? Cursor.encode(
+                    ScoreCursor(score: last.risk?.score ?? -1, total: last.risk?.total ?? -1, code: last.facility.externalCode).text)
                 : Cursor.encode(last.facility.externalCode)
         }
         return JSONResponse(body: Page(items: page.map(FacilityBody.init), nextCursor: next))

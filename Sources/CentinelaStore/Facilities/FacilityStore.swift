@@ -22,6 +22,8 @@ public struct FacilityRecord: Sendable, Equatable {
 /// What a facility list shows of its current score.
 public struct RiskSummary: Sendable, Equatable {
     public var score: Double
+    /// The factors' points before the display cap of 100.
+    public var total: Double
     public var band: RiskBand
     public var modelBand: RiskBand
     public var asOf: Date
@@ -60,22 +62,27 @@ public struct FacilityFilter: Sendable, Equatable {
     }
 }
 
-/// Where a list sorted by score ends: the last facility's score and code.
+/// Where a list sorted by score ends: the last facility's score, total (the points above the
+/// display cap of 100 still rank) and code.
 public struct ScoreCursor: Sendable, Equatable {
     public var score: Double
+    public var total: Double
     public var code: String
 
-    public init(score: Double, code: String) {
+    public init(score: Double, total: Double, code: String) {
         self.score = score
+        self.total = total
         self.code = code
     }
 
-    public var text: String { "\(score)|\(code)" }
+    public var text: String { "\(score)|\(total)|\(code)" }
 
     public init?(text: String) {
-        let parts = text.split(separator: "|", maxSplits: 1)
-        guard parts.count == 2, let score = Double(parts[0]), score >= -1, score <= 100 else { return nil }
-        self.init(score: score, code: String(parts[1]))
+        let parts = text.split(separator: "|", maxSplits: 2)
+        guard parts.count == 3, let score = Double(parts[0]), let total = Double(parts[1]), score >= -1, score <= 100,
+            total >= -1, total.isFinite
+        else { return nil }
+        self.init(score: score, total: total, code: String(parts[2]))
     }
 }
 
@@ -216,18 +223,21 @@ public struct FacilityStore: Sendable {
     public func facilities(
         _ filter: FacilityFilter, after: String?, limit: Int, on connection: PostgresConnection
     ) async throws -> [FacilityRecord] {
-        try await list(filter, byScore: false, afterCode: after, afterScore: nil, limit: limit, on: connection)
+        try await list(filter, byScore: false, afterCode: after, afterScore: nil, afterTotal: nil, limit: limit, on: connection)
     }
 
-    /// Facilities by current score, highest first (unscored ones last), then by code.
+    /// Facilities by current score, highest first (unscored ones last), then by the points above
+    /// the cap, then by code.
     public func facilitiesByScore(
         _ filter: FacilityFilter, after: ScoreCursor?, limit: Int, on connection: PostgresConnection
     ) async throws -> [FacilityRecord] {
-        try await list(filter, byScore: true, afterCode: after?.code, afterScore: after?.score, limit: limit, on: connection)
+        try await list(
+            filter, byScore: true, afterCode: after?.code, afterScore: after?.score, afterTotal: after?.total, limit: limit,
+            on: connection)
     }
 
     private func list(
-        _ filter: FacilityFilter, byScore: Bool, afterCode: String?, afterScore: Double?, limit: Int,
+        _ filter: FacilityFilter, byScore: Bool, afterCode: String?, afterScore: Double?, afterTotal: Double?, limit: Int,
         on connection: PostgresConnection
     ) async throws -> [FacilityRecord] {
         try await readFacilities(
@@ -243,9 +253,10 @@ public struct FacilityStore: Sendable {
                     SELECT id FROM tree))
               AND (\(afterCode)::text IS NULL
                    OR (NOT \(byScore) AND f.external_code > \(afterCode))
-                   OR (\(byScore) AND (coalesce(s.score, -1) < \(afterScore)::float8
-                                      OR (coalesce(s.score, -1) = \(afterScore)::float8 AND f.external_code > \(afterCode)))))
-            ORDER BY CASE WHEN \(byScore) THEN coalesce(s.score, -1) END DESC, f.external_code
+                   OR (\(byScore) AND (coalesce(s.score, -1), coalesce(s.total, -1), \(afterCode)::text)
+                                      < (\(afterScore)::float8, \(afterTotal)::float8, f.external_code)))
+            ORDER BY CASE WHEN \(byScore) THEN coalesce(s.score, -1) END DESC,
+                     CASE WHEN \(byScore) THEN coalesce(s.total, -1) END DESC, f.external_code
             LIMIT \(limit)
             """, on: connection)
     }
@@ -301,7 +312,7 @@ public struct FacilityStore: Sendable {
             unsafeSQL: """
                 SELECT f.id, f.external_code, f.name, f.kind, f.jurisdiction_id, j.code, f.street, f.locality,
                        f.postal_code, f.enrolment, f.created_at, f.updated_at,
-                       s.score::float8, s.band, s.model_band, s.as_of
+                       s.score::float8, s.band, s.model_band, s.as_of, s.total::float8
                 FROM facilities f JOIN jurisdictions j ON j.id = f.jurisdiction_id
                 LEFT JOIN risk_scores s ON s.facility_id = f.id
                 """ + "\n" + condition.sql,
@@ -309,14 +320,14 @@ public struct FacilityStore: Sendable {
         let rows = try await connection.query(query, logger: logger)
         var records: [FacilityRecord] = []
         for try await (id, code, name, kind, jurisdictionID, jurisdictionCode, street, locality, postal, enrolment, created, updated,
-            score, band, modelBand, asOf)
-            in rows.decode((UUID, String, String, String, UUID, String, String?, String?, String?, Int?, Date, Date, Double?, String?, String?, Date?).self)
+            score, band, modelBand, asOf, total)
+            in rows.decode((UUID, String, String, String, UUID, String, String?, String?, String?, Int?, Date, Date, Double?, String?, String?, Date?, Double?).self)
         {
             var risk: RiskSummary?
             if let score, let band = band.flatMap(RiskBand.init(rawValue:)), let modelBand = modelBand.flatMap(RiskBand.init(rawValue:)),
                 let asOf
             {
-                risk = RiskSummary(score: score, band: band, modelBand: modelBand, asOf: asOf)
+                risk = RiskSummary(score: score, total: total ?? score, band: band, modelBand: modelBand, asOf: asOf)
             }
             records.append(
                 FacilityRecord(
