@@ -33,6 +33,16 @@ public struct AppRequestContext: RequestContext {
         return id
     }
 
+    /// The caller of case work (reports, risk scores): schools and regulators; the operator, who
+    /// administers the service, reads no case (403). `what` names the data in the refusal.
+    func requireCaseHandler(_ what: String) throws(Problem) -> Principal {
+        let principal = try requirePrincipal()
+        guard principal.role != .admin else {
+            throw Problem.forbidden("\(what) are for schools and regulators; the operator reads no case.")
+        }
+        return principal
+    }
+
     /// The authenticated caller; routes under /v1 always have one.
     func requirePrincipal() throws(Problem) -> Principal {
         guard let principal else { throw Problem.unauthorized("Send an API token as Authorization: Bearer <token>.") }

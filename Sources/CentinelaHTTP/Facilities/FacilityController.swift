@@ -176,9 +176,7 @@ struct FacilityController {
             if scoreCursor == nil { query.fail("cursor", "is not a cursor this server issued") }
         }
         try query.finish()
-        if principal.role == .admin && (sort == "-score" || bands != nil) {
-            throw Problem.forbidden("Risk scores are for schools and regulators; the operator reads no case.")
-        }
+        if sort == "-score" || bands != nil { _ = try context.requireCaseHandler("Risk scores") }
         let records = try await database.withScope(principal) { connection in
             if sort == "-score" {
                 return try await store.facilitiesByScore(filter, after: scoreCursor, limit: limit + 1, on: connection)

@@ -31,7 +31,7 @@ struct ReportController {
     }
 
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try caseHandler(context)
+        let principal = try context.requireCaseHandler("Reports")
         let key = try idempotencyKey(request)
         var request = request
         let (json, bytes) = try await request.jsonBodyAndBytes(limit: limits.maximumBodySize)
@@ -208,17 +208,8 @@ struct ReportController {
         }
     }
 
-    /// The operator administers the service and reads no case.
-    private func caseHandler(_ context: AppRequestContext) throws(Problem) -> Principal {
-        let principal = try context.requirePrincipal()
-        guard principal.role != .admin else {
-            throw Problem.forbidden("Reports are for schools and regulators; the operator reads no case.")
-        }
-        return principal
-    }
-
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ReportBody> {
-        let principal = try caseHandler(context)
+        let principal = try context.requireCaseHandler("Reports")
         try QueryReader(request).finish()
         let id = try reportID(context)
         let record = try await database.withScope(principal) { connection in
@@ -238,7 +229,7 @@ struct ReportController {
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page> {
-        let principal = try caseHandler(context)
+        let principal = try context.requireCaseHandler("Reports")
         var query = QueryReader(request)
         var filter = ReportFilter()
         if let text = query.string("facility") {
@@ -282,7 +273,7 @@ struct ReportController {
     }
 
     @Sendable func amend(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try caseHandler(context)
+        let principal = try context.requireCaseHandler("Reports")
         let id = try reportID(context)
         var request = request
         var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
@@ -316,7 +307,7 @@ struct ReportController {
     }
 
     @Sendable func changeStatus(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try caseHandler(context)
+        let principal = try context.requireCaseHandler("Reports")
         let id = try reportID(context)
         var request = request
         var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))

@@ -70,17 +70,8 @@ struct RiskController {
         }
     }
 
-    /// Reading scores is case work: the operator sees none.
-    private func caseHandler(_ context: AppRequestContext) throws(Problem) -> Principal {
-        let principal = try context.requirePrincipal()
-        guard principal.role != .admin else {
-            throw Problem.forbidden("Risk scores are for schools and regulators; the operator reads no case.")
-        }
-        return principal
-    }
-
     @Sendable func current(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<RiskBody> {
-        let principal = try caseHandler(context)
+        let principal = try context.requireCaseHandler("Risk scores")
         let id = try context.facilityID()
         try QueryReader(request).finish()
         let (facility, stored) = try await database.withScope(principal) { connection in
@@ -102,7 +93,7 @@ struct RiskController {
     }
 
     @Sendable func history(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<HistoryPage> {
-        let principal = try caseHandler(context)
+        let principal = try context.requireCaseHandler("Risk scores")
         let id = try context.facilityID()
         var query = QueryReader(request)
         let limit = query.limit(default: 20, maximum: 100)
@@ -154,7 +145,7 @@ struct RiskController {
     /// Sets (a band, a reason, an expiry day) or clears (`"band": null`, a reason) a facility's
     /// manual band. The score is recomputed within seconds; the receipt says what was recorded.
     @Sendable func setOverride(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try caseHandler(context)
+        let principal = try context.requireCaseHandler("Risk scores")
         let id = try context.facilityID()
         var request = request
         var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))

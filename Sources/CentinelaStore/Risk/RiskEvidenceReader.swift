@@ -152,8 +152,10 @@ public struct PeerBaselines: Sendable {
     var values: [String: RiskEvidence.PeerBaseline]
 
     subscript(kind: Facility.Kind, jurisdiction: Jurisdiction.ID) -> RiskEvidence.PeerBaseline? {
-        values["\(kind.rawValue)|\(jurisdiction)"]
+        values[Self.key(kind, jurisdiction)]
     }
+
+    static func key(_ kind: Facility.Kind, _ jurisdiction: Jurisdiction.ID) -> String { "\(kind.rawValue)|\(jurisdiction)" }
 }
 
 extension Array {

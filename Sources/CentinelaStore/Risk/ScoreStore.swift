@@ -12,8 +12,6 @@ public struct ScoredFacility: Sendable {
 /// A stored score: the assessment as computed, and when it was recorded.
 public struct StoredScore: Sendable, Equatable {
     public var assessment: RiskAssessment
-    /// The assessment exactly as stored (sorted keys), for responses.
-    public var assessmentJSON: String
     public var recordedAt: Date
 }
 
@@ -91,7 +89,7 @@ public struct ScoreStore: Sendable {
                OR (b.kind, b.jurisdiction_id) IN (SELECT f.kind, f.jurisdiction_id FROM facilities f WHERE f.id = ANY(\(only)::uuid[]))
             """, logger: logger
         ).decode((String, UUID, Double, Int, Date).self) {
-            values["\(kind)|\(jurisdiction.uuidString.lowercased())"] =
+            values[PeerBaselines.key(Facility.Kind(rawValue: kind) ?? .other, Jurisdiction.ID(jurisdiction))] =
                 .init(loadPerHundredChildren: perHundred, peers: peers, computedAt: computedAt)
         }
         return PeerBaselines(values: values)
@@ -157,10 +155,7 @@ public struct ScoreStore: Sendable {
     }
 
     static func decode(_ json: String, recordedAt: Date) throws -> StoredScore {
-        let assessment = try RiskAssessment.decoder.decode(RiskAssessment.self, from: Data(json.utf8))
-        // jsonb reorders keys; re-encoding gives back the canonical bytes.
-        let canonical = assessment.canonicalJSON
-        return StoredScore(assessment: assessment, assessmentJSON: canonical, recordedAt: recordedAt)
+        StoredScore(assessment: try RiskAssessment.decoder.decode(RiskAssessment.self, from: Data(json.utf8)), recordedAt: recordedAt)
     }
 
     static func encode(_ assessment: RiskAssessment) throws -> (points: String, assessment: String) {
