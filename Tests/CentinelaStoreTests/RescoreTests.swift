@@ -278,4 +278,56 @@ import Testing
             #expect(try #require(try await db.score(a)).points["LOAD"]! < corrected / 3)
         }
     }
+
+    /// Live runs read reports as they stand from `report_current` (kept by triggers as reports,
+    /// decisions and corrections are written); back-tests fold the append-only tables at the
+    /// instant. As of the same instant the two must give the same assessments, byte for byte.
+    @Test func reportsAsTheyStandAreTheFoldOfTheirRecord() async throws {
+        try await withWorld { world, db, reader, writer in
+            let a = world.nuevoLeon.id, b = world.monterrey.id
+            let t1 = try await db.adult(a, "T-1"), t2 = try await db.adult(a, "T-2"), t3 = try await db.adult(b, "T-3")
+            let first = try await db.report(a, daysAgo: 40, category: "neglect", adults: [t1], described: ["Ana  Ruíz"])
+            let second = try await db.report(a, daysAgo: 12, category: "grooming", reporter: "hotline", adults: [t1, t2])
+            let third = try await db.report(b, daysAgo: 3, reporter: "school_staff", adults: [t3])
+            try await db.report(b, daysAgo: 200, category: "physical_abuse", described: ["Luis Gómez"])
+            for (report, age) in [(first, 7), (first, 4), (second, 9), (third, 2)] {
+                try await db.connection.query(
+                    "INSERT INTO report_children (report_id, child_ref, age_years) VALUES (\(report), \("NNA-\(age)"), \(age))", logger: Self.logger)
+            }
+            // Several decisions and corrections, the latest of each field winning.
+            for (report, status) in [(first, "under_review"), (first, "substantiated"), (second, "unfounded"), (third, "referred_to_prosecutor")] {
+                try await db.connection.query(
+                    "INSERT INTO report_status_changes (report_id, status) VALUES (\(report), \(status))", logger: Self.logger)
+            }
+            for (report, changes) in [
+                (first, #"{"category": "sexual_abuse", "modusOperandi": ["filming", "threats"]}"#),
+                (first, #"{"children": [{"ref": "NNA-1", "age": 3}], "occurred": {"from": "2026-01-02", "to": "2026-01-09"}}"#),
+                (second, #"{"adults": [{"staffRef": "T-2"}, {"name": "Marta Díaz", "role": "cook"}], "discoveredOn": "2026-01-10"}"#),
+                (second, #"{"category": "inappropriate_contact"}"#),
+            ] {
+                try await db.connection.query(
+                    "INSERT INTO report_amendments (report_id, changes) VALUES (\(report), \(changes)::jsonb)", logger: Self.logger)
+            }
+            #expect(try await db.int("SELECT count(*)::int FROM report_current") == 4)
+            #expect(try await db.int("SELECT count(*)::int FROM report_current WHERE report_id = \(first) AND status = 'substantiated' AND category = 'sexual_abuse' AND youngest_child_age = 3 AND mo_tags = '{filming,threats}'") == 1)
+
+            let live = try await full(reader, writer)
+            guard case .completed(let backtest) = try await rescorer.run(.backtest(asOf: live.asOf), reader: reader, writer: writer) else {
+                Issue.record("the back-test found the lock held")
+                return
+            }
+            var compared = 0
+            for try await (facility, liveJSON, backtestJSON) in try await db.connection.query(
+                """
+                SELECT s.facility_id, s.assessment::text, b.assessment::text
+                FROM risk_scores s LEFT JOIN backtest_scores b ON b.facility_id = s.facility_id AND b.run_id = \(backtest.id)
+                WHERE s.total > 0
+                """, logger: Self.logger
+            ).decode((UUID, String, String?).self) {
+                #expect(liveJSON == backtestJSON, "facility \(facility)")
+                compared += 1
+            }
+            #expect(compared == 2)
+        }
+    }
 }

@@ -137,3 +137,27 @@ public struct RiskAssessment: Hashable, Sendable, Codable {
         a >= 0 ? a / b : -((-a + b - 1) / b)
     }
 }
+
+extension RiskAssessment {
+    /// What makes a new assessment worth recording as a change: the model, the points of each
+    /// factor (so the total), both bands and the manual band in force. The instant, the decayed
+    /// values and the evidence lists move every day without changing what a regulator sees.
+    public var changeFingerprint: StableHash {
+        var hash = StableHash()
+        hash.combine(modelID)
+        hash.combine(score)
+        hash.combine(modelBand.rawValue)
+        hash.combine(band.rawValue)
+        for reason in reasons.sorted(by: { $0.code.rawValue < $1.code.rawValue }) {
+            hash.combine(reason.code.rawValue)
+            hash.combine(reason.points)
+        }
+        if let manual = manualOverride {
+            hash.combine(manual.band.rawValue)
+            hash.combine(manual.reason)
+            hash.combine(manual.setAt.timeIntervalSince1970)
+            hash.combine(manual.expiresAt.timeIntervalSince1970)
+        }
+        return hash
+    }
+}

@@ -54,7 +54,7 @@ public struct RiskEvidence: Hashable, Sendable {
         public static func described(name: String, role: String) -> AdultKey {
             let folded = name.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
                 .split(whereSeparator: { $0.isWhitespace || $0 == "." || $0 == "," }).joined(separator: " ")
-            return .described(DescribedAdultHash.key(folded + "|" + role))
+            return .described(Self.describedKey(folded + "|" + role))
         }
 
         public var description: String {
@@ -65,6 +65,13 @@ public struct RiskEvidence: Hashable, Sendable {
         }
 
         public static func < (lhs: AdultKey, rhs: AdultKey) -> Bool { lhs.description < rhs.description }
+
+        /// FNV-1a of the folded text, as hex: the same on every platform and run.
+        static func describedKey(_ text: String) -> String {
+            var hash = StableHash()
+            for byte in text.utf8 { hash.combine(byte) }
+            return hash.hex
+        }
     }
 
     /// The peers' incident load per 100 children (median of facilities of the same kind in the same
@@ -120,16 +127,3 @@ public struct RiskEvidence: Hashable, Sendable {
     }
 }
 
-/// A short, stable pseudonymous key for a described adult (FNV-1a, 64 bit, as hex): the same
-/// on every platform and run, which Swift's `Hasher` is not.
-enum DescribedAdultHash {
-    static func key(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
-    }
-}

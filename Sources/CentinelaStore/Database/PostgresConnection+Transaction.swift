@@ -13,12 +13,17 @@ extension PostgresConnection {
     }
 
     /// One transaction in the system scope: the service role, allowed to read every facility's
-    /// reports and to write scores, and nothing else (Schema/0003_risk.sql).
+    /// reports and to write scores, and nothing else (Schema/0003_risk.sql). Without JIT: the
+    /// row-level-security predicates inflate cost estimates past its threshold, and compiling
+    /// costs more than it saves on the worker's small reads.
     public func systemTransaction<Result: Sendable>(
         logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
     ) async throws -> Result {
         try await transaction(
-            entering: "SELECT set_config('role', 'centinela_service', true), set_config('centinela.role', 'system', true)",
+            entering: """
+                SELECT set_config('role', 'centinela_service', true), set_config('centinela.role', 'system', true),
+                       set_config('jit', 'off', true)
+                """,
             logger: logger, body)
     }
 

@@ -136,19 +136,19 @@ public struct Rescorer: Sendable {
             }
             let counter = ProgressCounter(total: total, report: progress)
             let runID = run.id
-            let outcomes = try await withThrowingTaskGroup(of: (written: Int, changed: Int, failed: Int).self) { group in
+            let outcomes = try await withThrowingTaskGroup(of: (scored: Int, changed: Int, failed: Int).self) { group in
                 for (lane, selection) in zip(lanes, selections) {
                     group.addTask {
                         try await scorePartition(
                             selection, kind: kind, runID: runID, asOf: asOf, baselines: baselines, lane: lane, counter: counter)
                     }
                 }
-                var all: [(written: Int, changed: Int, failed: Int)] = []
+                var all: [(scored: Int, changed: Int, failed: Int)] = []
                 for try await outcome in group { all.append(outcome) }
                 return all
             }
             for outcome in outcomes {
-                run.scored += outcome.written
+                run.scored += outcome.scored
                 run.changed += outcome.changed
                 run.failures += outcome.failed
             }
@@ -187,55 +187,67 @@ public struct Rescorer: Sendable {
 
     /// Reads, scores and writes one range of facilities on one lane. One batch is written (on the
     /// lane's writer) while the next is read and scored (on its reader), so both backends and this
-    /// process work at the same time.
+    /// process work at the same time. A live run sends only the facilities whose score changed.
     private func scorePartition(
         _ selection: RiskEvidenceReader.Selection, kind: Kind, runID: UUID, asOf: Date, baselines: PeerBaselines?,
         lane: Lane, counter: ProgressCounter
-    ) async throws -> (written: Int, changed: Int, failed: Int) {
+    ) async throws -> (scored: Int, changed: Int, failed: Int) {
         let store = ScoreStore(logger: logger)
         let (reader, writer) = (lane.reader, lane.writer)
         let logger = logger
-        @Sendable func write(_ batch: [ScoredFacility]) async -> (written: Int, changed: Int, failed: Int) {
+        let isBacktest: Bool = if case .backtest = kind { true } else { false }
+        @Sendable func write(_ batch: [ScoredFacility]) async -> (changed: Int, failed: Int) {
             do {
                 let changed = try await writer.systemTransaction(logger: logger) {
-                    if case .backtest = kind {
+                    if isBacktest {
                         try await store.writeBacktest(batch, run: runID, on: writer)
                         return batch.count
                     }
                     return try await store.writeLive(batch, on: writer)
                 }
-                return (batch.count, changed, 0)
+                return (changed, 0)
             } catch {
                 logger.error("a batch of scores was not written", metadata: ["run": "\(runID)", "error": "\(DatabaseError.reason(for: error))"])
-                return (batch.count, 0, batch.count)
+                return (0, batch.count)
             }
         }
-        var totals = (written: 0, changed: 0, failed: 0)
+        var totals = (scored: 0, changed: 0, failed: 0)
+        var unreported = 0
         var batch: [ScoredFacility] = []
         batch.reserveCapacity(batchSize)
-        var inFlight: Task<(written: Int, changed: Int, failed: Int), Never>?
+        var inFlight: Task<(changed: Int, failed: Int), Never>?
         func settle() async {
             guard let done = await inFlight?.value else { return }
             inFlight = nil
-            totals.written += done.written
             totals.changed += done.changed
             totals.failed += done.failed
-            counter.add(done.written)
         }
+        func flush() async throws {
+            await settle()
+            if totals.failed > 0 && totals.failed >= totals.scored / 2 + batchSize {
+                throw DatabaseError.queryFailed(reason: "most score batches failed; stopping")
+            }
+            guard !batch.isEmpty else { return }
+            let full = batch
+            inFlight = Task { await write(full) }
+            batch.removeAll(keepingCapacity: true)
+        }
+        let source: RiskEvidenceReader.Source = isBacktest ? .history : .current
         func readAndScore() async throws {
             try await reader.systemTransaction(logger: logger) {
                 // Sorting and hashing a country's reports fits in memory on the server side.
                 try await reader.run("SET LOCAL work_mem = '256MB'", logger: logger)
-                try await RiskEvidenceReader(logger: logger).read(selection, asOf: asOf, baselines: baselines, on: reader) { subject in
-                    batch.append(ScoredFacility(subject: subject, assessment: model.assess(subject.evidence, asOf: asOf)))
-                    if batch.count >= batchSize {
-                        await settle()
-                        if totals.failed > 0 && totals.failed >= totals.written / 2 + batchSize {
-                            throw DatabaseError.queryFailed(reason: "most score batches failed; stopping")
-                        }
-                        let full = batch
-                        inFlight = Task { await write(full) }
-                        batch.removeAll(keepingCapacity: true)
+                try await RiskEvidenceReader(logger: logger).read(
+                    selection, from: source, asOf: asOf, baselines: baselines, on: reader
+                ) { subject in
+                    let scored = ScoredFacility(subject: subject, assessment: model.assess(subject.evidence, asOf: asOf))
+                    totals.scored += 1
+                    unreported += 1
+                    if isBacktest || !scored.isUnchanged { batch.append(scored) }
+                    if batch.count >= batchSize { try await flush() }
+                    if unreported >= batchSize {
+                        counter.add(unreported)
+                        unreported = 0
                     }
                 }
             }
@@ -246,12 +258,9 @@ public struct Rescorer: Sendable {
             await settle()  // never leave a write running on `writer` while the failure is recorded there
             throw error
         }
+        try await flush()
         await settle()
-        if !batch.isEmpty {
-            let last = batch
-            inFlight = Task { await write(last) }
-            await settle()
-        }
+        counter.add(unreported)
         return totals
     }
 
@@ -268,8 +277,11 @@ public struct Rescorer: Sendable {
             let asOf = try await databaseNow(on: connection)
             let baselines = try await store.baselines(for: ids, on: connection)
             var scored: [ScoredFacility] = []
-            try await RiskEvidenceReader(logger: logger).read(.facilities(ids), asOf: asOf, baselines: baselines, on: connection) { subject in
-                scored.append(ScoredFacility(subject: subject, assessment: model.assess(subject.evidence, asOf: asOf)))
+            try await RiskEvidenceReader(logger: logger).read(
+                .facilities(ids), from: .current, asOf: asOf, baselines: baselines, on: connection
+            ) { subject in
+                let assessed = ScoredFacility(subject: subject, assessment: model.assess(subject.evidence, asOf: asOf))
+                if !assessed.isUnchanged { scored.append(assessed) }
             }
             let changed = try await store.writeLive(scored, on: connection)
             try await connection.run(

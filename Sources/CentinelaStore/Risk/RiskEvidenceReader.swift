@@ -9,16 +9,29 @@ public struct ScoringSubject: Sendable {
     public var kind: Facility.Kind
     public var jurisdictionID: Jurisdiction.ID
     public var evidence: RiskEvidence
+    /// The change fingerprint of the facility's stored score (live runs only): a new assessment
+    /// with the same one need not be written.
+    public var storedFingerprint: Int64?
 }
 
 /// Reads facilities' evidence as of an instant, one facility at a time, in facility-id order.
 ///
 /// One query streams every report row; only the facility being assembled is held in memory, so a
 /// full rescoring needs memory for its largest facility, not for the country. Each report is read
-/// as it stood at the instant: the latest status decision and the latest correction of each field
-/// made before it (docs/risk-model.md, "Inputs").
+/// as it stands (docs/risk-model.md, "Inputs"): its latest status decision and latest correction
+/// of each field.
 struct RiskEvidenceReader {
     let logger: Logger
+
+    /// Where reports are read as they stand.
+    enum Source: Sendable {
+        /// `report_current`, folded when each report, decision or correction was written: the
+        /// reports as they stand now (live scores). One narrow row per report.
+        case current
+        /// The append-only tables, folded at read time up to the instant: the reports as they
+        /// stood then, for back-tests. Reads and aggregates every decision and correction.
+        case history
+    }
 
     /// Which facilities to read.
     enum Selection: Sendable {
@@ -29,7 +42,7 @@ struct RiskEvidenceReader {
     }
 
     func read(
-        _ selection: Selection, asOf: Date, baselines: PeerBaselines?, on connection: PostgresConnection,
+        _ selection: Selection, from source: Source, asOf: Date, baselines: PeerBaselines?, on connection: PostgresConnection,
         _ consume: (ScoringSubject) async throws -> Void
     ) async throws {
         let only: [UUID]? = if case .facilities(let ids) = selection { ids.map(\.rawValue) } else { nil }
@@ -48,71 +61,16 @@ struct RiskEvidenceReader {
             overrides[facility] = .init(band: band, reason: reason, expiresAt: expires, setAt: setAt, setBy: setBy)
         }
 
-        let rows = try await connection.query(
-            """
-            WITH status AS (
-                SELECT DISTINCT ON (s.report_id) s.report_id, s.status
-                FROM report_status_changes s
-                WHERE s.changed_at < \(asOf)
-                ORDER BY s.report_id, s.changed_at DESC, s.id DESC
-            ), amended AS (
-                SELECT a.report_id,
-                    (array_agg(a.changes->>'category' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'category'))[1] AS category,
-                    (array_agg(a.changes->'modusOperandi' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'modusOperandi'))[1] AS tags,
-                    (array_agg(a.changes->'adults' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'adults'))[1] AS adults,
-                    (array_agg(a.changes->'children' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'children'))[1] AS children,
-                    (array_agg(a.changes->'occurred' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'occurred'))[1] AS occurred,
-                    (array_agg(a.changes->>'discoveredOn' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'discoveredOn'))[1] AS discovered
-                FROM report_amendments a
-                WHERE a.amended_at < \(asOf)
-                GROUP BY a.report_id
-            ), implicated AS (
-                SELECT ra.report_id,
-                       array_agg(coalesce(ra.adult_id::text, '') ORDER BY ra.position) AS ids,
-                       array_agg(coalesce(ra.mentioned_name, '') ORDER BY ra.position) AS names,
-                       array_agg(coalesce(ra.mentioned_role, '') ORDER BY ra.position) AS roles
-                FROM report_adults ra
-                GROUP BY ra.report_id
-            ), youngest AS (
-                SELECT rc.report_id, min(rc.age_years)::int AS age FROM report_children rc GROUP BY rc.report_id
-            )
-            SELECT f.id, f.kind, f.jurisdiction_id, f.enrolment,
-                   r.id,
-                   (extract(epoch FROM r.received_at) * 1000000)::bigint,
-                   coalesce(am.category, r.category),
-                   r.reporter_type,
-                   coalesce(st.status, 'received'),
-                   CASE WHEN am.tags IS NULL THEN r.mo_tags
-                        ELSE ARRAY(SELECT jsonb_array_elements_text(am.tags)) END,
-                   CASE WHEN am.adults IS NULL THEN i.ids
-                        ELSE ARRAY(SELECT coalesce(ad.id::text, '') FROM jsonb_array_elements(am.adults) WITH ORDINALITY e(v, n)
-                                   LEFT JOIN adults ad ON ad.facility_id = r.facility_id AND ad.staff_ref = e.v->>'staffRef'
-                                   ORDER BY e.n) END,
-                   CASE WHEN am.adults IS NULL THEN i.names
-                        ELSE ARRAY(SELECT coalesce(e.v->>'name', '') FROM jsonb_array_elements(am.adults) WITH ORDINALITY e(v, n) ORDER BY e.n) END,
-                   CASE WHEN am.adults IS NULL THEN i.roles
-                        ELSE ARRAY(SELECT coalesce(e.v->>'role', '') FROM jsonb_array_elements(am.adults) WITH ORDINALITY e(v, n) ORDER BY e.n) END,
-                   CASE WHEN am.children IS NULL THEN y.age
-                        ELSE (SELECT min((e->>'age')::int) FROM jsonb_array_elements(am.children) e) END,
-                   coalesce((am.occurred->>'from')::date, r.occurred_from) - date '1970-01-01',
-                   coalesce((am.occurred->>'to')::date, r.occurred_to) - date '1970-01-01',
-                   coalesce(am.discovered::date, r.discovered_on) - date '1970-01-01'
-            FROM facilities f
-            LEFT JOIN incident_reports r ON r.facility_id = f.id AND r.received_at < \(asOf)
-            LEFT JOIN status st ON st.report_id = r.id
-            LEFT JOIN amended am ON am.report_id = r.id
-            LEFT JOIN implicated i ON i.report_id = r.id
-            LEFT JOIN youngest y ON y.report_id = r.id
-            WHERE (\(only)::uuid[] IS NULL OR f.id = ANY(\(only)::uuid[]))
-              AND (\(from)::uuid IS NULL OR f.id >= \(from)::uuid) AND (\(upTo)::uuid IS NULL OR f.id < \(upTo)::uuid)
-            ORDER BY f.id, r.received_at, r.id
-            """, logger: logger)
+        let rows = switch source {
+        case .current: try await connection.query(Self.currentQuery(asOf: asOf, only: only, from: from, upTo: upTo), logger: logger)
+        case .history: try await connection.query(Self.historyQuery(asOf: asOf, only: only, from: from, upTo: upTo), logger: logger)
+        }
 
         var current: ScoringSubject?
         for try await row in rows {
-            let (facility, kind, jurisdiction, enrolment, reportID, received, category, reporter, status, tags, ids, names, roles, youngest, from, to, discovered) =
-                try row.decode(
-                    (UUID, String, UUID, Int?, UUID?, Int64?, String?, String?, String, [String]?, [String]?, [String]?, [String]?, Int?, Int?, Int?, Int?).self)
+            var columns = ColumnReader(row)
+            let facility = try columns.next(UUID.self), kind = try columns.next(String.self), jurisdiction = try columns.next(UUID.self)
+            let enrolment = try columns.next(Int?.self), stored = try columns.next(Int64?.self)
             if current?.facilityID.rawValue != facility {
                 if let done = current { try await consume(done) }
                 let kind = Facility.Kind(rawValue: kind) ?? .other
@@ -121,29 +79,139 @@ struct RiskEvidenceReader {
                     facilityID: .init(facility), kind: kind, jurisdictionID: jurisdictionID,
                     evidence: RiskEvidence(
                         facilityID: .init(facility), enrolment: enrolment,
-                        peerBaseline: baselines?[kind, jurisdictionID], manualOverride: overrides[facility]))
+                        peerBaseline: baselines?[kind, jurisdictionID], manualOverride: overrides[facility]),
+                    storedFingerprint: stored)
             }
-            guard let reportID, let received, let from, let to, let discovered else { continue }
+            guard let reportID = try columns.next(UUID?.self) else { continue }  // a facility without reports
+            let received = try columns.next(Int64.self), category = try columns.next(String.self)
+            let reporter = try columns.next(String.self), status = try columns.next(String.self), tags = try columns.next([String].self)
+            let ids = try columns.next([UUID].self), names = try columns.next([String].self), roles = try columns.next([String].self)
+            let youngest = try columns.next(Int?.self)
+            let from = try columns.next(Int.self), to = try columns.next(Int.self), discovered = try columns.next(Int.self)
             var adults = Set<RiskEvidence.AdultKey>()
-            for (index, id) in (ids ?? []).enumerated() {
-                if let uuid = UUID(uuidString: id) {
-                    adults.insert(.rostered(.init(uuid)))
-                } else if let name = names?[safe: index], !name.isEmpty {
-                    adults.insert(.described(name: name, role: roles?[safe: index] ?? ""))
+            for (index, id) in ids.enumerated() {
+                if id != Self.notRostered {
+                    adults.insert(.rostered(.init(id)))
+                } else if let name = names[safe: index], !name.isEmpty {
+                    adults.insert(.described(name: name, role: roles[safe: index] ?? ""))
                 }
             }
             current?.evidence.reports.append(
                 RiskEvidence.Report(
                     id: .init(reportID), receivedAt: Date(timeIntervalSince1970: Double(received) / 1_000_000),
-                    category: category.flatMap(IncidentReport.Category.init(rawValue:)) ?? .other,
+                    category: IncidentReport.Category(rawValue: category) ?? .other,
                     status: IncidentReport.Status(rawValue: status) ?? .received,
-                    reporterType: reporter.flatMap(IncidentReport.ReporterType.init(rawValue:)) ?? .anonymous,
-                    modusOperandi: Set((tags ?? []).compactMap(IncidentReport.ModusOperandi.init(rawValue:))),
+                    reporterType: IncidentReport.ReporterType(rawValue: reporter) ?? .anonymous,
+                    modusOperandi: Set(tags.compactMap(IncidentReport.ModusOperandi.init(rawValue:))),
                     adults: adults, youngestChildAge: youngest,
                     occurredFrom: CalendarDate(daysSinceEpoch: from), occurredTo: CalendarDate(daysSinceEpoch: to),
                     discoveredOn: CalendarDate(daysSinceEpoch: discovered)))
         }
         if let done = current { try await consume(done) }
+    }
+}
+
+extension RiskEvidenceReader {
+    /// Stands for "not on the roster" in the adult-id column: arrays of nullable elements are not
+    /// decodable, and no roster id is all zeros.
+    static let notRostered = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+
+    /// Facilities in facility order, each with its reports as they stand now in received order.
+    static func currentQuery(asOf: Date, only: [UUID]?, from: UUID?, upTo: UUID?) -> PostgresQuery {
+        """
+        SELECT f.id, f.kind, f.jurisdiction_id, f.enrolment, s.fingerprint,
+               c.report_id, (extract(epoch FROM c.received_at) * 1000000)::bigint, c.category, c.reporter_type, c.status,
+               c.mo_tags, array_replace(c.adult_ids, NULL, \(Self.notRostered)), c.adult_names, c.adult_roles, c.youngest_child_age::int,
+               c.occurred_from - date '1970-01-01', c.occurred_to - date '1970-01-01', c.discovered_on - date '1970-01-01'
+        FROM facilities f
+        LEFT JOIN risk_scores s ON s.facility_id = f.id
+        LEFT JOIN report_current c ON c.facility_id = f.id AND c.received_at < \(asOf)
+            AND (\(only)::uuid[] IS NULL OR c.facility_id = ANY(\(only)::uuid[]))
+            AND (\(from)::uuid IS NULL OR c.facility_id >= \(from)::uuid) AND (\(upTo)::uuid IS NULL OR c.facility_id < \(upTo)::uuid)
+        WHERE (\(only)::uuid[] IS NULL OR f.id = ANY(\(only)::uuid[]))
+          AND (\(from)::uuid IS NULL OR f.id >= \(from)::uuid) AND (\(upTo)::uuid IS NULL OR f.id < \(upTo)::uuid)
+        ORDER BY f.id, c.received_at, c.report_id
+        """
+    }
+
+    /// The same rows, with each report as it stood at `asOf`: the latest status decision and the
+    /// latest correction of each field made before it, folded from the append-only tables.
+    static func historyQuery(asOf: Date, only: [UUID]?, from: UUID?, upTo: UUID?) -> PostgresQuery {
+        """
+        WITH status AS (
+            SELECT DISTINCT ON (s.report_id) s.report_id, s.status
+            FROM report_status_changes s
+            WHERE s.changed_at < \(asOf)
+            ORDER BY s.report_id, s.changed_at DESC, s.id DESC
+        ), amended AS (
+            SELECT a.report_id,
+                (array_agg(a.changes->>'category' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'category'))[1] AS category,
+                (array_agg(a.changes->'modusOperandi' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'modusOperandi'))[1] AS tags,
+                (array_agg(a.changes->'adults' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'adults'))[1] AS adults,
+                (array_agg(a.changes->'children' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'children'))[1] AS children,
+                (array_agg(a.changes->'occurred' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'occurred'))[1] AS occurred,
+                (array_agg(a.changes->>'discoveredOn' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'discoveredOn'))[1] AS discovered
+            FROM report_amendments a
+            WHERE a.amended_at < \(asOf)
+            GROUP BY a.report_id
+        ), implicated AS (
+            SELECT ra.report_id,
+                   array_agg(ra.adult_id ORDER BY ra.position) AS ids,
+                   array_agg(coalesce(ra.mentioned_name, '') ORDER BY ra.position) AS names,
+                   array_agg(coalesce(ra.mentioned_role, '') ORDER BY ra.position) AS roles
+            FROM report_adults ra
+            GROUP BY ra.report_id
+        ), youngest AS (
+            SELECT rc.report_id, min(rc.age_years)::int AS age FROM report_children rc GROUP BY rc.report_id
+        )
+        SELECT f.id, f.kind, f.jurisdiction_id, f.enrolment, NULL::bigint,
+               r.id,
+               (extract(epoch FROM r.received_at) * 1000000)::bigint,
+               coalesce(am.category, r.category),
+               r.reporter_type,
+               coalesce(st.status, 'received'),
+               CASE WHEN am.tags IS NULL THEN r.mo_tags
+                    ELSE ARRAY(SELECT jsonb_array_elements_text(am.tags)) END,
+               array_replace(CASE WHEN am.adults IS NULL THEN coalesce(i.ids, '{}')
+                    ELSE ARRAY(SELECT ad.id FROM jsonb_array_elements(am.adults) WITH ORDINALITY e(v, n)
+                               LEFT JOIN adults ad ON ad.facility_id = r.facility_id AND ad.staff_ref = e.v->>'staffRef'
+                               ORDER BY e.n) END, NULL, \(Self.notRostered)),
+               CASE WHEN am.adults IS NULL THEN coalesce(i.names, '{}')
+                    ELSE ARRAY(SELECT coalesce(e.v->>'name', '') FROM jsonb_array_elements(am.adults) WITH ORDINALITY e(v, n) ORDER BY e.n) END,
+               CASE WHEN am.adults IS NULL THEN coalesce(i.roles, '{}')
+                    ELSE ARRAY(SELECT coalesce(e.v->>'role', '') FROM jsonb_array_elements(am.adults) WITH ORDINALITY e(v, n) ORDER BY e.n) END,
+               CASE WHEN am.children IS NULL THEN y.age
+                    ELSE (SELECT min((e->>'age')::int) FROM jsonb_array_elements(am.children) e) END,
+               coalesce((am.occurred->>'from')::date, r.occurred_from) - date '1970-01-01',
+               coalesce((am.occurred->>'to')::date, r.occurred_to) - date '1970-01-01',
+               coalesce(am.discovered::date, r.discovered_on) - date '1970-01-01'
+        FROM facilities f
+        LEFT JOIN incident_reports r ON r.facility_id = f.id AND r.received_at < \(asOf)
+            AND (\(only)::uuid[] IS NULL OR r.facility_id = ANY(\(only)::uuid[]))
+            AND (\(from)::uuid IS NULL OR r.facility_id >= \(from)::uuid) AND (\(upTo)::uuid IS NULL OR r.facility_id < \(upTo)::uuid)
+        LEFT JOIN status st ON st.report_id = r.id
+        LEFT JOIN amended am ON am.report_id = r.id
+        LEFT JOIN implicated i ON i.report_id = r.id
+        LEFT JOIN youngest y ON y.report_id = r.id
+        WHERE (\(only)::uuid[] IS NULL OR f.id = ANY(\(only)::uuid[]))
+          AND (\(from)::uuid IS NULL OR f.id >= \(from)::uuid) AND (\(upTo)::uuid IS NULL OR f.id < \(upTo)::uuid)
+        ORDER BY f.id, r.received_at, r.id
+        """
+    }
+}
+
+/// Decodes a row's columns in order, each with its concrete type: PostgresRow's variadic
+/// `decode` went through unspecialised generic code and was half of a national rescore's time.
+struct ColumnReader {
+    private var cells: PostgresRow.Iterator
+
+    init(_ row: PostgresRow) {
+        cells = row.makeIterator()
+    }
+
+    mutating func next<Value: PostgresDecodable>(_ type: Value.Type) throws -> Value {
+        guard let cell = cells.next() else { throw DatabaseError.queryFailed(reason: "a row has fewer columns than its query selects") }
+        return try cell.decode(Value.self, context: .default)
     }
 }
 

@@ -7,6 +7,20 @@ import PostgresNIO
 public struct ScoredFacility: Sendable {
     public var subject: ScoringSubject
     public var assessment: RiskAssessment
+    /// What a stored score is compared with: the assessment's change fingerprint and the
+    /// facility's jurisdiction (a move re-files the score under the new one).
+    public let fingerprint: Int64
+
+    public init(subject: ScoringSubject, assessment: RiskAssessment) {
+        self.subject = subject
+        self.assessment = assessment
+        var hash = assessment.changeFingerprint
+        hash.combine(subject.jurisdictionID.description)
+        self.fingerprint = Int64(bitPattern: hash.value)
+    }
+
+    /// Whether the stored score is already this one.
+    var isUnchanged: Bool { subject.storedFingerprint == fingerprint }
 }
 
 /// A stored score: the assessment as computed, and when it was recorded.
@@ -24,8 +38,9 @@ public struct ScoreStore: Sendable {
     }
 
     /// Files live scores, keeping only real changes: a facility's row is replaced, and a history row
-    /// appended, only when its score, bands or points differ and the new assessment is not older
-    /// than the stored one (a slower run never overwrites a newer score). Returns how many changed.
+    /// appended, only when its fingerprint (points, bands, model, jurisdiction, manual band)
+    /// differs and the new assessment is not older than the stored one (a slower run never
+    /// overwrites a newer score). Returns how many changed.
     func writeLive(_ batch: [ScoredFacility], on connection: PostgresConnection) async throws -> Int {
         guard !batch.isEmpty else { return 0 }
         let encoded = try batch.map { try Self.encode($0.assessment) }
@@ -36,19 +51,18 @@ public struct ScoreStore: Sendable {
                                      \(batch.map(\.assessment.modelID))::text[], \(batch.map(\.assessment.asOf))::timestamptz[],
                                      \(batch.map(\.assessment.score))::float8[], \(batch.map(\.assessment.total))::float8[],
                                      \(batch.map(\.assessment.band.rawValue))::text[], \(batch.map(\.assessment.modelBand.rawValue))::text[],
-                                     \(batch.map(\.assessment.load))::float8[], \(encoded.map(\.points))::jsonb[], \(encoded.map(\.assessment))::jsonb[])
-                    AS i(facility_id, jurisdiction_id, model_id, as_of, score, total, band, model_band, load, points, assessment)
+                                     \(batch.map(\.assessment.load))::float8[], \(encoded.map(\.points))::jsonb[], \(encoded.map(\.assessment))::json[],
+                                     \(batch.map(\.fingerprint))::int8[])
+                    AS i(facility_id, jurisdiction_id, model_id, as_of, score, total, band, model_band, load, points, assessment, fingerprint)
             ), changed AS (
-                INSERT INTO risk_scores AS s (facility_id, jurisdiction_id, model_id, as_of, score, total, band, model_band, load, points, assessment)
-                SELECT facility_id, jurisdiction_id, model_id, as_of, score, total, band, model_band, load, points, assessment FROM input
+                INSERT INTO risk_scores AS s (facility_id, jurisdiction_id, model_id, as_of, score, total, band, model_band, load, points, assessment, fingerprint)
+                SELECT facility_id, jurisdiction_id, model_id, as_of, score, total, band, model_band, load, points, assessment, fingerprint FROM input
                 ON CONFLICT (facility_id) DO UPDATE
                     SET jurisdiction_id = excluded.jurisdiction_id, model_id = excluded.model_id, as_of = excluded.as_of,
                         score = excluded.score, total = excluded.total, band = excluded.band, model_band = excluded.model_band,
-                        load = excluded.load, points = excluded.points, assessment = excluded.assessment, recorded_at = now()
-                    WHERE s.as_of <= excluded.as_of
-                      AND (s.score, s.band, s.model_band, s.points, s.model_id, s.jurisdiction_id, s.assessment->'manualOverride')
-                          IS DISTINCT FROM (excluded.score, excluded.band, excluded.model_band, excluded.points, excluded.model_id,
-                                            excluded.jurisdiction_id, excluded.assessment->'manualOverride')
+                        load = excluded.load, points = excluded.points, assessment = excluded.assessment,
+                        fingerprint = excluded.fingerprint, recorded_at = now()
+                    WHERE s.as_of <= excluded.as_of AND s.fingerprint IS DISTINCT FROM excluded.fingerprint
                 RETURNING s.facility_id, s.model_id, s.as_of, s.score, s.total, s.band, s.model_band, s.points, s.assessment
             ), history AS (
                 INSERT INTO risk_score_history (facility_id, model_id, as_of, score, total, band, model_band, points, assessment)
@@ -73,7 +87,7 @@ public struct ScoreStore: Sendable {
             SELECT \(run), facility_id, score, band, model_band, points, assessment
             FROM unnest(\(kept.map(\.subject.facilityID.rawValue))::uuid[], \(kept.map(\.assessment.score))::float8[],
                         \(kept.map(\.assessment.band.rawValue))::text[], \(kept.map(\.assessment.modelBand.rawValue))::text[],
-                        \(encoded.map(\.points))::jsonb[], \(encoded.map(\.assessment))::jsonb[])
+                        \(encoded.map(\.points))::jsonb[], \(encoded.map(\.assessment))::json[])
                 AS i(facility_id, score, band, model_band, points, assessment)
             """, logger: logger)
     }
