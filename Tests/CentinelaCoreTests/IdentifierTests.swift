@@ -31,6 +31,12 @@ import Testing
         ("reporter type", IncidentReport.ReporterType.allCodes),
         ("report status", IncidentReport.Status.allCodes),
         ("modus operandi", IncidentReport.ModusOperandi.allCodes),
+        ("alert rule", Alert.Rule.allCodes),
+        ("alert severity", Alert.Severity.allCodes),
+        ("alert status", Alert.Status.allCodes),
+        ("alert referral", Alert.Referral.allCodes),
+        ("alert resolution", Alert.Resolution.allCodes),
+        ("alert event kind", Alert.EventKind.allCodes),
     ]
 
     @Test(arguments: vocabularies.map(\.name))

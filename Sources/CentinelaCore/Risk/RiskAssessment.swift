@@ -111,7 +111,7 @@ public struct RiskAssessment: Hashable, Sendable, Codable {
     }
 
     /// RFC 3339 in UTC with milliseconds, computed without locale or time-zone state.
-    static func timestamp(_ date: Date) -> String {
+    public static func timestamp(_ date: Date) -> String {
         let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         let days = Int(floorDivide(millis, 86_400_000))
         let inDay = millis - Int64(days) * 86_400_000

@@ -113,11 +113,15 @@ public struct RiskEvidence: Hashable, Sendable {
     /// Other facilities sharing a pattern or an adult with this one (linking arrives with pattern
     /// detection; until then always empty).
     public var crossFacilityLinks: Int
+    /// For adults implicated here who are linked to the same person implicated at other
+    /// facilities: those facilities (linking arrives with pattern detection; until then empty).
+    public var adultsElsewhere: [AdultKey: Set<Facility.ID>]
 
     public init(
         facilityID: Facility.ID, enrolment: Int? = nil, reports: [Report] = [], peerBaseline: PeerBaseline? = nil,
-        manualOverride: ManualOverride? = nil, crossFacilityLinks: Int = 0
+        manualOverride: ManualOverride? = nil, crossFacilityLinks: Int = 0, adultsElsewhere: [AdultKey: Set<Facility.ID>] = [:]
     ) {
+        self.adultsElsewhere = adultsElsewhere
         self.facilityID = facilityID
         self.enrolment = enrolment
         self.reports = reports

@@ -126,6 +126,7 @@ public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRe
         RosterController(database: dependencies.database, limits: dependencies.limits, nationalIDs: dependencies.nationalIDs),
         RosterController.endpoints)
     api.register(RiskController(database: dependencies.database, limits: dependencies.limits), RiskController.endpoints)
+    api.register(AlertController(database: dependencies.database, limits: dependencies.limits), AlertController.endpoints)
     router.refuseOtherMethods(on: versionOneRoutes)
     return router
 }
@@ -143,7 +144,7 @@ public var apiRoutes: [String: [HTTPRequest.Method]] {
 var versionOneRoutes: [String: [HTTPRequest.Method]] {
     var routes: [String: [HTTPRequest.Method]] = [:]
     for table in [FacilityController.endpoints.routeTable(), ReportController.endpoints.routeTable(), RosterController.endpoints.routeTable(),
-                  RiskController.endpoints.routeTable()] {
+                  RiskController.endpoints.routeTable(), AlertController.endpoints.routeTable()] {
         routes.merge(table) { $0 + $1 }
     }
     return routes

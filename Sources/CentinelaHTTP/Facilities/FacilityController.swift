@@ -154,15 +154,7 @@ struct FacilityController {
     @Sendable func listFacilities(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<FacilityBody>> {
         let principal = try context.requirePrincipal()
         var query = QueryReader(request)
-        var bands: [RiskBand]?
-        if let text = query.string("band", maxLength: 100) {
-            let parsed = text.split(separator: ",", omittingEmptySubsequences: false).map { RiskBand(rawValue: String($0)) }
-            if parsed.contains(where: { $0 == nil }) {
-                query.fail("band", "must be one or more of \(RiskBand.allCodes.joined(separator: ", ")), separated by commas")
-            } else {
-                bands = parsed.compactMap { $0 }
-            }
-        }
+        let bands = query.codes("band", RiskBand.self)
         let filter = FacilityFilter(
             jurisdictionCode: query.string("jurisdiction", maxLength: 32), withinCode: query.string("within", maxLength: 32),
             kind: query.code("kind", Facility.Kind.self), bands: bands)

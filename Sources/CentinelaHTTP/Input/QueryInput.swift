@@ -35,6 +35,19 @@ struct QueryReader {
         return value
     }
 
+    /// One or more codes separated by commas (`band=high,critical`).
+    mutating func codes<Vocabulary: RawRepresentable & CaseIterable>(_ name: String, _ type: Vocabulary.Type) -> [Vocabulary]?
+    where Vocabulary.RawValue == String {
+        guard let text = string(name, maxLength: 500) else { return nil }
+        let parsed = text.split(separator: ",", omittingEmptySubsequences: false).map { Vocabulary(rawValue: String($0)) }
+        guard !parsed.contains(where: { $0 == nil }) else {
+            errors.append(
+                .init(field: name, message: "must be one or more of \(Vocabulary.allCases.map(\.rawValue).joined(separator: ", ")), separated by commas"))
+            return nil
+        }
+        return parsed.compactMap { $0 }
+    }
+
     mutating func limit(default value: Int = 50, maximum: Int = 200) -> Int {
         guard let text = string("limit") else { return value }
         guard let number = Int(text), (1...maximum).contains(number) else {

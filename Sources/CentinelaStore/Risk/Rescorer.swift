@@ -46,12 +46,15 @@ public struct Rescorer: Sendable {
     public typealias Progress = @Sendable (_ scored: Int, _ of: Int) -> Void
 
     public let model: RiskModel
+    /// Live runs evaluate the alert rules on every facility they write, in the same transaction.
+    public let alertRules: AlertRules
     public let logger: Logger
     /// Facilities per write transaction.
     public var batchSize = 1000
 
-    public init(model: RiskModel, logger: Logger) {
+    public init(model: RiskModel, alertRules: AlertRules = .v1, logger: Logger) {
         self.model = model
+        self.alertRules = alertRules
         self.logger = logger
     }
 
@@ -134,13 +137,20 @@ public struct Rescorer: Sendable {
                     try await store.baselines(for: nil, on: main.writer)
                 }
             }
+            // Facilities whose band alert's quiet clock runs: looked at even when their score is unchanged.
+            let watched: Set<Facility.ID> = if case .backtest = kind { [] } else {
+                try await main.writer.systemTransaction(logger: logger) {
+                    try await AlertStore(logger: logger).facilitiesWithOpenBandAlerts(on: main.writer)
+                }
+            }
             let counter = ProgressCounter(total: total, report: progress)
             let runID = run.id
             let outcomes = try await withThrowingTaskGroup(of: (scored: Int, changed: Int, failed: Int).self) { group in
                 for (lane, selection) in zip(lanes, selections) {
                     group.addTask {
                         try await scorePartition(
-                            selection, kind: kind, runID: runID, asOf: asOf, baselines: baselines, lane: lane, counter: counter)
+                            selection, kind: kind, runID: runID, asOf: asOf, baselines: baselines, watched: watched, lane: lane,
+                            counter: counter)
                     }
                 }
                 var all: [(scored: Int, changed: Int, failed: Int)] = []
@@ -190,7 +200,7 @@ public struct Rescorer: Sendable {
     /// process work at the same time. A live run sends only the facilities whose score changed.
     private func scorePartition(
         _ selection: RiskEvidenceReader.Selection, kind: Kind, runID: UUID, asOf: Date, baselines: PeerBaselines?,
-        lane: Lane, counter: ProgressCounter
+        watched: Set<Facility.ID>, lane: Lane, counter: ProgressCounter
     ) async throws -> (scored: Int, changed: Int, failed: Int) {
         let store = ScoreStore(logger: logger)
         let (reader, writer) = (lane.reader, lane.writer)
@@ -203,7 +213,9 @@ public struct Rescorer: Sendable {
                         try await store.writeBacktest(batch, run: runID, on: writer)
                         return batch.count
                     }
-                    return try await store.writeLive(batch, on: writer)
+                    let changed = try await store.writeLive(batch.filter { !$0.isUnchanged }, on: writer)
+                    try await recordAlerts(batch, asOf: asOf, on: writer)
+                    return changed
                 }
                 return (changed, 0)
             } catch {
@@ -243,7 +255,7 @@ public struct Rescorer: Sendable {
                     let scored = ScoredFacility(subject: subject, assessment: model.assess(subject.evidence, asOf: asOf))
                     totals.scored += 1
                     unreported += 1
-                    if isBacktest || !scored.isUnchanged { batch.append(scored) }
+                    if isBacktest || !scored.isUnchanged || watched.contains(subject.facilityID) { batch.append(scored) }
                     if batch.count >= batchSize { try await flush() }
                     if unreported >= batchSize {
                         counter.add(unreported)
@@ -280,10 +292,12 @@ public struct Rescorer: Sendable {
             try await RiskEvidenceReader(logger: logger).read(
                 .facilities(ids), from: .current, asOf: asOf, baselines: baselines, on: connection
             ) { subject in
-                let assessed = ScoredFacility(subject: subject, assessment: model.assess(subject.evidence, asOf: asOf))
-                if !assessed.isUnchanged { scored.append(assessed) }
+                scored.append(ScoredFacility(subject: subject, assessment: model.assess(subject.evidence, asOf: asOf)))
             }
-            let changed = try await store.writeLive(scored, on: connection)
+            let changed = try await store.writeLive(scored.filter { !$0.isUnchanged }, on: connection)
+            // Every marked facility, changed score or not: a new report may fire a rule without
+            // moving a score that is already at its caps.
+            try await recordAlerts(scored, asOf: asOf, on: connection)
             try await connection.run(
                 "SELECT centinela_clear_rescores(\(marks.map(\.0))::uuid[], \(marks.map(\.1))::bigint[])", logger: logger)
             // Delivered at commit, to whoever waits for fresh scores (alerting, tests).
@@ -291,6 +305,25 @@ public struct Rescorer: Sendable {
                 "SELECT pg_notify('centinela_rescored', id::text) FROM unnest(\(marks.map(\.0))::uuid[]) AS id", logger: logger)
             logger.debug("rescored marked facilities", metadata: ["facilities": "\(marks.count)", "changed": "\(changed)"])
             return marks.count
+        }
+    }
+
+    /// Evaluates the alert rules for freshly scored facilities and records what they decide, in
+    /// the caller's (system) transaction.
+    private func recordAlerts(_ scored: [ScoredFacility], asOf: Date, on connection: PostgresConnection) async throws {
+        guard !scored.isEmpty else { return }
+        let alerts = AlertStore(logger: logger)
+        let states = try await alerts.states(for: scored.map(\.subject.facilityID), on: connection)
+        let decisions = scored.compactMap { item -> (scored: ScoredFacility, decisions: [AlertDecision])? in
+            let findings = alertRules.findings(for: item.subject.evidence, assessment: item.assessment, model: model, asOf: asOf)
+            let decided = alertRules.decide(
+                findings, existing: states[item.subject.facilityID] ?? [], score: item.assessment.score, asOf: asOf)
+            return decided.isEmpty ? nil : (item, decided)
+        }
+        guard !decisions.isEmpty else { return }
+        let recorded = try await alerts.record(decisions, asOf: asOf, on: connection)
+        if recorded.opened > 0 || recorded.events > 0 {
+            logger.debug("alerts recorded", metadata: ["opened": "\(recorded.opened)", "events": "\(recorded.events)"])
         }
     }
 

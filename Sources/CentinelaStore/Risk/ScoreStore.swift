@@ -27,6 +27,11 @@ public struct ScoredFacility: Sendable {
 public struct StoredScore: Sendable, Equatable {
     public var assessment: RiskAssessment
     public var recordedAt: Date
+
+    public init(assessment: RiskAssessment, recordedAt: Date) {
+        self.assessment = assessment
+        self.recordedAt = recordedAt
+    }
 }
 
 /// Scores as stored: written by rescoring (system scope), read by the API (caller's scope).

@@ -1,0 +1,275 @@
+import CentinelaCore
+import CentinelaStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import PostgresNIO
+
+/// Alerts to regulators: the list of those in the caller's jurisdictions, one alert with its
+/// history and the score behind it, and the regulator's transitions (docs/alerts.md). Schools never
+/// see alerts: staff of the facility may be the ones implicated.
+struct AlertController {
+    let database: ServiceDatabase
+    let limits: HTTPConfiguration
+    var store: AlertStore { AlertStore(logger: database.logger) }
+
+    static let endpoints: [Endpoint<AlertController>] = [
+        Endpoint(.get, "alerts", AlertController.list),
+        Endpoint(.get, "alerts/{id}", AlertController.get),
+        Endpoint(.post, "alerts/{id}/events", AlertController.addEvent),
+    ]
+
+    struct FacilityBrief: Encodable, Sendable {
+        var id: String
+        var code: String
+        var name: String
+    }
+
+    struct AlertBody: Encodable, Sendable {
+        var id: String
+        var rule: String
+        var severity: String
+        var status: String
+        var facility: FacilityBrief
+        var jurisdiction: String
+        var subject: String?
+        var summary: [String: String]
+        var assignee: [String: String]?
+        var referral: [String: String]?
+        var resolution: [String: String]?
+        var resolvedAt: Date?
+        var snoozedUntil: Date?
+        var snoozeReason: String?
+        var reports: [String]
+        var adults: [String]
+        var firstEvidenceAt: Date?
+        var lastEvidenceAt: Date?
+        var score: Double
+        var band: String
+        var openedAt: Date
+        var updatedAt: Date
+
+        init(_ alert: AlertRecord) {
+            id = alert.id.description
+            rule = alert.rule.rawValue
+            severity = alert.severity.rawValue
+            status = alert.status.rawValue
+            facility = .init(id: alert.facilityID.description, code: alert.facilityCode, name: alert.facilityName)
+            jurisdiction = alert.jurisdictionID.description
+            subject = alert.subject.isEmpty ? nil : alert.subject
+            summary = Dictionary(uniqueKeysWithValues: AlertLanguage.allCases.map { ($0.rawValue, alert.summary(in: $0)) })
+            assignee = alert.assigneeID.map { ["id": $0.description, "holder": alert.assignee ?? ""] }
+            referral = alert.referral.map { ["to": $0.rawValue, "reference": alert.referralReference ?? ""] }
+            resolution = alert.resolution.map { ["reason": $0.rawValue, "note": alert.resolutionNote ?? ""] }
+            resolvedAt = alert.resolvedAt
+            snoozedUntil = alert.snoozedUntil
+            snoozeReason = alert.snoozeReason
+            reports = alert.reports.map(\.description)
+            adults = alert.adults
+            firstEvidenceAt = alert.firstEvidenceAt
+            lastEvidenceAt = alert.lastEvidenceAt
+            score = alert.score
+            band = alert.band.rawValue
+            openedAt = alert.openedAt
+            updatedAt = alert.updatedAt
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, rule, severity, status, facility, jurisdiction, subject, summary, assignee, referral, resolution, resolvedAt,
+                snoozedUntil, snoozeReason, reports, adults, firstEvidenceAt, lastEvidenceAt, score, band, openedAt, updatedAt
+        }
+
+        // Absent values are written as null: a reader sees the field exists and is empty.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(rule, forKey: .rule)
+            try c.encode(severity, forKey: .severity)
+            try c.encode(status, forKey: .status)
+            try c.encode(facility, forKey: .facility)
+            try c.encode(jurisdiction, forKey: .jurisdiction)
+            try c.encode(subject, forKey: .subject)
+            try c.encode(summary, forKey: .summary)
+            try c.encode(assignee, forKey: .assignee)
+            try c.encode(referral, forKey: .referral)
+            try c.encode(resolution, forKey: .resolution)
+            try c.encode(resolvedAt, forKey: .resolvedAt)
+            try c.encode(snoozedUntil, forKey: .snoozedUntil)
+            try c.encode(snoozeReason, forKey: .snoozeReason)
+            try c.encode(reports, forKey: .reports)
+            try c.encode(adults, forKey: .adults)
+            try c.encode(firstEvidenceAt, forKey: .firstEvidenceAt)
+            try c.encode(lastEvidenceAt, forKey: .lastEvidenceAt)
+            try c.encode(score, forKey: .score)
+            try c.encode(band, forKey: .band)
+            try c.encode(openedAt, forKey: .openedAt)
+            try c.encode(updatedAt, forKey: .updatedAt)
+        }
+    }
+
+    struct EventBody: Encodable, Sendable {
+        var id: String
+        var alert: String
+        var kind: String
+        var actor: [String: String]
+        var at: Date
+        var details: JSONValue
+
+        init(_ event: AlertEventRecord) {
+            id = String(event.id)
+            alert = event.alertID.description
+            kind = event.kind.rawValue
+            actor = ["holder": event.actor].merging(event.actorID.map { ["id": $0.description] } ?? [:]) { first, _ in first }
+            at = event.at
+            details = (try? JSONValue.parse(Data(event.detailsJSON.utf8))) ?? .object([:])
+        }
+    }
+
+    struct AlertDetail: Encodable, Sendable {
+        var alert: AlertBody
+        /// The facility's score and reasons when the alert opened or last had news.
+        var risk: RiskController.RiskBody?
+        var events: [EventBody]
+    }
+
+    struct Page: Encodable, Sendable {
+        var items: [AlertBody]
+        var nextCursor: String?
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page> {
+        let principal = try context.requireRegulator()
+        var query = QueryReader(request)
+        var filter = AlertFilter(
+            statuses: query.codes("status", Alert.Status.self), severities: query.codes("severity", Alert.Severity.self),
+            rules: query.codes("rule", Alert.Rule.self), jurisdictionCode: query.string("jurisdiction", maxLength: 32))
+        if let text = query.string("facility", maxLength: 36) {
+            if let id = Facility.ID(uuidString: text) { filter.facility = id } else { query.fail("facility", "must be a facility id") }
+        }
+        let limit = query.limit()
+        var after: (openedAtMicroseconds: Int64, id: Alert.ID)?
+        if let cursor = query.cursor() {
+            let parts = cursor.split(separator: "|")
+            if parts.count == 2, let micros = Int64(parts[0]), let id = Alert.ID(uuidString: String(parts[1])) {
+                after = (micros, id)
+            } else {
+                query.fail("cursor", "is not a cursor this server issued")
+            }
+        }
+        try query.finish()
+        let alerts = try await database.withScope(principal) { connection in
+            let alerts = try await store.list(filter, after: after, limit: limit + 1, on: connection)
+            try await database.audit(context.auditEvent("alert.list", on: "alert", id: nil, outcome: .ok), on: connection)
+            return alerts
+        }
+        let page = Array(alerts.prefix(limit))
+        let next = alerts.count > limit ? page.last.map {
+            Cursor.encode("\(Int64(($0.openedAt.timeIntervalSince1970 * 1_000_000).rounded()))|\($0.id)")
+        } : nil
+        return JSONResponse(body: Page(items: page.map(AlertBody.init), nextCursor: next))
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<AlertDetail> {
+        let principal = try context.requireRegulator()
+        let id = try context.alertID()
+        try QueryReader(request).finish()
+        let found = try await database.withScope(principal) { connection -> (AlertRecord, [AlertEventRecord])? in
+            let alert = try await store.alert(id, on: connection)
+            let events = alert == nil ? [] : try await store.events(of: id, on: connection)
+            try await database.audit(
+                context.auditEvent("alert.read", on: "alert", id: id.description, outcome: alert == nil ? .notFound : .ok), on: connection)
+            return alert.map { ($0, events) }
+        }
+        guard let (alert, events) = found else { throw Problem.notFound("No alert with this id.") }
+        let assessment = try? RiskAssessment.decoder.decode(RiskAssessment.self, from: Data(alert.assessmentJSON.utf8))
+        return JSONResponse(
+            body: AlertDetail(
+                alert: AlertBody(alert),
+                risk: assessment.map { RiskController.RiskBody(StoredScore(assessment: $0, recordedAt: alert.updatedAt)) },
+                events: events.map(EventBody.init)))
+    }
+
+    /// A regulator's transition or comment: `{"type": "acknowledge" | "assign" | "refer" | "resolve" |
+    /// "snooze" | "comment", ...}`. Answers 201 with the appended event.
+    @Sendable func addEvent(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.requireRegulator()
+        let id = try context.alertID()
+        var request = request
+        var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
+        let now = Date()
+        var transition: AlertTransition?
+        switch body.string("type", required: true, maxLength: 20) {
+        case "acknowledge":
+            transition = .acknowledge
+        case "assign":
+            if let text = body.string("assignee", required: true, maxLength: 36) {
+                if let to = Principal.ID(uuidString: text) { transition = .assign(to: to) } else { body.fail("assignee", "must be a token id") }
+            }
+        case "refer":
+            let to = body.code("to", Alert.Referral.self, required: true)
+            let reference = body.string("reference", required: true, maxLength: 200)
+            if let to, let reference { transition = .refer(to: to, reference: reference) }
+        case "resolve":
+            let reason = body.code("resolution", Alert.Resolution.self, required: true)
+            let note = body.string("note", required: true, maxLength: 5000)
+            if reason == .quiet { body.fail("resolution", "quiet is the service's own; choose another") }
+            if let reason, let note, reason != .quiet { transition = .resolve(reason, note: note) }
+        case "snooze":
+            let until = body.string("until", required: true, maxLength: 40)
+            let reason = body.string("reason", required: true, maxLength: 1000)
+            let parsed = until.flatMap { try? Date.ISO8601FormatStyle(includingFractionalSeconds: false).parse($0) }
+                ?? until.flatMap { try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse($0) }
+            if until != nil && parsed == nil { body.fail("until", "must be a date-time such as 2026-12-31T18:00:00Z") }
+            if let parsed, parsed <= now || parsed.timeIntervalSince(now) > AlertTransition.longestSnooze {
+                body.fail("until", "must be in the future and within 90 days")
+            }
+            if let parsed, let reason { transition = .snooze(until: parsed, reason: reason) }
+        case "comment":
+            if let text = body.string("text", required: true, maxLength: 5000) { transition = .comment(text) }
+        case nil:
+            break
+        case let other?:
+            body.fail("type", "must be one of acknowledge, assign, refer, resolve, snooze, comment (not \(other))")
+        }
+        try body.finish()
+        guard let transition else { throw Problem.badRequest("The event is invalid.") }
+        let event: AlertEventRecord?
+        do {
+            event = try await database.withScope(principal) { connection in
+                let event = try await store.apply(transition, to: id, by: principal, now: now, on: connection)
+                try await database.audit(
+                    context.auditEvent(
+                        "alert.\(transition.eventKind.rawValue)", on: "alert", id: id.description, outcome: event == nil ? .notFound : .ok),
+                    on: connection)
+                return event
+            }
+        } catch AlertStoreError.transition(let refusal) {
+            throw Problem.conflict("\(refusal).")
+        } catch AlertStoreError.assigneeCannotSee {
+            throw Problem.validation([
+                .init(field: "/assignee", message: "must be an active regulator token whose jurisdictions cover this alert's facility")
+            ])
+        }
+        guard let event else { throw Problem.notFound("No alert with this id.") }
+        return try JSONResponse(status: .created, body: EventBody(event)).response(from: request, context: context)
+    }
+}
+
+extension AppRequestContext {
+    /// Alerts are for regulators only: schools (whose staff may be implicated) and the operator
+    /// are refused (403).
+    func requireRegulator() throws(Problem) -> Principal {
+        let principal = try requirePrincipal()
+        guard principal.role == .regulator else { throw Problem.forbidden("Alerts are for regulators.") }
+        return principal
+    }
+
+    /// The alert named by the path's `{id}`; a malformed id is simply not found.
+    func alertID() throws(Problem) -> Alert.ID {
+        guard let text = parameters.get("id"), let id = Alert.ID(uuidString: text) else {
+            throw Problem.notFound("No alert with this id.")
+        }
+        return id
+    }
+}

@@ -1,0 +1,162 @@
+import CentinelaCore
+import CentinelaHTTP
+import CentinelaStore
+import CentinelaTestSupport
+import Foundation
+import HTTPTypes
+import Logging
+import PostgresNIO
+import Testing
+
+/// Alerts through the API: opened by the worker from a school's report, routed up the jurisdiction
+/// tree only, owned by regulators to their end.
+@Suite struct AlertAPITests {
+    /// Tokens beyond the world's: a national regulator and one for Monterrey (below Nuevo León).
+    struct MoreRegulators {
+        var national: String, nationalID: String, monterrey: String
+    }
+
+    static func moreRegulators(_ world: World) async throws -> MoreRegulators {
+        try await world.database.withConnection(logger: TestDatabase.logger) { connection in
+            let tokens = TokenStore(logger: TestDatabase.logger)
+            let (record, secret) = try await tokens.create(
+                role: .regulator, holder: "SEP Federal", facilityCodes: [], jurisdictionCodes: ["MX"], expiresAt: nil, on: connection)
+            let (_, monterrey) = try await tokens.create(
+                role: .regulator, holder: "Regidora Monterrey", facilityCodes: [], jurisdictionCodes: ["MX-NL-MTY"], expiresAt: nil,
+                on: connection)
+            return MoreRegulators(national: secret.value, nationalID: record.id.description, monterrey: monterrey.value)
+        }
+    }
+
+    /// A parent's report of two adults filming a four-year-old: fires four rules at once.
+    static func report(_ facility: UUID, tags: String = #"["disguise","filming"]"#) -> String {
+        """
+        {"facility":"\(facility.uuidString.lowercased())","occurred":{"on":"2026-02-02"},"discoveredOn":"2026-02-03",
+         "category":"sexual_abuse","reporterType":"parent",
+         "adults":[{"name":"Hombre del disfraz","role":"other"},{"name":"Mujer del disfraz","role":"other"}],
+         "children":[{"ref":"NNA-01","age":4}],"modusOperandi":\(tags),"narrative":"Dos adultos disfrazados filmaron."}
+        """
+    }
+
+    func post(_ api: APITest, _ facility: UUID, tags: String = #"["disguise","filming"]"#) async throws {
+        try await RiskAPITests.rescored(facility, in: api.world) {
+            let created = try await api.call(.post, "/v1/reports", token: api.world.schoolToken, json: Self.report(facility, tags: tags))
+            #expect(created.status == .created, "\(created.body)")
+        }
+    }
+
+    func alert(_ api: APITest, rule: String, token: String) async throws -> [String: Any]? {
+        let list = try await api.call(.get, "/v1/alerts?rule=\(rule)", token: token)
+        #expect(list.status == .ok, "\(list.body)")
+        return list.items.first
+    }
+
+    @Test func aReportOpensItsAlertsOnceForTheRegulatorsAboveItOnly() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let more = try await Self.moreRegulators(api.world)
+            let facility = api.world.nuevoLeon.id
+            try await post(api, facility)
+
+            let mine = try await api.call(.get, "/v1/alerts", token: api.world.regulatorToken)
+            #expect(mine.status == .ok, "\(mine.body)")
+            #expect(Set(mine.items.compactMap { $0["rule"] as? String }) == ["band", "several_adults_severe", "filming", "sexual_abuse_under_six"])
+            #expect(mine.items.allSatisfy { $0["status"] as? String == "open" })
+            let filming = try #require(mine.items.first { $0["rule"] as? String == "filming" })
+            #expect(filming["severity"] as? String == "critical")
+            let summary = filming["summary"] as? [String: String] ?? [:]
+            #expect(summary["es"]?.contains("NL001") == true && summary["es"]?.contains("filmados") == true, "\(summary)")
+            #expect(summary["en"]?.contains("filmed") == true)
+            let id = try #require(filming["id"] as? String)
+
+            // Up the tree: the national regulator sees it. Not sideways, not below: Oaxaca and
+            // Monterrey see nothing, not even that it exists.
+            #expect(try await api.call(.get, "/v1/alerts", token: more.national).items.count == 4)
+            #expect(try await api.call(.get, "/v1/alerts/\(id)", token: more.national).status == .ok)
+            for token in [api.world.otherRegulatorToken, more.monterrey] {
+                #expect(try await api.call(.get, "/v1/alerts", token: token).items.isEmpty)
+                #expect(try await api.call(.get, "/v1/alerts/\(id)", token: token).status == .notFound)
+                #expect(try await api.call(.post, "/v1/alerts/\(id)/events", token: token, json: #"{"type":"acknowledge"}"#).status == .notFound)
+            }
+            // Schools never see alerts (their staff may be implicated); nor does the operator.
+            #expect(try await api.call(.get, "/v1/alerts", token: api.world.schoolToken).status == .forbidden)
+            #expect(try await api.call(.get, "/v1/alerts/\(id)", token: api.world.adminToken).status == .forbidden)
+
+            // The same kind of report again: evidence added to the same alerts, none opened.
+            try await post(api, facility, tags: #"["photographing"]"#)
+            let again = try await api.call(.get, "/v1/alerts?status=open", token: api.world.regulatorToken)
+            #expect(again.items.count == 4)
+            let detail = try await api.call(.get, "/v1/alerts/\(id)", token: api.world.regulatorToken)
+            let alert = detail.json["alert"] as? [String: Any] ?? [:]
+            #expect((alert["reports"] as? [String])?.count == 2)
+            let events = detail.json["events"] as? [[String: Any]] ?? []
+            #expect(events.compactMap { $0["kind"] as? String } == ["opened", "evidence_added"])
+            #expect((detail.json["risk"] as? [String: Any])?["modelId"] as? String == "v1")
+            // Filters.
+            #expect(try await api.call(.get, "/v1/alerts?severity=high", token: api.world.regulatorToken).items.allSatisfy {
+                $0["severity"] as? String == "high"
+            })
+            #expect(try await api.call(.get, "/v1/alerts?jurisdiction=MX-OAX", token: more.national).items.isEmpty)
+            #expect(try await api.call(.get, "/v1/alerts?jurisdiction=MX-NL&rule=filming,band", token: more.national).items.count == 2)
+            #expect(try await api.call(.get, "/v1/alerts?status=closed", token: api.world.regulatorToken).status == .badRequest)
+            let paged = try await api.call(.get, "/v1/alerts?limit=3", token: api.world.regulatorToken)
+            let cursor = try #require(paged.json["nextCursor"] as? String)
+            let rest = try await api.call(.get, "/v1/alerts?limit=3&cursor=\(cursor)", token: api.world.regulatorToken)
+            #expect(Set((paged.items + rest.items).compactMap { $0["id"] as? String }).count == 4)
+        }
+    }
+
+    @Test func aRegulatorOwnsAnAlertToItsEndAndNewEvidenceReopensIt() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let more = try await Self.moreRegulators(api.world)
+            let facility = api.world.nuevoLeon.id
+            try await post(api, facility)
+            let regulator = api.world.regulatorToken
+            let id = try #require(try await alert(api, rule: "filming", token: regulator)?["id"] as? String)
+            func event(_ json: String, token: String? = nil) async throws -> APITest.Reply {
+                try await api.call(.post, "/v1/alerts/\(id)/events", token: token ?? regulator, json: json)
+            }
+            #expect(try await event(#"{"type":"refer","to":"police","reference":"FGE-1"}"#).status == .conflict)  // not yet acknowledged
+            #expect(try await event(#"{"type":"acknowledge"}"#).status == .created)
+            #expect(try await event(#"{"type":"acknowledge"}"#).status == .conflict)
+            // Only a regulator who may see the facility can be assigned.
+            let oaxacaID = try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
+                var id = ""
+                for try await value in try await connection.query("SELECT id::text FROM api_tokens WHERE holder = 'IEEPO Oaxaca'", logger: TestDatabase.logger)
+                    .decode(String.self) { id = value }
+                return id
+            }
+            #expect(try await event(#"{"type":"assign","assignee":"\#(oaxacaID)"}"#).status == .unprocessableContent)
+            #expect(try await event(#"{"type":"assign","assignee":"\#(more.nationalID)"}"#).status == .created)
+            #expect(try await event(#"{"type":"refer","to":"prosecutor","reference":"FGE-NL-2026-0141"}"#).status == .created)
+            #expect(try await event(#"{"type":"snooze","until":"2020-01-01T00:00:00Z","reason":"esperando"}"#).status == .unprocessableContent)
+            #expect(try await event(#"{"type":"resolve","resolution":"quiet","note":"x"}"#).status == .unprocessableContent)
+            #expect(try await event(#"{"type":"resolve","resolution":"referred_to_authorities"}"#).status == .unprocessableContent)
+            #expect(try await event(#"{"type":"escalate"}"#).status == .unprocessableContent)
+            #expect(
+                try await event(#"{"type":"resolve","resolution":"referred_to_authorities","note":"La fiscalía abrió carpeta."}"#, token: more.national)
+                    .status == .created)
+            #expect(try await event(#"{"type":"comment","text":"Seguimiento semanal."}"#).status == .created)
+
+            var detail = try await api.call(.get, "/v1/alerts/\(id)", token: regulator)
+            var alert = detail.json["alert"] as? [String: Any] ?? [:]
+            #expect(alert["status"] as? String == "resolved")
+            #expect((alert["assignee"] as? [String: String])?["holder"] == "SEP Federal")
+            #expect((alert["referral"] as? [String: String])?["reference"] == "FGE-NL-2026-0141")
+            #expect((alert["resolution"] as? [String: String])?["reason"] == "referred_to_authorities")
+            var events = detail.json["events"] as? [[String: Any]] ?? []
+            #expect(events.compactMap { $0["kind"] as? String } == ["opened", "acknowledged", "assigned", "referred", "resolved", "comment"])
+            #expect(events.compactMap { ($0["actor"] as? [String: String])?["holder"] }
+                == ["centinela", "SEP Nuevo León", "SEP Nuevo León", "SEP Nuevo León", "SEP Federal", "SEP Nuevo León"])
+
+            // New evidence after the resolution reopens it, with its history kept.
+            try await post(api, facility, tags: #"["filming"]"#)
+            detail = try await api.call(.get, "/v1/alerts/\(id)", token: regulator)
+            alert = detail.json["alert"] as? [String: Any] ?? [:]
+            #expect(alert["status"] as? String == "open")
+            #expect(alert["resolution"] is NSNull)
+            events = detail.json["events"] as? [[String: Any]] ?? []
+            #expect(events.suffix(2).compactMap { $0["kind"] as? String } == ["reopened", "evidence_added"])
+            #expect(events.count == 8)
+        }
+    }
+}
