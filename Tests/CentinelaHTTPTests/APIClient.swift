@@ -1,3 +1,4 @@
+import CentinelaCore
 import CentinelaHTTP
 import CentinelaStore
 import CentinelaTestSupport
@@ -13,15 +14,20 @@ struct APITest {
     let client: any TestClientProtocol
     let world: World
 
+    /// Runs `test` against the application on a test world: through the router, or (`live`) on a
+    /// real port, for tests that need a streaming connection.
     static func run(
-        limits: HTTPConfiguration = HTTPConfiguration(host: "127.0.0.1", port: 0),
+        limits: HTTPConfiguration = HTTPConfiguration(host: "127.0.0.1", port: 0), live: Bool = false,
+        alertHeartbeat: Duration = .seconds(15), webhookRetry: WebhookRetryPolicy = .init(), webhookPoll: Duration = .seconds(1),
         _ test: @escaping @Sendable (APITest) async throws -> Void
     ) async throws {
         try await World.with { world in
             let app = try buildApplication(
                 configuration: limits, database: world.database, migrations: try TestDatabase.migrations(),
-                nationalIDs: NationalIDHasher(key: Data(repeating: 7, count: 32)), logger: TestDatabase.logger)
-            try await app.test(.router) { client in
+                nationalIDs: NationalIDHasher(key: Data(repeating: 7, count: 32)), alertHeartbeat: alertHeartbeat,
+                webhookRetry: webhookRetry, webhookPoll: webhookPoll,
+                logger: TestDatabase.logger)
+            try await app.test(live ? .live : .router) { client in
                 try await test(APITest(client: client, world: world))
             }
         }

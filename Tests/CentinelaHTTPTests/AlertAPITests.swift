@@ -4,6 +4,7 @@ import CentinelaStore
 import CentinelaTestSupport
 import Foundation
 import HTTPTypes
+import HummingbirdTesting
 import Logging
 import PostgresNIO
 import Testing
@@ -157,6 +158,47 @@ import Testing
             events = detail.json["events"] as? [[String: Any]] ?? []
             #expect(events.suffix(2).compactMap { $0["kind"] as? String } == ["reopened", "evidence_added"])
             #expect(events.count == 8)
+        }
+    }
+
+    /// The live stream: events as they happen, in the caller's jurisdictions only; a client that
+    /// reconnects with Last-Event-ID receives exactly what it missed; heartbeats keep it alive.
+    @Test func theLiveStreamResumesWithExactlyTheMissedEvents() async throws {
+        try await APITest.run(live: true, alertHeartbeat: .milliseconds(500)) { (api: APITest) async throws in
+            let port = try #require(api.client.port)
+            let facility = api.world.nuevoLeon.id
+            let mine = try SSEClient(port: port, path: "/v1/alerts/stream", token: api.world.regulatorToken)
+            let oaxaca = try SSEClient(port: port, path: "/v1/alerts/stream", token: api.world.otherRegulatorToken)
+            #expect(await mine.events(atLeast: 0, within: .milliseconds(300)).isEmpty)
+            #expect(mine.status == 200)
+
+            try await post(api, facility)
+            let opened = await mine.events(atLeast: 4, within: .seconds(20))
+            #expect(opened.map(\.event) == Array(repeating: "opened", count: 4), "\(opened)")
+            let ids = opened.compactMap { $0.id.flatMap(Int64.init) }
+            #expect(ids == ids.sorted() && Set(ids).count == 4)
+            let data = try #require(opened.first?.data)
+            let item = try #require(try JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any])
+            #expect((item["alert"] as? [String: Any])?["status"] as? String == "open")
+            let lastSeen = try #require(opened.last?.id)
+
+            // Disconnected, the regulator misses two events.
+            let alertID = try #require((item["event"] as? [String: Any])?["alert"] as? String)
+            #expect(try await api.call(.post, "/v1/alerts/\(alertID)/events", token: api.world.regulatorToken, json: #"{"type":"acknowledge"}"#).status == .created)
+            #expect(try await api.call(.post, "/v1/alerts/\(alertID)/events", token: api.world.regulatorToken, json: #"{"type":"comment","text":"Visita mañana."}"#).status == .created)
+            let resumed = try SSEClient(port: port, path: "/v1/alerts/stream", token: api.world.regulatorToken, lastEventID: lastSeen)
+            let missed = await resumed.events(atLeast: 3, within: .seconds(2))  // waits for a third that must not come
+            #expect(missed.map(\.event) == ["acknowledged", "comment"], "\(missed)")
+            #expect(missed.compactMap { $0.id.flatMap(Int64.init) }.allSatisfy { $0 > Int64(lastSeen)! })
+            #expect(resumed.comments > 0, "no heartbeat within 2 s")
+
+            // Another state's regulator saw nothing at all, only heartbeats.
+            #expect(await oaxaca.events(atLeast: 1, within: .milliseconds(500)).isEmpty)
+            #expect(oaxaca.comments > 0)
+            // Schools cannot open the stream; a malformed Last-Event-ID is refused.
+            #expect(try await api.call(.get, "/v1/alerts/stream", token: api.world.schoolToken).status == .forbidden)
+            #expect(try await api.call(
+                .get, "/v1/alerts/stream", token: api.world.regulatorToken, headers: [HTTPField.Name("Last-Event-ID")!: "x"]).status == .badRequest)
         }
     }
 }

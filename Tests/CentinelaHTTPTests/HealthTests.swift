@@ -45,7 +45,8 @@ import Testing
             ApplicationDependencies(
                 databaseHealth: PostgresHealthCheck(
                     client: client, migrations: try TestDatabase.migrations(), timeout: .seconds(1), logger: logger),
-                database: ServiceDatabase(client: client, logger: logger)))
+                database: ServiceDatabase(client: client, logger: logger),
+                alertFeed: AlertFeed(database: nowhere, logger: logger)))
         let app = Application(router: router, services: [client], logger: logger)
         try await app.test(.router, test)
     }
@@ -126,7 +127,12 @@ import Testing
         let app = Application(
             router: buildRouter(
                 ApplicationDependencies(
-                    databaseHealth: AlwaysReady(), database: ServiceDatabase(client: unused, logger: TestDatabase.logger))))
+                    databaseHealth: AlwaysReady(), database: ServiceDatabase(client: unused, logger: TestDatabase.logger),
+                    alertFeed: AlertFeed(
+                        database: DatabaseConfiguration(
+                            endpoint: .unixSocket(directory: "/nonexistent", port: 5432), username: "x", password: nil, database: "x",
+                            tlsMode: .disable),
+                        logger: TestDatabase.logger))))
         try await app.test(.router, test)
     }
 

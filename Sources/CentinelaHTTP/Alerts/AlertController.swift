@@ -12,10 +12,12 @@ import PostgresNIO
 struct AlertController {
     let database: ServiceDatabase
     let limits: HTTPConfiguration
+    let feed: AlertFeed
     var store: AlertStore { AlertStore(logger: database.logger) }
 
     static let endpoints: [Endpoint<AlertController>] = [
         Endpoint(.get, "alerts", AlertController.list),
+        Endpoint(.get, "alerts/stream", AlertController.stream),
         Endpoint(.get, "alerts/{id}", AlertController.get),
         Endpoint(.post, "alerts/{id}/events", AlertController.addEvent),
     ]
@@ -253,6 +255,69 @@ struct AlertController {
         }
         guard let event else { throw Problem.notFound("No alert with this id.") }
         return try JSONResponse(status: .created, body: EventBody(event)).response(from: request, context: context)
+    }
+}
+
+extension AlertController {
+    /// Events read per query while catching up.
+    static let streamPage = 200
+
+    /// The live stream (Server-Sent Events) of alert events in the caller's jurisdictions, in
+    /// event-id order. Each event's `id` is its event id: a client that reconnects with
+    /// `Last-Event-ID` receives exactly the events it missed; without it, the stream starts now.
+    /// A comment line is sent at every heartbeat.
+    @Sendable func stream(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.requireRegulator()
+        try QueryReader(request).finish()
+        var resume: Int64?
+        if let header = request.headers[HTTPField.Name("Last-Event-ID")!] {
+            guard let value = Int64(header.trimmingCharacters(in: .whitespaces)), value >= 0 else {
+                throw Problem.badRequest("Last-Event-ID must be the id of an event this stream sent.")
+            }
+            resume = value
+        }
+        let start = try await database.withScope(principal) { connection in
+            let latest = try await store.latestEventID(on: connection)
+            try await database.audit(
+                context.auditEvent("alert.stream", on: "alert", id: nil, outcome: .ok,
+                                   details: ["last_event_id": resume.map(String.init) ?? "none"]),
+                on: connection)
+            return resume ?? latest
+        }
+        let (subscription, signals) = feed.subscribe()
+        let (scoped, alerts, signalling) = (database, store, feed)
+        let body = ResponseBody { writer in
+            defer { signalling.unsubscribe(subscription) }
+            var last = start
+            // Advice to reconnect after 3 s; also sends the headers at once.
+            try await writer.write(ByteBuffer(string: "retry: 3000\n\n"))
+            var signals = signals.makeAsyncIterator()
+            var look = true
+            while true {
+                while look {
+                    let (events, found) = try await scoped.withScope(principal) { connection in
+                        let events = try await alerts.events(after: last, limit: Self.streamPage, on: connection)
+                        let found = try await alerts.alerts(Array(Set(events.map(\.alertID))), on: connection)
+                        return (events, found)
+                    }
+                    let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+                    var text = ""
+                    for event in events {
+                        let json = try AlertMessage(event, alert: byID[event.alertID]).json()
+                        text += "id: \(event.id)\nevent: \(event.kind.rawValue)\ndata: \(json)\n\n"
+                    }
+                    if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
+                    last = events.last?.id ?? last
+                    look = events.count == Self.streamPage
+                }
+                guard let signal = await signals.next() else { break }
+                if case .heartbeat = signal { try await writer.write(ByteBuffer(string: ": heartbeat\n\n")) }
+                look = true
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"], body: body)
     }
 }
 

@@ -57,15 +57,18 @@ public struct ApplicationDependencies: Sendable {
     public var limits: HTTPConfiguration
     /// Nil when no key is configured: national identifiers are then refused.
     public var nationalIDs: NationalIDHasher?
+    /// Wakes live alert streams; run as a service beside the server.
+    public var alertFeed: AlertFeed
 
     public init(
         databaseHealth: any DatabaseHealthChecking, database: ServiceDatabase, limits: HTTPConfiguration = .init(),
-        nationalIDs: NationalIDHasher? = nil
+        nationalIDs: NationalIDHasher? = nil, alertFeed: AlertFeed
     ) {
         self.databaseHealth = databaseHealth
         self.database = database
         self.limits = limits
         self.nationalIDs = nationalIDs
+        self.alertFeed = alertFeed
     }
 }
 
@@ -79,20 +82,28 @@ public func buildApplication(
     migrations: MigrationSet,
     nationalIDs: NationalIDHasher? = nil,
     riskModel: RiskModel = .v1,
+    alertHeartbeat: Duration = .seconds(15),
+    webhookRetry: WebhookRetryPolicy = .init(),
+    webhookPoll: Duration = .seconds(1),
     logger: Logger
 ) throws -> some ApplicationProtocol {
     let client = PostgresClient(configuration: try database.clientConfiguration(), backgroundLogger: logger)
+    let feed = AlertFeed(database: database, heartbeat: alertHeartbeat, logger: logger)
     let dependencies = ApplicationDependencies(
         databaseHealth: PostgresHealthCheck(client: client, migrations: migrations, logger: logger),
         database: ServiceDatabase(client: client, logger: logger),
         limits: configuration,
-        nationalIDs: nationalIDs)
+        nationalIDs: nationalIDs,
+        alertFeed: feed)
     let router = buildRouter(dependencies)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
         // The pool first: the rescoring worker uses it, and stops before it on shutdown.
-        services: [client, RescoreWorker(client: client, database: database, rescorer: Rescorer(model: riskModel, logger: logger))],
+        services: [
+            client, RescoreWorker(client: client, database: database, rescorer: Rescorer(model: riskModel, logger: logger)), feed,
+            WebhookDeliverer(client: client, feed: feed, policy: webhookRetry, pollInterval: webhookPoll, logger: logger),
+        ],
         onServerRunning: { channel in
             let address = channel.localAddress
             logger.notice(
@@ -126,7 +137,10 @@ public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRe
         RosterController(database: dependencies.database, limits: dependencies.limits, nationalIDs: dependencies.nationalIDs),
         RosterController.endpoints)
     api.register(RiskController(database: dependencies.database, limits: dependencies.limits), RiskController.endpoints)
-    api.register(AlertController(database: dependencies.database, limits: dependencies.limits), AlertController.endpoints)
+    api.register(
+        AlertController(database: dependencies.database, limits: dependencies.limits, feed: dependencies.alertFeed),
+        AlertController.endpoints)
+    api.register(WebhookController(database: dependencies.database, limits: dependencies.limits), WebhookController.endpoints)
     router.refuseOtherMethods(on: versionOneRoutes)
     return router
 }
@@ -144,7 +158,8 @@ public var apiRoutes: [String: [HTTPRequest.Method]] {
 var versionOneRoutes: [String: [HTTPRequest.Method]] {
     var routes: [String: [HTTPRequest.Method]] = [:]
     for table in [FacilityController.endpoints.routeTable(), ReportController.endpoints.routeTable(), RosterController.endpoints.routeTable(),
-                  RiskController.endpoints.routeTable(), AlertController.endpoints.routeTable()] {
+                  RiskController.endpoints.routeTable(), AlertController.endpoints.routeTable(),
+                  WebhookController.endpoints.routeTable()] {
         routes.merge(table) { $0 + $1 }
     }
     return routes

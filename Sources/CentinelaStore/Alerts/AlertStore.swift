@@ -294,6 +294,33 @@ extension AlertStore {
             """, on: connection)
     }
 
+    /// The events with these ids that the caller may see, in id order.
+    public func events(_ ids: [Int64], on connection: PostgresConnection) async throws -> [AlertEventRecord] {
+        try await eventRecords(
+            """
+            SELECT e.id, e.alert_id, e.kind, e.actor_id, e.actor, e.at, e.details::text FROM alert_events e
+            WHERE e.id = ANY(\(ids)::int8[]) ORDER BY e.id
+            """, on: connection)
+    }
+
+    /// The newest event id the caller may see (0 when none): where a stream without Last-Event-ID starts.
+    public func latestEventID(on connection: PostgresConnection) async throws -> Int64 {
+        var latest: Int64 = 0
+        for try await id in try await connection.query("SELECT coalesce(max(id), 0) FROM alert_events", logger: logger)
+            .decode(Int64.self) { latest = id }
+        return latest
+    }
+
+    /// The alerts with these ids that the caller may see.
+    public func alerts(_ ids: [Alert.ID], on connection: PostgresConnection) async throws -> [AlertRecord] {
+        guard !ids.isEmpty else { return [] }
+        return try await records(
+            """
+            SELECT \(unescaped: Self.columns) FROM alerts a JOIN facilities f ON f.id = a.facility_id
+            WHERE a.id = ANY(\(ids.map(\.rawValue))::uuid[])
+            """, on: connection)
+    }
+
     /// Applies a regulator's transition to an alert they may see and appends its event. Nil when
     /// there is no such alert for the caller.
     public func apply(

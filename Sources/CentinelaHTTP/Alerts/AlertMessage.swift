@@ -1,0 +1,33 @@
+import CentinelaCore
+import CentinelaStore
+import Foundation
+
+/// An alert event as it leaves the service, on the live stream and in webhooks: the event, and the
+/// alert as it is now. One shape for both, so a receiver parses one thing.
+struct AlertMessage: Encodable, Sendable {
+    var event: AlertController.EventBody
+    var alert: AlertController.AlertBody?
+
+    init(_ event: AlertEventRecord, alert: AlertRecord?) {
+        self.event = AlertController.EventBody(event)
+        self.alert = alert.map(AlertController.AlertBody.init)
+    }
+
+    /// Compact JSON (one line: SSE `data` must not break).
+    func json() throws -> String {
+        String(decoding: try JSONResponseEncoding.encoder.encode(self), as: UTF8.self)
+    }
+
+    /// The Standard Webhooks envelope: `{"type": "alert.<kind>", "timestamp": …, "data": …}`.
+    struct Envelope: Encodable, Sendable {
+        var type: String
+        var timestamp: Date
+        var data: AlertMessage
+    }
+
+    func webhookBody() throws -> String {
+        String(
+            decoding: try JSONResponseEncoding.encoder.encode(Envelope(type: "alert.\(event.kind)", timestamp: event.at, data: self)),
+            as: UTF8.self)
+    }
+}

@@ -1,0 +1,197 @@
+import CentinelaCore
+import CentinelaStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import PostgresNIO
+
+/// Regulators' webhook endpoints: registration (the signing secret is shown once), the list, and
+/// each endpoint's deliveries, with manual redelivery of the dead ones (docs/alerts.md).
+struct WebhookController {
+    let database: ServiceDatabase
+    let limits: HTTPConfiguration
+    var store: WebhookStore { WebhookStore(logger: database.logger) }
+
+    static let endpoints: [Endpoint<WebhookController>] = [
+        Endpoint(.get, "webhooks", WebhookController.list),
+        Endpoint(.post, "webhooks", WebhookController.register),
+        Endpoint(.delete, "webhooks/{id}", WebhookController.disable),
+        Endpoint(.get, "webhooks/{id}/deliveries", WebhookController.deliveries),
+        Endpoint(.post, "webhooks/{id}/deliveries/{delivery}/redeliver", WebhookController.redeliver),
+    ]
+
+    struct EndpointBody: Encodable, Sendable {
+        var id: String
+        var url: String
+        var owner: [String: String]
+        var jurisdictions: [String]
+        var minimumSeverity: String?
+        var rules: [String]?
+        var events: [String]?
+        var createdAt: Date
+        var disabledAt: Date?
+        /// Only in the answer to the registration.
+        var secret: String?
+
+        init(_ endpoint: WebhookEndpoint, secret: String? = nil) {
+            id = endpoint.id.uuidString.lowercased()
+            url = endpoint.url
+            owner = ["id": endpoint.ownerID.description, "holder": endpoint.owner]
+            jurisdictions = endpoint.jurisdictions.map(\.description)
+            minimumSeverity = endpoint.minimumSeverity?.rawValue
+            rules = endpoint.rules?.map(\.rawValue)
+            events = endpoint.eventKinds?.map(\.rawValue)
+            createdAt = endpoint.createdAt
+            disabledAt = endpoint.disabledAt
+            self.secret = secret
+        }
+    }
+
+    struct DeliveryBody: Encodable, Sendable {
+        var id: String
+        var event: String
+        var status: String
+        var attempts: Int
+        var nextAttemptAt: Date?
+        var lastAttemptAt: Date?
+        var lastStatus: Int?
+        var lastError: String?
+        var deliveredAt: Date?
+        var createdAt: Date
+
+        init(_ delivery: WebhookDelivery) {
+            id = delivery.id.uuidString.lowercased()
+            event = String(delivery.eventID)
+            status = delivery.status.rawValue
+            attempts = delivery.attempts
+            nextAttemptAt = delivery.status == .pending ? delivery.nextAttemptAt : nil
+            lastAttemptAt = delivery.lastAttemptAt
+            lastStatus = delivery.lastStatus
+            lastError = delivery.lastError
+            deliveredAt = delivery.deliveredAt
+            createdAt = delivery.createdAt
+        }
+    }
+
+    struct Items<Item: Encodable & Sendable>: Encodable, Sendable {
+        var items: [Item]
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Items<EndpointBody>> {
+        let principal = try context.requireRegulator()
+        try QueryReader(request).finish()
+        let endpoints = try await database.withScope(principal) { connection in
+            try await store.endpoints(on: connection)
+        }
+        return JSONResponse(body: Items(items: endpoints.map { EndpointBody($0) }))
+    }
+
+    /// `{"url": "https://…", "minimumSeverity": "critical", "rules": [...], "events": [...]}`:
+    /// alerts in the caller's jurisdictions (and below), filtered. Answers 201 with the secret.
+    @Sendable func register(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.requireRegulator()
+        var request = request
+        var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
+        let url = body.string("url", required: true, maxLength: 2000)
+        if let url, let problem = Self.refusal(of: url) { body.fail("url", problem) }
+        let severity = body.code("minimumSeverity", Alert.Severity.self)
+        let rules = codes(&body, "rules", Alert.Rule.self)
+        let kinds = codes(&body, "events", Alert.EventKind.self)
+        body.refuseUnknownFields()
+        try body.finish()
+        let secret = WebhookSignature.newSecret()
+        let endpoint = try await database.withScope(principal) { connection in
+            let endpoint = try await store.register(
+                url: url!, secret: secret, filters: .init(minimumSeverity: severity, rules: rules, eventKinds: kinds), by: principal,
+                on: connection)
+            try await database.audit(
+                context.auditEvent("webhook.register", on: "webhook", id: endpoint.id.uuidString.lowercased(), outcome: .ok,
+                                   details: ["url": endpoint.url]),
+                on: connection)
+            return endpoint
+        }
+        return try JSONResponse(status: .created, body: EndpointBody(endpoint, secret: secret)).response(from: request, context: context)
+    }
+
+    /// Why a URL is refused, or nil: https only, except plain http to this machine (a local relay).
+    static func refusal(of text: String) -> String? {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else {
+            return "must be an absolute http(s) URL"
+        }
+        guard url.user == nil && url.password == nil else { return "must not carry credentials" }
+        let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host.lowercased())
+        guard scheme == "https" || (scheme == "http" && loopback) else { return "must use https (plain http only to this machine)" }
+        return nil
+    }
+
+    private func codes<Vocabulary: RawRepresentable & CaseIterable>(
+        _ body: inout ObjectReader, _ name: String, _ type: Vocabulary.Type
+    ) -> [Vocabulary]? where Vocabulary.RawValue == String {
+        guard let items = body.arrayItems(name, maxCount: 20) else { return nil }
+        var result: [Vocabulary] = []
+        for (value, pointer) in items {
+            if case .string(let text) = value, let code = Vocabulary(rawValue: text) {
+                result.append(code)
+            } else {
+                body.fail(at: pointer, "must be one of \(Vocabulary.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+        return result.isEmpty ? nil : result
+    }
+
+    @Sendable func disable(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.requireRegulator()
+        let id = try context.webhookID()
+        try QueryReader(request).finish()
+        try await database.withScope(principal) { connection in
+            guard let endpoint = try await store.endpoint(id, on: connection) else { throw Problem.notFound("No webhook with this id.") }
+            guard endpoint.ownerID == principal.id else { throw Problem.forbidden("Only the regulator who registered a webhook removes it.") }
+            try await store.disable(id, on: connection)
+            try await database.audit(
+                context.auditEvent("webhook.disable", on: "webhook", id: id.uuidString.lowercased(), outcome: .ok), on: connection)
+        }
+        return Response(status: .noContent)
+    }
+
+    @Sendable func deliveries(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Items<DeliveryBody>> {
+        let principal = try context.requireRegulator()
+        let id = try context.webhookID()
+        var query = QueryReader(request)
+        let status = query.code("status", WebhookDelivery.Status.self)
+        let limit = query.limit(default: 50, maximum: 200)
+        try query.finish()
+        let deliveries = try await database.withScope(principal) { connection in
+            guard try await store.endpoint(id, on: connection) != nil else { throw Problem.notFound("No webhook with this id.") }
+            return try await store.deliveries(of: id, status: status, limit: limit, on: connection)
+        }
+        return JSONResponse(body: Items(items: deliveries.map(DeliveryBody.init)))
+    }
+
+    /// Queues a delivery again at once, with a fresh retry window and the same webhook-id.
+    @Sendable func redeliver(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.requireRegulator()
+        let id = try context.webhookID()
+        guard let text = context.parameters.get("delivery"), let delivery = UUID(uuidString: text) else {
+            throw Problem.notFound("No delivery with this id.")
+        }
+        try QueryReader(request).finish()
+        let found = try await database.withScope(principal) { connection in
+            let found = try await store.redeliver(delivery, of: id, on: connection)
+            try await database.audit(
+                context.auditEvent("webhook.redeliver", on: "webhook_delivery", id: text.lowercased(), outcome: found ? .ok : .notFound),
+                on: connection)
+            return found
+        }
+        guard found else { throw Problem.notFound("No delivery with this id.") }
+        return Response(status: .accepted)
+    }
+}
+
+extension AppRequestContext {
+    /// The webhook named by the path's `{id}`; a malformed id is simply not found.
+    func webhookID() throws(Problem) -> UUID {
+        guard let text = parameters.get("id"), let id = UUID(uuidString: text) else { throw Problem.notFound("No webhook with this id.") }
+        return id
+    }
+}

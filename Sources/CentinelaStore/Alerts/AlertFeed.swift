@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// Tells live alert streams when to look for new events, inside `serve`.
+///
+/// One connection listens on `centinela_alert_event` (sent at the commit of every alert event) for
+/// the whole process, however many streams are open; each stream then reads the events it may see
+/// in its caller's scope. A heartbeat goes to every stream at a fixed interval: streams write it to
+/// keep proxies from closing idle connections, and look for events once more in case a
+/// notification was lost while the listener reconnected.
+public final class AlertFeed: Service, Sendable {
+    public enum Signal: Sendable {
+        case events
+        case heartbeat
+    }
+
+    private let database: DatabaseConfiguration
+    private let logger: Logger
+    public let heartbeat: Duration
+    private let subscribers = Mutex<[UUID: AsyncStream<Signal>.Continuation]>([:])
+
+    public init(database: DatabaseConfiguration, heartbeat: Duration = .seconds(15), logger: Logger) {
+        self.database = database
+        self.heartbeat = heartbeat
+        self.logger = logger
+    }
+
+    /// A stream of signals for one live stream; it ends when the feed stops. Call `unsubscribe`
+    /// with the id when the stream's client goes away.
+    public func subscribe() -> (id: UUID, signals: AsyncStream<Signal>) {
+        let (signals, continuation) = AsyncStream.makeStream(of: Signal.self, bufferingPolicy: .bufferingNewest(2))
+        let id = UUID()
+        subscribers.withLock { $0[id] = continuation }
+        return (id, signals)
+    }
+
+    public func unsubscribe(_ id: UUID) {
+        subscribers.withLock { $0.removeValue(forKey: id) }?.finish()
+    }
+
+    public var subscriberCount: Int { subscribers.withLock { $0.count } }
+
+    private func broadcast(_ signal: Signal) {
+        for continuation in subscribers.withLock({ Array($0.values) }) { continuation.yield(signal) }
+    }
+
+    public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.listen() }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: self.heartbeat)
+                    self.broadcast(.heartbeat)
+                }
+            }
+            group.addTask { try? await gracefulShutdown() }
+            await group.next()
+            group.cancelAll()
+        }
+        // Streams end with the service: their clients reconnect (with Last-Event-ID) elsewhere.
+        for continuation in subscribers.withLock({ state in
+            defer { state.removeAll() }
+            return Array(state.values)
+        }) { continuation.finish() }
+    }
+
+    /// Listens on a connection of its own, reconnecting after a second when it is lost.
+    private func listen() async {
+        while !Task.isCancelled {
+            do {
+                try await database.withConnection(logger: logger) { connection in
+                    try await withTaskCancellationHandler {
+                        try await connection.listen(on: "centinela_alert_event") { notifications in
+                            self.broadcast(.events)  // whatever was appended while not listening
+                            for try await _ in notifications { self.broadcast(.events) }
+                        }
+                    } onCancel: {
+                        let closing: EventLoopFuture<Void> = connection.close()
+                        _ = closing
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("alert feed lost its connection; retrying", metadata: ["error": "\(DatabaseError.reason(for: error))"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}

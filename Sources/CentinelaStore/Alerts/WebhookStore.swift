@@ -1,0 +1,207 @@
+import CentinelaCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A regulator's webhook endpoint, without its secret.
+public struct WebhookEndpoint: Sendable, Equatable {
+    public var id: UUID
+    public var ownerID: Principal.ID
+    public var owner: String
+    public var url: String
+    public var jurisdictions: [Jurisdiction.ID]
+    public var minimumSeverity: Alert.Severity?
+    public var rules: [Alert.Rule]?
+    public var eventKinds: [Alert.EventKind]?
+    public var createdAt: Date
+    public var disabledAt: Date?
+}
+
+/// What an endpoint receives: filters on the alerts and events in its jurisdictions.
+public struct WebhookFilters: Sendable, Equatable {
+    public var minimumSeverity: Alert.Severity?
+    public var rules: [Alert.Rule]?
+    public var eventKinds: [Alert.EventKind]?
+
+    public init(minimumSeverity: Alert.Severity? = nil, rules: [Alert.Rule]? = nil, eventKinds: [Alert.EventKind]? = nil) {
+        self.minimumSeverity = minimumSeverity
+        self.rules = rules
+        self.eventKinds = eventKinds
+    }
+}
+
+/// One event for one endpoint, and how sending it went.
+public struct WebhookDelivery: Sendable, Equatable {
+    public enum Status: String, ControlledVocabulary {
+        case pending
+        case delivered
+        case dead
+    }
+
+    public var id: UUID
+    public var endpointID: UUID
+    public var eventID: Int64
+    public var status: Status
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var lastAttemptAt: Date?
+    public var lastStatus: Int?
+    public var lastError: String?
+    public var deliveredAt: Date?
+    public var createdAt: Date
+}
+
+/// A delivery claimed for sending: where, with which key, what.
+public struct DueDelivery: Sendable {
+    public var id: UUID
+    public var url: String
+    public var secret: String
+    public var eventID: Int64
+    /// Including the attempt about to be made.
+    public var attempt: Int
+    public var queuedAt: Date
+}
+
+/// Webhook endpoints (regulators' scope) and the delivery outbox (the system scope sends).
+public struct WebhookStore: Sendable {
+    let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    // MARK: Regulators
+
+    /// Registers an endpoint for the caller's jurisdictions.
+    public func register(
+        url: String, secret: String, filters: WebhookFilters, by principal: Principal, on connection: PostgresConnection
+    ) async throws -> WebhookEndpoint {
+        let rows = try await endpoints(
+            """
+            INSERT INTO webhook_endpoints (owner_id, owner, url, secret, jurisdictions, min_severity, rules, event_kinds)
+            VALUES (\(principal.id.rawValue), \(principal.holder), \(url), \(secret), \(principal.jurisdictionIDs.map(\.rawValue).sorted { $0.uuidString < $1.uuidString })::uuid[],
+                    \(filters.minimumSeverity?.rawValue)::text, \(filters.rules?.map(\.rawValue))::text[], \(filters.eventKinds?.map(\.rawValue))::text[])
+            RETURNING \(unescaped: Self.endpointColumns)
+            """, on: connection)
+        guard let endpoint = rows.first else { throw DatabaseError.queryFailed(reason: "the endpoint was not stored") }
+        return endpoint
+    }
+
+    static let endpointColumns = "id, owner_id, owner, url, jurisdictions, min_severity, rules, event_kinds, created_at, disabled_at"
+
+    /// The endpoints registered within the caller's jurisdictions, newest first.
+    public func endpoints(on connection: PostgresConnection) async throws -> [WebhookEndpoint] {
+        try await endpoints("SELECT \(unescaped: Self.endpointColumns) FROM webhook_endpoints ORDER BY created_at DESC, id", on: connection)
+    }
+
+    public func endpoint(_ id: UUID, on connection: PostgresConnection) async throws -> WebhookEndpoint? {
+        try await endpoints("SELECT \(unescaped: Self.endpointColumns) FROM webhook_endpoints WHERE id = \(id)", on: connection).first
+    }
+
+    /// Stops deliveries to an endpoint (its history stays). Only its owner may.
+    public func disable(_ id: UUID, on connection: PostgresConnection) async throws {
+        try await connection.run(
+            "UPDATE webhook_endpoints SET disabled_at = coalesce(disabled_at, now()) WHERE id = \(id)", logger: logger)
+    }
+
+    /// An endpoint's deliveries, newest first, optionally of one status.
+    public func deliveries(
+        of endpoint: UUID, status: WebhookDelivery.Status?, limit: Int, on connection: PostgresConnection
+    ) async throws -> [WebhookDelivery] {
+        var result: [WebhookDelivery] = []
+        for try await row in try await connection.query(
+            """
+            SELECT id, endpoint_id, event_id, status, attempts, next_attempt_at, last_attempt_at, last_status, last_error,
+                   delivered_at, created_at
+            FROM webhook_deliveries
+            WHERE endpoint_id = \(endpoint) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue)::text)
+            ORDER BY created_at DESC, event_id DESC LIMIT \(limit)
+            """, logger: logger)
+        {
+            var c = ColumnReader(row)
+            let id = try c.next(UUID.self), endpointID = try c.next(UUID.self), eventID = try c.next(Int64.self)
+            let status = WebhookDelivery.Status(rawValue: try c.next(String.self)) ?? .pending
+            let attempts = try c.next(Int.self), next = try c.next(Date.self), last = try c.next(Date?.self)
+            let lastStatus = try c.next(Int?.self), lastError = try c.next(String?.self), delivered = try c.next(Date?.self)
+            let created = try c.next(Date.self)
+            result.append(
+                WebhookDelivery(
+                    id: id, endpointID: endpointID, eventID: eventID, status: status, attempts: attempts, nextAttemptAt: next,
+                    lastAttemptAt: last, lastStatus: lastStatus, lastError: lastError, deliveredAt: delivered, createdAt: created))
+        }
+        return result
+    }
+
+    /// Queues a dead (or delivered) delivery again, at once, with a fresh retry window; the same
+    /// webhook-id is sent. False when there is no such delivery for the caller.
+    public func redeliver(_ delivery: UUID, of endpoint: UUID, on connection: PostgresConnection) async throws -> Bool {
+        var found = false
+        for try await _ in try await connection.query(
+            """
+            UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), queued_at = now()
+            WHERE id = \(delivery) AND endpoint_id = \(endpoint) RETURNING id
+            """, logger: logger
+        ) { found = true }
+        return found
+    }
+
+    // MARK: The service, in the system scope
+
+    /// Claims up to `limit` due deliveries of active endpoints for `lease`: a sender that dies
+    /// mid-send leaves them to be tried again when the lease runs out.
+    package func claimDue(limit: Int, lease: Duration, on connection: PostgresConnection) async throws -> [DueDelivery] {
+        var result: [DueDelivery] = []
+        for try await (id, url, secret, eventID, attempt, queuedAt) in try await connection.query(
+            """
+            WITH due AS (
+                SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
+                WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND w.disabled_at IS NULL
+                ORDER BY d.next_attempt_at LIMIT \(limit)
+                FOR UPDATE OF d SKIP LOCKED
+            )
+            UPDATE webhook_deliveries d
+            SET attempts = d.attempts + 1, last_attempt_at = now(),
+                next_attempt_at = now() + \(Double(lease.components.seconds))::float8 * interval '1 second'
+            FROM due, webhook_endpoints w
+            WHERE d.id = due.id AND w.id = d.endpoint_id
+            RETURNING d.id, w.url, w.secret, d.event_id, d.attempts, d.queued_at
+            """, logger: logger
+        ).decode((UUID, String, String, Int64, Int, Date).self) {
+            result.append(DueDelivery(id: id, url: url, secret: secret, eventID: eventID, attempt: attempt, queuedAt: queuedAt))
+        }
+        return result
+    }
+
+    /// Records an attempt's outcome: delivered, to be tried again at `retryAt`, or (no retry) dead.
+    package func record(
+        _ delivery: UUID, delivered: Bool, retryAt: Date?, httpStatus: Int?, error: String?, on connection: PostgresConnection
+    ) async throws {
+        let status = delivered ? "delivered" : (retryAt == nil ? "dead" : "pending")
+        try await connection.run(
+            """
+            UPDATE webhook_deliveries
+            SET status = \(status), last_status = \(httpStatus), last_error = left(\(error), 1000),
+                delivered_at = CASE WHEN \(delivered) THEN now() ELSE delivered_at END,
+                next_attempt_at = coalesce(\(retryAt)::timestamptz, next_attempt_at)
+            WHERE id = \(delivery)
+            """, logger: logger)
+    }
+
+    private func endpoints(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [WebhookEndpoint] {
+        var result: [WebhookEndpoint] = []
+        for try await row in try await connection.query(query, logger: logger) {
+            var c = ColumnReader(row)
+            let id = try c.next(UUID.self), owner = try c.next(UUID.self), holder = try c.next(String.self), url = try c.next(String.self)
+            let jurisdictions = try c.next([UUID].self), severity = try c.next(String?.self)
+            let rules = try c.next([String]?.self), kinds = try c.next([String]?.self)
+            let created = try c.next(Date.self), disabled = try c.next(Date?.self)
+            result.append(
+                WebhookEndpoint(
+                    id: id, ownerID: .init(owner), owner: holder, url: url, jurisdictions: jurisdictions.map(Jurisdiction.ID.init),
+                    minimumSeverity: severity.flatMap(Alert.Severity.init(rawValue:)),
+                    rules: rules.map { $0.compactMap(Alert.Rule.init(rawValue:)) },
+                    eventKinds: kinds.map { $0.compactMap(Alert.EventKind.init(rawValue:)) }, createdAt: created, disabledAt: disabled))
+        }
+        return result
+    }
+}

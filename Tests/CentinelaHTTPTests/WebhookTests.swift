@@ -1,0 +1,152 @@
+import CentinelaCore
+import CentinelaHTTP
+import CentinelaStore
+import CentinelaTestSupport
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Synchronization
+import Testing
+
+/// Webhooks end to end: a receiver in the test checks every signature, fails the first attempts,
+/// and sees retries with the same webhook-id, never a second delivery of one; a receiver that
+/// never answers well ends dead-lettered, visible, and redelivered by hand.
+@Suite struct WebhookTests {
+    struct Received: Sendable {
+        var path: String
+        var id: String
+        var timestamp: String
+        var signature: String
+        var body: String
+        var answered: Int
+    }
+
+    /// Records every request; on `/hook` fails the first `failFirst` attempts of each webhook-id;
+    /// on `/gone` fails every one until `goneRecovers`.
+    final class Receiver: Sendable {
+        let failFirst: Int
+        let state = Mutex<(received: [Received], goneRecovered: Bool)>(([], false))
+
+        init(failFirst: Int) { self.failFirst = failFirst }
+
+        func answer(path: String, id: String, timestamp: String, signature: String, body: String) -> Int {
+            state.withLock { state in
+                let status: Int
+                if path == "/gone" {
+                    status = state.goneRecovered ? 204 : 503
+                } else {
+                    status = state.received.filter { $0.id == id && $0.path == path }.count < failFirst ? 500 : 200
+                }
+                state.received.append(.init(path: path, id: id, timestamp: timestamp, signature: signature, body: body, answered: status))
+                return status
+            }
+        }
+
+        var received: [Received] { state.withLock { $0.received } }
+        func recover() { state.withLock { $0.goneRecovered = true } }
+    }
+
+    func receiverApp(_ receiver: Receiver) -> some ApplicationProtocol {
+        let router = Router()
+        for path in ["/hook", "/gone"] {
+            router.post(RouterPath(path)) { request, _ -> Response in
+                let body = try await request.body.collect(upTo: 1 << 20)
+                let header = { (name: String) in request.headers[HTTPField.Name(name)!] ?? "" }
+                let status = receiver.answer(
+                    path: path, id: header("webhook-id"), timestamp: header("webhook-timestamp"), signature: header("webhook-signature"),
+                    body: String(buffer: body))
+                return Response(status: .init(code: status))
+            }
+        }
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+    }
+
+    /// The Standard Webhooks check a receiver makes, written here independently of the service.
+    func verifies(_ message: Received, secret: String) -> Bool {
+        guard let key = Data(base64Encoded: String(secret.dropFirst("whsec_".count))) else { return false }
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data("\(message.id).\(message.timestamp).\(message.body)".utf8), using: SymmetricKey(data: key))
+        return message.signature == "v1," + Data(mac).base64EncodedString()
+    }
+
+    func waitUntil(_ seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return try await condition()
+    }
+
+    @Test func deliveriesAreSignedRetriedAndNeverDuplicated() async throws {
+        let receiver = Receiver(failFirst: 2)
+        try await receiverApp(receiver).test(.live) { receiverClient in
+            let port = try #require(receiverClient.port)
+            let policy = WebhookRetryPolicy(firstDelay: 0.1, maximumDelay: 0.3, jitter: 0.2, giveUpAfter: 60, maximumAttempts: 4)
+            try await APITest.run(webhookRetry: policy, webhookPoll: .milliseconds(100)) { (api: APITest) async throws in
+                let regulator = api.world.regulatorToken
+                // Refused addresses.
+                for url in ["ftp://127.0.0.1/x", "http://example.org/hook", "https://user:pw@example.org/", "not a url"] {
+                    let refused = try await api.call(.post, "/v1/webhooks", token: regulator, json: #"{"url":"\#(url)"}"#)
+                    #expect(refused.status == .unprocessableContent, "\(url)")
+                }
+                #expect(try await api.call(.post, "/v1/webhooks", token: api.world.schoolToken, json: #"{"url":"https://a.example/"}"#).status == .forbidden)
+
+                let hook = try await api.call(.post, "/v1/webhooks", token: regulator, json: #"{"url":"http://127.0.0.1:\#(port)/hook"}"#)
+                #expect(hook.status == .created, "\(hook.body)")
+                let secret = try #require(hook.json["secret"] as? String)
+                let hookID = try #require(hook.json["id"] as? String)
+                let gone = try await api.call(
+                    .post, "/v1/webhooks", token: regulator, json: #"{"url":"http://127.0.0.1:\#(port)/gone","rules":["filming"]}"#)
+                let goneID = try #require(gone.json["id"] as? String)
+                #expect(try await api.call(.get, "/v1/webhooks", token: regulator).items.allSatisfy { $0["secret"] == nil })
+
+                // A report that opens four alerts: four events for /hook, one (filming) for /gone.
+                let created = try await api.call(
+                    .post, "/v1/reports", token: api.world.schoolToken, json: AlertAPITests.report(api.world.nuevoLeon.id))
+                #expect(created.status == .created)
+                let delivered = try await waitUntil(30) {
+                    Set(receiver.received.filter { $0.path == "/hook" && $0.answered == 200 }.map(\.id)).count == 4
+                }
+                #expect(delivered, "\(receiver.received.map { ($0.path, $0.answered) })")
+
+                let hooks = receiver.received.filter { $0.path == "/hook" }
+                #expect(hooks.allSatisfy { verifies($0, secret: secret) })
+                // Each delivery: two failures, then one success, always under the same id; never twice delivered.
+                for (id, attempts) in Dictionary(grouping: hooks, by: \.id) {
+                    #expect(attempts.map(\.answered) == [500, 500, 200], "\(id)")
+                    #expect(Set(attempts.map(\.body)).count == 1)
+                }
+                let payload = try #require(try JSONSerialization.jsonObject(with: Data(hooks[0].body.utf8)) as? [String: Any])
+                #expect(payload["type"] as? String == "alert.opened")
+                #expect(((payload["data"] as? [String: Any])?["alert"] as? [String: Any])?["status"] as? String == "open")
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(receiver.received.filter { $0.path == "/hook" && $0.answered == 200 }.count == 4)
+                let list = try await api.call(.get, "/v1/webhooks/\(hookID)/deliveries?status=delivered", token: regulator)
+                #expect(list.items.count == 4 && list.items.allSatisfy { $0["attempts"] as? Int == 3 })
+
+                // The receiver that never answers well: dead after four attempts, then redelivered by hand.
+                let dead = try await waitUntil(30) {
+                    try await api.call(.get, "/v1/webhooks/\(goneID)/deliveries?status=dead", token: regulator).items.count == 1
+                }
+                #expect(dead)
+                #expect(receiver.received.filter { $0.path == "/gone" }.count == 4)
+                let deadID = try #require(
+                    try await api.call(.get, "/v1/webhooks/\(goneID)/deliveries", token: regulator).items.first?["id"] as? String)
+                receiver.recover()
+                #expect(try await api.call(.post, "/v1/webhooks/\(goneID)/deliveries/\(deadID)/redeliver", token: regulator).status == .accepted)
+                #expect(try await waitUntil(10) {
+                    try await api.call(.get, "/v1/webhooks/\(goneID)/deliveries?status=delivered", token: regulator).items.count == 1
+                })
+                #expect(receiver.received.filter { $0.path == "/gone" }.last?.id == deadID)
+
+                // Another state's regulator sees neither endpoint; only the owner removes one.
+                #expect(try await api.call(.get, "/v1/webhooks", token: api.world.otherRegulatorToken).items.isEmpty)
+                #expect(try await api.call(.get, "/v1/webhooks/\(hookID)/deliveries", token: api.world.otherRegulatorToken).status == .notFound)
+                #expect(try await api.call(.delete, "/v1/webhooks/\(hookID)", token: regulator).status == .noContent)
+            }
+        }
+    }
+}
