@@ -36,10 +36,11 @@ CREATE TABLE alerts (
     adults             text[]        NOT NULL DEFAULT '{}',
     first_evidence_at  timestamptz,
     last_evidence_at   timestamptz,
-    -- The facility's score and reasons when the alert was opened or last told new evidence.
+    -- The facility's score and band when the alert was opened or last had news, and the score
+    -- record (with its reasons) they come from.
     score              numeric(4, 1) NOT NULL,
     band               text          NOT NULL CHECK (band IN ('low', 'elevated', 'high', 'critical')),
-    assessment         json          NOT NULL,
+    score_history_id   bigint        REFERENCES risk_score_history (id),
     opened_at          timestamptz   NOT NULL DEFAULT now(),
     updated_at         timestamptz   NOT NULL DEFAULT now(),
     -- One alert per rule, facility and subject, ever: a repeat adds to it, new evidence reopens it.

@@ -47,8 +47,8 @@ import Testing
                 let alert = UUID()
                 try await connection.query(
                     """
-                    INSERT INTO alerts (id, rule, facility_id, jurisdiction_id, severity, score, band, assessment)
-                    SELECT \(alert), 'filming', f.id, f.jurisdiction_id, 'critical', 70, 'high', '{}'::json
+                    INSERT INTO alerts (id, rule, facility_id, jurisdiction_id, severity, score, band)
+                    SELECT \(alert), 'filming', f.id, f.jurisdiction_id, 'critical', 70, 'high'
                     FROM facilities f WHERE f.id = \(world.nuevoLeon.id)
                     """, logger: logger)
                 try await connection.query(

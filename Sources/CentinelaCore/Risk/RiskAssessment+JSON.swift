@@ -41,71 +41,95 @@ extension RiskAssessment {
     }
 }
 
-/// A minimal JSON writer: objects are written with their keys in the order given (sorted by the
-/// caller), numbers in Swift's shortest round-trip form.
+/// A minimal JSON writer into UTF-8 bytes: objects are written with their keys in the order given
+/// (sorted by the caller), numbers in Swift's shortest round-trip form.
 struct JSONText {
-    private(set) var text = ""
+    private var bytes: [UInt8] = []
+
+    init() {
+        bytes.reserveCapacity(4096)
+    }
+
+    var text: String { String(decoding: bytes, as: UTF8.self) }
 
     struct Object {
         fileprivate var writer: JSONText
         fileprivate var first = true
 
         mutating func field(_ name: String, _ value: (inout JSONText) -> Void) {
-            if !first { writer.text += "," }
+            if !first { writer.bytes.append(UInt8(ascii: ",")) }
             first = false
             writer.string(name)
-            writer.text += ":"
+            writer.bytes.append(UInt8(ascii: ":"))
             value(&writer)
         }
     }
 
     mutating func object(_ fields: (inout Object) -> Void) {
-        text += "{"
+        bytes.append(UInt8(ascii: "{"))
+        // The object takes the buffer while it is written, so that appends never copy it.
         var object = Object(writer: self)
-        text = ""
+        bytes = []
         fields(&object)
         self = object.writer
-        text += "}"
+        bytes.append(UInt8(ascii: "}"))
     }
 
     mutating func array<Element>(_ items: [Element], _ item: (inout JSONText, Element) -> Void) {
-        text += "["
+        bytes.append(UInt8(ascii: "["))
         for (index, element) in items.enumerated() {
-            if index > 0 { text += "," }
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
             item(&self, element)
         }
-        text += "]"
+        bytes.append(UInt8(ascii: "]"))
     }
 
     mutating func string(_ value: String) {
-        text += "\""
+        bytes.append(UInt8(ascii: "\""))
         // Nearly every string (ids, codes, summaries) needs no escaping: append it whole.
         guard value.utf8.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) else {
-            text += value
-            text += "\""
+            bytes.append(contentsOf: value.utf8)
+            bytes.append(UInt8(ascii: "\""))
             return
         }
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: text.unicodeScalars.append(scalar)
+        for byte in value.utf8 {
+            switch byte {
+            case 0x22: bytes.append(contentsOf: "\\\"".utf8)
+            case 0x5C: bytes.append(contentsOf: "\\\\".utf8)
+            case 0x0A: bytes.append(contentsOf: "\\n".utf8)
+            case 0x0D: bytes.append(contentsOf: "\\r".utf8)
+            case 0x09: bytes.append(contentsOf: "\\t".utf8)
+            case _ where byte < 0x20:
+                let hex = String(byte, radix: 16)
+                bytes.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
+            default: bytes.append(byte)  // UTF-8 continuation and lead bytes pass through unchanged
             }
         }
-        text += "\""
+        bytes.append(UInt8(ascii: "\""))
     }
 
     mutating func number(_ value: Double) {
         if value == value.rounded(), abs(value) < 1e15 {
-            text += String(Int64(value))
+            integer(Int64(value))
         } else {
-            text += value.description
+            bytes.append(contentsOf: value.description.utf8)
+        }
+    }
+
+    /// Digits written directly: most numbers in an assessment are whole (caps, counts).
+    private mutating func integer(_ value: Int64) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[index]) }
         }
     }
 

@@ -176,20 +176,18 @@ struct AlertController {
         let principal = try context.requireRegulator()
         let id = try context.alertID()
         try QueryReader(request).finish()
-        let found = try await database.withScope(principal) { connection -> (AlertRecord, [AlertEventRecord])? in
+        let found = try await database.withScope(principal) { connection -> (AlertRecord, StoredScore?, [AlertEventRecord])? in
             let alert = try await store.alert(id, on: connection)
+            var score: StoredScore?
+            if let alert { score = try await store.score(of: alert, on: connection) }
             let events = alert == nil ? [] : try await store.events(of: id, on: connection)
             try await database.audit(
                 context.auditEvent("alert.read", on: "alert", id: id.description, outcome: alert == nil ? .notFound : .ok), on: connection)
-            return alert.map { ($0, events) }
+            return alert.map { ($0, score, events) }
         }
-        guard let (alert, events) = found else { throw Problem.notFound("No alert with this id.") }
-        let assessment = try? RiskAssessment.decoder.decode(RiskAssessment.self, from: Data(alert.assessmentJSON.utf8))
+        guard let (alert, score, events) = found else { throw Problem.notFound("No alert with this id.") }
         return JSONResponse(
-            body: AlertDetail(
-                alert: AlertBody(alert),
-                risk: assessment.map { RiskController.RiskBody(StoredScore(assessment: $0, recordedAt: alert.updatedAt)) },
-                events: events.map(EventBody.init)))
+            body: AlertDetail(alert: AlertBody(alert), risk: score.map(RiskController.RiskBody.init), events: events.map(EventBody.init)))
     }
 
     /// A regulator's transition or comment: `{"type": "acknowledge" | "assign" | "refer" | "resolve" |

@@ -29,8 +29,8 @@ public struct AlertRecord: Sendable, Equatable {
     public var lastEvidenceAt: Date?
     public var score: Double
     public var band: RiskBand
-    /// The facility's assessment (canonical JSON) when the alert opened or last had news.
-    public var assessmentJSON: String
+    /// The facility's score record (with its reasons) when the alert opened or last had news.
+    public var scoreHistoryID: Int64?
     public var openedAt: Date
     public var updatedAt: Date
 
@@ -117,12 +117,14 @@ public struct AlertStore: Sendable {
         return result
     }
 
-    /// Facilities with a band alert not yet resolved: a full run looks at them every time, score
-    /// changed or not, since their quiet clock runs on.
+    /// Facilities whose unresolved band alert's quiet clock is running: a full run looks at them
+    /// every time, score changed or not, so that they resolve once quiet for long enough. (Any
+    /// other facility's alerts can only change when its score does, or with a new report, which
+    /// marks it.)
     func facilitiesWithOpenBandAlerts(on connection: PostgresConnection) async throws -> Set<Facility.ID> {
         var result = Set<Facility.ID>()
         for try await id in try await connection.query(
-            "SELECT facility_id FROM alerts WHERE rule = 'band' AND status <> 'resolved'", logger: logger
+            "SELECT facility_id FROM alerts WHERE rule = 'band' AND status <> 'resolved' AND quiet_since IS NOT NULL", logger: logger
         ).decode(UUID.self) { result.insert(.init(id)) }
         return result
     }
@@ -132,38 +134,25 @@ public struct AlertStore: Sendable {
     func record(
         _ decisions: [(scored: ScoredFacility, decisions: [AlertDecision])], asOf: Date, on connection: PostgresConnection
     ) async throws -> (opened: Int, events: Int) {
-        var opened = 0, events = 0
+        var events = 0
+        // New alerts, the common case of a first national run: one statement for the batch.
+        let openings = decisions.flatMap { item in item.decisions.filter(\.opens).map { (item.scored, $0) } }
+        let opened = try await open(openings, on: connection)
+        events += opened
         for (scored, facilityDecisions) in decisions {
             let assessment = scored.assessment
-            let json = assessment.canonicalJSON
-            for decision in facilityDecisions {
+            for decision in facilityDecisions where !decision.opens {
                 let key = decision.key
                 let finding = decision.finding
                 let times = finding.map { Array($0.reports.values) } ?? []
-                let alertID: UUID?
-                if decision.opens {
-                    alertID = try await firstUUID(
-                        """
-                        INSERT INTO alerts (rule, facility_id, subject, jurisdiction_id, severity, reports, adults,
-                                            first_evidence_at, last_evidence_at, score, band, assessment)
-                        VALUES (\(key.rule.rawValue), \(key.facilityID.rawValue), \(key.subject), \(scored.subject.jurisdictionID.rawValue),
-                                \(decision.severity?.rawValue ?? "high"), \(decision.newReports.map(\.rawValue).sorted())::uuid[],
-                                \(finding.map { $0.adults.sorted() } ?? [])::text[], \(times.min())::timestamptz, \(times.max())::timestamptz,
-                                \(assessment.score), \(assessment.band.rawValue), \(json)::json)
-                        ON CONFLICT (rule, facility_id, subject) DO NOTHING
-                        RETURNING id
-                        """, on: connection)
-                    // Nil: a concurrent writer opened it a moment ago; its events tell the story.
-                    if alertID != nil { opened += 1 }
-                } else {
-                    let (quietSet, quietSince): (Bool, Date?) = switch decision.quiet {
-                    case .unchanged: (false, nil)
-                    case .since(let date): (true, date)
-                    case .cleared: (true, nil)
-                    }
-                    let news = decision.notifies && decision.status != .resolved
-                    let endsSnooze = decision.events.contains(.snoozeEnded) || decision.events.contains(.reopened)
-                    alertID = try await firstUUID(
+                let (quietSet, quietSince): (Bool, Date?) = switch decision.quiet {
+                case .unchanged: (false, nil)
+                case .since(let date): (true, date)
+                case .cleared: (true, nil)
+                }
+                let news = decision.notifies && decision.status != .resolved
+                let endsSnooze = decision.events.contains(.snoozeEnded) || decision.events.contains(.reopened)
+                let alertID = try await firstUUID(
                         """
                         UPDATE alerts SET
                             status = coalesce(\(decision.status?.rawValue)::text, status),
@@ -182,12 +171,13 @@ public struct AlertStore: Sendable {
                             quiet_since = CASE WHEN \(quietSet) THEN \(quietSince)::timestamptz ELSE quiet_since END,
                             score = CASE WHEN \(news) THEN \(assessment.score) ELSE score END,
                             band = CASE WHEN \(news) THEN \(assessment.band.rawValue) ELSE band END,
-                            assessment = CASE WHEN \(news) THEN \(json)::json ELSE assessment END,
+                            score_history_id = CASE WHEN \(news) THEN (
+                                SELECT h.id FROM risk_score_history h WHERE h.facility_id = alerts.facility_id
+                                ORDER BY h.as_of DESC, h.id DESC LIMIT 1) ELSE score_history_id END,
                             updated_at = now()
                         WHERE rule = \(key.rule.rawValue) AND facility_id = \(key.facilityID.rawValue) AND subject = \(key.subject)
                         RETURNING id
                         """, on: connection)
-                }
                 guard let alertID, !decision.events.isEmpty else { continue }
                 let details = decision.events.map { Self.details(for: $0, decision: decision, assessment: assessment) }
                 try await connection.run(
@@ -201,6 +191,56 @@ public struct AlertStore: Sendable {
             }
         }
         return (opened, events)
+    }
+
+    /// Opens new alerts, each with its `opened` event, in one statement. An alert a concurrent
+    /// writer opened a moment ago is skipped: its own events tell the story. Returns how many.
+    private func open(_ openings: [(ScoredFacility, AlertDecision)], on connection: PostgresConnection) async throws -> Int {
+        guard !openings.isEmpty else { return 0 }
+        // Arrays of arrays do not unnest row by row: each row's reports and adults travel as text.
+        let keys = openings.map(\.1.key)
+        let findings = openings.map(\.1.finding)
+        let times = findings.map { $0.map { Array($0.reports.values) } ?? [] }
+        var opened: [(UUID, Int)] = []
+        for try await row in try await connection.query(
+            """
+            WITH input AS (
+                SELECT * FROM unnest(
+                    \(keys.map(\.rule.rawValue))::text[], \(keys.map(\.facilityID.rawValue))::uuid[], \(keys.map(\.subject))::text[],
+                    \(openings.map(\.0.subject.jurisdictionID.rawValue))::uuid[],
+                    \(openings.map { ($0.1.severity ?? .high).rawValue })::text[],
+                    \(openings.map { $0.1.newReports.map(\.description).sorted().joined(separator: ",") })::text[],
+                    \(findings.map { $0?.adults.sorted().joined(separator: ",") ?? "" })::text[],
+                    \(times.map { $0.min().map(RiskAssessment.timestamp) ?? "" })::text[],
+                    \(times.map { $0.max().map(RiskAssessment.timestamp) ?? "" })::text[],
+                    \(openings.map(\.0.assessment.score))::float8[], \(openings.map(\.0.assessment.band.rawValue))::text[])
+                    WITH ORDINALITY AS i(rule, facility_id, subject, jurisdiction_id, severity, reports, adults, first_at, last_at,
+                                         score, band, n)
+            ), opened AS (
+                INSERT INTO alerts (rule, facility_id, subject, jurisdiction_id, severity, reports, adults,
+                                    first_evidence_at, last_evidence_at, score, band, score_history_id)
+                SELECT rule, i.facility_id, subject, jurisdiction_id, severity,
+                       coalesce(string_to_array(nullif(reports, ''), ',')::uuid[], '{}'), coalesce(string_to_array(nullif(adults, ''), ','), '{}'),
+                       nullif(first_at, '')::timestamptz, nullif(last_at, '')::timestamptz, score, band,
+                       (SELECT h.id FROM risk_score_history h WHERE h.facility_id = i.facility_id ORDER BY h.as_of DESC, h.id DESC LIMIT 1)
+                FROM input i ORDER BY n
+                ON CONFLICT (rule, facility_id, subject) DO NOTHING
+                RETURNING id, rule, facility_id, subject
+            )
+            SELECT o.id, i.n::int FROM opened o JOIN input i USING (rule, facility_id, subject) ORDER BY i.n
+            """, logger: logger
+        ).decode((UUID, Int).self) { opened.append(row) }
+        guard !opened.isEmpty else { return 0 }
+        // Their events in a second statement: the event's row-level check must see the new alerts.
+        let details = opened.map { Self.details(for: .opened, decision: openings[$0.1 - 1].1, assessment: openings[$0.1 - 1].0.assessment) }
+        try await connection.run(
+            """
+            INSERT INTO alert_events (alert_id, kind, actor, details)
+            SELECT alert_id, 'opened', \(Self.serviceActor), details::jsonb
+            FROM unnest(\(opened.map(\.0))::uuid[], \(details)::text[]) WITH ORDINALITY AS e(alert_id, details, n)
+            ORDER BY n
+            """, logger: logger)
+        return opened.count
     }
 
     /// The particulars of a service event, as a JSON object.
@@ -238,7 +278,7 @@ extension AlertStore {
         a.id, a.rule, a.facility_id, f.external_code, f.name, a.subject, a.jurisdiction_id, a.severity, a.status, a.assignee_id,
         a.assignee, a.referral, a.referral_reference, a.resolution, a.resolution_note, a.resolved_at, a.snoozed_until,
         a.snooze_reason, a.reports, a.adults, a.first_evidence_at, a.last_evidence_at, a.score::float8, a.band,
-        a.assessment::text, a.opened_at, a.updated_at
+        a.score_history_id, a.opened_at, a.updated_at
         """
 
     /// Alerts the caller may see, newest first, after the cursor (opened_at in microseconds since
@@ -274,6 +314,18 @@ extension AlertStore {
             WHERE a.id = \(id.rawValue) \(unescaped: forUpdate ? "FOR UPDATE OF a" : "")
             """, on: connection
         ).first
+    }
+
+    /// The score record an alert refers to (the assessment's canonical JSON and when it was
+    /// recorded), if the caller may see it.
+    public func score(of alert: AlertRecord, on connection: PostgresConnection) async throws -> StoredScore? {
+        guard let id = alert.scoreHistoryID else { return nil }
+        for try await (json, recordedAt) in try await connection.query(
+            "SELECT assessment::text, recorded_at FROM risk_score_history WHERE id = \(id)", logger: logger
+        ).decode((String, Date).self) {
+            return try ScoreStore.decode(json, recordedAt: recordedAt)
+        }
+        return nil
     }
 
     /// An alert's history, oldest first.
@@ -393,7 +445,7 @@ extension AlertStore {
             let resolvedAt = try c.next(Date?.self), snoozedUntil = try c.next(Date?.self), snoozeReason = try c.next(String?.self)
             let reports = try c.next([UUID].self), adults = try c.next([String].self)
             let first = try c.next(Date?.self), last = try c.next(Date?.self), score = try c.next(Double.self)
-            let band = try c.next(String.self), assessment = try c.next(String.self)
+            let band = try c.next(String.self), scoreHistoryID = try c.next(Int64?.self)
             let openedAt = try c.next(Date.self), updatedAt = try c.next(Date.self)
             guard let rule = Alert.Rule(rawValue: rule), let severity = Alert.Severity(rawValue: severity),
                 let status = Alert.Status(rawValue: status), let band = RiskBand(rawValue: band)
@@ -405,7 +457,7 @@ extension AlertStore {
                     assignee: assignee, referral: referral.flatMap(Alert.Referral.init(rawValue:)), referralReference: reference,
                     resolution: resolution.flatMap(Alert.Resolution.init(rawValue:)), resolutionNote: note, resolvedAt: resolvedAt,
                     snoozedUntil: snoozedUntil, snoozeReason: snoozeReason, reports: reports.map(IncidentReport.ID.init), adults: adults,
-                    firstEvidenceAt: first, lastEvidenceAt: last, score: score, band: band, assessmentJSON: assessment,
+                    firstEvidenceAt: first, lastEvidenceAt: last, score: score, band: band, scoreHistoryID: scoreHistoryID,
                     openedAt: openedAt, updatedAt: updatedAt))
         }
         return result
