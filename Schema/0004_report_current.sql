@@ -45,6 +45,69 @@ CREATE POLICY report_current_insert ON report_current FOR INSERT WITH CHECK (tru
 CREATE POLICY report_current_update ON report_current FOR UPDATE USING (true) WITH CHECK (true);
 GRANT SELECT ON report_current TO centinela_service;
 
+-- Every report received before `instant`, as it stood then: its latest decision and its latest
+-- correction of each field made before `instant`, its adults and its youngest child. The fold for
+-- whole tables (aggregates joined by hash), written once: report_current is filled from it at
+-- 'infinity', and back-tests read it at their instant. (One transaction's few reports are folded
+-- by lookups in centinela_refresh_report_current below, with the same expressions.) Inlined by the
+-- planner: a plain SQL function, in the caller's scope.
+CREATE FUNCTION centinela_reports_as_of(instant timestamptz)
+RETURNS TABLE (
+    report_id uuid, facility_id uuid, received_at timestamptz, category text, reporter_type text, status text,
+    mo_tags text[], adult_ids uuid[], adult_names text[], adult_roles text[], youngest_child_age smallint,
+    occurred_from date, occurred_to date, discovered_on date, stands_since timestamptz)
+LANGUAGE sql STABLE AS $$
+    WITH status AS (
+        SELECT DISTINCT ON (s.report_id) s.report_id, s.status, s.changed_at
+        FROM report_status_changes s
+        WHERE s.changed_at < instant
+        ORDER BY s.report_id, s.changed_at DESC, s.id DESC
+    ), amended AS (
+        SELECT a.report_id, max(a.amended_at) AS amended_at,
+            (array_agg(a.changes->>'category' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'category'))[1] AS category,
+            (array_agg(a.changes->'modusOperandi' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'modusOperandi'))[1] AS tags,
+            (array_agg(a.changes->'adults' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'adults'))[1] AS adults,
+            (array_agg(a.changes->'children' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'children'))[1] AS children,
+            (array_agg(a.changes->'occurred' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'occurred'))[1] AS occurred,
+            (array_agg(a.changes->>'discoveredOn' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'discoveredOn'))[1] AS discovered
+        FROM report_amendments a
+        WHERE a.amended_at < instant
+        GROUP BY a.report_id
+    ), implicated AS (
+        SELECT ra.report_id,
+               array_agg(ra.adult_id ORDER BY ra.position) AS ids,
+               array_agg(coalesce(ra.mentioned_name, '') ORDER BY ra.position) AS names,
+               array_agg(coalesce(ra.mentioned_role, '') ORDER BY ra.position) AS roles
+        FROM report_adults ra
+        GROUP BY ra.report_id
+    ), youngest AS (
+        SELECT rc.report_id, min(rc.age_years)::smallint AS age FROM report_children rc GROUP BY rc.report_id
+    )
+    SELECT r.id, r.facility_id, r.received_at,
+           coalesce(am.category, r.category), r.reporter_type, coalesce(st.status, 'received'),
+           CASE WHEN am.tags IS NULL THEN r.mo_tags ELSE ARRAY(SELECT jsonb_array_elements_text(am.tags)) END,
+           CASE WHEN am.adults IS NULL THEN coalesce(i.ids, '{}')
+                ELSE ARRAY(SELECT ad.id FROM jsonb_array_elements(am.adults) WITH ORDINALITY e(v, n)
+                           LEFT JOIN adults ad ON ad.facility_id = r.facility_id AND ad.staff_ref = e.v->>'staffRef'
+                           ORDER BY e.n) END,
+           CASE WHEN am.adults IS NULL THEN coalesce(i.names, '{}')
+                ELSE ARRAY(SELECT coalesce(e.v->>'name', '') FROM jsonb_array_elements(am.adults) WITH ORDINALITY e(v, n) ORDER BY e.n) END,
+           CASE WHEN am.adults IS NULL THEN coalesce(i.roles, '{}')
+                ELSE ARRAY(SELECT coalesce(e.v->>'role', '') FROM jsonb_array_elements(am.adults) WITH ORDINALITY e(v, n) ORDER BY e.n) END,
+           (CASE WHEN am.children IS NULL THEN y.age
+                 ELSE (SELECT min((e->>'age')::int) FROM jsonb_array_elements(am.children) e) END)::smallint,
+           coalesce((am.occurred->>'from')::date, r.occurred_from),
+           coalesce((am.occurred->>'to')::date, r.occurred_to),
+           coalesce(am.discovered::date, r.discovered_on),
+           greatest(r.received_at, st.changed_at, am.amended_at)
+    FROM incident_reports r
+    LEFT JOIN status st ON st.report_id = r.id
+    LEFT JOIN amended am ON am.report_id = r.id
+    LEFT JOIN implicated i ON i.report_id = r.id
+    LEFT JOIN youngest y ON y.report_id = r.id
+    WHERE r.received_at < instant
+$$;
+
 -- Folds the given reports (NULL: every report) into report_current. Reads the append-only tables
 -- in the caller's scope, which may see the reports it has just written.
 CREATE FUNCTION centinela_refresh_report_current(reports uuid[]) RETURNS void
@@ -53,53 +116,7 @@ BEGIN
     IF reports IS NULL THEN
         -- Every report: whole-table aggregates joined by hash, not a lookup per report.
         TRUNCATE report_current;
-        INSERT INTO report_current
-        WITH status AS (
-            SELECT DISTINCT ON (s.report_id) s.report_id, s.status, s.changed_at
-            FROM report_status_changes s
-            ORDER BY s.report_id, s.changed_at DESC, s.id DESC
-        ), amended AS (
-            SELECT a.report_id, max(a.amended_at) AS amended_at,
-                (array_agg(a.changes->>'category' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'category'))[1] AS category,
-                (array_agg(a.changes->'modusOperandi' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'modusOperandi'))[1] AS tags,
-                (array_agg(a.changes->'adults' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'adults'))[1] AS adults,
-                (array_agg(a.changes->'children' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'children'))[1] AS children,
-                (array_agg(a.changes->'occurred' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'occurred'))[1] AS occurred,
-                (array_agg(a.changes->>'discoveredOn' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'discoveredOn'))[1] AS discovered
-            FROM report_amendments a
-            GROUP BY a.report_id
-        ), implicated AS (
-            SELECT ra.report_id,
-                   array_agg(ra.adult_id ORDER BY ra.position) AS ids,
-                   array_agg(coalesce(ra.mentioned_name, '') ORDER BY ra.position) AS names,
-                   array_agg(coalesce(ra.mentioned_role, '') ORDER BY ra.position) AS roles
-            FROM report_adults ra
-            GROUP BY ra.report_id
-        ), youngest AS (
-            SELECT rc.report_id, min(rc.age_years) AS age FROM report_children rc GROUP BY rc.report_id
-        )
-        SELECT r.id, r.facility_id, r.received_at,
-               coalesce(am.category, r.category), r.reporter_type, coalesce(st.status, 'received'),
-               CASE WHEN am.tags IS NULL THEN r.mo_tags ELSE ARRAY(SELECT jsonb_array_elements_text(am.tags)) END,
-               CASE WHEN am.adults IS NULL THEN coalesce(i.ids, '{}')
-                    ELSE ARRAY(SELECT ad.id FROM jsonb_array_elements(am.adults) WITH ORDINALITY e(v, n)
-                               LEFT JOIN adults ad ON ad.facility_id = r.facility_id AND ad.staff_ref = e.v->>'staffRef'
-                               ORDER BY e.n) END,
-               CASE WHEN am.adults IS NULL THEN coalesce(i.names, '{}')
-                    ELSE ARRAY(SELECT coalesce(e.v->>'name', '') FROM jsonb_array_elements(am.adults) WITH ORDINALITY e(v, n) ORDER BY e.n) END,
-               CASE WHEN am.adults IS NULL THEN coalesce(i.roles, '{}')
-                    ELSE ARRAY(SELECT coalesce(e.v->>'role', '') FROM jsonb_array_elements(am.adults) WITH ORDINALITY e(v, n) ORDER BY e.n) END,
-               CASE WHEN am.children IS NULL THEN y.age
-                    ELSE (SELECT min((e->>'age')::int) FROM jsonb_array_elements(am.children) e) END,
-               coalesce((am.occurred->>'from')::date, r.occurred_from),
-               coalesce((am.occurred->>'to')::date, r.occurred_to),
-               coalesce(am.discovered::date, r.discovered_on),
-               greatest(r.received_at, st.changed_at, am.amended_at)
-        FROM incident_reports r
-        LEFT JOIN status st ON st.report_id = r.id
-        LEFT JOIN amended am ON am.report_id = r.id
-        LEFT JOIN implicated i ON i.report_id = r.id
-        LEFT JOIN youngest y ON y.report_id = r.id;
+        INSERT INTO report_current SELECT * FROM centinela_reports_as_of('infinity');
         RETURN;
     END IF;
 

@@ -116,13 +116,19 @@ extension RiskEvidenceReader {
     /// decodable, and no roster id is all zeros.
     static let notRostered = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
+    /// What the reader selects, whichever the source of reports (`c`).
+    static let columns = """
+        f.id, f.kind, f.jurisdiction_id, f.enrolment, s.fingerprint,
+        c.report_id, (extract(epoch FROM c.received_at) * 1000000)::bigint, c.category, c.reporter_type, c.status,
+        c.mo_tags, array_replace(c.adult_ids, NULL, '\(notRostered.uuidString.lowercased())'::uuid), c.adult_names, c.adult_roles,
+        c.youngest_child_age::int,
+        c.occurred_from - date '1970-01-01', c.occurred_to - date '1970-01-01', c.discovered_on - date '1970-01-01'
+        """
+
     /// Facilities in facility order, each with its reports as they stand now in received order.
     static func currentQuery(asOf: Date, only: [UUID]?, from: UUID?, upTo: UUID?) -> PostgresQuery {
         """
-        SELECT f.id, f.kind, f.jurisdiction_id, f.enrolment, s.fingerprint,
-               c.report_id, (extract(epoch FROM c.received_at) * 1000000)::bigint, c.category, c.reporter_type, c.status,
-               c.mo_tags, array_replace(c.adult_ids, NULL, \(Self.notRostered)), c.adult_names, c.adult_roles, c.youngest_child_age::int,
-               c.occurred_from - date '1970-01-01', c.occurred_to - date '1970-01-01', c.discovered_on - date '1970-01-01'
+        SELECT \(unescaped: columns)
         FROM facilities f
         LEFT JOIN risk_scores s ON s.facility_id = f.id
         LEFT JOIN report_current c ON c.facility_id = f.id AND c.received_at < \(asOf)
@@ -134,68 +140,19 @@ extension RiskEvidenceReader {
         """
     }
 
-    /// The same rows, with each report as it stood at `asOf`: the latest status decision and the
-    /// latest correction of each field made before it, folded from the append-only tables.
+    /// The same rows, with each report as it stood at `asOf`, folded from the append-only tables
+    /// (Schema/0004_report_current.sql, `centinela_reports_as_of`).
     static func historyQuery(asOf: Date, only: [UUID]?, from: UUID?, upTo: UUID?) -> PostgresQuery {
         """
-        WITH status AS (
-            SELECT DISTINCT ON (s.report_id) s.report_id, s.status
-            FROM report_status_changes s
-            WHERE s.changed_at < \(asOf)
-            ORDER BY s.report_id, s.changed_at DESC, s.id DESC
-        ), amended AS (
-            SELECT a.report_id,
-                (array_agg(a.changes->>'category' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'category'))[1] AS category,
-                (array_agg(a.changes->'modusOperandi' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'modusOperandi'))[1] AS tags,
-                (array_agg(a.changes->'adults' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'adults'))[1] AS adults,
-                (array_agg(a.changes->'children' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'children'))[1] AS children,
-                (array_agg(a.changes->'occurred' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'occurred'))[1] AS occurred,
-                (array_agg(a.changes->>'discoveredOn' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'discoveredOn'))[1] AS discovered
-            FROM report_amendments a
-            WHERE a.amended_at < \(asOf)
-            GROUP BY a.report_id
-        ), implicated AS (
-            SELECT ra.report_id,
-                   array_agg(ra.adult_id ORDER BY ra.position) AS ids,
-                   array_agg(coalesce(ra.mentioned_name, '') ORDER BY ra.position) AS names,
-                   array_agg(coalesce(ra.mentioned_role, '') ORDER BY ra.position) AS roles
-            FROM report_adults ra
-            GROUP BY ra.report_id
-        ), youngest AS (
-            SELECT rc.report_id, min(rc.age_years)::int AS age FROM report_children rc GROUP BY rc.report_id
-        )
-        SELECT f.id, f.kind, f.jurisdiction_id, f.enrolment, NULL::bigint,
-               r.id,
-               (extract(epoch FROM r.received_at) * 1000000)::bigint,
-               coalesce(am.category, r.category),
-               r.reporter_type,
-               coalesce(st.status, 'received'),
-               CASE WHEN am.tags IS NULL THEN r.mo_tags
-                    ELSE ARRAY(SELECT jsonb_array_elements_text(am.tags)) END,
-               array_replace(CASE WHEN am.adults IS NULL THEN coalesce(i.ids, '{}')
-                    ELSE ARRAY(SELECT ad.id FROM jsonb_array_elements(am.adults) WITH ORDINALITY e(v, n)
-                               LEFT JOIN adults ad ON ad.facility_id = r.facility_id AND ad.staff_ref = e.v->>'staffRef'
-                               ORDER BY e.n) END, NULL, \(Self.notRostered)),
-               CASE WHEN am.adults IS NULL THEN coalesce(i.names, '{}')
-                    ELSE ARRAY(SELECT coalesce(e.v->>'name', '') FROM jsonb_array_elements(am.adults) WITH ORDINALITY e(v, n) ORDER BY e.n) END,
-               CASE WHEN am.adults IS NULL THEN coalesce(i.roles, '{}')
-                    ELSE ARRAY(SELECT coalesce(e.v->>'role', '') FROM jsonb_array_elements(am.adults) WITH ORDINALITY e(v, n) ORDER BY e.n) END,
-               CASE WHEN am.children IS NULL THEN y.age
-                    ELSE (SELECT min((e->>'age')::int) FROM jsonb_array_elements(am.children) e) END,
-               coalesce((am.occurred->>'from')::date, r.occurred_from) - date '1970-01-01',
-               coalesce((am.occurred->>'to')::date, r.occurred_to) - date '1970-01-01',
-               coalesce(am.discovered::date, r.discovered_on) - date '1970-01-01'
+        SELECT \(unescaped: columns)
         FROM facilities f
-        LEFT JOIN incident_reports r ON r.facility_id = f.id AND r.received_at < \(asOf)
-            AND (\(only)::uuid[] IS NULL OR r.facility_id = ANY(\(only)::uuid[]))
-            AND (\(from)::uuid IS NULL OR r.facility_id >= \(from)::uuid) AND (\(upTo)::uuid IS NULL OR r.facility_id < \(upTo)::uuid)
-        LEFT JOIN status st ON st.report_id = r.id
-        LEFT JOIN amended am ON am.report_id = r.id
-        LEFT JOIN implicated i ON i.report_id = r.id
-        LEFT JOIN youngest y ON y.report_id = r.id
+        LEFT JOIN risk_scores s ON false
+        LEFT JOIN centinela_reports_as_of(\(asOf)) c ON c.facility_id = f.id
+            AND (\(only)::uuid[] IS NULL OR c.facility_id = ANY(\(only)::uuid[]))
+            AND (\(from)::uuid IS NULL OR c.facility_id >= \(from)::uuid) AND (\(upTo)::uuid IS NULL OR c.facility_id < \(upTo)::uuid)
         WHERE (\(only)::uuid[] IS NULL OR f.id = ANY(\(only)::uuid[]))
           AND (\(from)::uuid IS NULL OR f.id >= \(from)::uuid) AND (\(upTo)::uuid IS NULL OR f.id < \(upTo)::uuid)
-        ORDER BY f.id, r.received_at, r.id
+        ORDER BY f.id, c.received_at, c.report_id
         """
     }
 }
