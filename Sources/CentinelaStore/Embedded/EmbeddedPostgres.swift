@@ -225,6 +225,10 @@ public actor EmbeddedPostgres {
             "port = \(Self.port)",
             "unix_socket_directories = '\(socketDirectory)'",
             "unix_socket_permissions = 0700",
+            // A national rescore writes gigabytes of WAL: with the default 1 GB the cluster
+            // checkpointed every ~30 s mid-run, and after each checkpoint every page touched goes
+            // to the WAL whole again. Crash recovery may replay up to this much.
+            "max_wal_size = '4GB'",
         ]
         for (name, value) in configuration.settings.sorted(by: { $0.key < $1.key }) {
             lines.append("\(name) = \(value)")
