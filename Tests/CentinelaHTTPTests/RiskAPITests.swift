@@ -57,6 +57,15 @@ import Testing
     @Test func aReportIsScoredWithinSecondsWithReasonsThatAddUp() async throws {
         try await APITest.run { (api: APITest) async throws in
             let facility = api.world.nuevoLeon.id
+            // The worker scores a new facility (0) within seconds of its creation; the history
+            // below expects that score before the report's.
+            var scored = false
+            for _ in 0..<300 where !scored {
+                scored = try await api.call(.get, "/v1/facilities/\(facility.uuidString.lowercased())/risk", token: api.world.regulatorToken)
+                    .status == .ok
+                if !scored { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(scored, "the new facility was not scored within 30 s")
             try await Self.rescored(facility, in: api.world) {
                 let created = try await api.call(.post, "/v1/reports", token: api.world.schoolToken, json: Self.report(facility))
                 #expect(created.status == .created)
