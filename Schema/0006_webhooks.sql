@@ -44,6 +44,17 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, status, created_at DESC);
 
+-- Whether a token may still act: an endpoint whose owner's token is revoked or expired receives
+-- nothing more (the service cannot read tokens; this is all it learns).
+CREATE FUNCTION centinela_token_is_active(token uuid) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM api_tokens t
+        WHERE t.id = token AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()))
+$$;
+REVOKE ALL ON FUNCTION centinela_token_is_active(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION centinela_token_is_active(uuid) TO centinela_service;
+
 -- The outbox: every alert event, for every active endpoint whose jurisdictions and filters match.
 CREATE FUNCTION centinela_webhook_outbox() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
@@ -56,7 +67,8 @@ BEGIN
         AND a.jurisdiction_id = ANY (w.jurisdictions)
         AND (w.min_severity IS NULL OR w.min_severity = 'high' OR a.severity = 'critical')
         AND (w.rules IS NULL OR a.rule = ANY (w.rules))
-        AND (w.event_kinds IS NULL OR e.kind = ANY (w.event_kinds));
+        AND (w.event_kinds IS NULL OR e.kind = ANY (w.event_kinds))
+        AND centinela_token_is_active(w.owner_id);
     RETURN NULL;
 END;
 $$;

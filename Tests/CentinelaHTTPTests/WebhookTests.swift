@@ -7,6 +7,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import PostgresNIO
 import Synchronization
 import Testing
 
@@ -142,10 +143,33 @@ import Testing
                 })
                 #expect(receiver.received.filter { $0.path == "/gone" }.last?.id == deadID)
 
-                // Another state's regulator sees neither endpoint; only the owner removes one.
+                // Only its owner removes an endpoint: the national regulator sees it but may not.
+                let national = try await AlertAPITests.moreRegulators(api.world)
+                #expect(try await api.call(.delete, "/v1/webhooks/\(hookID)", token: national.national).status == .forbidden)
+                #expect(try await api.call(.delete, "/v1/webhooks/\(goneID)", token: regulator).status == .noContent)
+
+                // An endpoint whose owner's token is revoked receives nothing more.
+                try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
+                    try await connection.query(
+                        "UPDATE api_tokens SET revoked_at = now(), revoked_reason = 'left the office' WHERE holder = 'SEP Nuevo León'",
+                        logger: TestDatabase.logger)
+                }
+                let before = receiver.received.count
+                let another = try await api.call(
+                    .post, "/v1/reports", token: national.national, json: AlertAPITests.report(api.world.monterrey.id))
+                #expect(another.status == .created)
+                let anyAlert = try await waitUntil(20) {
+                    try await api.call(.get, "/v1/alerts?facility=\(api.world.monterrey.id.uuidString.lowercased())", token: national.national)
+                        .items.count == 4
+                }
+                #expect(anyAlert)
+                try await Task.sleep(for: .milliseconds(800))
+                #expect(receiver.received.count == before, "deliveries went to a revoked regulator's endpoint")
+
+                // Another state's regulator sees neither endpoint.
                 #expect(try await api.call(.get, "/v1/webhooks", token: api.world.otherRegulatorToken).items.isEmpty)
                 #expect(try await api.call(.get, "/v1/webhooks/\(hookID)/deliveries", token: api.world.otherRegulatorToken).status == .notFound)
-                #expect(try await api.call(.delete, "/v1/webhooks/\(hookID)", token: regulator).status == .noContent)
+                #expect(try await api.call(.delete, "/v1/webhooks/\(hookID)", token: api.world.otherRegulatorToken).status == .notFound)
             }
         }
     }

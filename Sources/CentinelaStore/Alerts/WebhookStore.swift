@@ -147,8 +147,9 @@ public struct WebhookStore: Sendable {
 
     // MARK: The service, in the system scope
 
-    /// Claims up to `limit` due deliveries of active endpoints for `lease`: a sender that dies
-    /// mid-send leaves them to be tried again when the lease runs out.
+    /// Claims up to `limit` due deliveries for `lease` (a sender that dies mid-send leaves them to be
+    /// tried again when the lease runs out), of endpoints still enabled whose owner's token is
+    /// still valid.
     package func claimDue(limit: Int, lease: Duration, on connection: PostgresConnection) async throws -> [DueDelivery] {
         var result: [DueDelivery] = []
         for try await (id, url, secret, eventID, attempt, queuedAt) in try await connection.query(
@@ -156,6 +157,7 @@ public struct WebhookStore: Sendable {
             WITH due AS (
                 SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
                 WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND w.disabled_at IS NULL
+                  AND centinela_token_is_active(w.owner_id)
                 ORDER BY d.next_attempt_at LIMIT \(limit)
                 FOR UPDATE OF d SKIP LOCKED
             )
