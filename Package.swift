@@ -36,6 +36,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // For its error type only: the pool reports an unreachable database with it.
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -85,7 +87,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CentinelaStoreTests",
-            dependencies: ["CentinelaStore", "CentinelaTestSupport"],
+            dependencies: [
+                "CentinelaStore", "CentinelaTestSupport",
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Runs the built `centinela` binary as an operator would: exit codes, messages, signals.

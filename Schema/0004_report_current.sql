@@ -200,6 +200,9 @@ CREATE TRIGGER report_amendments_current AFTER INSERT ON report_amendments
 SELECT set_config('centinela.role', 'system', true);
 SELECT centinela_refresh_report_current(NULL);
 SELECT set_config('centinela.role', '', true);
+-- Statistics now: the worker's per-facility reads are planned from them (without, a scan of
+-- every report per round until autovacuum came by).
+ANALYZE report_current;
 
 -- Scores: the JSON exactly as computed (canonical, byte for byte: json keeps text, jsonb would
 -- re-order it and cost a parse per write), compressed with lz4 where the server has it; and a

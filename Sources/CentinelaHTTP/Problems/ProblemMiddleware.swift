@@ -26,7 +26,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try Problem(
                 type: Problem.typeBase + "http-\(status.code)", title: status.reasonPhrase, status: status
             ).response(from: request, context: context)
-        } catch let error as PSQLError where [.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed].contains(error.code) {
+        } catch where DatabaseError.isUnavailable(error) {
             context.logger.error("database unavailable", metadata: ["reason": "\(DatabaseError.reason(for: error))"])
             return try Problem(
                 type: Problem.typeBase + "unavailable", title: "Service unavailable", status: .serviceUnavailable,

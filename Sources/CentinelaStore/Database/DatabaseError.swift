@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import _ConnectionPoolModule
 
 /// Database failures phrased for an operator: what was tried, and PostgreSQL's own reason.
 ///
@@ -18,6 +19,27 @@ public enum DatabaseError: Error, CustomStringConvertible {
             "the database at \(database) did not answer within \(after.components.seconds) s"
         case .queryFailed(let reason):
             "database error: \(reason)"
+        }
+    }
+
+    /// Whether `error` means the database cannot be reached or went away (the request may be
+    /// retried later: 503), rather than a failure of the request itself.
+    public static func isUnavailable(_ error: any Error) -> Bool {
+        switch error {
+        case let error as PSQLError:
+            if [.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed].contains(error.code) { return true }
+            // Class 08: connection exception; 57P01–57P03: the server is shutting down or starting.
+            guard let state = error.serverInfo?[.sqlState] else { return false }
+            return state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state)
+        case let error as ConnectionPoolError:
+            return error == .connectionCreationCircuitBreakerTripped || error == .poolShutdown
+        case let error as DatabaseError:
+            if case .queryFailed = error { return false }
+            return true
+        case let error as PostgresTransactionError:
+            return [error.closureError, error.beginError, error.commitError].contains { $0.map(isUnavailable) ?? false }
+        default:
+            return false
         }
     }
 
