@@ -165,6 +165,19 @@ struct ObjectReader {
         return value
     }
 
+    /// An array of codes of a controlled vocabulary; each bad element is reported at its pointer.
+    mutating func codes<Vocabulary: RawRepresentable & CaseIterable>(
+        _ name: String, _ type: Vocabulary.Type, maxCount: Int
+    ) -> [Vocabulary]? where Vocabulary.RawValue == String {
+        arrayItems(name, maxCount: maxCount)?.compactMap { value, pointer in
+            guard case .string(let text) = value, let code = Vocabulary(rawValue: text) else {
+                fail(at: pointer, "must be one of \(Vocabulary.allCases.map(\.rawValue).joined(separator: ", "))")
+                return nil
+            }
+            return code
+        }
+    }
+
     /// A calendar date, `YYYY-MM-DD`.
     mutating func date(_ name: String, required: Bool = false) -> CalendarDate? {
         guard let text = string(name, required: required, maxLength: 10) else { return nil }

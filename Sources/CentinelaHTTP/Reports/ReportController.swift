@@ -417,13 +417,7 @@ struct ReportController {
     }
 
     private func readTags(_ body: inout ObjectReader) -> [IncidentReport.ModusOperandi]? {
-        body.arrayItems("modusOperandi", maxCount: 20)?.compactMap { value, pointer in
-            guard case .string(let text) = value, let tag = IncidentReport.ModusOperandi(rawValue: text) else {
-                body.fail(at: pointer, "must be one of \(IncidentReport.ModusOperandi.allCodes.joined(separator: ", "))")
-                return nil
-            }
-            return tag
-        }
+        body.codes("modusOperandi", IncidentReport.ModusOperandi.self, maxCount: 20)
     }
 
     /// The fields an amendment may correct, validated like a submission's; returned as JSON-ready values.

@@ -96,8 +96,9 @@ struct WebhookController {
         let url = body.string("url", required: true, maxLength: 2000)
         if let url, let problem = Self.refusal(of: url) { body.fail("url", problem) }
         let severity = body.code("minimumSeverity", Alert.Severity.self)
-        let rules = codes(&body, "rules", Alert.Rule.self)
-        let kinds = codes(&body, "events", Alert.EventKind.self)
+        // An empty list means no filter, as an absent one does.
+        let rules = body.codes("rules", Alert.Rule.self, maxCount: 20).flatMap { $0.isEmpty ? nil : $0 }
+        let kinds = body.codes("events", Alert.EventKind.self, maxCount: 20).flatMap { $0.isEmpty ? nil : $0 }
         body.refuseUnknownFields()
         try body.finish()
         let secret = WebhookSignature.newSecret()
@@ -123,21 +124,6 @@ struct WebhookController {
         let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host.lowercased())
         guard scheme == "https" || (scheme == "http" && loopback) else { return "must use https (plain http only to this machine)" }
         return nil
-    }
-
-    private func codes<Vocabulary: RawRepresentable & CaseIterable>(
-        _ body: inout ObjectReader, _ name: String, _ type: Vocabulary.Type
-    ) -> [Vocabulary]? where Vocabulary.RawValue == String {
-        guard let items = body.arrayItems(name, maxCount: 20) else { return nil }
-        var result: [Vocabulary] = []
-        for (value, pointer) in items {
-            if case .string(let text) = value, let code = Vocabulary(rawValue: text) {
-                result.append(code)
-            } else {
-                body.fail(at: pointer, "must be one of \(Vocabulary.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-        }
-        return result.isEmpty ? nil : result
     }
 
     @Sendable func disable(_ request: Request, context: AppRequestContext) async throws -> Response {
