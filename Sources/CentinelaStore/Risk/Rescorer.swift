@@ -213,7 +213,7 @@ public struct Rescorer: Sendable {
                         try await store.writeBacktest(batch, run: runID, on: writer)
                         return batch.count
                     }
-                    let changed = try await store.writeLive(batch.filter { !$0.isUnchanged }, on: writer)
+                    let changed = try await store.writeLive(batch, on: writer)
                     try await recordAlerts(batch, asOf: asOf, on: writer)
                     return changed
                 }
@@ -294,7 +294,7 @@ public struct Rescorer: Sendable {
             ) { subject in
                 scored.append(ScoredFacility(subject: subject, assessment: model.assess(subject.evidence, asOf: asOf)))
             }
-            let changed = try await store.writeLive(scored.filter { !$0.isUnchanged }, on: connection)
+            let changed = try await store.writeLive(scored, on: connection)
             // Every marked facility, changed score or not: a new report may fire a rule without
             // moving a score that is already at its caps.
             try await recordAlerts(scored, asOf: asOf, on: connection)

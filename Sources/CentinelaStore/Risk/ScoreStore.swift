@@ -46,7 +46,9 @@ public struct ScoreStore: Sendable {
     /// appended, only when its fingerprint (points, bands, model, jurisdiction, manual band)
     /// differs and the new assessment is not older than the stored one (a slower run never
     /// overwrites a newer score). Returns how many changed.
-    func writeLive(_ batch: [ScoredFacility], on connection: PostgresConnection) async throws -> Int {
+    /// Facilities whose stored fingerprint already matches are not even sent.
+    func writeLive(_ scored: [ScoredFacility], on connection: PostgresConnection) async throws -> Int {
+        let batch = scored.filter { !$0.isUnchanged }
         guard !batch.isEmpty else { return 0 }
         let encoded = try batch.map { try Self.encode($0.assessment) }
         let rows = try await connection.query(
