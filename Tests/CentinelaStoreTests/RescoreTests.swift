@@ -166,6 +166,41 @@ import Testing
         }
     }
 
+    @Test func aFullRunThatRewroteATableRefreshesItsPlannerStatistics() async throws {
+        try await withWorld { world, db, reader, writer in
+            // 60 facilities with a report of filming each: 63 scores written, 60 alerts opened.
+            for n in 0..<60 {
+                let id = try await db.one(
+                    "INSERT INTO facilities (external_code, name, kind, jurisdiction_id) SELECT \("S\(n)"), 'x', 'primary', jurisdiction_id FROM facilities WHERE id = \(world.oaxaca.id) RETURNING id")
+                try await db.connection.query(
+                    """
+                    INSERT INTO incident_reports (facility_id, occurred_from, occurred_to, discovered_on, category, reporter_type, mo_tags, narrative)
+                    VALUES (\(id), current_date - 2, current_date - 2, current_date - 1, 'sexual_abuse', 'parent', '{filming}', 'Prueba.')
+                    """, logger: Self.logger)
+            }
+            func analyzed() async throws -> [String] {
+                var names: [String] = []
+                for try await name in try await db.connection.query(
+                    """
+                    SELECT relname::text || '@' || last_analyze::text FROM pg_stat_user_tables
+                    WHERE relname IN ('risk_scores', 'risk_score_history', 'alerts', 'alert_events') AND last_analyze IS NOT NULL ORDER BY relname
+                    """, logger: Self.logger
+                ).decode(String.self) { names.append(name) }
+                return names
+            }
+            #expect(try await analyzed().isEmpty)
+            let first = try await full(reader, writer)
+            #expect(first.changed == 63)
+            #expect(try await db.int("SELECT count(*)::int FROM alerts") >= 60)
+            let afterFirst = try await analyzed()
+            #expect(afterFirst.map { $0.prefix { $0 != "@" } } == ["alert_events", "alerts", "risk_score_history", "risk_scores"])
+            // A run that changes little leaves the statistics to autovacuum.
+            try await db.report(world.nuevoLeon.id, daysAgo: 1)
+            #expect(try await full(reader, writer).changed == 1)
+            #expect(try await analyzed() == afterFirst)
+        }
+    }
+
     @Test func severalLanesScoreEveryFacilityExactlyOnce() async throws {
         try await World.with { world in
             try await world.database.withConnection(logger: Self.logger) { a in

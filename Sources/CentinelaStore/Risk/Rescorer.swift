@@ -145,7 +145,7 @@ public struct Rescorer: Sendable {
             }
             let counter = ProgressCounter(total: total, report: progress)
             let runID = run.id
-            let outcomes = try await withThrowingTaskGroup(of: (scored: Int, changed: Int, failed: Int).self) { group in
+            let outcomes = try await withThrowingTaskGroup(of: PartitionTotals.self) { group in
                 for (lane, selection) in zip(lanes, selections) {
                     group.addTask {
                         try await scorePartition(
@@ -153,19 +153,24 @@ public struct Rescorer: Sendable {
                             counter: counter)
                     }
                 }
-                var all: [(scored: Int, changed: Int, failed: Int)] = []
+                var all: [PartitionTotals] = []
                 for try await outcome in group { all.append(outcome) }
                 return all
             }
+            var alertRows = 0
             for outcome in outcomes {
                 run.scored += outcome.scored
                 run.changed += outcome.changed
                 run.failures += outcome.failed
+                alertRows += outcome.alertRows
             }
             if kind == .full {
                 try await main.writer.systemTransaction(logger: logger) {
                     try await store.publishBaselines(computedAt: asOf, on: main.writer)
                 }
+                try await refreshStatistics(
+                    written: ["risk_scores": run.changed, "risk_score_history": run.changed, "alerts": alertRows, "alert_events": alertRows],
+                    on: lanes.map(\.writer))
             }
             run.seconds = (ContinuousClock.now - started).seconds
             try await main.writer.systemTransaction(logger: logger) {
@@ -201,38 +206,38 @@ public struct Rescorer: Sendable {
     private func scorePartition(
         _ selection: RiskEvidenceReader.Selection, kind: Kind, runID: UUID, asOf: Date, baselines: PeerBaselines?,
         watched: Set<Facility.ID>, lane: Lane, counter: ProgressCounter
-    ) async throws -> (scored: Int, changed: Int, failed: Int) {
+    ) async throws -> PartitionTotals {
         let store = ScoreStore(logger: logger)
         let (reader, writer) = (lane.reader, lane.writer)
         let logger = logger
         let isBacktest: Bool = if case .backtest = kind { true } else { false }
-        @Sendable func write(_ batch: [ScoredFacility]) async -> (changed: Int, failed: Int) {
+        @Sendable func write(_ batch: [ScoredFacility]) async -> PartitionTotals {
             do {
-                let changed = try await writer.systemTransaction(logger: logger) {
+                return try await writer.systemTransaction(logger: logger) {
                     if isBacktest {
                         try await store.writeBacktest(batch, run: runID, on: writer)
-                        return batch.count
+                        return PartitionTotals(changed: batch.count)
                     }
                     let changed = try await store.writeLive(batch, on: writer)
-                    try await recordAlerts(batch, asOf: asOf, on: writer)
-                    return changed
+                    let alerts = try await recordAlerts(batch, asOf: asOf, on: writer)
+                    return PartitionTotals(changed: changed, alertRows: alerts.opened + alerts.events)
                 }
-                return (changed, 0)
             } catch {
                 logger.error("a batch of scores was not written", metadata: ["run": "\(runID)", "error": "\(DatabaseError.reason(for: error))"])
-                return (0, batch.count)
+                return PartitionTotals(failed: batch.count)
             }
         }
-        var totals = (scored: 0, changed: 0, failed: 0)
+        var totals = PartitionTotals()
         var unreported = 0
         var batch: [ScoredFacility] = []
         batch.reserveCapacity(batchSize)
-        var inFlight: Task<(changed: Int, failed: Int), Never>?
+        var inFlight: Task<PartitionTotals, Never>?
         func settle() async {
             guard let done = await inFlight?.value else { return }
             inFlight = nil
             totals.changed += done.changed
             totals.failed += done.failed
+            totals.alertRows += done.alertRows
         }
         func flush() async throws {
             await settle()
@@ -309,9 +314,12 @@ public struct Rescorer: Sendable {
     }
 
     /// Evaluates the alert rules for freshly scored facilities and records what they decide, in
-    /// the caller's (system) transaction.
-    private func recordAlerts(_ scored: [ScoredFacility], asOf: Date, on connection: PostgresConnection) async throws {
-        guard !scored.isEmpty else { return }
+    /// the caller's (system) transaction. Returns how many alerts were opened and events appended.
+    @discardableResult
+    private func recordAlerts(
+        _ scored: [ScoredFacility], asOf: Date, on connection: PostgresConnection
+    ) async throws -> (opened: Int, events: Int) {
+        guard !scored.isEmpty else { return (0, 0) }
         let alerts = AlertStore(logger: logger)
         let states = try await alerts.states(for: scored.map(\.subject.facilityID), on: connection)
         let decisions = scored.compactMap { item -> (scored: ScoredFacility, decisions: [AlertDecision])? in
@@ -320,11 +328,50 @@ public struct Rescorer: Sendable {
                 findings, existing: states[item.subject.facilityID] ?? [], score: item.assessment.score, asOf: asOf)
             return decided.isEmpty ? nil : (item, decided)
         }
-        guard !decisions.isEmpty else { return }
+        guard !decisions.isEmpty else { return (0, 0) }
         let recorded = try await alerts.record(decisions, asOf: asOf, on: connection)
         if recorded.opened > 0 || recorded.events > 0 {
             logger.debug("alerts recorded", metadata: ["opened": "\(recorded.opened)", "events": "\(recorded.events)"])
         }
+        return recorded
+    }
+
+    /// What one lane of a run did.
+    struct PartitionTotals: Sendable {
+        var scored = 0
+        var changed = 0
+        var failed = 0
+        /// Alerts opened plus alert events appended.
+        var alertRows = 0
+    }
+
+    /// Gives the tables this run wrote heavily fresh planner statistics now, by autovacuum's own
+    /// rule (more than 50 rows + 10 % of the table), instead of whenever autovacuum reaches them:
+    /// after the first national run its workers spent minutes on the report tables first, and
+    /// meanwhile every regulator's live stream planned against alert tables with no statistics at
+    /// all (an alert took 1.3–2.7 s to arrive instead of 25 ms). As the connecting role: ANALYZE
+    /// of a table it does not own is skipped with a warning, not an error. The tables are shared
+    /// out among the lanes' writers, analysed at the same time.
+    private func refreshStatistics(written: [String: Int], on connections: [PostgresConnection]) async throws {
+        var sizes: [String: Double] = [:]
+        for try await (name, rows) in try await connections[0].query(
+            "SELECT relname::text, reltuples::float8 FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relname = ANY(\(Array(written.keys)))",
+            logger: logger
+        ).decode((String, Double).self) { sizes[name] = rows }
+        // Table names from the caller's fixed list, never from input; reltuples is -1 before the first ANALYZE.
+        let stale = written.filter { name, rows in sizes[name].map { Double(rows) > 50 + 0.1 * max($0, 0) } ?? false }.keys.sorted()
+        guard !stale.isEmpty else { return }
+        let started = ContinuousClock.now
+        try await withThrowingDiscardingTaskGroup { group in
+            for (index, connection) in connections.enumerated() {
+                let share = stale.enumerated().filter { $0.offset % connections.count == index }.map(\.element)
+                guard !share.isEmpty else { continue }
+                group.addTask { try await connection.run(PostgresQuery(unsafeSQL: "ANALYZE " + share.joined(separator: ", ")), logger: logger) }
+            }
+        }
+        logger.info(
+            "planner statistics refreshed",
+            metadata: ["tables": "\(stale.joined(separator: ","))", "seconds": "\(String(format: "%.1f", (ContinuousClock.now - started).seconds))"])
     }
 
     /// How many facilities are waiting to be rescored.
