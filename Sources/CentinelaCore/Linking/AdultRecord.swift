@@ -1,0 +1,71 @@
+import Foundation
+
+/// One adult as a facility or a report knows them: a roster entry, or a name written in a report.
+/// Entity resolution links these records into persons (`PersonResolution`).
+public struct AdultRecord: Hashable, Sendable {
+    public typealias ID = Identifier<AdultRecord>
+
+    public var id: ID
+    public var facility: Facility.ID
+    /// The facility's jurisdiction and the one above it (a municipality's state), when known.
+    public var jurisdiction: Jurisdiction.ID?
+    public var parentJurisdiction: Jurisdiction.ID?
+    public var name: NormalizedName
+    public var role: Adult.Role?
+    public var dateOfBirth: CalendarDate?
+    /// The keyed hash of a national identifier (never the identifier itself).
+    public var nationalIDHash: Data?
+
+    public init(
+        id: ID, facility: Facility.ID, jurisdiction: Jurisdiction.ID? = nil, parentJurisdiction: Jurisdiction.ID? = nil,
+        name: NormalizedName, role: Adult.Role? = nil, dateOfBirth: CalendarDate? = nil, nationalIDHash: Data? = nil
+    ) {
+        self.id = id
+        self.facility = facility
+        self.jurisdiction = jurisdiction
+        self.parentJurisdiction = parentJurisdiction
+        self.name = name
+        self.role = role
+        self.dateOfBirth = dateOfBirth
+        self.nationalIDHash = nationalIDHash
+    }
+}
+
+/// How often each given name and surname occurs among all records: agreement on "María" or
+/// "Hernández" says much less than agreement on "Xóchitl" or "Tlacuilo".
+///
+/// Shares are floored at `minimumShare`, so that a name seen once in a young database is not
+/// taken for a name nobody else has: with few records the weights stay modest and pairs go to
+/// review rather than link on their own.
+public struct NameFrequencies: Sendable, Equatable {
+    public var given: [String: Int]
+    public var surnames: [String: Int]
+    public var records: Int
+    public var minimumShare: Double
+
+    public init(given: [String: Int] = [:], surnames: [String: Int] = [:], records: Int = 0, minimumShare: Double = 1e-4) {
+        self.given = given
+        self.surnames = surnames
+        self.records = records
+        self.minimumShare = minimumShare
+    }
+
+    /// Counts the names of these records.
+    public init(counting names: some Sequence<NormalizedName>, minimumShare: Double = 1e-4) {
+        self.init(minimumShare: minimumShare)
+        for name in names {
+            records += 1
+            if let first = name.firstGiven { given[first, default: 0] += 1 }
+            for surname in name.surnames { surnames[surname, default: 0] += 1 }
+        }
+    }
+
+    public func givenShare(_ name: String) -> Double { share(given[name] ?? 0) }
+    public func surnameShare(_ name: String) -> Double { share(surnames[name] ?? 0) }
+
+    private func share(_ count: Int) -> Double {
+        // Before anything is counted, assume a name as common as one in a hundred.
+        guard records > 0 else { return 0.01 }
+        return max(minimumShare, Double(max(count, 1)) / Double(records))
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// A report as modus-operandi linking sees it: a set of features — its MO tags, its category, the
+/// youngest victim's age band and whether several adults were implicated.
+public struct CaseProfile: Hashable, Sendable {
+    public var report: IncidentReport.ID
+    public var facility: Facility.ID
+    public var features: Set<String>
+
+    public init(report: IncidentReport.ID, facility: Facility.ID, features: Set<String>) {
+        self.report = report
+        self.facility = facility
+        self.features = features
+    }
+
+    public init(
+        report: IncidentReport.ID, facility: Facility.ID, modusOperandi: some Sequence<IncidentReport.ModusOperandi>,
+        category: IncidentReport.Category, youngestAge: Int?, adults: Int
+    ) {
+        var features = Set(modusOperandi.map { Self.tagPrefix + $0.rawValue })
+        features.insert("category:" + category.rawValue)
+        if let age = youngestAge { features.insert("age:" + (age < 6 ? "under_6" : age < 12 ? "6_to_11" : "12_plus")) }
+        if adults >= 2 { features.insert("adults:several") }
+        self.init(report: report, facility: facility, features: features)
+    }
+
+    static let tagPrefix = "mo:"
+
+    /// The MO tags among the features.
+    public var tags: Set<String> { features.filter { $0.hasPrefix(Self.tagPrefix) } }
+}
+
+/// How much agreement on each feature says: rare features weigh more (inverse document frequency,
+/// smoothed). Common features are weighted down, never dropped, so that in a young database with
+/// tens of reports — where every tag looks common — similarity still works.
+public struct FeatureWeights: Sendable, Equatable {
+    public var counts: [String: Int]
+    public var reports: Int
+
+    public init(counts: [String: Int], reports: Int) {
+        self.counts = counts
+        self.reports = reports
+    }
+
+    public init(profiles: some Sequence<CaseProfile>) {
+        var counts: [String: Int] = [:], reports = 0
+        for profile in profiles {
+            reports += 1
+            for feature in profile.features { counts[feature, default: 0] += 1 }
+        }
+        self.init(counts: counts, reports: reports)
+    }
+
+    /// ln(1 + N / (1 + df)): about ln 2 for a feature every report has, more the rarer it is.
+    public func weight(_ feature: String) -> Double {
+        log(1 + Double(reports) / Double(1 + (counts[feature] ?? 0)))
+    }
+
+    /// The share of reports that have the feature.
+    public func share(_ feature: String) -> Double {
+        reports == 0 ? 0 : Double(counts[feature] ?? 0) / Double(reports)
+    }
+
+    /// Weighted Jaccard similarity: the weight of the shared features over the weight of all.
+    public func similarity(_ a: Set<String>, _ b: Set<String>) -> Double {
+        let union = a.union(b)
+        guard !union.isEmpty else { return 0 }
+        let shared = a.intersection(b).reduce(0) { $0 + weight($1) }
+        return shared / union.reduce(0) { $0 + weight($1) }
+    }
+}

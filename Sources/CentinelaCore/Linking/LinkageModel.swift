@@ -1,0 +1,195 @@
+import Foundation
+
+/// Whether two adult records are the same person, Fellegi–Sunter style: each field is compared
+/// into a level (exact, fuzzy, missing, different…), each level adds log2(m/u) to the match weight,
+/// where m is how often the level occurs when the records are the same person and u how often it
+/// occurs among different people compared after blocking. For exact agreement on a name, u is
+/// the name's share among all records, so common names weigh less. An exact national identifier
+/// links outright; two different identifiers never link.
+///
+/// The weights are evidence; the decision also needs the prior: in a database of N records, any
+/// one record has about one chance in N of being the same person as another, so the evidence must
+/// outweigh log2(N) bits before a link is likely. The verdict is taken on the sum (the posterior
+/// log2-odds): the same two "María Hernández García" that might link among a village's records do
+/// not link among a country's. See docs/linking.md.
+public struct LinkageModel: Sendable, Equatable {
+    /// m and u of one comparison level.
+    public struct Probabilities: Sendable, Equatable {
+        public var m: Double
+        public var u: Double
+        public init(m: Double, u: Double) {
+            self.m = m
+            self.u = u
+        }
+        var weight: Double { log2(m / u) }
+    }
+
+    /// Posterior log2-odds at or above which a pair is linked automatically (32 : 1).
+    public var linkThreshold: Double = 5
+    /// At or above (and below `linkThreshold`): a regulator reviews the pair (from 1 : 8).
+    public var reviewThreshold: Double = -3
+
+    // m of exact name agreement; u comes from the name's frequency.
+    public var givenExactM = 0.88
+    public var givenFuzzy = Probabilities(m: 0.07, u: 0.005)
+    public var givenInitial = Probabilities(m: 0.02, u: 0.07)
+    public var givenDifferent = Probabilities(m: 0.03, u: 0.94)
+    public var surnamesBothExactM = 0.55
+    public var surnamesSwappedM = 0.06
+    public var surnamesBothFuzzyM = 0.10
+    public var surnameOneMissingExactM = 0.22
+    public var surnameOneMissingFuzzyM = 0.05
+    public var surnameOneOfTwoM = 0.04
+    public var surnamesDifferent = Probabilities(m: 0.03, u: 0.98)
+    public var birthExact = Probabilities(m: 0.92, u: 1.0 / (365 * 40))
+    public var birthClose = Probabilities(m: 0.05, u: 0.002)
+    public var birthDifferent = Probabilities(m: 0.03, u: 0.998)
+    public var roleSame = Probabilities(m: 0.75, u: 0.45)
+    public var roleDifferent = Probabilities(m: 0.25, u: 0.55)
+    public var placeSameFacility = Probabilities(m: 0.45, u: 0.01)
+    public var placeSameJurisdiction = Probabilities(m: 0.30, u: 0.08)
+    public var placeNeighbouring = Probabilities(m: 0.10, u: 0.15)
+    public var placeElsewhere = Probabilities(m: 0.15, u: 0.76)
+    /// Jaro–Winkler similarity from which two different spellings count as the same name.
+    public var fuzzyThreshold = 0.92
+    /// The smallest u any name agreement gets: one in a million, so no single name decides alone.
+    public var smallestU = 1e-6
+
+    /// The weight shown for an exact or conflicting national identifier (it decides on its own).
+    public static let identifierWeight = 30.0
+
+    public init() {}
+
+    /// The model as shipped.
+    public static let v1 = LinkageModel()
+
+    /// Compares two records and decides.
+    public func assess(_ a: AdultRecord, _ b: AdultRecord, frequencies: NameFrequencies) -> LinkAssessment {
+        if let x = a.nationalIDHash, let y = b.nationalIDHash {
+            let same = x == y
+            let weight = same ? Self.identifierWeight : -Self.identifierWeight
+            return LinkAssessment(
+                verdict: same ? .link : .distinct, weight: weight, prior: 0,
+                comparisons: [.init(field: .nationalID, level: same ? "exact" : "different", weight: weight)])
+        }
+        let comparisons = [
+            given(a.name, b.name, frequencies), surnames(a.name, b.name, frequencies), birth(a.dateOfBirth, b.dateOfBirth),
+            role(a.role, b.role), place(a, b),
+        ].compactMap { $0 }
+        let weight = comparisons.reduce(0) { $0 + $1.weight }
+        let prior = Self.prior(records: frequencies.records)
+        let score = weight + prior
+        let verdict: LinkAssessment.Verdict = score >= linkThreshold ? .link : score >= reviewThreshold ? .review : .distinct
+        return LinkAssessment(verdict: verdict, weight: weight, prior: prior, comparisons: comparisons)
+    }
+
+    /// log2 of the prior odds that two records are the same person: about one in the number of records.
+    public static func prior(records: Int) -> Double { -log2(Double(max(records, 2))) }
+
+    private func level(_ field: LinkAssessment.Field, _ level: String, _ p: Probabilities) -> LinkAssessment.Comparison {
+        LinkAssessment.Comparison(field: field, level: level, weight: p.weight)
+    }
+
+    private func similar(_ x: String, _ y: String) -> Bool { JaroWinkler.similarity(x, y) >= fuzzyThreshold }
+
+    func given(_ a: NormalizedName, _ b: NormalizedName, _ f: NameFrequencies) -> LinkAssessment.Comparison? {
+        guard let x = a.firstGiven, let y = b.firstGiven else { return nil }
+        if x == y { return level(.givenName, "exact", .init(m: givenExactM, u: max(smallestU, f.givenShare(x)))) }
+        if x.count == 1 || y.count == 1 {
+            return x.first == y.first ? level(.givenName, "initial", givenInitial) : level(.givenName, "different", givenDifferent)
+        }
+        // A second given name used as the first ("Guadalupe" for "María Guadalupe").
+        if a.given.contains(y) || b.given.contains(x) { return level(.givenName, "fuzzy", givenFuzzy) }
+        return similar(x, y) ? level(.givenName, "fuzzy", givenFuzzy) : level(.givenName, "different", givenDifferent)
+    }
+
+    func surnames(_ a: NormalizedName, _ b: NormalizedName, _ f: NameFrequencies) -> LinkAssessment.Comparison? {
+        let x = a.surnames, y = b.surnames
+        guard !x.isEmpty, !y.isEmpty else { return nil }
+        func u(_ names: [String], scale: Double = 1) -> Double {
+            max(smallestU, scale * names.reduce(1.0) { $0 * f.surnameShare($1) })
+        }
+        if x.count == 2 && y.count == 2 {
+            if x == y { return level(.surnames, "both_exact", .init(m: surnamesBothExactM, u: u(x))) }
+            if x == y.reversed() { return level(.surnames, "swapped", .init(m: surnamesSwappedM, u: u(x))) }
+            let inOrder = similar(x[0], y[0]) && similar(x[1], y[1])
+            let crossed = similar(x[0], y[1]) && similar(x[1], y[0])
+            if inOrder || crossed { return level(.surnames, "both_fuzzy", .init(m: surnamesBothFuzzyM, u: u(x, scale: 5))) }
+            if let shared = x.first(where: y.contains) {
+                return level(.surnames, "one_of_two", .init(m: surnameOneOfTwoM, u: u([shared])))
+            }
+            return level(.surnames, "different", surnamesDifferent)
+        }
+        // One side (or both) wrote a single surname: it must be one of the other's.
+        let (single, other) = x.count == 1 ? (x[0], y) : (y[0], x)
+        if other.contains(single) { return level(.surnames, "one_missing_exact", .init(m: surnameOneMissingExactM, u: u([single]))) }
+        if other.contains(where: { similar($0, single) }) {
+            return level(.surnames, "one_missing_fuzzy", .init(m: surnameOneMissingFuzzyM, u: u([single], scale: 5)))
+        }
+        return level(.surnames, "different", surnamesDifferent)
+    }
+
+    func birth(_ a: CalendarDate?, _ b: CalendarDate?) -> LinkAssessment.Comparison? {
+        guard let a, let b else { return nil }
+        if a == b { return level(.dateOfBirth, "exact", birthExact) }
+        let swapped = a.year == b.year && a.month == b.day && a.day == b.month
+        let oneOff = (a.year == b.year && a.month == b.month) || (a.month == b.month && a.day == b.day && abs(a.year - b.year) <= 1)
+        return swapped || oneOff ? level(.dateOfBirth, "close", birthClose) : level(.dateOfBirth, "different", birthDifferent)
+    }
+
+    func role(_ a: Adult.Role?, _ b: Adult.Role?) -> LinkAssessment.Comparison? {
+        guard let a, let b, a != .other, b != .other else { return nil }
+        return a == b ? level(.role, "same", roleSame) : level(.role, "different", roleDifferent)
+    }
+
+    func place(_ a: AdultRecord, _ b: AdultRecord) -> LinkAssessment.Comparison? {
+        if a.facility == b.facility { return level(.place, "same_facility", placeSameFacility) }
+        guard let x = a.jurisdiction, let y = b.jurisdiction else { return nil }
+        if x == y { return level(.place, "same_jurisdiction", placeSameJurisdiction) }
+        // Under the same state, or one inside the other.
+        let (ap, bp) = (a.parentJurisdiction, b.parentJurisdiction)
+        let neighbouring = (ap != nil && (ap == bp || ap == y)) || (bp != nil && bp == x)
+        return neighbouring ? level(.place, "neighbouring", placeNeighbouring) : level(.place, "elsewhere", placeElsewhere)
+    }
+}
+
+/// The outcome of comparing two adult records, with its explanation: each field's level and weight.
+public struct LinkAssessment: Sendable, Equatable {
+    public enum Verdict: String, Sendable, Codable {
+        /// The same person: linked without review.
+        case link
+        /// Perhaps the same person: a regulator decides.
+        case review
+        /// Not enough to say they are the same person.
+        case distinct
+    }
+
+    public enum Field: String, Sendable, Codable, CaseIterable {
+        case nationalID = "national_id"
+        case givenName = "given_name"
+        case surnames
+        case dateOfBirth = "date_of_birth"
+        case role
+        case place
+    }
+
+    public struct Comparison: Sendable, Equatable, Codable {
+        public var field: Field
+        /// The comparison level, e.g. `exact`, `swapped`, `one_missing_exact`.
+        public var level: String
+        /// log2(m/u): positive for evidence of the same person, negative against.
+        public var weight: Double
+    }
+
+    public var verdict: Verdict
+    /// The evidence: the sum of the comparisons' weights.
+    public var weight: Double
+    /// The prior log2-odds, from the number of records (0 when an identifier decided).
+    public var prior: Double
+    public var comparisons: [Comparison]
+
+    /// The posterior log2-odds that the verdict is taken on.
+    public var score: Double { weight + prior }
+
+    public func comparison(_ field: Field) -> Comparison? { comparisons.first { $0.field == field } }
+}

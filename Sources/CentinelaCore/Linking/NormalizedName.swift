@@ -1,0 +1,109 @@
+import Foundation
+
+/// A person's name as linking compares it: accents removed, case folded, punctuation and titles
+/// dropped, Spanish particles joined to the surname they introduce ("de la Cruz" → `delacruz`), and
+/// split into given names and up to two surnames (paternal, then maternal).
+///
+/// Names reach us from rosters and from reports written by hand, so the split is a reading, not a
+/// fact: "María Guadalupe López" may be two given names and one surname, or one and two. The
+/// comparison (`NameComparison`) is built to tolerate that: surnames are compared in both orders
+/// and with one missing, and given names by their first token. See docs/linking.md.
+public struct NormalizedName: Hashable, Sendable {
+    /// Given names, in order; empty when the name was only a surname ("Mtra. Pérez").
+    public var given: [String]
+    public var paternal: String?
+    public var maternal: String?
+
+    public init(given: [String], paternal: String?, maternal: String?) {
+        self.given = given
+        self.paternal = paternal
+        self.maternal = maternal
+    }
+
+    /// Reads a name as written. "Apellidos, Nombres" (with a comma) is read surnames first.
+    public init(_ written: String) {
+        let parts = written.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false)
+        if parts.count == 2 {
+            let surnames = Self.tokens(String(parts[0]))
+            self.init(given: Self.tokens(String(parts[1])), paternal: surnames.first, maternal: surnames.dropFirst().last)
+            return
+        }
+        let tokens = Self.tokens(written)
+        switch tokens.count {
+        case 0: self.init(given: [], paternal: nil, maternal: nil)
+        case 1: self.init(given: tokens, paternal: nil, maternal: nil)
+        case 2: self.init(given: [tokens[0]], paternal: tokens[1], maternal: nil)
+        default: self.init(given: Array(tokens.dropLast(2)), paternal: tokens[tokens.count - 2], maternal: tokens[tokens.count - 1])
+        }
+    }
+
+    /// The surnames present, paternal first.
+    public var surnames: [String] { [paternal, maternal].compactMap { $0 } }
+
+    /// The first given name: the one people are called by, and the one compared.
+    public var firstGiven: String? { given.first }
+
+    /// True when nothing usable was written.
+    public var isEmpty: Bool { given.isEmpty && paternal == nil }
+
+    /// Words that introduce a surname and belong to it.
+    static let particles: Set<String> = ["de", "del", "la", "las", "los", "y", "san", "santa", "van", "von", "da", "di"]
+    /// Titles and forms of address written before a name in reports; never part of it.
+    static let titles: Set<String> = [
+        "profesor", "profesora", "profe", "prof", "profr", "profra", "maestro", "maestra", "mtro", "mtra", "miss", "lic", "licenciado",
+        "licenciada", "sr", "sra", "srta", "senor", "senora", "senorita", "dr", "dra", "doctor", "doctora", "don", "dona",
+        "ing", "arq", "psic", "educadora", "educador", "directora", "director", "teacher",
+    ]
+
+    /// Folds case and accents, keeps letters only, drops titles, joins particles to what follows.
+    static func tokens(_ text: String) -> [String] {
+        let folded = fold(text)
+        var words: [String] = []
+        var current = ""
+        for scalar in folded.unicodeScalars {
+            if CharacterSet.letters.contains(scalar) {
+                current.unicodeScalars.append(scalar)
+            } else if !current.isEmpty {
+                words.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        var tokens: [String] = []
+        var pending = ""
+        var joinsPrevious = false
+        for word in words where !titles.contains(word) {
+            // "Peña y Lillo": y joins two words into one surname.
+            if word == "y", pending.isEmpty, !tokens.isEmpty {
+                joinsPrevious = true
+                continue
+            }
+            if particles.contains(word) {
+                pending += word
+                continue
+            }
+            if joinsPrevious, let last = tokens.popLast() {
+                tokens.append(last + "y" + pending + word)
+            } else {
+                tokens.append(pending + word)
+            }
+            pending = ""
+            joinsPrevious = false
+        }
+        // A name ending in a particle ("Juan de"): keep the particle as written rather than lose it.
+        if !pending.isEmpty { tokens.append(pending) }
+        return tokens
+    }
+
+    /// Lower case without diacritics: "MÉNDEZ" and "mendez" are the same surname; ñ becomes n, as
+    /// it does on many forms and keyboards.
+    public static func fold(_ text: String) -> String {
+        text.folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: nil)
+    }
+}
+
+extension NormalizedName: CustomStringConvertible {
+    public var description: String {
+        (given + surnames).joined(separator: " ")
+    }
+}

@@ -1,0 +1,134 @@
+/// Two adult records, in a fixed order: the key of a link, a review or a rejection.
+public struct RecordPair: Hashable, Sendable {
+    public let first: AdultRecord.ID
+    public let second: AdultRecord.ID
+
+    public init(_ a: AdultRecord.ID, _ b: AdultRecord.ID) {
+        if a.description <= b.description {
+            (first, second) = (a, b)
+        } else {
+            (first, second) = (b, a)
+        }
+    }
+}
+
+/// Entity resolution over adult records: which pairs to compare (blocking), and how linked pairs
+/// group into persons. Comparing every pair of a country's records is out of the question, so only
+/// records sharing a block key are compared: a Spanish phonetic key of a surname with the first
+/// given name's initial, or of the first given name with a surname's initial, so that a typo in
+/// one name still leaves the other to meet on.
+public enum PersonResolution {
+    /// The block keys of a record.
+    public static func blockKeys(_ name: NormalizedName) -> Set<String> {
+        var keys: Set<String> = []
+        let givenInitial = name.firstGiven?.first.map(String.init) ?? "_"
+        for surname in name.surnames {
+            keys.insert("s:" + SpanishPhonetic.key(surname) + ":" + givenInitial)
+            if let given = name.firstGiven, let initial = surname.first {
+                keys.insert("g:" + SpanishPhonetic.key(given) + ":" + String(initial))
+            }
+        }
+        return keys
+    }
+
+    /// The pairs of records (by index) that share a block key, each once, lower index first.
+    /// Blocks larger than `maxBlock` (a very common name) are skipped: their records still meet
+    /// through their other keys.
+    public static func candidatePairs(_ records: [AdultRecord], maxBlock: Int = 2_000) -> [(Int, Int)] {
+        var blocks: [String: [Int]] = [:]
+        for (index, record) in records.enumerated() {
+            for key in blockKeys(record.name) { blocks[key, default: []].append(index) }
+        }
+        var seen: Set<Int64> = []
+        var pairs: [(Int, Int)] = []
+        for members in blocks.values where members.count > 1 && members.count <= maxBlock {
+            for i in members.indices {
+                for j in members.index(after: i)..<members.endIndex {
+                    let (a, b) = (min(members[i], members[j]), max(members[i], members[j]))
+                    if seen.insert(Int64(a) << 32 | Int64(b)).inserted { pairs.append((a, b)) }
+                }
+            }
+        }
+        return pairs.sorted { $0 < $1 }
+    }
+
+    /// Groups records into persons from their links, strongest first. A merge that would put in
+    /// one person two records a regulator said are different people, or two records with
+    /// different national identifiers, is refused: a person is never built by chaining through a
+    /// weak link what the evidence says are two. Every record is in exactly one person (alone
+    /// when nothing links it). Persons and their records come in input order.
+    public static func persons(
+        _ records: [AdultRecord], links: [(RecordPair, Double)], rejected: Set<RecordPair> = []
+    ) -> [[AdultRecord.ID]] {
+        var index: [AdultRecord.ID: Int] = [:]
+        for (i, record) in records.enumerated() { index[record.id] = i }
+        var parent = Array(records.indices)
+        var members: [[Int]] = records.indices.map { [$0] }
+        func root(_ i: Int) -> Int {
+            var i = i
+            while parent[i] != i {
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            }
+            return i
+        }
+        func conflict(_ x: [Int], _ y: [Int]) -> Bool {
+            for i in x {
+                for j in y {
+                    if let p = records[i].nationalIDHash, let q = records[j].nationalIDHash, p != q { return true }
+                    if rejected.contains(RecordPair(records[i].id, records[j].id)) { return true }
+                }
+            }
+            return false
+        }
+        let ordered = links.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : ($0.0.first.description, $0.0.second.description) < ($1.0.first.description, $1.0.second.description) }
+        for (pair, _) in ordered {
+            guard let a = index[pair.first], let b = index[pair.second] else { continue }
+            let (ra, rb) = (root(a), root(b))
+            guard ra != rb, !conflict(members[ra], members[rb]) else { continue }
+            let (keep, drop) = ra < rb ? (ra, rb) : (rb, ra)
+            parent[drop] = keep
+            members[keep] += members[drop]
+            members[drop] = []
+        }
+        return records.indices.compactMap { i in
+            root(i) == i ? members[i].sorted().map { records[$0].id } : nil
+        }
+    }
+}
+
+/// A phonetic key for Spanish names: spellings that sound alike in Mexican Spanish share a key
+/// (b/v, s/z/c before e and i, ll/y, silent h, qu/k/c, j/g before e and i, doubled letters).
+public enum SpanishPhonetic {
+    public static func key(_ word: String) -> String {
+        let letters = Array(NormalizedName.fold(word).unicodeScalars.filter { $0.properties.isAlphabetic }.map(Character.init))
+        var out: [Character] = []
+        var i = 0
+        func next(_ offset: Int) -> Character? { i + offset < letters.count ? letters[i + offset] : nil }
+        while i < letters.count {
+            let c = letters[i]
+            var sound: Character? = c
+            var step = 1
+            switch c {
+            case "v": sound = "b"
+            case "z": sound = "s"
+            case "h": sound = nil  // silent; "ch" is read at the c
+            case "c":
+                if next(1) == "h" { sound = "x"; step = 2 }  // ch
+                else if next(1) == "e" || next(1) == "i" { sound = "s" }
+                else { sound = "k" }
+            case "q": sound = "k"; if next(1) == "u" { step = 2 }
+            case "g": if next(1) == "e" || next(1) == "i" { sound = "j" }
+            case "l": if next(1) == "l" { sound = "y"; step = 2 }
+            case "y":
+                let beforeVowel = next(1).map { "aeiou".contains($0) } ?? false
+                sound = beforeVowel ? "y" : "i"
+            case "w": sound = "u"
+            default: break
+            }
+            if let sound, out.last != sound { out.append(sound) }
+            i += step
+        }
+        return String(out)
+    }
+}

@@ -1,0 +1,173 @@
+import CentinelaCore
+import Foundation
+import Testing
+
+/// Entity resolution of adults: names as written, comparison levels, match weights, blocking and
+/// grouping into persons.
+@Suite struct AdultLinkingTests {
+    let model = LinkageModel.v1
+    let state = Jurisdiction.ID.random(), otherState = Jurisdiction.ID.random()
+    let city = Jurisdiction.ID.random(), otherCity = Jurisdiction.ID.random(), farCity = Jurisdiction.ID.random()
+
+    /// A country's worth of name counts: María, Hernández and García are common; the rest rare.
+    let frequencies = NameFrequencies(
+        given: ["maria": 600, "juan": 500, "jose": 450, "ruben": 40, "xochitl": 3, "itzel": 5],
+        surnames: ["hernandez": 700, "garcia": 650, "lopez": 500, "perez": 480, "tapia": 30, "ochoa": 35, "fernandez": 90,
+                   "tlacuilo": 1, "ayala": 60, "mendoza": 200, "ruiz": 180],
+        records: 12_000)
+
+    func record(
+        _ name: String, at jurisdiction: Jurisdiction.ID? = nil, parent: Jurisdiction.ID? = nil, facility: Facility.ID = .random(),
+        role: Adult.Role? = .teacher, born: String? = nil, nationalID: String? = nil
+    ) -> AdultRecord {
+        AdultRecord(
+            id: .random(), facility: facility, jurisdiction: jurisdiction, parentJurisdiction: parent, name: NormalizedName(name),
+            role: role, dateOfBirth: born.flatMap(CalendarDate.init), nationalIDHash: nationalID.map { Data($0.utf8) })
+    }
+
+    // MARK: Names as written
+
+    @Test(arguments: [
+        ("María José Hernández García", ["maria", "jose"], "hernandez", "garcia"),
+        ("HERNÁNDEZ GARCÍA, MARÍA JOSÉ", ["maria", "jose"], "hernandez", "garcia"),
+        ("Profra. Ana de la Cruz", ["ana"], "delacruz", nil),
+        ("Juan  Pérez", ["juan"], "perez", nil),
+        ("Mtro. Ramón Peña y Lillo Núñez", ["ramon"], "penaylillo", "nunez"),
+        ("ITZEL xóchitl  TLACUILO-AYALA", ["itzel", "xochitl"], "tlacuilo", "ayala"),
+    ] as [(String, [String], String, String?)])
+    func namesAreReadAsPeopleWriteThem(written: String, given: [String], paternal: String, maternal: String?) {
+        let name = NormalizedName(written)
+        #expect(name.given == given)
+        #expect(name.paternal == paternal)
+        #expect(name.maternal == maternal)
+    }
+
+    @Test func nothingUsableIsEmpty() {
+        #expect(NormalizedName("  —, . ").isEmpty)
+        #expect(NormalizedName("Profe").isEmpty)
+        #expect(!NormalizedName("Lupita").isEmpty)
+    }
+
+    @Test func jaroWinklerMatchesTheTextbookValues() {
+        #expect(abs(JaroWinkler.similarity("martha", "marhta") - 0.961) < 0.001)
+        #expect(abs(JaroWinkler.similarity("dwayne", "duane") - 0.840) < 0.001)
+        #expect(abs(JaroWinkler.similarity("dixon", "dicksonx") - 0.813) < 0.001)
+        #expect(JaroWinkler.similarity("", "") == 1 && JaroWinkler.similarity("a", "") == 0)
+        #expect(JaroWinkler.similarity("perez", "perez") == 1)
+    }
+
+    @Test func soundAlikeSpellingsShareAPhoneticKey() {
+        #expect(SpanishPhonetic.key("Hernández") == SpanishPhonetic.key("Ernandes"))
+        #expect(SpanishPhonetic.key("Vázquez") == SpanishPhonetic.key("Basques"))
+        #expect(SpanishPhonetic.key("Llamas") == SpanishPhonetic.key("Yamas"))
+        #expect(SpanishPhonetic.key("Gerardo") == SpanishPhonetic.key("Jerardo"))
+        #expect(SpanishPhonetic.key("Chávez") != SpanishPhonetic.key("Cavez"))
+        #expect(SpanishPhonetic.key("Ruiz") != SpanishPhonetic.key("Ortiz"))
+    }
+
+    // MARK: Comparison levels and weights
+
+    @Test func accentsAndCaseDoNotMatter() {
+        let a = record("José Hernández López", at: city, parent: state), b = record("JOSE HERNANDEZ LOPEZ", at: otherCity, parent: state)
+        let result = model.assess(a, b, frequencies: frequencies)
+        #expect(result.comparison(.givenName)?.level == "exact")
+        #expect(result.comparison(.surnames)?.level == "both_exact")
+        #expect(result.comparison(.place)?.level == "neighbouring")
+    }
+
+    @Test func swappedSurnamesAreOneLevel() {
+        let a = record("Rubén Tapia Ochoa", at: city), b = record("Ruben Ochoa Tapia", at: otherCity)
+        let result = model.assess(a, b, frequencies: frequencies)
+        #expect(result.comparison(.surnames)?.level == "swapped")
+        #expect(result.verdict == .link, "\(result)")
+    }
+
+    @Test func aMissingMaternalSurnameStillLinksARareName() {
+        let a = record("Xóchitl Tlacuilo Ayala", at: city, parent: state), b = record("Xochitl Tlacuilo", at: otherCity, parent: state)
+        let result = model.assess(a, b, frequencies: frequencies)
+        #expect(result.comparison(.surnames)?.level == "one_missing_exact")
+        #expect(result.verdict == .link, "\(result)")
+    }
+
+    @Test func typosAreFuzzyAgreement() {
+        let a = record("Rubén Fernández Tapia", at: city), b = record("Ruben Fernandes Tapia", at: otherCity)
+        let result = model.assess(a, b, frequencies: frequencies)
+        #expect(result.comparison(.surnames)?.level == "both_fuzzy")
+        #expect(result.verdict != .distinct, "\(result)")
+        let c = record("Rubem Tapia Ochoa", at: city)
+        #expect(model.assess(c, record("Ruben Tapia Ochoa", at: farCity), frequencies: frequencies).comparison(.givenName)?.level == "fuzzy")
+    }
+
+    @Test func differentPeopleWithTheSameCommonNameDoNotLinkWithoutMoreEvidence() {
+        let a = record("María Hernández García", at: city, parent: state), b = record("Maria Hernandez Garcia", at: farCity, parent: otherState)
+        let result = model.assess(a, b, frequencies: frequencies)
+        #expect(result.verdict != .link, "\(result)")
+        // The same name when rare links: the name itself is the evidence.
+        let rare = model.assess(record("Itzel Tlacuilo Ayala", at: city, parent: state), record("Itzel Tlacuilo Ayala", at: farCity, parent: otherState),
+                                frequencies: frequencies)
+        #expect(rare.verdict == .link && rare.weight > result.weight + 10)
+        // A date of birth in common is the more evidence the common name needs.
+        let born = model.assess(
+            record("María Hernández García", at: city, parent: state, born: "1984-03-12"),
+            record("Maria Hernandez Garcia", at: farCity, parent: otherState, born: "1984-03-12"), frequencies: frequencies)
+        #expect(born.verdict == .link, "\(born)")
+        let bornApart = model.assess(
+            record("María Hernández García", at: city, born: "1984-03-12"), record("Maria Hernandez Garcia", at: city, born: "1991-07-02"),
+            frequencies: frequencies)
+        #expect(bornApart.verdict == .distinct, "\(bornApart)")
+    }
+
+    @Test func aNationalIdentifierDecidesOnItsOwn() {
+        let same = model.assess(record("Juan Pérez", nationalID: "K1"), record("J. Lopez Ayala", nationalID: "K1"), frequencies: frequencies)
+        #expect(same.verdict == .link && same.comparisons.map(\.field) == [.nationalID])
+        let different = model.assess(
+            record("Xóchitl Tlacuilo Ayala", born: "1990-01-01", nationalID: "K1"),
+            record("Xóchitl Tlacuilo Ayala", born: "1990-01-01", nationalID: "K2"), frequencies: frequencies)
+        #expect(different.verdict == .distinct)
+    }
+
+    @Test func everyLinkExplainsItselfAndTheWeightsAddUp() {
+        let result = model.assess(
+            record("Rubén Tapia Ochoa", at: city, born: "1980-05-06"), record("Ruben Tapia", at: city, role: .director, born: "1980-06-05"),
+            frequencies: frequencies)
+        #expect(Set(result.comparisons.map(\.field)) == [.givenName, .surnames, .dateOfBirth, .role, .place])
+        #expect(result.comparison(.dateOfBirth)?.level == "close")
+        #expect(result.comparison(.role)?.level == "different")
+        #expect(abs(result.comparisons.reduce(0) { $0 + $1.weight } - result.weight) < 1e-9)
+    }
+
+    @Test func theSameEvidenceNeedsMoreInALargerDatabase() {
+        // Same shares of each name, a thousand times as many records: ten bits more to find.
+        let village = NameFrequencies(given: ["itzel": 1], surnames: ["tlacuilo": 1, "ayala": 5], records: 1_000)
+        let country = NameFrequencies(given: ["itzel": 1_000], surnames: ["tlacuilo": 1_000, "ayala": 5_000], records: 1_000_000)
+        let a = record("Itzel Tlacuilo Ayala", at: city), b = record("Itzel Tlacuilo Ayala", at: farCity)
+        let small = model.assess(a, b, frequencies: village), large = model.assess(a, b, frequencies: country)
+        #expect(abs(small.weight - large.weight) < 1e-9)
+        #expect(abs((small.score - large.score) - log2(1_000)) < 1e-9)
+        #expect(small.verdict == .link && large.verdict == .review, "\(small) \(large)")
+    }
+
+    // MARK: Blocking and persons
+
+    @Test func typosStillMeetInABlock() {
+        let records = [
+            record("Rubén Hernández Tapia"), record("Ruben Ernandes Tapia"), record("Itzel Tlacuilo"), record("Itsel Tlacuilo Ayala"),
+            record("Juan Pérez"),
+        ]
+        let pairs = Set(PersonResolution.candidatePairs(records).map { "\($0.0)-\($0.1)" })
+        #expect(pairs.contains("0-1") && pairs.contains("2-3"))
+        #expect(!pairs.contains("0-4") && !pairs.contains("2-4"))
+    }
+
+    @Test func personsNeverJoinWhatARegulatorOrAnIdentifierKeptApart() {
+        let a = record("Rubén Tapia Ochoa", nationalID: "K1"), b = record("Ruben Tapia Ochoa"), c = record("Rubén Tapia", nationalID: "K2")
+        let d = record("Itzel Tlacuilo"), e = record("Itzel Tlacuilo Ayala"), f = record("Itzel Tlacuilo A.")
+        let links: [(RecordPair, Double)] = [
+            (RecordPair(a.id, b.id), 20), (RecordPair(b.id, c.id), 18),  // c would bring a second identifier
+            (RecordPair(d.id, e.id), 25), (RecordPair(e.id, f.id), 16),  // f was rejected beside d
+        ]
+        let persons = PersonResolution.persons([a, b, c, d, e, f], links: links, rejected: [RecordPair(f.id, d.id)])
+        #expect(persons == [[a.id, b.id], [c.id], [d.id, e.id], [f.id]])
+        #expect(RecordPair(a.id, b.id) == RecordPair(b.id, a.id))
+    }
+}

@@ -1,0 +1,109 @@
+import CentinelaCore
+import Foundation
+import Testing
+
+/// Linking reports at different facilities by modus operandi, and grouping them into patterns.
+@Suite struct PatternDetectionTests {
+    typealias MO = IncidentReport.ModusOperandi
+    let detection = PatternDetection.v1
+
+    func profile(_ facility: Facility.ID, _ tags: [MO], category: IncidentReport.Category = .sexualAbuse, age: Int? = 4, adults: Int = 2) -> CaseProfile {
+        CaseProfile(report: .random(), facility: facility, modusOperandi: tags, category: category, youngestAge: age, adults: adults)
+    }
+
+    /// Three preschools in different towns, the same tactics: disguises, a staged act, children
+    /// made to watch, several adults; among ordinary complaints at twenty other schools.
+    func scenario() -> (ring: [CaseProfile], background: [CaseProfile]) {
+        let schools = (0..<3).map { _ in Facility.ID.random() }
+        let ring = [
+            profile(schools[0], [.disguise, .stagedAct, .childrenMadeToWatch, .severalAdultsPresent]),
+            profile(schools[0], [.disguise, .childrenMadeToWatch, .severalAdultsPresent]),
+            profile(schools[1], [.disguise, .stagedAct, .severalAdultsPresent]),
+            profile(schools[2], [.stagedAct, .childrenMadeToWatch, .severalAdultsPresent, .filming]),
+            profile(schools[2], [.disguise, .stagedAct, .childrenMadeToWatch]),
+        ]
+        let background = (0..<20).map { n in
+            profile(.random(), n % 3 == 0 ? [.threats, .isolation] : n % 3 == 1 ? [.isolation] : [],
+                    category: n % 2 == 0 ? .neglect : .physicalAbuse, age: 8, adults: 1)
+        }
+        return (ring, background)
+    }
+
+    @Test func severalSchoolsSharingTacticsAreOnePattern() throws {
+        let (ring, background) = scenario()
+        let all = background + ring
+        let patterns = detection.patterns(all, weights: FeatureWeights(profiles: all))
+        let pattern = try #require(patterns.first)
+        #expect(patterns.count == 1, "\(patterns)")
+        #expect(Set(pattern.reports) == Set(ring.map(\.report)))
+        #expect(pattern.facilities == Set(ring.map(\.facility)))
+        #expect(pattern.signature.isSuperset(of: ["mo:disguise", "mo:staged_act", "mo:children_made_to_watch", "mo:several_adults_present"]))
+        #expect(!pattern.signature.contains("mo:filming"))
+    }
+
+    @Test func aYoungDatabaseWhereEveryTagIsCommonStillFindsThePattern() {
+        // Fifteen reports: the ring's five and ten others; each ring tag is in over a quarter of them.
+        let (ring, background) = scenario()
+        let all = ring + background.prefix(10)
+        let weights = FeatureWeights(profiles: all)
+        #expect(weights.share("mo:disguise") > detection.blockingShareLimit)
+        let patterns = detection.patterns(all, weights: weights)
+        // With so few reports, two tags held by a quarter of them each could meet by chance: a
+        // ring report sharing only two tags with the other schools' reports stays out; the three
+        // schools are found, and nothing else is.
+        #expect(patterns.count == 1, "\(patterns)")
+        #expect(patterns.first.map { Set($0.reports).isSubset(of: ring.map(\.report)) && $0.reports.count >= 4 } == true)
+        #expect(patterns.first?.facilities == Set(ring.map(\.facility)))
+    }
+
+    @Test func rareTagsWeighMoreThanCommonOnes() {
+        let (ring, background) = scenario()
+        let weights = FeatureWeights(profiles: ring + background)
+        #expect(weights.weight("mo:disguise") < weights.weight("mo:filming"))
+        #expect(weights.weight("mo:isolation") < weights.weight("mo:filming"))
+        #expect(weights.weight("category:neglect") > 0)
+        #expect(weights.similarity(["a"], ["a"]) == 1 && weights.similarity([], []) == 0)
+    }
+
+    @Test func reportsAtOneFacilityAreNotAPattern() {
+        let school = Facility.ID.random()
+        let reports = (0..<4).map { _ in profile(school, [.disguise, .stagedAct, .sedation]) }
+        #expect(detection.patterns(reports, weights: FeatureWeights(profiles: reports)).isEmpty)
+    }
+
+    @Test func everydayTacticsTogetherAreNotAPattern() {
+        // Threats and isolation at many schools: similar reports, but nothing unlikely in common.
+        let (_, background) = scenario()
+        let weights = FeatureWeights(profiles: background)
+        #expect(detection.expectedByChance(["mo:threats", "mo:isolation"], weights: weights) >= detection.chanceLimit)
+        #expect(detection.patterns(background, weights: weights).isEmpty)
+    }
+
+    @Test func categoryAndAgeAloneMakeNoPattern() {
+        let reports = (0..<6).map { _ in profile(.random(), [.filming]) }
+        #expect(detection.edges(reports, weights: FeatureWeights(profiles: reports)).isEmpty)
+    }
+
+    @Test func aChainOfLooseResemblancesIsNotOnePattern() {
+        // A shares nothing with D; each neighbour shares three tags.
+        let tags: [[MO]] = [
+            [.disguise, .stagedAct, .sedation, .offPremises],
+            [.stagedAct, .sedation, .offPremises, .photographing],
+            [.sedation, .offPremises, .photographing, .filming],
+            [.offPremises, .photographing, .filming, .childrenMadeToWatch],
+            [.photographing, .filming, .childrenMadeToWatch, .giftsGrooming],
+            [.filming, .childrenMadeToWatch, .giftsGrooming, .removalFromClassroom],
+        ]
+        let chain = tags.map { profile(.random(), $0, category: .other, age: nil, adults: 1) }
+        // Among sixty other reports, so that these tactics are rare.
+        let others = (0..<60).map { _ in profile(.random(), [.threats], category: .neglect, age: 9, adults: 1) }
+        let weights = FeatureWeights(profiles: chain + others)
+        let edges = detection.edges(chain, weights: weights)
+        #expect(edges.count >= 5, "the chain is connected: \(edges)")
+        let patterns = detection.patterns(chain, weights: weights)
+        for pattern in patterns {
+            let members = Set(pattern.reports)
+            #expect(!(members.contains(chain[0].report) && members.contains(chain[5].report)), "\(patterns)")
+        }
+    }
+}
