@@ -79,6 +79,19 @@ import Testing
         #expect(detection.patterns(background, weights: weights).isEmpty)
     }
 
+    @Test func tacticsAlikeYearsApartAreNotLinked() {
+        let (ring, background) = scenario()
+        // The same three schools' reports, but the third school's two years later.
+        let moved = ring.map { profile -> CaseProfile in
+            var profile = profile
+            profile.day = profile.facility == ring[3].facility ? 20_000 + 730 : 20_000
+            return profile
+        }
+        let all = background + moved
+        let patterns = detection.patterns(all, weights: FeatureWeights(profiles: all))
+        #expect(patterns.count == 1 && patterns[0].facilities == Set(ring.prefix(3).map(\.facility)), "\(patterns)")
+    }
+
     @Test func categoryAndAgeAloneMakeNoPattern() {
         let reports = (0..<6).map { _ in profile(.random(), [.filming]) }
         #expect(detection.edges(reports, weights: FeatureWeights(profiles: reports)).isEmpty)
@@ -105,5 +118,27 @@ import Testing
             let members = Set(pattern.reports)
             #expect(!(members.contains(chain[0].report) && members.contains(chain[5].report)), "\(patterns)")
         }
+    }
+}
+
+/// Adults implicated together, across facilities.
+@Suite struct NetworkDetectionTests {
+    typealias I = NetworkDetection.Implication
+
+    @Test func adultsAccusedTogetherAndAgainElsewhereAreANetwork() {
+        let (a, b, c) = (Facility.ID.random(), Facility.ID.random(), Facility.ID.random())
+        let reports = (0..<6).map { _ in IncidentReport.ID.random() }
+        let implications = [
+            I(report: reports[0], facility: a, persons: ["p1", "p2"]),  // together at A
+            I(report: reports[1], facility: b, persons: ["p2"]),  // one of them again at B
+            I(report: reports[2], facility: c, persons: ["p3"]),  // a mover accused alone at C...
+            I(report: reports[3], facility: a, persons: ["p3"]),  // ...and alone at A: not a network
+            I(report: reports[4], facility: c, persons: ["p4", "p5"]),  // two together at one school only
+            I(report: reports[5], facility: c, persons: []),
+        ]
+        let networks = NetworkDetection.networks(implications)
+        #expect(networks.count == 1)
+        #expect(networks.first?.reports == [reports[0], reports[1]])
+        #expect(networks.first?.facilities == [a, b] && networks.first?.persons == ["p1", "p2"])
     }
 }

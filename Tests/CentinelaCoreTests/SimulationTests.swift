@@ -132,3 +132,28 @@ import Testing
         #expect(none.precisionAtK == 0 && none.ringRecall == 0)
     }
 }
+
+@Suite struct LinkingQualityTests {
+    @Test func pairsBCubedRingsAndFalsePatternsAreCountedAsDocumented() {
+        var truth = GroundTruth(configuration: SimulationConfiguration(seed: 1, scale: .tiny, end: CalendarDate("2026-11-30")!))
+        func records(_ codes: String...) -> [GroundTruth.Record] { codes.map { .init(facility: $0, staffRef: "1", name: "x") } }
+        truth.samePerson = [.init(person: "P1", records: records("A", "B")), .init(person: "P2", records: records("C", "D", "E"))]
+        truth.rings = [
+            .init(id: "R1", facilities: ["A", "B"], signature: [], members: [], reports: ["r1", "r2", "r3"]),
+            .init(id: "R2", facilities: ["C"], signature: [], members: [], reports: ["r4"]),
+        ]
+        truth.counts.facilities = 20_000
+        func found(_ codes: String...) -> [LinkingQuality.Record] { codes.map { .init(facility: $0, staffRef: "1") } }
+        let quality = LinkingQuality(
+            persons: [found("A", "B"), found("C", "D"), found("F", "G")],
+            patterns: [.init(reports: ["r1", "r2", "x"], facilities: ["A", "B", "Z"]), .init(reports: ["x", "y", "r4"], facilities: ["C", "Y"])],
+            truth: truth)
+        #expect(quality.truePairs == 4 && quality.foundPairs == 3 && quality.correctPairs == 2)
+        #expect(abs(quality.pairPrecision - 2.0 / 3) < 1e-9 && quality.pairRecall == 0.5)
+        // Seven records considered; precision 6/7 and recall (4 + 2·2/3 + 1/3)/7 on average.
+        let p = 6.0 / 7, r = (4 + 4.0 / 3 + 1.0 / 3) / 7
+        #expect(abs(quality.bCubedF1 - 2 * p * r / (p + r)) < 1e-9)
+        #expect(quality.multiFacilityRings == 1 && quality.ringsRecovered == 1 && quality.ringRecall == 1)
+        #expect(quality.patterns == 2 && quality.falsePatterns == 1 && quality.falsePatternsPer10kFacilities == 0.5)
+    }
+}

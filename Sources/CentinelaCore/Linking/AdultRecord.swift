@@ -7,7 +7,8 @@ public struct AdultRecord: Hashable, Sendable {
 
     public var id: ID
     public var facility: Facility.ID
-    /// The facility's jurisdiction and the one above it (a municipality's state), when known.
+    /// The facility's jurisdiction, and the state above it when that jurisdiction is a municipality
+    /// (a country above a state says nothing about where someone works).
     public var jurisdiction: Jurisdiction.ID?
     public var parentJurisdiction: Jurisdiction.ID?
     public var name: NormalizedName
@@ -53,11 +54,14 @@ public struct NameFrequencies: Sendable, Equatable {
     /// Counts the names of these records.
     public init(counting names: some Sequence<NormalizedName>, minimumShare: Double = 1e-4) {
         self.init(minimumShare: minimumShare)
-        for name in names {
-            records += 1
-            if let first = name.firstGiven { given[first, default: 0] += 1 }
-            for surname in name.surnames { surnames[surname, default: 0] += 1 }
-        }
+        for name in names { count(name) }
+    }
+
+    /// Counts one more record's names.
+    public mutating func count(_ name: NormalizedName) {
+        records += 1
+        if let first = name.firstGiven { given[first, default: 0] += 1 }
+        for surname in name.surnames { surnames[surname, default: 0] += 1 }
     }
 
     public func givenShare(_ name: String) -> Double { share(given[name] ?? 0) }

@@ -6,22 +6,25 @@ public struct CaseProfile: Hashable, Sendable {
     public var report: IncidentReport.ID
     public var facility: Facility.ID
     public var features: Set<String>
+    /// When it happened, in days since 1970-01-01 (the start of the reported period), if known.
+    public var day: Int?
 
-    public init(report: IncidentReport.ID, facility: Facility.ID, features: Set<String>) {
+    public init(report: IncidentReport.ID, facility: Facility.ID, features: Set<String>, day: Int? = nil) {
         self.report = report
         self.facility = facility
         self.features = features
+        self.day = day
     }
 
     public init(
         report: IncidentReport.ID, facility: Facility.ID, modusOperandi: some Sequence<IncidentReport.ModusOperandi>,
-        category: IncidentReport.Category, youngestAge: Int?, adults: Int
+        category: IncidentReport.Category, youngestAge: Int?, adults: Int, day: Int? = nil
     ) {
         var features = Set(modusOperandi.map { Self.tagPrefix + $0.rawValue })
         features.insert("category:" + category.rawValue)
         if let age = youngestAge { features.insert("age:" + (age < 6 ? "under_6" : age < 12 ? "6_to_11" : "12_plus")) }
         if adults >= 2 { features.insert("adults:several") }
-        self.init(report: report, facility: facility, features: features)
+        self.init(report: report, facility: facility, features: features, day: day)
     }
 
     static let tagPrefix = "mo:"

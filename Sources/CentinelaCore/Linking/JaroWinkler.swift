@@ -3,18 +3,33 @@
 /// weighting agreement at the start of the word, where writers err least.
 public enum JaroWinkler {
     public static func similarity(_ a: String, _ b: String) -> Double {
-        let s = Array(a.unicodeScalars), t = Array(b.unicodeScalars)
+        if a == b { return 1 }
+        // Jaro's greedy matching can score (a, b) and (b, a) differently; a linkage decision must
+        // not depend on which record came first.
+        if b < a { return similarity(b, a) }
+        // Names are folded to a–z before they are compared: compare their bytes without copying,
+        // with bit masks for the matched letters. Anything else goes letter by letter.
+        var (x, y) = (a, b)
+        if let result = x.withUTF8({ s in y.withUTF8({ t -> Double? in
+            guard s.count <= 64, t.count <= 64, !s.contains(where: { $0 >= 0x80 }), !t.contains(where: { $0 >= 0x80 }) else { return nil }
+            return similarity(s, t)
+        }) }) {
+            return result
+        }
+        return similarity(Array(a.unicodeScalars.map(\.value)), Array(b.unicodeScalars.map(\.value)))
+    }
+
+    static func similarity<C: RandomAccessCollection>(_ s: C, _ t: C) -> Double where C.Element: Equatable, C.Index == Int {
         if s.isEmpty && t.isEmpty { return 1 }
         if s.isEmpty || t.isEmpty { return 0 }
-        if s == t { return 1 }
-        let window = max(0, max(s.count, t.count) / 2 - 1)
-        var sMatched = [Bool](repeating: false, count: s.count)
-        var tMatched = [Bool](repeating: false, count: t.count)
+        let (n, m) = (s.count, t.count)
+        let window = max(0, max(n, m) / 2 - 1)
+        var sMatched = Flags(count: n), tMatched = Flags(count: m)
         var matches = 0
-        for i in s.indices {
-            let from = max(0, i - window), to = min(t.count - 1, i + window)
+        for i in 0..<n {
+            let from = max(0, i - window), to = min(m - 1, i + window)
             guard from <= to else { continue }
-            for j in from...to where !tMatched[j] && s[i] == t[j] {
+            for j in from...to where !tMatched[j] && s[s.startIndex + i] == t[t.startIndex + j] {
                 sMatched[i] = true
                 tMatched[j] = true
                 matches += 1
@@ -24,15 +39,34 @@ public enum JaroWinkler {
         guard matches > 0 else { return 0 }
         var transpositions = 0
         var j = 0
-        for i in s.indices where sMatched[i] {
+        for i in 0..<n where sMatched[i] {
             while !tMatched[j] { j += 1 }
-            if s[i] != t[j] { transpositions += 1 }
+            if s[s.startIndex + i] != t[t.startIndex + j] { transpositions += 1 }
             j += 1
         }
-        let m = Double(matches)
-        let jaro = (m / Double(s.count) + m / Double(t.count) + (m - Double(transpositions / 2)) / m) / 3
+        let matched = Double(matches)
+        let jaro = (matched / Double(n) + matched / Double(m) + (matched - Double(transpositions / 2)) / matched) / 3
         var prefix = 0
-        while prefix < min(4, s.count, t.count) && s[prefix] == t[prefix] { prefix += 1 }
+        while prefix < min(4, n, m) && s[s.startIndex + prefix] == t[t.startIndex + prefix] { prefix += 1 }
         return jaro + Double(prefix) * 0.1 * (1 - jaro)
+    }
+
+    /// Which letters are matched: a bit mask for words of up to 64 letters, an array beyond.
+    struct Flags {
+        var mask: UInt64 = 0
+        var overflow: [Bool]
+
+        init(count: Int) { overflow = count > 64 ? [Bool](repeating: false, count: count) : [] }
+
+        subscript(index: Int) -> Bool {
+            get { overflow.isEmpty ? mask & (1 << UInt64(index)) != 0 : overflow[index] }
+            set {
+                if overflow.isEmpty {
+                    if newValue { mask |= 1 << UInt64(index) } else { mask &= ~(1 << UInt64(index)) }
+                } else {
+                    overflow[index] = newValue
+                }
+            }
+        }
     }
 }

@@ -57,18 +57,18 @@ public struct NormalizedName: Hashable, Sendable {
 
     /// Folds case and accents, keeps letters only, drops titles, joins particles to what follows.
     static func tokens(_ text: String) -> [String] {
-        let folded = fold(text)
         var words: [String] = []
-        var current = ""
-        for scalar in folded.unicodeScalars {
-            if CharacterSet.letters.contains(scalar) {
-                current.unicodeScalars.append(scalar)
+        var current = String.UnicodeScalarView()
+        for scalar in fold(text).unicodeScalars {
+            // Folded names are nearly all a–z; the Unicode property lookup is for the rest.
+            if (scalar.value >= 0x61 && scalar.value <= 0x7A) || (scalar.value >= 0x80 && scalar.properties.isAlphabetic) {
+                current.append(scalar)
             } else if !current.isEmpty {
-                words.append(current)
-                current = ""
+                words.append(String(current))
+                current = String.UnicodeScalarView()
             }
         }
-        if !current.isEmpty { words.append(current) }
+        if !current.isEmpty { words.append(String(current)) }
         var tokens: [String] = []
         var pending = ""
         var joinsPrevious = false
@@ -96,10 +96,33 @@ public struct NormalizedName: Hashable, Sendable {
     }
 
     /// Lower case without diacritics: "MÉNDEZ" and "mendez" are the same surname; ñ becomes n, as
-    /// it does on many forms and keyboards.
+    /// it does on many forms and keyboards. Latin letters are folded here directly (a national
+    /// rebuild folds millions of names); anything else goes through Foundation's folding.
     public static func fold(_ text: String) -> String {
-        text.folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: nil)
+        var folded = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            let value = scalar.value
+            if value < 0x80 {
+                folded.append(value >= 0x41 && value <= 0x5A ? Unicode.Scalar(value + 0x20)! : scalar)
+            } else if let latin = latinFolds[value] {
+                folded.append(latin)
+            } else {
+                folded.append(contentsOf: String(scalar).folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: nil).unicodeScalars)
+            }
+        }
+        return String(folded)
     }
+
+    /// Accented Latin letters of Spanish (and a few neighbours), both cases, to their plain lower case.
+    static let latinFolds: [UInt32: Unicode.Scalar] = {
+        let pairs: [(String, Unicode.Scalar)] = [
+            ("áàâäãåÁÀÂÄÃÅ", "a"), ("éèêëÉÈÊË", "e"), ("íìîïÍÌÎÏ", "i"), ("óòôöõÓÒÔÖÕ", "o"), ("úùûüÚÙÛÜ", "u"),
+            ("ñÑ", "n"), ("çÇ", "c"), ("ýÿÝ", "y"),
+        ]
+        var table: [UInt32: Unicode.Scalar] = [:]
+        for (letters, plain) in pairs { for scalar in letters.unicodeScalars { table[scalar.value] = plain } }
+        return table
+    }()
 }
 
 extension NormalizedName: CustomStringConvertible {

@@ -7,7 +7,8 @@
 /// tags it shares are unlikely together by chance (fewer than `chanceLimit` of all reports would
 /// have them all if tags were independent: threats and isolation together are everyday, disguises
 /// and staged acts together are not), and its weighted Jaccard similarity reaches
-/// `similarityThreshold`. Patterns are the connected
+/// `similarityThreshold`, and the two happened at most `maxDaysApart` days apart (a ring works for
+/// months, not decades; tactics alike years apart are more often two groups). Patterns are the connected
 /// components of the edges, pruned against chaining: a report stays in a pattern only while it is
 /// at least `signatureThreshold` similar to the pattern's signature (the features most of its
 /// reports share), so A–B–C–D with nothing common to A and D does not become one pattern.
@@ -16,6 +17,7 @@ public struct PatternDetection: Sendable, Equatable {
     public var similarityThreshold = 0.5
     public var minimumSharedTags = 2
     public var chanceLimit = 1.0
+    public var maxDaysApart = 365
     public var blockingShareLimit = 0.2
     public var minimumBlockingTags = 2
     public var signatureThreshold = 0.5
@@ -63,6 +65,7 @@ public struct PatternDetection: Sendable, Equatable {
                 for j in members.index(after: i)..<members.endIndex {
                     let (a, b) = (min(members[i], members[j]), max(members[i], members[j]))
                     guard profiles[a].facility != profiles[b].facility, seen.insert(Int64(a) << 32 | Int64(b)).inserted else { continue }
+                    if let x = profiles[a].day, let y = profiles[b].day, abs(x - y) > maxDaysApart { continue }
                     let shared = profiles[a].tags.intersection(profiles[b].tags)
                     guard shared.count >= minimumSharedTags, expectedByChance(shared, weights: weights) < chanceLimit else { continue }
                     let similarity = weights.similarity(profiles[a].features, profiles[b].features)
@@ -132,9 +135,20 @@ public struct PatternDetection: Sendable, Equatable {
         return Set(counts.filter { 2 * $0.value >= group.count }.keys)
     }
 
-    /// Removes, one at a time and least similar first, reports too unlike the group's signature.
+    /// Removes, one at a time, reports too far in time from the group's median (farthest first:
+    /// edges within a year of each other chain across years otherwise), then reports too unlike
+    /// the group's signature (least similar first).
     func prune(_ group: Set<Int>, profiles: [CaseProfile], weights: FeatureWeights) -> (kept: Set<Int>, dropped: Set<Int>) {
         var kept = group, dropped: Set<Int> = []
+        while kept.count > 2 {
+            let days = kept.compactMap { profiles[$0].day }.sorted()
+            guard !days.isEmpty else { break }
+            let median = days[days.count / 2]
+            let distance = { (i: Int) in profiles[i].day.map { abs($0 - median) } ?? 0 }
+            guard let farthest = kept.max(by: { (distance($0), $1) < (distance($1), $0) }), 2 * distance(farthest) > maxDaysApart else { break }
+            kept.remove(farthest)
+            dropped.insert(farthest)
+        }
         while kept.count > 2 {
             let signature = signature(kept, profiles)
             let scored = kept.map { ($0, weights.similarity(profiles[$0].features, signature)) }

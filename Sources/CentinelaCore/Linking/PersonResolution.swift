@@ -101,7 +101,9 @@ public enum PersonResolution {
 /// (b/v, s/z/c before e and i, ll/y, silent h, qu/k/c, j/g before e and i, doubled letters).
 public enum SpanishPhonetic {
     public static func key(_ word: String) -> String {
-        let letters = Array(NormalizedName.fold(word).unicodeScalars.filter { $0.properties.isAlphabetic }.map(Character.init))
+        // Block keys are taken from names already folded by NormalizedName, so this fold is
+        // nearly always a no-op; it keeps the key right for any word.
+        let letters = Array(NormalizedName.fold(word).unicodeScalars.filter { ($0.value >= 0x61 && $0.value <= 0x7A) || ($0.value >= 0x80 && $0.properties.isAlphabetic) }.map(Character.init))
         var out: [Character] = []
         var i = 0
         func next(_ offset: Int) -> Character? { i + offset < letters.count ? letters[i + offset] : nil }

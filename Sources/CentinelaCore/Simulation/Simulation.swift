@@ -105,11 +105,22 @@ public struct GroundTruth: Sendable, Codable, Equatable {
         public var facility: String
         public var staffRef: String
         public var name: String
+
+        public init(facility: String, staffRef: String, name: String) {
+            self.facility = facility
+            self.staffRef = staffRef
+            self.name = name
+        }
     }
 
     public struct Person: Sendable, Codable, Equatable {
         public var person: String
         public var records: [Record]
+
+        public init(person: String, records: [Record]) {
+            self.person = person
+            self.records = records
+        }
     }
 
     public struct Ring: Sendable, Codable, Equatable {
