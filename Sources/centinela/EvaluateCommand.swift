@@ -13,7 +13,9 @@ struct EvaluateCommand: AsyncParsableCommand {
             Reads the ground truth written by simulate and ranks the database's facilities: `risk`
             by their current risk scores (run `centinela rescore` first; ties broken by the points
             above the display cap of 100), or `report-count` by reports received in the last 365
-            days, the naive baseline any model must beat. Prints one JSON object.
+            days, the naive baseline any model must beat. With --linking, scores instead the persons
+            and patterns of the last `centinela patterns rebuild` against the planted ones
+            (docs/linking.md). Prints one JSON object.
             """)
 
     @Option(help: "The ground truth JSON written by centinela simulate.")
@@ -21,6 +23,9 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     @Option(help: "The ranking to score: risk or report-count.")
     var ranking: String = "risk"
+
+    @Flag(help: "Score adult linking and patterns instead of a ranking.")
+    var linking = false
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var log: LogOptions
@@ -34,6 +39,21 @@ struct EvaluateCommand: AsyncParsableCommand {
                 let groundTruth = try? JSONDecoder().decode(GroundTruth.self, from: data)
             else { throw ConfigurationErrorMessage("cannot read a ground truth from \(truth)") }
             let setup = try CommandSetup(log: log, database: database, quiet: true)
+            if linking {
+                let quality = try await setup.withCurrentSchema(database) { connection in
+                    try await Self.linkingQuality(truth: groundTruth, on: connection, logger: setup.logger)
+                }
+                let round = { (value: Double) in (value * 1000).rounded() / 1000 }
+                let object: [String: Any] = [
+                    "pairPrecision": round(quality.pairPrecision), "pairRecall": round(quality.pairRecall), "bCubedF1": round(quality.bCubedF1),
+                    "truePairs": quality.truePairs, "foundPairs": quality.foundPairs, "correctPairs": quality.correctPairs,
+                    "ringRecall": round(quality.ringRecall), "ringsRecovered": quality.ringsRecovered, "multiFacilityRings": quality.multiFacilityRings,
+                    "patterns": quality.patterns, "falsePatterns": quality.falsePatterns,
+                    "falsePatternsPer10kFacilities": round(quality.falsePatternsPer10kFacilities),
+                ]
+                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+                return
+            }
             let k = Set(groundTruth.rings.flatMap(\.facilities)).count
             let asOf = groundTruth.configuration.end.description
             let codes = try await setup.withCurrentSchema(database) { connection in
@@ -63,6 +83,28 @@ struct EvaluateCommand: AsyncParsableCommand {
             object["precisionAtK"] = (quality.precisionAtK * 1000).rounded() / 1000
             object["ringRecall"] = (quality.ringRecall * 1000).rounded() / 1000
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        }
+    }
+
+    /// The persons and patterns stored by the last rebuild, scored against the truth.
+    static func linkingQuality(truth: GroundTruth, on connection: PostgresConnection, logger: Logger) async throws -> LinkingQuality {
+        try await connection.systemTransaction(logger: logger) {
+            var persons: [UUID: [LinkingQuality.Record]] = [:]
+            for try await (person, code, ref) in try await connection.query(
+                """
+                SELECT p.person_id, f.external_code, a.staff_ref FROM adult_persons p
+                JOIN adults a ON a.id = p.record_id JOIN facilities f ON f.id = a.facility_id
+                """, logger: logger
+            ).decode((UUID, String, String).self) { persons[person, default: []].append(.init(facility: code, staffRef: ref)) }
+            var patterns: [UUID: LinkingQuality.FoundPattern] = [:]
+            for try await (pattern, report, code) in try await connection.query(
+                "SELECT p.pattern_id, p.report_id::text, f.external_code FROM pattern_reports p JOIN facilities f ON f.id = p.facility_id",
+                logger: logger
+            ).decode((UUID, String, String).self) {
+                patterns[pattern, default: .init(reports: [], facilities: [])].reports.insert(report)
+                patterns[pattern]?.facilities.insert(code)
+            }
+            return LinkingQuality(persons: Array(persons.values), patterns: Array(patterns.values), truth: truth)
         }
     }
 

@@ -137,8 +137,7 @@ extension SimulationLoader {
     }
 }
 
-/// Writes the simulator's rows as PostgreSQL COPY text: tab-separated, `\N` for NULL, backslash
-/// escapes for tabs, newlines and backslashes.
+/// Writes the simulator's rows as PostgreSQL COPY text (`COPYText`), one file per table.
 struct TSVSink: SimulationSink {
     final class Output {
         let handle: FileHandle
@@ -146,23 +145,7 @@ struct TSVSink: SimulationSink {
         init(_ handle: FileHandle) { self.handle = handle }
 
         func row(_ fields: [String?]) throws {
-            for (index, field) in fields.enumerated() {
-                if index > 0 { buffer.append(0x09) }
-                guard let field else {
-                    buffer.append(contentsOf: [0x5C, 0x4E])
-                    continue
-                }
-                for byte in field.utf8 {
-                    switch byte {
-                    case 0x5C: buffer.append(contentsOf: [0x5C, 0x5C])
-                    case 0x09: buffer.append(contentsOf: [0x5C, 0x74])
-                    case 0x0A: buffer.append(contentsOf: [0x5C, 0x6E])
-                    case 0x0D: buffer.append(contentsOf: [0x5C, 0x72])
-                    default: buffer.append(byte)
-                    }
-                }
-            }
-            buffer.append(0x0A)
+            COPYText.appendRow(fields, to: &buffer)
             if buffer.count >= 1 << 20 { try flush() }
         }
 
@@ -210,7 +193,7 @@ struct TSVSink: SimulationSink {
     }
 
     mutating func write(_ a: SimulatedAdult) throws {
-        let hash = a.nationalID.flatMap { nationalIDs?.hash($0) }.map { "\\x" + $0.map { String(format: "%02x", $0) }.joined() }
+        let hash = a.nationalID.flatMap { nationalIDs?.hash($0) }.map(COPYText.bytea)
         try outputs["adults"]!.row([Self.id(a.id), Self.id(a.facilityID), a.staffRef, a.fullName, a.role.rawValue, hash, a.startsOn.description])
     }
 

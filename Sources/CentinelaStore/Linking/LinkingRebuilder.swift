@@ -1,0 +1,436 @@
+import CentinelaCore
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// `centinela patterns rebuild`: links adults across facilities and reports by modus operandi, in
+/// full, from what the database holds now (docs/linking.md, Schema/0008_linking.sql).
+///
+/// Adults: every roster entry and every name written in a report is read once, its name
+/// normalised and its block keys computed here (Core), and written to `adult_records` with COPY;
+/// the database then groups records by block key, and each block (at most `maxBlock` records, so
+/// memory stays bounded) is compared here, pair by pair, with the linkage model. Pairs sharing a
+/// national identifier are found by a join instead. Persons are rebuilt from the links and the
+/// regulators' decisions. Patterns: feature counts over all reports, then the reports holding a
+/// tag rare enough to block on are loaded and grouped (Core).
+public struct LinkingRebuilder: Sendable {
+    public let model: LinkageModel
+    public let detection: PatternDetection
+    public let logger: Logger
+    /// Blocks with more records than this (the commonest names) are not compared: such a name
+    /// cannot link on its own, and its records still meet through their other keys.
+    public var maxBlock = 200
+
+    public init(model: LinkageModel = .v1, detection: PatternDetection = .v1, logger: Logger) {
+        self.model = model
+        self.detection = detection
+        self.logger = logger
+    }
+
+    public struct Outcome: Sendable, Equatable {
+        public var records = 0
+        public var comparisons = 0
+        public var links = 0
+        public var reviews = 0
+        /// Persons of two or more records.
+        public var persons = 0
+        public var patterns = 0
+        public var seconds = 0.0
+    }
+
+    public enum Failure: Error, Equatable {
+        case alreadyRunning
+    }
+
+    /// Session advisory lock: one rebuild at a time.
+    static let lockKey: Int64 = 7_306_086_629_160_088_184
+    static let modelID = "linkage-v1"
+
+    /// Rebuilds everything; `reader` streams, `writer` writes. Throws `Failure.alreadyRunning`
+    /// when another rebuild holds the lock.
+    public func rebuild(reader: PostgresConnection, writer: PostgresConnection) async throws -> Outcome {
+        var locked = false
+        for try await value in try await writer.query("SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: logger).decode(Bool.self) {
+            locked = value
+        }
+        guard locked else { throw Failure.alreadyRunning }
+        do {
+            let outcome = try await rebuildLocked(reader: reader, writer: writer)
+            try await writer.run("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+            return outcome
+        } catch {
+            _ = try? await writer.run("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+            throw error
+        }
+    }
+
+    private func rebuildLocked(reader: PostgresConnection, writer: PostgresConnection) async throws -> Outcome {
+        let started = ContinuousClock.now
+        let runID: UUID = try await writer.systemTransaction(logger: logger) {
+            var id = UUID()
+            for try await value in try await writer.query("INSERT INTO linking_runs DEFAULT VALUES RETURNING id", logger: logger)
+                .decode(UUID.self) { id = value }
+            return id
+        }
+        do {
+            var outcome = Outcome()
+            let frequencies = try await refreshRecords(reader: reader, writer: writer)
+            outcome.records = frequencies.records
+            try await writer.run("ANALYZE adult_records", logger: logger)
+            try await linkAdults(frequencies: frequencies, reader: reader, writer: writer, outcome: &outcome)
+            outcome.patterns = try await rebuildPatterns(reader: reader, writer: writer)
+            outcome.seconds = (ContinuousClock.now - started).seconds
+            try await writer.systemTransaction(logger: logger) {
+                try await writer.run(
+                    """
+                    UPDATE linking_runs SET finished_at = clock_timestamp(), outcome = 'succeeded', records = \(outcome.records),
+                        comparisons = \(Int64(outcome.comparisons)), links = \(outcome.links), reviews = \(outcome.reviews),
+                        persons = \(outcome.persons), patterns = \(outcome.patterns)
+                    WHERE id = \(runID)
+                    """, logger: logger)
+            }
+            logger.info(
+                "linking rebuilt",
+                metadata: ["records": "\(outcome.records)", "comparisons": "\(outcome.comparisons)", "links": "\(outcome.links)",
+                           "reviews": "\(outcome.reviews)", "persons": "\(outcome.persons)", "patterns": "\(outcome.patterns)",
+                           "seconds": "\(String(format: "%.1f", outcome.seconds))"])
+            return outcome
+        } catch {
+            _ = try? await writer.systemTransaction(logger: logger) {
+                try await writer.run(
+                    "UPDATE linking_runs SET finished_at = clock_timestamp(), outcome = 'failed', error = \(DatabaseError.reason(for: error)) WHERE id = \(runID)",
+                    logger: logger)
+            }
+            throw error
+        }
+    }
+
+    // MARK: Records
+
+    /// Every adult mention as it stands: roster entries, and names written in reports without a
+    /// roster entry (report_current's arrays, so corrections count).
+    static let mentions: PostgresQuery = """
+        SELECT a.id, 'roster', a.facility_id, a.full_name, a.role, a.date_of_birth, a.national_id_hmac FROM adults a
+        UNION ALL
+        SELECT centinela_mention_record_id(c.report_id, m.position::smallint), 'report', c.facility_id, m.name,
+               nullif(c.adult_roles[m.position], ''), NULL::date, NULL::bytea
+        FROM report_current c, unnest(c.adult_ids, c.adult_names) WITH ORDINALITY AS m(adult_id, name, position)
+        WHERE m.adult_id IS NULL AND m.name <> ''
+        """
+
+    /// Rewrites `adult_records` from the mentions; returns the name counts.
+    func refreshRecords(reader: PostgresConnection, writer: PostgresConnection) async throws -> NameFrequencies {
+        var frequencies = NameFrequencies()
+        try await writer.systemTransaction(logger: logger) {
+            try await writer.run("DELETE FROM adult_records", logger: logger)
+            // COPY cannot write into a table under row-level security: it fills a private
+            // temporary table, copied over in one statement.
+            try await writer.run("CREATE TEMPORARY TABLE incoming_adult_records (LIKE adult_records INCLUDING DEFAULTS) ON COMMIT DROP", logger: logger)
+            try await writer.copyFrom(
+                table: "incoming_adult_records",
+                columns: ["id", "source", "facility_id", "given", "paternal", "maternal", "role", "date_of_birth", "national_id_hmac", "block_keys"],
+                logger: logger
+            ) { copy in
+                var buffer: [UInt8] = []
+                buffer.reserveCapacity(1 << 20)
+                try await reader.systemTransaction(logger: logger) {
+                    let rows = try await reader.query(Self.mentions, logger: logger)
+                    for try await row in rows {
+                        var cells = ColumnReader(row)
+                        let id = try cells.next(UUID.self), source = try cells.next(String.self), facility = try cells.next(UUID.self)
+                        let written = try cells.next(String.self), role = try cells.next(String?.self)
+                        let born = try cells.next(Date?.self), hmac = try cells.next(Data?.self)
+                        let name = NormalizedName(written)
+                        guard !name.isEmpty else { continue }
+                        frequencies.count(name)
+                        COPYText.appendRow(
+                            [
+                                AdultRecord.ID(id).description, source, Facility.ID(facility).description, COPYText.array(name.given), name.paternal, name.maternal, role,
+                                born.map { CalendarDate(daysSinceEpoch: Int(($0.timeIntervalSince1970 / 86_400).rounded(.down))).description },
+                                hmac.map(COPYText.bytea),
+                                COPYText.array(PersonResolution.blockKeys(name).sorted()),
+                            ], to: &buffer)
+                        if buffer.count >= 1 << 20 {
+                            try await copy.write(ByteBuffer(bytes: buffer))
+                            buffer.removeAll(keepingCapacity: true)
+                        }
+                    }
+                }
+                if !buffer.isEmpty { try await copy.write(ByteBuffer(bytes: buffer)) }
+            }
+            try await writer.run(
+                "INSERT INTO adult_records SELECT * FROM incoming_adult_records", logger: logger)
+        }
+        return frequencies
+    }
+
+    // MARK: Adults
+
+    /// Records of the blocks small enough to compare, block by block (a record once per key).
+    static func blocks(maxBlock: Int) -> PostgresQuery {
+        """
+        WITH sizes AS (
+            SELECT key, count(*) AS n FROM adult_records, unnest(block_keys) AS key GROUP BY key
+        )
+        SELECT k.key, r.id, r.facility_id, f.jurisdiction_id, CASE WHEN j.level = 'municipality' THEN j.parent_id END, r.given, r.paternal, r.maternal, r.role,
+               r.date_of_birth, r.block_keys, r.national_id_hmac IS NOT NULL
+        FROM adult_records r
+        CROSS JOIN LATERAL unnest(r.block_keys) AS k(key)
+        JOIN sizes s ON s.key = k.key AND s.n BETWEEN 2 AND \(maxBlock)
+        JOIN facilities f ON f.id = r.facility_id
+        JOIN jurisdictions j ON j.id = f.jurisdiction_id
+        ORDER BY k.key
+        """
+    }
+
+    struct Found {
+        var pair: RecordPair
+        var facilities: (Facility.ID, Facility.ID)
+        var assessment: LinkAssessment
+    }
+
+    func linkAdults(frequencies: NameFrequencies, reader: PostgresConnection, writer: PostgresConnection, outcome: inout Outcome) async throws {
+        var found: [Found] = []
+        // 1. Pairs in the same block, compared once: in the block of the first key they share.
+        var comparisons = 0
+        try await reader.systemTransaction(logger: logger) {
+            try await reader.run("SET LOCAL work_mem = '256MB'", logger: logger)
+            var block: [(record: AdultRecord, keys: [String], identified: Bool)] = []
+            var current: String?
+            func compareBlock() {
+                guard block.count > 1, let key = current else { return }
+                for i in block.indices {
+                    for j in block.index(after: i)..<block.endIndex {
+                        let (a, b) = (block[i], block[j])
+                        // Two identifiers decide by themselves (step 2), whatever the names.
+                        guard !(a.identified && b.identified), Self.firstShared(a.keys, b.keys) == key else { continue }
+                        comparisons += 1
+                        let assessment = model.assess(a.record, b.record, frequencies: frequencies)
+                        guard assessment.verdict != .distinct else { continue }
+                        found.append(Found(pair: RecordPair(a.record.id, b.record.id), facilities: (a.record.facility, b.record.facility), assessment: assessment))
+                    }
+                }
+            }
+            for try await row in try await reader.query(Self.blocks(maxBlock: maxBlock), logger: logger) {
+                var cells = ColumnReader(row)
+                let key = try cells.next(String.self)
+                if key != current {
+                    compareBlock()
+                    block.removeAll(keepingCapacity: true)
+                    current = key
+                }
+                let id = try cells.next(UUID.self), facility = try cells.next(UUID.self), jurisdiction = try cells.next(UUID.self)
+                let parent = try cells.next(UUID?.self), given = try cells.next([String].self)
+                let paternal = try cells.next(String?.self), maternal = try cells.next(String?.self), role = try cells.next(String?.self)
+                let born = try cells.next(Date?.self), keys = try cells.next([String].self), identified = try cells.next(Bool.self)
+                let record = AdultRecord(
+                    id: .init(id), facility: .init(facility), jurisdiction: .init(jurisdiction), parentJurisdiction: parent.map { .init($0) },
+                    name: NormalizedName(given: given, paternal: paternal, maternal: maternal), role: role.flatMap(Adult.Role.init(rawValue:)),
+                    dateOfBirth: born.map { CalendarDate(daysSinceEpoch: Int(($0.timeIntervalSince1970 / 86_400).rounded(.down))) })
+                block.append((record, keys, identified))
+            }
+            compareBlock()
+        }
+        outcome.comparisons = comparisons
+        // 2. Pairs sharing a national identifier (the identifiers decide; names do not matter).
+        var identified: [AdultRecord] = []
+        try await reader.systemTransaction(logger: logger) {
+            for try await (a, fa, b, fb, hash) in try await reader.query(
+                """
+                SELECT a.id, a.facility_id, b.id, b.facility_id, a.national_id_hmac FROM adult_records a
+                JOIN adult_records b ON b.national_id_hmac = a.national_id_hmac AND b.id > a.id
+                WHERE a.national_id_hmac IS NOT NULL
+                """, logger: logger
+            ).decode((UUID, UUID, UUID, UUID, Data).self) {
+                let x = AdultRecord(id: .init(a), facility: .init(fa), name: .init(given: [], paternal: nil, maternal: nil), nationalIDHash: hash)
+                var y = x
+                y.id = .init(b)
+                y.facility = .init(fb)
+                found.append(Found(pair: RecordPair(x.id, y.id), facilities: (x.facility, y.facility), assessment: model.assess(x, y, frequencies: frequencies)))
+                identified += [x, y]
+            }
+        }
+        outcome.links = found.count { $0.assessment.verdict == .link }
+        outcome.reviews = found.count { $0.assessment.verdict == .review }
+        // 3. The regulators' latest decision on each pair.
+        var accepted: Set<RecordPair> = [], rejected: Set<RecordPair> = []
+        try await writer.systemTransaction(logger: logger) {
+            for try await (a, b, decision) in try await writer.query(
+                "SELECT DISTINCT ON (record_a, record_b) record_a, record_b, decision FROM adult_link_decisions ORDER BY record_a, record_b, id DESC",
+                logger: logger
+            ).decode((UUID, UUID, String).self) {
+                let pair = RecordPair(.init(a), .init(b))
+                if decision == "accepted" { accepted.insert(pair) } else { rejected.insert(pair) }
+            }
+        }
+        // 4. Persons from the links and accepted reviews, never across a rejection or two identifiers.
+        var records: [AdultRecord.ID: AdultRecord] = [:]
+        for record in identified { records[record.id] = record }
+        for link in found {
+            for (id, facility) in [(link.pair.first, link.facilities.0), (link.pair.second, link.facilities.1)] where records[id] == nil {
+                records[id] = AdultRecord(id: id, facility: facility, name: .init(given: [], paternal: nil, maternal: nil))
+            }
+        }
+        let joins = found.filter { ($0.assessment.verdict == .link || accepted.contains($0.pair)) && !rejected.contains($0.pair) }
+        let ordered = records.values.sorted { $0.id.description < $1.id.description }
+        let persons = PersonResolution.persons(ordered, links: joins.map { ($0.pair, $0.assessment.score) }, rejected: rejected)
+            .filter { $0.count > 1 }
+        outcome.persons = persons.count
+        // 5. Written in one transaction: links and persons are replaced together.
+        try await writer.systemTransaction(logger: logger) {
+            try await writer.run("DELETE FROM adult_links", logger: logger)
+            try await writer.run("DELETE FROM adult_persons", logger: logger)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            for chunk in stride(from: 0, to: found.count, by: 5_000).map({ found[$0..<min($0 + 5_000, found.count)] }) {
+                let comparisons = try chunk.map { String(decoding: try encoder.encode($0.assessment.comparisons), as: UTF8.self) }
+                try await writer.run(
+                    """
+                    INSERT INTO adult_links (record_a, record_b, verdict, score, weight, prior, comparisons, model_id)
+                    SELECT a, b, v, s, w, p, c::jsonb, \(Self.modelID)
+                    FROM unnest(\(chunk.map(\.pair.first.rawValue))::uuid[], \(chunk.map(\.pair.second.rawValue))::uuid[],
+                                \(chunk.map(\.assessment.verdict.rawValue))::text[], \(chunk.map(\.assessment.score))::float8[],
+                                \(chunk.map(\.assessment.weight))::float8[], \(chunk.map(\.assessment.prior))::float8[],
+                                \(comparisons)::text[]) AS x(a, b, v, s, w, p, c)
+                    """, logger: logger)
+            }
+            var recordIDs: [UUID] = [], personIDs: [UUID] = [], facilities: [UUID] = []
+            for person in persons {
+                for id in person {
+                    recordIDs.append(id.rawValue)
+                    personIDs.append(person[0].rawValue)
+                    facilities.append(records[id]?.facility.rawValue ?? UUID())
+                }
+            }
+            for start in stride(from: 0, to: recordIDs.count, by: 10_000) {
+                let end = min(start + 10_000, recordIDs.count)
+                try await writer.run(
+                    """
+                    INSERT INTO adult_persons (record_id, person_id, facility_id)
+                    SELECT * FROM unnest(\(Array(recordIDs[start..<end]))::uuid[], \(Array(personIDs[start..<end]))::uuid[],
+                                         \(Array(facilities[start..<end]))::uuid[])
+                    """, logger: logger)
+            }
+        }
+    }
+
+    /// The smallest key two sorted key lists share.
+    static func firstShared(_ a: [String], _ b: [String]) -> String? {
+        var (i, j) = (0, 0)
+        while i < a.count && j < b.count {
+            if a[i] == b[j] { return a[i] }
+            if a[i] < b[j] { i += 1 } else { j += 1 }
+        }
+        return nil
+    }
+
+    // MARK: Patterns
+
+    /// What linking by modus operandi reads of a report (decoded by `profile`), as it stands;
+    /// unfounded reports are left out.
+    static let profileColumns = "report_id, facility_id, mo_tags, category, youngest_child_age, cardinality(adult_ids), occurred_from"
+
+    func profile(_ cells: inout ColumnReader) throws -> CaseProfile? {
+        let report = try cells.next(UUID.self), facility = try cells.next(UUID.self), tags = try cells.next([String].self)
+        let category = try cells.next(String.self), age = try cells.next(Int16?.self), adults = try cells.next(Int.self)
+        let occurred = try cells.next(Date.self)
+        guard let category = IncidentReport.Category(rawValue: category) else { return nil }
+        return CaseProfile(
+            report: .init(report), facility: .init(facility), modusOperandi: tags.compactMap(IncidentReport.ModusOperandi.init(rawValue:)),
+            category: category, youngestAge: age.map(Int.init), adults: adults,
+            day: Int((occurred.timeIntervalSince1970 / 86_400).rounded(.down)))
+    }
+
+    /// Rewrites the patterns, of both kinds; returns how many.
+    func rebuildPatterns(reader: PostgresConnection, writer: PostgresConnection) async throws -> Int {
+        // Feature counts over every report, then only the reports with a tag rare enough to block on.
+        var counts: [String: Int] = [:], reports = 0
+        try await reader.systemTransaction(logger: logger) {
+            for try await row in try await reader.query(
+                "SELECT \(unescaped: Self.profileColumns) FROM report_current WHERE status <> 'unfounded'", logger: logger)
+            {
+                var cells = ColumnReader(row)
+                guard let profile = try profile(&cells) else { continue }
+                reports += 1
+                for feature in profile.features { counts[feature, default: 0] += 1 }
+            }
+        }
+        let weights = FeatureWeights(counts: counts, reports: reports)
+        let blockable = counts.filter { $0.key.hasPrefix("mo:") && $0.value <= detection.maxBlock }.map { String($0.key.dropFirst(3)) }
+        var candidates: [CaseProfile] = []
+        var known: [IncidentReport.ID: (facility: Facility.ID, received: Date)] = [:]
+        if !blockable.isEmpty {
+            try await reader.systemTransaction(logger: logger) {
+                for try await row in try await reader.query(
+                    """
+                    SELECT \(unescaped: Self.profileColumns), received_at FROM report_current WHERE status <> 'unfounded' AND mo_tags && \(blockable)::text[]
+                    """, logger: logger)
+                {
+                    var cells = ColumnReader(row)
+                    guard let profile = try profile(&cells) else { continue }
+                    candidates.append(profile)
+                    known[profile.report] = (profile.facility, try cells.next(Date.self))
+                }
+            }
+        }
+        let alike = detection.patterns(candidates, weights: weights)
+        // Networks: the persons each report implicates (a record linked to nobody is its own person).
+        var implications: [NetworkDetection.Implication] = []
+        try await reader.systemTransaction(logger: logger) {
+            for try await (report, facility, received, persons) in try await reader.query(
+                """
+                SELECT c.report_id, c.facility_id, c.received_at, array_agg(coalesce(p.person_id, x.record_id) ORDER BY x.position)
+                FROM report_current c
+                CROSS JOIN LATERAL (
+                    SELECT coalesce(a.id, centinela_mention_record_id(c.report_id, a.position::smallint)) AS record_id, a.position
+                    FROM unnest(c.adult_ids) WITH ORDINALITY AS a(id, position)
+                ) x
+                LEFT JOIN adult_persons p ON p.record_id = x.record_id
+                WHERE c.status <> 'unfounded'
+                GROUP BY c.report_id, c.facility_id, c.received_at
+                HAVING count(*) >= 2 OR count(p.person_id) >= 1
+                """, logger: logger
+            ).decode((UUID, UUID, Date, [UUID]).self) {
+                implications.append(.init(report: .init(report), facility: .init(facility), persons: persons.map { Identifier<AdultRecord>($0).description }))
+                known[.init(report)] = (.init(facility), received)
+            }
+        }
+        let networks = NetworkDetection.networks(implications)
+        try await writer.systemTransaction(logger: logger) {
+            try await writer.run("DELETE FROM patterns", logger: logger)
+            for pattern in alike {
+                try await insertPattern(
+                    kind: "modus_operandi", signature: pattern.signature.sorted(), persons: [], reports: pattern.reports, where: known, on: writer)
+            }
+            for network in networks {
+                try await insertPattern(
+                    kind: "network", signature: [], persons: network.persons.sorted().compactMap(UUID.init(uuidString:)), reports: network.reports,
+                    where: known, on: writer)
+            }
+        }
+        return alike.count + networks.count
+    }
+
+    /// One pattern and its reports. Its id comes from its kind and its first report received, so it
+    /// survives rebuilds while that report stays in it.
+    private func insertPattern(
+        kind: String, signature: [String], persons: [UUID], reports: [IncidentReport.ID],
+        where known: [IncidentReport.ID: (facility: Facility.ID, received: Date)], on writer: PostgresConnection
+    ) async throws {
+        let located = reports.compactMap { id in known[id].map { (id, $0) } }
+        guard let first = located.min(by: { ($0.1.received, $0.0.description) < ($1.1.received, $1.0.description) }) else { return }
+        let times = located.map(\.1.received)
+        try await writer.run(
+            """
+            WITH p AS (
+                INSERT INTO patterns (id, kind, signature, persons, facilities, reports, first_received, last_received)
+                VALUES (md5(\(kind) || ':' || \(first.0.rawValue)::text)::uuid, \(kind), \(signature)::text[], \(persons)::uuid[],
+                        \(Set(located.map(\.1.facility)).count), \(located.count), \(times.min()!), \(times.max()!))
+                RETURNING id
+            )
+            INSERT INTO pattern_reports (pattern_id, report_id, facility_id)
+            SELECT p.id, x.r, x.f FROM p, unnest(\(located.map(\.0.rawValue))::uuid[], \(located.map(\.1.facility.rawValue))::uuid[]) AS x(r, f)
+            """, logger: logger)
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import CentinelaStore
+import Foundation
+import PostgresNIO
+
+/// `centinela patterns`: linking adults across facilities and reports by modus operandi.
+struct PatternsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "patterns",
+        abstract: "Link adults across facilities and reports by modus operandi (docs/linking.md).",
+        subcommands: [Rebuild.self])
+
+    struct Rebuild: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rebuild",
+            abstract: "Rebuild every adult link, person and pattern from the database as it stands.",
+            discussion: """
+                Reads every roster entry, every name written in a report and every report's modus
+                operandi; links the same adult across facilities (automatically above the upper
+                threshold, for a regulator's review between the two) and groups reports at
+                different facilities into patterns. Regulators' review decisions are kept and
+                applied. One rebuild at a time: a second exits 3 while the first runs.
+
+                Exit status: 0 done, 1 failed, 3 another rebuild is running.
+                """)
+
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var log: LogOptions
+
+        func run() async throws {
+            let outcome: LinkingRebuilder.Outcome? = try await failingClearly {
+                let setup = try CommandSetup(log: log, database: database)
+                return try await setup.withCurrentSchema(database, connections: 2) { connections in
+                    do {
+                        return try await LinkingRebuilder(logger: setup.logger).rebuild(reader: connections[0], writer: connections[1])
+                    } catch LinkingRebuilder.Failure.alreadyRunning {
+                        return nil
+                    }
+                }
+            }
+            guard let outcome else {
+                printNote("another patterns rebuild is running; nothing done")
+                throw ExitCode(3)
+            }
+            print(
+                "linked \(outcome.records) adult records (\(outcome.comparisons) pairs compared): \(outcome.links) links, \(outcome.reviews) for review, \(outcome.persons) persons across records; \(outcome.patterns) patterns; \(String(format: "%.1f", outcome.seconds)) s")
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import CentinelaCore
+import CentinelaStore
+import CentinelaTestSupport
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+
+/// `centinela patterns rebuild` against a real database: a hand-built country where an adult
+/// moved schools, another is known by a national identifier, and three schools share a pattern.
+@Suite struct LinkingRebuildTests {
+    static let logger = TestDatabase.logger
+    let rebuilder = LinkingRebuilder(logger: TestDatabase.logger)
+
+    struct Country {
+        var schools: [String: UUID] = [:]
+        var pattern: Set<UUID> = []
+        var xochitl: (UUID, UUID) = (UUID(), UUID())
+        var ruben: (UUID, UUID) = (UUID(), UUID())
+        var itzel: (UUID, UUID) = (UUID(), UUID())
+        /// Xóchitl and Rubén accused together at A; Rubén accused again at B.
+        var network: Set<UUID> = []
+    }
+
+    func one(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> UUID {
+        var id: UUID?
+        for try await value in try await connection.query(query, logger: Self.logger).decode(UUID.self) { id = value }
+        return try #require(id)
+    }
+
+    func strings(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [String] {
+        var values: [String] = []
+        for try await value in try await connection.query(query, logger: Self.logger).decode(String.self) { values.append(value) }
+        return values
+    }
+
+    /// Six schools in three jurisdictions, thirty staff, twenty-five reports.
+    func build(_ world: World, on c: PostgresConnection) async throws -> Country {
+        var country = Country()
+        country.schools = ["A": world.nuevoLeon.id, "B": world.monterrey.id, "C": world.oaxaca.id]
+        for code in ["D", "E", "F"] {
+            country.schools[code] = try await one(
+                "INSERT INTO facilities (external_code, name, kind, jurisdiction_id) SELECT \("X-" + code), 'Escuela', 'preschool', jurisdiction_id FROM facilities WHERE id = \(world.oaxaca.id) RETURNING id",
+                on: c)
+        }
+        func staff(_ school: String, _ name: String, _ ref: String, nationalID: String? = nil, born: String? = nil) async throws -> UUID {
+            try await one(
+                """
+                INSERT INTO adults (facility_id, staff_ref, full_name, role, national_id_hmac, date_of_birth)
+                VALUES (\(country.schools[school]!), \(ref), \(name), 'teacher', decode(\(nationalID), 'hex'), \(born)::date) RETURNING id
+                """, on: c)
+        }
+        // Moved from a school in Nuevo León to one in Oaxaca; written differently, born the same day.
+        country.xochitl = (
+            try await staff("A", "Xóchitl Tlacuilo Ayala", "S1", born: "1988-04-17"), try await staff("C", "XOCHITL TLACUILO AYALA", "S1", born: "1988-04-17")
+        )
+        let k1 = String(repeating: "ab", count: 32)
+        country.ruben = (try await staff("A", "Rubén Tapia Ochoa", "S2", nationalID: k1), try await staff("B", "R. Tapia", "S2", nationalID: k1))
+        country.itzel = (try await staff("B", "Itzel Canul Pech", "S3"), try await staff("D", "Itzel Canul", "S3"))
+        // Everyone else has a name (and a pair of surnames) of their own.
+        let given = ["Ana", "Luis", "Sara", "Omar", "Eva", "Raúl", "Iris", "Hugo", "Rosa", "Abel", "Nora", "Saúl",
+                     "Alma", "Beto", "Celia", "Dario", "Elsa", "Fabio", "Gema", "Ivan", "Julia", "Kevin", "Lidia", "Mario"]
+        let surnames = ["Quiroz", "Bañuelos", "Zamudio", "Olvera", "Tovar", "Urías", "Mancera", "Lozoya", "Arriaga", "Beltrán", "Cuevas", "Dávila"]
+        for n in 0..<24 {
+            _ = try await staff(["A", "B", "C", "D", "E", "F"][n % 6], "\(given[n]) \(surnames[n % 12]) \(surnames[(n % 12 + 1 + n / 12) % 12])", "F\(n)")
+        }
+        func report(_ school: String, _ tags: [String], category: String = "sexual_abuse") async throws -> UUID {
+            try await one(
+                """
+                INSERT INTO incident_reports (facility_id, occurred_from, occurred_to, discovered_on, category, reporter_type, mo_tags, narrative)
+                VALUES (\(country.schools[school]!), current_date - 9, current_date - 9, current_date - 8, \(category), 'parent', \(tags)::text[], 'Prueba.')
+                RETURNING id
+                """, on: c)
+        }
+        // Three preschools, the same tactics.
+        country.pattern = [
+            try await report("A", ["disguise", "staged_act", "children_made_to_watch", "several_adults_present"]),
+            try await report("C", ["disguise", "staged_act", "several_adults_present"]),
+            try await report("D", ["disguise", "children_made_to_watch", "staged_act"]),
+        ]
+        let together = try await report("A", ["threats"])
+        let again = try await report("B", [])
+        for (report, adults) in [(together, [country.xochitl.0, country.ruben.0]), (again, [country.ruben.1])] {
+            for (index, adult) in adults.enumerated() {
+                try await c.query(
+                    "INSERT INTO report_adults (report_id, position, adult_id) VALUES (\(report), \(index + 1), \(adult))", logger: Self.logger)
+            }
+        }
+        country.network = [together, again]
+        // Everyday complaints everywhere, some with everyday tactics.
+        for n in 0..<20 {
+            _ = try await report(["A", "B", "C", "D", "E", "F"][n % 6], n % 2 == 0 ? ["threats", "isolation"] : [], category: "neglect")
+        }
+        return country
+    }
+
+    func rebuild(_ world: World) async throws -> LinkingRebuilder.Outcome {
+        try await world.database.withConnection(logger: Self.logger) { reader in
+            try await world.database.withConnection(logger: Self.logger) { writer in
+                try await rebuilder.rebuild(reader: reader, writer: writer)
+            }
+        }
+    }
+
+    @Test func aMovedAdultAnIdentifiedAdultAndASharedPatternAreFound() async throws {
+        try await World.with { world in
+            try await world.database.withConnection(logger: Self.logger) { c in
+                let country = try await build(world, on: c)
+                let outcome = try await rebuild(world)
+                #expect(outcome.records == 30)
+                #expect(outcome.patterns == 2)
+                func verdict(_ pair: (UUID, UUID)) async throws -> String? {
+                    let (a, b) = pair.0.uuidString < pair.1.uuidString ? pair : (pair.1, pair.0)
+                    return try await strings(
+                        "SELECT verdict || ' ' || (comparisons->0->>'field') FROM adult_links WHERE record_a = \(a) AND record_b = \(b)", on: c
+                    ).first
+                }
+                #expect(try await verdict(country.ruben) == "link national_id")
+                #expect(try await verdict(country.xochitl) == "link given_name")
+                #expect(try await verdict(country.itzel) == "review given_name")
+                let proposed = try await strings("SELECT verdict || ' ' || round(score::numeric, 1) || ' ' || comparisons::text FROM adult_links", on: c)
+                #expect(outcome.links == 2 && outcome.reviews == 1, "\(outcome) \(proposed)")
+                // Persons: the two linked pairs; the pair under review waits for a regulator.
+                let persons = try await strings(
+                    "SELECT string_agg(record_id::text, ',' ORDER BY record_id) FROM adult_persons GROUP BY person_id ORDER BY 1", on: c)
+                let expected = [country.ruben, country.xochitl].map { [$0.0, $0.1].map { $0.uuidString.lowercased() }.sorted().joined(separator: ",") }.sorted()
+                #expect(persons == expected)
+                // The pattern: the three preschools' reports, none of the everyday ones.
+                func members(_ kind: String) async throws -> Set<String> {
+                    Set(try await strings("SELECT r.report_id::text FROM pattern_reports r JOIN patterns p ON p.id = r.pattern_id WHERE p.kind = \(kind)", on: c))
+                }
+                #expect(try await members("modus_operandi") == Set(country.pattern.map { $0.uuidString.lowercased() }))
+                // The network: two persons implicated together at A, one of them again at B.
+                #expect(try await members("network") == Set(country.network.map { $0.uuidString.lowercased() }))
+                let signature = try await strings("SELECT unnest(signature) FROM patterns WHERE kind = 'modus_operandi'", on: c)
+                #expect(Set(signature).isSuperset(of: ["mo:disguise", "mo:staged_act"]))
+                #expect(try await strings("SELECT outcome FROM linking_runs", on: c) == ["succeeded"])
+            }
+        }
+    }
+
+    @Test func aRejectedPairIsNeverJoinedAndAnAcceptedReviewIs() async throws {
+        try await World.with { world in
+            try await world.database.withConnection(logger: Self.logger) { c in
+                let country = try await build(world, on: c)
+                let token = try await one("SELECT id FROM api_tokens ORDER BY created_at LIMIT 1", on: c)
+                func decide(_ pair: (UUID, UUID), _ decision: String) async throws {
+                    let (a, b) = pair.0.uuidString.lowercased() < pair.1.uuidString.lowercased() ? pair : (pair.1, pair.0)
+                    try await c.query(
+                        "INSERT INTO adult_link_decisions (record_a, record_b, decision, actor_id, actor) VALUES (\(a), \(b), \(decision), \(token), 'regulator')",
+                        logger: Self.logger)
+                }
+                try await decide(country.xochitl, "rejected")
+                try await decide(country.itzel, "accepted")
+                let outcome = try await rebuild(world)
+                #expect(outcome.persons == 2)
+                let grouped = try await strings("SELECT record_id::text FROM adult_persons", on: c)
+                #expect(!grouped.contains(country.xochitl.0.uuidString.lowercased()))
+                #expect(grouped.contains(country.itzel.0.uuidString.lowercased()) && grouped.contains(country.itzel.1.uuidString.lowercased()))
+            }
+        }
+    }
+
+    @Test func oneRebuildAtATime() async throws {
+        try await World.with { world in
+            try await world.database.withConnection(logger: Self.logger) { holder in
+                try await holder.query("SELECT pg_advisory_lock(7306086629160088184)", logger: Self.logger)
+                await #expect(throws: LinkingRebuilder.Failure.alreadyRunning) { try await rebuild(world) }
+            }
+        }
+    }
+}
