@@ -28,27 +28,15 @@ public enum NetworkDetection {
 
     /// The networks among these reports, largest first.
     public static func networks(_ implications: [Implication]) -> [Network] {
-        var parent: [String: String] = [:]
-        func root(_ x: String) -> String {
-            var x = x
-            while let p = parent[x], p != x {
-                parent[x] = parent[p]
-                x = p
-            }
-            return x
-        }
+        var sets = DisjointSets<String>()
         for implication in implications {
-            for person in implication.persons where parent[person] == nil { parent[person] = person }
             guard let first = implication.persons.first else { continue }
-            for other in implication.persons.dropFirst() {
-                let (a, b) = (root(first), root(other))
-                if a != b { parent[max(a, b)] = min(a, b) }
-            }
+            for other in implication.persons.dropFirst() { sets.union(first, other) }
         }
         var groups: [String: (reports: [IncidentReport.ID], facilities: Set<Facility.ID>, persons: Set<String>)] = [:]
         for implication in implications {
             guard let first = implication.persons.first else { continue }
-            let key = root(first)
+            let key = sets.find(first)
             groups[key, default: ([], [], [])].reports.append(implication.report)
             groups[key]?.facilities.insert(implication.facility)
             groups[key]?.persons.formUnion(implication.persons)

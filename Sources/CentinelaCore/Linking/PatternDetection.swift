@@ -109,22 +109,10 @@ public struct PatternDetection: Sendable, Equatable {
 
     /// Connected components of the edges within `nodes`.
     func components(_ nodes: Set<Int>, edges: [Edge]) -> [Set<Int>] {
-        var parent: [Int: Int] = [:]
-        for node in nodes { parent[node] = node }
-        func root(_ i: Int) -> Int {
-            var i = i
-            while let p = parent[i], p != i {
-                parent[i] = parent[p]
-                i = p
-            }
-            return i
-        }
-        for edge in edges where nodes.contains(edge.a) && nodes.contains(edge.b) {
-            let (x, y) = (root(edge.a), root(edge.b))
-            if x != y { parent[max(x, y)] = min(x, y) }
-        }
+        var sets = DisjointSets(nodes)
+        for edge in edges where nodes.contains(edge.a) && nodes.contains(edge.b) { sets.union(edge.a, edge.b) }
         var groups: [Int: Set<Int>] = [:]
-        for node in nodes { groups[root(node), default: []].insert(node) }
+        for node in nodes { groups[sets.find(node), default: []].insert(node) }
         return groups.keys.sorted().compactMap { groups[$0] }.filter { $0.count > 1 }
     }
 

@@ -62,16 +62,8 @@ public enum PersonResolution {
     ) -> [[AdultRecord.ID]] {
         var index: [AdultRecord.ID: Int] = [:]
         for (i, record) in records.enumerated() { index[record.id] = i }
-        var parent = Array(records.indices)
+        var sets = DisjointSets(records.indices)
         var members: [[Int]] = records.indices.map { [$0] }
-        func root(_ i: Int) -> Int {
-            var i = i
-            while parent[i] != i {
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            }
-            return i
-        }
         func conflict(_ x: [Int], _ y: [Int]) -> Bool {
             for i in x {
                 for j in y {
@@ -84,15 +76,14 @@ public enum PersonResolution {
         let ordered = links.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : ($0.0.first.description, $0.0.second.description) < ($1.0.first.description, $1.0.second.description) }
         for (pair, _) in ordered {
             guard let a = index[pair.first], let b = index[pair.second] else { continue }
-            let (ra, rb) = (root(a), root(b))
+            let (ra, rb) = (sets.find(a), sets.find(b))
             guard ra != rb, !conflict(members[ra], members[rb]) else { continue }
-            let (keep, drop) = ra < rb ? (ra, rb) : (rb, ra)
-            parent[drop] = keep
+            let keep = sets.union(ra, rb), drop = keep == ra ? rb : ra
             members[keep] += members[drop]
             members[drop] = []
         }
         return records.indices.compactMap { i in
-            root(i) == i ? members[i].sorted().map { records[$0].id } : nil
+            sets.find(i) == i ? members[i].sorted().map { records[$0].id } : nil
         }
     }
 }
