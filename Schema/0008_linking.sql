@@ -121,5 +121,6 @@ BEGIN
 END $$;
 -- Decisions are never altered: the service role may add them, not change them.
 GRANT SELECT, INSERT, DELETE ON adult_records, adult_links, adult_persons, patterns, pattern_reports TO centinela_service;
+GRANT TRUNCATE ON adult_records TO centinela_service;
 GRANT SELECT, INSERT ON adult_link_decisions TO centinela_service;
 GRANT SELECT, INSERT, UPDATE ON linking_runs TO centinela_service;

@@ -161,6 +161,27 @@ import Testing
         }
     }
 
+    @Test func twoIdentifiersNeverEndUpInOnePersonThroughAThirdRecord() async throws {
+        try await World.with { world in
+            try await world.database.withConnection(logger: Self.logger) { c in
+                var ids: [UUID] = []
+                // The same rare name and birth date three times: two different identifiers, one without.
+                for (n, (facility, hash)) in [(world.nuevoLeon.id, "aa"), (world.oaxaca.id, "bb"), (world.monterrey.id, nil as String?)].enumerated() {
+                    ids.append(try await one(
+                        """
+                        INSERT INTO adults (facility_id, staff_ref, full_name, role, national_id_hmac, date_of_birth)
+                        VALUES (\(facility), \("T\(n)"), 'Citlali Xicoténcatl Uc', 'teacher', decode(\(hash.map { String(repeating: $0, count: 32) }), 'hex'), '1979-02-03')
+                        RETURNING id
+                        """, on: c))
+                }
+                let outcome = try await rebuild(world)
+                #expect(outcome.persons == 1)
+                let grouped = Set(try await strings("SELECT record_id::text FROM adult_persons", on: c))
+                #expect(grouped.count == 2 && grouped.contains(ids[2].uuidString.lowercased()), "\(grouped)")
+            }
+        }
+    }
+
     @Test func oneRebuildAtATime() async throws {
         try await World.with { world in
             try await world.database.withConnection(logger: Self.logger) { holder in

@@ -123,7 +123,8 @@ public struct LinkingRebuilder: Sendable {
     func refreshRecords(reader: PostgresConnection, writer: PostgresConnection) async throws -> NameFrequencies {
         var frequencies = NameFrequencies()
         try await writer.systemTransaction(logger: logger) {
-            try await writer.run("DELETE FROM adult_records", logger: logger)
+            // TRUNCATE, not DELETE: millions of dead rows per rebuild otherwise (transactional all the same).
+            try await writer.run("TRUNCATE adult_records", logger: logger)
             // COPY cannot write into a table under row-level security: it fills a private
             // temporary table, copied over in one statement.
             try await writer.run("CREATE TEMPORARY TABLE incoming_adult_records (LIKE adult_records INCLUDING DEFAULTS) ON COMMIT DROP", logger: logger)
@@ -174,7 +175,7 @@ public struct LinkingRebuilder: Sendable {
             SELECT key, count(*) AS n FROM adult_records, unnest(block_keys) AS key GROUP BY key
         )
         SELECT k.key, r.id, r.facility_id, f.jurisdiction_id, CASE WHEN j.level = 'municipality' THEN j.parent_id END, r.given, r.paternal, r.maternal, r.role,
-               r.date_of_birth, r.block_keys, r.national_id_hmac IS NOT NULL
+               r.date_of_birth, r.block_keys, r.national_id_hmac
         FROM adult_records r
         CROSS JOIN LATERAL unnest(r.block_keys) AS k(key)
         JOIN sizes s ON s.key = k.key AND s.n BETWEEN 2 AND \(maxBlock)
@@ -186,7 +187,7 @@ public struct LinkingRebuilder: Sendable {
 
     struct Found {
         var pair: RecordPair
-        var facilities: (Facility.ID, Facility.ID)
+        var records: (AdultRecord, AdultRecord)
         var assessment: LinkAssessment
     }
 
@@ -196,7 +197,7 @@ public struct LinkingRebuilder: Sendable {
         var comparisons = 0
         try await reader.systemTransaction(logger: logger) {
             try await reader.run("SET LOCAL work_mem = '256MB'", logger: logger)
-            var block: [(record: AdultRecord, keys: [String], identified: Bool)] = []
+            var block: [(record: AdultRecord, keys: [String])] = []
             var current: String?
             func compareBlock() {
                 guard block.count > 1, let key = current else { return }
@@ -204,11 +205,12 @@ public struct LinkingRebuilder: Sendable {
                     for j in block.index(after: i)..<block.endIndex {
                         let (a, b) = (block[i], block[j])
                         // Two identifiers decide by themselves (step 2), whatever the names.
-                        guard !(a.identified && b.identified), Self.firstShared(a.keys, b.keys) == key else { continue }
+                        let bothIdentified = a.record.nationalIDHash != nil && b.record.nationalIDHash != nil
+                        guard !bothIdentified, Self.firstShared(a.keys, b.keys) == key else { continue }
                         comparisons += 1
                         let assessment = model.assess(a.record, b.record, frequencies: frequencies)
                         guard assessment.verdict != .distinct else { continue }
-                        found.append(Found(pair: RecordPair(a.record.id, b.record.id), facilities: (a.record.facility, b.record.facility), assessment: assessment))
+                        found.append(Found(pair: RecordPair(a.record.id, b.record.id), records: (a.record, b.record), assessment: assessment))
                     }
                 }
             }
@@ -223,18 +225,18 @@ public struct LinkingRebuilder: Sendable {
                 let id = try cells.next(UUID.self), facility = try cells.next(UUID.self), jurisdiction = try cells.next(UUID.self)
                 let parent = try cells.next(UUID?.self), given = try cells.next([String].self)
                 let paternal = try cells.next(String?.self), maternal = try cells.next(String?.self), role = try cells.next(String?.self)
-                let born = try cells.next(Date?.self), keys = try cells.next([String].self), identified = try cells.next(Bool.self)
+                let born = try cells.next(Date?.self), keys = try cells.next([String].self), hash = try cells.next(Data?.self)
                 let record = AdultRecord(
                     id: .init(id), facility: .init(facility), jurisdiction: .init(jurisdiction), parentJurisdiction: parent.map { .init($0) },
                     name: NormalizedName(given: given, paternal: paternal, maternal: maternal), role: role.flatMap(Adult.Role.init(rawValue:)),
-                    dateOfBirth: born.map { CalendarDate(daysSinceEpoch: Int(($0.timeIntervalSince1970 / 86_400).rounded(.down))) })
-                block.append((record, keys, identified))
+                    dateOfBirth: born.map { CalendarDate(daysSinceEpoch: Int(($0.timeIntervalSince1970 / 86_400).rounded(.down))) },
+                    nationalIDHash: hash)
+                block.append((record, keys))
             }
             compareBlock()
         }
         outcome.comparisons = comparisons
         // 2. Pairs sharing a national identifier (the identifiers decide; names do not matter).
-        var identified: [AdultRecord] = []
         try await reader.systemTransaction(logger: logger) {
             for try await (a, fa, b, fb, hash) in try await reader.query(
                 """
@@ -247,8 +249,7 @@ public struct LinkingRebuilder: Sendable {
                 var y = x
                 y.id = .init(b)
                 y.facility = .init(fb)
-                found.append(Found(pair: RecordPair(x.id, y.id), facilities: (x.facility, y.facility), assessment: model.assess(x, y, frequencies: frequencies)))
-                identified += [x, y]
+                found.append(Found(pair: RecordPair(x.id, y.id), records: (x, y), assessment: model.assess(x, y, frequencies: frequencies)))
             }
         }
         outcome.links = found.count { $0.assessment.verdict == .link }
@@ -265,12 +266,11 @@ public struct LinkingRebuilder: Sendable {
             }
         }
         // 4. Persons from the links and accepted reviews, never across a rejection or two identifiers.
+        // Every record in a pair, with its identifier hash: a person never holds two identifiers.
         var records: [AdultRecord.ID: AdultRecord] = [:]
-        for record in identified { records[record.id] = record }
         for link in found {
-            for (id, facility) in [(link.pair.first, link.facilities.0), (link.pair.second, link.facilities.1)] where records[id] == nil {
-                records[id] = AdultRecord(id: id, facility: facility, name: .init(given: [], paternal: nil, maternal: nil))
-            }
+            records[link.records.0.id] = link.records.0
+            records[link.records.1.id] = link.records.1
         }
         let joins = found.filter { ($0.assessment.verdict == .link || accepted.contains($0.pair)) && !rejected.contains($0.pair) }
         let ordered = records.values.sorted { $0.id.description < $1.id.description }
@@ -298,9 +298,10 @@ public struct LinkingRebuilder: Sendable {
             var recordIDs: [UUID] = [], personIDs: [UUID] = [], facilities: [UUID] = []
             for person in persons {
                 for id in person {
+                    guard let record = records[id] else { continue }
                     recordIDs.append(id.rawValue)
                     personIDs.append(person[0].rawValue)
-                    facilities.append(records[id]?.facility.rawValue ?? UUID())
+                    facilities.append(record.facility.rawValue)
                 }
             }
             for start in stride(from: 0, to: recordIDs.count, by: 10_000) {
