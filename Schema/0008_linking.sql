@@ -47,7 +47,7 @@ CREATE TABLE adult_links (
 CREATE INDEX adult_links_review_idx ON adult_links (score DESC) WHERE verdict = 'review';
 CREATE INDEX adult_links_b_idx ON adult_links (record_b);
 
--- A regulator's decision on a proposed pair: appended, never altered; the latest one counts.
+-- A regulator's decision on a proposed pair: final, never altered (one per pair).
 CREATE TABLE adult_link_decisions (
     id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     record_a    uuid        NOT NULL,
@@ -57,9 +57,9 @@ CREATE TABLE adult_link_decisions (
     actor       text        NOT NULL,
     note        text        CHECK (length(note) <= 2000),
     decided_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (record_a, record_b),
     CHECK (record_a < record_b)
 );
-CREATE INDEX adult_link_decisions_pair_idx ON adult_link_decisions (record_a, record_b, id DESC);
 
 -- Records grouped into persons; only persons of two or more records are kept.
 CREATE TABLE adult_persons (
@@ -119,6 +119,26 @@ BEGIN
                        'WITH CHECK ((SELECT centinela_scope_role()) = ''system'')', t || '_system', t);
     END LOOP;
 END $$;
+-- Regulators review proposed pairs: they see a record when they may see its facility, a pair when
+-- they see both records (a pair across states goes to the regulator above both), and add decisions
+-- on pairs they see, as themselves. Decisions are never altered.
+CREATE POLICY adult_records_regulator_read ON adult_records FOR SELECT
+    USING ((SELECT centinela_scope_role()) = 'regulator' AND EXISTS (SELECT 1 FROM facilities f WHERE f.id = facility_id));
+CREATE POLICY adult_links_regulator_read ON adult_links FOR SELECT
+    USING ((SELECT centinela_scope_role()) = 'regulator'
+           AND EXISTS (SELECT 1 FROM adult_records r WHERE r.id = record_a)
+           AND EXISTS (SELECT 1 FROM adult_records r WHERE r.id = record_b));
+CREATE POLICY adult_link_decisions_regulator_read ON adult_link_decisions FOR SELECT
+    USING ((SELECT centinela_scope_role()) = 'regulator'
+           AND EXISTS (SELECT 1 FROM adult_records r WHERE r.id = record_a)
+           AND EXISTS (SELECT 1 FROM adult_records r WHERE r.id = record_b));
+CREATE POLICY adult_link_decisions_regulator_insert ON adult_link_decisions FOR INSERT
+    WITH CHECK ((SELECT centinela_scope_role()) = 'regulator'
+                AND actor_id = nullif(current_setting('centinela.token', true), '')::uuid
+                AND EXISTS (SELECT 1 FROM adult_links l
+                            WHERE l.record_a = adult_link_decisions.record_a AND l.record_b = adult_link_decisions.record_b
+                              AND l.verdict = 'review'));
+
 -- Decisions are never altered: the service role may add them, not change them.
 GRANT SELECT, INSERT, DELETE ON adult_records, adult_links, adult_persons, patterns, pattern_reports TO centinela_service;
 GRANT TRUNCATE ON adult_records TO centinela_service;

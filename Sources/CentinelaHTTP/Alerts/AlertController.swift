@@ -320,11 +320,11 @@ extension AlertController {
 }
 
 extension AppRequestContext {
-    /// Alerts are for regulators only: schools (whose staff may be implicated) and the operator
-    /// are refused (403).
-    func requireRegulator() throws(Problem) -> Principal {
+    /// Alerts and link reviews are for regulators only: schools (whose staff may be implicated)
+    /// and the operator are refused (403). `what` names the data in the refusal.
+    func requireRegulator(_ what: String = "Alerts") throws(Problem) -> Principal {
         let principal = try requirePrincipal()
-        guard principal.role == .regulator else { throw Problem.forbidden("Alerts are for regulators.") }
+        guard principal.role == .regulator else { throw Problem.forbidden("\(what) are for regulators.") }
         return principal
     }
 

@@ -141,6 +141,7 @@ public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRe
         AlertController(database: dependencies.database, limits: dependencies.limits, feed: dependencies.alertFeed),
         AlertController.endpoints)
     api.register(WebhookController(database: dependencies.database, limits: dependencies.limits), WebhookController.endpoints)
+    api.register(LinkController(database: dependencies.database, limits: dependencies.limits), LinkController.endpoints)
     router.refuseOtherMethods(on: versionOneRoutes)
     return router
 }
@@ -159,7 +160,7 @@ var versionOneRoutes: [String: [HTTPRequest.Method]] {
     var routes: [String: [HTTPRequest.Method]] = [:]
     for table in [FacilityController.endpoints.routeTable(), ReportController.endpoints.routeTable(), RosterController.endpoints.routeTable(),
                   RiskController.endpoints.routeTable(), AlertController.endpoints.routeTable(),
-                  WebhookController.endpoints.routeTable()] {
+                  WebhookController.endpoints.routeTable(), LinkController.endpoints.routeTable()] {
         routes.merge(table) { $0 + $1 }
     }
     return routes

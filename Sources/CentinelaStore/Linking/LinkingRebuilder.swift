@@ -254,11 +254,11 @@ public struct LinkingRebuilder: Sendable {
         }
         outcome.links = found.count { $0.assessment.verdict == .link }
         outcome.reviews = found.count { $0.assessment.verdict == .review }
-        // 3. The regulators' latest decision on each pair.
+        // 3. The regulators' decisions.
         var accepted: Set<RecordPair> = [], rejected: Set<RecordPair> = []
         try await writer.systemTransaction(logger: logger) {
             for try await (a, b, decision) in try await writer.query(
-                "SELECT DISTINCT ON (record_a, record_b) record_a, record_b, decision FROM adult_link_decisions ORDER BY record_a, record_b, id DESC",
+                "SELECT record_a, record_b, decision FROM adult_link_decisions",
                 logger: logger
             ).decode((UUID, UUID, String).self) {
                 let pair = RecordPair(.init(a), .init(b))

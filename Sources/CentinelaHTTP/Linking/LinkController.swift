@@ -1,0 +1,148 @@
+import CentinelaCore
+import CentinelaStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The regulators' review queue of proposed adult links (docs/linking.md): pairs of records the
+/// model can neither link nor dismiss, each with the comparisons that explain it, and the decision
+/// on each, final and audited. A pair shows to a regulator who may see both records' facilities.
+struct LinkController {
+    let database: ServiceDatabase
+    let limits: HTTPConfiguration
+    var store: LinkReviewStore { LinkReviewStore(logger: database.logger) }
+
+    static let endpoints: [Endpoint<LinkController>] = [
+        Endpoint(.get, "links/review", LinkController.pending),
+        Endpoint(.post, "links/review/{a}/{b}", LinkController.decide),
+    ]
+
+    struct RecordBody: Encodable, Sendable {
+        var id: String
+        var source: String
+        var facility: AlertController.FacilityBrief
+        var name: [String: [String]]
+        var role: String?
+        var dateOfBirth: String?
+
+        init(_ record: ReviewRecord) {
+            id = record.id.description
+            source = record.source
+            facility = .init(id: record.facilityID.description, code: record.facilityCode, name: record.facilityName)
+            name = ["given": record.name.given, "surnames": record.name.surnames]
+            role = record.role
+            dateOfBirth = record.dateOfBirth
+        }
+
+        enum CodingKeys: String, CodingKey { case id, source, facility, name, role, dateOfBirth }
+
+        // Absent values are written as null: a reviewer sees the field exists and is empty.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(source, forKey: .source)
+            try c.encode(facility, forKey: .facility)
+            try c.encode(name, forKey: .name)
+            try c.encode(role, forKey: .role)
+            try c.encode(dateOfBirth, forKey: .dateOfBirth)
+        }
+    }
+
+    struct PairBody: Encodable, Sendable {
+        var records: [RecordBody]
+        /// Posterior log2-odds that the two are one person; the evidence and the prior it adds up from.
+        var score: Double
+        var weight: Double
+        var prior: Double
+        var comparisons: JSONValue
+        var foundAt: Date
+    }
+
+    struct Page: Encodable, Sendable {
+        var items: [PairBody]
+        var nextCursor: String?
+    }
+
+    struct DecisionBody: Encodable, Sendable {
+        var records: [String]
+        var decision: String
+        var decidedAt: Date
+    }
+
+    @Sendable func pending(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page> {
+        let principal = try context.requireRegulator("Link reviews")
+        var query = QueryReader(request)
+        let limit = query.limit()
+        var after: (score: Double, first: UUID, second: UUID)?
+        if let cursor = query.cursor() {
+            let parts = cursor.split(separator: "|").map(String.init)
+            if parts.count == 3, let score = Double(parts[0]), score.isFinite, let a = UUID(uuidString: parts[1]), let b = UUID(uuidString: parts[2]) {
+                after = (score, a, b)
+            } else {
+                query.fail("cursor", "is not a cursor this server issued")
+            }
+        }
+        try query.finish()
+        let pairs = try await database.withScope(principal) { connection in
+            let pairs = try await store.pending(after: after, limit: limit + 1, on: connection)
+            try await database.audit(context.auditEvent("link_review.list", on: "adult_link", id: nil, outcome: .ok), on: connection)
+            return pairs
+        }
+        let page = Array(pairs.prefix(limit))
+        let next = pairs.count > limit ? page.last.map { Cursor.encode("\($0.score)|\($0.records.0.id)|\($0.records.1.id)") } : nil
+        return JSONResponse(
+            body: Page(
+                items: page.map {
+                    PairBody(
+                        records: [RecordBody($0.records.0), RecordBody($0.records.1)], score: $0.score, weight: $0.weight, prior: $0.prior,
+                        comparisons: (try? JSONValue.parse(Data($0.comparisonsJSON.utf8))) ?? .array([]), foundAt: $0.foundAt)
+                },
+                nextCursor: next))
+    }
+
+    /// `{"decision": "accept" | "reject", "note": "..."}` on the pair of records in the path (either
+    /// order). Answers 201; 404 when the caller sees no such proposed pair; 409 once decided.
+    @Sendable func decide(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.requireRegulator("Link reviews")
+        guard let a = context.parameters.get("a").flatMap(AdultRecord.ID.init(uuidString:)),
+            let b = context.parameters.get("b").flatMap(AdultRecord.ID.init(uuidString:)), a != b
+        else { throw Problem.notFound("No proposed pair of these records.") }
+        let pair = RecordPair(a, b)
+        var request = request
+        var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
+        var decision: LinkReviewStore.Decision?
+        switch body.string("decision", required: true, maxLength: 10) {
+        case "accept": decision = .accepted
+        case "reject": decision = .rejected
+        case nil: break
+        case let other?: body.fail("decision", "must be accept or reject (not \(other))")
+        }
+        let note = body.string("note", required: false, maxLength: 2000)
+        try body.finish()
+        guard let decision else { throw Problem.badRequest("The decision is invalid.") }
+        let objectID = "\(pair.first)|\(pair.second)"
+        let outcome = try await database.withScope(principal) { connection in
+            let outcome = try await store.decide(pair, decision, note: note, by: principal, on: connection)
+            let audited: AuditEvent.Outcome = switch outcome {
+            case .recorded: .ok
+            case .notFound: .notFound
+            case .alreadyDecided: .invalid
+            }
+            try await database.audit(
+                context.auditEvent("link_review.decide", on: "adult_link", id: objectID, outcome: audited, details: ["decision": decision.rawValue]),
+                on: connection)
+            return outcome
+        }
+        switch outcome {
+        case .notFound:
+            throw Problem.notFound("No proposed pair of these records.")
+        case .alreadyDecided:
+            throw Problem.conflict("This pair has been decided; a decision is final.")
+        case .recorded(let at):
+            return try JSONResponse(
+                status: .created, body: DecisionBody(records: [pair.first.description, pair.second.description], decision: decision.rawValue, decidedAt: at)
+            ).response(from: request, context: context)
+        }
+    }
+}

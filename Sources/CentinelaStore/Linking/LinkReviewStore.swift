@@ -1,0 +1,120 @@
+import CentinelaCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// One adult record as a reviewer sees it: what linking compared, and where it comes from.
+public struct ReviewRecord: Sendable {
+    public var id: AdultRecord.ID
+    /// `roster` or `report`.
+    public var source: String
+    public var facilityID: Facility.ID
+    public var facilityCode: String
+    public var facilityName: String
+    public var name: NormalizedName
+    public var role: String?
+    public var dateOfBirth: String?
+}
+
+/// A pair the model proposes for review, with the comparisons that explain it.
+public struct ReviewPair: Sendable {
+    public var records: (ReviewRecord, ReviewRecord)
+    public var score: Double
+    public var weight: Double
+    public var prior: Double
+    /// The comparisons as stored: a JSON array of {field, level, weight}.
+    public var comparisonsJSON: String
+    public var foundAt: Date
+}
+
+/// The regulators' review queue of proposed links (docs/linking.md): pairs the model put between
+/// its two thresholds and nobody has decided yet, and the decisions, appended and never altered.
+/// Runs in the caller's scope: a regulator sees a pair only when they may see both facilities.
+public struct LinkReviewStore: Sendable {
+    public let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    public enum Decision: String, Sendable, CaseIterable {
+        case accepted
+        case rejected
+    }
+
+    public enum DecideOutcome: Sendable, Equatable {
+        case recorded(Date)
+        /// No proposed pair the caller may see.
+        case notFound
+        /// Decided before: a decision is final, and a rejected pair is never proposed again.
+        case alreadyDecided
+    }
+
+    /// Pending pairs, strongest first, after `cursor` (score, first record, second record).
+    public func pending(
+        after cursor: (score: Double, first: UUID, second: UUID)?, limit: Int, on connection: PostgresConnection
+    ) async throws -> [ReviewPair] {
+        var pairs: [ReviewPair] = []
+        let rows = try await connection.query(
+            """
+            SELECT l.score, l.weight, l.prior, l.comparisons::text, l.found_at,
+                   \(unescaped: Self.recordColumns("a", "fa")), \(unescaped: Self.recordColumns("b", "fb"))
+            FROM adult_links l
+            JOIN adult_records a ON a.id = l.record_a JOIN facilities fa ON fa.id = a.facility_id
+            JOIN adult_records b ON b.id = l.record_b JOIN facilities fb ON fb.id = b.facility_id
+            WHERE l.verdict = 'review'
+              AND NOT EXISTS (SELECT 1 FROM adult_link_decisions d WHERE d.record_a = l.record_a AND d.record_b = l.record_b)
+              AND (\(cursor?.score)::float8 IS NULL
+                   OR l.score < \(cursor?.score)::float8
+                   OR (l.score = \(cursor?.score)::float8 AND (l.record_a, l.record_b) > (\(cursor?.first)::uuid, \(cursor?.second)::uuid)))
+            ORDER BY l.score DESC, l.record_a, l.record_b
+            LIMIT \(limit)
+            """, logger: logger)
+        for try await row in rows {
+            var cells = ColumnReader(row)
+            let score = try cells.next(Double.self), weight = try cells.next(Double.self), prior = try cells.next(Double.self)
+            let comparisons = try cells.next(String.self), foundAt = try cells.next(Date.self)
+            let a = try Self.record(&cells), b = try Self.record(&cells)
+            pairs.append(ReviewPair(records: (a, b), score: score, weight: weight, prior: prior, comparisonsJSON: comparisons, foundAt: foundAt))
+        }
+        return pairs
+    }
+
+    /// Records the caller's decision on a proposed pair.
+    public func decide(
+        _ pair: RecordPair, _ decision: Decision, note: String?, by principal: Principal, on connection: PostgresConnection
+    ) async throws -> DecideOutcome {
+        var proposed = false
+        for try await _ in try await connection.query(
+            "SELECT 1 FROM adult_links WHERE record_a = \(pair.first.rawValue) AND record_b = \(pair.second.rawValue) AND verdict = 'review'",
+            logger: logger
+        ) { proposed = true }
+        guard proposed else { return .notFound }
+        // One decision per pair; of two regulators deciding at once, the second is told it is decided.
+        var at: Date?
+        for try await value in try await connection.query(
+            """
+            INSERT INTO adult_link_decisions (record_a, record_b, decision, actor_id, actor, note)
+            VALUES (\(pair.first.rawValue), \(pair.second.rawValue), \(decision.rawValue), \(principal.id.rawValue), \(principal.holder), \(note))
+            ON CONFLICT (record_a, record_b) DO NOTHING
+            RETURNING decided_at
+            """, logger: logger
+        ).decode(Date.self) { at = value }
+        return at.map { .recorded($0) } ?? .alreadyDecided
+    }
+
+    static func recordColumns(_ record: String, _ facility: String) -> String {
+        "\(record).id, \(record).source, \(facility).id, \(facility).external_code, \(facility).name, \(record).given, \(record).paternal, "
+            + "\(record).maternal, \(record).role, \(record).date_of_birth::text"
+    }
+
+    static func record(_ cells: inout ColumnReader) throws -> ReviewRecord {
+        let id = try cells.next(UUID.self), source = try cells.next(String.self), facility = try cells.next(UUID.self)
+        let code = try cells.next(String.self), name = try cells.next(String.self), given = try cells.next([String].self)
+        let paternal = try cells.next(String?.self), maternal = try cells.next(String?.self), role = try cells.next(String?.self)
+        let born = try cells.next(String?.self)
+        return ReviewRecord(
+            id: .init(id), source: source, facilityID: .init(facility), facilityCode: code, facilityName: name,
+            name: NormalizedName(given: given, paternal: paternal, maternal: maternal), role: role, dateOfBirth: born)
+    }
+}

@@ -1,0 +1,95 @@
+import CentinelaCore
+import CentinelaHTTP
+import CentinelaStore
+import CentinelaTestSupport
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Logging
+import PostgresNIO
+import Testing
+
+/// The regulators' review queue of proposed adult links: who sees a pair, and a decision's fate.
+@Suite struct LinkReviewAPITests {
+    /// Staff of the world's schools and one rebuild: "Itzel Canul Pech" in Monterrey and "Itzel
+    /// Canul" at NL001 (Nuevo León) are proposed for review; everyone else has a name of their own.
+    static func proposePair(_ world: World) async throws -> (String, String) {
+        let logger = TestDatabase.logger
+        return try await world.database.withConnection(logger: logger) { c in
+            func staff(_ facility: UUID, _ name: String, _ ref: String) async throws -> UUID {
+                var id: UUID?
+                for try await value in try await c.query(
+                    "INSERT INTO adults (facility_id, staff_ref, full_name, role) VALUES (\(facility), \(ref), \(name), 'teacher') RETURNING id",
+                    logger: logger
+                ).decode(UUID.self) { id = value }
+                return try #require(id)
+            }
+            let monterrey = try await staff(world.monterrey.id, "Itzel Canul Pech", "S1")
+            let nuevoLeon = try await staff(world.nuevoLeon.id, "Itzel Canul", "S1")
+            let given = ["Ana", "Luis", "Sara", "Omar", "Eva", "Raúl", "Iris", "Hugo", "Rosa", "Abel", "Nora", "Saúl",
+                         "Alma", "Beto", "Celia", "Dario", "Elsa", "Fabio", "Gema", "Ivan", "Julia", "Kevin", "Lidia", "Mario"]
+            let surnames = ["Quiroz", "Bañuelos", "Zamudio", "Olvera", "Tovar", "Urías", "Mancera", "Lozoya", "Arriaga", "Beltrán", "Cuevas", "Dávila"]
+            let schools = [world.nuevoLeon.id, world.monterrey.id, world.oaxaca.id]
+            for n in 0..<24 {
+                _ = try await staff(schools[n % 3], "\(given[n]) \(surnames[n % 12]) \(surnames[(n % 12 + 1 + n / 12) % 12])", "F\(n)")
+            }
+            try await world.database.withConnection(logger: logger) { writer in
+                _ = try await LinkingRebuilder(logger: logger).rebuild(reader: c, writer: writer)
+            }
+            return (monterrey.uuidString.lowercased(), nuevoLeon.uuidString.lowercased())
+        }
+    }
+
+    @Test func aPairShowsToTheRegulatorsOfBothFacilitiesAndADecisionIsFinal() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let (monterrey, nuevoLeon) = try await Self.proposePair(api.world)
+            let queue = try await api.call(.get, "/v1/links/review", token: api.world.regulatorToken)
+            #expect(queue.status == .ok, "\(queue.body)")
+            let pair = try #require(queue.items.first)
+            #expect(queue.items.count == 1)
+            let records = pair["records"] as? [[String: Any]] ?? []
+            #expect(Set(records.compactMap { $0["id"] as? String }) == [monterrey, nuevoLeon])
+            let names = records.compactMap { ($0["name"] as? [String: [String]])?["surnames"] }
+            #expect(Set(names) == [["canul", "pech"], ["canul"]], "\(records)")
+            let levels = (pair["comparisons"] as? [[String: Any]] ?? []).compactMap { $0["level"] as? String }
+            #expect(levels.contains("one_missing_exact"), "\(pair)")
+            let score = try #require(pair["score"] as? Double), weight = try #require(pair["weight"] as? Double)
+            let prior = try #require(pair["prior"] as? Double)
+            #expect(abs(score - (weight + prior)) < 1e-9 && prior < 0)
+
+            // Oaxaca's regulator may see neither facility; schools and the operator see no reviews.
+            #expect(try await api.call(.get, "/v1/links/review", token: api.world.otherRegulatorToken).items.isEmpty)
+            #expect(try await api.call(.get, "/v1/links/review", token: api.world.schoolToken).status == .forbidden)
+            #expect(try await api.call(.get, "/v1/links/review", token: api.world.adminToken).status == .forbidden)
+            #expect(
+                try await api.call(.post, "/v1/links/review/\(monterrey)/\(nuevoLeon)", token: api.world.otherRegulatorToken, json: #"{"decision":"reject"}"#)
+                    .status == .notFound)
+
+            // Bad input changes nothing.
+            let path = "/v1/links/review/\(nuevoLeon)/\(monterrey)"  // either order
+            #expect(try await api.call(.post, path, token: api.world.regulatorToken, json: #"{"decision":"maybe"}"#).status == .unprocessableContent)
+            #expect(try await api.call(.post, path, token: api.world.regulatorToken, json: #"{}"#).status == .unprocessableContent)
+            #expect(try await api.call(.post, "/v1/links/review/\(monterrey)/\(monterrey)", token: api.world.regulatorToken, json: #"{"decision":"accept"}"#)
+                .status == .notFound)
+            #expect(try await api.call(.post, "/v1/links/review/x/y", token: api.world.regulatorToken, json: #"{"decision":"accept"}"#).status == .notFound)
+            #expect(try await api.call(.get, "/v1/links/review", token: api.world.regulatorToken).items.count == 1)
+
+            // Rejected: gone from the queue, refused a second time, never joined by the next rebuild.
+            let decided = try await api.call(
+                .post, path, token: api.world.regulatorToken, json: #"{"decision":"reject","note":"Distintas fechas de ingreso; son hermanas."}"#)
+            #expect(decided.status == .created, "\(decided.body)")
+            #expect(decided.json["decision"] as? String == "rejected")
+            #expect(try await api.call(.get, "/v1/links/review", token: api.world.regulatorToken).items.isEmpty)
+            #expect(try await api.call(.post, path, token: api.world.regulatorToken, json: #"{"decision":"accept"}"#).status == .conflict)
+            try await api.world.database.withConnection(logger: TestDatabase.logger) { c in
+                try await api.world.database.withConnection(logger: TestDatabase.logger) { writer in
+                    _ = try await LinkingRebuilder(logger: TestDatabase.logger).rebuild(reader: c, writer: writer)
+                }
+                var grouped = 0
+                for try await n in try await c.query("SELECT count(*)::int FROM adult_persons", logger: TestDatabase.logger).decode(Int.self) { grouped = n }
+                #expect(grouped == 0)
+            }
+            #expect(try await api.call(.get, "/v1/links/review", token: api.world.regulatorToken).items.isEmpty)
+        }
+    }
+}
