@@ -81,6 +81,9 @@ CREATE TABLE patterns (
     persons        uuid[]      NOT NULL DEFAULT '{}',
     facilities     integer     NOT NULL CHECK (facilities >= 2),
     reports        integer     NOT NULL CHECK (reports >= 2),
+    -- Every jurisdiction whose facilities it spans: each regulator sees their own facilities'
+    -- reports, and which other jurisdictions hold the rest.
+    jurisdictions  uuid[]      NOT NULL,
     first_received timestamptz NOT NULL,
     last_received  timestamptz NOT NULL,
     found_at       timestamptz NOT NULL DEFAULT now()
@@ -138,6 +141,13 @@ CREATE POLICY adult_link_decisions_regulator_insert ON adult_link_decisions FOR 
                 AND EXISTS (SELECT 1 FROM adult_links l
                             WHERE l.record_a = adult_link_decisions.record_a AND l.record_b = adult_link_decisions.record_b
                               AND l.verdict = 'review'));
+
+-- Regulators see a pattern when they may see one of its facilities, and of its reports those of
+-- the facilities they may see.
+CREATE POLICY pattern_reports_regulator_read ON pattern_reports FOR SELECT
+    USING ((SELECT centinela_scope_role()) = 'regulator' AND EXISTS (SELECT 1 FROM facilities f WHERE f.id = facility_id));
+CREATE POLICY patterns_regulator_read ON patterns FOR SELECT
+    USING ((SELECT centinela_scope_role()) = 'regulator' AND EXISTS (SELECT 1 FROM pattern_reports r WHERE r.pattern_id = id));
 
 -- Decisions are never altered: the service role may add them, not change them.
 GRANT SELECT, INSERT, DELETE ON adult_records, adult_links, adult_persons, patterns, pattern_reports TO centinela_service;

@@ -142,6 +142,7 @@ public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRe
         AlertController.endpoints)
     api.register(WebhookController(database: dependencies.database, limits: dependencies.limits), WebhookController.endpoints)
     api.register(LinkController(database: dependencies.database, limits: dependencies.limits), LinkController.endpoints)
+    api.register(PatternController(database: dependencies.database, limits: dependencies.limits), PatternController.endpoints)
     router.refuseOtherMethods(on: versionOneRoutes)
     return router
 }
@@ -160,7 +161,8 @@ var versionOneRoutes: [String: [HTTPRequest.Method]] {
     var routes: [String: [HTTPRequest.Method]] = [:]
     for table in [FacilityController.endpoints.routeTable(), ReportController.endpoints.routeTable(), RosterController.endpoints.routeTable(),
                   RiskController.endpoints.routeTable(), AlertController.endpoints.routeTable(),
-                  WebhookController.endpoints.routeTable(), LinkController.endpoints.routeTable()] {
+                  WebhookController.endpoints.routeTable(), LinkController.endpoints.routeTable(),
+                  PatternController.endpoints.routeTable()] {
         routes.merge(table) { $0 + $1 }
     }
     return routes

@@ -425,9 +425,12 @@ public struct LinkingRebuilder: Sendable {
         try await writer.run(
             """
             WITH p AS (
-                INSERT INTO patterns (id, kind, signature, persons, facilities, reports, first_received, last_received)
-                VALUES (md5(\(kind) || ':' || \(first.0.rawValue)::text)::uuid, \(kind), \(signature)::text[], \(persons)::uuid[],
-                        \(Set(located.map(\.1.facility)).count), \(located.count), \(times.min()!), \(times.max()!))
+                INSERT INTO patterns (id, kind, signature, persons, facilities, reports, jurisdictions, first_received, last_received)
+                SELECT md5(\(kind) || ':' || \(first.0.rawValue)::text)::uuid, \(kind), \(signature)::text[], \(persons)::uuid[],
+                       \(Set(located.map(\.1.facility)).count), \(located.count),
+                       (SELECT array_agg(DISTINCT f.jurisdiction_id ORDER BY f.jurisdiction_id) FROM facilities f
+                        WHERE f.id = ANY(\(located.map(\.1.facility.rawValue))::uuid[])),
+                       \(times.min()!), \(times.max()!)
                 RETURNING id
             )
             INSERT INTO pattern_reports (pattern_id, report_id, facility_id)

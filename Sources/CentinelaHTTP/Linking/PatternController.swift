@@ -1,0 +1,119 @@
+import CentinelaCore
+import CentinelaStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Patterns spanning facilities (docs/linking.md): reports alike in modus operandi, and networks of
+/// adults accused together. A regulator sees a pattern that touches one of their facilities, the
+/// reports at their facilities, and which other jurisdictions hold the rest — so that they know
+/// whom to call, without seeing other jurisdictions' cases.
+struct PatternController {
+    let database: ServiceDatabase
+    let limits: HTTPConfiguration
+    var store: PatternStore { PatternStore(logger: database.logger) }
+
+    static let endpoints: [Endpoint<PatternController>] = [
+        Endpoint(.get, "patterns", PatternController.list),
+        Endpoint(.get, "patterns/{id}", PatternController.get),
+    ]
+
+    static let kinds: Set<String> = ["modus_operandi", "network"]
+
+    struct PatternBody: Encodable, Sendable {
+        var id: String
+        var kind: String
+        var signature: [String]
+        var facilities: Int
+        var reports: Int
+        var jurisdictions: [[String: String]]
+        var yourFacilities: [AlertController.FacilityBrief]
+        var firstReceived: Date
+        var lastReceived: Date
+        var foundAt: Date
+
+        init(_ pattern: PatternRecord) {
+            id = pattern.id.uuidString.lowercased()
+            kind = pattern.kind
+            signature = pattern.signature
+            facilities = pattern.facilities
+            reports = pattern.reports
+            jurisdictions = pattern.jurisdictions.map { ["code": $0.code, "name": $0.name] }
+            yourFacilities = pattern.visibleFacilities.map { .init(id: $0.id.description, code: $0.code, name: $0.name) }
+            firstReceived = pattern.firstReceived
+            lastReceived = pattern.lastReceived
+            foundAt = pattern.foundAt
+        }
+    }
+
+    struct ReportBody: Encodable, Sendable {
+        var id: String
+        var facility: String
+        var receivedAt: Date
+        var category: String
+        var status: String
+        var modusOperandi: [String]
+    }
+
+    struct Detail: Encodable, Sendable {
+        var pattern: PatternBody
+        /// Its reports at the caller's facilities, oldest first.
+        var reports: [ReportBody]
+    }
+
+    struct Page: Encodable, Sendable {
+        var items: [PatternBody]
+        var nextCursor: String?
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page> {
+        let principal = try context.requireRegulator("Patterns")
+        var query = QueryReader(request)
+        let kind = query.string("kind", maxLength: 20)
+        if let kind, !Self.kinds.contains(kind) { query.fail("kind", "must be modus_operandi or network") }
+        let limit = query.limit()
+        var after: (lastReceivedMicroseconds: Int64, id: UUID)?
+        if let cursor = query.cursor() {
+            let parts = cursor.split(separator: "|")
+            if parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) {
+                after = (micros, id)
+            } else {
+                query.fail("cursor", "is not a cursor this server issued")
+            }
+        }
+        try query.finish()
+        let patterns = try await database.withScope(principal) { connection in
+            let patterns = try await store.list(kind: kind, after: after, limit: limit + 1, on: connection)
+            try await database.audit(context.auditEvent("pattern.list", on: "pattern", id: nil, outcome: .ok), on: connection)
+            return patterns
+        }
+        let page = Array(patterns.prefix(limit))
+        let next = patterns.count > limit ? page.last.map {
+            Cursor.encode("\(Int64(($0.lastReceived.timeIntervalSince1970 * 1_000_000).rounded()))|\($0.id.uuidString.lowercased())")
+        } : nil
+        return JSONResponse(body: Page(items: page.map(PatternBody.init), nextCursor: next))
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Detail> {
+        let principal = try context.requireRegulator("Patterns")
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw Problem.notFound("No pattern with this id.") }
+        try QueryReader(request).finish()
+        let found = try await database.withScope(principal) { connection in
+            let found = try await store.pattern(id, on: connection)
+            try await database.audit(
+                context.auditEvent("pattern.read", on: "pattern", id: id.uuidString.lowercased(), outcome: found == nil ? .notFound : .ok),
+                on: connection)
+            return found
+        }
+        guard let (pattern, reports) = found else { throw Problem.notFound("No pattern with this id.") }
+        return JSONResponse(
+            body: Detail(
+                pattern: PatternBody(pattern),
+                reports: reports.map {
+                    ReportBody(
+                        id: $0.id.description, facility: $0.facilityID.description, receivedAt: $0.receivedAt, category: $0.category,
+                        status: $0.status, modusOperandi: $0.modusOperandi)
+                }))
+    }
+}

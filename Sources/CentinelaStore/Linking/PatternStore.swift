@@ -1,0 +1,109 @@
+import CentinelaCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A pattern as a regulator sees it: the whole pattern's extent, and their own side of it.
+public struct PatternRecord: Sendable {
+    public var id: UUID
+    /// `modus_operandi` or `network`.
+    public var kind: String
+    public var signature: [String]
+    /// Totals over every jurisdiction.
+    public var facilities: Int
+    public var reports: Int
+    /// Every jurisdiction the pattern spans, by code and name.
+    public var jurisdictions: [(code: String, name: String)]
+    public var firstReceived: Date
+    public var lastReceived: Date
+    public var foundAt: Date
+    /// Of its facilities, those the caller may see.
+    public var visibleFacilities: [(id: Facility.ID, code: String, name: String)]
+}
+
+/// One of a pattern's reports the caller may see.
+public struct PatternReport: Sendable {
+    public var id: IncidentReport.ID
+    public var facilityID: Facility.ID
+    public var receivedAt: Date
+    public var category: String
+    public var status: String
+    public var modusOperandi: [String]
+}
+
+/// Patterns found by the last rebuild (docs/linking.md), in the caller's scope: a regulator sees a
+/// pattern that touches one of their facilities, its reports at those facilities, and which other
+/// jurisdictions hold the rest.
+public struct PatternStore: Sendable {
+    public let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    static let columns = """
+        p.id, p.kind, p.signature, p.facilities, p.reports, p.first_received, p.last_received, p.found_at,
+        (SELECT coalesce(array_agg(j.code ORDER BY j.code), '{}') FROM jurisdictions j WHERE j.id = ANY(p.jurisdictions)),
+        (SELECT coalesce(array_agg(j.name ORDER BY j.code), '{}') FROM jurisdictions j WHERE j.id = ANY(p.jurisdictions)),
+        (SELECT coalesce(array_agg(f.id ORDER BY f.external_code), '{}') FROM facilities f
+         WHERE f.id IN (SELECT r.facility_id FROM pattern_reports r WHERE r.pattern_id = p.id)),
+        (SELECT coalesce(array_agg(f.external_code ORDER BY f.external_code), '{}') FROM facilities f
+         WHERE f.id IN (SELECT r.facility_id FROM pattern_reports r WHERE r.pattern_id = p.id)),
+        (SELECT coalesce(array_agg(f.name ORDER BY f.external_code), '{}') FROM facilities f
+         WHERE f.id IN (SELECT r.facility_id FROM pattern_reports r WHERE r.pattern_id = p.id))
+        """
+
+    /// Patterns the caller may see, most recently active first, after the cursor (last report's
+    /// receipt in microseconds since 1970, id).
+    public func list(
+        kind: String?, after cursor: (lastReceivedMicroseconds: Int64, id: UUID)?, limit: Int, on connection: PostgresConnection
+    ) async throws -> [PatternRecord] {
+        try await records(
+            """
+            SELECT \(unescaped: Self.columns) FROM patterns p
+            WHERE (\(kind)::text IS NULL OR p.kind = \(kind))
+              AND (\(cursor?.lastReceivedMicroseconds)::bigint IS NULL
+                   OR (p.last_received, p.id) < ('epoch'::timestamptz + \(cursor?.lastReceivedMicroseconds)::bigint * interval '1 microsecond',
+                                                 \(cursor?.id)::uuid))
+            ORDER BY p.last_received DESC, p.id DESC
+            LIMIT \(limit)
+            """, on: connection)
+    }
+
+    /// One pattern and its reports the caller may see; nil when the caller sees no such pattern.
+    public func pattern(_ id: UUID, on connection: PostgresConnection) async throws -> (PatternRecord, [PatternReport])? {
+        guard let pattern = try await records("SELECT \(unescaped: Self.columns) FROM patterns p WHERE p.id = \(id)", on: connection).first
+        else { return nil }
+        var reports: [PatternReport] = []
+        for try await (report, facility, received, category, status, tags) in try await connection.query(
+            """
+            SELECT c.report_id, c.facility_id, c.received_at, c.category, c.status, c.mo_tags
+            FROM pattern_reports r JOIN report_current c ON c.report_id = r.report_id
+            WHERE r.pattern_id = \(id)
+            ORDER BY c.received_at, c.report_id
+            """, logger: logger
+        ).decode((UUID, UUID, Date, String, String, [String]).self) {
+            reports.append(
+                PatternReport(id: .init(report), facilityID: .init(facility), receivedAt: received, category: category, status: status, modusOperandi: tags))
+        }
+        return (pattern, reports)
+    }
+
+    private func records(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [PatternRecord] {
+        var found: [PatternRecord] = []
+        for try await row in try await connection.query(query, logger: logger) {
+            var c = ColumnReader(row)
+            let id = try c.next(UUID.self), kind = try c.next(String.self), signature = try c.next([String].self)
+            let facilities = try c.next(Int.self), reports = try c.next(Int.self)
+            let first = try c.next(Date.self), last = try c.next(Date.self), foundAt = try c.next(Date.self)
+            let codes = try c.next([String].self), names = try c.next([String].self)
+            let facilityIDs = try c.next([UUID].self), facilityCodes = try c.next([String].self), facilityNames = try c.next([String].self)
+            found.append(
+                PatternRecord(
+                    id: id, kind: kind, signature: signature, facilities: facilities, reports: reports,
+                    jurisdictions: zip(codes, names).map { ($0, $1) }, firstReceived: first, lastReceived: last, foundAt: foundAt,
+                    visibleFacilities: zip(facilityIDs, zip(facilityCodes, facilityNames)).map { (Facility.ID($0), $1.0, $1.1) }))
+        }
+        return found
+    }
+}
