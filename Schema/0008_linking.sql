@@ -13,6 +13,8 @@ CREATE TABLE adult_records (
     id                  uuid        PRIMARY KEY,
     source              text        NOT NULL CHECK (source IN ('roster', 'report')),
     facility_id         uuid        NOT NULL REFERENCES facilities (id),
+    -- The report a written name comes from (NULL for roster entries).
+    report_id           uuid,
     given               text[]      NOT NULL,
     paternal            text,
     maternal            text,
@@ -63,9 +65,12 @@ CREATE TABLE adult_link_decisions (
 
 -- Records grouped into persons; only persons of two or more records are kept.
 CREATE TABLE adult_persons (
-    record_id   uuid NOT NULL PRIMARY KEY,
-    person_id   uuid NOT NULL,
-    facility_id uuid NOT NULL REFERENCES facilities (id)
+    record_id     uuid   NOT NULL PRIMARY KEY,
+    person_id     uuid   NOT NULL,
+    facility_id   uuid   NOT NULL REFERENCES facilities (id),
+    -- Every jurisdiction holding a record of the person: a regulator sees their own side, and
+    -- which other jurisdictions to contact.
+    jurisdictions uuid[] NOT NULL DEFAULT '{}'
 );
 CREATE INDEX adult_persons_person_idx ON adult_persons (person_id);
 
@@ -144,6 +149,8 @@ CREATE POLICY adult_link_decisions_regulator_insert ON adult_link_decisions FOR 
 
 -- Regulators see a pattern when they may see one of its facilities, and of its reports those of
 -- the facilities they may see.
+CREATE POLICY adult_persons_regulator_read ON adult_persons FOR SELECT
+    USING ((SELECT centinela_scope_role()) = 'regulator' AND EXISTS (SELECT 1 FROM facilities f WHERE f.id = facility_id));
 CREATE POLICY pattern_reports_regulator_read ON pattern_reports FOR SELECT
     USING ((SELECT centinela_scope_role()) = 'regulator' AND EXISTS (SELECT 1 FROM facilities f WHERE f.id = facility_id));
 CREATE POLICY patterns_regulator_read ON patterns FOR SELECT
@@ -152,5 +159,6 @@ CREATE POLICY patterns_regulator_read ON patterns FOR SELECT
 -- Decisions are never altered: the service role may add them, not change them.
 GRANT SELECT, INSERT, DELETE ON adult_records, adult_links, adult_persons, patterns, pattern_reports TO centinela_service;
 GRANT TRUNCATE ON adult_records TO centinela_service;
+GRANT UPDATE ON adult_persons TO centinela_service;
 GRANT SELECT, INSERT ON adult_link_decisions TO centinela_service;
 GRANT SELECT, INSERT, UPDATE ON linking_runs TO centinela_service;

@@ -9,11 +9,17 @@ import Logging
 import PostgresNIO
 import Testing
 
-/// Patterns through the API: each regulator sees their own side of a pattern spanning states.
+/// Patterns and linked adults through the API: each regulator sees their own side of what spans states.
 @Suite struct PatternAPITests {
+    struct Network {
+        var nuevoLeon: String, oaxaca: String
+        /// Rubén at NL001 and at OAX01 (one person), Omar at NL001 (linked to nobody).
+        var rubenHere: String, rubenThere: String, omar: String
+    }
+
     /// Two teachers accused together at NL001 (Nuevo León); one of them, known by the same national
-    /// identifier, accused again at OAX01 (Oaxaca). Returns the reports at NL001 and OAX01.
-    static func network(_ world: World) async throws -> (nuevoLeon: String, oaxaca: String) {
+    /// identifier, accused again at OAX01 (Oaxaca).
+    static func network(_ world: World) async throws -> Network {
         let logger = TestDatabase.logger
         return try await world.database.withConnection(logger: logger) { c in
             func one(_ query: PostgresQuery) async throws -> UUID {
@@ -47,7 +53,9 @@ import Testing
             try await world.database.withConnection(logger: logger) { writer in
                 _ = try await LinkingRebuilder(logger: logger).rebuild(reader: c, writer: writer)
             }
-            return (here.uuidString.lowercased(), there.uuidString.lowercased())
+            return Network(
+                nuevoLeon: here.uuidString.lowercased(), oaxaca: there.uuidString.lowercased(), rubenHere: first.uuidString.lowercased(),
+                rubenThere: moved.uuidString.lowercased(), omar: second.uuidString.lowercased())
         }
     }
 
@@ -78,6 +86,34 @@ import Testing
             #expect(try await api.call(.get, "/v1/patterns?cursor=nonsense", token: api.world.regulatorToken).status == .badRequest)
             #expect(try await api.call(.get, "/v1/patterns/\(UUID().uuidString)", token: api.world.regulatorToken).status == .notFound)
             #expect(try await api.call(.get, "/v1/patterns/x", token: api.world.regulatorToken).status == .notFound)
+        }
+    }
+
+    @Test func aLinkedAdultShowsEachRegulatorTheirSideAndWhomToContact() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let network = try await Self.network(api.world)
+            func ids(_ value: Any?) -> [String] { (value as? [[String: Any]] ?? []).compactMap { $0["id"] as? String } }
+            func codes(_ value: Any?) -> [String] { (value as? [[String: String]] ?? []).compactMap { $0["code"] } }
+
+            let here = try await api.call(.get, "/v1/adults/\(network.rubenHere)", token: api.world.regulatorToken)
+            #expect(here.status == .ok, "\(here.body)")
+            #expect(here.json["person"] is String)
+            #expect(ids(here.json["records"]) == [network.rubenHere])
+            #expect(ids(here.json["reports"]) == [network.nuevoLeon])
+            #expect(codes(here.json["jurisdictions"]) == ["MX-NL", "MX-OAX"])
+
+            let there = try await api.call(.get, "/v1/adults/\(network.rubenThere)", token: api.world.otherRegulatorToken)
+            #expect(ids(there.json["records"]) == [network.rubenThere] && ids(there.json["reports"]) == [network.oaxaca], "\(there.body)")
+            #expect(codes(there.json["jurisdictions"]) == ["MX-NL", "MX-OAX"])
+            #expect(there.json["person"] as? String == here.json["person"] as? String)
+
+            // Not linked: the adult alone. Not visible: not found, not even that it exists.
+            let alone = try await api.call(.get, "/v1/adults/\(network.omar)", token: api.world.regulatorToken)
+            #expect(alone.json["person"] is NSNull && codes(alone.json["jurisdictions"]) == ["MX-NL"], "\(alone.body)")
+            #expect(try await api.call(.get, "/v1/adults/\(network.rubenHere)", token: api.world.otherRegulatorToken).status == .notFound)
+            #expect(try await api.call(.get, "/v1/adults/\(network.rubenHere)", token: api.world.schoolToken).status == .forbidden)
+            #expect(try await api.call(.get, "/v1/adults/nope", token: api.world.regulatorToken).status == .notFound)
+            #expect(try await api.call(.get, "/v1/adults/\(network.omar)?x=1", token: api.world.regulatorToken).status == .badRequest)
         }
     }
 }

@@ -111,9 +111,9 @@ public struct LinkingRebuilder: Sendable {
     /// Every adult mention as it stands: roster entries, and names written in reports without a
     /// roster entry (report_current's arrays, so corrections count).
     static let mentions: PostgresQuery = """
-        SELECT a.id, 'roster', a.facility_id, a.full_name, a.role, a.date_of_birth, a.national_id_hmac FROM adults a
+        SELECT a.id, 'roster', a.facility_id, NULL::uuid, a.full_name, a.role, a.date_of_birth, a.national_id_hmac FROM adults a
         UNION ALL
-        SELECT centinela_mention_record_id(c.report_id, m.position::smallint), 'report', c.facility_id, m.name,
+        SELECT centinela_mention_record_id(c.report_id, m.position::smallint), 'report', c.facility_id, c.report_id, m.name,
                nullif(c.adult_roles[m.position], ''), NULL::date, NULL::bytea
         FROM report_current c, unnest(c.adult_ids, c.adult_names) WITH ORDINALITY AS m(adult_id, name, position)
         WHERE m.adult_id IS NULL AND m.name <> ''
@@ -130,7 +130,10 @@ public struct LinkingRebuilder: Sendable {
             try await writer.run("CREATE TEMPORARY TABLE incoming_adult_records (LIKE adult_records INCLUDING DEFAULTS) ON COMMIT DROP", logger: logger)
             try await writer.copyFrom(
                 table: "incoming_adult_records",
-                columns: ["id", "source", "facility_id", "given", "paternal", "maternal", "role", "date_of_birth", "national_id_hmac", "block_keys"],
+                columns: [
+                    "id", "source", "facility_id", "report_id", "given", "paternal", "maternal", "role", "date_of_birth", "national_id_hmac",
+                    "block_keys",
+                ],
                 logger: logger
             ) { copy in
                 var buffer: [UInt8] = []
@@ -140,6 +143,7 @@ public struct LinkingRebuilder: Sendable {
                     for try await row in rows {
                         var cells = ColumnReader(row)
                         let id = try cells.next(UUID.self), source = try cells.next(String.self), facility = try cells.next(UUID.self)
+                        let report = try cells.next(UUID?.self)
                         let written = try cells.next(String.self), role = try cells.next(String?.self)
                         let born = try cells.next(Date?.self), hmac = try cells.next(Data?.self)
                         let name = NormalizedName(written)
@@ -147,7 +151,8 @@ public struct LinkingRebuilder: Sendable {
                         frequencies.count(name)
                         COPYText.appendRow(
                             [
-                                AdultRecord.ID(id).description, source, Facility.ID(facility).description, COPYText.array(name.given), name.paternal, name.maternal, role,
+                                AdultRecord.ID(id).description, source, Facility.ID(facility).description,
+                                report.map { IncidentReport.ID($0).description }, COPYText.array(name.given), name.paternal, name.maternal, role,
                                 born.map { CalendarDate(daysSinceEpoch: Int(($0.timeIntervalSince1970 / 86_400).rounded(.down))).description },
                                 hmac.map(COPYText.bytea),
                                 COPYText.array(PersonResolution.blockKeys(name).sorted()),
@@ -313,6 +318,13 @@ public struct LinkingRebuilder: Sendable {
                                          \(Array(facilities[start..<end]))::uuid[])
                     """, logger: logger)
             }
+            try await writer.run(
+                """
+                UPDATE adult_persons p SET jurisdictions = s.jurisdictions
+                FROM (SELECT ap.person_id, array_agg(DISTINCT f.jurisdiction_id ORDER BY f.jurisdiction_id) AS jurisdictions
+                      FROM adult_persons ap JOIN facilities f ON f.id = ap.facility_id GROUP BY ap.person_id) s
+                WHERE s.person_id = p.person_id
+                """, logger: logger)
         }
     }
 

@@ -1,0 +1,91 @@
+import CentinelaCore
+import CentinelaStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// One adult as one person across facilities (docs/linking.md), for regulators: their records and
+/// reports at the caller's facilities, and every jurisdiction holding a record of them — a person
+/// linked across states shows each regulator only their side, and whom to contact for the rest.
+struct PersonController {
+    let database: ServiceDatabase
+    var store: PersonStore { PersonStore(logger: database.logger) }
+
+    static let endpoints: [Endpoint<PersonController>] = [
+        Endpoint(.get, "adults/{id}", PersonController.get)
+    ]
+
+    struct Body: Encodable, Sendable {
+        struct Record: Encodable, Sendable {
+            var id: String
+            var source: String
+            var facility: AlertController.FacilityBrief
+            var name: [String: [String]]
+            var role: String?
+
+            enum CodingKeys: String, CodingKey { case id, source, facility, name, role }
+
+            // Absent values are written as null: the field exists and is empty.
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(id, forKey: .id)
+                try c.encode(source, forKey: .source)
+                try c.encode(facility, forKey: .facility)
+                try c.encode(name, forKey: .name)
+                try c.encode(role, forKey: .role)
+            }
+        }
+
+        struct Report: Encodable, Sendable {
+            var id: String
+            var facility: String
+            var receivedAt: Date
+            var category: String
+            var status: String
+        }
+
+        var person: String?
+        var records: [Record]
+        var reports: [Report]
+        var jurisdictions: [[String: String]]
+
+        enum CodingKeys: String, CodingKey { case person, records, reports, jurisdictions }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(person, forKey: .person)
+            try c.encode(records, forKey: .records)
+            try c.encode(reports, forKey: .reports)
+            try c.encode(jurisdictions, forKey: .jurisdictions)
+        }
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Body> {
+        let principal = try context.requireRegulator("Linked adults")
+        guard let id = context.parameters.get("id").flatMap(AdultRecord.ID.init(uuidString:)) else {
+            throw Problem.notFound("No adult with this id.")
+        }
+        try QueryReader(request).finish()
+        let found = try await database.withScope(principal) { connection in
+            let found = try await store.person(of: id, on: connection)
+            try await database.audit(
+                context.auditEvent("person.read", on: "adult", id: id.description, outcome: found == nil ? .notFound : .ok), on: connection)
+            return found
+        }
+        guard let person = found else { throw Problem.notFound("No adult with this id.") }
+        return JSONResponse(
+            body: Body(
+                person: person.personID.map { $0.uuidString.lowercased() },
+                records: person.records.map {
+                    .init(
+                        id: $0.id.description, source: $0.source,
+                        facility: .init(id: $0.facilityID.description, code: $0.facilityCode, name: $0.facilityName),
+                        name: ["given": $0.name.given, "surnames": $0.name.surnames], role: $0.role)
+                },
+                reports: person.reports.map {
+                    .init(id: $0.id.description, facility: $0.facilityID.description, receivedAt: $0.receivedAt, category: $0.category, status: $0.status)
+                },
+                jurisdictions: person.jurisdictions.map { ["code": $0.code, "name": $0.name] }))
+    }
+}

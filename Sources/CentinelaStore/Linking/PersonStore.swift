@@ -1,0 +1,98 @@
+import CentinelaCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// An adult as one person across facilities, as a regulator may see them: their records at the
+/// caller's facilities, the reports naming those records, and every jurisdiction holding a record
+/// of the person (so that the caller knows whom to contact about the rest).
+public struct PersonView: Sendable {
+    public struct Record: Sendable {
+        public var id: AdultRecord.ID
+        public var source: String
+        public var facilityID: Facility.ID
+        public var facilityCode: String
+        public var facilityName: String
+        public var name: NormalizedName
+        public var role: String?
+    }
+
+    public struct Report: Sendable {
+        public var id: IncidentReport.ID
+        public var facilityID: Facility.ID
+        public var receivedAt: Date
+        public var category: String
+        public var status: String
+    }
+
+    /// The person's id; nil when the adult is linked to no other record.
+    public var personID: UUID?
+    public var records: [Record]
+    public var reports: [Report]
+    /// Every jurisdiction holding a record of the person, by code and name, the caller's included.
+    public var jurisdictions: [(code: String, name: String)]
+}
+
+/// Reads a person in the caller's scope (Schema/0008's policies decide what shows).
+public struct PersonStore: Sendable {
+    public let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// The person an adult record belongs to; nil when the caller may see no record with this id.
+    public func person(of id: AdultRecord.ID, on connection: PostgresConnection) async throws -> PersonView? {
+        var personID: UUID?
+        var jurisdictionIDs: [UUID] = []
+        for try await (person, jurisdictions) in try await connection.query(
+            "SELECT person_id, jurisdictions FROM adult_persons WHERE record_id = \(id.rawValue)", logger: logger
+        ).decode((UUID, [UUID]).self) {
+            personID = person
+            jurisdictionIDs = jurisdictions
+        }
+        var records: [PersonView.Record] = []
+        var reportIDs: [UUID] = []
+        for try await row in try await connection.query(
+            """
+            SELECT r.id, r.source, f.id, f.external_code, f.name, r.given, r.paternal, r.maternal, r.role, r.report_id, f.jurisdiction_id
+            FROM adult_records r JOIN facilities f ON f.id = r.facility_id
+            WHERE r.id = \(id.rawValue)
+               OR (\(personID)::uuid IS NOT NULL AND r.id IN (SELECT p.record_id FROM adult_persons p WHERE p.person_id = \(personID)))
+            ORDER BY f.external_code, r.id
+            """, logger: logger)
+        {
+            var c = ColumnReader(row)
+            let recordID = try c.next(UUID.self), source = try c.next(String.self), facility = try c.next(UUID.self)
+            let code = try c.next(String.self), name = try c.next(String.self), given = try c.next([String].self)
+            let paternal = try c.next(String?.self), maternal = try c.next(String?.self), role = try c.next(String?.self)
+            let report = try c.next(UUID?.self), jurisdiction = try c.next(UUID.self)
+            records.append(
+                .init(
+                    id: .init(recordID), source: source, facilityID: .init(facility), facilityCode: code, facilityName: name,
+                    name: NormalizedName(given: given, paternal: paternal, maternal: maternal), role: role))
+            if let report { reportIDs.append(report) }
+            if personID == nil { jurisdictionIDs = [jurisdiction] }
+        }
+        guard !records.isEmpty else { return nil }
+        // Reports naming the visible records: roster entries through report_adults (indexed),
+        // written names through the report they come from; as each report stands now.
+        let roster = records.filter { $0.source == "roster" }.map(\.id.rawValue)
+        var reports: [PersonView.Report] = []
+        for try await (report, facility, received, category, status) in try await connection.query(
+            """
+            SELECT c.report_id, c.facility_id, c.received_at, c.category, c.status FROM report_current c
+            WHERE c.report_id IN (SELECT ra.report_id FROM report_adults ra WHERE ra.adult_id = ANY(\(roster)::uuid[])
+                                  UNION SELECT unnest(\(reportIDs)::uuid[]))
+            ORDER BY c.received_at, c.report_id
+            """, logger: logger
+        ).decode((UUID, UUID, Date, String, String).self) {
+            reports.append(.init(id: .init(report), facilityID: .init(facility), receivedAt: received, category: category, status: status))
+        }
+        var jurisdictions: [(code: String, name: String)] = []
+        for try await (code, name) in try await connection.query(
+            "SELECT code, name FROM jurisdictions WHERE id = ANY(\(jurisdictionIDs)::uuid[]) ORDER BY code", logger: logger
+        ).decode((String, String).self) { jurisdictions.append((code, name)) }
+        return PersonView(personID: personID, records: records, reports: reports, jurisdictions: jurisdictions)
+    }
+}
