@@ -174,19 +174,23 @@ public struct LinkingRebuilder: Sendable {
     // MARK: Adults
 
     /// Records of the blocks small enough to compare, block by block (a record once per key).
+    /// Block sizes come from a window over the same sorted stream, not a join with a grouped
+    /// subquery: under row-level security the planner misjudged that join's size and chose to
+    /// rescan every record once per block (hours at national scale).
     static func blocks(maxBlock: Int) -> PostgresQuery {
         """
-        WITH sizes AS (
-            SELECT key, count(*) AS n FROM adult_records, unnest(block_keys) AS key GROUP BY key
-        )
-        SELECT k.key, r.id, r.facility_id, f.jurisdiction_id, CASE WHEN j.level = 'municipality' THEN j.parent_id END, r.given, r.paternal, r.maternal, r.role,
-               r.date_of_birth, r.block_keys, r.national_id_hmac
-        FROM adult_records r
-        CROSS JOIN LATERAL unnest(r.block_keys) AS k(key)
-        JOIN sizes s ON s.key = k.key AND s.n BETWEEN 2 AND \(maxBlock)
-        JOIN facilities f ON f.id = r.facility_id
-        JOIN jurisdictions j ON j.id = f.jurisdiction_id
-        ORDER BY k.key
+        SELECT key, id, facility_id, jurisdiction_id, parent_id, given, paternal, maternal, role, date_of_birth, block_keys, national_id_hmac
+        FROM (
+            SELECT k.key, r.id, r.facility_id, f.jurisdiction_id, CASE WHEN j.level = 'municipality' THEN j.parent_id END AS parent_id,
+                   r.given, r.paternal, r.maternal, r.role, r.date_of_birth, r.block_keys, r.national_id_hmac,
+                   count(*) OVER (PARTITION BY k.key) AS n
+            FROM adult_records r
+            CROSS JOIN LATERAL unnest(r.block_keys) AS k(key)
+            JOIN facilities f ON f.id = r.facility_id
+            JOIN jurisdictions j ON j.id = f.jurisdiction_id
+        ) blocked
+        WHERE n BETWEEN 2 AND \(maxBlock)
+        ORDER BY key
         """
     }
 
