@@ -18,39 +18,8 @@ struct LinkController {
         Endpoint(.post, "links/review/{a}/{b}", LinkController.decide),
     ]
 
-    struct RecordBody: Encodable, Sendable {
-        var id: String
-        var source: String
-        var facility: AlertController.FacilityBrief
-        var name: [String: [String]]
-        var role: String?
-        var dateOfBirth: String?
-
-        init(_ record: ReviewRecord) {
-            id = record.id.description
-            source = record.source
-            facility = .init(id: record.facilityID.description, code: record.facilityCode, name: record.facilityName)
-            name = ["given": record.name.given, "surnames": record.name.surnames]
-            role = record.role
-            dateOfBirth = record.dateOfBirth
-        }
-
-        enum CodingKeys: String, CodingKey { case id, source, facility, name, role, dateOfBirth }
-
-        // Absent values are written as null: a reviewer sees the field exists and is empty.
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(source, forKey: .source)
-            try c.encode(facility, forKey: .facility)
-            try c.encode(name, forKey: .name)
-            try c.encode(role, forKey: .role)
-            try c.encode(dateOfBirth, forKey: .dateOfBirth)
-        }
-    }
-
     struct PairBody: Encodable, Sendable {
-        var records: [RecordBody]
+        var records: [AdultRecordBody]
         /// Posterior log2-odds that the two are one person; the evidence and the prior it adds up from.
         var score: Double
         var weight: Double
@@ -95,7 +64,7 @@ struct LinkController {
             body: Page(
                 items: page.map {
                     PairBody(
-                        records: [RecordBody($0.records.0), RecordBody($0.records.1)], score: $0.score, weight: $0.weight, prior: $0.prior,
+                        records: [AdultRecordBody($0.records.0), AdultRecordBody($0.records.1)], score: $0.score, weight: $0.weight, prior: $0.prior,
                         comparisons: (try? JSONValue.parse(Data($0.comparisonsJSON.utf8))) ?? .array([]), foundAt: $0.foundAt)
                 },
                 nextCursor: next))

@@ -17,26 +17,6 @@ struct PersonController {
     ]
 
     struct Body: Encodable, Sendable {
-        struct Record: Encodable, Sendable {
-            var id: String
-            var source: String
-            var facility: AlertController.FacilityBrief
-            var name: [String: [String]]
-            var role: String?
-
-            enum CodingKeys: String, CodingKey { case id, source, facility, name, role }
-
-            // Absent values are written as null: the field exists and is empty.
-            func encode(to encoder: any Encoder) throws {
-                var c = encoder.container(keyedBy: CodingKeys.self)
-                try c.encode(id, forKey: .id)
-                try c.encode(source, forKey: .source)
-                try c.encode(facility, forKey: .facility)
-                try c.encode(name, forKey: .name)
-                try c.encode(role, forKey: .role)
-            }
-        }
-
         struct Report: Encodable, Sendable {
             var id: String
             var facility: String
@@ -46,7 +26,7 @@ struct PersonController {
         }
 
         var person: String?
-        var records: [Record]
+        var records: [AdultRecordBody]
         var reports: [Report]
         var jurisdictions: [[String: String]]
 
@@ -77,12 +57,7 @@ struct PersonController {
         return JSONResponse(
             body: Body(
                 person: person.personID.map { $0.uuidString.lowercased() },
-                records: person.records.map {
-                    .init(
-                        id: $0.id.description, source: $0.source,
-                        facility: .init(id: $0.facilityID.description, code: $0.facilityCode, name: $0.facilityName),
-                        name: ["given": $0.name.given, "surnames": $0.name.surnames], role: $0.role)
-                },
+                records: person.records.map(AdultRecordBody.init),
                 reports: person.reports.map {
                     .init(id: $0.id.description, facility: $0.facilityID.description, receivedAt: $0.receivedAt, category: $0.category, status: $0.status)
                 },

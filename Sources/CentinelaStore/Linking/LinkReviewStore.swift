@@ -3,8 +3,9 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// One adult record as a reviewer sees it: what linking compared, and where it comes from.
-public struct ReviewRecord: Sendable {
+/// One adult record as a regulator sees it (review queue, linked adults): what linking compared,
+/// and where it comes from.
+public struct AdultRecordView: Sendable {
     public var id: AdultRecord.ID
     /// `roster` or `report`.
     public var source: String
@@ -18,7 +19,7 @@ public struct ReviewRecord: Sendable {
 
 /// A pair the model proposes for review, with the comparisons that explain it.
 public struct ReviewPair: Sendable {
-    public var records: (ReviewRecord, ReviewRecord)
+    public var records: (AdultRecordView, AdultRecordView)
     public var score: Double
     public var weight: Double
     public var prior: Double
@@ -108,12 +109,12 @@ public struct LinkReviewStore: Sendable {
             + "\(record).maternal, \(record).role, \(record).date_of_birth::text"
     }
 
-    static func record(_ cells: inout ColumnReader) throws -> ReviewRecord {
+    static func record(_ cells: inout ColumnReader) throws -> AdultRecordView {
         let id = try cells.next(UUID.self), source = try cells.next(String.self), facility = try cells.next(UUID.self)
         let code = try cells.next(String.self), name = try cells.next(String.self), given = try cells.next([String].self)
         let paternal = try cells.next(String?.self), maternal = try cells.next(String?.self), role = try cells.next(String?.self)
         let born = try cells.next(String?.self)
-        return ReviewRecord(
+        return AdultRecordView(
             id: .init(id), source: source, facilityID: .init(facility), facilityCode: code, facilityName: name,
             name: NormalizedName(given: given, paternal: paternal, maternal: maternal), role: role, dateOfBirth: born)
     }

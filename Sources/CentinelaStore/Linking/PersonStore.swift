@@ -7,16 +7,6 @@ import PostgresNIO
 /// caller's facilities, the reports naming those records, and every jurisdiction holding a record
 /// of the person (so that the caller knows whom to contact about the rest).
 public struct PersonView: Sendable {
-    public struct Record: Sendable {
-        public var id: AdultRecord.ID
-        public var source: String
-        public var facilityID: Facility.ID
-        public var facilityCode: String
-        public var facilityName: String
-        public var name: NormalizedName
-        public var role: String?
-    }
-
     public struct Report: Sendable {
         public var id: IncidentReport.ID
         public var facilityID: Facility.ID
@@ -27,7 +17,7 @@ public struct PersonView: Sendable {
 
     /// The person's id; nil when the adult is linked to no other record.
     public var personID: UUID?
-    public var records: [Record]
+    public var records: [AdultRecordView]
     public var reports: [Report]
     /// Every jurisdiction holding a record of the person, by code and name, the caller's included.
     public var jurisdictions: [(code: String, name: String)]
@@ -51,11 +41,11 @@ public struct PersonStore: Sendable {
             personID = person
             jurisdictionIDs = jurisdictions
         }
-        var records: [PersonView.Record] = []
+        var records: [AdultRecordView] = []
         var reportIDs: [UUID] = []
         for try await row in try await connection.query(
             """
-            SELECT r.id, r.source, f.id, f.external_code, f.name, r.given, r.paternal, r.maternal, r.role, r.report_id, f.jurisdiction_id
+            SELECT \(unescaped: LinkReviewStore.recordColumns("r", "f")), r.report_id, f.jurisdiction_id
             FROM adult_records r JOIN facilities f ON f.id = r.facility_id
             WHERE r.id = \(id.rawValue)
                OR (\(personID)::uuid IS NOT NULL AND r.id IN (SELECT p.record_id FROM adult_persons p WHERE p.person_id = \(personID)))
@@ -63,14 +53,8 @@ public struct PersonStore: Sendable {
             """, logger: logger)
         {
             var c = ColumnReader(row)
-            let recordID = try c.next(UUID.self), source = try c.next(String.self), facility = try c.next(UUID.self)
-            let code = try c.next(String.self), name = try c.next(String.self), given = try c.next([String].self)
-            let paternal = try c.next(String?.self), maternal = try c.next(String?.self), role = try c.next(String?.self)
+            records.append(try LinkReviewStore.record(&c))
             let report = try c.next(UUID?.self), jurisdiction = try c.next(UUID.self)
-            records.append(
-                .init(
-                    id: .init(recordID), source: source, facilityID: .init(facility), facilityCode: code, facilityName: name,
-                    name: NormalizedName(given: given, paternal: paternal, maternal: maternal), role: role))
             if let report { reportIDs.append(report) }
             if personID == nil { jurisdictionIDs = [jurisdiction] }
         }
