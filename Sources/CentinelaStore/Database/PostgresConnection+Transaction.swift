@@ -65,3 +65,28 @@ extension PostgresConnection {
         for try await _ in try await self.query(query, logger: logger) {}
     }
 }
+
+extension PostgresConnection {
+    /// Runs `body` holding the session advisory lock `key`, released afterwards whatever happens
+    /// (closing the session would release it too; unlocking keeps the connection reusable). With
+    /// `wait`, waits for the lock; otherwise answers nil at once when another session holds it.
+    func withAdvisoryLock<Result: Sendable>(
+        _ key: Int64, wait: Bool, logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
+    ) async throws -> Result? {
+        if wait {
+            try await run("SELECT pg_advisory_lock(\(key))", logger: logger)
+        } else {
+            var acquired = false
+            for try await value in try await query("SELECT pg_try_advisory_lock(\(key))", logger: logger).decode(Bool.self) { acquired = value }
+            guard acquired else { return nil }
+        }
+        do {
+            let result = try await body()
+            try await run("SELECT pg_advisory_unlock(\(key))", logger: logger)
+            return result
+        } catch {
+            _ = try? await run("SELECT pg_advisory_unlock(\(key))", logger: logger)
+            throw error
+        }
+    }
+}

@@ -50,19 +50,11 @@ public struct LinkingRebuilder: Sendable {
     /// Rebuilds everything; `reader` streams, `writer` writes. Throws `Failure.alreadyRunning`
     /// when another rebuild holds the lock.
     public func rebuild(reader: PostgresConnection, writer: PostgresConnection) async throws -> Outcome {
-        var locked = false
-        for try await value in try await writer.query("SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: logger).decode(Bool.self) {
-            locked = value
+        let outcome = try await writer.withAdvisoryLock(Self.lockKey, wait: false, logger: logger) {
+            try await rebuildLocked(reader: reader, writer: writer)
         }
-        guard locked else { throw Failure.alreadyRunning }
-        do {
-            let outcome = try await rebuildLocked(reader: reader, writer: writer)
-            try await writer.run("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
-            return outcome
-        } catch {
-            _ = try? await writer.run("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
-            throw error
-        }
+        guard let outcome else { throw Failure.alreadyRunning }
+        return outcome
     }
 
     private func rebuildLocked(reader: PostgresConnection, writer: PostgresConnection) async throws -> Outcome {

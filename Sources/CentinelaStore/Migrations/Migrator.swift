@@ -78,8 +78,7 @@ public struct Migrator: Sendable {
             }
         }
 
-        try await connection.query("SELECT pg_advisory_lock(\(Self.advisoryLockKey))", logger: logger)
-        do {
+        let applied = try await connection.withAdvisoryLock(Self.advisoryLockKey, wait: true, logger: logger) {
             try await connection.query(
                 """
                 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -99,13 +98,9 @@ public struct Migrator: Sendable {
             if applied.isEmpty {
                 logger.info("schema is current", metadata: ["migrations": "\(status.applied.count)"])
             }
-            try await connection.query("SELECT pg_advisory_unlock(\(Self.advisoryLockKey))", logger: logger)
             return applied
-        } catch {
-            // Closing the session would release the lock too; unlock now so the connection can be reused.
-            _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.advisoryLockKey))", logger: logger)
-            throw error
         }
+        return applied ?? []
     }
 
     private func apply(_ migration: Migration, _ script: SQLScript, on connection: PostgresConnection) async throws {

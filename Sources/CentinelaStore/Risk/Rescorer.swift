@@ -88,28 +88,11 @@ public struct Rescorer: Sendable {
         let writer = lanes[0].writer
         // One facility is quick and safe beside a full run (newer scores are never overwritten by
         // older ones); full runs and back-tests exclude each other.
-        let locks: Bool = if case .facility = kind { false } else { true }
-        if locks {
-            let acquired: Bool
-            if wait {
-                try await writer.run("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
-                acquired = true
-            } else {
-                var got = false
-                for try await value in try await writer.query("SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: logger)
-                    .decode(Bool.self) { got = value }
-                acquired = got
-            }
-            guard acquired else { return .lockHeld }
+        if case .facility = kind { return .completed(try await runLocked(kind, lanes: lanes, progress: progress)) }
+        let run = try await writer.withAdvisoryLock(Self.lockKey, wait: wait, logger: logger) {
+            try await runLocked(kind, lanes: lanes, progress: progress)
         }
-        do {
-            let run = try await runLocked(kind, lanes: lanes, progress: progress)
-            if locks { try await writer.run("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger) }
-            return .completed(run)
-        } catch {
-            if locks { _ = try? await writer.run("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger) }
-            throw error
-        }
+        return run.map(Outcome.completed) ?? .lockHeld
     }
 
     private func runLocked(_ kind: Kind, lanes: [Lane], progress: Progress?) async throws -> Run {
