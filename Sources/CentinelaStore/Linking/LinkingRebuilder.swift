@@ -103,10 +103,10 @@ public struct LinkingRebuilder: Sendable {
     /// Every adult mention as it stands: roster entries, and names written in reports without a
     /// roster entry (report_current's arrays, so corrections count).
     static let mentions: PostgresQuery = """
-        SELECT a.id, 'roster', a.facility_id, NULL::uuid, a.full_name, a.role, a.date_of_birth, a.national_id_hmac FROM adults a
+        SELECT a.id, 'roster', a.facility_id, NULL::uuid, a.full_name, a.role, a.date_of_birth::text, a.national_id_hmac FROM adults a
         UNION ALL
         SELECT centinela_mention_record_id(c.report_id, m.position::smallint), 'report', c.facility_id, c.report_id, m.name,
-               nullif(c.adult_roles[m.position], ''), NULL::date, NULL::bytea
+               nullif(c.adult_roles[m.position], ''), NULL::text, NULL::bytea
         FROM report_current c, unnest(c.adult_ids, c.adult_names) WITH ORDINALITY AS m(adult_id, name, position)
         WHERE m.adult_id IS NULL AND m.name <> ''
         """
@@ -137,7 +137,7 @@ public struct LinkingRebuilder: Sendable {
                         let id = try cells.next(UUID.self), source = try cells.next(String.self), facility = try cells.next(UUID.self)
                         let report = try cells.next(UUID?.self)
                         let written = try cells.next(String.self), role = try cells.next(String?.self)
-                        let born = try cells.next(Date?.self), hmac = try cells.next(Data?.self)
+                        let born = try cells.next(String?.self), hmac = try cells.next(Data?.self)
                         let name = NormalizedName(written)
                         guard !name.isEmpty else { continue }
                         frequencies.count(name)
@@ -145,7 +145,7 @@ public struct LinkingRebuilder: Sendable {
                             [
                                 AdultRecord.ID(id).description, source, Facility.ID(facility).description,
                                 report.map { IncidentReport.ID($0).description }, COPYText.array(name.given), name.paternal, name.maternal, role,
-                                born.map { CalendarDate(daysSinceEpoch: Int(($0.timeIntervalSince1970 / 86_400).rounded(.down))).description },
+                                born,
                                 hmac.map(COPYText.bytea),
                                 COPYText.array(PersonResolution.blockKeys(name).sorted()),
                             ], to: &buffer)
@@ -171,10 +171,10 @@ public struct LinkingRebuilder: Sendable {
     /// rescan every record once per block (hours at national scale).
     static func blocks(maxBlock: Int) -> PostgresQuery {
         """
-        SELECT key, id, facility_id, jurisdiction_id, parent_id, given, paternal, maternal, role, date_of_birth, block_keys, national_id_hmac
+        SELECT key, id, facility_id, jurisdiction_id, parent_id, given, paternal, maternal, role, born, block_keys, national_id_hmac
         FROM (
             SELECT k.key, r.id, r.facility_id, f.jurisdiction_id, CASE WHEN j.level = 'municipality' THEN j.parent_id END AS parent_id,
-                   r.given, r.paternal, r.maternal, r.role, r.date_of_birth, r.block_keys, r.national_id_hmac,
+                   r.given, r.paternal, r.maternal, r.role, r.date_of_birth - date '1970-01-01' AS born, r.block_keys, r.national_id_hmac,
                    count(*) OVER (PARTITION BY k.key) AS n
             FROM adult_records r
             CROSS JOIN LATERAL unnest(r.block_keys) AS k(key)
@@ -226,11 +226,11 @@ public struct LinkingRebuilder: Sendable {
                 let id = try cells.next(UUID.self), facility = try cells.next(UUID.self), jurisdiction = try cells.next(UUID.self)
                 let parent = try cells.next(UUID?.self), given = try cells.next([String].self)
                 let paternal = try cells.next(String?.self), maternal = try cells.next(String?.self), role = try cells.next(String?.self)
-                let born = try cells.next(Date?.self), keys = try cells.next([String].self), hash = try cells.next(Data?.self)
+                let born = try cells.next(Int?.self), keys = try cells.next([String].self), hash = try cells.next(Data?.self)
                 let record = AdultRecord(
                     id: .init(id), facility: .init(facility), jurisdiction: .init(jurisdiction), parentJurisdiction: parent.map { .init($0) },
                     name: NormalizedName(given: given, paternal: paternal, maternal: maternal), role: role.flatMap(Adult.Role.init(rawValue:)),
-                    dateOfBirth: born.map { CalendarDate(daysSinceEpoch: Int(($0.timeIntervalSince1970 / 86_400).rounded(.down))) },
+                    dateOfBirth: born.map(CalendarDate.init(daysSinceEpoch:)),
                     nationalIDHash: hash)
                 block.append((record, keys))
             }
@@ -338,17 +338,18 @@ public struct LinkingRebuilder: Sendable {
 
     /// What linking by modus operandi reads of a report (decoded by `profile`), as it stands;
     /// unfounded reports are left out.
-    static let profileColumns = "report_id, facility_id, mo_tags, category, youngest_child_age, cardinality(adult_ids), occurred_from"
+    static let profileColumns =
+        "report_id, facility_id, mo_tags, category, youngest_child_age, cardinality(adult_ids), occurred_from - date '1970-01-01'"
 
     func profile(_ cells: inout ColumnReader) throws -> CaseProfile? {
         let report = try cells.next(UUID.self), facility = try cells.next(UUID.self), tags = try cells.next([String].self)
         let category = try cells.next(String.self), age = try cells.next(Int16?.self), adults = try cells.next(Int.self)
-        let occurred = try cells.next(Date.self)
+        let occurred = try cells.next(Int.self)
         guard let category = IncidentReport.Category(rawValue: category) else { return nil }
         return CaseProfile(
             report: .init(report), facility: .init(facility), modusOperandi: tags.compactMap(IncidentReport.ModusOperandi.init(rawValue:)),
             category: category, youngestAge: age.map(Int.init), adults: adults,
-            day: Int((occurred.timeIntervalSince1970 / 86_400).rounded(.down)))
+            day: occurred)
     }
 
     /// Rewrites the patterns, of both kinds; returns how many.
