@@ -41,29 +41,38 @@ public struct PatternStore: Sendable {
         self.logger = logger
     }
 
+    /// A pattern's columns, then its jurisdictions' codes and names, then the facilities the caller
+    /// may see (ids, codes, names), each list gathered once.
     static let columns = """
         p.id, p.kind, p.signature, p.facilities, p.reports, p.first_received, p.last_received, p.found_at,
-        (SELECT coalesce(array_agg(j.code ORDER BY j.code), '{}') FROM jurisdictions j WHERE j.id = ANY(p.jurisdictions)),
-        (SELECT coalesce(array_agg(j.name ORDER BY j.code), '{}') FROM jurisdictions j WHERE j.id = ANY(p.jurisdictions)),
-        (SELECT coalesce(array_agg(f.id ORDER BY f.external_code), '{}') FROM facilities f
-         WHERE f.id IN (SELECT r.facility_id FROM pattern_reports r WHERE r.pattern_id = p.id)),
-        (SELECT coalesce(array_agg(f.external_code ORDER BY f.external_code), '{}') FROM facilities f
-         WHERE f.id IN (SELECT r.facility_id FROM pattern_reports r WHERE r.pattern_id = p.id)),
-        (SELECT coalesce(array_agg(f.name ORDER BY f.external_code), '{}') FROM facilities f
-         WHERE f.id IN (SELECT r.facility_id FROM pattern_reports r WHERE r.pattern_id = p.id))
+        j.codes, j.names, v.ids, v.codes, v.names
         """
 
-    /// Patterns the caller may see, most recently active first, after the cursor (last report's
-    /// receipt in microseconds since 1970, id).
+    /// Joined after `patterns p` by every query that reads `columns`.
+    static let lists = """
+        CROSS JOIN LATERAL (
+            SELECT coalesce(array_agg(j.code ORDER BY j.code), '{}') AS codes, coalesce(array_agg(j.name ORDER BY j.code), '{}') AS names
+            FROM jurisdictions j WHERE j.id = ANY(p.jurisdictions)
+        ) j
+        CROSS JOIN LATERAL (
+            SELECT coalesce(array_agg(f.id ORDER BY f.external_code), '{}') AS ids,
+                   coalesce(array_agg(f.external_code ORDER BY f.external_code), '{}') AS codes,
+                   coalesce(array_agg(f.name ORDER BY f.external_code), '{}') AS names
+            FROM facilities f WHERE f.id IN (SELECT r.facility_id FROM pattern_reports r WHERE r.pattern_id = p.id)
+        ) v
+        """
+
+    /// Patterns the caller may see, most recently active first (by their last report's receipt),
+    /// after the cursor.
     public func list(
-        kind: String?, after cursor: (lastReceivedMicroseconds: Int64, id: UUID)?, limit: Int, on connection: PostgresConnection
+        kind: String?, after cursor: InstantCursor?, limit: Int, on connection: PostgresConnection
     ) async throws -> [PatternRecord] {
         try await records(
             """
-            SELECT \(unescaped: Self.columns) FROM patterns p
+            SELECT \(unescaped: Self.columns) FROM patterns p \(unescaped: Self.lists)
             WHERE (\(kind)::text IS NULL OR p.kind = \(kind))
-              AND (\(cursor?.lastReceivedMicroseconds)::bigint IS NULL
-                   OR (p.last_received, p.id) < ('epoch'::timestamptz + \(cursor?.lastReceivedMicroseconds)::bigint * interval '1 microsecond',
+              AND (\(cursor?.microseconds)::bigint IS NULL
+                   OR (p.last_received, p.id) < ('epoch'::timestamptz + \(cursor?.microseconds)::bigint * interval '1 microsecond',
                                                  \(cursor?.id)::uuid))
             ORDER BY p.last_received DESC, p.id DESC
             LIMIT \(limit)
@@ -72,7 +81,8 @@ public struct PatternStore: Sendable {
 
     /// One pattern and its reports the caller may see; nil when the caller sees no such pattern.
     public func pattern(_ id: UUID, on connection: PostgresConnection) async throws -> (PatternRecord, [PatternReport])? {
-        guard let pattern = try await records("SELECT \(unescaped: Self.columns) FROM patterns p WHERE p.id = \(id)", on: connection).first
+        guard let pattern = try await records(
+            "SELECT \(unescaped: Self.columns) FROM patterns p \(unescaped: Self.lists) WHERE p.id = \(id)", on: connection).first
         else { return nil }
         var reports: [PatternReport] = []
         for try await (report, facility, received, category, status, tags) in try await connection.query(
