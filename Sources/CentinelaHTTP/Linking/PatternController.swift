@@ -73,14 +73,9 @@ struct PatternController {
         let kind = query.string("kind", maxLength: 20)
         if let kind, !Self.kinds.contains(kind) { query.fail("kind", "must be modus_operandi or network") }
         let limit = query.limit()
-        var after: (lastReceivedMicroseconds: Int64, id: UUID)?
-        if let cursor = query.cursor() {
-            let parts = cursor.split(separator: "|")
-            if parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) {
-                after = (micros, id)
-            } else {
-                query.fail("cursor", "is not a cursor this server issued")
-            }
+        var after: InstantCursor?
+        if let text = query.cursor() {
+            if let decoded = InstantCursor(text: text) { after = decoded } else { query.fail("cursor", "is not a cursor this server issued") }
         }
         try query.finish()
         let patterns = try await database.withScope(principal) { connection in
@@ -89,9 +84,7 @@ struct PatternController {
             return patterns
         }
         let page = Array(patterns.prefix(limit))
-        let next = patterns.count > limit ? page.last.map {
-            Cursor.encode("\(Int64(($0.lastReceived.timeIntervalSince1970 * 1_000_000).rounded()))|\($0.id.uuidString.lowercased())")
-        } : nil
+        let next = patterns.count > limit ? page.last.map { Cursor.encode(InstantCursor($0.lastReceived, id: $0.id).text) } : nil
         return JSONResponse(body: Page(items: page.map(PatternBody.init), nextCursor: next))
     }
 

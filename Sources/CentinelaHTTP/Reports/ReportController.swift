@@ -243,9 +243,9 @@ struct ReportController {
             }
         }
         let limit = query.limit()
-        var cursor: ReportCursor?
+        var cursor: InstantCursor?
         if let text = query.cursor() {
-            if let decoded = ReportCursor(text: text) { cursor = decoded } else { query.fail("cursor", "is not a cursor this server issued") }
+            if let decoded = InstantCursor(text: text) { cursor = decoded } else { query.fail("cursor", "is not a cursor this server issued") }
         }
         try query.finish()
         let summaries = try await database.withScope(principal) { connection in
@@ -260,7 +260,7 @@ struct ReportController {
         }
         let page = Array(summaries.prefix(limit))
         let next = summaries.count > limit ? page.last.map {
-            Cursor.encode(ReportCursor(receivedAtMicroseconds: $0.receivedAtMicroseconds, id: $0.id.rawValue).text)
+            Cursor.encode(InstantCursor(microseconds: $0.receivedAtMicroseconds, id: $0.id.rawValue).text)
         } : nil
         return JSONResponse(body: Page(items: page.map(SummaryBody.init), nextCursor: next))
     }

@@ -80,25 +80,6 @@ public struct ReportFilter: Sendable, Equatable {
     }
 }
 
-/// Where a list page ends: the last report's receipt time and id (lists run newest first).
-public struct ReportCursor: Sendable, Equatable {
-    public var receivedAtMicroseconds: Int64
-    public var id: UUID
-
-    public init(receivedAtMicroseconds: Int64, id: UUID) {
-        self.receivedAtMicroseconds = receivedAtMicroseconds
-        self.id = id
-    }
-
-    public var text: String { "\(receivedAtMicroseconds)_\(id.uuidString.lowercased())" }
-
-    public init?(text: String) {
-        let parts = text.split(separator: "_")
-        guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
-        self.init(receivedAtMicroseconds: micros, id: id)
-    }
-}
-
 public enum ReportStoreError: Error, Equatable {
     /// `staffRef`s of the submission that are not on the facility's roster, by their index.
     case unknownStaff([Int])
@@ -256,7 +237,7 @@ public struct ReportStore: Sendable {
     }
 
     /// A page of reports, newest first, after `cursor`.
-    public func list(_ filter: ReportFilter, after cursor: ReportCursor?, limit: Int, on connection: PostgresConnection)
+    public func list(_ filter: ReportFilter, after cursor: InstantCursor?, limit: Int, on connection: PostgresConnection)
         async throws -> [ReportSummary]
     {
         try await summaries(
@@ -268,8 +249,8 @@ public struct ReportStore: Sendable {
                        OR r.received_at >= (\(filter.receivedFrom?.description)::date)::timestamp AT TIME ZONE 'UTC')
                   AND (\(filter.receivedTo?.description)::date IS NULL
                        OR r.received_at < (\(filter.receivedTo?.description)::date + 1)::timestamp AT TIME ZONE 'UTC')
-                  AND (\(cursor?.receivedAtMicroseconds)::bigint IS NULL
-                       OR (r.received_at, r.id) < ('epoch'::timestamptz + \(cursor?.receivedAtMicroseconds)::bigint * interval '1 microsecond',
+                  AND (\(cursor?.microseconds)::bigint IS NULL
+                       OR (r.received_at, r.id) < ('epoch'::timestamptz + \(cursor?.microseconds)::bigint * interval '1 microsecond',
                                                   \(cursor?.id)::uuid))
                 ORDER BY r.received_at DESC, r.id DESC
                 LIMIT \(limit)
