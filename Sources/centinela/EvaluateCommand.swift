@@ -43,13 +43,12 @@ struct EvaluateCommand: AsyncParsableCommand {
                 let quality = try await setup.withCurrentSchema(database) { connection in
                     try await Self.linkingQuality(truth: groundTruth, on: connection, logger: setup.logger)
                 }
-                let round = { (value: Double) in (value * 1000).rounded() / 1000 }
                 let object: [String: Any] = [
-                    "pairPrecision": round(quality.pairPrecision), "pairRecall": round(quality.pairRecall), "bCubedF1": round(quality.bCubedF1),
+                    "pairPrecision": Self.round(quality.pairPrecision), "pairRecall": Self.round(quality.pairRecall), "bCubedF1": Self.round(quality.bCubedF1),
                     "truePairs": quality.truePairs, "foundPairs": quality.foundPairs, "correctPairs": quality.correctPairs,
-                    "ringRecall": round(quality.ringRecall), "ringsRecovered": quality.ringsRecovered, "multiFacilityRings": quality.multiFacilityRings,
+                    "ringRecall": Self.round(quality.ringRecall), "ringsRecovered": quality.ringsRecovered, "multiFacilityRings": quality.multiFacilityRings,
                     "patterns": quality.patterns, "falsePatterns": quality.falsePatterns,
-                    "falsePatternsPer10kFacilities": round(quality.falsePatternsPer10kFacilities),
+                    "falsePatternsPer10kFacilities": Self.round(quality.falsePatternsPer10kFacilities),
                 ]
                 print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
                 return
@@ -80,11 +79,14 @@ struct EvaluateCommand: AsyncParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             var object = try JSONSerialization.jsonObject(with: encoder.encode(quality)) as? [String: Any] ?? [:]
             object["ranking"] = ranking
-            object["precisionAtK"] = (quality.precisionAtK * 1000).rounded() / 1000
-            object["ringRecall"] = (quality.ringRecall * 1000).rounded() / 1000
+            object["precisionAtK"] = Self.round(quality.precisionAtK)
+            object["ringRecall"] = Self.round(quality.ringRecall)
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         }
     }
+
+    /// Three decimals: what a reader compares.
+    static func round(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 
     /// The persons and patterns stored by the last rebuild, scored against the truth.
     static func linkingQuality(truth: GroundTruth, on connection: PostgresConnection, logger: Logger) async throws -> LinkingQuality {
