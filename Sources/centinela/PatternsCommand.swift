@@ -19,31 +19,41 @@ struct PatternsCommand: AsyncParsableCommand {
                 operandi; links the same adult across facilities (automatically above the upper
                 threshold, for a regulator's review between the two) and groups reports at
                 different facilities into patterns. Regulators' review decisions are kept and
-                applied. One rebuild at a time: a second exits 3 while the first runs.
+                applied. Then rescores every facility whose ties to others changed, so that the
+                CROSS_FACILITY factor and the cross-facility alerts (an adult implicated at
+                several facilities, a pattern spanning three or more) follow at once. One rebuild
+                at a time: a second exits 3 while the first runs.
 
                 Exit status: 0 done, 1 failed, 3 another rebuild is running.
                 """)
 
+        @OptionGroup var model: RiskModelOptions
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var log: LogOptions
 
         func run() async throws {
-            let outcome: LinkingRebuilder.Outcome? = try await failingClearly {
+            let result: (LinkingRebuilder.Outcome, rescored: Int)? = try await failingClearly {
                 let setup = try CommandSetup(log: log, database: database)
+                let rescorer = Rescorer(model: try model.resolve(setup.env), logger: setup.logger)
                 return try await setup.withCurrentSchema(database, connections: 2) { connections in
+                    let outcome: LinkingRebuilder.Outcome
                     do {
-                        return try await LinkingRebuilder(logger: setup.logger).rebuild(reader: connections[0], writer: connections[1])
+                        outcome = try await LinkingRebuilder(logger: setup.logger).rebuild(reader: connections[0], writer: connections[1])
                     } catch LinkingRebuilder.Failure.alreadyRunning {
                         return nil
                     }
+                    // The facilities the rebuild marked (and any other marks pending).
+                    var rescored = 0
+                    while case let count = try await rescorer.rescoreMarked(on: connections[1]), count > 0 { rescored += count }
+                    return (outcome, rescored)
                 }
             }
-            guard let outcome else {
+            guard let (outcome, rescored) = result else {
                 printNote("another patterns rebuild is running; nothing done")
                 throw ExitCode(3)
             }
             print(
-                "linked \(outcome.records) adult records (\(outcome.comparisons) pairs compared): \(outcome.links) links, \(outcome.reviews) for review, \(outcome.persons) persons across records; \(outcome.patterns) patterns; \(String(format: "%.1f", outcome.seconds)) s")
+                "linked \(outcome.records) adult records (\(outcome.comparisons) pairs compared): \(outcome.links) links, \(outcome.reviews) for review, \(outcome.persons) persons across records; \(outcome.patterns) patterns; \(String(format: "%.1f", outcome.seconds)) s; rescored \(rescored) facilities")
         }
     }
 }

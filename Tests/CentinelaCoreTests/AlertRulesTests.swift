@@ -8,7 +8,8 @@ import Testing
     let rules = AlertRules.v1
 
     func findings(_ reports: [RiskEvidence.Report], elsewhere: [RiskEvidence.AdultKey: Set<Facility.ID>] = [:]) -> [AlertFinding] {
-        let evidence = RiskEvidence(facilityID: F.facility, reports: reports, adultsElsewhere: elsewhere)
+        let linked = elsewhere.map { RiskEvidence.LinkedAdult(key: $0.key, implicatedHere: true, implicatedAt: $0.value) }
+        let evidence = RiskEvidence(facilityID: F.facility, reports: reports, linkedAdults: linked)
         return rules.findings(for: evidence, assessment: RiskModel.v1.assess(evidence, asOf: F.asOf), model: .v1, asOf: F.asOf)
     }
 

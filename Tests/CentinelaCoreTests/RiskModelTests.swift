@@ -298,7 +298,8 @@ enum RiskFixture {
             stronger.reports[i].youngestChildAge = min(evidence.reports[i].youngestChildAge ?? 17, rng.below(18))
             return ("a younger child", stronger)
         case 6:
-            stronger.crossFacilityLinks += 1
+            stronger.patterns.append(
+                .init(id: UUID(), kind: .modusOperandi, facilities: [evidence.facilityID, .random()], reports: [], lastReceivedAt: F.asOf))
             return ("a cross-facility link", stronger)
         default:
             guard let i = evidence.reports.indices.randomElement(using: &rng) else { return nil }

@@ -90,6 +90,39 @@ import Testing
         }
     }
 
+    /// CROSS_FACILITY shows regulators which adult or pattern ties the facility to others; the
+    /// school sees the points and the summary only: its own staff may be the adults concerned.
+    @Test func onlyRegulatorsSeeWhatTiesAFacilityToOthers() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let facility = api.world.nuevoLeon.id
+            let key = RiskEvidence.AdultKey.described(name: "Hombre del disfraz", role: "other").description
+            // As a linking rebuild would leave it: the man in the disguise is implicated at Monterrey too.
+            try await api.world.database.withConnection(logger: TestDatabase.logger) { c in
+                try await c.query(
+                    """
+                    INSERT INTO linked_adults (facility_id, adult_key, counting_key, implicated_here, implicated_elsewhere, rostered_elsewhere)
+                    VALUES (\(facility), \(key), \(key), true, ARRAY[\(api.world.monterrey.id)]::uuid[], '{}')
+                    """, logger: TestDatabase.logger)
+            }
+            try await Self.rescored(facility, in: api.world) {
+                let created = try await api.call(.post, "/v1/reports", token: api.world.schoolToken, json: Self.report(facility))
+                #expect(created.status == .created)
+            }
+            func cross(_ token: String) async throws -> [String: Any] {
+                let risk = try await api.call(.get, "/v1/facilities/\(facility.uuidString.lowercased())/risk", token: token)
+                #expect(risk.status == .ok, "\(risk.body)")
+                return (risk.json["reasons"] as? [[String: Any]] ?? []).first { $0["code"] as? String == "CROSS_FACILITY" } ?? [:]
+            }
+            let regulator = try await cross(api.world.regulatorToken), school = try await cross(api.world.schoolToken)
+            #expect(regulator["points"] as? Double == 10)
+            #expect((regulator["evidence"] as? [[String: Any]])?.first?["adult"] as? String == key)
+            #expect(school["points"] as? Double == 10)
+            #expect(school["summary"] as? String == regulator["summary"] as? String)
+            #expect((school["evidence"] as? [Any])?.isEmpty == true)
+            #expect(school["omittedEvidence"] as? Int == 1)
+        }
+    }
+
     @Test func scoresFollowTheReportsIsolationRules() async throws {
         try await APITest.run { (api: APITest) async throws in
             let facility = api.world.nuevoLeon.id.uuidString.lowercased()

@@ -139,6 +139,61 @@ import Testing
         }
     }
 
+    /// A rebuild marks the facilities it tied to others; rescoring them gives CROSS_FACILITY points
+    /// and raises the cross-facility alerts, each at the facility concerned.
+    @Test func whatLinkingFindsReachesScoresAndAlerts() async throws {
+        try await World.with { world in
+            try await world.database.withConnection(logger: Self.logger) { c in
+                let country = try await build(world, on: c)
+                let outcome = try await rebuild(world)
+                // A (both patterns, Rubén, Xóchitl), B (Rubén), C (pattern, Xóchitl on its roster), D (pattern).
+                #expect(outcome.marked == 4)
+                let rescorer = Rescorer(model: .v1, logger: Self.logger)
+                while try await rescorer.rescoreMarked(on: c) > 0 {}
+                let code = Dictionary(uniqueKeysWithValues: country.schools.map { ($0.value, $0.key) })
+                func alerts(_ rule: String) async throws -> [String] {
+                    var found: [String] = []
+                    for try await (facility, subject, severity) in try await c.query(
+                        "SELECT facility_id, subject, severity FROM alerts WHERE rule = \(rule)", logger: Self.logger
+                    ).decode((UUID, String, String).self) { found.append("\(code[facility] ?? "?") \(subject) \(severity)") }
+                    return found.sorted()
+                }
+                // Rubén, implicated at A and (by his identifier) at B: each school's alert names him by its own key.
+                #expect(
+                    try await alerts("adult_several_facilities")
+                        == ["A adult:\(country.ruben.0.uuidString.lowercased()) high", "B adult:\(country.ruben.1.uuidString.lowercased()) high"].sorted())
+                // The pattern at three schools alerts each of them (two jurisdictions); the network spans two, so it does not.
+                let pattern = try await strings("SELECT 'pattern:' || id FROM patterns WHERE kind = 'modus_operandi'", on: c)
+                #expect(pattern.count == 1)
+                #expect(try await alerts("pattern_several_facilities") == ["A", "C", "D"].map { "\($0) \(pattern[0]) high" })
+                func crossFacility(_ school: String) async throws -> String {
+                    try await strings(
+                        """
+                        SELECT (r->>'points') || ' ' || (r->>'value') FROM risk_scores s, json_array_elements(s.assessment->'reasons') r
+                        WHERE s.facility_id = \(country.schools[school]!) AND r->>'code' = 'CROSS_FACILITY'
+                        """, on: c
+                    ).first ?? "unscored"
+                }
+                // A: B (Rubén, the network), C and D (the pattern); C: A (Xóchitl, now on C's roster; the
+                // pattern) and D; B: A; E: nothing known.
+                #expect(try await crossFacility("A") == "20 3")
+                #expect(try await crossFacility("C") == "20 2")
+                #expect(try await crossFacility("B") == "10 1")
+                #expect(try await crossFacility("E") == "0 0")
+                // Xóchitl counts at C as her roster entry, tied to A where she is implicated.
+                let tie = try await strings(
+                    "SELECT counting_key || ' ' || implicated_here || ' ' || array_to_string(implicated_elsewhere, ',') FROM linked_adults WHERE facility_id = \(country.schools["C"]!)",
+                    on: c)
+                #expect(tie == ["adult:\(country.xochitl.1.uuidString.lowercased()) false \(country.schools["A"]!.uuidString.lowercased())"])
+                // A second rebuild finds the same and changes no alert.
+                let events = try await strings("SELECT count(*)::text FROM alert_events", on: c)
+                _ = try await rebuild(world)
+                while try await rescorer.rescoreMarked(on: c) > 0 {}
+                #expect(try await strings("SELECT count(*)::text FROM alert_events", on: c) == events)
+            }
+        }
+    }
+
     @Test func aRejectedPairIsNeverJoinedAndAnAcceptedReviewIs() async throws {
         try await World.with { world in
             try await world.database.withConnection(logger: Self.logger) { c in

@@ -18,6 +18,9 @@ public enum Alert {
         case adultSeveralFacilities = "adult_several_facilities"
         /// One adult named in three or more reports.
         case adultRepeat = "adult_repeat"
+        /// This facility's reports belong to a pattern spanning three or more facilities (one
+        /// alert per facility of the pattern, so every jurisdiction involved is told).
+        case patternSeveralFacilities = "pattern_several_facilities"
     }
 
     public enum Severity: String, ControlledVocabulary, Comparable {

@@ -108,6 +108,11 @@ public struct AlertRules: Hashable, Sendable {
     public var youngChildAge = 6
     /// The model severity at or above which `several_adults_severe` applies.
     public var severeCategory: Double = 4
+    /// A pattern spanning this many facilities triggers `pattern_several_facilities`...
+    public var patternFacilities = 3
+    /// ...while its latest report (at any facility) is at most this many days old: a pattern is
+    /// found over a year of reports (docs/linking.md), and one long over is history, not a page.
+    public var patternLookbackDays: Double = 365
 
     public init() {}
 
@@ -153,6 +158,13 @@ public struct AlertRules: Hashable, Sendable {
             if let elsewhere = evidence.adultsElsewhere[adult], !elsewhere.isEmpty {
                 add(.adultSeveralFacilities, .high, reports, subject: adult.description)
             }
+        }
+        for pattern in evidence.patterns
+        where pattern.facilities.count >= patternFacilities && asOf.timeIntervalSince(pattern.lastReceivedAt) <= patternLookbackDays * 86_400 {
+            // Adults implicated together across facilities are the ring itself; alike tactics are a lead.
+            add(
+                .patternSeveralFacilities, pattern.kind == .network ? .critical : .high,
+                evidence.reports.filter { pattern.reports.contains($0.id) }, subject: "pattern:" + pattern.id.uuidString.lowercased())
         }
         return result.sorted { $0.key < $1.key }
     }

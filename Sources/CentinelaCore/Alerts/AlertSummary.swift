@@ -44,6 +44,10 @@ public struct AlertSummary: Hashable, Sendable {
             return "\(facility): una persona adulta señalada aquí también lo está en otros centros (\(n) reporte(s) aquí)."
         case (.adultRepeat, .en): return "\(facility): one adult named in \(n) reports."
         case (.adultRepeat, .es): return "\(facility): una misma persona adulta señalada en \(n) reportes."
+        case (.patternSeveralFacilities, .en):
+            return "\(facility): \(n) report(s) here belong to a pattern spanning three or more facilities."
+        case (.patternSeveralFacilities, .es):
+            return "\(facility): \(n) reporte(s) de aquí forman parte de un patrón que abarca tres o más centros."
         }
     }
 

@@ -64,6 +64,17 @@ public struct RiskEvidence: Hashable, Sendable {
             }
         }
 
+        /// The key whose `description` is `text` (as linking stores it); nil for anything else.
+        public init?(description text: String) {
+            if text.hasPrefix("adult:"), let id = Adult.ID(uuidString: String(text.dropFirst(6))) {
+                self = .rostered(id)
+            } else if text.hasPrefix("described:"), text.count > 10 {
+                self = .described(String(text.dropFirst(10)))
+            } else {
+                return nil
+            }
+        }
+
         public static func < (lhs: AdultKey, rhs: AdultKey) -> Bool { lhs.description < rhs.description }
 
         /// FNV-1a of the folded text, as hex: the same on every platform and run.
@@ -105,29 +116,92 @@ public struct RiskEvidence: Hashable, Sendable {
         }
     }
 
+    /// An adult implicated here, or on this facility's roster, whom linking (docs/linking.md)
+    /// found to be the same person as records at other facilities, as of the last linking run.
+    public struct LinkedAdult: Hashable, Sendable {
+        /// The adult's key in this facility's reports (the roster key when the person is on the roster).
+        public var key: AdultKey
+        /// Whether a report here names the person.
+        public var implicatedHere: Bool
+        /// Other facilities where a report names the same person.
+        public var implicatedAt: Set<Facility.ID>
+        /// Other facilities whose roster holds the person without a report there naming them.
+        public var rosteredAt: Set<Facility.ID>
+
+        public init(key: AdultKey, implicatedHere: Bool, implicatedAt: Set<Facility.ID> = [], rosteredAt: Set<Facility.ID> = []) {
+            self.key = key
+            self.implicatedHere = implicatedHere
+            self.implicatedAt = implicatedAt
+            self.rosteredAt = rosteredAt
+        }
+    }
+
+    /// A pattern (docs/linking.md) that some of this facility's reports belong to.
+    public struct PatternMembership: Hashable, Sendable {
+        public enum Kind: String, Hashable, Sendable {
+            case modusOperandi = "modus_operandi"
+            case network
+        }
+
+        public var id: UUID
+        public var kind: Kind
+        /// Every facility the pattern spans, this one included.
+        public var facilities: Set<Facility.ID>
+        /// This facility's reports in the pattern.
+        public var reports: Set<IncidentReport.ID>
+        /// When the pattern's latest report (at any facility) was received.
+        public var lastReceivedAt: Date
+
+        public init(id: UUID, kind: Kind, facilities: Set<Facility.ID>, reports: Set<IncidentReport.ID>, lastReceivedAt: Date) {
+            self.id = id
+            self.kind = kind
+            self.facilities = facilities
+            self.reports = reports
+            self.lastReceivedAt = lastReceivedAt
+        }
+    }
+
     public var facilityID: Facility.ID
     public var enrolment: Int?
     public var reports: [Report]
     public var peerBaseline: PeerBaseline?
     public var manualOverride: ManualOverride?
-    /// Other facilities sharing a pattern or an adult with this one (linking arrives with pattern
-    /// detection; until then always empty).
-    public var crossFacilityLinks: Int
-    /// For adults implicated here who are linked to the same person implicated at other
-    /// facilities: those facilities (linking arrives with pattern detection; until then empty).
-    public var adultsElsewhere: [AdultKey: Set<Facility.ID>]
+    /// Adults tied to other facilities by linking, by their key here.
+    public var linkedAdults: [LinkedAdult]
+    /// Patterns spanning facilities that this facility's reports belong to.
+    public var patterns: [PatternMembership]
 
     public init(
         facilityID: Facility.ID, enrolment: Int? = nil, reports: [Report] = [], peerBaseline: PeerBaseline? = nil,
-        manualOverride: ManualOverride? = nil, crossFacilityLinks: Int = 0, adultsElsewhere: [AdultKey: Set<Facility.ID>] = [:]
+        manualOverride: ManualOverride? = nil, linkedAdults: [LinkedAdult] = [], patterns: [PatternMembership] = []
     ) {
-        self.adultsElsewhere = adultsElsewhere
         self.facilityID = facilityID
         self.enrolment = enrolment
         self.reports = reports
         self.peerBaseline = peerBaseline
         self.manualOverride = manualOverride
-        self.crossFacilityLinks = crossFacilityLinks
+        self.linkedAdults = linkedAdults
+        self.patterns = patterns
+    }
+
+    /// For adults implicated here who are the same person as an adult implicated at other
+    /// facilities: those facilities.
+    public var adultsElsewhere: [AdultKey: Set<Facility.ID>] {
+        var result: [AdultKey: Set<Facility.ID>] = [:]
+        for adult in linkedAdults where adult.implicatedHere && !adult.implicatedAt.isEmpty {
+            result[adult.key, default: []].formUnion(adult.implicatedAt)
+        }
+        return result
+    }
+
+    /// The other facilities this one is tied to: sharing a pattern, or where a person implicated
+    /// here or on this roster is implicated too. A person implicated here and merely on another
+    /// facility's roster ties that facility to this one, not this one to it (the risk is theirs).
+    public var linkedFacilities: Set<Facility.ID> {
+        var result = Set<Facility.ID>()
+        for adult in linkedAdults { result.formUnion(adult.implicatedAt) }
+        for pattern in patterns { result.formUnion(pattern.facilities) }
+        result.remove(facilityID)
+        return result
     }
 }
-

@@ -198,13 +198,31 @@ extension RiskModel {
             evidence: items)
     }
 
+    /// Other facilities tied to this one by linking: one unit per facility, however many ties.
     private func crossFacility(_ evidence: RiskEvidence) -> RiskAssessment.Reason {
-        reason(
-            .crossFacility, crossFacility, units: Double(evidence.crossFacilityLinks),
-            summary: evidence.crossFacilityLinks == 0
-                ? "No pattern or adult shared with another facility is known to this model."
-                : "Shares a pattern or an implicated adult with \(evidence.crossFacilityLinks) other facilit(ies).",
-            evidence: [])
+        let linked = evidence.linkedFacilities
+        var items: [RiskAssessment.Evidence] = []
+        for adult in evidence.linkedAdults.sorted(by: { $0.key < $1.key }) where !adult.implicatedAt.isEmpty {
+            let naming = evidence.reports.filter { $0.adults.contains(adult.key) }.map(\.id)
+            items.append(
+                .init(
+                    adult: adult.key.description, reports: naming.isEmpty ? nil : naming,
+                    note: adult.implicatedHere
+                        ? "implicated here and, as the same person, at \(adult.implicatedAt.count) other facilit(ies)"
+                        : "on this facility's roster; implicated, as the same person, at \(adult.implicatedAt.count) other facilit(ies)"))
+        }
+        for pattern in evidence.patterns.sorted(by: { $0.id.uuidString < $1.id.uuidString }) {
+            items.append(
+                .init(
+                    reports: pattern.reports.sorted { $0.description < $1.description },
+                    note: "\(pattern.kind == .network ? "network" : "modus-operandi") pattern \(pattern.id.uuidString.lowercased()) spanning \(pattern.facilities.count) facilities"))
+        }
+        return reason(
+            .crossFacility, crossFacility, units: Double(linked.count),
+            summary: linked.isEmpty
+                ? "No pattern or implicated adult is shared with another facility, as of the last linking run."
+                : "Shares a pattern or an implicated adult with \(linked.count) other facilit(ies), as of the last linking run; \(figure(crossFacility.pointsPerUnit)) points each, at most \(figure(crossFacility.cap)).",
+            evidence: items)
     }
 
     /// Two reports describe the same incident when their occurrence periods overlap, give or take

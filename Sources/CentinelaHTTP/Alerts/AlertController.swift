@@ -187,7 +187,7 @@ struct AlertController {
         }
         guard let (alert, score, events) = found else { throw Problem.notFound("No alert with this id.") }
         return JSONResponse(
-            body: AlertDetail(alert: AlertBody(alert), risk: score.map(RiskController.RiskBody.init), events: events.map(EventBody.init)))
+            body: AlertDetail(alert: AlertBody(alert), risk: score.map { RiskController.RiskBody($0, for: principal) }, events: events.map(EventBody.init)))
     }
 
     /// A regulator's transition or comment: `{"type": "acknowledge" | "assign" | "refer" | "resolve" |

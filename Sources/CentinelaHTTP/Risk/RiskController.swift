@@ -34,7 +34,10 @@ struct RiskController {
         var manualOverride: RiskEvidence.ManualOverride?
         var reasons: [RiskAssessment.Reason]
 
-        init(_ stored: StoredScore) {
+        /// `for` a school: the CROSS_FACILITY evidence (which of its adults or reports linking tied
+        /// to other facilities, and which patterns) is for regulators only. The school's own staff
+        /// may be the adults concerned; its points and summary stay, as the score depends on them.
+        init(_ stored: StoredScore, for principal: Principal) {
             let a = stored.assessment
             facility = a.facilityID.description
             modelId = a.modelID
@@ -47,6 +50,12 @@ struct RiskController {
             floor = a.floor
             manualOverride = a.manualOverride
             reasons = a.reasons
+            if principal.role != .regulator {
+                for index in reasons.indices where reasons[index].code == .crossFacility && !reasons[index].evidence.isEmpty {
+                    reasons[index].omittedEvidence = (reasons[index].omittedEvidence ?? 0) + reasons[index].evidence.count
+                    reasons[index].evidence = []
+                }
+            }
         }
 
         enum CodingKeys: String, CodingKey {
@@ -84,7 +93,7 @@ struct RiskController {
         }
         guard facility != nil else { throw Problem.notFound("No facility with this id.") }
         guard let stored else { throw Problem.notScoredYet }
-        return JSONResponse(body: RiskBody(stored))
+        return JSONResponse(body: RiskBody(stored, for: principal))
     }
 
     struct HistoryPage: Encodable, Sendable {
@@ -114,7 +123,7 @@ struct RiskController {
         let page = Array(rows.prefix(limit))
         return JSONResponse(
             body: HistoryPage(
-                items: page.map { RiskBody($0.score) },
+                items: page.map { RiskBody($0.score, for: principal) },
                 nextCursor: rows.count > limit ? page.last.map { Cursor.encode(String($0.id)) } : nil))
     }
 

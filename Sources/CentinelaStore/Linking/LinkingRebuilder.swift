@@ -36,6 +36,8 @@ public struct LinkingRebuilder: Sendable {
         /// Persons of two or more records.
         public var persons = 0
         public var patterns = 0
+        /// Facilities marked for rescoring: tied to others by linking before or after the rebuild.
+        public var marked = 0
         public var seconds = 0.0
     }
 
@@ -67,11 +69,14 @@ public struct LinkingRebuilder: Sendable {
         }
         do {
             var outcome = Outcome()
+            let tiedBefore = try await tiedFacilities(on: writer)
             let frequencies = try await refreshRecords(reader: reader, writer: writer)
             outcome.records = frequencies.records
             try await writer.run("ANALYZE adult_records", logger: logger)
             try await linkAdults(frequencies: frequencies, reader: reader, writer: writer, outcome: &outcome)
             outcome.patterns = try await rebuildPatterns(reader: reader, writer: writer)
+            try await refreshLinkedAdults(on: writer)
+            outcome.marked = try await markTiedFacilities(also: tiedBefore, on: writer)
             outcome.seconds = (ContinuousClock.now - started).seconds
             try await writer.systemTransaction(logger: logger) {
                 try await writer.run(
@@ -124,7 +129,7 @@ public struct LinkingRebuilder: Sendable {
                 table: "incoming_adult_records",
                 columns: [
                     "id", "source", "facility_id", "report_id", "given", "paternal", "maternal", "role", "date_of_birth", "national_id_hmac",
-                    "block_keys",
+                    "block_keys", "adult_key",
                 ],
                 logger: logger
             ) { copy in
@@ -141,13 +146,16 @@ public struct LinkingRebuilder: Sendable {
                         let name = NormalizedName(written)
                         guard !name.isEmpty else { continue }
                         frequencies.count(name)
+                        // The key the risk evidence reader gives the same mention (RiskEvidenceReader).
+                        let key: RiskEvidence.AdultKey =
+                            report == nil ? .rostered(.init(id)) : .described(name: written, role: role ?? "")
                         COPYText.appendRow(
                             [
                                 AdultRecord.ID(id).description, source, Facility.ID(facility).description,
                                 report.map { IncidentReport.ID($0).description }, COPYText.array(name.given), name.paternal, name.maternal, role,
                                 born,
                                 hmac.map(COPYText.bytea),
-                                COPYText.array(PersonResolution.blockKeys(name).sorted()),
+                                COPYText.array(PersonResolution.blockKeys(name).sorted()), key.description,
                             ], to: &buffer)
                         if buffer.count >= 1 << 20 {
                             try await copy.write(ByteBuffer(bytes: buffer))
@@ -332,6 +340,77 @@ public struct LinkingRebuilder: Sendable {
             if a[i] < b[j] { i += 1 } else { j += 1 }
         }
         return nil
+    }
+
+    // MARK: What linking feeds
+
+    /// Rewrites `linked_adults` from the persons: each record with its facility, risk-evidence key
+    /// and whether a report that is not unfounded names it.
+    func refreshLinkedAdults(on writer: PostgresConnection) async throws {
+        try await writer.systemTransaction(logger: logger) {
+            var records: [LinkedAdults.Record] = []
+            for try await (person, facility, key, implicated) in try await writer.query(
+                """
+                SELECT p.person_id, p.facility_id, r.adult_key,
+                       CASE WHEN r.source = 'report'
+                            THEN EXISTS (SELECT 1 FROM report_current c WHERE c.report_id = r.report_id AND c.status <> 'unfounded')
+                            ELSE EXISTS (SELECT 1 FROM report_current c
+                                         WHERE c.facility_id = p.facility_id AND r.id = ANY (c.adult_ids) AND c.status <> 'unfounded')
+                       END
+                FROM adult_persons p JOIN adult_records r ON r.id = p.record_id
+                WHERE r.adult_key IS NOT NULL
+                """, logger: logger
+            ).decode((UUID, UUID, String, Bool).self) {
+                guard let key = RiskEvidence.AdultKey(description: key) else { continue }
+                records.append(.init(person: .init(person), facility: .init(facility), key: key, implicated: implicated))
+            }
+            let entries = LinkedAdults.entries(records)
+            try await writer.run("DELETE FROM linked_adults", logger: logger)
+            for start in stride(from: 0, to: entries.count, by: 5_000) {
+                let chunk = entries[start..<min(start + 5_000, entries.count)]
+                // Arrays of arrays do not go through unnest: the facility lists travel as text.
+                try await writer.run(
+                    """
+                    INSERT INTO linked_adults (facility_id, adult_key, counting_key, implicated_here, implicated_elsewhere, rostered_elsewhere)
+                    SELECT f, k, c, h, string_to_array(i, ',')::uuid[], string_to_array(r, ',')::uuid[]
+                    FROM unnest(\(chunk.map(\.facility.rawValue))::uuid[], \(chunk.map(\.key.description))::text[],
+                                \(chunk.map(\.linked.key.description))::text[], \(chunk.map(\.linked.implicatedHere))::bool[],
+                                \(chunk.map { Self.list($0.linked.implicatedAt) })::text[], \(chunk.map { Self.list($0.linked.rosteredAt) })::text[])
+                         AS x(f, k, c, h, i, r)
+                    """, logger: logger)
+            }
+        }
+    }
+
+    static func list(_ facilities: Set<Facility.ID>) -> String {
+        facilities.map(\.description).sorted().joined(separator: ",")
+    }
+
+    /// Facilities tied to another by a linked adult or a pattern.
+    func tiedFacilities(on connection: PostgresConnection) async throws -> [UUID] {
+        try await connection.systemTransaction(logger: logger) {
+            var ids: [UUID] = []
+            for try await id in try await connection.query(
+                "SELECT facility_id FROM linked_adults UNION SELECT facility_id FROM pattern_reports", logger: logger
+            ).decode(UUID.self) { ids.append(id) }
+            return ids
+        }
+    }
+
+    /// Marks for rescoring every facility tied to another before or after the rebuild, so that
+    /// scores and alerts follow what linking now knows; returns how many.
+    func markTiedFacilities(also before: [UUID], on connection: PostgresConnection) async throws -> Int {
+        let after = try await tiedFacilities(on: connection)
+        let all = Array(Set(before).union(after))
+        return try await connection.systemTransaction(logger: logger) {
+            var marked = 0
+            for start in stride(from: 0, to: all.count, by: 10_000) {
+                for try await count in try await connection.query(
+                    "SELECT centinela_mark_facilities_for_rescore(\(Array(all[start..<min(start + 10_000, all.count)])))", logger: logger
+                ).decode(Int.self) { marked += count }
+            }
+            return marked
+        }
     }
 
     // MARK: Patterns

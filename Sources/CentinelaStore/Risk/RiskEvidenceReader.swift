@@ -61,6 +61,17 @@ struct RiskEvidenceReader {
             overrides[facility] = .init(band: band, reason: reason, expiresAt: expires, setAt: setAt, setBy: setBy)
         }
 
+        // What linking knows, as of its last run: live scores only (a back-test cannot know what
+        // linking would have found then).
+        let linking = source == .current ? try await linkingEvidence(only: only, from: from, upTo: upTo, on: connection) : [:]
+        func finished(_ subject: ScoringSubject) -> ScoringSubject {
+            guard let tied = linking[subject.facilityID.rawValue] else { return subject }
+            var subject = subject
+            subject.evidence.link(tied.adults)
+            subject.evidence.patterns = tied.patterns
+            return subject
+        }
+
         let rows = switch source {
         case .current: try await connection.query(Self.currentQuery(asOf: asOf, only: only, from: from, upTo: upTo), logger: logger)
         case .history: try await connection.query(Self.historyQuery(asOf: asOf, only: only, from: from, upTo: upTo), logger: logger)
@@ -72,7 +83,7 @@ struct RiskEvidenceReader {
             let facility = try columns.next(UUID.self), kind = try columns.next(String.self), jurisdiction = try columns.next(UUID.self)
             let enrolment = try columns.next(Int?.self), stored = try columns.next(Int64?.self)
             if current?.facilityID.rawValue != facility {
-                if let done = current { try await consume(done) }
+                if let done = current { try await consume(finished(done)) }
                 let kind = Facility.Kind(rawValue: kind) ?? .other
                 let jurisdictionID = Jurisdiction.ID(jurisdiction)
                 current = ScoringSubject(
@@ -107,7 +118,52 @@ struct RiskEvidenceReader {
                     occurredFrom: CalendarDate(daysSinceEpoch: from), occurredTo: CalendarDate(daysSinceEpoch: to),
                     discoveredOn: CalendarDate(daysSinceEpoch: discovered)))
         }
-        if let done = current { try await consume(done) }
+        if let done = current { try await consume(finished(done)) }
+    }
+
+    /// What ties facilities to others, by facility.
+    struct Ties {
+        var adults: [LinkedAdults.Entry] = []
+        var patterns: [RiskEvidence.PatternMembership] = []
+    }
+
+    /// The linked adults (Schema/0009) and pattern memberships (Schema/0008) of the selected
+    /// facilities: a few rows per facility tied to another, none for the rest.
+    func linkingEvidence(only: [UUID]?, from: UUID?, upTo: UUID?, on connection: PostgresConnection) async throws -> [UUID: Ties] {
+        var ties: [UUID: Ties] = [:]
+        for try await (facility, key, counting, here, elsewhere, rostered) in try await connection.query(
+            """
+            SELECT facility_id, adult_key, counting_key, implicated_here, implicated_elsewhere, rostered_elsewhere FROM linked_adults
+            WHERE (\(only)::uuid[] IS NULL OR facility_id = ANY(\(only)::uuid[]))
+              AND (\(from)::uuid IS NULL OR facility_id >= \(from)::uuid) AND (\(upTo)::uuid IS NULL OR facility_id < \(upTo)::uuid)
+            """, logger: logger
+        ).decode((UUID, String, String, Bool, [UUID], [UUID]).self) {
+            guard let key = RiskEvidence.AdultKey(description: key), let counting = RiskEvidence.AdultKey(description: counting) else { continue }
+            ties[facility, default: .init()].adults.append(
+                .init(
+                    facility: .init(facility), key: key,
+                    linked: .init(
+                        key: counting, implicatedHere: here, implicatedAt: Set(elsewhere.map(Facility.ID.init)),
+                        rosteredAt: Set(rostered.map(Facility.ID.init)))))
+        }
+        for try await (facility, pattern, kind, last, reports, facilities) in try await connection.query(
+            """
+            SELECT r.facility_id, p.id, p.kind, p.last_received, array_agg(r.report_id ORDER BY r.report_id),
+                   (SELECT array_agg(DISTINCT o.facility_id) FROM pattern_reports o WHERE o.pattern_id = p.id)
+            FROM pattern_reports r JOIN patterns p ON p.id = r.pattern_id
+            WHERE (\(only)::uuid[] IS NULL OR r.facility_id = ANY(\(only)::uuid[]))
+              AND (\(from)::uuid IS NULL OR r.facility_id >= \(from)::uuid) AND (\(upTo)::uuid IS NULL OR r.facility_id < \(upTo)::uuid)
+            GROUP BY r.facility_id, p.id
+            ORDER BY r.facility_id, p.id
+            """, logger: logger
+        ).decode((UUID, UUID, String, Date, [UUID], [UUID]).self) {
+            guard let kind = RiskEvidence.PatternMembership.Kind(rawValue: kind) else { continue }
+            ties[facility, default: .init()].patterns.append(
+                .init(
+                    id: pattern, kind: kind, facilities: Set(facilities.map(Facility.ID.init)),
+                    reports: Set(reports.map(IncidentReport.ID.init)), lastReceivedAt: last))
+        }
+        return ties
     }
 }
 
