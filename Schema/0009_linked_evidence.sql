@@ -11,6 +11,9 @@
 -- role>'), written by each rebuild.
 ALTER TABLE adult_records ADD COLUMN adult_key text CHECK (adult_key ~ '^(adult|described):[0-9a-f-]+$');
 
+-- Runs are full rebuilds or updates (what arrived since the last run, linked against the rest).
+ALTER TABLE linking_runs ADD COLUMN kind text NOT NULL DEFAULT 'rebuild' CHECK (kind IN ('rebuild', 'update'));
+
 CREATE TABLE linked_adults (
     facility_id          uuid    NOT NULL REFERENCES facilities (id),
     adult_key            text    NOT NULL,

@@ -194,6 +194,65 @@ import Testing
         }
     }
 
+    func update(_ world: World) async throws -> LinkingRebuilder.Outcome {
+        try await world.database.withConnection(logger: Self.logger) { reader in
+            try await world.database.withConnection(logger: Self.logger) { writer in
+                try await rebuilder.update(reader: reader, writer: writer)
+            }
+        }
+    }
+
+    /// An update links only what arrived since the last run, against what was there, and the
+    /// new ties reach scores and alerts as after a rebuild.
+    @Test func anUpdateLinksWhatArrivedSinceTheLastRun() async throws {
+        try await World.with { world in
+            try await world.database.withConnection(logger: Self.logger) { c in
+                let country = try await build(world, on: c)
+                // No run yet: an update rebuilds.
+                #expect(try await update(world).kind == .rebuild)
+                let links = try await strings("SELECT count(*)::text FROM adult_links", on: c)
+                let nothing = try await update(world)
+                #expect(nothing.kind == .update && nothing.records == 0 && nothing.comparisons == 0)
+                #expect(try await strings("SELECT count(*)::text FROM adult_links", on: c) == links)
+                // A parent at a new school in A's state names Rubén, as written in his roster entry at A.
+                let g = try await one(
+                    "INSERT INTO facilities (external_code, name, kind, jurisdiction_id) SELECT 'X-G', 'Escuela', 'preschool', jurisdiction_id FROM facilities WHERE id = \(country.schools["A"]!) RETURNING id",
+                    on: c)
+                let report = try await one(
+                    """
+                    INSERT INTO incident_reports (facility_id, occurred_from, occurred_to, discovered_on, category, reporter_type, narrative)
+                    VALUES (\(g), current_date - 3, current_date - 3, current_date - 2, 'physical_abuse', 'parent', 'Prueba.')
+                    RETURNING id
+                    """, on: c)
+                try await c.query(
+                    "INSERT INTO report_adults (report_id, position, mentioned_name, mentioned_role) VALUES (\(report), 1, 'Rubén Tapia Ochoa', 'teacher')",
+                    logger: Self.logger)
+                let outcome = try await update(world)
+                #expect(outcome.kind == .update && outcome.records == 1)
+                #expect(outcome.links >= 1, "\(outcome)")
+                // The mention joins Rubén's person, which now spans A, B and G.
+                let mention = try await one("SELECT centinela_mention_record_id(\(report), 1::smallint)", on: c)
+                let person = try await strings(
+                    """
+                    SELECT string_agg(DISTINCT f.external_code, ',' ORDER BY f.external_code) FROM adult_persons p
+                    JOIN adult_persons o ON o.person_id = p.person_id JOIN facilities f ON f.id = o.facility_id
+                    WHERE p.record_id = \(mention)
+                    """, on: c)
+                let codes = try await strings(
+                    "SELECT external_code FROM facilities WHERE id = ANY (\([country.schools["A"]!, country.schools["B"]!, g])::uuid[]) ORDER BY 1",
+                    on: c)
+                #expect(person == [codes.joined(separator: ",")])
+                let rescorer = Rescorer(model: .v1, logger: Self.logger)
+                while try await rescorer.rescoreMarked(on: c) > 0 {}
+                let alerted = try await strings(
+                    "SELECT subject FROM alerts WHERE rule = 'adult_several_facilities' AND facility_id = \(g)", on: c)
+                #expect(alerted.count == 1 && alerted[0].hasPrefix("described:"))
+                #expect(try await strings("SELECT kind || ' ' || outcome FROM linking_runs ORDER BY started_at", on: c)
+                    == ["rebuild succeeded", "update succeeded", "update succeeded"])
+            }
+        }
+    }
+
     @Test func aRejectedPairIsNeverJoinedAndAnAcceptedReviewIs() async throws {
         try await World.with { world in
             try await world.database.withConnection(logger: Self.logger) { c in

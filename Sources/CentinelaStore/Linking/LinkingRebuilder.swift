@@ -29,6 +29,8 @@ public struct LinkingRebuilder: Sendable {
     }
 
     public struct Outcome: Sendable, Equatable {
+        public var kind: RunKind = .rebuild
+        /// Records read (a rebuild) or added (an update).
         public var records = 0
         public var comparisons = 0
         public var links = 0
@@ -50,33 +52,49 @@ public struct LinkingRebuilder: Sendable {
     static let modelID = "linkage-v1"
 
     /// Rebuilds everything; `reader` streams, `writer` writes. Throws `Failure.alreadyRunning`
-    /// when another rebuild holds the lock.
+    /// when another rebuild or update holds the lock.
     public func rebuild(reader: PostgresConnection, writer: PostgresConnection) async throws -> Outcome {
         let outcome = try await writer.withAdvisoryLock(Self.lockKey, wait: false, logger: logger) {
-            try await rebuildLocked(reader: reader, writer: writer)
+            try await recorded(.rebuild, on: writer) { outcome in try await rebuildLocked(reader: reader, writer: writer, outcome: &outcome) }
         }
         guard let outcome else { throw Failure.alreadyRunning }
         return outcome
     }
 
-    private func rebuildLocked(reader: PostgresConnection, writer: PostgresConnection) async throws -> Outcome {
+    /// Links what arrived since the last run (LinkingRebuilder+Update.swift); a full rebuild when
+    /// there was none. Throws `Failure.alreadyRunning` when another run holds the lock.
+    public func update(reader: PostgresConnection, writer: PostgresConnection) async throws -> Outcome {
+        let outcome = try await writer.withAdvisoryLock(Self.lockKey, wait: false, logger: logger) {
+            guard let since = try await lastRunStarted(on: writer) else {
+                return try await recorded(.rebuild, on: writer) { outcome in try await rebuildLocked(reader: reader, writer: writer, outcome: &outcome) }
+            }
+            return try await recorded(.update, on: writer) { outcome in
+                try await updateLocked(since: since, reader: reader, writer: writer, outcome: &outcome)
+            }
+        }
+        guard let outcome else { throw Failure.alreadyRunning }
+        return outcome
+    }
+
+    public enum RunKind: String, Sendable {
+        case rebuild
+        case update
+    }
+
+    /// Runs `body` as one recorded linking run: started, then succeeded with its counts or failed
+    /// with its error.
+    private func recorded(_ kind: RunKind, on writer: PostgresConnection, _ body: (inout Outcome) async throws -> Void) async throws -> Outcome {
         let started = ContinuousClock.now
         let runID: UUID = try await writer.systemTransaction(logger: logger) {
             var id = UUID()
-            for try await value in try await writer.query("INSERT INTO linking_runs DEFAULT VALUES RETURNING id", logger: logger)
-                .decode(UUID.self) { id = value }
+            for try await value in try await writer.query(
+                "INSERT INTO linking_runs (kind) VALUES (\(kind.rawValue)) RETURNING id", logger: logger
+            ).decode(UUID.self) { id = value }
             return id
         }
         do {
-            var outcome = Outcome()
-            let tiedBefore = try await tiedFacilities(on: writer)
-            let frequencies = try await refreshRecords(reader: reader, writer: writer)
-            outcome.records = frequencies.records
-            try await writer.run("ANALYZE adult_records", logger: logger)
-            try await linkAdults(frequencies: frequencies, reader: reader, writer: writer, outcome: &outcome)
-            outcome.patterns = try await rebuildPatterns(reader: reader, writer: writer)
-            try await refreshLinkedAdults(on: writer)
-            outcome.marked = try await markTiedFacilities(also: tiedBefore, on: writer)
+            var outcome = Outcome(kind: kind)
+            try await body(&outcome)
             outcome.seconds = (ContinuousClock.now - started).seconds
             try await writer.systemTransaction(logger: logger) {
                 try await writer.run(
@@ -88,10 +106,10 @@ public struct LinkingRebuilder: Sendable {
                     """, logger: logger)
             }
             logger.info(
-                "linking rebuilt",
+                kind == .rebuild ? "linking rebuilt" : "linking updated",
                 metadata: ["records": "\(outcome.records)", "comparisons": "\(outcome.comparisons)", "links": "\(outcome.links)",
                            "reviews": "\(outcome.reviews)", "persons": "\(outcome.persons)", "patterns": "\(outcome.patterns)",
-                           "seconds": "\(String(format: "%.1f", outcome.seconds))"])
+                           "marked": "\(outcome.marked)", "seconds": "\(String(format: "%.1f", outcome.seconds))"])
             return outcome
         } catch {
             _ = try? await writer.systemTransaction(logger: logger) {
@@ -103,25 +121,63 @@ public struct LinkingRebuilder: Sendable {
         }
     }
 
+    private func rebuildLocked(reader: PostgresConnection, writer: PostgresConnection, outcome: inout Outcome) async throws {
+        let tiedBefore = try await tiedFacilities(on: writer)
+        let frequencies = try await refreshRecords(reader: reader, writer: writer)
+        outcome.records = frequencies.records
+        try await writer.run("ANALYZE adult_records", logger: logger)
+        try await linkAdults(frequencies: frequencies, reader: reader, writer: writer, outcome: &outcome)
+        outcome.patterns = try await rebuildPatterns(reader: reader, writer: writer)
+        try await refreshLinkedAdults(on: writer)
+        outcome.marked = try await markTiedFacilities(also: tiedBefore, on: writer)
+    }
+
+    /// When the last successful run (either kind) started.
+    func lastRunStarted(on connection: PostgresConnection) async throws -> Date? {
+        try await connection.systemTransaction(logger: logger) {
+            var started: Date?
+            for try await value in try await connection.query(
+                "SELECT max(started_at) FROM linking_runs WHERE outcome = 'succeeded'", logger: logger
+            ).decode(Date?.self) { started = value }
+            return started
+        }
+    }
+
     // MARK: Records
 
     /// Every adult mention as it stands: roster entries, and names written in reports without a
-    /// roster entry (report_current's arrays, so corrections count).
-    static let mentions: PostgresQuery = """
+    /// roster entry (report_current's arrays, so corrections count). With `since`, only roster
+    /// entries added and reports received from then on.
+    static func mentions(since: Date? = nil) -> PostgresQuery {
+        """
         SELECT a.id, 'roster', a.facility_id, NULL::uuid, a.full_name, a.role, a.date_of_birth::text, a.national_id_hmac FROM adults a
+        WHERE \(since)::timestamptz IS NULL OR a.created_at >= \(since)::timestamptz
         UNION ALL
         SELECT centinela_mention_record_id(c.report_id, m.position::smallint), 'report', c.facility_id, c.report_id, m.name,
                nullif(c.adult_roles[m.position], ''), NULL::text, NULL::bytea
         FROM report_current c, unnest(c.adult_ids, c.adult_names) WITH ORDINALITY AS m(adult_id, name, position)
-        WHERE m.adult_id IS NULL AND m.name <> ''
+        WHERE m.adult_id IS NULL AND m.name <> '' AND (\(since)::timestamptz IS NULL OR c.received_at >= \(since)::timestamptz)
         """
+    }
 
     /// Rewrites `adult_records` from the mentions; returns the name counts.
     func refreshRecords(reader: PostgresConnection, writer: PostgresConnection) async throws -> NameFrequencies {
+        try await writeRecords(since: nil, reader: reader, writer: writer).frequencies
+    }
+
+    /// Writes the records of the mentions (all of them, replacing the table, when `since` is nil;
+    /// else those since then that are not recorded yet). Returns the names counted and the ids of
+    /// the records added (updates only).
+    func writeRecords(
+        since: Date?, reader: PostgresConnection, writer: PostgresConnection
+    ) async throws -> (frequencies: NameFrequencies, added: [UUID]) {
         var frequencies = NameFrequencies()
+        var added: [UUID] = []
         try await writer.systemTransaction(logger: logger) {
-            // TRUNCATE, not DELETE: millions of dead rows per rebuild otherwise (transactional all the same).
-            try await writer.run("TRUNCATE adult_records", logger: logger)
+            if since == nil {
+                // TRUNCATE, not DELETE: millions of dead rows per rebuild otherwise (transactional all the same).
+                try await writer.run("TRUNCATE adult_records", logger: logger)
+            }
             // COPY cannot write into a table under row-level security: it fills a private
             // temporary table, copied over in one statement.
             try await writer.run("CREATE TEMPORARY TABLE incoming_adult_records (LIKE adult_records INCLUDING DEFAULTS) ON COMMIT DROP", logger: logger)
@@ -136,7 +192,7 @@ public struct LinkingRebuilder: Sendable {
                 var buffer: [UInt8] = []
                 buffer.reserveCapacity(1 << 20)
                 try await reader.systemTransaction(logger: logger) {
-                    let rows = try await reader.query(Self.mentions, logger: logger)
+                    let rows = try await reader.query(Self.mentions(since: since), logger: logger)
                     for try await row in rows {
                         var cells = ColumnReader(row)
                         let id = try cells.next(UUID.self), source = try cells.next(String.self), facility = try cells.next(UUID.self)
@@ -165,19 +221,24 @@ public struct LinkingRebuilder: Sendable {
                 }
                 if !buffer.isEmpty { try await copy.write(ByteBuffer(bytes: buffer)) }
             }
-            try await writer.run(
-                "INSERT INTO adult_records SELECT * FROM incoming_adult_records", logger: logger)
+            if since == nil {
+                try await writer.run("INSERT INTO adult_records SELECT * FROM incoming_adult_records", logger: logger)
+            } else {
+                for try await id in try await writer.query(
+                    "INSERT INTO adult_records SELECT * FROM incoming_adult_records ON CONFLICT (id) DO NOTHING RETURNING id", logger: logger
+                ).decode(UUID.self) { added.append(id) }
+            }
         }
-        return frequencies
+        return (frequencies, added)
     }
 
     // MARK: Adults
 
-    /// Records of the blocks small enough to compare, block by block (a record once per key).
-    /// Block sizes come from a window over the same sorted stream, not a join with a grouped
-    /// subquery: under row-level security the planner misjudged that join's size and chose to
-    /// rescan every record once per block (hours at national scale).
-    static func blocks(maxBlock: Int) -> PostgresQuery {
+    /// Records of the blocks small enough to compare, block by block (a record once per key);
+    /// with `keys`, of those blocks only. Block sizes come from a window over the same sorted
+    /// stream, not a join with a grouped subquery: under row-level security the planner misjudged
+    /// that join's size and chose to rescan every record once per block (hours at national scale).
+    static func blocks(maxBlock: Int, keys: [String]? = nil) -> PostgresQuery {
         """
         SELECT key, id, facility_id, jurisdiction_id, parent_id, given, paternal, maternal, role, born, block_keys, national_id_hmac
         FROM (
@@ -188,10 +249,27 @@ public struct LinkingRebuilder: Sendable {
             CROSS JOIN LATERAL unnest(r.block_keys) AS k(key)
             JOIN facilities f ON f.id = r.facility_id
             JOIN jurisdictions j ON j.id = f.jurisdiction_id
+            WHERE \(keys)::text[] IS NULL OR (r.block_keys && \(keys)::text[] AND k.key = ANY (\(keys)::text[]))
         ) blocked
         WHERE n BETWEEN 2 AND \(maxBlock)
         ORDER BY key
         """
+    }
+
+    /// The block keys (of `keys`, or all) held by more records than `maxBlock`: those blocks are
+    /// not compared, so a pair is compared in the first *other* block it shares.
+    func oversizedKeys(among keys: [String]?, on connection: PostgresConnection) async throws -> Set<String> {
+        try await connection.systemTransaction(logger: logger) {
+            var oversized = Set<String>()
+            for try await key in try await connection.query(
+                """
+                SELECT k FROM adult_records r, unnest(r.block_keys) AS k
+                WHERE \(keys)::text[] IS NULL OR (r.block_keys && \(keys)::text[] AND k = ANY (\(keys)::text[]))
+                GROUP BY k HAVING count(*) > \(maxBlock)
+                """, logger: logger
+            ).decode(String.self) { oversized.insert(key) }
+            return oversized
+        }
     }
 
     struct Found {
@@ -200,9 +278,13 @@ public struct LinkingRebuilder: Sendable {
         var assessment: LinkAssessment
     }
 
-    func linkAdults(frequencies: NameFrequencies, reader: PostgresConnection, writer: PostgresConnection, outcome: inout Outcome) async throws {
+    /// Compares the pairs of each block (of `keys`, or all) once, in the first comparable block
+    /// they share; with `new`, only pairs with at least one of those records. Returns the pairs
+    /// linked or for review, and how many were compared.
+    func compareBlocks(
+        keys: [String]?, oversized: Set<String>, new: Set<UUID>?, frequencies: NameFrequencies, on reader: PostgresConnection
+    ) async throws -> (found: [Found], comparisons: Int) {
         var found: [Found] = []
-        // 1. Pairs in the same block, compared once: in the block of the first key they share.
         var comparisons = 0
         try await reader.systemTransaction(logger: logger) {
             try await reader.run("SET LOCAL work_mem = '256MB'", logger: logger)
@@ -213,9 +295,10 @@ public struct LinkingRebuilder: Sendable {
                 for i in block.indices {
                     for j in block.index(after: i)..<block.endIndex {
                         let (a, b) = (block[i], block[j])
+                        if let new, !new.contains(a.record.id.rawValue) && !new.contains(b.record.id.rawValue) { continue }
                         // Two identifiers decide by themselves (step 2), whatever the names.
                         let bothIdentified = a.record.nationalIDHash != nil && b.record.nationalIDHash != nil
-                        guard !bothIdentified, Self.firstShared(a.keys, b.keys) == key else { continue }
+                        guard !bothIdentified, Self.firstShared(a.keys, b.keys, skipping: oversized) == key else { continue }
                         comparisons += 1
                         let assessment = model.assess(a.record, b.record, frequencies: frequencies)
                         guard assessment.verdict != .distinct else { continue }
@@ -223,7 +306,7 @@ public struct LinkingRebuilder: Sendable {
                     }
                 }
             }
-            for try await row in try await reader.query(Self.blocks(maxBlock: maxBlock), logger: logger) {
+            for try await row in try await reader.query(Self.blocks(maxBlock: maxBlock, keys: keys), logger: logger) {
                 var cells = ColumnReader(row)
                 let key = try cells.next(String.self)
                 if key != current {
@@ -244,14 +327,19 @@ public struct LinkingRebuilder: Sendable {
             }
             compareBlock()
         }
-        outcome.comparisons = comparisons
-        // 2. Pairs sharing a national identifier (the identifiers decide; names do not matter).
+        return (found, comparisons)
+    }
+
+    /// Pairs sharing a national identifier (the identifiers decide; names do not matter); with
+    /// `new`, only pairs with one of those records.
+    func identifiedPairs(new: [UUID]?, frequencies: NameFrequencies, on reader: PostgresConnection) async throws -> [Found] {
+        var found: [Found] = []
         try await reader.systemTransaction(logger: logger) {
             for try await (a, fa, b, fb, hash) in try await reader.query(
                 """
                 SELECT a.id, a.facility_id, b.id, b.facility_id, a.national_id_hmac FROM adult_records a
                 JOIN adult_records b ON b.national_id_hmac = a.national_id_hmac AND b.id > a.id
-                WHERE a.national_id_hmac IS NOT NULL
+                WHERE a.national_id_hmac IS NOT NULL AND (\(new)::uuid[] IS NULL OR a.id = ANY (\(new)::uuid[]) OR b.id = ANY (\(new)::uuid[]))
                 """, logger: logger
             ).decode((UUID, UUID, UUID, UUID, Data).self) {
                 let x = AdultRecord(id: .init(a), facility: .init(fa), name: .init(given: [], paternal: nil, maternal: nil), nationalIDHash: hash)
@@ -261,19 +349,20 @@ public struct LinkingRebuilder: Sendable {
                 found.append(Found(pair: RecordPair(x.id, y.id), records: (x, y), assessment: model.assess(x, y, frequencies: frequencies)))
             }
         }
+        return found
+    }
+
+    func linkAdults(frequencies: NameFrequencies, reader: PostgresConnection, writer: PostgresConnection, outcome: inout Outcome) async throws {
+        // 1. Pairs in the same block, compared once: in the first comparable block they share.
+        let oversized = try await oversizedKeys(among: nil, on: reader)
+        var (found, comparisons) = try await compareBlocks(keys: nil, oversized: oversized, new: nil, frequencies: frequencies, on: reader)
+        outcome.comparisons = comparisons
+        // 2. Pairs sharing a national identifier.
+        found += try await identifiedPairs(new: nil, frequencies: frequencies, on: reader)
         outcome.links = found.count { $0.assessment.verdict == .link }
         outcome.reviews = found.count { $0.assessment.verdict == .review }
         // 3. The regulators' decisions.
-        var accepted: Set<RecordPair> = [], rejected: Set<RecordPair> = []
-        try await writer.systemTransaction(logger: logger) {
-            for try await (a, b, decision) in try await writer.query(
-                "SELECT record_a, record_b, decision FROM adult_link_decisions",
-                logger: logger
-            ).decode((UUID, UUID, String).self) {
-                let pair = RecordPair(.init(a), .init(b))
-                if decision == "accepted" { accepted.insert(pair) } else { rejected.insert(pair) }
-            }
-        }
+        let (accepted, rejected) = try await decisions(on: writer)
         // 4. Persons from the links and accepted reviews, never across a rejection or two identifiers.
         // Every record in a pair, with its identifier hash: a person never holds two identifiers.
         var records: [AdultRecord.ID: AdultRecord] = [:]
@@ -290,53 +379,84 @@ public struct LinkingRebuilder: Sendable {
         try await writer.systemTransaction(logger: logger) {
             try await writer.run("DELETE FROM adult_links", logger: logger)
             try await writer.run("DELETE FROM adult_persons", logger: logger)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            for chunk in stride(from: 0, to: found.count, by: 5_000).map({ found[$0..<min($0 + 5_000, found.count)] }) {
-                let comparisons = try chunk.map { String(decoding: try encoder.encode($0.assessment.comparisons), as: UTF8.self) }
-                try await writer.run(
-                    """
-                    INSERT INTO adult_links (record_a, record_b, verdict, score, weight, prior, comparisons, model_id)
-                    SELECT a, b, v, s, w, p, c::jsonb, \(Self.modelID)
-                    FROM unnest(\(chunk.map(\.pair.first.rawValue))::uuid[], \(chunk.map(\.pair.second.rawValue))::uuid[],
-                                \(chunk.map(\.assessment.verdict.rawValue))::text[], \(chunk.map(\.assessment.score))::float8[],
-                                \(chunk.map(\.assessment.weight))::float8[], \(chunk.map(\.assessment.prior))::float8[],
-                                \(comparisons)::text[]) AS x(a, b, v, s, w, p, c)
-                    """, logger: logger)
+            try await insertLinks(found, on: writer)
+            try await insertPersons(persons, facilities: records.mapValues(\.facility), on: writer)
+        }
+    }
+
+    /// The regulators' decisions on proposed pairs.
+    func decisions(on connection: PostgresConnection) async throws -> (accepted: Set<RecordPair>, rejected: Set<RecordPair>) {
+        try await connection.systemTransaction(logger: logger) {
+            var accepted: Set<RecordPair> = [], rejected: Set<RecordPair> = []
+            for try await (a, b, decision) in try await connection.query(
+                "SELECT record_a, record_b, decision FROM adult_link_decisions", logger: logger
+            ).decode((UUID, UUID, String).self) {
+                let pair = RecordPair(.init(a), .init(b))
+                if decision == "accepted" { accepted.insert(pair) } else { rejected.insert(pair) }
             }
-            var recordIDs: [UUID] = [], personIDs: [UUID] = [], facilities: [UUID] = []
-            for person in persons {
-                for id in person {
-                    guard let record = records[id] else { continue }
-                    recordIDs.append(id.rawValue)
-                    personIDs.append(person[0].rawValue)
-                    facilities.append(record.facility.rawValue)
-                }
-            }
-            for start in stride(from: 0, to: recordIDs.count, by: 10_000) {
-                let end = min(start + 10_000, recordIDs.count)
-                try await writer.run(
-                    """
-                    INSERT INTO adult_persons (record_id, person_id, facility_id)
-                    SELECT * FROM unnest(\(Array(recordIDs[start..<end]))::uuid[], \(Array(personIDs[start..<end]))::uuid[],
-                                         \(Array(facilities[start..<end]))::uuid[])
-                    """, logger: logger)
-            }
+            return (accepted, rejected)
+        }
+    }
+
+    /// Adds the pairs found to `adult_links`, with what explains them, in the caller's transaction.
+    func insertLinks(_ found: [Found], on writer: PostgresConnection) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        for chunk in stride(from: 0, to: found.count, by: 5_000).map({ found[$0..<min($0 + 5_000, found.count)] }) {
+            let comparisons = try chunk.map { String(decoding: try encoder.encode($0.assessment.comparisons), as: UTF8.self) }
             try await writer.run(
                 """
-                UPDATE adult_persons p SET jurisdictions = s.jurisdictions
-                FROM (SELECT ap.person_id, array_agg(DISTINCT f.jurisdiction_id ORDER BY f.jurisdiction_id) AS jurisdictions
-                      FROM adult_persons ap JOIN facilities f ON f.id = ap.facility_id GROUP BY ap.person_id) s
-                WHERE s.person_id = p.person_id
+                INSERT INTO adult_links (record_a, record_b, verdict, score, weight, prior, comparisons, model_id)
+                SELECT a, b, v, s, w, p, c::jsonb, \(Self.modelID)
+                FROM unnest(\(chunk.map(\.pair.first.rawValue))::uuid[], \(chunk.map(\.pair.second.rawValue))::uuid[],
+                            \(chunk.map(\.assessment.verdict.rawValue))::text[], \(chunk.map(\.assessment.score))::float8[],
+                            \(chunk.map(\.assessment.weight))::float8[], \(chunk.map(\.assessment.prior))::float8[],
+                            \(comparisons)::text[]) AS x(a, b, v, s, w, p, c)
+                ON CONFLICT (record_a, record_b) DO NOTHING
                 """, logger: logger)
         }
     }
 
-    /// The smallest key two sorted key lists share.
-    static func firstShared(_ a: [String], _ b: [String]) -> String? {
+    /// Adds persons (each named by its first record) to `adult_persons`, then refreshes every
+    /// person's jurisdictions, in the caller's transaction.
+    func insertPersons(_ persons: [[AdultRecord.ID]], facilities: [AdultRecord.ID: Facility.ID], on writer: PostgresConnection) async throws {
+        var recordIDs: [UUID] = [], personIDs: [UUID] = [], facilityIDs: [UUID] = []
+        for person in persons {
+            for id in person {
+                guard let facility = facilities[id] else { continue }
+                recordIDs.append(id.rawValue)
+                personIDs.append(person[0].rawValue)
+                facilityIDs.append(facility.rawValue)
+            }
+        }
+        for start in stride(from: 0, to: recordIDs.count, by: 10_000) {
+            let end = min(start + 10_000, recordIDs.count)
+            try await writer.run(
+                """
+                INSERT INTO adult_persons (record_id, person_id, facility_id)
+                SELECT * FROM unnest(\(Array(recordIDs[start..<end]))::uuid[], \(Array(personIDs[start..<end]))::uuid[],
+                                     \(Array(facilityIDs[start..<end]))::uuid[])
+                """, logger: logger)
+        }
+        try await writer.run(
+            """
+            UPDATE adult_persons p SET jurisdictions = s.jurisdictions
+            FROM (SELECT ap.person_id, array_agg(DISTINCT f.jurisdiction_id ORDER BY f.jurisdiction_id) AS jurisdictions
+                  FROM adult_persons ap JOIN facilities f ON f.id = ap.facility_id GROUP BY ap.person_id) s
+            WHERE s.person_id = p.person_id AND p.jurisdictions IS DISTINCT FROM s.jurisdictions
+            """, logger: logger)
+    }
+
+    /// The smallest key two sorted key lists share, of those not `skipping`.
+    static func firstShared(_ a: [String], _ b: [String], skipping: Set<String> = []) -> String? {
         var (i, j) = (0, 0)
         while i < a.count && j < b.count {
-            if a[i] == b[j] { return a[i] }
+            if a[i] == b[j] {
+                if !skipping.contains(a[i]) { return a[i] }
+                i += 1
+                j += 1
+                continue
+            }
             if a[i] < b[j] { i += 1 } else { j += 1 }
         }
         return nil
