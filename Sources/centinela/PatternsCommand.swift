@@ -8,7 +8,7 @@ struct PatternsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "patterns",
         abstract: "Link adults across facilities and reports by modus operandi (docs/linking.md).",
-        subcommands: [Rebuild.self])
+        subcommands: [Rebuild.self, Update.self])
 
     struct Rebuild: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -54,6 +54,55 @@ struct PatternsCommand: AsyncParsableCommand {
             }
             print(
                 "linked \(outcome.records) adult records (\(outcome.comparisons) pairs compared): \(outcome.links) links, \(outcome.reviews) for review, \(outcome.persons) persons across records; \(outcome.patterns) patterns; \(String(format: "%.1f", outcome.seconds)) s; rescored \(rescored) facilities")
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "update",
+            abstract: "Link what arrived since the last linking run (a rebuild when there was none).",
+            discussion: """
+                Links the adults named in reports received, and the roster entries added, since the
+                last linking run, against every record already linked (only records sharing a
+                block key are compared); resolves the persons they touch again; finds the patterns
+                afresh; then rescores every facility whose ties to others changed. Every full
+                `centinela rescore` runs this first. Name corrections and removed roster entries
+                wait for the next `centinela patterns rebuild`.
+
+                Exit status: 0 done, 1 failed, 3 a rebuild or update is running.
+                """)
+
+        @OptionGroup var model: RiskModelOptions
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var log: LogOptions
+
+        func run() async throws {
+            let result: (LinkingRebuilder.Outcome, rescored: Int)? = try await failingClearly {
+                let setup = try CommandSetup(log: log, database: database)
+                let rescorer = Rescorer(model: try model.resolve(setup.env), logger: setup.logger)
+                return try await setup.withCurrentSchema(database, connections: 2) { connections in
+                    let outcome: LinkingRebuilder.Outcome
+                    do {
+                        let linking = LinkingRebuilder(logger: setup.logger)
+                        if let updated = try await linking.update(reader: connections[0], writer: connections[1]) {
+                            outcome = updated
+                        } else {
+                            outcome = try await linking.rebuild(reader: connections[0], writer: connections[1])
+                        }
+                    } catch LinkingRebuilder.Failure.alreadyRunning {
+                        return nil
+                    }
+                    var rescored = 0
+                    while case let count = try await rescorer.rescoreMarked(on: connections[1]), count > 0 { rescored += count }
+                    return (outcome, rescored)
+                }
+            }
+            guard let (outcome, rescored) = result else {
+                printNote("a patterns rebuild or update is running; nothing done")
+                throw ExitCode(3)
+            }
+            print(
+                "\(outcome.kind == .update ? "linked \(outcome.records) new" : "rebuilt: linked \(outcome.records)") adult records (\(outcome.comparisons) pairs compared): \(outcome.links) links, \(outcome.reviews) for review; \(outcome.patterns) patterns; \(String(format: "%.1f", outcome.seconds)) s; rescored \(rescored) facilities")
         }
     }
 }

@@ -12,13 +12,16 @@ struct RescoreCommand: AsyncParsableCommand {
         discussion: """
             Without options, rescores every facility as of now — scores decay even without new
             reports — writes only the scores that changed, records the run, publishes the peer
-            baselines, and then rescores any facility still marked stale by new reports.
+            baselines; then links what arrived since the last linking run (the adults named in new
+            reports, new roster entries, the patterns: as `centinela patterns update`; skipped
+            with --skip-linking or while a rebuild runs), and rescores every facility marked stale
+            by new reports or whose ties to others changed.
 
             Only one full run or back-test works at a time: a second one prints that another run holds
             the lock and exits 0 (3 with --fail-if-locked), or waits for it with --wait.
 
             Exit status: 0 done (or lock held), 1 failed, 2 done but some facilities could not be
-            written (see the log), 3 lock held with --fail-if-locked.
+            written or linking failed (see the log), 3 lock held with --fail-if-locked.
             """)
 
     @Option(help: "Back-test: score every facility as it stood at 00:00 UTC on this date (YYYY-MM-DD), from the reports received before it, into a separate back-test result. Live scores are not touched.")
@@ -32,6 +35,9 @@ struct RescoreCommand: AsyncParsableCommand {
 
     @Flag(help: "Exit 3, not 0, when another run holds the lock.")
     var failIfLocked = false
+
+    @Flag(help: "After a full run, do not link what arrived since the last linking run.")
+    var skipLinking = false
 
     @OptionGroup var model: RiskModelOptions
     @OptionGroup var database: DatabaseOptions
@@ -48,7 +54,7 @@ struct RescoreCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let outcome: Rescorer.Outcome = try await failingClearly {
+        let (outcome, linking): (Rescorer.Outcome, LinkingStep?) = try await failingClearly {
             let setup = try CommandSetup(log: log, database: database)
             let riskModel = try model.resolve(setup.env)
             let rescorer = Rescorer(model: riskModel, logger: setup.logger)
@@ -72,11 +78,20 @@ struct RescoreCommand: AsyncParsableCommand {
                     Rescorer.Lane(reader: connections[$0], writer: connections[$0 + 1])
                 }
                 let outcome = try await rescorer.run(kind, lanes: pairs, wait: wait, progress: progress)
+                var linking: LinkingStep?
                 if case .completed = outcome, kind == .full {
+                    // Linking marks the facilities whose ties changed: rescored with the stale ones below.
+                    if !skipLinking { linking = await Self.link(reader: connections[0], writer: writer, logger: setup.logger) }
                     while try await rescorer.rescoreMarked(on: writer) > 0 {}
                 }
-                return outcome
+                return (outcome, linking)
             }
+        }
+        let linkingLine: String? = switch linking {
+        case .linked(let linked):
+            "linked \(linked.records) new adult records (\(linked.comparisons) pairs compared): \(linked.links) links, \(linked.reviews) for review; \(linked.patterns) patterns; \(linked.marked) facilities' ties refreshed; \(String(format: "%.1f", linked.seconds)) s"
+        case .busy, .failed, .notYet: nil
+        case nil: nil
         }
         switch outcome {
         case .lockHeld:
@@ -86,7 +101,12 @@ struct RescoreCommand: AsyncParsableCommand {
             let label = run.kind == "backtest" ? "back-test \(run.id.uuidString.lowercased())" : "run \(run.id.uuidString.lowercased())"
             print(
                 "rescored \(run.scored) facilities as of \(Self.timestamp(run.asOf)) with model \(run.modelID): \(run.changed) \(run.kind == "backtest" ? "scored above zero" : "changed"), \(run.failures) failures, \(String(format: "%.1f", run.seconds)) s (\(label))")
+            if let linkingLine { print(linkingLine) }
+            if case .busy = linking { printNote("a patterns rebuild is running; linking left to it") }
+            if case .notYet = linking { printNote("no linking run yet: run `centinela patterns rebuild` once, and rescores will keep linking up to date") }
+            if case .failed(let reason) = linking { printNote("linking failed (\(reason)); scores keep the ties of the last linking run") }
             if run.failures > 0 { throw ExitCode(2) }
+            if case .failed = linking { throw ExitCode(2) }
         }
     }
 
@@ -120,6 +140,31 @@ struct RescoreCommand: AsyncParsableCommand {
             if step.advance(to: tenth) {
                 logger.info("rescoring progress", metadata: ["scored": "\(scored)", "of": "\(total)"])
             }
+        }
+    }
+}
+
+extension RescoreCommand {
+    enum LinkingStep: Sendable {
+        case linked(LinkingRebuilder.Outcome)
+        /// A rebuild holds the linking lock.
+        case busy
+        /// No linking run yet: updates start from a `centinela patterns rebuild`.
+        case notYet
+        case failed(String)
+    }
+
+    /// Links what arrived since the last linking run. A failure is logged and reported, and the
+    /// rescoring goes on with the ties of the last run: scores must not wait for linking.
+    static func link(reader: PostgresConnection, writer: PostgresConnection, logger: Logger) async -> LinkingStep {
+        do {
+            guard let outcome = try await LinkingRebuilder(logger: logger).update(reader: reader, writer: writer) else { return .notYet }
+            return .linked(outcome)
+        } catch LinkingRebuilder.Failure.alreadyRunning {
+            return .busy
+        } catch {
+            logger.error("linking failed", metadata: ["error": "\(DatabaseError.reason(for: error))"])
+            return .failed(DatabaseError.reason(for: error))
         }
     }
 }

@@ -13,8 +13,14 @@ import Testing
             #expect(first.status == 0, "\(first.error)")
             #expect(first.output.hasPrefix("rescored 3 facilities as of "), "\(first.output)")
             #expect(first.output.contains("with model v1: 3 changed, 0 failures"))
+            // Then linking: only once a rebuild gave it a start.
+            #expect(!first.output.contains("linked") && first.error.contains("no linking run yet"), "\(first.output) \(first.error)")
+            #expect(try await CommandProcess.run(["patterns", "rebuild"], environment: env).status == 0)
             let second = try await CommandProcess.run(["rescore"], environment: env)
             #expect(second.output.contains(": 0 changed, 0 failures"), "\(second.output)")
+            #expect(second.output.contains("\nlinked 0 new adult records"), "\(second.output)")
+            let skipping = try await CommandProcess.run(["rescore", "--skip-linking"], environment: env)
+            #expect(skipping.status == 0 && !skipping.output.contains("linked"), "\(skipping.output)")
 
             let one = try await CommandProcess.run(["rescore", "--facility", "MTY01"], environment: env)
             #expect(one.status == 0 && one.output.hasPrefix("rescored 1 facilities"), "\(one.output) \(one.error)")
@@ -28,7 +34,15 @@ import Testing
                 ).decode(String.self) { kinds.append(kind) }
                 return kinds
             }
-            #expect(runs == ["full:succeeded", "full:succeeded", "facility:succeeded", "backtest:succeeded"])
+            #expect(runs == ["full:succeeded", "full:succeeded", "full:succeeded", "facility:succeeded", "backtest:succeeded"])
+            let linking = try await world.database.withConnection(logger: TestDatabase.logger) { connection in
+                var kinds: [String] = []
+                for try await kind in try await connection.query(
+                    "SELECT kind || ':' || outcome FROM linking_runs ORDER BY started_at", logger: TestDatabase.logger
+                ).decode(String.self) { kinds.append(kind) }
+                return kinds
+            }
+            #expect(linking == ["rebuild:succeeded", "update:succeeded"])
         }
     }
 

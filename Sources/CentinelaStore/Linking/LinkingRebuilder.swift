@@ -61,13 +61,12 @@ public struct LinkingRebuilder: Sendable {
         return outcome
     }
 
-    /// Links what arrived since the last run (LinkingRebuilder+Update.swift); a full rebuild when
-    /// there was none. Throws `Failure.alreadyRunning` when another run holds the lock.
-    public func update(reader: PostgresConnection, writer: PostgresConnection) async throws -> Outcome {
-        let outcome = try await writer.withAdvisoryLock(Self.lockKey, wait: false, logger: logger) {
-            guard let since = try await lastRunStarted(on: writer) else {
-                return try await recorded(.rebuild, on: writer) { outcome in try await rebuildLocked(reader: reader, writer: writer, outcome: &outcome) }
-            }
+    /// Links what arrived since the last run (LinkingRebuilder+Update.swift); nil when there was
+    /// no run yet (an update needs a rebuild to start from). Throws `Failure.alreadyRunning` when
+    /// another run holds the lock.
+    public func update(reader: PostgresConnection, writer: PostgresConnection) async throws -> Outcome? {
+        let outcome = try await writer.withAdvisoryLock(Self.lockKey, wait: false, logger: logger) { () -> Outcome? in
+            guard let since = try await lastRunStarted(on: writer) else { return nil }
             return try await recorded(.update, on: writer) { outcome in
                 try await updateLocked(since: since, reader: reader, writer: writer, outcome: &outcome)
             }

@@ -1,0 +1,34 @@
+import CentinelaStore
+import CentinelaTestSupport
+import Foundation
+import PostgresNIO
+import Testing
+
+/// `centinela patterns rebuild` and `update`, as cron runs them.
+@Suite struct PatternsCommandTests {
+    @Test func updatesFollowARebuildAndOneRunHoldsTheLock() async throws {
+        try await World.with { world in
+            let env = ["DATABASE_URL": world.database.connectionURL, "LOG_LEVEL": "warning"]
+            // No linking run yet: an update rebuilds.
+            let first = try await CommandProcess.run(["patterns", "update"], environment: env)
+            #expect(first.status == 0 && first.output.hasPrefix("rebuilt: linked "), "\(first.output) \(first.error)")
+            let second = try await CommandProcess.run(["patterns", "update"], environment: env)
+            #expect(second.status == 0 && second.output.hasPrefix("linked 0 new adult records"), "\(second.output) \(second.error)")
+            let rebuild = try await CommandProcess.run(["patterns", "rebuild"], environment: env)
+            #expect(rebuild.status == 0 && rebuild.output.hasPrefix("linked "), "\(rebuild.output) \(rebuild.error)")
+            try await world.database.withConnection(logger: TestDatabase.logger) { holder in
+                // A rebuild in progress, as another process would hold it.
+                try await holder.query("SELECT pg_advisory_lock(7306086629160088184)", logger: TestDatabase.logger)
+                for command in ["update", "rebuild"] {
+                    let busy = try await CommandProcess.run(["patterns", command], environment: env)
+                    #expect(busy.status == 3 && busy.output.isEmpty, "\(command): \(busy.output)")
+                    #expect(busy.error.contains("is running; nothing done"), "\(command): \(busy.error)")
+                }
+                // A full rescore goes on, and says linking was left to the rebuild.
+                let rescore = try await CommandProcess.run(["rescore"], environment: env)
+                #expect(rescore.status == 0 && rescore.error.contains("a patterns rebuild is running; linking left to it"), "\(rescore.error)")
+                try await holder.query("SELECT pg_advisory_unlock(7306086629160088184)", logger: TestDatabase.logger)
+            }
+        }
+    }
+}
