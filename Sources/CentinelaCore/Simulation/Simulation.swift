@@ -57,6 +57,8 @@ public struct SimulatedAdult: Sendable {
     public var role: Adult.Role
     /// The person's synthetic national identifier, when the school recorded one.
     public var nationalID: String?
+    /// The person's date of birth, when the school recorded it (most do).
+    public var dateOfBirth: CalendarDate?
     public var startsOn: CalendarDate
 }
 
@@ -190,7 +192,24 @@ public struct Simulation: Sendable {
     ]
 
     // Stream numbers for SeededRandom, one per part of the world.
-    enum Stream: UInt64 { case ids = 1, rings, lone, movers, facility, facilityReports }
+    // Dates of birth draw from streams of their own, so that adding them changed nothing else.
+    enum Stream: UInt64 { case ids = 1, rings, lone, movers, facility, facilityReports, births, personBirths }
+
+    /// The share of roster entries with a date of birth.
+    static let birthRecorded = 0.85
+
+    /// A date of birth 20 to 64 years before the simulated period.
+    func dateOfBirth(_ rng: inout SeededRandom) -> CalendarDate {
+        CalendarDate(daysSinceEpoch: firstDay - 20 * 365 - rng.below(44 * 365))
+    }
+
+    /// A planted person's own date of birth: the same at every facility that records it.
+    func dateOfBirth(person: String) -> CalendarDate {
+        var hash = StableHash()
+        for byte in person.utf8 { hash.combine(byte) }
+        var rng = SeededRandom(seed: configuration.seed, stream: Stream.personBirths.rawValue, index: hash.value)
+        return dateOfBirth(&rng)
+    }
 
     /// A ring member or other person placed at a facility by the plan, with the name used there.
     struct Placement {
@@ -401,6 +420,7 @@ public struct Simulation: Sendable {
 
             // The roster: ordinary staff, then anyone the plan placed here.
             var staff: [(adult: SimulatedAdult, person: String?)] = []
+            var births = SeededRandom(seed: config.seed, stream: Stream.births.rawValue, index: UInt64(index))
             let young = kind == .daycare || kind == .preschool
             let staffCount = max(2, enrolment / (young ? 10 : 22))
             for n in 0..<staffCount {
@@ -413,6 +433,7 @@ public struct Simulation: Sendable {
                     id: UUID(uuid: uuidTuple(rng.uuidBytes())), facilityID: facility.id,
                     staffRef: String(format: "S-%04d", n + 1), fullName: name.full, role: role,
                     nationalID: rng.chance(0.3) ? Self.syntheticNationalID(name, female: female, &rng) : nil,
+                    dateOfBirth: births.chance(Self.birthRecorded) ? dateOfBirth(&births) : nil,
                     startsOn: CalendarDate(daysSinceEpoch: firstDay - rng.below(3650)))
                 staff.append((adult, nil))
             }
@@ -420,7 +441,9 @@ public struct Simulation: Sendable {
                 let adult = SimulatedAdult(
                     id: UUID(uuid: uuidTuple(rng.uuidBytes())), facilityID: facility.id,
                     staffRef: String(format: "S-%04d", staff.count + 1), fullName: placement.name.full, role: placement.role,
-                    nationalID: placement.nationalID, startsOn: CalendarDate(daysSinceEpoch: firstDay - rng.below(700)))
+                    nationalID: placement.nationalID,
+                    dateOfBirth: births.chance(Self.birthRecorded) ? dateOfBirth(person: placement.person) : nil,
+                    startsOn: CalendarDate(daysSinceEpoch: firstDay - rng.below(700)))
                 staff.append((adult, placement.person))
                 records[placement.person, default: []].append(
                     .init(facility: code, staffRef: adult.staffRef, name: adult.fullName))

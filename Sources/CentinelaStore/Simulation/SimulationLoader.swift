@@ -35,7 +35,7 @@ public struct SimulationLoader: Sendable {
     static let tables: [(name: String, columns: [String])] = [
         ("jurisdictions", ["id", "code", "name", "level", "parent_id"]),
         ("facilities", ["id", "external_code", "name", "kind", "jurisdiction_id", "locality", "enrolment"]),
-        ("adults", ["id", "facility_id", "staff_ref", "full_name", "role", "national_id_hmac", "starts_on"]),
+        ("adults", ["id", "facility_id", "staff_ref", "full_name", "role", "national_id_hmac", "date_of_birth", "starts_on"]),
         ("incident_reports", ["id", "facility_id", "received_at", "occurred_from", "occurred_to", "occurred_approximate",
                               "discovered_on", "category", "reporter_type", "mo_tags", "narrative"]),
         ("report_adults", ["report_id", "position", "adult_id", "mentioned_name", "mentioned_role"]),
@@ -194,7 +194,7 @@ struct TSVSink: SimulationSink {
 
     mutating func write(_ a: SimulatedAdult) throws {
         let hash = a.nationalID.flatMap { nationalIDs?.hash($0) }.map(COPYText.bytea)
-        try outputs["adults"]!.row([Self.id(a.id), Self.id(a.facilityID), a.staffRef, a.fullName, a.role.rawValue, hash, a.startsOn.description])
+        try outputs["adults"]!.row([Self.id(a.id), Self.id(a.facilityID), a.staffRef, a.fullName, a.role.rawValue, hash, a.dateOfBirth?.description, a.startsOn.description])
     }
 
     mutating func write(_ r: SimulatedReport) throws {
