@@ -32,24 +32,11 @@ struct PatternsCommand: AsyncParsableCommand {
         @OptionGroup var log: LogOptions
 
         func run() async throws {
-            let result: (LinkingRebuilder.Outcome, rescored: Int)? = try await failingClearly {
-                let setup = try CommandSetup(log: log, database: database)
-                let rescorer = Rescorer(model: try model.resolve(setup.env), logger: setup.logger)
-                return try await setup.withCurrentSchema(database, connections: 2) { connections in
-                    let outcome: LinkingRebuilder.Outcome
-                    do {
-                        outcome = try await LinkingRebuilder(logger: setup.logger).rebuild(reader: connections[0], writer: connections[1])
-                    } catch LinkingRebuilder.Failure.alreadyRunning {
-                        return nil
-                    }
-                    // The facilities the rebuild marked (and any other marks pending).
-                    var rescored = 0
-                    while case let count = try await rescorer.rescoreMarked(on: connections[1]), count > 0 { rescored += count }
-                    return (outcome, rescored)
-                }
+            let result = try await PatternsCommand.linkThenRescore(model: model, database: database, log: log) { linking, reader, writer in
+                try await linking.rebuild(reader: reader, writer: writer)
             }
             guard let (outcome, rescored) = result else {
-                printNote("another patterns rebuild is running; nothing done")
+                printNote("another patterns rebuild or update is running; nothing done")
                 throw ExitCode(3)
             }
             print(
@@ -66,8 +53,8 @@ struct PatternsCommand: AsyncParsableCommand {
                 last linking run, against every record already linked (only records sharing a
                 block key are compared); resolves the persons they touch again; finds the patterns
                 afresh; then rescores every facility whose ties to others changed. Every full
-                `centinela rescore` runs this first. Name corrections and removed roster entries
-                wait for the next `centinela patterns rebuild`.
+                `centinela rescore` ends with this (without the rebuild). Name corrections and
+                removed roster entries wait for the next `centinela patterns rebuild`.
 
                 Exit status: 0 done, 1 failed, 3 a rebuild or update is running.
                 """)
@@ -77,25 +64,10 @@ struct PatternsCommand: AsyncParsableCommand {
         @OptionGroup var log: LogOptions
 
         func run() async throws {
-            let result: (LinkingRebuilder.Outcome, rescored: Int)? = try await failingClearly {
-                let setup = try CommandSetup(log: log, database: database)
-                let rescorer = Rescorer(model: try model.resolve(setup.env), logger: setup.logger)
-                return try await setup.withCurrentSchema(database, connections: 2) { connections in
-                    let outcome: LinkingRebuilder.Outcome
-                    do {
-                        let linking = LinkingRebuilder(logger: setup.logger)
-                        if let updated = try await linking.update(reader: connections[0], writer: connections[1]) {
-                            outcome = updated
-                        } else {
-                            outcome = try await linking.rebuild(reader: connections[0], writer: connections[1])
-                        }
-                    } catch LinkingRebuilder.Failure.alreadyRunning {
-                        return nil
-                    }
-                    var rescored = 0
-                    while case let count = try await rescorer.rescoreMarked(on: connections[1]), count > 0 { rescored += count }
-                    return (outcome, rescored)
-                }
+            let result = try await PatternsCommand.linkThenRescore(model: model, database: database, log: log) { linking, reader, writer in
+                // Updates start from a rebuild.
+                if let updated = try await linking.update(reader: reader, writer: writer) { return updated }
+                return try await linking.rebuild(reader: reader, writer: writer)
             }
             guard let (outcome, rescored) = result else {
                 printNote("a patterns rebuild or update is running; nothing done")
@@ -103,6 +75,29 @@ struct PatternsCommand: AsyncParsableCommand {
             }
             print(
                 "\(outcome.kind == .update ? "linked \(outcome.records) new" : "rebuilt: linked \(outcome.records)") adult records (\(outcome.comparisons) pairs compared): \(outcome.links) links, \(outcome.reviews) for review; \(outcome.patterns) patterns; \(String(format: "%.1f", outcome.seconds)) s; rescored \(rescored) facilities")
+        }
+    }
+
+    /// Runs `link` under the linking lock, then rescores the facilities it marked (and any other
+    /// marks pending). Nil when another rebuild or update holds the lock.
+    static func linkThenRescore(
+        model: RiskModelOptions, database: DatabaseOptions, log: LogOptions,
+        _ link: @escaping @Sendable (LinkingRebuilder, PostgresConnection, PostgresConnection) async throws -> LinkingRebuilder.Outcome
+    ) async throws -> (LinkingRebuilder.Outcome, rescored: Int)? {
+        try await failingClearly {
+            let setup = try CommandSetup(log: log, database: database)
+            let rescorer = Rescorer(model: try model.resolve(setup.env), logger: setup.logger)
+            return try await setup.withCurrentSchema(database, connections: 2) { connections in
+                let outcome: LinkingRebuilder.Outcome
+                do {
+                    outcome = try await link(LinkingRebuilder(logger: setup.logger), connections[0], connections[1])
+                } catch LinkingRebuilder.Failure.alreadyRunning {
+                    return nil
+                }
+                var rescored = 0
+                while case let count = try await rescorer.rescoreMarked(on: connections[1]), count > 0 { rescored += count }
+                return (outcome, rescored)
+            }
         }
     }
 }

@@ -66,7 +66,8 @@ extension LinkingRebuilder {
         let blockKeys = keys.sorted()
         let oversized = try await oversizedKeys(among: blockKeys, on: reader)
         let comparable = blockKeys.filter { !oversized.contains($0) }
-        var (found, comparisons) = try await compareBlocks(
+        // No comparable block: nothing to stream (an empty key list would still scan every record).
+        var (found, comparisons) = comparable.isEmpty ? ([], 0) : try await compareBlocks(
             keys: comparable, oversized: oversized, new: Set(added), frequencies: frequencies, on: reader)
         found += try await identifiedPairs(new: added, frequencies: frequencies, on: reader)
         outcome.comparisons = comparisons
