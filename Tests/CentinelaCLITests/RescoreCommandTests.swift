@@ -27,22 +27,17 @@ import Testing
             let backtest = try await CommandProcess.run(["rescore", "--as-of", "2026-01-01"], environment: env)
             #expect(backtest.status == 0 && backtest.output.contains("as of 2026-01-01T00:00:00Z"), "\(backtest.output)")
             #expect(backtest.output.contains("(back-test "))
-            let runs = try await world.database.withConnection(logger: TestDatabase.logger) { connection in
-                var kinds: [String] = []
-                for try await kind in try await connection.query(
-                    "SELECT kind || ':' || outcome FROM rescore_runs ORDER BY started_at", logger: TestDatabase.logger
-                ).decode(String.self) { kinds.append(kind) }
-                return kinds
+            func kinds(of table: String) async throws -> [String] {
+                try await world.database.withConnection(logger: TestDatabase.logger) { connection in
+                    var kinds: [String] = []
+                    for try await kind in try await connection.query(
+                        PostgresQuery(unsafeSQL: "SELECT kind || ':' || outcome FROM \(table) ORDER BY started_at"), logger: TestDatabase.logger
+                    ).decode(String.self) { kinds.append(kind) }
+                    return kinds
+                }
             }
-            #expect(runs == ["full:succeeded", "full:succeeded", "full:succeeded", "facility:succeeded", "backtest:succeeded"])
-            let linking = try await world.database.withConnection(logger: TestDatabase.logger) { connection in
-                var kinds: [String] = []
-                for try await kind in try await connection.query(
-                    "SELECT kind || ':' || outcome FROM linking_runs ORDER BY started_at", logger: TestDatabase.logger
-                ).decode(String.self) { kinds.append(kind) }
-                return kinds
-            }
-            #expect(linking == ["rebuild:succeeded", "update:succeeded"])
+            #expect(try await kinds(of: "rescore_runs") == ["full:succeeded", "full:succeeded", "full:succeeded", "facility:succeeded", "backtest:succeeded"])
+            #expect(try await kinds(of: "linking_runs") == ["rebuild:succeeded", "update:succeeded"])
         }
     }
 

@@ -94,12 +94,17 @@ import Testing
         return country
     }
 
-    func rebuild(_ world: World) async throws -> LinkingRebuilder.Outcome {
+    /// Runs `body` with a reader and a writer connection, as the command gives a run.
+    func withLane<T: Sendable>(
+        _ world: World, _ body: (PostgresConnection, PostgresConnection) async throws -> T
+    ) async throws -> T {
         try await world.database.withConnection(logger: Self.logger) { reader in
-            try await world.database.withConnection(logger: Self.logger) { writer in
-                try await rebuilder.rebuild(reader: reader, writer: writer)
-            }
+            try await world.database.withConnection(logger: Self.logger) { writer in try await body(reader, writer) }
         }
+    }
+
+    func rebuild(_ world: World) async throws -> LinkingRebuilder.Outcome {
+        try await withLane(world) { try await rebuilder.rebuild(reader: $0, writer: $1) }
     }
 
     @Test func aMovedAdultAnIdentifiedAdultAndASharedPatternAreFound() async throws {
@@ -195,11 +200,7 @@ import Testing
     }
 
     func update(_ world: World) async throws -> LinkingRebuilder.Outcome? {
-        try await world.database.withConnection(logger: Self.logger) { reader in
-            try await world.database.withConnection(logger: Self.logger) { writer in
-                try await rebuilder.update(reader: reader, writer: writer)
-            }
-        }
+        try await withLane(world) { try await rebuilder.update(reader: $0, writer: $1) }
     }
 
     /// An update links only what arrived since the last run, against what was there, and the
