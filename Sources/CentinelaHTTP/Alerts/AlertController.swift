@@ -35,18 +35,18 @@ struct AlertController {
         var status: String
         var facility: FacilityBrief
         var jurisdiction: String
-        var subject: String?
+        @Nullable var subject: String?
         var summary: [String: String]
-        var assignee: [String: String]?
-        var referral: [String: String]?
-        var resolution: [String: String]?
-        var resolvedAt: Date?
-        var snoozedUntil: Date?
-        var snoozeReason: String?
+        @Nullable var assignee: [String: String]?
+        @Nullable var referral: [String: String]?
+        @Nullable var resolution: [String: String]?
+        @Nullable var resolvedAt: Date?
+        @Nullable var snoozedUntil: Date?
+        @Nullable var snoozeReason: String?
         var reports: [String]
         var adults: [String]
-        var firstEvidenceAt: Date?
-        var lastEvidenceAt: Date?
+        @Nullable var firstEvidenceAt: Date?
+        @Nullable var lastEvidenceAt: Date?
         var score: Double
         var band: String
         var openedAt: Date
@@ -77,37 +77,6 @@ struct AlertController {
             updatedAt = alert.updatedAt
         }
 
-        enum CodingKeys: String, CodingKey {
-            case id, rule, severity, status, facility, jurisdiction, subject, summary, assignee, referral, resolution, resolvedAt,
-                snoozedUntil, snoozeReason, reports, adults, firstEvidenceAt, lastEvidenceAt, score, band, openedAt, updatedAt
-        }
-
-        // Absent values are written as null: a reader sees the field exists and is empty.
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(rule, forKey: .rule)
-            try c.encode(severity, forKey: .severity)
-            try c.encode(status, forKey: .status)
-            try c.encode(facility, forKey: .facility)
-            try c.encode(jurisdiction, forKey: .jurisdiction)
-            try c.encode(subject, forKey: .subject)
-            try c.encode(summary, forKey: .summary)
-            try c.encode(assignee, forKey: .assignee)
-            try c.encode(referral, forKey: .referral)
-            try c.encode(resolution, forKey: .resolution)
-            try c.encode(resolvedAt, forKey: .resolvedAt)
-            try c.encode(snoozedUntil, forKey: .snoozedUntil)
-            try c.encode(snoozeReason, forKey: .snoozeReason)
-            try c.encode(reports, forKey: .reports)
-            try c.encode(adults, forKey: .adults)
-            try c.encode(firstEvidenceAt, forKey: .firstEvidenceAt)
-            try c.encode(lastEvidenceAt, forKey: .lastEvidenceAt)
-            try c.encode(score, forKey: .score)
-            try c.encode(band, forKey: .band)
-            try c.encode(openedAt, forKey: .openedAt)
-            try c.encode(updatedAt, forKey: .updatedAt)
-        }
     }
 
     struct EventBody: Encodable, Sendable {

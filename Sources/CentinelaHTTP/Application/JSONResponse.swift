@@ -25,3 +25,19 @@ enum JSONResponseEncoding {
         return encoder
     }
 }
+
+/// An optional field of a response body written as `null` when absent, where the synthesized
+/// encoding would leave it out: a reader sees that the field exists and is empty.
+@propertyWrapper
+struct Nullable<Value: Encodable & Sendable>: Encodable, Sendable {
+    var wrappedValue: Value?
+
+    init(wrappedValue: Value?) {
+        self.wrappedValue = wrappedValue
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
+    }
+}

@@ -104,7 +104,7 @@ struct FacilityController {
         var updatedAt: Date
         /// The current score in brief (GET /v1/facilities/{id}/risk has the reasons); null when the
         /// facility is not scored yet or the caller reads no case (the operator).
-        var risk: RiskBrief?
+        @Nullable var risk: RiskBrief?
 
         struct RiskBrief: Encodable, Sendable {
             var score: Double
@@ -112,24 +112,6 @@ struct FacilityController {
             var band: String
             var modelBand: String
             var asOf: Date
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case id, code, name, kind, jurisdiction, address, enrolment, createdAt, updatedAt, risk
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(code, forKey: .code)
-            try c.encode(name, forKey: .name)
-            try c.encode(kind, forKey: .kind)
-            try c.encode(jurisdiction, forKey: .jurisdiction)
-            try c.encode(address, forKey: .address)
-            try c.encodeIfPresent(enrolment, forKey: .enrolment)
-            try c.encode(createdAt, forKey: .createdAt)
-            try c.encode(updatedAt, forKey: .updatedAt)
-            try c.encode(risk, forKey: .risk)
         }
 
         init(_ record: FacilityRecord) {
@@ -281,7 +263,6 @@ struct FacilityController {
     }
 
     // MARK: Reading input
-
 
     private func readDraft(_ body: inout ObjectReader) -> FacilityDraft? {
         let code = body.string("code", required: true, maxLength: 40)

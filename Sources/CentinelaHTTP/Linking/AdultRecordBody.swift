@@ -8,8 +8,8 @@ struct AdultRecordBody: Encodable, Sendable {
     var source: String
     var facility: AlertController.FacilityBrief
     var name: [String: [String]]
-    var role: String?
-    var dateOfBirth: String?
+    @Nullable var role: String?
+    @Nullable var dateOfBirth: String?
 
     init(_ record: AdultRecordView) {
         id = record.id.description
@@ -20,16 +20,4 @@ struct AdultRecordBody: Encodable, Sendable {
         dateOfBirth = record.dateOfBirth
     }
 
-    enum CodingKeys: String, CodingKey { case id, source, facility, name, role, dateOfBirth }
-
-    // Absent values are written as null: the field exists and is empty.
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(source, forKey: .source)
-        try c.encode(facility, forKey: .facility)
-        try c.encode(name, forKey: .name)
-        try c.encode(role, forKey: .role)
-        try c.encode(dateOfBirth, forKey: .dateOfBirth)
-    }
 }

@@ -25,20 +25,11 @@ struct PersonController {
             var status: String
         }
 
-        var person: String?
+        @Nullable var person: String?
         var records: [AdultRecordBody]
         var reports: [Report]
         var jurisdictions: [[String: String]]
 
-        enum CodingKeys: String, CodingKey { case person, records, reports, jurisdictions }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(person, forKey: .person)
-            try c.encode(records, forKey: .records)
-            try c.encode(reports, forKey: .reports)
-            try c.encode(jurisdictions, forKey: .jurisdictions)
-        }
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Body> {

@@ -30,8 +30,8 @@ struct RiskController {
         var total: Double
         var band: String
         var modelBand: String
-        var floor: RiskAssessment.BandFloor?
-        var manualOverride: RiskEvidence.ManualOverride?
+        @Nullable var floor: RiskAssessment.BandFloor?
+        @Nullable var manualOverride: RiskEvidence.ManualOverride?
         var reasons: [RiskAssessment.Reason]
 
         /// `for` a school: the CROSS_FACILITY evidence (which of its adults or reports linking tied
@@ -56,26 +56,6 @@ struct RiskController {
                     reasons[index].evidence = []
                 }
             }
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case facility, modelId, asOf, recordedAt, score, total, band, modelBand, floor, manualOverride, reasons
-        }
-
-        // Absent floor and override are written as null: a reader sees they were considered.
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(facility, forKey: .facility)
-            try c.encode(modelId, forKey: .modelId)
-            try c.encode(asOf, forKey: .asOf)
-            try c.encode(recordedAt, forKey: .recordedAt)
-            try c.encode(score, forKey: .score)
-            try c.encode(total, forKey: .total)
-            try c.encode(band, forKey: .band)
-            try c.encode(modelBand, forKey: .modelBand)
-            try c.encode(floor, forKey: .floor)
-            try c.encode(manualOverride, forKey: .manualOverride)
-            try c.encode(reasons, forKey: .reasons)
         }
     }
 
@@ -130,22 +110,11 @@ struct RiskController {
     struct OverrideReceipt: Encodable, Sendable {
         var id: String
         var facility: String
-        var band: String?
+        @Nullable var band: String?
         var reason: String
-        var expiresAt: Date?
+        @Nullable var expiresAt: Date?
         var setAt: Date
 
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(facility, forKey: .facility)
-            try c.encode(band, forKey: .band)
-            try c.encode(reason, forKey: .reason)
-            try c.encode(expiresAt, forKey: .expiresAt)
-            try c.encode(setAt, forKey: .setAt)
-        }
-
-        enum CodingKeys: String, CodingKey { case id, facility, band, reason, expiresAt, setAt }
     }
 
     /// The longest a manual band may stand before a regulator must look again.
