@@ -60,15 +60,7 @@ public enum LinkedAdults {
                     rosteredAt: facilities.subtracting(implicated).subtracting([facility]))
                 for key in keys {
                     let at = FacilityKey(facility: facility, key: key)
-                    guard var existing = entries[at] else {
-                        entries[at] = linked
-                        continue
-                    }
-                    existing.implicatedHere = existing.implicatedHere || linked.implicatedHere
-                    existing.implicatedAt.formUnion(linked.implicatedAt)
-                    existing.rosteredAt.formUnion(linked.rosteredAt.subtracting(existing.implicatedAt))
-                    existing.rosteredAt.subtract(existing.implicatedAt)
-                    entries[at] = existing
+                    if entries[at] == nil { entries[at] = linked } else { entries[at]!.absorb(linked) }
                 }
             }
         }
@@ -91,19 +83,22 @@ extension RiskEvidence {
         var linked: [AdultKey: LinkedAdult] = [:]
         for entry in entries where entry.facility == facilityID {
             counting[entry.key] = entry.linked.key
-            guard var existing = linked[entry.linked.key] else {
-                linked[entry.linked.key] = entry.linked
-                continue
-            }
-            existing.implicatedHere = existing.implicatedHere || entry.linked.implicatedHere
-            existing.implicatedAt.formUnion(entry.linked.implicatedAt)
-            existing.rosteredAt.formUnion(entry.linked.rosteredAt)
-            existing.rosteredAt.subtract(existing.implicatedAt)
-            linked[entry.linked.key] = existing
+            if linked[entry.linked.key] == nil { linked[entry.linked.key] = entry.linked } else { linked[entry.linked.key]!.absorb(entry.linked) }
         }
         for index in reports.indices where reports[index].adults.contains(where: { counting[$0] != nil }) {
             reports[index].adults = Set(reports[index].adults.map { counting[$0] ?? $0 })
         }
         linkedAdults = linked.values.sorted { $0.key < $1.key }
+    }
+}
+
+extension RiskEvidence.LinkedAdult {
+    /// Takes in another entry for the same adult here: every tie of both is kept, and a facility
+    /// where the person is implicated is never also counted as merely rostering them.
+    mutating func absorb(_ other: Self) {
+        implicatedHere = implicatedHere || other.implicatedHere
+        implicatedAt.formUnion(other.implicatedAt)
+        rosteredAt.formUnion(other.rosteredAt)
+        rosteredAt.subtract(implicatedAt)
     }
 }
