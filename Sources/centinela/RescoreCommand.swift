@@ -87,12 +87,6 @@ struct RescoreCommand: AsyncParsableCommand {
                 return (outcome, linking)
             }
         }
-        let linkingLine: String? = switch linking {
-        case .linked(let linked):
-            "linked \(linked.records) new adult records (\(linked.comparisons) pairs compared): \(linked.links) links, \(linked.reviews) for review; \(linked.patterns) patterns; \(linked.marked) facilities' ties refreshed; \(String(format: "%.1f", linked.seconds)) s"
-        case .busy, .failed, .notYet: nil
-        case nil: nil
-        }
         switch outcome {
         case .lockHeld:
             printNote("another rescore run holds the lock; nothing done (use --wait to wait for it)")
@@ -101,12 +95,19 @@ struct RescoreCommand: AsyncParsableCommand {
             let label = run.kind == "backtest" ? "back-test \(run.id.uuidString.lowercased())" : "run \(run.id.uuidString.lowercased())"
             print(
                 "rescored \(run.scored) facilities as of \(Self.timestamp(run.asOf)) with model \(run.modelID): \(run.changed) \(run.kind == "backtest" ? "scored above zero" : "changed"), \(run.failures) failures, \(String(format: "%.1f", run.seconds)) s (\(label))")
-            if let linkingLine { print(linkingLine) }
-            if case .busy = linking { printNote("a patterns rebuild is running; linking left to it") }
-            if case .notYet = linking { printNote("no linking run yet: run `centinela patterns rebuild` once, and rescores will keep linking up to date") }
-            if case .failed(let reason) = linking { printNote("linking failed (\(reason)); scores keep the ties of the last linking run") }
-            if run.failures > 0 { throw ExitCode(2) }
-            if case .failed = linking { throw ExitCode(2) }
+            var linkingFailed = false
+            switch linking {
+            case .linked(let linked):
+                print(
+                    "linked \(linked.records) new adult records (\(linked.comparisons) pairs compared): \(linked.links) links, \(linked.reviews) for review; \(linked.patterns) patterns; \(linked.marked) facilities' ties refreshed; \(String(format: "%.1f", linked.seconds)) s")
+            case .busy: printNote("a patterns rebuild is running; linking left to it")
+            case .notYet: printNote("no linking run yet: run `centinela patterns rebuild` once, and rescores will keep linking up to date")
+            case .failed(let reason):
+                printNote("linking failed (\(reason)); scores keep the ties of the last linking run")
+                linkingFailed = true
+            case nil: break
+            }
+            if run.failures > 0 || linkingFailed { throw ExitCode(2) }
         }
     }
 
