@@ -5,6 +5,8 @@ import CentinelaStore
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,7 +40,11 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         try await failingClearly {
             var http = HTTPConfiguration()
-            let setup = try CommandSetup(log: log, database: database) { env in http = try httpConfiguration(env) }
+            var metricsToken: String?
+            let setup = try CommandSetup(log: log, database: database) { env in
+                http = try httpConfiguration(env)
+                metricsToken = try env.setting(flag: nil, "", variable: "CENTINELA_METRICS_TOKEN", Self.parseMetricsToken)
+            }
             let (env, logger, migrations) = (setup.env, setup.logger, setup.migrations)
 
             let nationalIDs = try database.nationalIDHasher(env, logger: logger)
@@ -66,9 +72,13 @@ struct ServeCommand: AsyncParsableCommand {
                         }
                     }
                 }
+                // One registry: the service's own metrics, and whatever a library reports through
+                // swift-metrics, all at /metrics.
+                let metrics = ServiceMetrics()
+                MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
                 let app = try buildApplication(
                     configuration: http, database: databaseConfiguration, migrations: migrations,
-                    nationalIDs: nationalIDs, riskModel: model, logger: logger)
+                    nationalIDs: nationalIDs, riskModel: model, metrics: metrics, metricsToken: metricsToken, logger: logger)
                 if let access { printDemo(access, http: http) }
                 do {
                     try await app.runService()
@@ -89,6 +99,15 @@ struct ServeCommand: AsyncParsableCommand {
             maximumBodySize: try env.setting(
                 flag: maxBodyBytes, "--max-body-bytes", variable: "CENTINELA_MAX_BODY_BYTES", HTTPConfiguration.parseBodyLimit)
                 ?? HTTPConfiguration.defaultMaximumBodySize)
+    }
+
+    /// A metrics token: 16 to 200 visible ASCII characters, so it fits a header unchanged.
+    static func parseMetricsToken(_ text: String, source: String) throws(ConfigurationError) -> String {
+        let visible = text.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 32 && $0.value < 127 }
+        guard (16...200).contains(text.count), visible else {
+            throw ConfigurationError(source: source, message: "must be 16 to 200 visible ASCII characters without spaces")
+        }
+        return text
     }
 
     func printDemo(_ access: DemoAccess, http: HTTPConfiguration) {

@@ -10,6 +10,30 @@ import PostgresNIO
 struct Environment {
     var values: [String: String] = ProcessInfo.processInfo.environment
 
+    /// Secrets that may come from a file instead (`NAME_FILE=/run/secrets/…`, as Docker and
+    /// Kubernetes mount them), so that they never sit in a compose file or a process listing.
+    static let secretsFromFiles = ["DATABASE_URL", "CENTINELA_NATIONAL_ID_KEY", "CENTINELA_METRICS_TOKEN"]
+
+    /// The process environment with each `NAME_FILE` read into `NAME` (trailing newlines dropped).
+    static func process() throws(ConfigurationError) -> Environment {
+        var environment = Environment()
+        for name in secretsFromFiles {
+            guard let path = environment[name + "_FILE"] else { continue }
+            guard environment[name] == nil else {
+                throw ConfigurationError(source: name + "_FILE", message: "cannot be used together with \(name); set one of them")
+            }
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                throw ConfigurationError(source: name + "_FILE", message: "names a file that cannot be read: \(path)")
+            }
+            let value = text.trimmingCharacters(in: .newlines)
+            guard !value.isEmpty else {
+                throw ConfigurationError(source: name + "_FILE", message: "names an empty file: \(path)")
+            }
+            environment.values[name] = value
+        }
+        return environment
+    }
+
     /// A variable's value; an empty value counts as unset, as in most shells' `VAR= cmd` idiom.
     subscript(_ name: String) -> String? {
         guard let value = values[name], !value.isEmpty else { return nil }
@@ -183,7 +207,7 @@ struct CommandSetup {
     init(
         log: LogOptions, database: DatabaseOptions, quiet: Bool = false, validate: (Environment) throws -> Void = { _ in }
     ) throws {
-        env = Environment()
+        env = try Environment.process()
         var logConfiguration = try log.resolve(env)
         if quiet && log.logLevel == nil && env["LOG_LEVEL"] == nil { logConfiguration.level = .warning }
         _ = try database.resolveTarget(env)

@@ -59,16 +59,22 @@ public struct ApplicationDependencies: Sendable {
     public var nationalIDs: NationalIDHasher?
     /// Wakes live alert streams; run as a service beside the server.
     public var alertFeed: AlertFeed
+    public var metrics: ServiceMetrics
+    /// The bearer token `/metrics` requires; nil leaves it open.
+    public var metricsToken: String?
 
     public init(
         databaseHealth: any DatabaseHealthChecking, database: ServiceDatabase, limits: HTTPConfiguration = .init(),
-        nationalIDs: NationalIDHasher? = nil, alertFeed: AlertFeed
+        nationalIDs: NationalIDHasher? = nil, alertFeed: AlertFeed, metrics: ServiceMetrics = ServiceMetrics(),
+        metricsToken: String? = nil
     ) {
         self.databaseHealth = databaseHealth
         self.database = database
         self.limits = limits
         self.nationalIDs = nationalIDs
         self.alertFeed = alertFeed
+        self.metrics = metrics
+        self.metricsToken = metricsToken
     }
 }
 
@@ -85,24 +91,33 @@ public func buildApplication(
     alertHeartbeat: Duration = .seconds(15),
     webhookRetry: WebhookRetryPolicy = .init(),
     webhookPoll: Duration = .seconds(1),
+    metrics: ServiceMetrics = ServiceMetrics(),
+    metricsToken: String? = nil,
     logger: Logger
 ) throws -> some ApplicationProtocol {
     let client = PostgresClient(configuration: try database.clientConfiguration(), backgroundLogger: logger)
     let feed = AlertFeed(database: database, heartbeat: alertHeartbeat, logger: logger)
+    let usage = DatabaseUsage(maximum: database.maximumConnections)
     let dependencies = ApplicationDependencies(
         databaseHealth: PostgresHealthCheck(client: client, migrations: migrations, logger: logger),
-        database: ServiceDatabase(client: client, logger: logger),
+        database: ServiceDatabase(client: client, logger: logger, usage: usage),
         limits: configuration,
         nationalIDs: nationalIDs,
-        alertFeed: feed)
+        alertFeed: feed,
+        metrics: metrics,
+        metricsToken: metricsToken)
     let router = buildRouter(dependencies)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
         // The pool first: the rescoring worker uses it, and stops before it on shutdown.
         services: [
-            client, RescoreWorker(client: client, database: database, rescorer: Rescorer(model: riskModel, logger: logger)), feed,
-            WebhookDeliverer(client: client, feed: feed, policy: webhookRetry, pollInterval: webhookPoll, logger: logger),
+            client,
+            RescoreWorker(client: client, database: database, rescorer: Rescorer(model: riskModel, logger: logger), usage: usage),
+            feed,
+            WebhookDeliverer(
+                client: client, feed: feed, policy: webhookRetry, pollInterval: webhookPoll, metrics: metrics, usage: usage,
+                logger: logger),
         ],
         onServerRunning: { channel in
             let address = channel.localAddress
@@ -123,16 +138,24 @@ public func buildApplication(
 public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRequestContext> {
     // HEAD is answered wherever GET is, as HTTP expects (Hummingbird does not do it by default).
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
-    // Outermost first: every response, errors included, carries the request id.
+    // Outermost first: requests are counted with the status the client gets; every response,
+    // errors included, carries the request id.
+    router.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics))
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: ProblemMiddleware())
     router.addRoutes(HealthController(database: dependencies.databaseHealth).endpoints)
-    router.refuseOtherMethods(on: ["/healthz", "/readyz", "/openapi.yaml"], allowed: [.get, .head])
+    let metrics = MetricsController(
+        metrics: dependencies.metrics, database: dependencies.database, token: dependencies.metricsToken,
+        logger: dependencies.database.logger)
+    router.get("metrics") { request, context in try await metrics.scrape(request, context: context) }
+    router.refuseOtherMethods(on: ["/healthz", "/readyz", "/openapi.yaml", "/metrics"], allowed: [.get, .head])
     OpenAPIDocument.register(on: router)
 
     let api = router.group("v1").add(middleware: AuthenticationMiddleware(database: dependencies.database))
     api.register(FacilityController(database: dependencies.database, limits: dependencies.limits), FacilityController.endpoints)
-    api.register(ReportController(database: dependencies.database, limits: dependencies.limits), ReportController.endpoints)
+    api.register(
+        ReportController(database: dependencies.database, limits: dependencies.limits, metrics: dependencies.metrics),
+        ReportController.endpoints)
     api.register(
         RosterController(database: dependencies.database, limits: dependencies.limits, nationalIDs: dependencies.nationalIDs),
         RosterController.endpoints)
@@ -151,7 +174,7 @@ public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRe
 /// Every route the service serves, with its methods: what the OpenAPI document must describe.
 public var apiRoutes: [String: [HTTPRequest.Method]] {
     var routes: [String: [HTTPRequest.Method]] = [
-        "/healthz": [.get, .head], "/readyz": [.get, .head], "/openapi.yaml": [.get, .head],
+        "/healthz": [.get, .head], "/readyz": [.get, .head], "/openapi.yaml": [.get, .head], "/metrics": [.get, .head],
     ]
     routes.merge(versionOneRoutes) { $0 + $1 }
     return routes

@@ -12,6 +12,7 @@ import PostgresNIO
 struct ReportController {
     let database: ServiceDatabase
     let limits: HTTPConfiguration
+    let metrics: ServiceMetrics
     var store: ReportStore { ReportStore(logger: database.logger) }
 
     static let endpoints: [Endpoint<ReportController>] = [
@@ -47,10 +48,10 @@ struct ReportController {
         // transaction is rolled back whole, and the second pass returns the winner's answer.
         for attempt in 1...2 {
             do {
-                let (status, responseBody) = try await database.withScope(principal) { connection in
+                let (status, responseBody, received) = try await database.withScope(principal) { connection in
                     if let key, let stored = try await storedResponse(key: key, principal: principal, on: connection) {
                         guard stored.fingerprint == fingerprint else { throw Problem.idempotencyMismatch }
-                        return (stored.status, stored.body)
+                        return (stored.status, stored.body, false)
                     }
                     guard let facility = try await store.facility(submission.facilityID, on: connection),
                         principal.mayHandleReports(of: facility)
@@ -68,8 +69,10 @@ struct ReportController {
                     try await database.audit(
                         context.auditEvent("report.create", on: "report", id: id.description, outcome: .ok, details: ["facility": submission.facilityID.description, "category": submission.category.rawValue]),
                         on: connection)
-                    return (201, encoded)
+                    return (201, encoded, true)
                 }
+                // Once committed; a replay of an earlier submission is not a new report.
+                if received { metrics.reportIngested(submission.category, by: submission.reporterType) }
                 let receipt = try JSONDecoder.iso8601.decode(Receipt.self, from: responseBody)
                 var response = Response(
                     status: .init(code: status),

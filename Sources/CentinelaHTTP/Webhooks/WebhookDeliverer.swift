@@ -19,14 +19,19 @@ public struct WebhookDeliverer: Service {
     let policy: WebhookRetryPolicy
     let pollInterval: Duration
     let timeout: Duration
+    let metrics: ServiceMetrics
+    let usage: DatabaseUsage
     let logger: Logger
     /// Deliveries claimed per round.
     let batch = 50
 
     public init(
         client: PostgresClient, feed: AlertFeed, policy: WebhookRetryPolicy = .init(), pollInterval: Duration = .seconds(1),
-        timeout: Duration = .seconds(10), logger: Logger
+        timeout: Duration = .seconds(10), metrics: ServiceMetrics = ServiceMetrics(), usage: DatabaseUsage = DatabaseUsage(maximum: 10),
+        logger: Logger
     ) {
+        self.metrics = metrics
+        self.usage = usage
         self.client = client
         self.feed = feed
         self.policy = policy
@@ -69,8 +74,8 @@ public struct WebhookDeliverer: Service {
             while !Task.isCancelled {
                 let store = WebhookStore(logger: logger), alerts = AlertStore(logger: logger)
                 let lease = timeout + .seconds(30)
-                let (due, bodies) = try await withTimeout(.seconds(30)) { [client, logger, batch] in
-                    try await client.withConnection { connection in
+                let (due, bodies) = try await withTimeout(.seconds(30)) { [client, logger, batch, usage] in
+                    try await usage.track { try await client.withConnection { connection in
                         try await connection.systemTransaction(logger: logger) {
                             let due = try await store.claimDue(limit: batch, lease: lease, on: connection)
                             let events = try await alerts.events(Array(Set(due.map(\.eventID))), on: connection)
@@ -81,7 +86,7 @@ public struct WebhookDeliverer: Service {
                             for event in events { bodies[event.id] = try AlertMessage(event, alert: byAlert[event.alertID]).webhookBody() }
                             return (due, bodies)
                         }
-                    }
+                    } }
                 }
                 guard !due.isEmpty else { return }
                 let outcomes = await withTaskGroup(of: (DueDelivery, Int?, String?).self) { group in
@@ -92,9 +97,10 @@ public struct WebhookDeliverer: Service {
                     for await outcome in group { all.append(outcome) }
                     return all
                 }
-                try await withTimeout(.seconds(30)) { [client, logger, policy] in
-                    try await client.withConnection { connection in
+                let recorded = try await withTimeout(.seconds(30)) { [client, logger, policy, usage] in
+                    try await usage.track { try await client.withConnection { connection in
                         try await connection.systemTransaction(logger: logger) {
+                            var recorded: [ServiceMetrics.WebhookOutcome] = []
                             for (delivery, status, error) in outcomes {
                                 let delivered = status.map { (200..<300).contains($0) } ?? false
                                 let retryAt = delivered ? nil : policy.nextAttempt(
@@ -105,10 +111,14 @@ public struct WebhookDeliverer: Service {
                                     logger.warning(
                                         "webhook delivery given up", metadata: ["delivery": "\(delivery.id)", "attempts": "\(delivery.attempt)"])
                                 }
+                                recorded.append(delivered ? .delivered : retryAt == nil ? .givenUp : .retrying)
                             }
+                            return recorded
                         }
-                    }
+                    } }
                 }
+                // Counted once committed: a round rolled back is attempted again, and counted then.
+                for outcome in recorded { metrics.webhookAttempted(outcome) }
                 if due.count < batch { return }
             }
         } catch {

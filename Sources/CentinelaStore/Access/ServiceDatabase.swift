@@ -9,16 +9,23 @@ import PostgresNIO
 public struct ServiceDatabase: Sendable {
     public let client: PostgresClient
     public let logger: Logger
+    /// Counts the connections this work holds, for `/metrics`.
+    public let usage: DatabaseUsage
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, logger: Logger, usage: DatabaseUsage = DatabaseUsage(maximum: 10)) {
         self.client = client
         self.logger = logger
+        self.usage = usage
     }
 
     /// Resolves a presented token to its principal, or nil for an unknown, expired or revoked one.
     /// One statement outside any transaction: the lookup function runs with its owner's rights,
     /// so the caller needs no role switch to use it.
     public func authenticate(_ secret: TokenSecret) async throws -> Principal? {
+        try await usage.track { try await lookUp(secret) }
+    }
+
+    private func lookUp(_ secret: TokenSecret) async throws -> Principal? {
         let rows = try await client.query(
             """
             SELECT token_id, holder, role, facility_ids, jurisdiction_ids
@@ -42,9 +49,11 @@ public struct ServiceDatabase: Sendable {
         _ principal: Principal,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await client.inTransaction(logger: logger) { connection in
-            try await Self.enterScope(principal, on: connection, logger: logger)
-            return try await body(connection)
+        try await usage.track {
+            try await client.inTransaction(logger: logger) { connection in
+                try await Self.enterScope(principal, on: connection, logger: logger)
+                return try await body(connection)
+            }
         }
     }
 

@@ -14,13 +14,18 @@ public struct RescoreWorker: Service {
     let database: DatabaseConfiguration
     let rescorer: Rescorer
     let pollInterval: Duration
+    let usage: DatabaseUsage
     let shutdownGrace: Duration = .seconds(5)
 
-    public init(client: PostgresClient, database: DatabaseConfiguration, rescorer: Rescorer, pollInterval: Duration = .seconds(5)) {
+    public init(
+        client: PostgresClient, database: DatabaseConfiguration, rescorer: Rescorer, pollInterval: Duration = .seconds(5),
+        usage: DatabaseUsage = DatabaseUsage(maximum: 10)
+    ) {
         self.client = client
         self.database = database
         self.rescorer = rescorer
         self.pollInterval = pollInterval
+        self.usage = usage
     }
 
     public func run() async throws {
@@ -84,8 +89,8 @@ public struct RescoreWorker: Service {
             while !Task.isCancelled {
                 // Bounded, so that a pool waiting for a database that has gone away never holds
                 // the worker (or its shutdown) hostage; the marks stay for the next round.
-                let rescored = try await withTimeout(.seconds(60)) { [client, rescorer] in
-                    try await client.withConnection { try await rescorer.rescoreMarked(on: $0) }
+                let rescored = try await withTimeout(.seconds(60)) { [client, rescorer, usage] in
+                    try await usage.track { try await client.withConnection { try await rescorer.rescoreMarked(on: $0) } }
                 }
                 if rescored == 0 { return }
             }

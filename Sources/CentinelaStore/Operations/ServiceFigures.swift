@@ -1,0 +1,121 @@
+import CentinelaCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The service's state as operators watch it, read from the database when `/metrics` is scraped:
+/// these are facts of the data, shared by every process (the cron's rescoring runs elsewhere), so
+/// no process could count them in memory. Counts only: nothing here names a case or a person.
+public struct ServiceFigures: Sendable, Equatable {
+    /// Facilities by current band; facilities never scored count under `unscored`.
+    public var facilitiesByBand: [RiskBand: Int] = [:]
+    public var unscoredFacilities = 0
+    /// Alerts not resolved, by rule and severity.
+    public var openAlerts: [AlertKey: Int] = [:]
+    /// Webhook deliveries waiting to be sent (or retried), and those given up.
+    public var webhookPending = 0
+    public var webhookDead = 0
+    /// Seconds since the oldest pending delivery was queued; 0 with none.
+    public var webhookOldestPendingSeconds = 0.0
+    public var lastFullRescore: RunFigures?
+    public var lastSuccessfulFullRescore: Date?
+    public var lastLinkingRebuild: RunFigures?
+    public var lastSuccessfulLinking: [String: Date] = [:]
+
+    public struct AlertKey: Hashable, Sendable {
+        public var rule: Alert.Rule
+        public var severity: Alert.Severity
+
+        public init(rule: Alert.Rule, severity: Alert.Severity) {
+            self.rule = rule
+            self.severity = severity
+        }
+    }
+
+    /// One run, finished or not.
+    public struct RunFigures: Sendable, Equatable {
+        public var startedAt: Date
+        public var finishedAt: Date?
+        public var succeeded: Bool
+        /// Facilities scored (rescoring) or records linked (linking).
+        public var items: Int
+
+        public var duration: TimeInterval? { finishedAt.map { $0.timeIntervalSince(startedAt) } }
+    }
+
+    public init() {}
+}
+
+/// Reads ``ServiceFigures`` in the system scope, in one short read-only transaction.
+public struct ServiceFiguresReader: Sendable {
+    public let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    public func read(on connection: PostgresConnection) async throws -> ServiceFigures {
+        try await connection.systemTransaction(logger: logger) {
+            var figures = ServiceFigures()
+            let bands = try await connection.query(
+                """
+                SELECT coalesce(s.band, ''), count(*)::bigint
+                FROM facilities f LEFT JOIN risk_scores s ON s.facility_id = f.id
+                GROUP BY 1
+                """, logger: logger)
+            for try await (band, count) in bands.decode((String, Int64).self) {
+                if let band = RiskBand(rawValue: band) {
+                    figures.facilitiesByBand[band] = Int(count)
+                } else {
+                    figures.unscoredFacilities += Int(count)
+                }
+            }
+            let alerts = try await connection.query(
+                "SELECT rule, severity, count(*)::bigint FROM alerts WHERE status <> 'resolved' GROUP BY 1, 2", logger: logger)
+            for try await (rule, severity, count) in alerts.decode((String, String, Int64).self) {
+                guard let rule = Alert.Rule(rawValue: rule), let severity = Alert.Severity(rawValue: severity) else { continue }
+                figures.openAlerts[.init(rule: rule, severity: severity)] = Int(count)
+            }
+            let webhooks = try await connection.query(
+                """
+                SELECT count(*) FILTER (WHERE status = 'pending')::bigint,
+                       count(*) FILTER (WHERE status = 'dead')::bigint,
+                       coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'pending')), 0)::float8
+                FROM webhook_deliveries WHERE status <> 'delivered'
+                """, logger: logger)
+            for try await (pending, dead, oldest) in webhooks.decode((Int64, Int64, Double).self) {
+                figures.webhookPending = Int(pending)
+                figures.webhookDead = Int(dead)
+                figures.webhookOldestPendingSeconds = max(0, oldest)
+            }
+            let rescore = try await connection.query(
+                """
+                SELECT started_at, finished_at, outcome, facilities_scored,
+                       (SELECT max(finished_at) FROM rescore_runs WHERE kind = 'full' AND outcome = 'succeeded')
+                FROM rescore_runs WHERE kind = 'full' ORDER BY started_at DESC LIMIT 1
+                """, logger: logger)
+            for try await (started, finished, outcome, scored, lastSuccess) in rescore.decode(
+                (Date, Date?, String, Int32, Date?).self)
+            {
+                figures.lastFullRescore = .init(
+                    startedAt: started, finishedAt: finished, succeeded: outcome == "succeeded", items: Int(scored))
+                figures.lastSuccessfulFullRescore = lastSuccess
+            }
+            let rebuild = try await connection.query(
+                """
+                SELECT started_at, finished_at, outcome, coalesce(records, 0)
+                FROM linking_runs WHERE kind = 'rebuild' AND finished_at IS NOT NULL ORDER BY started_at DESC LIMIT 1
+                """, logger: logger)
+            for try await (started, finished, outcome, records) in rebuild.decode((Date, Date?, String, Int32).self) {
+                figures.lastLinkingRebuild = .init(
+                    startedAt: started, finishedAt: finished, succeeded: outcome == "succeeded", items: Int(records))
+            }
+            let linking = try await connection.query(
+                "SELECT kind, max(finished_at) FROM linking_runs WHERE outcome = 'succeeded' GROUP BY kind", logger: logger)
+            for try await (kind, finished) in linking.decode((String, Date?).self) {
+                if let finished { figures.lastSuccessfulLinking[kind] = finished }
+            }
+            return figures
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import CentinelaCore
+import CentinelaHTTP
+import CentinelaStore
+import CentinelaTestSupport
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+/// `/metrics`: what operators watch, in Prometheus' format, with nothing personal in it.
+@Suite struct MetricsTests {
+    /// The samples of an exposition: `name{labels}` → value.
+    static func samples(_ text: String) -> [String: Double] {
+        var samples: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            samples[String(line[..<space])] = value
+        }
+        return samples
+    }
+
+    func scrape(_ api: APITest, token: String? = nil) async throws -> [String: Double] {
+        let reply = try await api.call(.get, "/metrics", token: token)
+        #expect(reply.status == .ok, "\(reply.body)")
+        #expect(reply.headers[.contentType] == "text/plain; version=0.0.4; charset=utf-8")
+        return Self.samples(reply.body)
+    }
+
+    @Test func countsRequestsByRoutePatternReportsByCategoryAndReadsTheDatabaseState() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let facility = api.world.nuevoLeon.id
+            // A report filming a four-year-old (opens a critical `filming` alert), then the same
+            // submission again under its Idempotency-Key: one report received, not two.
+            let key: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "metrics-1"]
+            var reportID = ""
+            try await RiskAPITests.rescored(facility, in: api.world) {
+                let created = try await api.call(
+                    .post, "/v1/reports", token: api.world.schoolToken, json: AlertAPITests.report(facility), headers: key)
+                #expect(created.status == .created, "\(created.body)")
+                reportID = created.json["id"] as? String ?? ""
+            }
+            let replay = try await api.call(
+                .post, "/v1/reports", token: api.world.schoolToken, json: AlertAPITests.report(facility), headers: key)
+            #expect(replay.status == .created)
+            #expect(try await api.call(.get, "/v1/reports/\(reportID)", token: api.world.regulatorToken).status == .ok)
+            // A path no route matches (and so no OpenAPI operation: past the contract check).
+            let unknown = try await api.client.execute(uri: "/v1/nothing/here", method: .get, headers: [:], body: nil) { $0.status }
+            #expect(unknown == .notFound)
+
+            let reply = try await api.call(.get, "/metrics", token: nil)
+            let samples = Self.samples(reply.body)
+            #expect(samples[#"centinela_reports_ingested_total{category="sexual_abuse",reporter_type="parent"}"#] == 1)
+            #expect(samples[#"centinela_reports_ingested_total{category="grooming",reporter_type="parent"}"#] == 0)
+            #expect(samples[#"centinela_http_requests_total{route="/v1/reports",method="POST",status="201"}"#] == 2)
+            #expect(samples[#"centinela_http_requests_total{route="/v1/reports/{id}",method="GET",status="200"}"#] == 1)
+            #expect(samples[#"centinela_http_requests_total{route="unmatched",method="GET",status="404"}"#] == 1)
+            #expect(samples[#"centinela_http_request_duration_seconds_count{route="/v1/reports",method="POST",status="201"}"#] == 2)
+            // The database's state: the report's alert, every facility in exactly one band.
+            #expect(samples["centinela_database_up"] == 1)
+            #expect(samples[#"centinela_alerts_open{rule="filming",severity="critical"}"#] == 1)
+            #expect(samples[#"centinela_alerts_open{rule="adult_repeat",severity="high"}"#] == 0)
+            let bands = ["low", "elevated", "high", "critical", "unscored"].compactMap {
+                samples[#"centinela_facilities{band="\#($0)"}"#]
+            }
+            #expect(bands.count == 5 && bands.reduce(0, +) == 3, "\(bands)")
+            #expect(samples["centinela_webhook_queue_depth"] == 0)
+            #expect(samples["centinela_db_connections_max"] == 10)
+            #expect((samples["centinela_db_connection_acquisitions_total"] ?? 0) >= 4)
+            // Nothing that names a case: no id, no name, no narrative, no requested path.
+            for secret in [reportID, facility.uuidString.lowercased(), "Hombre del disfraz", "NNA-01", "disfrazados", "/v1/nothing"] {
+                #expect(!reply.body.contains(secret), "\(secret) appears in /metrics")
+            }
+        }
+    }
+
+    @Test func theRescoringRunsOfTheCronAreReadFromTheDatabase() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let before = try await scrape(api)
+            #expect(before["centinela_rescore_last_success_timestamp_seconds"] == 0)
+            try await api.world.database.withConnection(logger: TestDatabase.logger) { reader in
+                try await api.world.database.withConnection(logger: TestDatabase.logger) { writer in
+                    _ = try await Rescorer(model: .v1, logger: TestDatabase.logger).run(.full, reader: reader, writer: writer, wait: true)
+                }
+            }
+            let after = try await scrape(api)
+            let finished = try #require(after["centinela_rescore_last_success_timestamp_seconds"])
+            #expect(abs(finished - Date().timeIntervalSince1970) < 60)
+            #expect(after["centinela_rescore_last_run_facilities_scored"] == 3)
+            #expect(after["centinela_rescore_last_run_succeeded"] == 1)
+            #expect((after["centinela_rescore_last_run_duration_seconds"] ?? -1) >= 0)
+            #expect(after[#"centinela_facilities{band="unscored"}"#] == 0)
+        }
+    }
+
+    @Test func aMetricsTokenGuardsTheEndpointWhenConfigured() async throws {
+        let token = "scrape-7f3a9c2e1b4d"
+        try await APITest.run(metricsToken: token) { (api: APITest) async throws in
+            let missing = try await api.call(.get, "/metrics", token: nil)
+            #expect(missing.status == .unauthorized)
+            #expect(missing.headers[.contentType] == "application/problem+json")
+            #expect(try await api.call(.get, "/metrics", token: "scrape-0000000000000").status == .unauthorized)
+            // An API token is not the metrics token.
+            #expect(try await api.call(.get, "/metrics", token: api.world.adminToken).status == .unauthorized)
+            #expect(try await scrape(api, token: token)["centinela_database_up"] == 1)
+            let post = try await api.call(.post, "/metrics", token: token)
+            #expect(post.status == .methodNotAllowed)
+            #expect(post.headers[.allow]?.contains("GET") == true)
+        }
+    }
+}
