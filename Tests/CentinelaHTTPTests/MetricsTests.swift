@@ -107,4 +107,26 @@ import Testing
             #expect(post.headers[.allow]?.contains("GET") == true)
         }
     }
+
+    @Test func everyMetricTheServiceHealthDashboardReadsIsExposed() async throws {
+        // The reader of PromQL the check relies on: functions, labels, ranges and clauses are not metrics.
+        #expect(
+            GrafanaDashboards.metricNames(
+                inPromQL: #"histogram_quantile(0.99, sum by (le) (rate(a_seconds_bucket{route="/x",method="POST"}[$__rate_interval]))) / time() - b_total offset 5m"#)
+                == ["a_seconds_bucket", "b_total"])
+        try await APITest.run { (api: APITest) async throws in
+            _ = try await api.call(.get, "/healthz", token: nil)
+            let reply = try await api.call(.get, "/metrics", token: nil)
+            let exposed = Set(Self.samples(reply.body).keys.map { String($0.prefix { $0 != "{" }) })
+            let queries = try GrafanaDashboards.queries().filter { $0.datasourceUID == "centinela-prometheus" }
+            #expect(queries.count >= 15)
+            for query in queries {
+                let names = GrafanaDashboards.metricNames(inPromQL: query.text)
+                #expect(!names.isEmpty, "\(query) reads no metric")
+                for name in names {
+                    #expect(exposed.contains(name), "\(query): \(name) is not exposed by /metrics")
+                }
+            }
+        }
+    }
 }
