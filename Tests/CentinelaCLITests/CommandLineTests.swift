@@ -154,6 +154,9 @@ import Glibc
         }
         #expect("\(readiness.status)".hasPrefix("200"), "\(readiness.status)")
         #expect(String(buffer: readiness.body ?? ByteBuffer()).contains(#""status":"ready""#))
+        // The container's health check: the port from CENTINELA_PORT, as in the image.
+        let probe = try await CommandProcess.run(["healthcheck"], environment: ["CENTINELA_PORT": String(port)])
+        #expect(probe.status == 0 && probe.error.isEmpty, "\(probe.error)")
 
         let pidText = try String(contentsOfFile: root + "/postgres/postmaster.pid", encoding: .utf8)
         let postmaster = try #require(pidText.split(separator: "\n").first.flatMap { Int32($0) })
