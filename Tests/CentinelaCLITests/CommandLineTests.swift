@@ -58,6 +58,39 @@ import Glibc
             saying: "--demo seeds only the embedded database; unset DATABASE_URL")
     }
 
+    @Test func secretsFromFiles() async throws {
+        let folder = NSTemporaryDirectory() + "centinela-secrets-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try await expectOneLineError(
+            ["migrate"], environment: ["DATABASE_URL_FILE": folder + "/missing"],
+            saying: "DATABASE_URL_FILE names a file that cannot be read: \(folder)/missing")
+        try "postgres://svc@db.example.org/centinela\n".write(toFile: folder + "/url", atomically: true, encoding: .utf8)
+        try await expectOneLineError(
+            ["migrate"], environment: ["DATABASE_URL_FILE": folder + "/url", "DATABASE_URL": "postgres://other@db/centinela"],
+            saying: "DATABASE_URL_FILE cannot be used together with DATABASE_URL")
+        // The file's value is used as the variable's, and validated as it: here, a bad scheme.
+        try "mysql://root:secret@db/centinela\n".write(toFile: folder + "/bad", atomically: true, encoding: .utf8)
+        try await expectOneLineError(
+            ["serve"], environment: ["DATABASE_URL_FILE": folder + "/bad"],
+            saying: "DATABASE_URL is not usable: the scheme must be postgres:// or postgresql://")
+        try "short\n".write(toFile: folder + "/token", atomically: true, encoding: .utf8)
+        try await expectOneLineError(
+            ["serve"], environment: ["CENTINELA_METRICS_TOKEN_FILE": folder + "/token"],
+            saying: "CENTINELA_METRICS_TOKEN must be 16 to 200 visible ASCII characters without spaces")
+    }
+
+    @Test func aDatabaseURLFromAFileIsUsed() async throws {
+        try await TestDatabase.withEmptyDatabase { database in
+            let file = NSTemporaryDirectory() + "centinela-url-\(UUID().uuidString.prefix(8))"
+            try (database.connectionURL + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let status = try await CommandProcess.run(["migrate", "--status"], environment: ["DATABASE_URL_FILE": file, "LOG_LEVEL": "warning"])
+            #expect(status.status == 3, "\(status.error)")
+            #expect(status.output.hasPrefix("pending  0001_core"))
+        }
+    }
+
     @Test func unreachableDatabase() async throws {
         let started = ContinuousClock.now
         try await expectOneLineError(
