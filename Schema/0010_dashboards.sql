@@ -76,21 +76,21 @@ FROM facilities f
 JOIN dashboard.jurisdictions j ON j.jurisdiction_id = f.jurisdiction_id;
 
 -- Current scores with the factor that gives the most points and its one-sentence summary (the
--- summaries name no adult; evidence is left out).
+-- summaries name no adult; evidence is left out). The top factor is read in scalar subqueries, not a
+-- join: PostgreSQL then reads it only for the rows a dashboard keeps ("the 25 highest"), not for
+-- every facility (19 s against 0.3 s nationally).
 CREATE VIEW dashboard.facility_risk AS
 SELECT f.facility_id, f.external_code, f.name, f.kind, f.jurisdiction_code, f.jurisdiction_name,
        f.region_code, f.region_name,
        s.score, s.band, s.model_band, s.as_of, s.recorded_at AS scored_at,
-       top.code AS top_reason, top.points AS top_reason_points, top.summary AS top_reason_summary
+       (SELECT p.key FROM jsonb_each_text(s.points) AS p
+        WHERE p.value::numeric > 0 ORDER BY p.value::numeric DESC, p.key LIMIT 1) AS top_reason,
+       (SELECT max(p.value::numeric) FROM jsonb_each_text(s.points) AS p WHERE p.value::numeric > 0) AS top_reason_points,
+       (SELECT r ->> 'summary' FROM json_array_elements(s.assessment -> 'reasons') AS r
+        WHERE (r ->> 'points')::numeric > 0
+        ORDER BY (r ->> 'points')::numeric DESC, r ->> 'code' LIMIT 1) AS top_reason_summary
 FROM risk_scores s
-JOIN dashboard.facilities f ON f.facility_id = s.facility_id
-LEFT JOIN LATERAL (
-    SELECT r ->> 'code' AS code, (r ->> 'points')::numeric AS points, r ->> 'summary' AS summary
-    FROM json_array_elements(s.assessment -> 'reasons') AS r
-    WHERE (r ->> 'points')::numeric > 0
-    ORDER BY (r ->> 'points')::numeric DESC, r ->> 'code'
-    LIMIT 1
-) top ON true;
+JOIN dashboard.facilities f ON f.facility_id = s.facility_id;
 
 -- Every recorded change of a facility's score or band.
 CREATE VIEW dashboard.score_changes AS

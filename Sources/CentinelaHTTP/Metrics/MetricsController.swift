@@ -35,11 +35,11 @@ struct MetricsController {
                     try await database.client.withConnection { try await ServiceFiguresReader(logger: logger).read(on: $0) }
                 }
             }
-            metrics.record(figures, databaseReachable: true, now: Date())
+            metrics.record(figures, databaseReachable: true)
         } catch {
             // The process's own metrics are still worth having when the database is not.
             logger.warning("metrics: database figures unavailable", metadata: ["error": "\(DatabaseError.reason(for: error))"])
-            metrics.record(ServiceFigures(), databaseReachable: false, now: Date())
+            metrics.record(ServiceFigures(), databaseReachable: false)
         }
         return Response(
             status: .ok, headers: [.contentType: Self.contentType],

@@ -28,7 +28,7 @@ public final class ServiceMetrics: Sendable {
         for outcome in WebhookOutcome.allCases {
             _ = registry.makeCounter(descriptor: Self.webhookDeliveries.descriptor, labels: [("outcome", outcome.rawValue)])
         }
-        record(ServiceFigures(), databaseReachable: false, now: Date())
+        record(ServiceFigures(), databaseReachable: false)
     }
 
     // MARK: Names
@@ -124,7 +124,9 @@ public final class ServiceMetrics: Sendable {
 
     /// Sets the gauges read from the database. Every known label value is set, to zero when
     /// absent, so a series never goes stale at its last value when its count falls to nothing.
-    func record(_ figures: ServiceFigures, databaseReachable: Bool, now: Date) {
+    /// When the database could not be read, only `database_up` changes: the rest keep their last
+    /// values rather than dropping to a misleading zero.
+    func record(_ figures: ServiceFigures, databaseReachable: Bool) {
         registry.makeGauge(descriptor: Self.databaseUp.descriptor).record(databaseReachable ? 1.0 : 0.0)
         guard databaseReachable else { return }
         for band in RiskBand.allCases {
