@@ -147,6 +147,63 @@ import Testing
         #expect(small.verdict == .link && large.verdict == .review, "\(small) \(large)")
     }
 
+    @Test func theIdentifiersMeasureHowRareAMatchIs() {
+        var frequencies = NameFrequencies(records: 1_000_000)
+        // Too few identified records or pairs to measure: one in N.
+        frequencies.identifiedRecords = 900
+        frequencies.identifiedPairs = 50
+        #expect(LinkageModel.prior(frequencies) == -log2(1_000_000))
+        frequencies.identifiedRecords = 300_000
+        frequencies.identifiedPairs = 19
+        #expect(LinkageModel.prior(frequencies) == -log2(1_000_000))
+        // 300,000 identified records, 450 pairs sharing an identifier: one pair in 10^8, not one in 10^6.
+        frequencies.identifiedPairs = 450
+        let measured = LinkageModel.prior(frequencies)
+        #expect(abs(measured - log2(450 / (300_000.0 * 299_999 / 2))) < 1e-9)
+        #expect(measured < -26 && measured > -27)
+        // The evidence needed grows with it, by exactly the difference in the priors.
+        let a = record("Itzel Tlacuilo Ayala", at: city, born: "1980-05-04"), b = record("Itzel Tlacuilo Ayala", at: farCity, born: "1980-05-04")
+        let country = NameFrequencies(given: ["itzel": 300], surnames: ["tlacuilo": 200, "ayala": 5_000], records: 1_000_000)
+        var identified = country
+        identified.identifiedRecords = 300_000
+        identified.identifiedPairs = 450
+        let before = model.assess(a, b, frequencies: country), after = model.assess(a, b, frequencies: identified)
+        #expect(before.weight == after.weight)
+        #expect(abs((before.score - after.score) - (-log2(1_000_000) - measured)) < 1e-9)
+    }
+
+    @Test func theKnownMatchesTeachHowNamesDrift() {
+        // 300 pairs proven by their identifiers: in 240 the paternal surname is misspelt, in 60 not.
+        var known: [(AdultRecord, AdultRecord)] = []
+        for index in 0..<300 {
+            let b = index < 240 ? "Ruben Fernadnez Ochoa" : "Ruben Fernandez Ochoa"
+            known.append((record("Rubén Fernández Ochoa", at: city), record(b, at: otherCity)))
+        }
+        let fitted = model.fitted(toKnownMatches: known, frequencies: frequencies, pseudoPairs: 200)
+        // Measured shares blended with the shipped ones as 200 more pairs.
+        #expect(abs(fitted.surnamesBothFuzzyM - (240 + 200 * model.surnamesBothFuzzyM) / 500) < 1e-9)
+        #expect(abs(fitted.surnamesBothExactM - (60 + 200 * model.surnamesBothExactM) / 500) < 1e-9)
+        #expect(abs(fitted.surnamesSwappedM - 200 * model.surnamesSwappedM / 500) < 1e-9)
+        // Fields the known pairs do not show keep their shipped m (no date of birth here).
+        #expect(fitted.birthExact == model.birthExact)
+        // A misspelt pair now weighs more, an exact one less; nothing known, nothing changes.
+        let a = record("Rubén Fernández Ochoa", at: city), b = record("Ruben Fernadnez Ochoa", at: otherCity)
+        #expect(fitted.assess(a, b, frequencies: frequencies).weight > model.assess(a, b, frequencies: frequencies).weight + 1)
+        #expect(model.fitted(toKnownMatches: [], frequencies: frequencies) == model)
+    }
+
+    @Test func aCommonNameMeetsOnItsDateOfBirth() {
+        let keys = PersonResolution.blockKeys(NormalizedName("María Hernández García"), dateOfBirth: CalendarDate("1985-03-09"))
+        #expect(keys.contains("b:1985-03-09:" + SpanishPhonetic.key("hernandez")))
+        #expect(keys.contains("b:1985-03-09:" + SpanishPhonetic.key("garcia")))
+        #expect(!PersonResolution.blockKeys(NormalizedName("María Hernández García")).contains { $0.hasPrefix("b:") })
+        // Two records of a common name, the same day of birth, one surname misspelt: they share a block.
+        let x = record("María Hernández García", born: "1985-03-09"), y = record("Maria Hernandes Garsia", born: "1985-03-09")
+        let shared = PersonResolution.blockKeys(x.name, dateOfBirth: x.dateOfBirth)
+            .intersection(PersonResolution.blockKeys(y.name, dateOfBirth: y.dateOfBirth))
+        #expect(shared.contains { $0.hasPrefix("b:") })
+    }
+
     // MARK: Blocking and persons
 
     @Test func typosStillMeetInABlock() {

@@ -43,6 +43,11 @@ public struct NameFrequencies: Sendable, Equatable {
     public var surnames: [String: Int]
     public var records: Int
     public var minimumShare: Double
+    /// Records carrying a national identifier, and the pairs of them sharing one: how often two
+    /// identified records are the same person estimates how often any two are (the prior,
+    /// ``LinkageModel/prior(_:)``).
+    public var identifiedRecords = 0
+    public var identifiedPairs = 0
 
     public init(given: [String: Int] = [:], surnames: [String: Int] = [:], records: Int = 0, minimumShare: Double = 1e-4) {
         self.given = given

@@ -7,9 +7,12 @@ import Foundation
 /// the name's share among all records, so common names weigh less. An exact national identifier
 /// links outright; two different identifiers never link.
 ///
-/// The weights are evidence; the decision also needs the prior: in a database of N records, any
-/// one record has about one chance in N of being the same person as another, so the evidence must
-/// outweigh log2(N) bits before a link is likely. The verdict is taken on the sum (the posterior
+/// The weights are evidence; the decision also needs the prior: how likely two records picked at
+/// random are the same person. The records with a national identifier measure it: of every pair of
+/// them, the share that carry the same one. Without enough of them (a young database), one in N,
+/// as if each record had one match among the N; a database where few records have a match is
+/// stricter than that, and its identifiers show it. The evidence must outweigh that many bits
+/// before a link is likely. The verdict is taken on the sum (the posterior
 /// log2-odds): the same two "María Hernández García" that might link among a village's records do
 /// not link among a country's. See docs/linking.md.
 public struct LinkageModel: Sendable, Equatable {
@@ -77,13 +80,24 @@ public struct LinkageModel: Sendable, Equatable {
             role(a.role, b.role), place(a, b),
         ].compactMap { $0 }
         let weight = comparisons.reduce(0) { $0 + $1.weight }
-        let prior = Self.prior(records: frequencies.records)
+        let prior = Self.prior(frequencies)
         let score = weight + prior
         let verdict: LinkAssessment.Verdict = score >= linkThreshold ? .link : score >= reviewThreshold ? .review : .distinct
         return LinkAssessment(verdict: verdict, weight: weight, prior: prior, comparisons: comparisons)
     }
 
-    /// log2 of the prior odds that two records are the same person: about one in the number of records.
+    /// log2 of the prior odds that two records are the same person, from the identified records
+    /// when there are enough of them to measure it (1,000 records and 20 pairs sharing an
+    /// identifier), else one in the number of records.
+    public static func prior(_ frequencies: NameFrequencies) -> Double {
+        let identified = Double(frequencies.identifiedRecords)
+        guard frequencies.identifiedRecords >= 1_000, frequencies.identifiedPairs >= 20 else {
+            return prior(records: frequencies.records)
+        }
+        return log2(Double(frequencies.identifiedPairs) / (identified * (identified - 1) / 2))
+    }
+
+    /// One in the number of records: each record taken to have about one match among them.
     public static func prior(records: Int) -> Double { -log2(Double(max(records, 2))) }
 
     private func level(_ field: LinkAssessment.Field, _ level: String, _ p: Probabilities) -> LinkAssessment.Comparison {
@@ -192,4 +206,53 @@ public struct LinkAssessment: Sendable, Equatable {
     public var score: Double { weight + prior }
 
     public func comparison(_ field: Field) -> Comparison? { comparisons.first { $0.field == field } }
+}
+
+extension LinkageModel {
+    /// The model with each comparison level's m measured on pairs known to be the same person
+    /// (their national identifiers agree): how often, when it is the same person, the surnames
+    /// come swapped, misspelt or one short, the date of birth differs, the person has moved
+    /// elsewhere. Each measured share is blended with the shipped m as if the shipped value were
+    /// `pseudoPairs` more pairs, so a handful of identified pairs moves the model a little and
+    /// thousands move it most of the way. The u side (how often different people agree) is not
+    /// touched: names' u come from their frequencies.
+    public func fitted(toKnownMatches pairs: [(AdultRecord, AdultRecord)], frequencies: NameFrequencies, pseudoPairs: Double = 200)
+        -> LinkageModel
+    {
+        guard !pairs.isEmpty else { return self }
+        var counts: [LinkAssessment.Field: [String: Int]] = [:]
+        for (a, b) in pairs {
+            let levels = [given(a.name, b.name, frequencies), surnames(a.name, b.name, frequencies), birth(a.dateOfBirth, b.dateOfBirth),
+                          role(a.role, b.role), place(a, b)]
+            for comparison in levels.compactMap({ $0 }) { counts[comparison.field, default: [:]][comparison.level, default: 0] += 1 }
+        }
+        var model = self
+        func blend(_ field: LinkAssessment.Field, _ level: String, _ shipped: Double) -> Double {
+            let observed = counts[field] ?? [:]
+            let total = Double(observed.values.reduce(0, +))
+            // Never 0: a level never seen among the known pairs can still happen.
+            return max(1e-4, (Double(observed[level] ?? 0) + pseudoPairs * shipped) / (total + pseudoPairs))
+        }
+        model.givenExactM = blend(.givenName, "exact", givenExactM)
+        model.givenFuzzy.m = blend(.givenName, "fuzzy", givenFuzzy.m)
+        model.givenInitial.m = blend(.givenName, "initial", givenInitial.m)
+        model.givenDifferent.m = blend(.givenName, "different", givenDifferent.m)
+        model.surnamesBothExactM = blend(.surnames, "both_exact", surnamesBothExactM)
+        model.surnamesSwappedM = blend(.surnames, "swapped", surnamesSwappedM)
+        model.surnamesBothFuzzyM = blend(.surnames, "both_fuzzy", surnamesBothFuzzyM)
+        model.surnameOneMissingExactM = blend(.surnames, "one_missing_exact", surnameOneMissingExactM)
+        model.surnameOneMissingFuzzyM = blend(.surnames, "one_missing_fuzzy", surnameOneMissingFuzzyM)
+        model.surnameOneOfTwoM = blend(.surnames, "one_of_two", surnameOneOfTwoM)
+        model.surnamesDifferent.m = blend(.surnames, "different", surnamesDifferent.m)
+        model.birthExact.m = blend(.dateOfBirth, "exact", birthExact.m)
+        model.birthClose.m = blend(.dateOfBirth, "close", birthClose.m)
+        model.birthDifferent.m = blend(.dateOfBirth, "different", birthDifferent.m)
+        model.roleSame.m = blend(.role, "same", roleSame.m)
+        model.roleDifferent.m = blend(.role, "different", roleDifferent.m)
+        model.placeSameFacility.m = blend(.place, "same_facility", placeSameFacility.m)
+        model.placeSameJurisdiction.m = blend(.place, "same_jurisdiction", placeSameJurisdiction.m)
+        model.placeNeighbouring.m = blend(.place, "neighbouring", placeNeighbouring.m)
+        model.placeElsewhere.m = blend(.place, "elsewhere", placeElsewhere.m)
+        return model
+    }
 }

@@ -16,17 +16,21 @@ public struct RecordPair: Hashable, Sendable {
 /// group into persons. Comparing every pair of a country's records is out of the question, so only
 /// records sharing a block key are compared: a Spanish phonetic key of a surname with the first
 /// given name's initial, or of the first given name with a surname's initial, so that a typo in
-/// one name still leaves the other to meet on.
+/// one name still leaves the other to meet on; and, when the date of birth is known, the date with
+/// each surname's key, so that two records of a common name (whose name blocks are too large to
+/// compare) still meet when they were born on the same day.
 public enum PersonResolution {
     /// The block keys of a record.
-    public static func blockKeys(_ name: NormalizedName) -> Set<String> {
+    public static func blockKeys(_ name: NormalizedName, dateOfBirth: CalendarDate? = nil) -> Set<String> {
         var keys: Set<String> = []
         let givenInitial = name.firstGiven?.first.map(String.init) ?? "_"
         for surname in name.surnames {
-            keys.insert("s:" + SpanishPhonetic.key(surname) + ":" + givenInitial)
+            let sound = SpanishPhonetic.key(surname)
+            keys.insert("s:" + sound + ":" + givenInitial)
             if let given = name.firstGiven, let initial = surname.first {
                 keys.insert("g:" + SpanishPhonetic.key(given) + ":" + String(initial))
             }
+            if let dateOfBirth { keys.insert("b:" + dateOfBirth.description + ":" + sound) }
         }
         return keys
     }
@@ -37,7 +41,7 @@ public enum PersonResolution {
     public static func candidatePairs(_ records: [AdultRecord], maxBlock: Int = 2_000) -> [(Int, Int)] {
         var blocks: [String: [Int]] = [:]
         for (index, record) in records.enumerated() {
-            for key in blockKeys(record.name) { blocks[key, default: []].append(index) }
+            for key in blockKeys(record.name, dateOfBirth: record.dateOfBirth) { blocks[key, default: []].append(index) }
         }
         var seen: Set<Int64> = []
         var pairs: [(Int, Int)] = []

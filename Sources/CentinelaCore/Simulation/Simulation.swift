@@ -344,8 +344,12 @@ public struct Simulation: Sendable {
             let nationalID = rng.chance(0.4) ? Self.syntheticNationalID(name, female: female, &rng) : nil
             let person = "M\(mover + 1)"
             let first = rng.below(config.facilities)
-            var second = rng.below(config.facilities)
-            if second == first { second = (first + 1) % config.facilities }
+            // Most transfers stay within a state's school system (facility i is in state i mod 32).
+            let states = Self.states.count
+            var second = rng.chance(0.75) && config.facilities > 2 * states
+                ? first % states + states * rng.below(config.facilities / states)
+                : rng.below(config.facilities)
+            if second == first { second = (first + states) % config.facilities }
             plan.placements[first, default: []].append(
                 Placement(person: person, name: name, female: female, nationalID: nationalID, role: .teacher, ring: nil))
             plan.placements[second, default: []].append(

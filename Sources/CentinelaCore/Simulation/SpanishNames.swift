@@ -1,6 +1,11 @@
 /// Mexican given names and surnames with rough relative frequencies, and the ways a name gets
 /// written differently from one record to the next. Common names repeat on purpose: different
 /// people with the same common name must not be linked without more evidence.
+///
+/// The common names are half of all surnames drawn and 60 % of given names; the rest come from a
+/// long tail of rarer names, as in a real register, where the 80 most common surnames cover about
+/// half the population and tens of thousands of others share the rest, most of them held by a few
+/// families. The tail is synthetic (Spanish syllables), weighted by a Zipf–Mandelbrot law.
 public enum SpanishNames {
     static let femaleGiven: [(String, Double)] = [
         ("María", 30), ("Guadalupe", 12), ("Juana", 6), ("Margarita", 5), ("Verónica", 5), ("Leticia", 5),
@@ -33,6 +38,8 @@ public enum SpanishNames {
         ("Quetzal", 0.1), ("Uc", 0.5), ("Pech", 0.5), ("Chan", 0.6), ("Canul", 0.4), ("Ek", 0.3),
     ]
 
+    /// Names with weights; one uniform number per draw, whatever the table's size, so that every
+    /// other random choice of the simulation stays the same when a table changes.
     struct Table {
         let names: [String]
         let cumulative: [Double]
@@ -41,12 +48,47 @@ public enum SpanishNames {
             var total = 0.0
             cumulative = weighted.map { total += $0.1; return total }
         }
+
+        /// The common names, then `tail` sharing `tailShare` of the draws, the r-th weighted 1/(r + offset).
+        init(_ common: [(String, Double)], tail: [String], tailShare: Double, tailOffset: Double) {
+            let commonTotal = common.reduce(0) { $0 + $1.1 }
+            let tailTotal = tail.indices.reduce(0.0) { $0 + 1 / (Double($1 + 1) + tailOffset) }
+            let scale = commonTotal * tailShare / (1 - tailShare) / tailTotal
+            self.init(common + tail.enumerated().map { ($0.element, scale / (Double($0.offset + 1) + tailOffset)) })
+        }
+
         func draw(_ rng: inout SeededRandom) -> String { rng.pick(names, cumulative: cumulative) }
     }
 
-    static let female = Table(femaleGiven)
-    static let male = Table(maleGiven)
-    static let surname = Table(surnames)
+    static let female = Table(femaleGiven, tail: syntheticNames(20_000, endings: ["a", "ia", "ela", "ina"]), tailShare: 0.4, tailOffset: 40)
+    static let male = Table(maleGiven, tail: syntheticNames(20_000, endings: ["o", "io", "el", "ín", "ar"]), tailShare: 0.4, tailOffset: 40)
+    static let surname = Table(
+        surnames,
+        tail: syntheticNames(100_000, endings: ["", "n", "s", "l", "r", "z", "ez", "es", "al", "ar", "ón", "ado", "edo", "illo", "ero"]),
+        tailShare: 0.5, tailOffset: 100)
+
+    /// `count` distinct names of two syllables and an ending, in an order unrelated to their
+    /// spelling (so that the common end of the tail is not all one initial).
+    static func syntheticNames(_ count: Int, endings: [String]) -> [String] {
+        let onsets = ["B", "C", "Ch", "D", "F", "G", "J", "L", "Ll", "M", "N", "P", "Qu", "R", "S", "T", "V", "Y", "Z", "Br", "Cr", "Gr", "Pr", "Tr"]
+        let middles = ["b", "c", "d", "g", "j", "l", "ll", "m", "n", "ñ", "r", "rr", "s", "t", "v", "z"]
+        let vowels = ["a", "e", "i", "o", "u"]
+        let first = onsets.flatMap { onset in vowels.map { onset + $0 } }.filter { !($0.hasPrefix("Qu") && ($0.hasSuffix("a") || $0.hasSuffix("o") || $0.hasSuffix("u"))) }
+        let middle = middles.flatMap { onset in vowels.map { onset + $0 } }
+        let total = first.count * middle.count * endings.count
+        precondition(count <= total)
+        // A multiplier coprime with the total walks every combination once, in scrambled order.
+        var step = 7_919
+        while gcd(step, total) != 1 { step += 2 }
+        return (0..<count).map { rank in
+            var index = (rank * step + 12_345) % total
+            let ending = endings[index % endings.count]
+            index /= endings.count
+            return first[index / middle.count] + middle[index % middle.count] + ending
+        }
+    }
+
+    private static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
 
     /// A person's name as a school would register it.
     public struct PersonName: Hashable, Sendable {

@@ -32,6 +32,12 @@ extension LinkingRebuilder {
 
     /// The names counted over every record, as a rebuild counts them while reading.
     func storedFrequencies(on connection: PostgresConnection) async throws -> NameFrequencies {
+        var frequencies = try await storedNameCounts(on: connection)
+        try await countIdentifiers(into: &frequencies, on: connection)
+        return frequencies
+    }
+
+    private func storedNameCounts(on connection: PostgresConnection) async throws -> NameFrequencies {
         try await connection.systemTransaction(logger: logger) {
             var frequencies = NameFrequencies()
             for try await (part, name, count) in try await connection.query(
@@ -67,9 +73,10 @@ extension LinkingRebuilder {
         let oversized = try await oversizedKeys(among: blockKeys, on: reader)
         let comparable = blockKeys.filter { !oversized.contains($0) }
         // No comparable block: nothing to stream (an empty key list would still scan every record).
+        let model = try await fittedModel(frequencies: frequencies, on: reader)
         var (found, comparisons) = comparable.isEmpty ? ([], 0) : try await compareBlocks(
-            keys: comparable, oversized: oversized, new: Set(added), frequencies: frequencies, on: reader)
-        found += try await identifiedPairs(new: added, frequencies: frequencies, on: reader)
+            keys: comparable, oversized: oversized, new: Set(added), frequencies: frequencies, model: model, on: reader)
+        found += try await identifiedPairs(new: added, frequencies: frequencies, model: model, on: reader)
         outcome.comparisons = comparisons
         outcome.links = found.count { $0.assessment.verdict == .link }
         outcome.reviews = found.count { $0.assessment.verdict == .review }

@@ -20,7 +20,7 @@ public struct LinkingRebuilder: Sendable {
     public let logger: Logger
     /// Blocks with more records than this (the commonest names) are not compared: such a name
     /// cannot link on its own, and its records still meet through their other keys.
-    public var maxBlock = 200
+    public var maxBlock = 100
 
     public init(model: LinkageModel = .v1, detection: PatternDetection = .v1, logger: Logger) {
         self.model = model
@@ -159,9 +159,27 @@ public struct LinkingRebuilder: Sendable {
         """
     }
 
-    /// Rewrites `adult_records` from the mentions; returns the name counts.
+    /// Rewrites `adult_records` from the mentions; returns the name counts (and the identifier
+    /// agreement the prior is measured on).
     func refreshRecords(reader: PostgresConnection, writer: PostgresConnection) async throws -> NameFrequencies {
-        try await writeRecords(since: nil, reader: reader, writer: writer).frequencies
+        var frequencies = try await writeRecords(since: nil, reader: reader, writer: writer).frequencies
+        try await countIdentifiers(into: &frequencies, on: writer)
+        return frequencies
+    }
+
+    /// The records with a national identifier, and the pairs of them sharing one.
+    func countIdentifiers(into frequencies: inout NameFrequencies, on connection: PostgresConnection) async throws {
+        try await connection.systemTransaction(logger: logger) {
+            for try await (records, pairs) in try await connection.query(
+                """
+                SELECT coalesce(sum(n), 0)::bigint, coalesce(sum(n * (n - 1) / 2), 0)::bigint
+                FROM (SELECT count(*) AS n FROM adult_records WHERE national_id_hmac IS NOT NULL GROUP BY national_id_hmac) AS each
+                """, logger: logger
+            ).decode((Int64, Int64).self) {
+                frequencies.identifiedRecords = Int(records)
+                frequencies.identifiedPairs = Int(pairs)
+            }
+        }
     }
 
     /// Writes the records of the mentions (all of them, replacing the table, when `since` is nil;
@@ -210,7 +228,7 @@ public struct LinkingRebuilder: Sendable {
                                 report.map { IncidentReport.ID($0).description }, COPYText.array(name.given), name.paternal, name.maternal, role,
                                 born,
                                 hmac.map(COPYText.bytea),
-                                COPYText.array(PersonResolution.blockKeys(name).sorted()), key.description,
+                                COPYText.array(PersonResolution.blockKeys(name, dateOfBirth: born.flatMap(CalendarDate.init)).sorted()), key.description,
                             ], to: &buffer)
                         if buffer.count >= 1 << 20 {
                             try await copy.write(ByteBuffer(bytes: buffer))
@@ -255,6 +273,48 @@ public struct LinkingRebuilder: Sendable {
         """
     }
 
+    /// Reads a record from the columns `id, facility_id, jurisdiction_id, parent_id, given,
+    /// paternal, maternal, role, born` (as `blocks` and `knownMatches` select them), then
+    /// `block_keys` is left to the caller and `national_id_hmac` follows it.
+    static func record(_ cells: inout ColumnReader) throws -> AdultRecord {
+        let id = try cells.next(UUID.self), facility = try cells.next(UUID.self), jurisdiction = try cells.next(UUID.self)
+        let parent = try cells.next(UUID?.self), given = try cells.next([String].self)
+        let paternal = try cells.next(String?.self), maternal = try cells.next(String?.self), role = try cells.next(String?.self)
+        let born = try cells.next(Int?.self)
+        return AdultRecord(
+            id: .init(id), facility: .init(facility), jurisdiction: .init(jurisdiction), parentJurisdiction: parent.map { .init($0) },
+            name: NormalizedName(given: given, paternal: paternal, maternal: maternal), role: role.flatMap(Adult.Role.init(rawValue:)),
+            dateOfBirth: born.map(CalendarDate.init(daysSinceEpoch:)))
+    }
+
+    /// The model fitted to this database: its m measured on the pairs whose national identifiers
+    /// agree (``LinkageModel/fitted(toKnownMatches:frequencies:pseudoPairs:)``), compared as any
+    /// pair would be if the identifiers were not there.
+    func fittedModel(frequencies: NameFrequencies, on reader: PostgresConnection) async throws -> LinkageModel {
+        var pairs: [(AdultRecord, AdultRecord)] = []
+        try await reader.systemTransaction(logger: logger) {
+            let rows = try await reader.query(
+                """
+                WITH identified AS (
+                    SELECT r.id, r.facility_id, f.jurisdiction_id, CASE WHEN j.level = 'municipality' THEN j.parent_id END AS parent_id,
+                           r.given, r.paternal, r.maternal, r.role, r.date_of_birth - date '1970-01-01' AS born, r.national_id_hmac
+                    FROM adult_records r
+                    JOIN facilities f ON f.id = r.facility_id
+                    JOIN jurisdictions j ON j.id = f.jurisdiction_id
+                    WHERE r.national_id_hmac IS NOT NULL
+                )
+                SELECT a.id, a.facility_id, a.jurisdiction_id, a.parent_id, a.given, a.paternal, a.maternal, a.role, a.born,
+                       b.id, b.facility_id, b.jurisdiction_id, b.parent_id, b.given, b.paternal, b.maternal, b.role, b.born
+                FROM identified a JOIN identified b ON b.national_id_hmac = a.national_id_hmac AND b.id > a.id
+                """, logger: logger)
+            for try await row in rows {
+                var cells = ColumnReader(row)
+                pairs.append((try Self.record(&cells), try Self.record(&cells)))
+            }
+        }
+        return model.fitted(toKnownMatches: pairs, frequencies: frequencies)
+    }
+
     /// The block keys (of `keys`, or all) held by more records than `maxBlock`: those blocks are
     /// not compared, so a pair is compared in the first *other* block it shares.
     func oversizedKeys(among keys: [String]?, on connection: PostgresConnection) async throws -> Set<String> {
@@ -281,7 +341,8 @@ public struct LinkingRebuilder: Sendable {
     /// they share; with `new`, only pairs with at least one of those records. Returns the pairs
     /// linked or for review, and how many were compared.
     func compareBlocks(
-        keys: [String]?, oversized: Set<String>, new: Set<UUID>?, frequencies: NameFrequencies, on reader: PostgresConnection
+        keys: [String]?, oversized: Set<String>, new: Set<UUID>?, frequencies: NameFrequencies, model: LinkageModel,
+        on reader: PostgresConnection
     ) async throws -> (found: [Found], comparisons: Int) {
         var found: [Found] = []
         var comparisons = 0
@@ -313,15 +374,9 @@ public struct LinkingRebuilder: Sendable {
                     block.removeAll(keepingCapacity: true)
                     current = key
                 }
-                let id = try cells.next(UUID.self), facility = try cells.next(UUID.self), jurisdiction = try cells.next(UUID.self)
-                let parent = try cells.next(UUID?.self), given = try cells.next([String].self)
-                let paternal = try cells.next(String?.self), maternal = try cells.next(String?.self), role = try cells.next(String?.self)
-                let born = try cells.next(Int?.self), keys = try cells.next([String].self), hash = try cells.next(Data?.self)
-                let record = AdultRecord(
-                    id: .init(id), facility: .init(facility), jurisdiction: .init(jurisdiction), parentJurisdiction: parent.map { .init($0) },
-                    name: NormalizedName(given: given, paternal: paternal, maternal: maternal), role: role.flatMap(Adult.Role.init(rawValue:)),
-                    dateOfBirth: born.map(CalendarDate.init(daysSinceEpoch:)),
-                    nationalIDHash: hash)
+                var record = try Self.record(&cells)
+                let keys = try cells.next([String].self)
+                record.nationalIDHash = try cells.next(Data?.self)
                 block.append((record, keys))
             }
             compareBlock()
@@ -332,7 +387,9 @@ public struct LinkingRebuilder: Sendable {
     /// Pairs sharing a national identifier (the identifiers decide; names do not matter); with
     /// `new`, only pairs with one of those records, found from them through the identifier's index
     /// (a join of every identified record with every other took most of an update's time).
-    func identifiedPairs(new: [UUID]?, frequencies: NameFrequencies, on reader: PostgresConnection) async throws -> [Found] {
+    func identifiedPairs(new: [UUID]?, frequencies: NameFrequencies, model: LinkageModel, on reader: PostgresConnection)
+        async throws -> [Found]
+    {
         var found: [Found] = []
         let query: PostgresQuery = if let new {
             """
@@ -362,12 +419,15 @@ public struct LinkingRebuilder: Sendable {
     }
 
     func linkAdults(frequencies: NameFrequencies, reader: PostgresConnection, writer: PostgresConnection, outcome: inout Outcome) async throws {
-        // 1. Pairs in the same block, compared once: in the first comparable block they share.
+        // 1. Pairs in the same block, compared once: in the first comparable block they share, by
+        // the model fitted to the pairs the identifiers prove.
+        let model = try await fittedModel(frequencies: frequencies, on: reader)
         let oversized = try await oversizedKeys(among: nil, on: reader)
-        var (found, comparisons) = try await compareBlocks(keys: nil, oversized: oversized, new: nil, frequencies: frequencies, on: reader)
+        var (found, comparisons) = try await compareBlocks(
+            keys: nil, oversized: oversized, new: nil, frequencies: frequencies, model: model, on: reader)
         outcome.comparisons = comparisons
         // 2. Pairs sharing a national identifier.
-        found += try await identifiedPairs(new: nil, frequencies: frequencies, on: reader)
+        found += try await identifiedPairs(new: nil, frequencies: frequencies, model: model, on: reader)
         outcome.links = found.count { $0.assessment.verdict == .link }
         outcome.reviews = found.count { $0.assessment.verdict == .review }
         // 3. The regulators' decisions.
