@@ -273,9 +273,8 @@ public struct LinkingRebuilder: Sendable {
         """
     }
 
-    /// Reads a record from the columns `id, facility_id, jurisdiction_id, parent_id, given,
-    /// paternal, maternal, role, born` (as `blocks` and `knownMatches` select them), then
-    /// `block_keys` is left to the caller and `national_id_hmac` follows it.
+    /// Reads a record from the next columns `id, facility_id, jurisdiction_id, parent_id, given,
+    /// paternal, maternal, role, born`, as `blocks` and `fittedModel` select them.
     static func record(_ cells: inout ColumnReader) throws -> AdultRecord {
         let id = try cells.next(UUID.self), facility = try cells.next(UUID.self), jurisdiction = try cells.next(UUID.self)
         let parent = try cells.next(UUID?.self), given = try cells.next([String].self)
