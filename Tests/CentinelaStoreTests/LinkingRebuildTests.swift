@@ -203,6 +203,53 @@ import Testing
         try await withLane(world) { try await rebuilder.update(reader: $0, writer: $1) }
     }
 
+    /// Rebuilds and updates measure the prior on the identified records: 1,000 of them, 20 pairs
+    /// sharing an identifier, so a pair linked on its names carries log2(20 / (1000 · 999 / 2)).
+    @Test func theIdentifiedRecordsSetThePriorOfRebuildsAndUpdates() async throws {
+        try await World.with { world in
+            try await world.database.withConnection(logger: Self.logger) { c in
+                // 980 identified staff at NL001, 20 of them identified again at MTY01.
+                try await c.query(
+                    """
+                    INSERT INTO adults (facility_id, staff_ref, full_name, role, national_id_hmac)
+                    SELECT \(world.nuevoLeon.id), 'S-' || g, 'Nombre ' || translate(md5(g::text), '0123456789', 'ghijklmnop'), 'teacher',
+                           sha256(('id-' || g)::bytea)
+                    FROM generate_series(1, 980) AS g
+                    UNION ALL
+                    SELECT \(world.monterrey.id), 'S-' || g, 'Nombre ' || translate(md5(g::text), '0123456789', 'ghijklmnop'), 'teacher',
+                           sha256(('id-' || g)::bytea)
+                    FROM generate_series(1, 20) AS g
+                    """, logger: Self.logger)
+                // The same rare name and birthday at two schools, no identifier: linked on the evidence.
+                for (facility, ref) in [(world.nuevoLeon.id, "X-1"), (world.oaxaca.id, "X-2")] {
+                    try await c.query(
+                        """
+                        INSERT INTO adults (facility_id, staff_ref, full_name, role, date_of_birth)
+                        VALUES (\(facility), \(ref), 'Xóchitl Tlacuilo Ayala', 'teacher', '1984-07-02')
+                        """, logger: Self.logger)
+                }
+                let measured = log2(20 / (1_000.0 * 999 / 2))
+                func priors() async throws -> [Double] {
+                    try await strings("SELECT prior::text FROM adult_links WHERE prior <> 0 ORDER BY found_at", on: c).compactMap(Double.init)
+                }
+                let rebuilt = try await rebuild(world)
+                #expect(rebuilt.links == 21, "\(rebuilt)")
+                let afterRebuild = try await priors()
+                #expect(afterRebuild.count == 1 && abs(afterRebuild[0] - measured) < 1e-9, "\(afterRebuild) vs \(measured)")
+                // An update reads the same counts from the table and measures the same prior.
+                try await c.query(
+                    """
+                    INSERT INTO adults (facility_id, staff_ref, full_name, role, date_of_birth)
+                    VALUES (\(world.monterrey.id), 'X-3', 'Xochitl Tlacuilo Ayala', 'teacher', '1984-07-02')
+                    """, logger: Self.logger)
+                let updated = try #require(try await update(world))
+                #expect(updated.records == 1 && updated.links >= 1, "\(updated)")
+                let afterUpdate = try await priors()
+                #expect(afterUpdate.count >= 2 && afterUpdate.allSatisfy { abs($0 - measured) < 1e-9 }, "\(afterUpdate) vs \(measured)")
+            }
+        }
+    }
+
     /// An update links only what arrived since the last run, against what was there, and the
     /// new ties reach scores and alerts as after a rebuild.
     @Test func anUpdateLinksWhatArrivedSinceTheLastRun() async throws {

@@ -32,12 +32,6 @@ extension LinkingRebuilder {
 
     /// The names counted over every record, as a rebuild counts them while reading.
     func storedFrequencies(on connection: PostgresConnection) async throws -> NameFrequencies {
-        var frequencies = try await storedNameCounts(on: connection)
-        try await countIdentifiers(into: &frequencies, on: connection)
-        return frequencies
-    }
-
-    private func storedNameCounts(on connection: PostgresConnection) async throws -> NameFrequencies {
         try await connection.systemTransaction(logger: logger) {
             var frequencies = NameFrequencies()
             for try await (part, name, count) in try await connection.query(
@@ -47,11 +41,14 @@ extension LinkingRebuilder {
                 SELECT 'surname', s, count(*)::int FROM adult_records, unnest(ARRAY[paternal, maternal]) AS s WHERE s IS NOT NULL GROUP BY s
                 UNION ALL
                 SELECT 'records', '', count(*)::int FROM adult_records
+                UNION ALL
+                SELECT 'identified', '', count(*)::int FROM adult_records WHERE national_id_hmac IS NOT NULL
                 """, logger: logger
             ).decode((String, String, Int).self) {
                 switch part {
                 case "given": frequencies.given[name] = count
                 case "surname": frequencies.surnames[name] = count
+                case "identified": frequencies.identifiedRecords = count
                 default: frequencies.records = count
                 }
             }
@@ -62,7 +59,7 @@ extension LinkingRebuilder {
     /// Compares the new records with those sharing a block key, adds the links found, and
     /// resolves again the persons they touch.
     func linkNewRecords(_ added: [UUID], reader: PostgresConnection, writer: PostgresConnection, outcome: inout Outcome) async throws {
-        let frequencies = try await storedFrequencies(on: reader)
+        let (frequencies, model) = try await calibrated(try await storedFrequencies(on: reader), on: reader)
         var keys = Set<String>()
         try await reader.systemTransaction(logger: logger) {
             for try await recordKeys in try await reader.query(
@@ -73,7 +70,6 @@ extension LinkingRebuilder {
         let oversized = try await oversizedKeys(among: blockKeys, on: reader)
         let comparable = blockKeys.filter { !oversized.contains($0) }
         // No comparable block: nothing to stream (an empty key list would still scan every record).
-        let model = try await fittedModel(frequencies: frequencies, on: reader)
         var (found, comparisons) = comparable.isEmpty ? ([], 0) : try await compareBlocks(
             keys: comparable, oversized: oversized, new: Set(added), frequencies: frequencies, model: model, on: reader)
         found += try await identifiedPairs(new: added, frequencies: frequencies, model: model, on: reader)

@@ -179,27 +179,9 @@ public struct LinkingRebuilder: Sendable {
             """
     }
 
-    /// Rewrites `adult_records` from the mentions; returns the name counts (and the identifier
-    /// agreement the prior is measured on).
+    /// Rewrites `adult_records` from the mentions; returns the name counts.
     func refreshRecords(reader: PostgresConnection, writer: PostgresConnection) async throws -> NameFrequencies {
-        var frequencies = try await writeRecords(since: nil, reader: reader, writer: writer).frequencies
-        try await countIdentifiers(into: &frequencies, on: writer)
-        return frequencies
-    }
-
-    /// The records with a national identifier, and the pairs of them sharing one.
-    func countIdentifiers(into frequencies: inout NameFrequencies, on connection: PostgresConnection) async throws {
-        try await connection.systemTransaction(logger: logger) {
-            for try await (records, pairs) in try await connection.query(
-                """
-                SELECT coalesce(sum(n), 0)::bigint, coalesce(sum(n * (n - 1) / 2), 0)::bigint
-                FROM (SELECT count(*) AS n FROM adult_records WHERE national_id_hmac IS NOT NULL GROUP BY national_id_hmac) AS each
-                """, logger: logger
-            ).decode((Int64, Int64).self) {
-                frequencies.identifiedRecords = Int(records)
-                frequencies.identifiedPairs = Int(pairs)
-            }
-        }
+        try await writeRecords(since: nil, reader: reader, writer: writer).frequencies
     }
 
     /// Writes the records of the mentions (all of them, replacing the table, when `since` is nil;
@@ -239,6 +221,7 @@ public struct LinkingRebuilder: Sendable {
                         let name = NormalizedName(written)
                         guard !name.isEmpty else { continue }
                         frequencies.count(name)
+                        if hmac != nil { frequencies.identifiedRecords += 1 }
                         // The key the risk evidence reader gives the same mention (RiskEvidenceReader).
                         let key: RiskEvidence.AdultKey =
                             report == nil ? .rostered(.init(id)) : .described(name: written, role: role ?? "")
@@ -294,7 +277,7 @@ public struct LinkingRebuilder: Sendable {
     }
 
     /// Reads a record from the next columns `id, facility_id, jurisdiction_id, parent_id, given,
-    /// paternal, maternal, role, born`, as `blocks` and `fittedModel` select them.
+    /// paternal, maternal, role, born`, as `blocks` and `calibrated` select them.
     static func record(_ cells: inout ColumnReader) throws -> AdultRecord {
         let id = try cells.next(UUID.self), facility = try cells.next(UUID.self), jurisdiction = try cells.next(UUID.self)
         let parent = try cells.next(UUID?.self), given = try cells.next([String].self)
@@ -306,10 +289,13 @@ public struct LinkingRebuilder: Sendable {
             dateOfBirth: born.map(CalendarDate.init(daysSinceEpoch:)))
     }
 
-    /// The model fitted to this database: its m measured on the pairs whose national identifiers
-    /// agree (``LinkageModel/fitted(toKnownMatches:frequencies:pseudoPairs:)``), compared as any
-    /// pair would be if the identifiers were not there.
-    func fittedModel(frequencies: NameFrequencies, on reader: PostgresConnection) async throws -> LinkageModel {
+    /// The counts and the model, calibrated on the pairs whose national identifiers agree: how many
+    /// there are sets the prior (``LinkageModel/prior(_:)``), how they compare as any pair would
+    /// if the identifiers were not there sets each level's m
+    /// (``LinkageModel/fitted(toKnownMatches:frequencies:pseudoPairs:)``).
+    func calibrated(_ frequencies: NameFrequencies, on reader: PostgresConnection) async throws
+        -> (frequencies: NameFrequencies, model: LinkageModel)
+    {
         var pairs: [(AdultRecord, AdultRecord)] = []
         try await reader.systemTransaction(logger: logger) {
             let rows = try await reader.query(
@@ -331,7 +317,9 @@ public struct LinkingRebuilder: Sendable {
                 pairs.append((try Self.record(&cells), try Self.record(&cells)))
             }
         }
-        return model.fitted(toKnownMatches: pairs, frequencies: frequencies)
+        var frequencies = frequencies
+        frequencies.identifiedPairs = pairs.count
+        return (frequencies, model.fitted(toKnownMatches: pairs, frequencies: frequencies))
     }
 
     /// The block keys (of `keys`, or all) held by more records than `maxBlock`: those blocks are
@@ -437,10 +425,10 @@ public struct LinkingRebuilder: Sendable {
         return found
     }
 
-    func linkAdults(frequencies: NameFrequencies, reader: PostgresConnection, writer: PostgresConnection, outcome: inout Outcome) async throws {
+    func linkAdults(frequencies counted: NameFrequencies, reader: PostgresConnection, writer: PostgresConnection, outcome: inout Outcome) async throws {
         // 1. Pairs in the same block, compared once: in the first comparable block they share, by
         // the model fitted to the pairs the identifiers prove.
-        let model = try await fittedModel(frequencies: frequencies, on: reader)
+        let (frequencies, model) = try await calibrated(counted, on: reader)
         let oversized = try await oversizedKeys(among: nil, on: reader)
         var (found, comparisons) = try await compareBlocks(
             keys: nil, oversized: oversized, new: nil, frequencies: frequencies, model: model, on: reader)
