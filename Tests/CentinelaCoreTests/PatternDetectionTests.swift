@@ -119,6 +119,68 @@ import Testing
             #expect(!(members.contains(chain[0].report) && members.contains(chain[5].report)), "\(patterns)")
         }
     }
+
+    /// Ten groups, each at two schools, all with the same style: disguises, staged acts, children
+    /// made to watch. Tactics alone cannot tell the groups apart, so they make no pattern; an adult
+    /// named at both schools of a group — the same person, or a pair waiting in the review queue —
+    /// makes each group its own pattern, and none mixes two groups.
+    @Test func aStyleSharedByManyGroupsNeedsAnAdultToTieTheSchools() {
+        let style: [MO] = [.disguise, .stagedAct, .childrenMadeToWatch, .severalAdultsPresent]
+        let groups = (0..<10).map { _ in (0..<2).map { _ in Facility.ID.random() } }
+        func reports(tied: Bool) -> [CaseProfile] {
+            groups.enumerated().flatMap { index, schools in
+                schools.enumerated().map { position, school in
+                    var report = profile(school, style)
+                    // The first school names person A; the second a record B the review queue holds as maybe A.
+                    let pending = ["g\(index)-0": Set(["g\(index)-1"]), "g\(index)-1": ["g\(index)-0"]]
+                    if tied { report.ties = CaseProfile.ties(persons: ["g\(index)-\(position)"], pending: pending) }
+                    return report
+                }
+            }
+        }
+        let others = (0..<200).map { n in profile(.random(), n % 2 == 0 ? [.threats] : [], category: .neglect, age: 9, adults: 1) }
+        let untied = reports(tied: false) + others
+        let weights = FeatureWeights(profiles: untied)
+        #expect(weights.holding(["mo:disguise", "mo:staged_act"]) == 20)
+        #expect(detection.expectedByChance(Set(style.map { "mo:" + $0.rawValue }), weights: weights) < detection.chanceLimit)
+        #expect(detection.patterns(untied, weights: weights).isEmpty)
+
+        let tied = reports(tied: true) + others
+        let patterns = detection.patterns(tied, weights: FeatureWeights(profiles: tied))
+        #expect(patterns.count == 10, "\(patterns)")
+        #expect(Set(patterns.map(\.facilities)) == Set(groups.map { Set($0) }))
+    }
+
+    @Test func theSamePersonOrAReviewPairTiesTwoReports() {
+        let pending: [String: Set<String>] = ["p2": ["q9"], "q9": ["p2"]]
+        let ties = CaseProfile.ties(persons: ["p1", "p2"], pending: pending)
+        #expect(ties == ["p1", "p2", "review:p2:q9"])
+        #expect(!ties.isDisjoint(with: CaseProfile.ties(persons: ["q9"], pending: pending)))
+        #expect(!ties.isDisjoint(with: CaseProfile.ties(persons: ["p1"], pending: pending)))
+        #expect(ties.isDisjoint(with: CaseProfile.ties(persons: ["q8"], pending: pending)))
+    }
+
+    @Test func anUnfoundedReportJoinsAPatternButCannotMakeOne() {
+        let (ring, background) = scenario()
+        // The third school's reports were found unfounded: they still belong with the other two.
+        let dismissed = ring.map { report -> CaseProfile in
+            var report = report
+            report.unfounded = report.facility == ring[3].facility
+            return report
+        }
+        let all = background + dismissed
+        let weights = FeatureWeights(profiles: all)
+        #expect(weights.reports == background.count + 3)
+        let patterns = detection.patterns(all, weights: weights)
+        #expect(patterns.count == 1 && patterns.first?.facilities == Set(ring.map(\.facility)), "\(patterns)")
+        // Every one of them unfounded: nothing.
+        let allDismissed = ring.map { report -> CaseProfile in
+            var report = report
+            report.unfounded = true
+            return report
+        }
+        #expect(detection.patterns(background + allDismissed, weights: FeatureWeights(profiles: background + ring)).isEmpty)
+    }
 }
 
 /// Adults implicated together, across facilities.
@@ -140,5 +202,29 @@ import Testing
         #expect(networks.count == 1)
         #expect(networks.first?.reports == [reports[0], reports[1]])
         #expect(networks.first?.facilities == [a, b] && networks.first?.persons == ["p1", "p2"])
+    }
+
+    @Test func complaintsAgainstOneMemberWhereTheGroupWasAccusedTogetherStayOutOfTheNetwork() {
+        let (a, b) = (Facility.ID.random(), Facility.ID.random())
+        let reports = (0..<5).map { _ in IncidentReport.ID.random() }
+        let implications = [
+            I(report: reports[0], facility: a, persons: ["p1", "p2"]),  // together at A
+            I(report: reports[1], facility: a, persons: ["p1"]),  // a neglect complaint against p1 at A
+            I(report: reports[2], facility: b, persons: ["p2", "p1"]),  // together again at B
+            I(report: reports[3], facility: b, persons: ["p2"]),
+            I(report: reports[4], facility: a, persons: ["p9"]),
+        ]
+        let networks = NetworkDetection.networks(implications)
+        #expect(networks.count == 1 && networks.first?.reports == [reports[0], reports[2]], "\(networks)")
+    }
+
+    @Test func aComplaintDismissedAtTheFirstSchoolComesBackThroughTheNetwork() {
+        let (a, b) = (Facility.ID.random(), Facility.ID.random())
+        let reports = (0..<3).map { _ in IncidentReport.ID.random() }
+        let dismissed = I(report: reports[0], facility: a, persons: ["p1", "p2"], unfounded: true)
+        let networks = NetworkDetection.networks([dismissed, I(report: reports[1], facility: b, persons: ["p1", "p2"])])
+        #expect(networks.count == 1 && networks.first?.facilities == [a, b])
+        // Unfounded at both schools: not a network.
+        #expect(NetworkDetection.networks([dismissed, I(report: reports[2], facility: b, persons: ["p1", "p2"], unfounded: true)]).isEmpty)
     }
 }

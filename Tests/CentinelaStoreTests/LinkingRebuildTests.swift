@@ -144,6 +144,50 @@ import Testing
         }
     }
 
+    /// A style five schools share is not a pattern by itself; at two of them it names Itzel Canul,
+    /// whose two records wait in the review queue, and that ties those two — even though the first
+    /// complaint was found unfounded. A dismissed complaint against Xóchitl and Rubén together at A
+    /// still carries their network.
+    @Test func aPairInTheReviewQueueTiesAlikeReportsAndDismissedComplaintsStayAsHistory() async throws {
+        try await World.with { world in
+            try await world.database.withConnection(logger: Self.logger) { c in
+                let country = try await build(world, on: c)
+                func report(_ school: String, naming adult: UUID?) async throws -> UUID {
+                    let id = try await one(
+                        """
+                        INSERT INTO incident_reports (facility_id, occurred_from, occurred_to, discovered_on, category, reporter_type, mo_tags, narrative)
+                        VALUES (\(country.schools[school]!), current_date - 30, current_date - 30, current_date - 29, 'sexual_abuse', 'parent',
+                                '{sedation,off_premises,filming}', 'Prueba.')
+                        RETURNING id
+                        """, on: c)
+                    if let adult {
+                        try await c.query("INSERT INTO report_adults (report_id, position, adult_id) VALUES (\(id), 1, \(adult))", logger: Self.logger)
+                    }
+                    return id
+                }
+                let atB = try await report("B", naming: country.itzel.0), atD = try await report("D", naming: country.itzel.1)
+                for school in ["C", "E", "F"] { _ = try await report(school, naming: nil) }
+                // Dismissed: Itzel's complaint at B, and Xóchitl and Rubén's together at A.
+                let together = try await one("SELECT report_id FROM report_adults GROUP BY report_id HAVING count(*) = 2", on: c)
+                for dismissed in [atB, together] {
+                    try await c.query("INSERT INTO report_status_changes (report_id, status) VALUES (\(dismissed), 'unfounded')", logger: Self.logger)
+                }
+
+                let outcome = try await rebuild(world)
+                #expect(outcome.reviews == 1)
+                func patterns(_ kind: String) async throws -> Set<String> {
+                    Set(try await strings(
+                        "SELECT string_agg(r.report_id::text, ',' ORDER BY r.report_id) FROM pattern_reports r JOIN patterns p ON p.id = r.pattern_id WHERE p.kind = \(kind) GROUP BY p.id",
+                        on: c))
+                }
+                let ids = { (reports: [UUID]) in reports.map { $0.uuidString.lowercased() }.sorted().joined(separator: ",") }
+                let alike = try await patterns("modus_operandi"), networks = try await patterns("network")
+                #expect(alike == [ids(Array(country.pattern)), ids([atB, atD])], "\(alike)")
+                #expect(networks == [ids(Array(country.network))], "\(networks)")
+            }
+        }
+    }
+
     /// A rebuild marks the facilities it tied to others; rescoring them gives CROSS_FACILITY points
     /// and raises the cross-facility alerts, each at the facility concerned.
     @Test func whatLinkingFindsReachesScoresAndAlerts() async throws {

@@ -3,16 +3,28 @@
 /// Pairs are generated from shared tags, not all-pairs: each report's blocking tags are its tags
 /// held by at most `blockingShareLimit` of all reports, topped up with its rarest tags to
 /// `minimumBlockingTags` (in a young database every tag is common, and a rule that dropped them
-/// would find nothing). A pair is an edge when it shares at least `minimumSharedTags` MO tags, the
+/// would find nothing). A pair looks alike when it shares at least `minimumSharedTags` MO tags, the
 /// tags it shares are unlikely together by chance (fewer than `chanceLimit` of all reports would
 /// have them all if tags were independent: threats and isolation together are everyday, disguises
-/// and staged acts together are not), and its weighted Jaccard similarity reaches
-/// `similarityThreshold`, and the two happened at most `maxDaysApart` days apart (a ring works for
-/// months, not decades; tactics alike years apart are more often two groups). Patterns are the connected
-/// components of the edges, pruned against chaining: a report stays in a pattern only while it is
-/// at least `signatureThreshold` similar to the pattern's signature (the features most of its
-/// reports share), so A–B–C–D with nothing common to A and D does not become one pattern.
-/// See docs/linking.md.
+/// and staged acts together are not), its weighted Jaccard similarity reaches `similarityThreshold`,
+/// and the two happened at most `maxDaysApart` days apart (a ring works for months, not decades).
+///
+/// Looking alike is not enough on its own once a style of abuse is shared by many groups: tags
+/// are not independent (disguises, staged acts and filming come together), so the chance test
+/// above underrates how common a combination is. An alike pair is an edge when either
+/// - its reports are **tied by an adult**: they name the same person, or two persons waiting in the
+///   review queue as possibly one (a pair of names too weak to link across the country is strong
+///   next to the same tactics at both schools); or
+/// - the combination of tags it shares is **distinctive**: at most `distinctiveReports` reports in
+///   the whole database carry all of them (counted, not assumed independent).
+/// On the simulated country, tactics alone grouped reports of up to 40 unrelated rings; with this
+/// rule no pattern mixed rings (docs/linking.md, "When alike is not enough").
+///
+/// Patterns are the connected components of the edges, pruned against chaining: a report stays in
+/// a pattern only while it is at least `signatureThreshold` similar to the pattern's signature (the
+/// features most of its reports share), so A–B–C–D with nothing common to A and D does not become
+/// one pattern. Reports found unfounded take part as history but a pattern needs at least one
+/// report that is not. See docs/linking.md.
 public struct PatternDetection: Sendable, Equatable {
     public var similarityThreshold = 0.5
     public var minimumSharedTags = 2
@@ -21,6 +33,8 @@ public struct PatternDetection: Sendable, Equatable {
     public var blockingShareLimit = 0.2
     public var minimumBlockingTags = 2
     public var signatureThreshold = 0.5
+    /// Tactics alone tie two reports when at most this many reports carry all the tags they share.
+    public var distinctiveReports = 3
     /// A pattern spans at least this many facilities.
     public var minimumFacilities = 2
     /// Candidate blocks larger than this are skipped (their reports meet through other tags).
@@ -60,6 +74,7 @@ public struct PatternDetection: Sendable, Equatable {
         }
         var seen: Set<Int64> = []
         var edges: [Edge] = []
+        var holding: [Set<String>: Int] = [:]
         for members in blocks.values where members.count > 1 && members.count <= maxBlock {
             for i in members.indices {
                 for j in members.index(after: i)..<members.endIndex {
@@ -69,7 +84,13 @@ public struct PatternDetection: Sendable, Equatable {
                     let shared = profiles[a].tags.intersection(profiles[b].tags)
                     guard shared.count >= minimumSharedTags, expectedByChance(shared, weights: weights) < chanceLimit else { continue }
                     let similarity = weights.similarity(profiles[a].features, profiles[b].features)
-                    if similarity >= similarityThreshold { edges.append(Edge(a: a, b: b, similarity: similarity)) }
+                    guard similarity >= similarityThreshold else { continue }
+                    if profiles[a].ties.isDisjoint(with: profiles[b].ties) {
+                        let count = holding[shared] ?? weights.holding(shared)
+                        holding[shared] = count
+                        guard count <= distinctiveReports else { continue }
+                    }
+                    edges.append(Edge(a: a, b: b, similarity: similarity))
                 }
             }
         }
@@ -98,7 +119,7 @@ public struct PatternDetection: Sendable, Equatable {
             }
             let ordered = kept.sorted()
             let facilities = Set(ordered.map { profiles[$0].facility })
-            guard facilities.count >= minimumFacilities else { continue }
+            guard facilities.count >= minimumFacilities, kept.contains(where: { !profiles[$0].unfounded }) else { continue }
             found.append(
                 Pattern(reports: ordered.map { profiles[$0].report }, facilities: facilities, signature: signature(kept, profiles)))
         }

@@ -611,73 +611,116 @@ public struct LinkingRebuilder: Sendable {
 
     // MARK: Patterns
 
-    /// What linking by modus operandi reads of a report (decoded by `profile`), as it stands;
-    /// unfounded reports are left out.
+    /// What linking by modus operandi reads of a report (decoded by `profile`), as it stands.
     static let profileColumns =
-        "report_id, facility_id, mo_tags, category, youngest_child_age, cardinality(adult_ids), occurred_from - date '1970-01-01'"
+        """
+        report_id, facility_id, mo_tags, category, youngest_child_age, cardinality(adult_ids), occurred_from - date '1970-01-01', \
+        status = 'unfounded'
+        """
 
     func profile(_ cells: inout ColumnReader) throws -> CaseProfile? {
         let report = try cells.next(UUID.self), facility = try cells.next(UUID.self), tags = try cells.next([String].self)
         let category = try cells.next(String.self), age = try cells.next(Int16?.self), adults = try cells.next(Int.self)
-        let occurred = try cells.next(Int.self)
+        let occurred = try cells.next(Int.self), unfounded = try cells.next(Bool.self)
         guard let category = IncidentReport.Category(rawValue: category) else { return nil }
         return CaseProfile(
             report: .init(report), facility: .init(facility), modusOperandi: tags.compactMap(IncidentReport.ModusOperandi.init(rawValue:)),
-            category: category, youngestAge: age.map(Int.init), adults: adults,
-            day: occurred)
+            category: category, youngestAge: age.map(Int.init), adults: adults, day: occurred, unfounded: unfounded)
+    }
+
+    /// The persons a report names, in the order named: `adult_persons.person_id`, or the record's
+    /// own id for a record linked to nobody (`c` is the report_current row).
+    static let namedPersons = """
+        ARRAY(
+            SELECT coalesce(p.person_id, x.record_id)
+            FROM unnest(c.adult_ids) WITH ORDINALITY AS a(id, position)
+            CROSS JOIN LATERAL (SELECT coalesce(a.id, centinela_mention_record_id(c.report_id, a.position::smallint)) AS record_id) x
+            LEFT JOIN adult_persons p ON p.record_id = x.record_id
+            ORDER BY a.position
+        )
+        """
+
+    /// The pairs of persons waiting in the review queue, each way round.
+    func pendingPairs(on connection: PostgresConnection) async throws -> [String: Set<String>] {
+        var pending: [String: Set<String>] = [:]
+        try await connection.systemTransaction(logger: logger) {
+            for try await (a, b) in try await connection.query(
+                """
+                SELECT coalesce(pa.person_id, l.record_a), coalesce(pb.person_id, l.record_b)
+                FROM adult_links l
+                LEFT JOIN adult_persons pa ON pa.record_id = l.record_a
+                LEFT JOIN adult_persons pb ON pb.record_id = l.record_b
+                WHERE l.verdict = 'review'
+                """, logger: logger
+            ).decode((UUID, UUID).self) {
+                let (a, b) = (Identifier<AdultRecord>(a).description, Identifier<AdultRecord>(b).description)
+                guard a != b else { continue }
+                pending[a, default: []].insert(b)
+                pending[b, default: []].insert(a)
+            }
+        }
+        return pending
     }
 
     /// Rewrites the patterns, of both kinds; returns how many.
     func rebuildPatterns(reader: PostgresConnection, writer: PostgresConnection) async throws -> Int {
-        // Feature counts over every report, then only the reports with a tag rare enough to block on.
-        var counts: [String: Int] = [:], reports = 0
+        // Feature and tag-set counts over every report not found unfounded, then the reports (all
+        // of them) with a tag rare enough to block on.
+        var counts: [String: Int] = [:], reports = 0, tagSets: [Set<String>: Int] = [:]
         try await reader.systemTransaction(logger: logger) {
             for try await row in try await reader.query(
-                "SELECT \(unescaped: Self.profileColumns) FROM report_current WHERE status <> 'unfounded'", logger: logger)
+                "SELECT \(unescaped: Self.profileColumns) FROM report_current c WHERE status <> 'unfounded'", logger: logger)
             {
                 var cells = ColumnReader(row)
                 guard let profile = try profile(&cells) else { continue }
                 reports += 1
                 for feature in profile.features { counts[feature, default: 0] += 1 }
+                tagSets[profile.tags, default: 0] += 1
             }
         }
-        let weights = FeatureWeights(counts: counts, reports: reports)
+        let weights = FeatureWeights(counts: counts, reports: reports, tagSets: tagSets)
         let blockable = counts.filter { $0.key.hasPrefix("mo:") && $0.value <= detection.maxBlock }.map { String($0.key.dropFirst(3)) }
+        let pending = try await pendingPairs(on: reader)
         var candidates: [CaseProfile] = []
         var known: [IncidentReport.ID: (facility: Facility.ID, received: Date)] = [:]
         if !blockable.isEmpty {
             try await reader.systemTransaction(logger: logger) {
                 for try await row in try await reader.query(
                     """
-                    SELECT \(unescaped: Self.profileColumns), received_at FROM report_current WHERE status <> 'unfounded' AND mo_tags && \(blockable)::text[]
+                    SELECT \(unescaped: Self.profileColumns), received_at, \(unescaped: Self.namedPersons)
+                    FROM report_current c WHERE mo_tags && \(blockable)::text[]
                     """, logger: logger)
                 {
                     var cells = ColumnReader(row)
-                    guard let profile = try profile(&cells) else { continue }
-                    candidates.append(profile)
+                    guard var profile = try profile(&cells) else { continue }
                     known[profile.report] = (profile.facility, try cells.next(Date.self))
+                    let persons = try cells.next([UUID].self).map { Identifier<AdultRecord>($0).description }
+                    profile.ties = CaseProfile.ties(persons: persons, pending: pending)
+                    candidates.append(profile)
                 }
             }
         }
         let alike = detection.patterns(candidates, weights: weights)
-        // Networks: the persons each report implicates (a record linked to nobody is its own person).
+        // Networks: the persons each report names, for reports naming two or more, or anyone linked.
         var implications: [NetworkDetection.Implication] = []
         try await reader.systemTransaction(logger: logger) {
-            for try await (report, facility, received, persons) in try await reader.query(
+            for try await (report, facility, received, unfounded, persons) in try await reader.query(
                 """
-                SELECT c.report_id, c.facility_id, c.received_at, array_agg(coalesce(p.person_id, x.record_id) ORDER BY x.position)
+                SELECT c.report_id, c.facility_id, c.received_at, c.status = 'unfounded', array_agg(coalesce(p.person_id, x.record_id) ORDER BY x.position)
                 FROM report_current c
                 CROSS JOIN LATERAL (
                     SELECT coalesce(a.id, centinela_mention_record_id(c.report_id, a.position::smallint)) AS record_id, a.position
                     FROM unnest(c.adult_ids) WITH ORDINALITY AS a(id, position)
                 ) x
                 LEFT JOIN adult_persons p ON p.record_id = x.record_id
-                WHERE c.status <> 'unfounded'
-                GROUP BY c.report_id, c.facility_id, c.received_at
+                GROUP BY c.report_id, c.facility_id, c.received_at, c.status
                 HAVING count(*) >= 2 OR count(p.person_id) >= 1
                 """, logger: logger
-            ).decode((UUID, UUID, Date, [UUID]).self) {
-                implications.append(.init(report: .init(report), facility: .init(facility), persons: persons.map { Identifier<AdultRecord>($0).description }))
+            ).decode((UUID, UUID, Date, Bool, [UUID]).self) {
+                implications.append(
+                    .init(
+                        report: .init(report), facility: .init(facility), persons: persons.map { Identifier<AdultRecord>($0).description },
+                        unfounded: unfounded))
                 known[.init(report)] = (.init(facility), received)
             }
         }
