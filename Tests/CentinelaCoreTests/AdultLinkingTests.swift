@@ -117,6 +117,65 @@ import Testing
         #expect(bornApart.verdict == .distinct, "\(bornApart)")
     }
 
+    @Test func aSecondGivenNameInCommonIsMoreEvidenceAndOneThatDiffersIsLess() {
+        var counted = frequencies
+        counted.secondGiven = ["jose": 300, "itzel": 4, "fernanda": 40]
+        counted.secondGivenRecords = 3_000
+        let one = model.assess(record("María Hernández García", at: city), record("Maria Hernandez Garcia", at: farCity), frequencies: counted)
+        let both = model.assess(
+            record("María Itzel Hernández García", at: city), record("Maria Itzel Hernandez Garcia", at: farCity), frequencies: counted)
+        #expect(both.comparison(.givenName)?.level == "exact_both")
+        // "Itzel" is one second name in 750: log2(0.9 × 750) bits more than "María" alone.
+        let gained = both.weight - one.weight
+        #expect(abs(gained - log2(model.secondGivenSameM * 3_000 / 4)) < 1e-9, "\(gained)")
+        let differs = model.assess(
+            record("María Itzel Hernández García", at: city), record("Maria Fernanda Hernandez Garcia", at: farCity), frequencies: counted)
+        #expect(differs.comparison(.givenName)?.level == "exact_second_different")
+        #expect(differs.weight < one.weight - 3)
+        // Only one side has a second given name: nothing to compare, the first name decides.
+        let missing = model.assess(record("María Itzel Hernández García", at: city), record("Maria Hernandez Garcia", at: farCity), frequencies: counted)
+        #expect(missing.comparison(.givenName)?.level == "exact" && missing.weight == one.weight)
+    }
+
+    @Test func aThreeWordNameIsReadWithTwoGivenNamesWhenTheOtherRecordSaysSo() {
+        // "Gabriela Itzel Guzmán": the maternal surname left out, not "Itzel" taken for a surname.
+        let a = record("Gabriela Itzel Guzmán", at: city), b = record("Gabriela Itzel Guzmán Flores", at: otherCity)
+        let result = model.assess(a, b, frequencies: frequencies)
+        #expect(result.comparison(.givenName)?.level == "exact_both", "\(result)")
+        #expect(result.comparison(.surnames)?.level == "one_missing_exact", "\(result)")
+        // Read alone, the same words are one given name and two surnames.
+        #expect(NormalizedName("Gabriela Itzel Guzmán").given == ["gabriela"])
+        // A middle word that is not the other's second given name stays a surname.
+        let other = model.assess(record("Gabriela Guzmán Flores", at: city), b, frequencies: frequencies)
+        #expect(other.comparison(.givenName)?.level == "exact" && other.comparison(.surnames)?.level == "both_exact", "\(other)")
+    }
+
+    @Test func inALargeDatabaseARareNameWeighsAsRareAsTenRecordsSay() {
+        // Up to 100,000 records a name counts as at least one in 10,000.
+        let young = NameFrequencies(given: ["zagoia": 1], records: 50_000)
+        #expect(young.givenShare("zagoia") == 1e-4)
+        #expect(NameFrequencies(given: ["zagoia": 1], records: 1_000).givenShare("zagoia") == 1e-3)
+        // Among 2.9 million, as one in 290,000: ten records' worth, not one.
+        let country = NameFrequencies(given: ["zagoia": 1, "maria": 150_000], records: 2_900_000)
+        #expect(abs(country.givenShare("zagoia") - 10 / 2_900_000.0) < 1e-15)
+        #expect(abs(country.givenShare("maria") - 150_000 / 2_900_000.0) < 1e-15)
+    }
+
+    @Test func theKnownMatchesTeachHowOftenASecondGivenNameAgrees() {
+        var counted = frequencies
+        counted.secondGiven = ["itzel": 4, "fernanda": 40]
+        counted.secondGivenRecords = 3_000
+        // 100 proven pairs with a second given name on both sides: 50 agree, 50 do not.
+        let known = (0..<100).map { index in
+            (record("María Itzel López Ruiz", at: city), record(index < 50 ? "María Itzel López Ruiz" : "María Fernanda López Ruiz", at: otherCity))
+        }
+        let fitted = model.fitted(toKnownMatches: known, frequencies: counted, pseudoPairs: 200)
+        #expect(abs(fitted.secondGivenSameM - (50 + 200 * model.secondGivenSameM) / 300) < 1e-9)
+        #expect(abs(fitted.secondGivenDifferent.m - (50 + 200 * model.secondGivenDifferent.m) / 300) < 1e-9)
+        // Every pair had its first given name exact, whatever the second.
+        #expect(abs(fitted.givenExactM - (100 + 200 * model.givenExactM) / 300) < 1e-9)
+    }
+
     @Test func aNationalIdentifierDecidesOnItsOwn() {
         let same = model.assess(record("Juan Pérez", nationalID: "K1"), record("J. Lopez Ayala", nationalID: "K1"), frequencies: frequencies)
         #expect(same.verdict == .link && same.comparisons.map(\.field) == [.nationalID])

@@ -35,12 +35,19 @@ public struct AdultRecord: Hashable, Sendable {
 /// How often each given name and surname occurs among all records: agreement on "María" or
 /// "Hernández" says much less than agreement on "Xóchitl" or "Tlacuilo".
 ///
-/// Shares are floored at `minimumShare`, so that a name seen once in a young database is not
-/// taken for a name nobody else has: with few records the weights stay modest and pairs go to
-/// review rather than link on their own.
+/// Shares are floored, so that a name seen once is not taken for a name nobody else has: at
+/// `minimumShare` (one in 10,000) in a young database, where the weights stay modest and pairs go
+/// to review rather than link on their own, and at ten records' share in a large one (one in
+/// 290,000 among 2.9 million records). A fixed floor would let a name weigh no more among millions
+/// of records than among a hundred thousand, while the prior (how rarely two records are the same
+/// person) keeps getting stricter with every record: rare names could then never link.
 public struct NameFrequencies: Sendable, Equatable {
+    /// First given names.
     public var given: [String: Int]
     public var surnames: [String: Int]
+    /// Second given names ("Itzel" in "Gabriela Itzel Guzmán Flores"), among the records with one.
+    public var secondGiven: [String: Int] = [:]
+    public var secondGivenRecords = 0
     public var records: Int
     public var minimumShare: Double
     /// Records carrying a national identifier, and the pairs of them sharing one: how often two
@@ -48,6 +55,9 @@ public struct NameFrequencies: Sendable, Equatable {
     /// ``LinkageModel/prior(_:)``).
     public var identifiedRecords = 0
     public var identifiedPairs = 0
+
+    /// In a large database a name is taken to be at least as common as this many records' worth.
+    public static let floorRecords = 10.0
 
     public init(given: [String: Int] = [:], surnames: [String: Int] = [:], records: Int = 0, minimumShare: Double = 1e-4) {
         self.given = given
@@ -66,15 +76,22 @@ public struct NameFrequencies: Sendable, Equatable {
     public mutating func count(_ name: NormalizedName) {
         records += 1
         if let first = name.firstGiven { given[first, default: 0] += 1 }
+        if name.given.count >= 2 {
+            secondGiven[name.given[1], default: 0] += 1
+            secondGivenRecords += 1
+        }
         for surname in name.surnames { surnames[surname, default: 0] += 1 }
     }
 
-    public func givenShare(_ name: String) -> Double { share(given[name] ?? 0) }
-    public func surnameShare(_ name: String) -> Double { share(surnames[name] ?? 0) }
+    public func givenShare(_ name: String) -> Double { share(given[name] ?? 0, of: records) }
+    public func surnameShare(_ name: String) -> Double { share(surnames[name] ?? 0, of: records) }
+    /// The share of a second given name among the records that have one.
+    public func secondGivenShare(_ name: String) -> Double { share(secondGiven[name] ?? 0, of: secondGivenRecords) }
 
-    private func share(_ count: Int) -> Double {
+    private func share(_ count: Int, of total: Int) -> Double {
         // Before anything is counted, assume a name as common as one in a hundred.
-        guard records > 0 else { return 0.01 }
-        return max(minimumShare, Double(max(count, 1)) / Double(records))
+        guard total > 0 else { return 0.01 }
+        let floor = min(minimumShare, Self.floorRecords / Double(total))
+        return max(floor, Double(max(count, 1)) / Double(total))
     }
 }

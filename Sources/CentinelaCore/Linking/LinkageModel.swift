@@ -37,6 +37,10 @@ public struct LinkageModel: Sendable, Equatable {
     public var givenFuzzy = Probabilities(m: 0.07, u: 0.005)
     public var givenInitial = Probabilities(m: 0.02, u: 0.07)
     public var givenDifferent = Probabilities(m: 0.03, u: 0.94)
+    /// When both records carry a second given name and the first agrees: how often the second
+    /// agrees too (its u comes from its frequency among second names) or differs, for the same person.
+    public var secondGivenSameM = 0.9
+    public var secondGivenDifferent = Probabilities(m: 0.06, u: 0.95)
     public var surnamesBothExactM = 0.55
     public var surnamesSwappedM = 0.06
     public var surnamesBothFuzzyM = 0.10
@@ -75,10 +79,7 @@ public struct LinkageModel: Sendable, Equatable {
                 verdict: same ? .link : .distinct, weight: weight, prior: 0,
                 comparisons: [.init(field: .nationalID, level: same ? "exact" : "different", weight: weight)])
         }
-        let comparisons = [
-            given(a.name, b.name, frequencies), surnames(a.name, b.name, frequencies), birth(a.dateOfBirth, b.dateOfBirth),
-            role(a.role, b.role), place(a, b),
-        ].compactMap { $0 }
+        let comparisons = compare(a, b, frequencies)
         let weight = comparisons.reduce(0) { $0 + $1.weight }
         let prior = Self.prior(frequencies)
         let score = weight + prior
@@ -100,6 +101,27 @@ public struct LinkageModel: Sendable, Equatable {
     /// One in the number of records: each record taken to have about one match among them.
     public static func prior(records: Int) -> Double { -log2(Double(max(records, 2))) }
 
+    /// Each field's level and weight; a field missing on either side is left out.
+    func compare(_ a: AdultRecord, _ b: AdultRecord, _ frequencies: NameFrequencies) -> [LinkAssessment.Comparison] {
+        let (x, y) = Self.read(a.name, b.name)
+        return [given(x, y, frequencies), surnames(x, y, frequencies), birth(a.dateOfBirth, b.dateOfBirth), role(a.role, b.role), place(a, b)]
+            .compactMap { $0 }
+    }
+
+    /// The two names as the pair suggests reading them. A three-word name is read as one given
+    /// name and two surnames; but when its middle word is the other record's second given name,
+    /// it is that person's two given names and one surname ("Gabriela Itzel Guzmán", the maternal
+    /// surname left out, beside "Gabriela Itzel Guzmán Flores").
+    static func read(_ a: NormalizedName, _ b: NormalizedName) -> (NormalizedName, NormalizedName) {
+        func reread(_ x: NormalizedName, beside y: NormalizedName) -> NormalizedName {
+            guard x.given.count == 1, let middle = x.paternal, let last = x.maternal, y.given.count >= 2, y.given[1] == middle,
+                  y.given[0] == x.given[0] || JaroWinkler.similarity(y.given[0], x.given[0]) >= 0.92
+            else { return x }
+            return NormalizedName(given: [x.given[0], middle], paternal: last, maternal: nil)
+        }
+        return (reread(a, beside: b), reread(b, beside: a))
+    }
+
     private func level(_ field: LinkAssessment.Field, _ level: String, _ p: Probabilities) -> LinkAssessment.Comparison {
         LinkAssessment.Comparison(field: field, level: level, weight: p.weight)
     }
@@ -108,7 +130,21 @@ public struct LinkageModel: Sendable, Equatable {
 
     func given(_ a: NormalizedName, _ b: NormalizedName, _ f: NameFrequencies) -> LinkAssessment.Comparison? {
         guard let x = a.firstGiven, let y = b.firstGiven else { return nil }
-        if x == y { return level(.givenName, "exact", .init(m: givenExactM, u: max(smallestU, f.givenShare(x)))) }
+        if x == y {
+            // A second given name on both sides is further evidence: "María Itzel" is rarer than "María".
+            if a.given.count >= 2, b.given.count >= 2 {
+                let (x2, y2) = (a.given[1], b.given[1])
+                if x2 == y2 {
+                    let u = max(smallestU, f.givenShare(x) * f.secondGivenShare(x2))
+                    return level(.givenName, "exact_both", .init(m: givenExactM * secondGivenSameM, u: u))
+                }
+                if !similar(x2, y2) {
+                    let u = max(smallestU, f.givenShare(x) * secondGivenDifferent.u)
+                    return level(.givenName, "exact_second_different", .init(m: givenExactM * secondGivenDifferent.m, u: u))
+                }
+            }
+            return level(.givenName, "exact", .init(m: givenExactM, u: max(smallestU, f.givenShare(x))))
+        }
         if x.count == 1 || y.count == 1 {
             return x.first == y.first ? level(.givenName, "initial", givenInitial) : level(.givenName, "different", givenDifferent)
         }
@@ -222,9 +258,7 @@ extension LinkageModel {
         guard !pairs.isEmpty else { return self }
         var counts: [LinkAssessment.Field: [String: Int]] = [:]
         for (a, b) in pairs {
-            let levels = [given(a.name, b.name, frequencies), surnames(a.name, b.name, frequencies), birth(a.dateOfBirth, b.dateOfBirth),
-                          role(a.role, b.role), place(a, b)]
-            for comparison in levels.compactMap({ $0 }) { counts[comparison.field, default: [:]][comparison.level, default: 0] += 1 }
+            for comparison in compare(a, b, frequencies) { counts[comparison.field, default: [:]][comparison.level, default: 0] += 1 }
         }
         var model = self
         func blend(_ field: LinkAssessment.Field, _ level: String, _ shipped: Double) -> Double {
@@ -233,7 +267,17 @@ extension LinkageModel {
             // Never 0: a level never seen among the known pairs can still happen.
             return max(1e-4, (Double(observed[level] ?? 0) + pseudoPairs * shipped) / (total + pseudoPairs))
         }
+        // The given name agrees, with or without a second one to compare.
+        let given = counts[.givenName] ?? [:]
+        let (both, second) = (given["exact_both"] ?? 0, given["exact_second_different"] ?? 0)
+        counts[.givenName]?["exact"] = (given["exact"] ?? 0) + both + second
+        counts[.givenName]?["exact_both"] = nil
+        counts[.givenName]?["exact_second_different"] = nil
         model.givenExactM = blend(.givenName, "exact", givenExactM)
+        // Of those with a second given name on both sides, how often it agrees.
+        let compared = Double(both + second)
+        model.secondGivenSameM = (Double(both) + pseudoPairs * secondGivenSameM) / (compared + pseudoPairs)
+        model.secondGivenDifferent.m = max(1e-4, (Double(second) + pseudoPairs * secondGivenDifferent.m) / (compared + pseudoPairs))
         model.givenFuzzy.m = blend(.givenName, "fuzzy", givenFuzzy.m)
         model.givenInitial.m = blend(.givenName, "initial", givenInitial.m)
         model.givenDifferent.m = blend(.givenName, "different", givenDifferent.m)

@@ -38,6 +38,8 @@ extension LinkingRebuilder {
                 """
                 SELECT 'given', given[1], count(*)::int FROM adult_records WHERE cardinality(given) > 0 GROUP BY given[1]
                 UNION ALL
+                SELECT 'second', given[2], count(*)::int FROM adult_records WHERE cardinality(given) > 1 GROUP BY given[2]
+                UNION ALL
                 SELECT 'surname', s, count(*)::int FROM adult_records, unnest(ARRAY[paternal, maternal]) AS s WHERE s IS NOT NULL GROUP BY s
                 UNION ALL
                 SELECT 'records', '', count(*)::int FROM adult_records
@@ -47,6 +49,9 @@ extension LinkingRebuilder {
             ).decode((String, String, Int).self) {
                 switch part {
                 case "given": frequencies.given[name] = count
+                case "second":
+                    frequencies.secondGiven[name] = count
+                    frequencies.secondGivenRecords += count
                 case "surname": frequencies.surnames[name] = count
                 case "identified": frequencies.identifiedRecords = count
                 default: frequencies.records = count
