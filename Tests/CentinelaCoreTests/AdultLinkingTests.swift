@@ -98,6 +98,29 @@ import Testing
         #expect(model.assess(c, record("Ruben Tapia Ochoa", at: farCity), frequencies: frequencies).comparison(.givenName)?.level == "fuzzy")
     }
 
+    @Test func oneTypingErrorNearTheStartIsStillTheSameName() {
+        // Jaro–Winkler forgives a slip at the end of a word more than near its start.
+        #expect(JaroWinkler.similarity("siruez", "syruez") < model.fuzzyThreshold)
+        for (a, b) in [("siruez", "syruez"), ("grunaeddo", "grunaedo"), ("moreno", "morino"), ("castro", "catsro"), ("ralu", "rlu"), ("mendez", "mendze")] {
+            #expect(TypingError.oneApart(a, b) && TypingError.oneApart(b, a), "\(a) \(b)")
+        }
+        for (a, b) in [("siruez", "siruez"), ("moreno", "morales"), ("castro", "catrso"), ("ab", "ba c"), ("abcd", "abdcx")] {
+            #expect(!TypingError.oneApart(a, b), "\(a) \(b)")
+        }
+        let a = record("Martha Siruez Solluero", at: city), b = record("Martha Syruez Solluero", at: otherCity)
+        #expect(model.assess(a, b, frequencies: frequencies).comparison(.surnames)?.level == "both_fuzzy")
+    }
+
+    @Test func whichRecordComesFirstChangesNothing() {
+        // A misspelling is as common as the name it misspells, whichever side it is on.
+        for (x, y) in [("Rubén Fernández Tapia", "Ruben Fernadnez Tapia"), ("Xóchitl Tlacuilo", "Xochitl Tlacuylo Ayala"),
+                       ("Gabriela Itzel Guzmán", "Gabriela Itzel Guzmán Flores"), ("Juan Pérez López", "Juan Peres Lopez")] {
+            let a = record(x, at: city), b = record(y, at: otherCity)
+            let forth = model.assess(a, b, frequencies: frequencies), back = model.assess(b, a, frequencies: frequencies)
+            #expect(abs(forth.weight - back.weight) < 1e-9 && forth.comparisons.map(\.level) == back.comparisons.map(\.level), "\(forth) \(back)")
+        }
+    }
+
     @Test func differentPeopleWithTheSameCommonNameDoNotLinkWithoutMoreEvidence() {
         let a = record("María Hernández García", at: city, parent: state), b = record("Maria Hernandez Garcia", at: farCity, parent: otherState)
         let result = model.assess(a, b, frequencies: frequencies)

@@ -70,3 +70,33 @@ public enum JaroWinkler {
         }
     }
 }
+
+/// Whether two words are one typing error apart — a letter dropped, added or replaced, or two
+/// neighbours swapped (Damerau's four) — the commonest misspelling in registers. Jaro–Winkler
+/// forgives these at the end of a word but not near its start ("Siruez" / "Syruez" scores 0.90).
+public enum TypingError {
+    public static func oneApart(_ a: String, _ b: String) -> Bool {
+        var (x, y) = (a, b)
+        return x.withUTF8 { s in y.withUTF8 { t in oneApart(s, t) } }
+    }
+
+    static func oneApart(_ s: UnsafeBufferPointer<UInt8>, _ t: UnsafeBufferPointer<UInt8>) -> Bool {
+        if s.count < t.count { return oneApart(t, s) }
+        guard s.count - t.count <= 1 else { return false }
+        // The first difference decides which error it could be; the rest must then agree.
+        var i = 0
+        while i < t.count && s[i] == t[i] { i += 1 }
+        if i == t.count { return s.count != t.count }
+        func same(_ from: Int, _ to: Int, offset: Int) -> Bool {
+            var k = from
+            while k < to {
+                if s[k + offset] != t[k] { return false }
+                k += 1
+            }
+            return true
+        }
+        if s.count > t.count { return same(i, t.count, offset: 1) }  // a letter added (or dropped)
+        if same(i + 1, t.count, offset: 0) { return true }  // replaced
+        return i + 1 < t.count && s[i] == t[i + 1] && s[i + 1] == t[i] && same(i + 2, t.count, offset: 0)  // swapped
+    }
+}

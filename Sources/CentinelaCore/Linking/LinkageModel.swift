@@ -126,7 +126,11 @@ public struct LinkageModel: Sendable, Equatable {
         LinkAssessment.Comparison(field: field, level: level, weight: p.weight)
     }
 
-    private func similar(_ x: String, _ y: String) -> Bool { JaroWinkler.similarity(x, y) >= fuzzyThreshold }
+    /// The same name misspelt: Jaro–Winkler at or above `fuzzyThreshold`, or, for names of five
+    /// letters or more, one typing error apart.
+    private func similar(_ x: String, _ y: String) -> Bool {
+        JaroWinkler.similarity(x, y) >= fuzzyThreshold || (min(x.utf8.count, y.utf8.count) >= 5 && TypingError.oneApart(x, y))
+    }
 
     func given(_ a: NormalizedName, _ b: NormalizedName, _ f: NameFrequencies) -> LinkAssessment.Comparison? {
         guard let x = a.firstGiven, let y = b.firstGiven else { return nil }
@@ -159,12 +163,20 @@ public struct LinkageModel: Sendable, Equatable {
         func u(_ names: [String], scale: Double = 1) -> Double {
             max(smallestU, scale * names.reduce(1.0) { $0 * f.surnameShare($1) })
         }
+        // Spellings that agree only fuzzily count as common as the commoner of the two: a misspelt
+        // "Méndze" is rare, but people who could be written so are as many as the Méndez.
+        func uFuzzy(_ pairs: [(String, String)]) -> Double {
+            max(smallestU, 5 * pairs.reduce(1.0) { $0 * max(f.surnameShare($1.0), f.surnameShare($1.1)) })
+        }
         if x.count == 2 && y.count == 2 {
             if x == y { return level(.surnames, "both_exact", .init(m: surnamesBothExactM, u: u(x))) }
             if x == y.reversed() { return level(.surnames, "swapped", .init(m: surnamesSwappedM, u: u(x))) }
-            let inOrder = similar(x[0], y[0]) && similar(x[1], y[1])
-            let crossed = similar(x[0], y[1]) && similar(x[1], y[0])
-            if inOrder || crossed { return level(.surnames, "both_fuzzy", .init(m: surnamesBothFuzzyM, u: u(x, scale: 5))) }
+            if similar(x[0], y[0]) && similar(x[1], y[1]) {
+                return level(.surnames, "both_fuzzy", .init(m: surnamesBothFuzzyM, u: uFuzzy([(x[0], y[0]), (x[1], y[1])])))
+            }
+            if similar(x[0], y[1]) && similar(x[1], y[0]) {
+                return level(.surnames, "both_fuzzy", .init(m: surnamesBothFuzzyM, u: uFuzzy([(x[0], y[1]), (x[1], y[0])])))
+            }
             if let shared = x.first(where: y.contains) {
                 return level(.surnames, "one_of_two", .init(m: surnameOneOfTwoM, u: u([shared])))
             }
@@ -173,8 +185,8 @@ public struct LinkageModel: Sendable, Equatable {
         // One side (or both) wrote a single surname: it must be one of the other's.
         let (single, other) = x.count == 1 ? (x[0], y) : (y[0], x)
         if other.contains(single) { return level(.surnames, "one_missing_exact", .init(m: surnameOneMissingExactM, u: u([single]))) }
-        if other.contains(where: { similar($0, single) }) {
-            return level(.surnames, "one_missing_fuzzy", .init(m: surnameOneMissingFuzzyM, u: u([single], scale: 5)))
+        if let match = other.first(where: { similar($0, single) }) {
+            return level(.surnames, "one_missing_fuzzy", .init(m: surnameOneMissingFuzzyM, u: uFuzzy([(single, match)])))
         }
         return level(.surnames, "different", surnamesDifferent)
     }
