@@ -199,6 +199,25 @@ import Testing
         #expect(abs(fitted.givenExactM - (100 + 200 * model.givenExactM) / 300) < 1e-9)
     }
 
+    @Test func howOftenStrangersShareAPlaceOrARoleIsCounted() {
+        // 3,200 records: 32 states of 100, ten to a school; 2,000 teachers and 1,200 assistants.
+        let spread = LinkageModel.Spread(
+            facilities: Array(repeating: 10, count: 320), jurisdictions: Array(repeating: 100, count: 32), parents: [], roles: [2_000, 1_200])
+        let measured = model.measuring(spread)
+        let n = 3_200.0 * 3_199
+        #expect(abs(measured.placeSameFacility.u - 320 * 90 / n) < 1e-12)
+        #expect(abs(measured.placeSameJurisdiction.u - (32 * 9_900 - 320 * 90) / n) < 1e-12)
+        #expect(abs(measured.placeElsewhere.u - (1 - 32 * 9_900 / n)) < 1e-12)
+        #expect(measured.placeNeighbouring.u == 1e-4)
+        #expect(abs(measured.roleSame.u - (2_000.0 * 1_999 + 1_200 * 1_199) / n) < 1e-12)
+        // One state in 32: moving within it says more than the shipped one-in-twelve allowed.
+        #expect(measured.placeSameJurisdiction.weight > model.placeSameJurisdiction.weight + 1)
+        // The m side is untouched; a small database keeps the shipped values.
+        #expect(measured.placeSameJurisdiction.m == model.placeSameJurisdiction.m)
+        let small = LinkageModel.Spread(facilities: [400, 400], jurisdictions: [800], parents: [], roles: [800])
+        #expect(model.measuring(small) == model)
+    }
+
     @Test func aNationalIdentifierDecidesOnItsOwn() {
         let same = model.assess(record("Juan Pérez", nationalID: "K1"), record("J. Lopez Ayala", nationalID: "K1"), frequencies: frequencies)
         #expect(same.verdict == .link && same.comparisons.map(\.field) == [.nationalID])
@@ -284,6 +303,10 @@ import Testing
         let shared = PersonResolution.blockKeys(x.name, dateOfBirth: x.dateOfBirth)
             .intersection(PersonResolution.blockKeys(y.name, dateOfBirth: y.dateOfBirth))
         #expect(shared.contains { $0.hasPrefix("b:") })
+        // Both surnames written differently (one misspelt, one left out): the day and the given name still meet.
+        let z = record("Sofía Hrenández", born: "1985-03-09"), w = record("Sofia Hernández López", born: "1985-03-09")
+        let met = PersonResolution.blockKeys(z.name, dateOfBirth: z.dateOfBirth).intersection(PersonResolution.blockKeys(w.name, dateOfBirth: w.dateOfBirth))
+        #expect(met.contains("d:1985-03-09:" + SpanishPhonetic.key("sofia")) && !met.contains { $0.hasPrefix("b:") }, "\(met)")
     }
 
     // MARK: Blocking and persons

@@ -24,7 +24,7 @@ public struct LinkageModel: Sendable, Equatable {
             self.m = m
             self.u = u
         }
-        var weight: Double { log2(m / u) }
+        public var weight: Double { log2(m / u) }
     }
 
     /// Posterior log2-odds at or above which a pair is linked automatically (32 : 1).
@@ -312,3 +312,57 @@ extension LinkageModel {
         return model
     }
 }
+
+extension LinkageModel {
+    /// How the records spread over facilities, jurisdictions, their parents and roles: how often
+    /// two records picked at random share a place or a role, the *u* of those levels.
+    public struct Spread: Sendable, Equatable {
+        /// Records per facility, per jurisdiction, per parent of a municipality (for records in
+        /// municipalities), per role (`other` and unknown left out).
+        public var facilities: [Int]
+        public var jurisdictions: [Int]
+        public var parents: [Int]
+        public var roles: [Int]
+
+        public init(facilities: [Int], jurisdictions: [Int], parents: [Int], roles: [Int]) {
+            self.facilities = facilities
+            self.jurisdictions = jurisdictions
+            self.parents = parents
+            self.roles = roles
+        }
+
+        /// The chance that two records picked at random fall in the same group.
+        static func together(_ counts: [Int], of total: Int) -> Double {
+            guard total > 1 else { return 0 }
+            let n = Double(total)
+            return counts.reduce(0) { $0 + Double($1) * Double($1 - 1) } / (n * (n - 1))
+        }
+    }
+
+    /// The model with the place and role levels' *u* measured on the records instead of shipped:
+    /// in a country of 32 states two records picked at random are in the same one about one time
+    /// in 32, not one in 12 as shipped for a smaller region. Needs 1,000 records; below that the
+    /// shipped values stay. The *m* side is the known pairs' (`fitted`).
+    public func measuring(_ spread: Spread) -> LinkageModel {
+        let records = spread.facilities.reduce(0, +)
+        guard records >= 1_000 else { return self }
+        var model = self
+        let floor = 1e-4
+        let facility = Spread.together(spread.facilities, of: records)
+        let jurisdiction = Spread.together(spread.jurisdictions, of: records)
+        let parent = Spread.together(spread.parents, of: records)
+        // Pairs under one parent include those in one jurisdiction; in one jurisdiction, those at one facility.
+        model.placeSameFacility.u = max(floor, facility)
+        model.placeSameJurisdiction.u = max(floor, jurisdiction - facility)
+        model.placeNeighbouring.u = max(floor, parent - jurisdiction)
+        model.placeElsewhere.u = max(floor, 1 - max(parent, jurisdiction))
+        let roled = spread.roles.reduce(0, +)
+        if roled >= 1_000 {
+            let same = Spread.together(spread.roles, of: roled)
+            model.roleSame.u = max(floor, same)
+            model.roleDifferent.u = max(floor, 1 - same)
+        }
+        return model
+    }
+}
+

@@ -17,8 +17,9 @@ public struct RecordPair: Hashable, Sendable {
 /// records sharing a block key are compared: a Spanish phonetic key of a surname with the first
 /// given name's initial, or of the first given name with a surname's initial, so that a typo in
 /// one name still leaves the other to meet on; and, when the date of birth is known, the date with
-/// each surname's key, so that two records of a common name (whose name blocks are too large to
-/// compare) still meet when they were born on the same day.
+/// each surname's key and with the first given name's key, so that two records of a common name
+/// (whose name blocks are too large to compare) still meet when they were born on the same day,
+/// even when both surnames were written differently (one misspelt, the other left out).
 public enum PersonResolution {
     /// The block keys of a record.
     public static func blockKeys(_ name: NormalizedName, dateOfBirth: CalendarDate? = nil) -> Set<String> {
@@ -32,6 +33,7 @@ public enum PersonResolution {
             }
             if let dateOfBirth { keys.insert("b:" + dateOfBirth.description + ":" + sound) }
         }
+        if let dateOfBirth, let given = name.firstGiven { keys.insert("d:" + dateOfBirth.description + ":" + SpanishPhonetic.key(given)) }
         return keys
     }
 

@@ -319,7 +319,35 @@ public struct LinkingRebuilder: Sendable {
         }
         var frequencies = frequencies
         frequencies.identifiedPairs = pairs.count
-        return (frequencies, model.fitted(toKnownMatches: pairs, frequencies: frequencies))
+        let spread = try await spread(on: reader)
+        return (frequencies, model.fitted(toKnownMatches: pairs, frequencies: frequencies).measuring(spread))
+    }
+
+    /// How the records spread over places and roles (``LinkageModel/measuring(_:)``).
+    func spread(on reader: PostgresConnection) async throws -> LinkageModel.Spread {
+        var spread = LinkageModel.Spread(facilities: [], jurisdictions: [], parents: [], roles: [])
+        try await reader.systemTransaction(logger: logger) {
+            for try await (part, count) in try await reader.query(
+                """
+                WITH placed AS (
+                    SELECT r.facility_id, r.role, f.jurisdiction_id, CASE WHEN j.level = 'municipality' THEN j.parent_id END AS parent_id
+                    FROM adult_records r JOIN facilities f ON f.id = r.facility_id JOIN jurisdictions j ON j.id = f.jurisdiction_id
+                )
+                SELECT 'facility', count(*)::int FROM placed GROUP BY facility_id
+                UNION ALL SELECT 'jurisdiction', count(*)::int FROM placed GROUP BY jurisdiction_id
+                UNION ALL SELECT 'parent', count(*)::int FROM placed WHERE parent_id IS NOT NULL GROUP BY parent_id
+                UNION ALL SELECT 'role', count(*)::int FROM placed WHERE role IS NOT NULL AND role <> 'other' GROUP BY role
+                """, logger: logger
+            ).decode((String, Int).self) {
+                switch part {
+                case "facility": spread.facilities.append(count)
+                case "jurisdiction": spread.jurisdictions.append(count)
+                case "parent": spread.parents.append(count)
+                default: spread.roles.append(count)
+                }
+            }
+        }
+        return spread
     }
 
     /// The block keys (of `keys`, or all) held by more records than `maxBlock`: those blocks are
