@@ -208,7 +208,7 @@ import Testing
         #expect(abs(measured.placeSameFacility.u - 320 * 90 / n) < 1e-12)
         #expect(abs(measured.placeSameJurisdiction.u - (32 * 9_900 - 320 * 90) / n) < 1e-12)
         #expect(abs(measured.placeElsewhere.u - (1 - 32 * 9_900 / n)) < 1e-12)
-        #expect(measured.placeNeighbouring.u == 1e-4)
+        #expect(measured.placeNeighbouring == model.placeNeighbouring)
         #expect(abs(measured.roleSame.u - (2_000.0 * 1_999 + 1_200 * 1_199) / n) < 1e-12)
         // One state in 32: moving within it says more than the shipped one-in-twelve allowed.
         #expect(measured.placeSameJurisdiction.weight > model.placeSameJurisdiction.weight + 1)

@@ -354,7 +354,9 @@ extension LinkageModel {
         // Pairs under one parent include those in one jurisdiction; in one jurisdiction, those at one facility.
         model.placeSameFacility.u = max(floor, facility)
         model.placeSameJurisdiction.u = max(floor, jurisdiction - facility)
-        model.placeNeighbouring.u = max(floor, parent - jurisdiction)
+        // Without municipalities the level hardly occurs (a facility registered under a state beside
+        // one under its municipality): the shipped value stays rather than a floor no count supports.
+        if !spread.parents.isEmpty { model.placeNeighbouring.u = max(floor, parent - jurisdiction) }
         model.placeElsewhere.u = max(floor, 1 - max(parent, jurisdiction))
         let roled = spread.roles.reduce(0, +)
         if roled >= 1_000 {
