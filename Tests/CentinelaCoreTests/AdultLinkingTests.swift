@@ -96,6 +96,12 @@ import Testing
         #expect(result.verdict != .distinct, "\(result)")
         let c = record("Rubem Tapia Ochoa", at: city)
         #expect(model.assess(c, record("Ruben Tapia Ochoa", at: farCity), frequencies: frequencies).comparison(.givenName)?.level == "fuzzy")
+        // A misspelt given name says as much as its commoner spelling allows: a rare one more than María.
+        let rare = model.assess(record("Xochitl Tapia Ochoa", at: city), record("Xochtil Tapia Ochoa", at: farCity), frequencies: frequencies)
+        let common = model.assess(record("Maria Tapia Ochoa", at: city), record("Mraia Tapia Ochoa", at: farCity), frequencies: frequencies)
+        #expect(rare.comparison(.givenName)?.level == "fuzzy" && common.comparison(.givenName)?.level == "fuzzy")
+        let (r, c2) = (rare.comparison(.givenName)!.weight, common.comparison(.givenName)!.weight)
+        #expect(abs((r - c2) - log2(600.0 / 3)) < 1e-9, "\(r) \(c2)")
     }
 
     @Test func oneTypingErrorNearTheStartIsStillTheSameName() {

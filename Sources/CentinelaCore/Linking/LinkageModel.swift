@@ -34,7 +34,8 @@ public struct LinkageModel: Sendable, Equatable {
 
     // m of exact name agreement; u comes from the name's frequency.
     public var givenExactM = 0.88
-    public var givenFuzzy = Probabilities(m: 0.07, u: 0.005)
+    // m of fuzzy agreement; u comes from the names' frequencies (`fuzzyScale`).
+    public var givenFuzzyM = 0.07
     public var givenInitial = Probabilities(m: 0.02, u: 0.07)
     public var givenDifferent = Probabilities(m: 0.03, u: 0.94)
     /// When both records carry a second given name and the first agrees: how often the second
@@ -59,6 +60,9 @@ public struct LinkageModel: Sendable, Equatable {
     public var placeElsewhere = Probabilities(m: 0.15, u: 0.76)
     /// Jaro–Winkler similarity from which two different spellings count as the same name.
     public var fuzzyThreshold = 0.92
+    /// How many more people a misspelt name could stand for than its commoner spelling alone
+    /// (its neighbours: Méndez, Mendes, Menéndez…): u of fuzzy agreement is this times that share.
+    public var fuzzyScale = 5.0
     /// The smallest u any name agreement gets: one in a million, so no single name decides alone.
     public var smallestU = 1e-6
 
@@ -152,9 +156,11 @@ public struct LinkageModel: Sendable, Equatable {
         if x.count == 1 || y.count == 1 {
             return x.first == y.first ? level(.givenName, "initial", givenInitial) : level(.givenName, "different", givenDifferent)
         }
-        // A second given name used as the first ("Guadalupe" for "María Guadalupe").
-        if a.given.contains(y) || b.given.contains(x) { return level(.givenName, "fuzzy", givenFuzzy) }
-        return similar(x, y) ? level(.givenName, "fuzzy", givenFuzzy) : level(.givenName, "different", givenDifferent)
+        // A second given name used as the first ("Guadalupe" for "María Guadalupe"), or a misspelling:
+        // as common as the commoner of the two names, like a misspelt surname.
+        guard a.given.contains(y) || b.given.contains(x) || similar(x, y) else { return level(.givenName, "different", givenDifferent) }
+        let u = max(smallestU, fuzzyScale * max(f.givenShare(x), f.givenShare(y)))
+        return level(.givenName, "fuzzy", .init(m: givenFuzzyM, u: u))
     }
 
     func surnames(_ a: NormalizedName, _ b: NormalizedName, _ f: NameFrequencies) -> LinkAssessment.Comparison? {
@@ -166,7 +172,7 @@ public struct LinkageModel: Sendable, Equatable {
         // Spellings that agree only fuzzily count as common as the commoner of the two: a misspelt
         // "Méndze" is rare, but people who could be written so are as many as the Méndez.
         func uFuzzy(_ pairs: [(String, String)]) -> Double {
-            max(smallestU, 5 * pairs.reduce(1.0) { $0 * max(f.surnameShare($1.0), f.surnameShare($1.1)) })
+            max(smallestU, fuzzyScale * pairs.reduce(1.0) { $0 * max(f.surnameShare($1.0), f.surnameShare($1.1)) })
         }
         if x.count == 2 && y.count == 2 {
             if x == y { return level(.surnames, "both_exact", .init(m: surnamesBothExactM, u: u(x))) }
@@ -290,7 +296,7 @@ extension LinkageModel {
         let compared = Double(both + second)
         model.secondGivenSameM = (Double(both) + pseudoPairs * secondGivenSameM) / (compared + pseudoPairs)
         model.secondGivenDifferent.m = max(1e-4, (Double(second) + pseudoPairs * secondGivenDifferent.m) / (compared + pseudoPairs))
-        model.givenFuzzy.m = blend(.givenName, "fuzzy", givenFuzzy.m)
+        model.givenFuzzyM = blend(.givenName, "fuzzy", givenFuzzyM)
         model.givenInitial.m = blend(.givenName, "initial", givenInitial.m)
         model.givenDifferent.m = blend(.givenName, "different", givenDifferent.m)
         model.surnamesBothExactM = blend(.surnames, "both_exact", surnamesBothExactM)
