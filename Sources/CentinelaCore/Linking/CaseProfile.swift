@@ -71,15 +71,18 @@ public struct FeatureWeights: Sendable, Equatable {
         self.tagSets = tagSets
     }
 
-    /// Counts over these reports; unfounded ones are left out, as they are from the rebuild's counts.
+    /// Counts over these reports (see `count`).
     public init(profiles: some Sequence<CaseProfile>) {
-        var counts: [String: Int] = [:], reports = 0, tagSets: [Set<String>: Int] = [:]
-        for profile in profiles where !profile.unfounded {
-            reports += 1
-            for feature in profile.features { counts[feature, default: 0] += 1 }
-            tagSets[profile.tags, default: 0] += 1
-        }
-        self.init(counts: counts, reports: reports, tagSets: tagSets)
+        self.init(counts: [:], reports: 0, tagSets: [:])
+        for profile in profiles { count(profile) }
+    }
+
+    /// Counts one more report; unfounded ones are left out.
+    public mutating func count(_ profile: CaseProfile) {
+        guard !profile.unfounded else { return }
+        reports += 1
+        for feature in profile.features { counts[feature, default: 0] += 1 }
+        tagSets[profile.tags, default: 0] += 1
     }
 
     /// How many reports (not found unfounded) carry all of these tags, and maybe more.

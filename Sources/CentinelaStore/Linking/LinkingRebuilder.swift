@@ -699,20 +699,16 @@ public struct LinkingRebuilder: Sendable {
     func rebuildPatterns(reader: PostgresConnection, writer: PostgresConnection) async throws -> Int {
         // Feature and tag-set counts over every report not found unfounded, then the reports (all
         // of them) with a tag rare enough to block on.
-        var counts: [String: Int] = [:], reports = 0, tagSets: [Set<String>: Int] = [:]
+        var weights = FeatureWeights(counts: [:], reports: 0, tagSets: [:])
         try await reader.systemTransaction(logger: logger) {
             for try await row in try await reader.query(
                 "SELECT \(unescaped: Self.profileColumns) FROM report_current c WHERE status <> 'unfounded'", logger: logger)
             {
                 var cells = ColumnReader(row)
-                guard let profile = try profile(&cells) else { continue }
-                reports += 1
-                for feature in profile.features { counts[feature, default: 0] += 1 }
-                tagSets[profile.tags, default: 0] += 1
+                if let profile = try profile(&cells) { weights.count(profile) }
             }
         }
-        let weights = FeatureWeights(counts: counts, reports: reports, tagSets: tagSets)
-        let blockable = counts.filter { $0.key.hasPrefix("mo:") && $0.value <= detection.maxBlock }.map { String($0.key.dropFirst(3)) }
+        let blockable = weights.counts.filter { $0.key.hasPrefix("mo:") && $0.value <= detection.maxBlock }.map { String($0.key.dropFirst(3)) }
         let pending = try await pendingPairs(on: reader)
         var candidates: [CaseProfile] = []
         var known: [IncidentReport.ID: (facility: Facility.ID, received: Date)] = [:]
