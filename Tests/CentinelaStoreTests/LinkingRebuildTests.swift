@@ -184,6 +184,16 @@ import Testing
                 let alike = try await patterns("modus_operandi"), networks = try await patterns("network")
                 #expect(alike == [ids(Array(country.pattern)), ids([atB, atD])], "\(alike)")
                 #expect(networks == [ids(Array(country.network))], "\(networks)")
+
+                // A regulator says the two Itzels are different people: the pair ties nothing any more.
+                let token = try await one("SELECT id FROM api_tokens ORDER BY created_at LIMIT 1", on: c)
+                let (a, b) = country.itzel.0.uuidString.lowercased() < country.itzel.1.uuidString.lowercased()
+                    ? country.itzel : (country.itzel.1, country.itzel.0)
+                try await c.query(
+                    "INSERT INTO adult_link_decisions (record_a, record_b, decision, actor_id, actor) VALUES (\(a), \(b), 'rejected', \(token), 'regulator')",
+                    logger: Self.logger)
+                _ = try await rebuild(world)
+                #expect(try await patterns("modus_operandi") == [ids(Array(country.pattern))])
             }
         }
     }

@@ -673,7 +673,8 @@ public struct LinkingRebuilder: Sendable {
         )
         """
 
-    /// The pairs of persons waiting in the review queue, each way round.
+    /// The pairs of persons waiting in the review queue, each way round (not those a regulator
+    /// rejected: they said the two are different people).
     func pendingPairs(on connection: PostgresConnection) async throws -> [String: Set<String>] {
         var pending: [String: Set<String>] = [:]
         try await connection.systemTransaction(logger: logger) {
@@ -684,6 +685,8 @@ public struct LinkingRebuilder: Sendable {
                 LEFT JOIN adult_persons pa ON pa.record_id = l.record_a
                 LEFT JOIN adult_persons pb ON pb.record_id = l.record_b
                 WHERE l.verdict = 'review'
+                  AND NOT EXISTS (SELECT 1 FROM adult_link_decisions d
+                                  WHERE d.record_a = l.record_a AND d.record_b = l.record_b AND d.decision = 'rejected')
                 """, logger: logger
             ).decode((UUID, UUID).self) {
                 let (a, b) = (Identifier<AdultRecord>(a).description, Identifier<AdultRecord>(b).description)
