@@ -12,7 +12,8 @@ import Testing
 /// The regulators' review queue of proposed adult links: who sees a pair, and a decision's fate.
 @Suite struct LinkReviewAPITests {
     /// Staff of the world's schools and one rebuild: "Itzel Canul Pech" in Monterrey and "Itzel
-    /// Canul" at NL001 (Nuevo León) are proposed for review; everyone else has a name of their own.
+    /// Canul" at NL001 (Nuevo León) are a weak link (even odds, short of 32 to 1), open to review;
+    /// "Xóchitl Tlacuilo Ayala" at both is linked with confidence; everyone else has a name of their own.
     static func proposePair(_ world: World) async throws -> (String, String) {
         let logger = TestDatabase.logger
         return try await world.database.withConnection(logger: logger) { c in
@@ -26,6 +27,8 @@ import Testing
             }
             let monterrey = try await staff(world.monterrey.id, "Itzel Canul Pech", "S1")
             let nuevoLeon = try await staff(world.nuevoLeon.id, "Itzel Canul", "S1")
+            _ = try await staff(world.monterrey.id, "Xóchitl Tlacuilo Ayala", "S2")
+            _ = try await staff(world.nuevoLeon.id, "Xochitl Tlacuilo Ayala", "S2")
             let given = ["Ana", "Luis", "Sara", "Omar", "Eva", "Raúl", "Iris", "Hugo", "Rosa", "Abel", "Nora", "Saúl",
                          "Alma", "Beto", "Celia", "Dario", "Elsa", "Fabio", "Gema", "Ivan", "Julia", "Kevin", "Lidia", "Mario"]
             let surnames = ["Quiroz", "Bañuelos", "Zamudio", "Olvera", "Tovar", "Urías", "Mancera", "Lozoya", "Arriaga", "Beltrán", "Cuevas", "Dávila"]
@@ -56,6 +59,9 @@ import Testing
             let score = try #require(pair["score"] as? Double), weight = try #require(pair["weight"] as? Double)
             let prior = try #require(pair["prior"] as? Double)
             #expect(abs(score - (weight + prior)) < 1e-9 && prior < 0)
+            // Linked on even odds, short of 32 to 1: joined into one person, and open to a decision.
+            #expect(pair["linked"] as? Bool == true && score >= LinkageModel.v1.linkThreshold && score < LinkageModel.v1.confirmThreshold, "\(pair)")
+            #expect(try await Self.persons(api.world) == [2, 2])
 
             // Oaxaca's regulator may see neither facility; schools and the operator see no reviews.
             #expect(try await api.call(.get, "/v1/links/review", token: api.world.otherRegulatorToken).items.isEmpty)
@@ -74,7 +80,7 @@ import Testing
             #expect(try await api.call(.post, "/v1/links/review/x/y", token: api.world.regulatorToken, json: #"{"decision":"accept"}"#).status == .notFound)
             #expect(try await api.call(.get, "/v1/links/review", token: api.world.regulatorToken).items.count == 1)
 
-            // Rejected: gone from the queue, refused a second time, never joined by the next rebuild.
+            // Rejected: gone from the queue, refused a second time, broken by the next rebuild.
             let decided = try await api.call(
                 .post, path, token: api.world.regulatorToken, json: #"{"decision":"reject","note":"Distintas fechas de ingreso; son hermanas."}"#)
             #expect(decided.status == .created, "\(decided.body)")
@@ -85,11 +91,21 @@ import Testing
                 try await api.world.database.withConnection(logger: TestDatabase.logger) { writer in
                     _ = try await LinkingRebuilder(logger: TestDatabase.logger).rebuild(reader: c, writer: writer)
                 }
-                var grouped = 0
-                for try await n in try await c.query("SELECT count(*)::int FROM adult_persons", logger: TestDatabase.logger).decode(Int.self) { grouped = n }
-                #expect(grouped == 0)
             }
+            // The confident link stays; the weak one is gone.
+            #expect(try await Self.persons(api.world) == [2])
             #expect(try await api.call(.get, "/v1/links/review", token: api.world.regulatorToken).items.isEmpty)
+        }
+    }
+
+    /// The number of records of each person, largest first.
+    static func persons(_ world: World) async throws -> [Int] {
+        try await world.database.withConnection(logger: TestDatabase.logger) { c in
+            var sizes: [Int] = []
+            for try await n in try await c.query(
+                "SELECT count(*)::int FROM adult_persons GROUP BY person_id ORDER BY 1 DESC", logger: TestDatabase.logger
+            ).decode(Int.self) { sizes.append(n) }
+            return sizes
         }
     }
 }

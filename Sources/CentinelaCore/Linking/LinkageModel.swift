@@ -27,8 +27,12 @@ public struct LinkageModel: Sendable, Equatable {
         public var weight: Double { log2(m / u) }
     }
 
-    /// Posterior log2-odds at or above which a pair is linked automatically (32 : 1).
-    public var linkThreshold: Double = 5
+    /// Posterior log2-odds at or above which a pair is linked automatically: even odds, the pair
+    /// more likely one person than two (decision 29).
+    public var linkThreshold: Double = 0
+    /// Links scored below this (32 : 1) stay open: they are listed for a regulator to confirm or
+    /// break, as the pairs below `linkThreshold` are listed to accept or reject.
+    public var confirmThreshold: Double = 5
     /// At or above (and below `linkThreshold`): a regulator reviews the pair (from 1 : 8).
     public var reviewThreshold: Double = -3
 

@@ -20,6 +20,8 @@ struct LinkController {
 
     struct PairBody: Encodable, Sendable {
         var records: [AdultRecordBody]
+        /// Linked already on the odds (a weak link to confirm or break), or waiting to be joined.
+        var linked: Bool
         /// Posterior log2-odds that the two are one person; the evidence and the prior it adds up from.
         var score: Double
         var weight: Double
@@ -64,7 +66,7 @@ struct LinkController {
             body: Page(
                 items: page.map {
                     PairBody(
-                        records: [AdultRecordBody($0.records.0), AdultRecordBody($0.records.1)], score: $0.score, weight: $0.weight, prior: $0.prior,
+                        records: [AdultRecordBody($0.records.0), AdultRecordBody($0.records.1)], linked: $0.linked, score: $0.score, weight: $0.weight, prior: $0.prior,
                         comparisons: (try? JSONValue.parse(Data($0.comparisonsJSON.utf8))) ?? .array([]), foundAt: $0.foundAt)
                 },
                 nextCursor: next))

@@ -20,6 +20,8 @@ public struct AdultRecordView: Sendable {
 /// A pair the model proposes for review, with the comparisons that explain it.
 public struct ReviewPair: Sendable {
     public var records: (AdultRecordView, AdultRecordView)
+    /// Linked already (a weak link, waiting to be confirmed or broken) rather than waiting to be joined.
+    public var linked: Bool
     public var score: Double
     public var weight: Double
     public var prior: Double
@@ -29,13 +31,17 @@ public struct ReviewPair: Sendable {
 }
 
 /// The regulators' review queue of proposed links (docs/linking.md): pairs the model put between
-/// its two thresholds and nobody has decided yet, and the decisions, appended and never altered.
-/// Runs in the caller's scope: a regulator sees a pair only when they may see both facilities.
+/// its two thresholds, and weak links (linked on the odds, below `LinkageModel.confirmThreshold`),
+/// that nobody has decided yet; and the decisions, appended and never altered. Runs in the
+/// caller's scope: a regulator sees a pair only when they may see both facilities.
 public struct LinkReviewStore: Sendable {
     public let logger: Logger
+    /// Links scored below this are open to a decision (``LinkageModel/confirmThreshold``).
+    public var confirmBelow: Double
 
-    public init(logger: Logger) {
+    public init(logger: Logger, confirmBelow: Double = LinkageModel.v1.confirmThreshold) {
         self.logger = logger
+        self.confirmBelow = confirmBelow
     }
 
     public enum Decision: String, Sendable, CaseIterable {
@@ -58,12 +64,12 @@ public struct LinkReviewStore: Sendable {
         var pairs: [ReviewPair] = []
         let rows = try await connection.query(
             """
-            SELECT l.score, l.weight, l.prior, l.comparisons::text, l.found_at,
+            SELECT l.verdict = 'link', l.score, l.weight, l.prior, l.comparisons::text, l.found_at,
                    \(unescaped: Self.recordColumns("a", "fa")), \(unescaped: Self.recordColumns("b", "fb"))
             FROM adult_links l
             JOIN adult_records a ON a.id = l.record_a JOIN facilities fa ON fa.id = a.facility_id
             JOIN adult_records b ON b.id = l.record_b JOIN facilities fb ON fb.id = b.facility_id
-            WHERE l.verdict = 'review'
+            WHERE (l.verdict = 'review' OR (l.verdict = 'link' AND l.score < \(confirmBelow)))
               AND NOT EXISTS (SELECT 1 FROM adult_link_decisions d WHERE d.record_a = l.record_a AND d.record_b = l.record_b)
               AND (\(cursor?.score)::float8 IS NULL
                    OR l.score < \(cursor?.score)::float8
@@ -73,10 +79,10 @@ public struct LinkReviewStore: Sendable {
             """, logger: logger)
         for try await row in rows {
             var cells = ColumnReader(row)
-            let score = try cells.next(Double.self), weight = try cells.next(Double.self), prior = try cells.next(Double.self)
+            let linked = try cells.next(Bool.self), score = try cells.next(Double.self), weight = try cells.next(Double.self), prior = try cells.next(Double.self)
             let comparisons = try cells.next(String.self), foundAt = try cells.next(Date.self)
             let a = try Self.record(&cells), b = try Self.record(&cells)
-            pairs.append(ReviewPair(records: (a, b), score: score, weight: weight, prior: prior, comparisonsJSON: comparisons, foundAt: foundAt))
+            pairs.append(ReviewPair(records: (a, b), linked: linked, score: score, weight: weight, prior: prior, comparisonsJSON: comparisons, foundAt: foundAt))
         }
         return pairs
     }
@@ -87,8 +93,11 @@ public struct LinkReviewStore: Sendable {
     ) async throws -> DecideOutcome {
         var proposed = false
         for try await _ in try await connection.query(
-            "SELECT 1 FROM adult_links WHERE record_a = \(pair.first.rawValue) AND record_b = \(pair.second.rawValue) AND verdict = 'review'",
-            logger: logger
+            """
+            SELECT 1 FROM adult_links
+            WHERE record_a = \(pair.first.rawValue) AND record_b = \(pair.second.rawValue)
+              AND (verdict = 'review' OR (verdict = 'link' AND score < \(confirmBelow)))
+            """, logger: logger
         ) { proposed = true }
         guard proposed else { return .notFound }
         // One decision per pair; of two regulators deciding at once, the second is told it is decided.
