@@ -33,7 +33,7 @@ import Glibc
             stop.arguments = ["-c", geteuid() == 0 ? "cd / && runuser -u postgres -- \(command)" : command]
             stop.standardOutput = FileHandle.nullDevice
             stop.standardError = FileHandle.nullDevice
-            if (try? stop.run()) != nil { stop.waitUntilExit() }
+            runToEnd(stop)
             try? FileManager.default.removeItem(atPath: root)
         }
     }
@@ -99,8 +99,7 @@ import Glibc
         if leftBy == "dead process" {
             let finished = Process()
             finished.executableURL = URL(fileURLWithPath: "/bin/true")
-            try finished.run()
-            finished.waitUntilExit()
+            #expect(runToEnd(finished))
             stalePID = finished.processIdentifier
         } else {
             stalePID = getpid()
@@ -125,8 +124,7 @@ import Glibc
         // The process that started it is gone (a dead pid takes its place in the owner file).
         let finished = Process()
         finished.executableURL = URL(fileURLWithPath: "/bin/true")
-        try finished.run()
-        finished.waitUntilExit()
+        #expect(runToEnd(finished))
         try "\(finished.processIdentifier)\n".write(
             toFile: folder.dataDirectory + "/centinela.owner", atomically: true, encoding: .utf8)
 

@@ -180,7 +180,7 @@ enum EmbeddedTestCluster {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        if (try? process.run()) != nil { process.waitUntilExit() }
+        runToEnd(process)
         try? FileManager.default.removeItem(atPath: root)
     }
 }
