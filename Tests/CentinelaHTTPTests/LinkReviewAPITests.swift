@@ -62,6 +62,12 @@ import Testing
             // Linked on even odds, short of 32 to 1: joined into one person, and open to a decision.
             #expect(pair["linked"] as? Bool == true && score >= LinkageModel.v1.linkThreshold && score < LinkageModel.v1.confirmThreshold, "\(pair)")
             #expect(try await Self.persons(api.world) == [2, 2])
+            // The person's page shows the link, its strength and what explains it.
+            let adult = try await api.call(.get, "/v1/adults/\(monterrey)", token: api.world.regulatorToken)
+            let links = adult.json["links"] as? [[String: Any]] ?? []
+            #expect(links.count == 1 && links.first?["weak"] as? Bool == true && links.first?["score"] as? Double == score, "\(adult.body)")
+            #expect(Set(links.first?["records"] as? [String] ?? []) == [monterrey, nuevoLeon])
+            #expect(((links.first?["comparisons"] as? [[String: Any]]) ?? []).contains { $0["level"] as? String == "one_missing_exact" })
 
             // Oaxaca's regulator may see neither facility; schools and the operator see no reviews.
             #expect(try await api.call(.get, "/v1/links/review", token: api.world.otherRegulatorToken).items.isEmpty)
@@ -94,6 +100,8 @@ import Testing
             }
             // The confident link stays; the weak one is gone.
             #expect(try await Self.persons(api.world) == [2])
+            let alone = try await api.call(.get, "/v1/adults/\(monterrey)", token: api.world.regulatorToken)
+            #expect(alone.json["person"] is NSNull && (alone.json["links"] as? [Any])?.isEmpty == true, "\(alone.body)")
             #expect(try await api.call(.get, "/v1/links/review", token: api.world.regulatorToken).items.isEmpty)
         }
     }

@@ -25,8 +25,18 @@ struct PersonController {
             var status: String
         }
 
+        struct Link: Encodable, Sendable {
+            var records: [String]
+            /// Posterior log2-odds that the two are one person.
+            var score: Double
+            /// Linked on less than 32 to 1: open to a regulator in the review queue.
+            var weak: Bool
+            var comparisons: JSONValue
+        }
+
         @Nullable var person: String?
         var records: [AdultRecordBody]
+        var links: [Link]
         var reports: [Report]
         var jurisdictions: [[String: String]]
 
@@ -49,6 +59,12 @@ struct PersonController {
             body: Body(
                 person: person.personID.map { $0.uuidString.lowercased() },
                 records: person.records.map(AdultRecordBody.init),
+                links: person.links.map {
+                    .init(
+                        records: [$0.records.0.description, $0.records.1.description], score: $0.score,
+                        weak: $0.score < LinkageModel.v1.confirmThreshold,
+                        comparisons: (try? JSONValue.parse(Data($0.comparisonsJSON.utf8))) ?? .array([]))
+                },
                 reports: person.reports.map {
                     .init(id: $0.id.description, facility: $0.facilityID.description, receivedAt: $0.receivedAt, category: $0.category, status: $0.status)
                 },

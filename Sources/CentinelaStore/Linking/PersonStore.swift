@@ -15,9 +15,20 @@ public struct PersonView: Sendable {
         public var status: String
     }
 
+    /// A link between two of the records shown, with what explains it.
+    public struct Link: Sendable {
+        public var records: (AdultRecord.ID, AdultRecord.ID)
+        public var score: Double
+        /// The comparisons as stored: a JSON array of {field, level, weight}.
+        public var comparisonsJSON: String
+    }
+
     /// The person's id; nil when the adult is linked to no other record.
     public var personID: UUID?
     public var records: [AdultRecordView]
+    /// The links among `records` (those joining the person through records the caller may not
+    /// see are not shown), strongest first.
+    public var links: [Link]
     public var reports: [Report]
     /// Every jurisdiction holding a record of the person, by code and name, the caller's included.
     public var jurisdictions: [(code: String, name: String)]
@@ -59,6 +70,19 @@ public struct PersonStore: Sendable {
             if personID == nil { jurisdictionIDs = [jurisdiction] }
         }
         guard !records.isEmpty else { return nil }
+        let ids = records.map(\.id.rawValue)
+        var links: [PersonView.Link] = []
+        if records.count > 1 {
+            for try await (a, b, score, comparisons) in try await connection.query(
+                """
+                SELECT record_a, record_b, score, comparisons::text FROM adult_links
+                WHERE verdict = 'link' AND record_a = ANY(\(ids)::uuid[]) AND record_b = ANY(\(ids)::uuid[])
+                ORDER BY score DESC, record_a, record_b
+                """, logger: logger
+            ).decode((UUID, UUID, Double, String).self) {
+                links.append(.init(records: (.init(a), .init(b)), score: score, comparisonsJSON: comparisons))
+            }
+        }
         // Reports naming the visible records: roster entries through report_adults (indexed),
         // written names through the report they come from; as each report stands now.
         let roster = records.filter { $0.source == "roster" }.map(\.id.rawValue)
@@ -77,6 +101,6 @@ public struct PersonStore: Sendable {
         for try await (code, name) in try await connection.query(
             "SELECT code, name FROM jurisdictions WHERE id = ANY(\(jurisdictionIDs)::uuid[]) ORDER BY code", logger: logger
         ).decode((String, String).self) { jurisdictions.append((code, name)) }
-        return PersonView(personID: personID, records: records, reports: reports, jurisdictions: jurisdictions)
+        return PersonView(personID: personID, records: records, links: links, reports: reports, jurisdictions: jurisdictions)
     }
 }
