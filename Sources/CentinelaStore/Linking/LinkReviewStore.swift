@@ -36,13 +36,14 @@ public struct ReviewPair: Sendable {
 /// caller's scope: a regulator sees a pair only when they may see both facilities.
 public struct LinkReviewStore: Sendable {
     public let logger: Logger
-    /// Links scored below this are open to a decision (``LinkageModel/confirmThreshold``).
-    public var confirmBelow: Double
 
-    public init(logger: Logger, confirmBelow: Double = LinkageModel.v1.confirmThreshold) {
+    public init(logger: Logger) {
         self.logger = logger
-        self.confirmBelow = confirmBelow
     }
+
+    /// The pairs of `adult_links l` open to a decision: proposed pairs, and links scored below
+    /// ``LinkageModel/confirmThreshold``.
+    static let open = "(l.verdict = 'review' OR (l.verdict = 'link' AND l.score < \(LinkageModel.v1.confirmThreshold)))"
 
     public enum Decision: String, Sendable, CaseIterable {
         case accepted
@@ -69,7 +70,7 @@ public struct LinkReviewStore: Sendable {
             FROM adult_links l
             JOIN adult_records a ON a.id = l.record_a JOIN facilities fa ON fa.id = a.facility_id
             JOIN adult_records b ON b.id = l.record_b JOIN facilities fb ON fb.id = b.facility_id
-            WHERE (l.verdict = 'review' OR (l.verdict = 'link' AND l.score < \(confirmBelow)))
+            WHERE \(unescaped: Self.open)
               AND NOT EXISTS (SELECT 1 FROM adult_link_decisions d WHERE d.record_a = l.record_a AND d.record_b = l.record_b)
               AND (\(cursor?.score)::float8 IS NULL
                    OR l.score < \(cursor?.score)::float8
@@ -94,9 +95,8 @@ public struct LinkReviewStore: Sendable {
         var proposed = false
         for try await _ in try await connection.query(
             """
-            SELECT 1 FROM adult_links
-            WHERE record_a = \(pair.first.rawValue) AND record_b = \(pair.second.rawValue)
-              AND (verdict = 'review' OR (verdict = 'link' AND score < \(confirmBelow)))
+            SELECT 1 FROM adult_links l
+            WHERE l.record_a = \(pair.first.rawValue) AND l.record_b = \(pair.second.rawValue) AND \(unescaped: Self.open)
             """, logger: logger
         ) { proposed = true }
         guard proposed else { return .notFound }
