@@ -1,5 +1,6 @@
 import CentinelaCore
 import CentinelaStore
+import Foundation
 
 /// One adult record as a regulator sees it, in the review queue and in a linked adult: the name as
 /// linking compared it, the facility, the role and the date of birth.
@@ -20,4 +21,12 @@ struct AdultRecordBody: Encodable, Sendable {
         dateOfBirth = record.dateOfBirth
     }
 
+}
+
+extension JSONValue {
+    /// A link's comparisons as `adult_links` stores them (a JSON array of {field, level, weight});
+    /// an empty array should the stored text ever not parse.
+    static func comparisons(_ stored: String) -> JSONValue {
+        (try? JSONValue.parse(Data(stored.utf8))) ?? .array([])
+    }
 }

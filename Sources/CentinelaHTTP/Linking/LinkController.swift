@@ -67,7 +67,7 @@ struct LinkController {
                 items: page.map {
                     PairBody(
                         records: [AdultRecordBody($0.records.0), AdultRecordBody($0.records.1)], linked: $0.linked, score: $0.score, weight: $0.weight, prior: $0.prior,
-                        comparisons: (try? JSONValue.parse(Data($0.comparisonsJSON.utf8))) ?? .array([]), foundAt: $0.foundAt)
+                        comparisons: .comparisons($0.comparisonsJSON), foundAt: $0.foundAt)
                 },
                 nextCursor: next))
     }

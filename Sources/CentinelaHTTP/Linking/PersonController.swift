@@ -63,7 +63,7 @@ struct PersonController {
                     .init(
                         records: [$0.records.0.description, $0.records.1.description], score: $0.score,
                         weak: $0.score < LinkageModel.v1.confirmThreshold,
-                        comparisons: (try? JSONValue.parse(Data($0.comparisonsJSON.utf8))) ?? .array([]))
+                        comparisons: .comparisons($0.comparisonsJSON))
                 },
                 reports: person.reports.map {
                     .init(id: $0.id.description, facility: $0.facilityID.description, receivedAt: $0.receivedAt, category: $0.category, status: $0.status)
