@@ -49,6 +49,8 @@ struct EvaluateCommand: AsyncParsableCommand {
                     "ringRecall": Self.round(quality.ringRecall), "ringsRecovered": quality.ringsRecovered, "multiFacilityRings": quality.multiFacilityRings,
                     "patterns": quality.patterns, "falsePatterns": quality.falsePatterns,
                     "falsePatternsPer10kFacilities": Self.round(quality.falsePatternsPer10kFacilities),
+                    "style": Self.object(quality.style), "network": Self.object(quality.network),
+                    "largestRing": quality.largestRing.map(Self.object) ?? NSNull(),
                 ]
                 print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
                 return
@@ -85,6 +87,14 @@ struct EvaluateCommand: AsyncParsableCommand {
         }
     }
 
+    /// A figures struct as a JSON object, its fractions to three decimals.
+    static func object(_ value: some Encodable) -> Any {
+        guard let data = try? JSONEncoder().encode(value), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            return NSNull()
+        }
+        return object.mapValues { ($0 as? Double).map { round($0) } ?? $0 }
+    }
+
     /// Three decimals: what a reader compares.
     static func round(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 
@@ -99,12 +109,14 @@ struct EvaluateCommand: AsyncParsableCommand {
                 """, logger: logger
             ).decode((UUID, String, String).self) { persons[person, default: []].append(.init(facility: code, staffRef: ref)) }
             var patterns: [UUID: LinkingQuality.FoundPattern] = [:]
-            for try await (pattern, report, code) in try await connection.query(
-                "SELECT p.pattern_id, p.report_id::text, f.external_code FROM pattern_reports p JOIN facilities f ON f.id = p.facility_id",
+            for try await (pattern, kind, report, code) in try await connection.query(
+                """
+                SELECT r.pattern_id, p.kind, r.report_id::text, f.external_code
+                FROM pattern_reports r JOIN patterns p ON p.id = r.pattern_id JOIN facilities f ON f.id = r.facility_id
+                """,
                 logger: logger
-            ).decode((UUID, String, String).self) {
-                patterns[pattern, default: .init(reports: [], facilities: [])].reports.insert(report)
-                patterns[pattern]?.facilities.insert(code)
+            ).decode((UUID, String, String, String).self) {
+                patterns[pattern, default: .init(kind: kind, reports: [:])].reports[report] = code
             }
             return LinkingQuality(persons: Array(persons.values), patterns: Array(patterns.values), truth: truth)
         }

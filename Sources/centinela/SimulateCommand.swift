@@ -17,8 +17,20 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Seed of the random generator.")
     var seed: UInt64 = 1
 
-    @Option(help: "tiny (300 facilities), small (3,000), or full (250,000 facilities, about 2 million reports).")
+    @Option(
+        help: """
+            tiny (300 facilities), small (3,000), full (250,000 facilities, about 2 million reports), or network \
+            (one network at 18 facilities in 7 states over two years, among 300 ordinary facilities).
+            """)
     var scale: String = "small"
+
+    @Flag(help: "Every ring report carries every tactic of its ring's signature.")
+    var consistentTactics = false
+
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Ordinary complaints now and then carry tactics rings use (default: on for the network scale only).")
+    var backgroundTactics: Bool?
 
     @Option(help: "Last day reports are received on, YYYY-MM-DD (default: today, UTC).")
     var end: String?
@@ -35,7 +47,7 @@ struct SimulateCommand: AsyncParsableCommand {
     func run() async throws {
         try await failingClearly {
             guard let scale = SimulationScale(rawValue: scale) else {
-                throw ConfigurationErrorMessage("--scale must be tiny, small or full, not '\(scale)'")
+                throw ConfigurationErrorMessage("--scale must be tiny, small, full or network, not '\(scale)'")
             }
             let endDate: CalendarDate
             if let end {
@@ -44,7 +56,9 @@ struct SimulateCommand: AsyncParsableCommand {
             } else {
                 endDate = CalendarDate(daysSinceEpoch: Int(Date().timeIntervalSince1970 / 86_400))
             }
-            let simulation = Simulation(SimulationConfiguration(seed: seed, scale: scale, end: endDate))
+            let simulation = Simulation(
+                SimulationConfiguration(
+                    seed: seed, scale: scale, end: endDate, consistentTactics: consistentTactics, backgroundTactics: backgroundTactics))
             let started = ContinuousClock.now
             let groundTruth: GroundTruth
             if dryRun {

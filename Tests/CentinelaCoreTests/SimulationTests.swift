@@ -140,20 +140,35 @@ import Testing
         truth.samePerson = [.init(person: "P1", records: records("A", "B")), .init(person: "P2", records: records("C", "D", "E"))]
         truth.rings = [
             .init(id: "R1", facilities: ["A", "B"], signature: [], members: [], reports: ["r1", "r2", "r3"]),
-            .init(id: "R2", facilities: ["C"], signature: [], members: [], reports: ["r4"]),
+            .init(id: "R2", facilities: ["C", "D"], signature: [], members: [], reports: ["r4", "r5"]),
+            .init(id: "R3", facilities: ["E"], signature: [], members: [], reports: ["r6"]),
         ]
         truth.counts.facilities = 20_000
         func found(_ codes: String...) -> [LinkingQuality.Record] { codes.map { .init(facility: $0, staffRef: "1") } }
-        let quality = LinkingQuality(
-            persons: [found("A", "B"), found("C", "D"), found("F", "G")],
-            patterns: [.init(reports: ["r1", "r2", "x"], facilities: ["A", "B", "Z"]), .init(reports: ["x", "y", "r4"], facilities: ["C", "Y"])],
-            truth: truth)
+        let patterns: [LinkingQuality.FoundPattern] = [
+            // A style holding R1 at both its facilities, and an ordinary complaint elsewhere: true.
+            .init(kind: "modus_operandi", reports: ["r1": "A", "r2": "B", "x": "Z"]),
+            // A style shared by two rings (R2 at both its facilities) and one complaint: true.
+            .init(kind: "modus_operandi", reports: ["r4": "C", "r5": "D", "r6": "E", "y": "Y"]),
+            // A network mostly of complaints no single ring made: false.
+            .init(kind: "network", reports: ["x": "Z", "y": "Y", "r6": "E"]),
+            // A style of ordinary complaints only: false.
+            .init(kind: "modus_operandi", reports: ["x": "Z", "y": "Y", "z": "W"]),
+        ]
+        let quality = LinkingQuality(persons: [found("A", "B"), found("C", "D"), found("F", "G")], patterns: patterns, truth: truth)
         #expect(quality.truePairs == 4 && quality.foundPairs == 3 && quality.correctPairs == 2)
         #expect(abs(quality.pairPrecision - 2.0 / 3) < 1e-9 && quality.pairRecall == 0.5)
         // Seven records considered; precision 6/7 and recall (4 + 2·2/3 + 1/3)/7 on average.
         let p = 6.0 / 7, r = (4 + 4.0 / 3 + 1.0 / 3) / 7
         #expect(abs(quality.bCubedF1 - 2 * p * r / (p + r)) < 1e-9)
-        #expect(quality.multiFacilityRings == 1 && quality.ringsRecovered == 1 && quality.ringRecall == 1)
-        #expect(quality.patterns == 2 && quality.falsePatterns == 1 && quality.falsePatternsPer10kFacilities == 0.5)
+        #expect(quality.multiFacilityRings == 2 && quality.ringsRecovered == 2 && quality.ringRecall == 1)
+        #expect(quality.patterns == 4 && quality.falsePatterns == 2 && quality.falsePatternsPer10kFacilities == 1)
+        #expect(quality.style.patterns == 3 && quality.style.falsePatterns == 1 && quality.style.ringsPerPattern == 1.5)
+        #expect(quality.style.facilitiesOutsideRings == 3 && quality.style.largestFacilities == 4 && quality.style.largestShare == 4.0 / 20_000)
+        #expect(quality.network.patterns == 1 && quality.network.falsePatterns == 1 && quality.network.facilitiesOutsideRings == 2)
+        #expect(quality.largestRing == LinkingQuality.RingFigures(ring: "R1", facilities: 2, inLargestPattern: 2, patterns: 1, otherFacilities: 1))
+        // A pattern holding a ring's reports at only one of its facilities does not recover it.
+        let once = LinkingQuality(persons: [], patterns: [.init(kind: "modus_operandi", reports: ["r1": "A", "r6": "E", "x": "Z"])], truth: truth)
+        #expect(once.ringsRecovered == 0)
     }
 }

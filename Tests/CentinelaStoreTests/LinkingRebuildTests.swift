@@ -144,7 +144,8 @@ import Testing
         }
     }
 
-    /// A style five schools share is not a pattern by itself; at two of them it names Itzel Canul,
+    /// Everyday tactics five schools share (threats, isolation, an outing: ten other complaints
+    /// have the first two) are not a pattern by themselves; at two of them they name Itzel Canul,
     /// whose two records wait in the review queue, and that ties those two — even though the first
     /// complaint was found unfounded. A dismissed complaint against Xóchitl and Rubén together at A
     /// still carries their network.
@@ -157,7 +158,7 @@ import Testing
                         """
                         INSERT INTO incident_reports (facility_id, occurred_from, occurred_to, discovered_on, category, reporter_type, mo_tags, narrative)
                         VALUES (\(country.schools[school]!), current_date - 30, current_date - 30, current_date - 29, 'sexual_abuse', 'parent',
-                                '{sedation,off_premises,filming}', 'Prueba.')
+                                '{threats,isolation,off_premises}', 'Prueba.')
                         RETURNING id
                         """, on: c)
                     if let adult {

@@ -55,25 +55,26 @@ public struct CaseProfile: Hashable, Sendable {
     public var tags: Set<String> { features.filter { $0.hasPrefix(Self.tagPrefix) } }
 }
 
-/// How much agreement on each feature says: rare features weigh more (inverse document frequency,
-/// smoothed). Common features are weighted down, never dropped, so that in a young database with
-/// tens of reports — where every tag looks common — similarity still works.
+/// What the database says about features and their combinations: how many reports (not found
+/// unfounded) carry each feature, and each combination of two or more tactics (with the age band
+/// and several adults, when a report has them). Rare features weigh more in similarity (inverse
+/// document frequency, smoothed); a combination's counts say how surprising it is
+/// (`TacticCombination.surprise`).
 public struct FeatureWeights: Sendable, Equatable {
     public var counts: [String: Int]
     public var reports: Int
-    /// How many reports carry exactly each set of MO tags (at most 2^12 sets), to count how many
-    /// hold a combination.
-    public var tagSets: [Set<String>: Int]
+    /// How many reports carry each combination (a `TacticCombination` of two or more tactics).
+    public var combinations: [TacticCombination: Int]
 
-    public init(counts: [String: Int], reports: Int, tagSets: [Set<String>: Int]) {
+    public init(counts: [String: Int] = [:], reports: Int = 0, combinations: [TacticCombination: Int] = [:]) {
         self.counts = counts
         self.reports = reports
-        self.tagSets = tagSets
+        self.combinations = combinations
     }
 
     /// Counts over these reports (see `count`).
     public init(profiles: some Sequence<CaseProfile>) {
-        self.init(counts: [:], reports: 0, tagSets: [:])
+        self.init()
         for profile in profiles { count(profile) }
     }
 
@@ -82,13 +83,11 @@ public struct FeatureWeights: Sendable, Equatable {
         guard !profile.unfounded else { return }
         reports += 1
         for feature in profile.features { counts[feature, default: 0] += 1 }
-        tagSets[profile.tags, default: 0] += 1
+        TacticCombination(profile.features).forEachCombination { combinations[$0, default: 0] += 1 }
     }
 
-    /// How many reports (not found unfounded) carry all of these tags, and maybe more.
-    public func holding(_ tags: Set<String>) -> Int {
-        tagSets.reduce(0) { $0 + (tags.isSubset(of: $1.key) ? $1.value : 0) }
-    }
+    /// How many reports (not found unfounded) carry every feature of the combination, and maybe more.
+    public func holding(_ combination: TacticCombination) -> Int { combinations[combination] ?? 0 }
 
     /// ln(1 + N / (1 + df)): about ln 2 for a feature every report has, more the rarer it is.
     public func weight(_ feature: String) -> Double {

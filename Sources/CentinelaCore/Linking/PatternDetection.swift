@@ -1,40 +1,51 @@
 /// Links reports at different facilities by their modus operandi and groups them into patterns.
 ///
-/// Pairs are generated from shared tags, not all-pairs: each report's blocking tags are its tags
-/// held by at most `blockingShareLimit` of all reports, topped up with its rarest tags to
-/// `minimumBlockingTags` (in a young database every tag is common, and a rule that dropped them
-/// would find nothing). A pair looks alike when it shares at least `minimumSharedTags` MO tags, the
-/// tags it shares are unlikely together by chance (fewer than `chanceLimit` of all reports would
-/// have them all if tags were independent: threats and isolation together are everyday, disguises
-/// and staged acts together are not), its weighted Jaccard similarity reaches `similarityThreshold`,
-/// and the two happened at most `maxDaysApart` days apart (a ring works for months, not decades).
+/// **Distinctive against the background.** Every combination of two or more tactics a report
+/// carries (with its age band and several adults, when present) is counted over the database. A
+/// combination is distinctive when it is both
+/// - far more frequent than chance: at least `minimumRatio` times as many reports carry it as
+///   would if each feature turned up independently at its rate over the whole database
+///   (`FeatureWeights.expectedOverall`; the carriers inflate those rates, so this errs towards
+///   the ordinary), and
+/// - surely so: its Poisson log-likelihood ratio against the rest of the database — the reports
+///   that do not carry it, as a scan statistic compares a cluster with what lies outside it —
+///   reaches `surpriseThreshold` (`FeatureWeights.surprise`).
+/// The first keeps a national database's millions of reports from making a mild everyday
+/// correlation "significant", and a recording habit (two tactics always ticked together) from
+/// looking rare; the second keeps two reports that meet by chance in a small database from
+/// counting, and only grows as consistent reports of a ring arrive.
 ///
-/// Looking alike is not enough on its own once a style of abuse is shared by many groups: tags
-/// are not independent (disguises, staged acts and filming come together), so the chance test
-/// above underrates how common a combination is. An alike pair is an edge when either
-/// - its reports are **tied by an adult**: they name the same person, or two persons waiting in the
-///   review queue as possibly one (a pair of names too weak to link across the country is strong
-///   next to the same tactics at both schools); or
-/// - the combination of tags it shares is **distinctive**: at most `distinctiveReports` reports in
-///   the whole database carry all of them (counted, not assumed independent).
-/// On the simulated country, tactics alone grouped reports of up to 40 unrelated rings; with this
-/// rule no pattern mixed rings (docs/linking.md, "When alike is not enough").
+/// **Ties.** Two reports at different facilities are tied by tactics when they share at least
+/// `minimumSharedTags` tactics, the tactics they share are at least `tagOverlap` of all the tactics
+/// either has (a Jaccard index that counts nothing in the database, so adding reports never makes
+/// two reports less alike), what they share holds a distinctive combination, and they happened at
+/// most `maxDaysApart` days (two years) apart. Reports naming the same person, or two persons waiting in the
+/// review queue as possibly one, are tied by alike tactics (the same two conditions on shared
+/// tactics) without the distinctiveness or the time limit: a tie through an adult never expires.
 ///
-/// Patterns are the connected components of the edges, pruned against chaining: a report stays in
-/// a pattern only while it is at least `signatureThreshold` similar to the pattern's signature (the
-/// features most of its reports share), so A–B–C–D with nothing common to A and D does not become
-/// one pattern. Reports found unfounded take part as history but a pattern needs at least one
-/// report that is not. See docs/linking.md.
+/// **Styles.** The tied reports fall into connected groups. A group may hold several styles
+/// joined by a report that carries two of them, so it is split: the tactic set (among its
+/// reports' own) that covers reports at the most facilities is a style, and its reports are those
+/// most of whose tactics are in it and that show at least a third of it (and two or more); the
+/// rest are looked at again. Styles whose signatures agree (Jaccard ≥ `mergeOverlap`) and whose
+/// spans overlap, or lie closer than the longer one lasts (and at least `maxDaysApart`, two years),
+/// are one pattern: a ring reported for three years is one pattern, however its reports were spread.
+///
+/// Reports found unfounded take part as history but a pattern needs at least one report that is
+/// not. See docs/linking.md, section 2.
 public struct PatternDetection: Sendable, Equatable {
-    public var similarityThreshold = 0.5
+    /// A combination is distinctive at this surprise (a likelihood ratio of e^10, about 22,000 to 1)...
+    public var surpriseThreshold = 10.0
+    /// ...when it is also at least this many times as frequent as independence predicts.
+    public var minimumRatio = 10.0
     public var minimumSharedTags = 2
-    public var chanceLimit = 1.0
-    public var maxDaysApart = 365
-    public var blockingShareLimit = 0.2
-    public var minimumBlockingTags = 2
-    public var signatureThreshold = 0.5
-    /// Tactics alone tie two reports when at most this many reports carry all the tags they share.
-    public var distinctiveReports = 3
+    /// Shared tactics over all the tactics of two reports.
+    public var tagOverlap = 0.5
+    /// Two reports are tied by tactics at most this many days apart; a style returning within
+    /// this many days of its reports (or within its own span, if longer) is the same style.
+    public var maxDaysApart = 730
+    /// Styles whose tactic signatures agree this much (Jaccard) are one.
+    public var mergeOverlap = 0.8
     /// A pattern spans at least this many facilities.
     public var minimumFacilities = 2
     /// Candidate blocks larger than this are skipped (their reports meet through other tags).
@@ -44,11 +55,12 @@ public struct PatternDetection: Sendable, Equatable {
 
     public static let v1 = PatternDetection()
 
-    /// Two reports at different facilities that look alike.
+    /// Two reports at different facilities tied by tactics, or by an adult and alike tactics.
     public struct Edge: Sendable, Equatable {
         public var a: Int
         public var b: Int
-        public var similarity: Double
+        /// Tied through an adult (the same person, or a review-queue pair).
+        public var tied: Bool
     }
 
     public struct Pattern: Sendable, Equatable {
@@ -57,74 +69,177 @@ public struct PatternDetection: Sendable, Equatable {
         public var facilities: Set<Facility.ID>
         /// The features at least half of its reports share, e.g. `mo:disguise`.
         public var signature: Set<String>
-    }
-
-    /// The tags a report is blocked on.
-    func blockingTags(_ profile: CaseProfile, weights: FeatureWeights) -> [String] {
-        let tags = profile.tags.sorted { (weights.share($0), $0) < (weights.share($1), $1) }
-        let rare = tags.filter { weights.share($0) <= blockingShareLimit }
-        return rare.count >= minimumBlockingTags ? rare : Array(tags.prefix(max(minimumBlockingTags, rare.count)))
+        /// The groups of facilities inside it that an adult ties together (the same person, or a
+        /// review-queue pair), largest first; a facility no adult ties to another is a group alone.
+        public var groups: [Set<Facility.ID>]
     }
 
     /// The edges among these reports, lower index first.
     public func edges(_ profiles: [CaseProfile], weights: FeatureWeights) -> [Edge] {
-        var blocks: [String: [Int]] = [:]
-        for (index, profile) in profiles.enumerated() {
-            for tag in blockingTags(profile, weights: weights) { blocks[tag, default: []].append(index) }
+        let masks = profiles.map { TacticCombination($0.features) }
+        // Blocks: each pair of tactics that some distinctive combination holds, and each tie key.
+        var distinctivePairs: Set<UInt32> = []
+        for combination in weights.combinations.keys where isDistinctive(combination, weights) {
+            Self.forEachTacticPair(combination) { distinctivePairs.insert($0) }
         }
+        var blocks: [UInt32: [Int]] = [:]
+        var tieBlocks: [String: [Int]] = [:]
+        for (index, mask) in masks.enumerated() where mask.tactics >= minimumSharedTags {
+            Self.forEachTacticPair(mask) { pair in if distinctivePairs.contains(pair) { blocks[pair, default: []].append(index) } }
+            for key in profiles[index].ties { tieBlocks[key, default: []].append(index) }
+        }
+        var distinctive: [UInt32: Bool] = [:]
         var seen: Set<Int64> = []
         var edges: [Edge] = []
-        var holding: [Set<String>: Int] = [:]
-        for members in blocks.values where members.count > 1 && members.count <= maxBlock {
+        for members in Array(blocks.values) + Array(tieBlocks.values) where members.count > 1 && members.count <= maxBlock {
             for i in members.indices {
                 for j in members.index(after: i)..<members.endIndex {
                     let (a, b) = (min(members[i], members[j]), max(members[i], members[j]))
-                    guard profiles[a].facility != profiles[b].facility, seen.insert(Int64(a) << 32 | Int64(b)).inserted else { continue }
-                    if let x = profiles[a].day, let y = profiles[b].day, abs(x - y) > maxDaysApart { continue }
-                    let shared = profiles[a].tags.intersection(profiles[b].tags)
-                    guard shared.count >= minimumSharedTags, expectedByChance(shared, weights: weights) < chanceLimit else { continue }
-                    let similarity = weights.similarity(profiles[a].features, profiles[b].features)
-                    guard similarity >= similarityThreshold else { continue }
-                    if profiles[a].ties.isDisjoint(with: profiles[b].ties) {
-                        let count = holding[shared] ?? weights.holding(shared)
-                        holding[shared] = count
-                        guard count <= distinctiveReports else { continue }
+                    guard profiles[a].facility != profiles[b].facility, !seen.contains(Int64(a) << 32 | Int64(b)) else { continue }
+                    let shared = masks[a].intersection(masks[b])
+                    guard shared.tactics >= minimumSharedTags, masks[a].tacticOverlap(masks[b]) >= tagOverlap else { continue }
+                    let tied = !profiles[a].ties.isDisjoint(with: profiles[b].ties)
+                    if !tied {
+                        if let x = profiles[a].day, let y = profiles[b].day, abs(x - y) > maxDaysApart { continue }
+                        guard holdsDistinctive(shared, weights, memo: &distinctive) else { continue }
                     }
-                    edges.append(Edge(a: a, b: b, similarity: similarity))
+                    seen.insert(Int64(a) << 32 | Int64(b))
+                    edges.append(Edge(a: a, b: b, tied: tied))
                 }
             }
         }
         return edges.sorted { ($0.a, $0.b) < ($1.a, $1.b) }
     }
 
-    /// How many reports would have all these tags if each report drew its tags independently.
-    public func expectedByChance(_ tags: Set<String>, weights: FeatureWeights) -> Double {
-        tags.reduce(Double(weights.reports)) { $0 * weights.share($1) }
+    /// Far more frequent than the background predicts, and surely so (see the type).
+    public func isDistinctive(_ combination: TacticCombination, _ weights: FeatureWeights) -> Bool {
+        Double(weights.holding(combination)) >= minimumRatio * weights.expectedOverall(combination)
+            && weights.surprise(combination) >= surpriseThreshold
+    }
+
+    /// Whether some combination inside `shared` is distinctive, remembered by its bits.
+    func holdsDistinctive(_ shared: TacticCombination, _ weights: FeatureWeights, memo: inout [UInt32: Bool]) -> Bool {
+        if let known = memo[shared.bits] { return known }
+        var found = false
+        shared.forEachCombination { if !found, isDistinctive($0, weights) { found = true } }
+        memo[shared.bits] = found
+        return found
+    }
+
+    /// Each pair of tactics in the combination, as a two-bit mask.
+    static func forEachTacticPair(_ combination: TacticCombination, _ body: (UInt32) -> Void) {
+        let tactics = combination.tacticsOnly.bits
+        var rest = tactics
+        while rest != 0 {
+            let low = rest & (~rest &+ 1)
+            rest &= ~low
+            var others = rest
+            while others != 0 {
+                let next = others & (~others &+ 1)
+                others &= ~next
+                body(low | next)
+            }
+        }
     }
 
     /// The patterns among these reports, largest first.
     public func patterns(_ profiles: [CaseProfile], weights: FeatureWeights) -> [Pattern] {
         let edges = edges(profiles, weights: weights)
+        let masks = profiles.map { TacticCombination($0.features).tacticsOnly }
+        var styles: [Set<Int>] = []
+        for group in components(Set(edges.flatMap { [$0.a, $0.b] }), edges: edges) {
+            styles += split(group, masks: masks, profiles: profiles)
+        }
+        let merged = merge(styles, masks: masks, profiles: profiles)
         var found: [Pattern] = []
-        var pending: [Set<Int>] = components(Set(edges.flatMap { [$0.a, $0.b] }), edges: edges)
-        while let group = pending.popLast() {
-            let (kept, dropped) = prune(group, profiles: profiles, weights: weights)
-            // What pruning set aside may still form a pattern of its own.
-            if dropped.count > 1 { pending += components(dropped, edges: edges) }
-            // Pruning may have cut the group in two: look at each part again.
-            let parts = components(kept, edges: edges)
-            guard parts == [kept] else {
-                pending += parts
-                continue
-            }
-            let ordered = kept.sorted()
+        for members in merged {
+            let ordered = members.sorted()
             let facilities = Set(ordered.map { profiles[$0].facility })
-            guard facilities.count >= minimumFacilities, kept.contains(where: { !profiles[$0].unfounded }) else { continue }
+            guard facilities.count >= minimumFacilities, members.contains(where: { !profiles[$0].unfounded }) else { continue }
             found.append(
-                Pattern(reports: ordered.map { profiles[$0].report }, facilities: facilities, signature: signature(kept, profiles)))
+                Pattern(
+                    reports: ordered.map { profiles[$0].report }, facilities: facilities, signature: signature(members, profiles),
+                    groups: groups(ordered, profiles)))
         }
         return found.sorted {
             $0.reports.count != $1.reports.count ? $0.reports.count > $1.reports.count : $0.reports[0].description < $1.reports[0].description
+        }
+    }
+
+    /// Whether a report with these tactics belongs to a style with these: most of its tactics are
+    /// the style's, and it shows at least a third of the style (two tactics or more).
+    func belongs(_ report: TacticCombination, to style: TacticCombination) -> Bool {
+        let shared = report.intersection(style).tactics
+        return shared >= minimumSharedTags && 2 * shared >= report.tactics && 3 * shared >= style.tactics
+    }
+
+    /// Splits a connected group into styles: the tactic set covering reports at the most
+    /// facilities first (then the most reports, then the larger set), until none covers two.
+    func split(_ group: Set<Int>, masks: [TacticCombination], profiles: [CaseProfile]) -> [Set<Int>] {
+        var remaining = group
+        var styles: [Set<Int>] = []
+        while remaining.count > 1 {
+            let candidates = Set(remaining.map { masks[$0] }).filter { $0.tactics >= minimumSharedTags }.sorted()
+            var best: (facilities: Int, reports: Int, tactics: Int, members: Set<Int>)?
+            for style in candidates {
+                let members = remaining.filter { belongs(masks[$0], to: style) }
+                let score = (Set(members.map { profiles[$0].facility }).count, members.count, style.tactics)
+                if let current = best, (score.0, score.1, score.2) <= (current.facilities, current.reports, current.tactics) { continue }
+                best = (score.0, score.1, score.2, members)
+            }
+            guard let chosen = best, chosen.facilities >= minimumFacilities else { break }
+            styles.append(chosen.members)
+            remaining.subtract(chosen.members)
+        }
+        return styles
+    }
+
+    /// Joins styles whose tactic signatures agree and whose spans overlap or lie close (see the type).
+    func merge(_ styles: [Set<Int>], masks: [TacticCombination], profiles: [CaseProfile]) -> [Set<Int>] {
+        var sets = DisjointSets(styles.indices)
+        let signatures = styles.map { TacticCombination(signature($0, profiles)) }, spans = styles.map { span($0, profiles) }
+        for i in styles.indices {
+            for j in styles.indices where j > i {
+                guard signatures[i].tacticOverlap(signatures[j]) >= mergeOverlap else { continue }
+                if let x = spans[i], let y = spans[j], !within(x, y) { continue }
+                sets.union(i, j)
+            }
+        }
+        var joined: [Int: Set<Int>] = [:]
+        for index in styles.indices { joined[sets.find(index), default: []].formUnion(styles[index]) }
+        return joined.keys.sorted().compactMap { joined[$0] }
+    }
+
+    /// The days these reports happened on, first to last, when known.
+    func span(_ members: Set<Int>, _ profiles: [CaseProfile]) -> ClosedRange<Int>? {
+        let days = members.compactMap { profiles[$0].day }
+        guard let low = days.min(), let high = days.max() else { return nil }
+        return low...high
+    }
+
+    /// Whether two spans overlap or lie closer than the longer one lasts, and at least
+    /// `maxDaysApart`: the window a pattern's own span sets.
+    func within(_ x: ClosedRange<Int>, _ y: ClosedRange<Int>) -> Bool {
+        let gap = max(x.lowerBound, y.lowerBound) - min(x.upperBound, y.upperBound)
+        let longest = max(x.upperBound - x.lowerBound, y.upperBound - y.lowerBound)
+        return gap <= max(maxDaysApart, longest)
+    }
+
+    /// The facilities of these reports that adults tie together, largest group first.
+    func groups(_ members: [Int], _ profiles: [CaseProfile]) -> [Set<Facility.ID>] {
+        var sets = DisjointSets<String>()
+        var byKey: [String: Facility.ID] = [:]
+        for i in members {
+            let facility = profiles[i].facility.description
+            _ = sets.find(facility)
+            for key in profiles[i].ties {
+                if let other = byKey[key] { sets.union(facility, other.description) } else { byKey[key] = profiles[i].facility }
+            }
+        }
+        var grouped: [String: Set<Facility.ID>] = [:]
+        for i in members { grouped[sets.find(profiles[i].facility.description), default: []].insert(profiles[i].facility) }
+        return grouped.values.sorted {
+            $0.count != $1.count ? $0.count > $1.count : $0.map(\.description).min()! < $1.map(\.description).min()!
         }
     }
 
@@ -142,29 +257,5 @@ public struct PatternDetection: Sendable, Equatable {
         var counts: [String: Int] = [:]
         for i in group { for feature in profiles[i].features { counts[feature, default: 0] += 1 } }
         return Set(counts.filter { 2 * $0.value >= group.count }.keys)
-    }
-
-    /// Removes, one at a time, reports too far in time from the group's median (farthest first:
-    /// edges within a year of each other chain across years otherwise), then reports too unlike
-    /// the group's signature (least similar first).
-    func prune(_ group: Set<Int>, profiles: [CaseProfile], weights: FeatureWeights) -> (kept: Set<Int>, dropped: Set<Int>) {
-        var kept = group, dropped: Set<Int> = []
-        while kept.count > 2 {
-            let days = kept.compactMap { profiles[$0].day }.sorted()
-            guard !days.isEmpty else { break }
-            let median = days[days.count / 2]
-            let distance = { (i: Int) in profiles[i].day.map { abs($0 - median) } ?? 0 }
-            guard let farthest = kept.max(by: { (distance($0), $1) < (distance($1), $0) }), 2 * distance(farthest) > maxDaysApart else { break }
-            kept.remove(farthest)
-            dropped.insert(farthest)
-        }
-        while kept.count > 2 {
-            let signature = signature(kept, profiles)
-            let scored = kept.map { ($0, weights.similarity(profiles[$0].features, signature)) }
-            guard let worst = scored.min(by: { ($0.1, $1.0) < ($1.1, $0.0) }), worst.1 < signatureThreshold else { break }
-            kept.remove(worst.0)
-            dropped.insert(worst.0)
-        }
-        return (kept, dropped)
     }
 }

@@ -4,9 +4,10 @@
 /// Adults: pairwise precision and recall over pairs of roster records put in one person, and
 /// B-cubed F1 over every record that is in a multi-record person in the truth or the prediction
 /// (the millions of records alone in both would push it towards 1 and say nothing). Patterns: a
-/// ring spanning two or more facilities is recovered when a pattern, more than half of whose
-/// reports are the ring's, spans at least two of its facilities; a pattern more than half of whose
-/// reports belong to no single ring is false.
+/// ring spanning two or more facilities is recovered when a pattern of either kind holds its
+/// reports at two or more of its facilities. A style (modus-operandi) pattern is false when most
+/// of its reports belong to no ring — several rings sharing a style are still the lead a
+/// regulator needs; a network is false when most of its reports belong to no single ring.
 public struct LinkingQuality: Sendable, Equatable, Codable {
     /// A roster record: facility code and staff reference.
     public struct Record: Hashable, Sendable {
@@ -18,13 +19,48 @@ public struct LinkingQuality: Sendable, Equatable, Codable {
         }
     }
 
-    /// A found pattern: report ids and facility codes.
+    /// A found pattern: its kind, report ids and facility codes (of the facilities of its reports).
     public struct FoundPattern: Sendable {
-        public var reports: Set<String>
-        public var facilities: Set<String>
-        public init(reports: Set<String>, facilities: Set<String>) {
+        public var kind: String
+        public var reports: [String: String]
+        public var facilities: Set<String> { Set(reports.values) }
+        /// - Parameter reports: report id → facility code.
+        public init(kind: String, reports: [String: String]) {
+            self.kind = kind
             self.reports = reports
+        }
+    }
+
+    /// What the patterns of one kind look like.
+    public struct KindFigures: Sendable, Equatable, Codable {
+        public var patterns = 0
+        public var falsePatterns = 0
+        /// Rings with reports in each pattern that is not false, on average.
+        public var ringsPerPattern = 0.0
+        /// Facilities inside patterns of this kind that hold no ring (counted once).
+        public var facilitiesOutsideRings = 0
+        /// The most facilities one pattern spans, and that as a share of all facilities.
+        public var largestFacilities = 0
+        public var largestShare = 0.0
+    }
+
+    /// How one ring came out (the largest ring, for the network scale's one network).
+    public struct RingFigures: Sendable, Equatable, Codable {
+        public var ring: String
+        public var facilities: Int
+        /// Its facilities in the pattern that holds the most of them (through its reports).
+        public var inLargestPattern: Int
+        /// Patterns holding any of its reports.
+        public var patterns: Int
+        /// Facilities holding no ring inside the patterns holding its reports.
+        public var otherFacilities: Int
+
+        public init(ring: String, facilities: Int, inLargestPattern: Int, patterns: Int, otherFacilities: Int) {
+            self.ring = ring
             self.facilities = facilities
+            self.inLargestPattern = inLargestPattern
+            self.patterns = patterns
+            self.otherFacilities = otherFacilities
         }
     }
 
@@ -37,6 +73,10 @@ public struct LinkingQuality: Sendable, Equatable, Codable {
     public var patterns: Int
     public var falsePatterns: Int
     public var facilities: Int
+    public var style: KindFigures
+    public var network: KindFigures
+    /// The ring spanning the most facilities.
+    public var largestRing: RingFigures?
 
     public var pairPrecision: Double { foundPairs == 0 ? 1 : Double(correctPairs) / Double(foundPairs) }
     public var pairRecall: Double { truePairs == 0 ? 1 : Double(correctPairs) / Double(truePairs) }
@@ -79,15 +119,52 @@ public struct LinkingQuality: Sendable, Equatable, Codable {
         multiFacilityRings = rings.count
         var ringOfReport: [String: Int] = [:]
         for (index, ring) in truth.rings.enumerated() { for report in ring.reports { ringOfReport[report] = index } }
+        let ringFacilities = Set(truth.rings.flatMap(\.facilities))
         var recovered: Set<Int> = []
         var falseCount = 0
+        var figures = ["modus_operandi": KindFigures(), "network": KindFigures()]
+        var ringsInTruePatterns: [String: Int] = [:]
+        var outside: [String: Set<String>] = [:]
         for pattern in patterns {
-            let counts = Dictionary(grouping: pattern.reports.compactMap { ringOfReport[$0] }) { $0 }.mapValues(\.count)
-            guard let (ring, count) = counts.max(by: { $0.value < $1.value }), 2 * count > pattern.reports.count else {
+            let kind = pattern.kind == "network" ? "network" : "modus_operandi"
+            figures[kind]!.patterns += 1
+            let counts = Dictionary(grouping: pattern.reports.keys.compactMap { ringOfReport[$0] }) { $0 }.mapValues(\.count)
+            let inRings = counts.values.reduce(0, +)
+            let largest = counts.values.max() ?? 0
+            let isFalse = kind == "network" ? 2 * largest <= pattern.reports.count : 2 * inRings <= pattern.reports.count
+            if isFalse {
                 falseCount += 1
-                continue
+                figures[kind]!.falsePatterns += 1
+            } else {
+                ringsInTruePatterns[kind, default: 0] += counts.count
             }
-            if pattern.facilities.intersection(truth.rings[ring].facilities).count >= 2 { recovered.insert(ring) }
+            for ring in counts.keys {
+                let held = Set(pattern.reports.filter { ringOfReport[$0.key] == ring }.map(\.value))
+                if held.intersection(truth.rings[ring].facilities).count >= 2 { recovered.insert(ring) }
+            }
+            outside[kind, default: []].formUnion(pattern.facilities.subtracting(ringFacilities))
+            if pattern.facilities.count > figures[kind]!.largestFacilities { figures[kind]!.largestFacilities = pattern.facilities.count }
+        }
+        for kind in figures.keys {
+            let truePatterns = figures[kind]!.patterns - figures[kind]!.falsePatterns
+            figures[kind]!.ringsPerPattern = truePatterns == 0 ? 0 : Double(ringsInTruePatterns[kind] ?? 0) / Double(truePatterns)
+            figures[kind]!.facilitiesOutsideRings = outside[kind]?.count ?? 0
+            figures[kind]!.largestShare =
+                truth.counts.facilities == 0 ? 0 : Double(figures[kind]!.largestFacilities) / Double(truth.counts.facilities)
+        }
+        style = figures["modus_operandi"]!
+        network = figures["network"]!
+        if let (index, ring) = truth.rings.enumerated().max(by: { Set($0.1.facilities).count < Set($1.1.facilities).count }) {
+            let reports = Set(ring.reports)
+            let holding = patterns.filter { !reports.isDisjoint(with: $0.reports.keys) }
+            let own = Set(ring.facilities)
+            largestRing = RingFigures(
+                ring: ring.id, facilities: own.count,
+                inLargestPattern: holding.map { Set($0.reports.filter { ringOfReport[$0.key] == index }.map(\.value)).intersection(own).count }.max() ?? 0,
+                patterns: holding.count,
+                otherFacilities: Set(holding.flatMap(\.facilities)).subtracting(ringFacilities).count)
+        } else {
+            largestRing = nil
         }
         // Spanning two of a ring's facilities implies the ring spans two or more.
         ringsRecovered = recovered.count

@@ -1,9 +1,11 @@
 import Foundation
 
 /// How big a simulated country to make. `full` is national scale: 250,000 facilities and about
-/// two million reports.
+/// two million reports. `network` is shaped like the case Centinela exists for: one network
+/// abusing young children at 18 facilities in 7 states over about two years, among 300 ordinary
+/// facilities whose complaints now and then carry the same tactics.
 public enum SimulationScale: String, Sendable, CaseIterable, Codable {
-    case tiny, small, full
+    case tiny, small, full, network
 }
 
 public struct SimulationConfiguration: Sendable, Codable, Equatable {
@@ -15,17 +17,53 @@ public struct SimulationConfiguration: Sendable, Codable, Equatable {
     /// Reports are received over this many years, up to and including `end`.
     public var years: Int
     public var end: CalendarDate
+    /// Facilities of the one large network (the `network` scale), in `networkStates` states.
+    public var networkFacilities: Int
+    public var networkStates: Int
+    /// Every ring report carries every tactic of its ring's signature (a clerk who ticks what the
+    /// narrative names); otherwise each report carries each tactic with probability 0.75.
+    public var consistentTactics: Bool
+    /// Ordinary complaints now and then carry tactics rings use (photographs, several adults
+    /// present, an outing off the premises), as real ones do.
+    public var backgroundTactics: Bool
 
-    public init(seed: UInt64, scale: SimulationScale, end: CalendarDate) {
+    public init(seed: UInt64, scale: SimulationScale, end: CalendarDate, consistentTactics: Bool = false, backgroundTactics: Bool? = nil) {
         self.seed = seed
         self.scale = scale
         self.end = end
         self.years = 3
+        self.consistentTactics = consistentTactics
+        (networkFacilities, networkStates) = (0, 0)
         switch scale {
         case .tiny: (facilities, rings, loneOffenders) = (300, 3, 3)
         case .small: (facilities, rings, loneOffenders) = (3_000, 6, 12)
         case .full: (facilities, rings, loneOffenders) = (250_000, 120, 600)
+        case .network:
+            (facilities, rings, loneOffenders) = (318, 0, 6)
+            (networkFacilities, networkStates) = (18, 7)
         }
+        self.backgroundTactics = backgroundTactics ?? (scale == .network)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case seed, scale, facilities, rings, loneOffenders, years, end, networkFacilities, networkStates, consistentTactics,
+            backgroundTactics
+    }
+
+    /// Ground truths written before the network scale have none of its keys.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        scale = try c.decode(SimulationScale.self, forKey: .scale)
+        facilities = try c.decode(Int.self, forKey: .facilities)
+        rings = try c.decode(Int.self, forKey: .rings)
+        loneOffenders = try c.decode(Int.self, forKey: .loneOffenders)
+        years = try c.decode(Int.self, forKey: .years)
+        end = try c.decode(CalendarDate.self, forKey: .end)
+        networkFacilities = try c.decodeIfPresent(Int.self, forKey: .networkFacilities) ?? 0
+        networkStates = try c.decodeIfPresent(Int.self, forKey: .networkStates) ?? 0
+        consistentTactics = try c.decodeIfPresent(Bool.self, forKey: .consistentTactics) ?? false
+        backgroundTactics = try c.decodeIfPresent(Bool.self, forKey: .backgroundTactics) ?? false
     }
 }
 
@@ -193,7 +231,7 @@ public struct Simulation: Sendable {
 
     // Stream numbers for SeededRandom, one per part of the world.
     // Dates of birth draw from streams of their own, so that adding them changed nothing else.
-    enum Stream: UInt64 { case ids = 1, rings, lone, movers, facility, facilityReports, births, personBirths }
+    enum Stream: UInt64 { case ids = 1, rings, lone, movers, facility, facilityReports, births, personBirths, network, backgroundTactics }
 
     /// The share of roster entries with a date of birth.
     static let birthRecorded = 0.85
@@ -298,7 +336,8 @@ public struct Simulation: Sendable {
                     var candidates = here
                     rng.shuffle(&candidates)
                     let implicated = Array(candidates.prefix(min(here.count, rng.between(2...5))))
-                    let tags = signature.filter { _ in rng.chance(0.75) }
+                    let drawn = signature.filter { _ in rng.chance(0.75) }
+                    let tags = config.consistentTactics ? signature : drawn
                     let category: IncidentReport.Category =
                         tags.contains(.filming) || tags.contains(.photographing)
                         ? (rng.chance(0.5) ? .productionOfAbuseImagery : .sexualAbuse)
@@ -314,6 +353,8 @@ public struct Simulation: Sendable {
             plan.truth.rings.append(
                 .init(id: "R\(ring + 1)", facilities: [], signature: signature.map(\.rawValue), members: members, reports: []))
         }
+
+        if config.networkFacilities > 0 { planNetwork(&plan) }
 
         for lone in 0..<config.loneOffenders {
             var rng = SeededRandom(seed: config.seed, stream: Stream.lone.rawValue, index: UInt64(lone))
@@ -360,6 +401,99 @@ public struct Simulation: Sendable {
         return plan
     }
 
+    static let kinds: [Facility.Kind] = [
+        .daycare, .daycare, .preschool, .preschool, .preschool, .primary, .primary, .primary, .secondary, .upperSecondary,
+        .specialEducation,
+    ]
+
+    /// The kind of facility `index` (its generator's first draw), known before it is generated.
+    func kind(ofFacility index: Int) -> Facility.Kind {
+        var rng = SeededRandom(seed: configuration.seed, stream: Stream.facility.rawValue, index: UInt64(index))
+        return Self.kinds[rng.below(Self.kinds.count)]
+    }
+
+    /// The one large network: daycares and preschools in a few states, each with its own staff
+    /// abusing children together (two to four adults a report), a few members moving on to a
+    /// second or third school, reports spread over about two years, all with one style.
+    func planNetwork(_ plan: inout Plan) {
+        let config = configuration
+        var rng = SeededRandom(seed: config.seed, stream: Stream.network.rawValue, index: 0)
+        let ring = config.rings
+        let stateCount = Self.states.count
+        var states = Array(0..<stateCount)
+        rng.shuffle(&states)
+        states = Array(states.prefix(config.networkStates))
+        // Young children's facilities in those states (facility i is in state i mod 32).
+        var pool = (0..<config.facilities).filter { states.contains($0 % stateCount) && [.daycare, .preschool].contains(kind(ofFacility: $0)) }
+        rng.shuffle(&pool)
+        // At least one facility in each state, the rest anywhere among them.
+        var facilities: [Int] = []
+        for state in states { if let first = pool.first(where: { $0 % stateCount == state }) { facilities.append(first) } }
+        facilities += pool.filter { !facilities.contains($0) }.prefix(max(0, config.networkFacilities - facilities.count))
+        var rare = Self.rareTags
+        rng.shuffle(&rare)
+        let signature = Array(rare.prefix(4)) + [.severalAdultsPresent]
+        let span = 2 * 365
+        let start = config.end.daysSinceEpoch - span - rng.below(60)
+        var members: [GroundTruth.Person] = []
+        var staffAt: [Int: [String]] = [:]
+        var movers: [(person: String, name: SpanishNames.PersonName, female: Bool, nationalID: String?, role: Adult.Role)] = []
+        for (position, facility) in facilities.enumerated() {
+            for member in 0..<rng.between(2...4) {
+                let female = rng.chance(0.5)
+                let name = SpanishNames.draw(&rng, female: female)
+                let person = "N\(ring + 1)-F\(position + 1)-P\(member + 1)"
+                let role: Adult.Role = member == 0 && rng.chance(0.4)
+                    ? .director : [.teacher, .teacher, .assistant, .caregiver, .caregiver, .maintenance, .cook][rng.below(7)]
+                let nationalID = rng.chance(0.4) ? Self.syntheticNationalID(name, female: female, &rng) : nil
+                plan.placements[facility, default: []].append(
+                    Placement(person: person, name: name, female: female, nationalID: nationalID, role: role, ring: ring))
+                staffAt[facility, default: []].append(person)
+                members.append(.init(person: person, records: []))
+                if rng.chance(0.15) { movers.append((person, name, female, nationalID, role)) }
+            }
+        }
+        // Some members work at a second school of the network later, written differently there.
+        for mover in movers {
+            let facility = facilities[rng.below(facilities.count)]
+            guard staffAt[facility]?.contains(mover.person) != true else { continue }
+            plan.placements[facility, default: []].append(
+                Placement(
+                    person: mover.person, name: SpanishNames.variant(of: mover.name, &rng), female: mover.female,
+                    nationalID: mover.nationalID, role: mover.role, ring: ring))
+            staffAt[facility, default: []].append(mover.person)
+        }
+        for facility in facilities {
+            let here = staffAt[facility] ?? []
+            var day = start + rng.below(span - 60)
+            for _ in 0..<[1, 1, 1, 2, 2, 3][rng.below(6)] {
+                var candidates = here
+                rng.shuffle(&candidates)
+                let implicated = Array(candidates.prefix(min(here.count, rng.between(2...4))))
+                var tags = signature.filter { _ in rng.chance(0.75) }
+                if config.consistentTactics || tags.count < 2 { tags = signature }
+                let category: IncidentReport.Category =
+                    tags.contains(.filming) || tags.contains(.photographing)
+                    ? (rng.chance(0.5) ? .productionOfAbuseImagery : .sexualAbuse) : .sexualAbuse
+                plan.reports[facility, default: []].append(
+                    PlannedReport(
+                        ring: ring, lone: nil, day: min(day, config.end.daysSinceEpoch), persons: implicated, tags: tags,
+                        category: category, reporter: [.parent, .parent, .parent, .childDisclosure, .healthProfessional][rng.below(5)],
+                        dismissed: rng.chance(0.3)))
+                day += rng.between(20...120)
+            }
+        }
+        plan.truth.rings.append(
+            .init(id: "N\(ring + 1)", facilities: [], signature: signature.map(\.rawValue), members: members, reports: []))
+    }
+
+    /// Tactics an ordinary complaint may carry besides its everyday ones, with how often (drawn
+    /// from a stream of their own, so that turning them on changes nothing else).
+    static let backgroundTacticRates: [(IncidentReport.ModusOperandi, Double)] = [
+        (.severalAdultsPresent, 0.02), (.offPremises, 0.01), (.photographing, 0.005), (.filming, 0.002), (.sedation, 0.001),
+        (.childrenMadeToWatch, 0.001), (.disguise, 0.0005), (.stagedAct, 0.0005),
+    ]
+
     /// A CURP-shaped identifier: 4 letters from the name, birth date, sex, state, consonants, digits.
     static func syntheticNationalID(_ name: SpanishNames.PersonName, female: Bool, _ rng: inout SeededRandom) -> String {
         let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -402,8 +536,7 @@ public struct Simulation: Sendable {
         for index in 0..<config.facilities {
             var rng = SeededRandom(seed: config.seed, stream: Stream.facility.rawValue, index: UInt64(index))
             let state = states[index % states.count]
-            let kind: Facility.Kind = [.daycare, .daycare, .preschool, .preschool, .preschool, .primary, .primary, .primary,
-                                       .secondary, .upperSecondary, .specialEducation][rng.below(11)]
+            let kind = Self.kinds[rng.below(Self.kinds.count)]
             let typical: Double = switch kind {
             case .daycare: 60
             case .preschool: 90
@@ -483,9 +616,16 @@ public struct Simulation: Sendable {
             if reportRNG.chance(0.55) {
                 // Geometric count with mean ≈ 14.5: most reporting schools have a few, some many.
                 let count = min(200, Int(_log(max(reportRNG.unit(), 1e-12)) / _log(1 - 1 / 14.5)) + 1)
+                var tactics = SeededRandom(seed: config.seed, stream: Stream.backgroundTactics.rawValue, index: UInt64(index))
                 for _ in 0..<count {
                     let day = firstDay + reportRNG.below(config.end.daysSinceEpoch - firstDay + 1)
-                    reports.append(backgroundReport(facility: facility, kind: kind, staff: staff.map(\.adult), rng: &reportRNG, day: day))
+                    var report = backgroundReport(facility: facility, kind: kind, staff: staff.map(\.adult), rng: &reportRNG, day: day)
+                    if config.backgroundTactics {
+                        for (tag, rate) in Self.backgroundTacticRates where tactics.chance(rate) && !report.tags.contains(tag) {
+                            report.tags.append(tag)
+                        }
+                    }
+                    reports.append(report)
                 }
             }
             // Decisions not yet taken by the last day are not in the data.

@@ -705,9 +705,9 @@ public struct LinkingRebuilder: Sendable {
 
     /// Rewrites the patterns, of both kinds; returns how many.
     func rebuildPatterns(reader: PostgresConnection, writer: PostgresConnection) async throws -> Int {
-        // Feature and tag-set counts over every report not found unfounded, then the reports (all
-        // of them) with a tag rare enough to block on.
-        var weights = FeatureWeights(counts: [:], reports: 0, tagSets: [:])
+        // Feature and combination counts over every report not found unfounded, then the reports
+        // (all of them) with two tactics or more: only they can be tied by tactics.
+        var weights = FeatureWeights()
         try await reader.systemTransaction(logger: logger) {
             for try await row in try await reader.query(
                 "SELECT \(unescaped: Self.profileColumns) FROM report_current c WHERE status <> 'unfounded'", logger: logger)
@@ -716,25 +716,22 @@ public struct LinkingRebuilder: Sendable {
                 if let profile = try profile(&cells) { weights.count(profile) }
             }
         }
-        let blockable = weights.counts.filter { $0.key.hasPrefix("mo:") && $0.value <= detection.maxBlock }.map { String($0.key.dropFirst(3)) }
         let pending = try await pendingPairs(on: reader)
         var candidates: [CaseProfile] = []
         var known: [IncidentReport.ID: (facility: Facility.ID, received: Date)] = [:]
-        if !blockable.isEmpty {
-            try await reader.systemTransaction(logger: logger) {
-                for try await row in try await reader.query(
-                    """
-                    SELECT \(unescaped: Self.profileColumns), received_at, \(unescaped: Self.namedPersons)
-                    FROM report_current c WHERE mo_tags && \(blockable)::text[]
-                    """, logger: logger)
-                {
-                    var cells = ColumnReader(row)
-                    guard var profile = try profile(&cells) else { continue }
-                    known[profile.report] = (profile.facility, try cells.next(Date.self))
-                    let persons = try cells.next([UUID].self).map { Identifier<AdultRecord>($0).description }
-                    profile.ties = CaseProfile.ties(persons: persons, pending: pending)
-                    candidates.append(profile)
-                }
+        try await reader.systemTransaction(logger: logger) {
+            for try await row in try await reader.query(
+                """
+                SELECT \(unescaped: Self.profileColumns), received_at, \(unescaped: Self.namedPersons)
+                FROM report_current c WHERE cardinality(mo_tags) >= \(detection.minimumSharedTags)
+                """, logger: logger)
+            {
+                var cells = ColumnReader(row)
+                guard var profile = try profile(&cells) else { continue }
+                known[profile.report] = (profile.facility, try cells.next(Date.self))
+                let persons = try cells.next([UUID].self).map { Identifier<AdultRecord>($0).description }
+                profile.ties = CaseProfile.ties(persons: persons, pending: pending)
+                candidates.append(profile)
             }
         }
         let alike = detection.patterns(candidates, weights: weights)
