@@ -12,8 +12,8 @@ import PostgresNIO
 /// the database then groups records by block key, and each block (at most `maxBlock` records, so
 /// memory stays bounded) is compared here, pair by pair, with the linkage model. Pairs sharing a
 /// national identifier are found by a join instead. Persons are rebuilt from the links and the
-/// regulators' decisions. Patterns: feature counts over all reports, then the reports holding a
-/// tag rare enough to block on are loaded and grouped (Core).
+/// regulators' decisions. Patterns: feature and tactic-combination counts over all reports, then
+/// the reports with two tactics or more are loaded and grouped (Core).
 public struct LinkingRebuilder: Sendable {
     public let model: LinkageModel
     public let detection: PatternDetection
