@@ -150,7 +150,7 @@ public struct PatternDetection: Sendable, Equatable {
         for group in components(Set(edges.flatMap { [$0.a, $0.b] }), edges: edges) {
             styles += split(group, masks: masks, profiles: profiles)
         }
-        let merged = merge(styles, masks: masks, profiles: profiles)
+        let merged = merge(styles, profiles: profiles)
         var found: [Pattern] = []
         for members in merged {
             let ordered = members.sorted()
@@ -195,7 +195,7 @@ public struct PatternDetection: Sendable, Equatable {
     }
 
     /// Joins styles whose tactic signatures agree and whose spans overlap or lie close (see the type).
-    func merge(_ styles: [Set<Int>], masks: [TacticCombination], profiles: [CaseProfile]) -> [Set<Int>] {
+    func merge(_ styles: [Set<Int>], profiles: [CaseProfile]) -> [Set<Int>] {
         var sets = DisjointSets(styles.indices)
         let signatures = styles.map { TacticCombination(signature($0, profiles)) }, spans = styles.map { span($0, profiles) }
         for i in styles.indices {
