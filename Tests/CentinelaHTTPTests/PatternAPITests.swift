@@ -69,6 +69,11 @@ import Testing
             #expect(pattern["facilities"] as? Int == 2 && pattern["reports"] as? Int == 2)
             #expect(Set((pattern["jurisdictions"] as? [[String: String]] ?? []).compactMap { $0["code"] }) == ["MX-NL", "MX-OAX"], "\(pattern)")
             #expect((pattern["yourFacilities"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String } == ["NL001"])
+            // A network is one group: both facilities, of which this regulator's one.
+            let groups = try #require(pattern["groups"] as? [[String: Any]])
+            let nuevoLeonID = (pattern["yourFacilities"] as? [[String: Any]])?.first?["id"] as? String
+            #expect(groups.count == 1 && groups[0]["facilityCount"] as? Int == 2, "\(pattern)")
+            #expect(groups.first?["yourFacilities"] as? [String] == [try #require(nuevoLeonID)])
             let id = try #require(pattern["id"] as? String)
 
             // Nuevo León's regulator reads its own report only; Oaxaca's, its own.

@@ -137,6 +137,8 @@ import Testing
                 #expect(try await members("modus_operandi") == Set(country.pattern.map { $0.uuidString.lowercased() }))
                 // The network: two persons implicated together at A, one of them again at B.
                 #expect(try await members("network") == Set(country.network.map { $0.uuidString.lowercased() }))
+                // No adult ties the three schools: three groups of one.
+                #expect(try await strings("SELECT group_sizes::text FROM patterns WHERE kind = 'modus_operandi'", on: c) == ["{1,1,1}"])
                 let signature = try await strings("SELECT unnest(signature) FROM patterns WHERE kind = 'modus_operandi'", on: c)
                 #expect(Set(signature).isSuperset(of: ["mo:disguise", "mo:staged_act"]))
                 #expect(try await strings("SELECT outcome FROM linking_runs", on: c) == ["succeeded"])
@@ -184,6 +186,9 @@ import Testing
                 let ids = { (reports: [UUID]) in reports.map { $0.uuidString.lowercased() }.sorted().joined(separator: ",") }
                 let alike = try await patterns("modus_operandi"), networks = try await patterns("network")
                 #expect(alike == [ids(Array(country.pattern)), ids([atB, atD])], "\(alike)")
+                // The review pair ties B and D: one group of two.
+                #expect(
+                    Set(try await strings("SELECT group_sizes::text FROM patterns WHERE kind = 'modus_operandi'", on: c)) == ["{1,1,1}", "{2}"])
                 #expect(networks == [ids(Array(country.network))], "\(networks)")
 
                 // A regulator says the two Itzels are different people: the pair ties nothing any more.

@@ -29,6 +29,7 @@ struct PatternController {
         var reports: Int
         var jurisdictions: [[String: String]]
         var yourFacilities: [AlertController.FacilityBrief]
+        var groups: [GroupBody]
         var firstReceived: Date
         var lastReceived: Date
         var foundAt: Date
@@ -41,10 +42,22 @@ struct PatternController {
             reports = pattern.reports
             jurisdictions = pattern.jurisdictions.map { ["code": $0.code, "name": $0.name] }
             yourFacilities = pattern.visibleFacilities.map { .init(id: $0.id.description, code: $0.code, name: $0.name) }
+            groups = pattern.groupSizes.enumerated().map { index, size in
+                GroupBody(
+                    facilityCount: size,
+                    yourFacilities: pattern.visibleFacilities.filter { $0.group == index }.map { $0.id.description })
+            }
             firstReceived = pattern.firstReceived
             lastReceived = pattern.lastReceived
             foundAt = pattern.foundAt
         }
+    }
+
+    /// Facilities inside a pattern that an adult ties together (a network is one group).
+    struct GroupBody: Encodable, Sendable {
+        var facilityCount: Int
+        /// Ids of the caller's facilities in the group (see `yourFacilities`).
+        var yourFacilities: [String]
     }
 
     struct ReportBody: Encodable, Sendable {

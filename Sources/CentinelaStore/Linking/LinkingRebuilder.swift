@@ -763,39 +763,44 @@ public struct LinkingRebuilder: Sendable {
             try await writer.run("DELETE FROM patterns", logger: logger)
             for pattern in alike {
                 try await insertPattern(
-                    kind: "modus_operandi", signature: pattern.signature.sorted(), persons: [], reports: pattern.reports, where: known, on: writer)
+                    kind: "modus_operandi", signature: pattern.signature.sorted(), persons: [], reports: pattern.reports, groups: pattern.groups,
+                    where: known, on: writer)
             }
             for network in networks {
                 try await insertPattern(
                     kind: "network", signature: [], persons: network.persons.sorted().compactMap(UUID.init(uuidString:)), reports: network.reports,
-                    where: known, on: writer)
+                    groups: [network.facilities], where: known, on: writer)
             }
         }
         return alike.count + networks.count
     }
 
-    /// One pattern and its reports. Its id comes from its kind and its first report received, so it
-    /// survives rebuilds while that report stays in it.
+    /// One pattern, its groups (facilities, largest first) and its reports. Its id comes from its
+    /// kind and its first report received, so it survives rebuilds while that report stays in it.
     private func insertPattern(
-        kind: String, signature: [String], persons: [UUID], reports: [IncidentReport.ID],
+        kind: String, signature: [String], persons: [UUID], reports: [IncidentReport.ID], groups: [Set<Facility.ID>],
         where known: [IncidentReport.ID: (facility: Facility.ID, received: Date)], on writer: PostgresConnection
     ) async throws {
         let located = reports.compactMap { id in known[id].map { (id, $0) } }
+        var groupOf: [Facility.ID: Int] = [:]
+        for (index, group) in groups.enumerated() { for facility in group { groupOf[facility] = index } }
         guard let first = located.min(by: { ($0.1.received, $0.0.description) < ($1.1.received, $1.0.description) }) else { return }
         let times = located.map(\.1.received)
         try await writer.run(
             """
             WITH p AS (
-                INSERT INTO patterns (id, kind, signature, persons, facilities, reports, jurisdictions, first_received, last_received)
+                INSERT INTO patterns (id, kind, signature, persons, facilities, reports, jurisdictions, first_received, last_received, group_sizes)
                 SELECT md5(\(kind) || ':' || \(first.0.rawValue)::text)::uuid, \(kind), \(signature)::text[], \(persons)::uuid[],
                        \(Set(located.map(\.1.facility)).count), \(located.count),
                        (SELECT array_agg(DISTINCT f.jurisdiction_id ORDER BY f.jurisdiction_id) FROM facilities f
                         WHERE f.id = ANY(\(located.map(\.1.facility.rawValue))::uuid[])),
-                       \(times.min()!), \(times.max()!)
+                       \(times.min()!), \(times.max()!), \(groups.map(\.count))::integer[]
                 RETURNING id
             )
-            INSERT INTO pattern_reports (pattern_id, report_id, facility_id)
-            SELECT p.id, x.r, x.f FROM p, unnest(\(located.map(\.0.rawValue))::uuid[], \(located.map(\.1.facility.rawValue))::uuid[]) AS x(r, f)
+            INSERT INTO pattern_reports (pattern_id, report_id, facility_id, facility_group)
+            SELECT p.id, x.r, x.f, x.g FROM p,
+                   unnest(\(located.map(\.0.rawValue))::uuid[], \(located.map(\.1.facility.rawValue))::uuid[],
+                          \(located.map { groupOf[$0.1.facility] ?? 0 })::smallint[]) AS x(r, f, g)
             """, logger: logger)
     }
 }

@@ -17,8 +17,11 @@ public struct PatternRecord: Sendable {
     public var firstReceived: Date
     public var lastReceived: Date
     public var foundAt: Date
-    /// Of its facilities, those the caller may see.
-    public var visibleFacilities: [(id: Facility.ID, code: String, name: String)]
+    /// Of its facilities, those the caller may see, each with the group it is in.
+    public var visibleFacilities: [(id: Facility.ID, code: String, name: String, group: Int)]
+    /// The facilities of each group inside it, over every jurisdiction, largest first: the
+    /// facilities an adult ties together; a network is one group (docs/linking.md, section 2).
+    public var groupSizes: [Int]
 }
 
 /// One of a pattern's reports the caller may see.
@@ -45,7 +48,7 @@ public struct PatternStore: Sendable {
     /// may see (ids, codes, names), each list gathered once.
     static let columns = """
         p.id, p.kind, p.signature, p.facilities, p.reports, p.first_received, p.last_received, p.found_at,
-        j.codes, j.names, v.ids, v.codes, v.names
+        j.codes, j.names, v.ids, v.codes, v.names, v.groups, p.group_sizes
         """
 
     /// Joined after `patterns p` by every query that reads `columns`.
@@ -57,8 +60,11 @@ public struct PatternStore: Sendable {
         CROSS JOIN LATERAL (
             SELECT coalesce(array_agg(f.id ORDER BY f.external_code), '{}') AS ids,
                    coalesce(array_agg(f.external_code ORDER BY f.external_code), '{}') AS codes,
-                   coalesce(array_agg(f.name ORDER BY f.external_code), '{}') AS names
-            FROM facilities f WHERE f.id IN (SELECT r.facility_id FROM pattern_reports r WHERE r.pattern_id = p.id)
+                   coalesce(array_agg(f.name ORDER BY f.external_code), '{}') AS names,
+                   coalesce(array_agg(g.facility_group::integer ORDER BY f.external_code), '{}') AS groups
+            FROM facilities f
+            JOIN (SELECT r.facility_id, min(r.facility_group) AS facility_group FROM pattern_reports r
+                  WHERE r.pattern_id = p.id GROUP BY r.facility_id) g ON g.facility_id = f.id
         ) v
         """
 
@@ -108,11 +114,15 @@ public struct PatternStore: Sendable {
             let first = try c.next(Date.self), last = try c.next(Date.self), foundAt = try c.next(Date.self)
             let codes = try c.next([String].self), names = try c.next([String].self)
             let facilityIDs = try c.next([UUID].self), facilityCodes = try c.next([String].self), facilityNames = try c.next([String].self)
+            let facilityGroups = try c.next([Int32].self), groupSizes = try c.next([Int32].self)
             found.append(
                 PatternRecord(
                     id: id, kind: kind, signature: signature, facilities: facilities, reports: reports,
                     jurisdictions: zip(codes, names).map { ($0, $1) }, firstReceived: first, lastReceived: last, foundAt: foundAt,
-                    visibleFacilities: zip(facilityIDs, zip(facilityCodes, facilityNames)).map { (Facility.ID($0), $1.0, $1.1) }))
+                    visibleFacilities: facilityIDs.indices.map {
+                        (Facility.ID(facilityIDs[$0]), facilityCodes[$0], facilityNames[$0], Int(facilityGroups[$0]))
+                    },
+                    groupSizes: groupSizes.map(Int.init)))
         }
         return found
     }
