@@ -64,10 +64,20 @@ struct ServeCommand: AsyncParsableCommand {
                     }
                 }
                 if access != nil {
-                    // The demo country's scores are brought up to date (and, just seeded, computed
-                    // for the first time) before serving; it is small enough to take a moment.
+                    // The demo country is linked (adults across facilities, patterns, the review
+                    // queue: a full rebuild the first time, an update after) and its scores brought
+                    // up to date before serving, so that what linking finds shows at once; it is
+                    // small enough to take a moment.
                     try await databaseConfiguration.withConnection(logger: logger) { reader in
                         try await databaseConfiguration.withConnection(logger: logger) { writer in
+                            let linking = LinkingRebuilder(logger: logger)
+                            do {
+                                if try await linking.update(reader: reader, writer: writer) == nil {
+                                    _ = try await linking.rebuild(reader: reader, writer: writer)
+                                }
+                            } catch LinkingRebuilder.Failure.alreadyRunning {
+                                logger.notice("a patterns rebuild or update is running; the demo starts without waiting for it")
+                            }
                             _ = try await Rescorer(model: model, logger: logger).run(.full, reader: reader, writer: writer, wait: true)
                         }
                     }
@@ -123,7 +133,11 @@ struct ServeCommand: AsyncParsableCommand {
                             sees every facility and report of \(access.regulatorJurisdiction)
               school        \(access.schoolToken.value)
                             sees facility \(access.schoolFacility) only
-              try           curl -s -H "Authorization: Bearer \(access.regulatorToken.value)" "\(base)/v1/reports?limit=5"
+              try           curl -s -H "Authorization: Bearer \(access.regulatorToken.value)" "\(base)/v1/alerts?limit=5"
+                            curl -s -H "Authorization: Bearer \(access.regulatorToken.value)" "\(base)/v1/patterns?limit=5"
+                            curl -s -H "Authorization: Bearer \(access.regulatorToken.value)" "\(base)/v1/links/review?limit=5"
+                            curl -sN -H "Authorization: Bearer \(access.regulatorToken.value)" "\(base)/v1/alerts/stream"
+                            curl -s -H "Authorization: Bearer \(access.regulatorToken.value)" "\(base)/v1/reports?limit=5"
                             curl -s -H "Authorization: Bearer \(access.schoolToken.value)" "\(base)/v1/facilities/\(access.schoolFacilityID.uuidString.lowercased())/staff"
               Tokens are new on every start; the previous demo tokens are revoked.
 
