@@ -32,6 +32,8 @@ import Testing
                     ("alerts", "rule", Alert.Rule.allCodes), ("alerts", "severity", Alert.Severity.allCodes),
                     ("alerts", "status", Alert.Status.allCodes), ("alerts", "referral", Alert.Referral.allCodes),
                     ("alerts", "resolution", Alert.Resolution.allCodes), ("alert_events", "kind", Alert.EventKind.allCodes),
+                    ("cases", "kind", Case.Kind.allCodes), ("cases", "status", Case.Status.allCodes),
+                    ("cases", "close_reason", Case.CloseReason.allCodes), ("case_events", "kind", Case.EventKind.allCodes),
                 ]
                 for (table, column, codes) in expected {
                     let allowed = try await allowedCodes(table, column, on: connection)

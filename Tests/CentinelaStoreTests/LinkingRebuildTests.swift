@@ -231,6 +231,23 @@ import Testing
                 let pattern = try await strings("SELECT 'pattern:' || id FROM patterns WHERE kind = 'modus_operandi'", on: c)
                 #expect(pattern.count == 1)
                 #expect(try await alerts("pattern_several_facilities") == ["A", "C", "D"].map { "\($0) \(pattern[0]) high" })
+                // Cases: the pattern is one national case covering A, C and D, holding every alert there
+                // (one thing to open at each school); B's alert is B's own case; every alert is in one.
+                let ring = ["A", "C", "D"].map { country.schools[$0]! }
+                #expect(
+                    try await strings(
+                        """
+                        SELECT c.kind || ' ' || c.facility_count || ' ' || array_length(c.jurisdictions, 1) || ' '
+                               || (SELECT count(*) FROM alerts a WHERE a.case_id = c.id)
+                        FROM cases c WHERE c.status <> 'closed' ORDER BY c.kind
+                        """, on: c)
+                        == [
+                            "facility 1 1 1",
+                            "pattern 3 2 \(try await strings("SELECT count(*)::text FROM alerts WHERE facility_id = ANY(\(ring)::uuid[])", on: c)[0])",
+                        ])
+                #expect(try await strings("SELECT count(*)::text FROM alerts WHERE case_id IS NULL", on: c) == ["0"])
+                #expect(
+                    try await strings("SELECT 'pattern:' || pattern_id FROM cases WHERE kind = 'pattern'", on: c) == pattern)
                 func crossFacility(_ school: String) async throws -> String {
                     try await strings(
                         """

@@ -166,6 +166,7 @@ public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRe
     api.register(WebhookController(database: dependencies.database, limits: dependencies.limits), WebhookController.endpoints)
     api.register(LinkController(database: dependencies.database, limits: dependencies.limits), LinkController.endpoints)
     api.register(PatternController(database: dependencies.database, limits: dependencies.limits), PatternController.endpoints)
+    api.register(CaseController(database: dependencies.database, limits: dependencies.limits), CaseController.endpoints)
     api.register(PersonController(database: dependencies.database), PersonController.endpoints)
     router.refuseOtherMethods(on: versionOneRoutes)
     return router
@@ -186,7 +187,8 @@ var versionOneRoutes: [String: [HTTPRequest.Method]] {
     for table in [FacilityController.endpoints.routeTable(), ReportController.endpoints.routeTable(), RosterController.endpoints.routeTable(),
                   RiskController.endpoints.routeTable(), AlertController.endpoints.routeTable(),
                   WebhookController.endpoints.routeTable(), LinkController.endpoints.routeTable(),
-                  PatternController.endpoints.routeTable(), PersonController.endpoints.routeTable()] {
+                  PatternController.endpoints.routeTable(), PersonController.endpoints.routeTable(),
+                  CaseController.endpoints.routeTable()] {
         routes.merge(table) { $0 + $1 }
     }
     return routes

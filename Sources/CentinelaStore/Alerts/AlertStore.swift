@@ -138,7 +138,8 @@ public struct AlertStore: Sendable {
         // New alerts, the common case of a first national run: one statement for the batch.
         let openings = decisions.flatMap { item in item.decisions.filter(\.opens).map { (item.scored, $0) } }
         let opened = try await open(openings, on: connection)
-        events += opened
+        events += opened.count
+        var withNews: [UUID] = []
         for (scored, facilityDecisions) in decisions {
             let assessment = scored.assessment
             for decision in facilityDecisions where !decision.opens {
@@ -179,6 +180,7 @@ public struct AlertStore: Sendable {
                         RETURNING id
                         """, on: connection)
                 guard let alertID, !decision.events.isEmpty else { continue }
+                if decision.notifies { withNews.append(alertID) }
                 let details = decision.events.map { Self.details(for: $0, decision: decision, assessment: assessment) }
                 try await connection.run(
                     """
@@ -190,13 +192,29 @@ public struct AlertStore: Sendable {
                 events += decision.events.count
             }
         }
-        return (opened, events)
+        // Every new alert into its case, and an alert with news whose case is closed (or that has
+        // none yet) into the case it belongs in now (docs/alerts.md, "Cases").
+        var filing = opened
+        if !withNews.isEmpty {
+            for try await (id, facility, jurisdiction, rule, subject, former) in try await connection.query(
+                """
+                SELECT a.id, a.facility_id, a.jurisdiction_id, a.rule, a.subject, a.case_id
+                FROM alerts a LEFT JOIN cases c ON c.id = a.case_id
+                WHERE a.id = ANY(\(withNews)::uuid[]) AND (a.case_id IS NULL OR c.status = 'closed')
+                """, logger: logger
+            ).decode((UUID, UUID, UUID, String, String, UUID?).self) {
+                guard let rule = Alert.Rule(rawValue: rule) else { continue }
+                filing.append(FilingAlert(id: id, facilityID: facility, jurisdictionID: jurisdiction, rule: rule, subject: subject, formerCase: former))
+            }
+        }
+        try await CaseStore(logger: logger).file(filing, on: connection)
+        return (opened.count, events)
     }
 
     /// Opens new alerts, each with its `opened` event, in one statement. An alert a concurrent
-    /// writer opened a moment ago is skipped: its own events tell the story. Returns how many.
-    private func open(_ openings: [(ScoredFacility, AlertDecision)], on connection: PostgresConnection) async throws -> Int {
-        guard !openings.isEmpty else { return 0 }
+    /// writer opened a moment ago is skipped: its own events tell the story. Returns those opened.
+    private func open(_ openings: [(ScoredFacility, AlertDecision)], on connection: PostgresConnection) async throws -> [FilingAlert] {
+        guard !openings.isEmpty else { return [] }
         // Arrays of arrays do not unnest row by row: each row's reports and adults travel as text.
         let keys = openings.map(\.1.key)
         let findings = openings.map(\.1.finding)
@@ -230,7 +248,7 @@ public struct AlertStore: Sendable {
             SELECT o.id, i.n::int FROM opened o JOIN input i USING (rule, facility_id, subject) ORDER BY i.n
             """, logger: logger
         ).decode((UUID, Int).self) { opened.append(row) }
-        guard !opened.isEmpty else { return 0 }
+        guard !opened.isEmpty else { return [] }
         // Their events in a second statement: the event's row-level check must see the new alerts.
         let details = opened.map { Self.details(for: .opened, decision: openings[$0.1 - 1].1, assessment: openings[$0.1 - 1].0.assessment) }
         try await connection.run(
@@ -240,7 +258,12 @@ public struct AlertStore: Sendable {
             FROM unnest(\(opened.map(\.0))::uuid[], \(details)::text[]) WITH ORDINALITY AS e(alert_id, details, n)
             ORDER BY n
             """, logger: logger)
-        return opened.count
+        return opened.map { id, n in
+            let (scored, decision) = openings[n - 1]
+            return FilingAlert(
+                id: id, facilityID: decision.key.facilityID.rawValue, jurisdictionID: scored.subject.jurisdictionID.rawValue,
+                rule: decision.key.rule, subject: decision.key.subject, formerCase: nil)
+        }
     }
 
     /// The particulars of a service event, as a JSON object.

@@ -1,0 +1,206 @@
+import CentinelaCore
+import CentinelaStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Cases (docs/alerts.md, "Cases"): what a regulator works on as one matter — a facility's alerts,
+/// or a pattern across facilities as one national case with the alerts of every facility it
+/// covers. A regulator sees a case that touches one of their facilities: its size and every
+/// jurisdiction involved (whom to contact), and of its facilities, alerts and events their own.
+struct CaseController {
+    let database: ServiceDatabase
+    let limits: HTTPConfiguration
+    var store: CaseStore { CaseStore(logger: database.logger) }
+
+    static let endpoints: [Endpoint<CaseController>] = [
+        Endpoint(.get, "cases", CaseController.list),
+        Endpoint(.get, "cases/{id}", CaseController.get),
+        Endpoint(.get, "cases/{id}/events", CaseController.events),
+        Endpoint(.post, "cases/{id}/events", CaseController.addEvent),
+    ]
+
+    struct CaseBody: Encodable, Sendable {
+        var id: String
+        var kind: String
+        @Nullable var pattern: String?
+        var status: String
+        @Nullable var referralReference: String?
+        @Nullable var closure: [String: String]?
+        var facilityCount: Int
+        var jurisdictions: [[String: String]]
+        var yourFacilities: [AlertController.FacilityBrief]
+        var alertCount: Int
+        var openedAt: Date
+        var updatedAt: Date
+        @Nullable var closedAt: Date?
+
+        init(_ record: CaseRecord) {
+            id = record.id.description
+            kind = record.kind.rawValue
+            pattern = record.patternID?.uuidString.lowercased()
+            status = record.status.rawValue
+            referralReference = record.referralReference
+            closure = record.closeReason.map { ["reason": $0.rawValue, "note": record.closeNote ?? ""] }
+            facilityCount = record.facilityCount
+            jurisdictions = record.jurisdictions.map { ["code": $0.code, "name": $0.name] }
+            yourFacilities = record.visibleFacilities.map { .init(id: $0.id.description, code: $0.code, name: $0.name) }
+            alertCount = record.alertCount
+            openedAt = record.openedAt
+            updatedAt = record.updatedAt
+            closedAt = record.closedAt
+        }
+    }
+
+    struct EventBody: Encodable, Sendable {
+        var id: String
+        var `case`: String
+        var kind: String
+        var actor: [String: String]
+        var at: Date
+        @Nullable var alert: String?
+        var details: JSONValue
+
+        init(_ event: CaseEventRecord) {
+            id = String(event.id)
+            `case` = event.caseID.description
+            kind = event.kind.rawValue
+            actor = ["holder": event.actor].merging(event.actorID.map { ["id": $0.description] } ?? [:]) { first, _ in first }
+            at = event.at
+            alert = event.alertID?.description
+            details = (try? JSONValue.parse(Data(event.detailsJSON.utf8))) ?? .object([:])
+        }
+    }
+
+    struct Detail: Encodable, Sendable {
+        var `case`: CaseBody
+        /// Its alerts at the caller's facilities, oldest first.
+        var alerts: [AlertController.AlertBody]
+        /// Its history, as far as the caller may see it.
+        var events: [EventBody]
+    }
+
+    struct Page: Encodable, Sendable {
+        var items: [CaseBody]
+        var nextCursor: String?
+    }
+
+    struct Events: Encodable, Sendable {
+        var items: [EventBody]
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page> {
+        let principal = try context.requireRegulator("Cases")
+        var query = QueryReader(request)
+        let statuses = query.codes("status", Case.Status.self) ?? []
+        let kind = query.codes("kind", Case.Kind.self) ?? []
+        if kind.count > 1 { query.fail("kind", "give one kind, facility or pattern") }
+        let limit = query.limit()
+        var after: InstantCursor?
+        if let text = query.cursor() {
+            if let decoded = InstantCursor(text: text) { after = decoded } else { query.fail("cursor", "is not a cursor this server issued") }
+        }
+        try query.finish()
+        let cases = try await database.withScope(principal) { connection in
+            let cases = try await store.list(status: statuses, kind: kind.first, after: after, limit: limit + 1, on: connection)
+            try await database.audit(context.auditEvent("case.list", on: "case", id: nil, outcome: .ok), on: connection)
+            return cases
+        }
+        let page = Array(cases.prefix(limit))
+        let next = cases.count > limit ? page.last.map { Cursor.encode(InstantCursor($0.updatedAt, id: $0.id.rawValue).text) } : nil
+        return JSONResponse(body: Page(items: page.map(CaseBody.init), nextCursor: next))
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Detail> {
+        let principal = try context.requireRegulator("Cases")
+        let id = try context.caseID()
+        try QueryReader(request).finish()
+        let found = try await database.withScope(principal) { connection -> (CaseRecord, [AlertRecord], [CaseEventRecord])? in
+            let found = try await store.case(id, on: connection)
+            var alerts: [AlertRecord] = [], events: [CaseEventRecord] = []
+            if found != nil {
+                let ids = try await store.alertIDs(of: id, on: connection)
+                let byID = Dictionary(try await AlertStore(logger: database.logger).alerts(ids, on: connection).map { ($0.id, $0) }) { a, _ in a }
+                alerts = ids.compactMap { byID[$0] }
+                events = try await store.events(of: id, on: connection)
+            }
+            try await database.audit(
+                context.auditEvent("case.read", on: "case", id: id.description, outcome: found == nil ? .notFound : .ok), on: connection)
+            return found.map { ($0, alerts, events) }
+        }
+        guard let (record, alerts, events) = found else { throw Problem.notFound("No case with this id.") }
+        return JSONResponse(body: Detail(case: CaseBody(record), alerts: alerts.map(AlertController.AlertBody.init), events: events.map(EventBody.init)))
+    }
+
+    @Sendable func events(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Events> {
+        let principal = try context.requireRegulator("Cases")
+        let id = try context.caseID()
+        try QueryReader(request).finish()
+        let events = try await database.withScope(principal) { connection -> [CaseEventRecord]? in
+            let found = try await store.case(id, on: connection)
+            let events = found == nil ? nil : try await store.events(of: id, on: connection)
+            try await database.audit(
+                context.auditEvent("case.events", on: "case", id: id.description, outcome: found == nil ? .notFound : .ok), on: connection)
+            return events
+        }
+        guard let events else { throw Problem.notFound("No case with this id.") }
+        return JSONResponse(body: Events(items: events.map(EventBody.init)))
+    }
+
+    /// A regulator's step in the case's life: `{"type": "acknowledge" | "refer" | "close" | "reopen" |
+    /// "comment", ...}`. Answers 201 with the appended event.
+    @Sendable func addEvent(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.requireRegulator("Cases")
+        let id = try context.caseID()
+        var request = request
+        var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
+        var transition: CaseTransition?
+        switch body.string("type", required: true, maxLength: 20) {
+        case "acknowledge":
+            transition = .acknowledge
+        case "refer":
+            if let reference = body.string("reference", required: true, maxLength: 200) { transition = .refer(reference: reference) }
+        case "close":
+            let reason = body.code("reason", Case.CloseReason.self, required: true)
+            let note = body.string("note", required: true, maxLength: 5000)
+            if reason == .merged { body.fail("reason", "merged is the service's own; choose another") }
+            if let reason, let note, reason != .merged { transition = .close(reason, note: note) }
+        case "reopen":
+            if let note = body.string("note", required: true, maxLength: 5000) { transition = .reopen(note: note) }
+        case "comment":
+            if let text = body.string("text", required: true, maxLength: 5000) { transition = .comment(text) }
+        case nil:
+            break
+        case let other?:
+            body.fail("type", "must be one of acknowledge, refer, close, reopen, comment (not \(other))")
+        }
+        try body.finish()
+        guard let transition else { throw Problem.badRequest("The event is invalid.") }
+        let event: CaseEventRecord?
+        do {
+            event = try await database.withScope(principal) { connection in
+                let event = try await store.apply(transition, to: id, by: principal, on: connection)
+                try await database.audit(
+                    context.auditEvent(
+                        "case.\(transition.eventKind.rawValue)", on: "case", id: id.description, outcome: event == nil ? .notFound : .ok),
+                    on: connection)
+                return event
+            }
+        } catch CaseStoreError.transition(let refusal) {
+            throw Problem.conflict("\(refusal).")
+        } catch CaseStoreError.anotherCaseOpen {
+            throw Problem.conflict("Another case of this facility is open: work on that one.")
+        }
+        guard let event else { throw Problem.notFound("No case with this id.") }
+        return try JSONResponse(status: .created, body: EventBody(event)).response(from: request, context: context)
+    }
+}
+
+extension AppRequestContext {
+    /// The case named by the path's `{id}`; a malformed id is simply not found.
+    func caseID() throws(Problem) -> Case.ID {
+        guard let text = parameters.get("id"), let id = Case.ID(uuidString: text) else { throw Problem.notFound("No case with this id.") }
+        return id
+    }
+}

@@ -1,0 +1,440 @@
+import CentinelaCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A case as a regulator sees it: the whole case's size and jurisdictions, and their own side.
+public struct CaseRecord: Sendable {
+    public var id: Case.ID
+    public var kind: Case.Kind
+    public var patternID: UUID?
+    public var status: Case.Status
+    public var referralReference: String?
+    public var closeReason: Case.CloseReason?
+    public var closeNote: String?
+    /// Over every jurisdiction.
+    public var facilityCount: Int
+    /// Every jurisdiction it covers, by code and name.
+    public var jurisdictions: [(code: String, name: String)]
+    /// Of its facilities, those the caller may see.
+    public var visibleFacilities: [(id: Facility.ID, code: String, name: String)]
+    /// Its alerts the caller may see.
+    public var alertCount: Int
+    public var openedAt: Date
+    public var updatedAt: Date
+    public var closedAt: Date?
+}
+
+/// One event in a case's life.
+public struct CaseEventRecord: Sendable {
+    public var id: Int64
+    public var caseID: Case.ID
+    public var kind: Case.EventKind
+    public var actorID: Principal.ID?
+    public var actor: String
+    public var at: Date
+    public var alertID: Alert.ID?
+    public var detailsJSON: String
+}
+
+/// An alert just opened, or with news while its case is closed, to be filed into a case.
+struct FilingAlert: Sendable {
+    var id: UUID
+    var facilityID: UUID
+    var jurisdictionID: UUID
+    var rule: Alert.Rule
+    var subject: String
+    /// The case it was in, if any (a closed one: it has news).
+    var formerCase: UUID?
+}
+
+/// Cases (docs/alerts.md, "Cases"): the service files alerts into them as it opens them
+/// (`CaseRouting` says where), and regulators move them through their lives.
+public struct CaseStore: Sendable {
+    public let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    static let serviceActor = AlertStore.serviceActor
+
+    // MARK: Filing (the service, in the rescorer's system transaction)
+
+    /// Files alerts into cases: pattern alerts into their pattern's national case (opened or
+    /// reopened, covering the alert's facility, which brings in that facility's open case), the
+    /// rest into a covering pattern case, the facility's open case, its closed case when an alert
+    /// of it has news, or a new one. Appends the cases' events.
+    func file(_ alerts: [FilingAlert], on connection: PostgresConnection) async throws {
+        guard !alerts.isEmpty else { return }
+        var touched: Set<UUID> = []
+        // 1. Pattern cases: opened, or reopened by new evidence, covering each pattern alert's facility.
+        var patternOf: [UUID: UUID] = [:]
+        for alert in alerts {
+            if case .pattern(let pattern) = CaseRouting.route(rule: alert.rule, subject: alert.subject, coveringPatternCase: nil, facilityCase: nil) {
+                patternOf[alert.id] = pattern
+            }
+        }
+        var patternCase: [UUID: UUID] = [:]
+        let patterns = Array(Set(patternOf.values)).sorted { $0.uuidString < $1.uuidString }
+        if !patterns.isEmpty {
+            for try await (id, pattern) in try await connection.query(
+                """
+                INSERT INTO cases (kind, pattern_id) SELECT 'pattern', p FROM unnest(\(patterns)::uuid[]) AS p
+                ON CONFLICT (pattern_id) DO NOTHING RETURNING id, pattern_id
+                """, logger: logger
+            ).decode((UUID, UUID).self) {
+                patternCase[pattern] = id
+                try await event(.opened, case: id, details: ["pattern": pattern.uuidString.lowercased()], on: connection)
+            }
+            for try await (id, pattern, closed) in try await connection.query(
+                "SELECT id, pattern_id, status = 'closed' FROM cases WHERE pattern_id = ANY(\(patterns)::uuid[])", logger: logger
+            ).decode((UUID, UUID, Bool).self) {
+                patternCase[pattern] = id
+                if closed { try await reopen(id, reason: "new evidence", on: connection) }
+            }
+            var covers: [(UUID, UUID, UUID)] = []
+            for alert in alerts { if let pattern = patternOf[alert.id], let id = patternCase[pattern] { covers.append((id, alert.facilityID, alert.jurisdictionID)) } }
+            try await cover(covers, on: connection, touched: &touched)
+        }
+        // 2. Where every other alert goes, from the cases open at its facility.
+        let facilities = Array(Set(alerts.map(\.facilityID)))
+        var (covering, open) = try await openCases(at: facilities, on: connection)
+        var newFacilities: [(UUID, UUID)] = []
+        var destination: [UUID: UUID] = [:]
+        for alert in alerts {
+            switch CaseRouting.route(
+                rule: alert.rule, subject: alert.subject, coveringPatternCase: covering[alert.facilityID].map(Case.ID.init),
+                facilityCase: open[alert.facilityID].map(Case.ID.init))
+            {
+            case .pattern(let pattern): destination[alert.id] = patternCase[pattern]
+            case .existing(let id): destination[alert.id] = id.rawValue
+            case .newFacilityCase: newFacilities.append((alert.facilityID, alert.jurisdictionID))
+            }
+        }
+        // 3. New facility cases, except where an alert with news can reopen its own closed case.
+        if !newFacilities.isEmpty {
+            let reopening = alerts.filter { destination[$0.id] == nil && $0.formerCase != nil }
+            for alert in reopening where open[alert.facilityID] == nil {
+                guard let former = alert.formerCase, try await reopenFacilityCase(former, on: connection) else { continue }
+                open[alert.facilityID] = former
+            }
+            let missing = Dictionary(newFacilities.filter { open[$0.0] == nil }, uniquingKeysWith: { first, _ in first })
+            if !missing.isEmpty {
+                let ids = Array(missing.keys)
+                for try await (id, facility) in try await connection.query(
+                    """
+                    INSERT INTO cases (kind, facility_id) SELECT 'facility', f FROM unnest(\(ids)::uuid[]) AS f
+                    ON CONFLICT (facility_id) WHERE kind = 'facility' AND status <> 'closed' DO NOTHING
+                    RETURNING id, facility_id
+                    """, logger: logger
+                ).decode((UUID, UUID).self) {
+                    try await event(.opened, case: id, details: [:], on: connection)
+                    open[facility] = id
+                }
+                // A concurrent writer's case, if it won the race.
+                (covering, open) = try await openCases(at: facilities, on: connection)
+                try await cover(ids.compactMap { f in open[f].map { ($0, f, missing[f]!) } }, on: connection, touched: &touched)
+            }
+            for alert in alerts where destination[alert.id] == nil { destination[alert.id] = covering[alert.facilityID] ?? open[alert.facilityID] }
+        }
+        // 4. The alerts into their cases, each an event.
+        let filed = alerts.compactMap { alert in destination[alert.id].map { (alert, $0) } }
+        guard !filed.isEmpty else { return }
+        try await connection.run(
+            """
+            UPDATE alerts a SET case_id = x.c FROM unnest(\(filed.map(\.0.id))::uuid[], \(filed.map(\.1))::uuid[]) AS x(a, c)
+            WHERE a.id = x.a
+            """, logger: logger)
+        try await connection.run(
+            """
+            INSERT INTO case_events (case_id, kind, actor, alert_id, jurisdiction_id, details)
+            SELECT x.c, 'alert_added', \(Self.serviceActor), x.a, x.j, jsonb_build_object('rule', x.r)
+            FROM unnest(\(filed.map(\.1))::uuid[], \(filed.map(\.0.id))::uuid[], \(filed.map(\.0.jurisdictionID))::uuid[],
+                        \(filed.map(\.0.rule.rawValue))::text[]) WITH ORDINALITY AS x(c, a, j, r, n)
+            ORDER BY n
+            """, logger: logger)
+        touched.formUnion(filed.map(\.1))
+        try await connection.run(
+            "UPDATE cases SET updated_at = now() WHERE id = ANY(\(Array(touched))::uuid[])", logger: logger)
+    }
+
+    /// For each facility, the largest pattern case not closed that covers it, and its facility
+    /// case not closed.
+    func openCases(at facilities: [UUID], on connection: PostgresConnection) async throws -> (covering: [UUID: UUID], open: [UUID: UUID]) {
+        var covering: [UUID: UUID] = [:], open: [UUID: UUID] = [:]
+        for try await (facility, pattern, own) in try await connection.query(
+            """
+            SELECT f,
+                   (SELECT c.id FROM case_facilities cf JOIN cases c ON c.id = cf.case_id
+                    WHERE cf.facility_id = f AND c.kind = 'pattern' AND c.status <> 'closed'
+                    ORDER BY c.facility_count DESC, c.opened_at, c.id LIMIT 1),
+                   (SELECT c.id FROM cases c WHERE c.kind = 'facility' AND c.facility_id = f AND c.status <> 'closed')
+            FROM unnest(\(facilities)::uuid[]) AS f
+            """, logger: logger
+        ).decode((UUID, UUID?, UUID?).self) {
+            covering[facility] = pattern
+            open[facility] = own
+        }
+        return (covering, open)
+    }
+
+    /// Adds facilities to cases (case, facility, jurisdiction), each new one an event. A facility
+    /// a pattern case now covers brings in its open facility case: that case's alerts move to the
+    /// pattern case and it is closed as merged.
+    func cover(_ rows: [(UUID, UUID, UUID)], on connection: PostgresConnection, touched: inout Set<UUID>) async throws {
+        guard !rows.isEmpty else { return }
+        var added: [(UUID, UUID, UUID)] = []
+        for try await row in try await connection.query(
+            """
+            INSERT INTO case_facilities (case_id, facility_id, jurisdiction_id)
+            SELECT DISTINCT c, f, j FROM unnest(\(rows.map(\.0))::uuid[], \(rows.map(\.1))::uuid[], \(rows.map(\.2))::uuid[]) AS x(c, f, j)
+            ON CONFLICT DO NOTHING RETURNING case_id, facility_id, jurisdiction_id
+            """, logger: logger
+        ).decode((UUID, UUID, UUID).self) { added.append(row) }
+        guard !added.isEmpty else { return }
+        try await connection.run(
+            """
+            INSERT INTO case_events (case_id, kind, actor, jurisdiction_id, details)
+            SELECT x.c, 'facility_added', \(Self.serviceActor), x.j, jsonb_build_object('facility', x.f)
+            FROM unnest(\(added.map(\.0))::uuid[], \(added.map(\.1))::uuid[], \(added.map(\.2))::uuid[]) WITH ORDINALITY AS x(c, f, j, n)
+            ORDER BY n
+            """, logger: logger)
+        touched.formUnion(added.map(\.0))
+        // A pattern case now covering a facility takes in the facility's open case.
+        for try await (pattern, own, jurisdiction) in try await connection.query(
+            """
+            SELECT x.c, own.id, x.j
+            FROM unnest(\(added.map(\.0))::uuid[], \(added.map(\.1))::uuid[], \(added.map(\.2))::uuid[]) AS x(c, f, j)
+            JOIN cases p ON p.id = x.c AND p.kind = 'pattern'
+            JOIN cases own ON own.kind = 'facility' AND own.facility_id = x.f AND own.status <> 'closed'
+            """, logger: logger
+        ).decode((UUID, UUID, UUID).self) {
+            try await connection.run("UPDATE alerts SET case_id = \(pattern) WHERE case_id = \(own)", logger: logger)
+            try await connection.run(
+                """
+                UPDATE cases SET status = 'closed', close_reason = 'merged', close_note = \("joined case " + pattern.uuidString.lowercased()),
+                    closed_at = now(), updated_at = now()
+                WHERE id = \(own)
+                """, logger: logger)
+            try await event(.closed, case: own, details: ["reason": "merged", "into": pattern.uuidString.lowercased()], on: connection)
+            try await event(
+                .alertAdded, case: pattern, jurisdiction: jurisdiction, details: ["mergedCase": own.uuidString.lowercased()], on: connection)
+        }
+        // Sizes and jurisdictions, over every facility.
+        try await connection.run(
+            """
+            UPDATE cases c SET facility_count = s.n, jurisdictions = s.j, updated_at = now()
+            FROM (SELECT case_id, count(*)::int AS n, array_agg(DISTINCT jurisdiction_id ORDER BY jurisdiction_id) AS j
+                  FROM case_facilities WHERE case_id = ANY(\(Array(Set(added.map(\.0))))::uuid[]) GROUP BY case_id) s
+            WHERE c.id = s.case_id
+            """, logger: logger)
+    }
+
+    /// Reopens a closed case on new evidence (not one merged into another).
+    func reopen(_ id: UUID, reason: String, on connection: PostgresConnection) async throws {
+        var reopened = false
+        for try await _ in try await connection.query(
+            """
+            UPDATE cases SET status = 'open', closed_at = NULL, close_reason = NULL, close_note = NULL, updated_at = now()
+            WHERE id = \(id) AND status = 'closed' AND close_reason <> 'merged' RETURNING id
+            """, logger: logger
+        ).decode(UUID.self) { reopened = true }
+        if reopened { try await event(.reopened, case: id, details: ["reason": reason], on: connection) }
+    }
+
+    /// Reopens a closed facility case on new evidence, unless another case of its facility is
+    /// open; whether it did.
+    func reopenFacilityCase(_ id: UUID, on connection: PostgresConnection) async throws -> Bool {
+        var reopened = false
+        for try await _ in try await connection.query(
+            """
+            UPDATE cases c SET status = 'open', closed_at = NULL, close_reason = NULL, close_note = NULL, updated_at = now()
+            WHERE c.id = \(id) AND c.kind = 'facility' AND c.status = 'closed' AND c.close_reason <> 'merged'
+              AND NOT EXISTS (SELECT 1 FROM cases o WHERE o.kind = 'facility' AND o.facility_id = c.facility_id AND o.status <> 'closed')
+            RETURNING c.id
+            """, logger: logger
+        ).decode(UUID.self) { reopened = true }
+        if reopened { try await event(.reopened, case: id, details: ["reason": "new evidence"], on: connection) }
+        return reopened
+    }
+
+    private func event(
+        _ kind: Case.EventKind, case id: UUID, jurisdiction: UUID? = nil, details: [String: String], on connection: PostgresConnection
+    ) async throws {
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: details, options: [.sortedKeys]), as: UTF8.self)
+        try await connection.run(
+            """
+            INSERT INTO case_events (case_id, kind, actor, jurisdiction_id, details)
+            VALUES (\(id), \(kind.rawValue), \(Self.serviceActor), \(jurisdiction), \(json)::jsonb)
+            """, logger: logger)
+    }
+
+    // MARK: Reading and deciding (regulators, under their scope)
+
+    static let columns = """
+        c.id, c.kind, c.pattern_id, c.status, c.referral_reference, c.close_reason, c.close_note, c.facility_count,
+        c.opened_at, c.updated_at, c.closed_at, j.codes, j.names, v.ids, v.codes, v.names,
+        (SELECT count(*) FROM alerts a WHERE a.case_id = c.id)::int
+        """
+
+    static let lists = """
+        CROSS JOIN LATERAL (
+            SELECT coalesce(array_agg(j.code ORDER BY j.code), '{}') AS codes, coalesce(array_agg(j.name ORDER BY j.code), '{}') AS names
+            FROM jurisdictions j WHERE j.id = ANY(c.jurisdictions)
+        ) j
+        CROSS JOIN LATERAL (
+            SELECT coalesce(array_agg(f.id ORDER BY f.external_code), '{}') AS ids,
+                   coalesce(array_agg(f.external_code ORDER BY f.external_code), '{}') AS codes,
+                   coalesce(array_agg(f.name ORDER BY f.external_code), '{}') AS names
+            FROM facilities f WHERE f.id IN (SELECT cf.facility_id FROM case_facilities cf WHERE cf.case_id = c.id)
+        ) v
+        """
+
+    /// Cases the caller may see, most recently updated first, after the cursor.
+    public func list(
+        status: [Case.Status], kind: Case.Kind?, after cursor: InstantCursor?, limit: Int, on connection: PostgresConnection
+    ) async throws -> [CaseRecord] {
+        try await records(
+            """
+            SELECT \(unescaped: Self.columns) FROM cases c \(unescaped: Self.lists)
+            WHERE (cardinality(\(status.map(\.rawValue))::text[]) = 0 OR c.status = ANY(\(status.map(\.rawValue))::text[]))
+              AND (\(kind?.rawValue)::text IS NULL OR c.kind = \(kind?.rawValue))
+              AND (\(cursor?.microseconds)::bigint IS NULL
+                   OR (c.updated_at, c.id) < ('epoch'::timestamptz + \(cursor?.microseconds)::bigint * interval '1 microsecond',
+                                              \(cursor?.id)::uuid))
+            ORDER BY c.updated_at DESC, c.id DESC
+            LIMIT \(limit)
+            """, on: connection)
+    }
+
+    /// One case the caller may see; nil otherwise.
+    public func `case`(_ id: Case.ID, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> CaseRecord? {
+        if forUpdate {
+            var found = false
+            for try await _ in try await connection.query("SELECT id FROM cases WHERE id = \(id.rawValue) FOR UPDATE", logger: logger).decode(UUID.self) {
+                found = true
+            }
+            guard found else { return nil }
+        }
+        return try await records("SELECT \(unescaped: Self.columns) FROM cases c \(unescaped: Self.lists) WHERE c.id = \(id.rawValue)", on: connection)
+            .first
+    }
+
+    /// The case's alerts the caller may see, oldest first.
+    public func alertIDs(of id: Case.ID, on connection: PostgresConnection) async throws -> [Alert.ID] {
+        var ids: [Alert.ID] = []
+        for try await alert in try await connection.query(
+            "SELECT id FROM alerts WHERE case_id = \(id.rawValue) ORDER BY opened_at, id", logger: logger
+        ).decode(UUID.self) { ids.append(.init(alert)) }
+        return ids
+    }
+
+    /// The case's events the caller may see, in order.
+    public func events(of id: Case.ID, on connection: PostgresConnection) async throws -> [CaseEventRecord] {
+        try await eventRecords(
+            """
+            SELECT id, case_id, kind, actor_id, actor, at, alert_id, details::text FROM case_events
+            WHERE case_id = \(id.rawValue) ORDER BY id
+            """, on: connection)
+    }
+
+    /// Applies a regulator's transition to a case they may see and appends its event; nil when
+    /// there is no such case for the caller.
+    public func apply(_ transition: CaseTransition, to id: Case.ID, by principal: Principal, on connection: PostgresConnection)
+        async throws -> CaseEventRecord?
+    {
+        guard let found = try await `case`(id, forUpdate: true, on: connection) else { return nil }
+        let status: Case.Status
+        do {
+            status = try transition.status(from: found.status)
+        } catch {
+            throw CaseStoreError.transition(error)
+        }
+        var details: [String: String] = [:]
+        var reference = found.referralReference
+        var reason = found.closeReason?.rawValue, note = found.closeNote
+        switch transition {
+        case .acknowledge: break
+        case .refer(let text):
+            reference = text
+            details = ["reference": text]
+        case .close(let why, let text):
+            (reason, note) = (why.rawValue, text)
+            details = ["reason": why.rawValue, "note": text]
+        case .reopen(let text):
+            (reason, note) = (nil, nil)
+            details = ["note": text]
+        case .comment(let text):
+            details = ["text": text]
+        }
+        if transition.eventKind == .reopened, found.kind == .facility {
+            // One facility case open at a time: a regulator reopens the facility's only open one.
+            var other = false
+            for try await _ in try await connection.query(
+                """
+                SELECT 1 FROM cases o, cases c WHERE c.id = \(id.rawValue) AND o.kind = 'facility' AND o.facility_id = c.facility_id
+                  AND o.status <> 'closed' AND o.id <> c.id
+                """, logger: logger
+            ).decode(Int.self) { other = true }
+            if other { throw CaseStoreError.anotherCaseOpen }
+        }
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: details, options: [.sortedKeys]), as: UTF8.self)
+        try await connection.run(
+            """
+            UPDATE cases SET status = \(status.rawValue), referral_reference = \(reference),
+                close_reason = \(status == .closed ? reason : nil), close_note = \(status == .closed ? note : nil),
+                closed_at = CASE WHEN \(status.rawValue) = 'closed' THEN now() END, updated_at = now()
+            WHERE id = \(id.rawValue)
+            """, logger: logger)
+        return try await eventRecords(
+            """
+            INSERT INTO case_events (case_id, kind, actor_id, actor, details)
+            VALUES (\(id.rawValue), \(transition.eventKind.rawValue), \(principal.id.rawValue), \(principal.holder), \(json)::jsonb)
+            RETURNING id, case_id, kind, actor_id, actor, at, alert_id, details::text
+            """, on: connection
+        ).first
+    }
+
+    private func records(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [CaseRecord] {
+        var found: [CaseRecord] = []
+        for try await row in try await connection.query(query, logger: logger) {
+            var c = ColumnReader(row)
+            let id = try c.next(UUID.self), kind = try c.next(String.self), pattern = try c.next(UUID?.self)
+            let status = try c.next(String.self), reference = try c.next(String?.self), reason = try c.next(String?.self)
+            let note = try c.next(String?.self), count = try c.next(Int.self)
+            let opened = try c.next(Date.self), updated = try c.next(Date.self), closed = try c.next(Date?.self)
+            let codes = try c.next([String].self), names = try c.next([String].self)
+            let ids = try c.next([UUID].self), facilityCodes = try c.next([String].self), facilityNames = try c.next([String].self)
+            let alerts = try c.next(Int.self)
+            found.append(
+                CaseRecord(
+                    id: .init(id), kind: Case.Kind(rawValue: kind) ?? .facility, patternID: pattern,
+                    status: Case.Status(rawValue: status) ?? .open, referralReference: reference,
+                    closeReason: reason.flatMap(Case.CloseReason.init(rawValue:)), closeNote: note, facilityCount: count,
+                    jurisdictions: zip(codes, names).map { ($0, $1) },
+                    visibleFacilities: ids.indices.map { (Facility.ID(ids[$0]), facilityCodes[$0], facilityNames[$0]) },
+                    alertCount: alerts, openedAt: opened, updatedAt: updated, closedAt: closed))
+        }
+        return found
+    }
+
+    private func eventRecords(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [CaseEventRecord] {
+        var found: [CaseEventRecord] = []
+        for try await (id, caseID, kind, actorID, actor, at, alertID, details) in try await connection.query(query, logger: logger)
+            .decode((Int64, UUID, String, UUID?, String, Date, UUID?, String).self)
+        {
+            found.append(
+                CaseEventRecord(
+                    id: id, caseID: .init(caseID), kind: Case.EventKind(rawValue: kind) ?? .comment, actorID: actorID.map(Principal.ID.init),
+                    actor: actor, at: at, alertID: alertID.map(Alert.ID.init), detailsJSON: details))
+        }
+        return found
+    }
+}
+
+public enum CaseStoreError: Error {
+    case transition(CaseTransitionError)
+    /// A facility case cannot be reopened while another case of its facility is open.
+    case anotherCaseOpen
+}
