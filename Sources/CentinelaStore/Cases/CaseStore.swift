@@ -122,6 +122,7 @@ public struct CaseStore: Sendable {
             let missing = Dictionary(newFacilities.filter { open[$0.0] == nil }, uniquingKeysWith: { first, _ in first })
             if !missing.isEmpty {
                 let ids = Array(missing.keys)
+                var created: [UUID] = []
                 for try await (id, facility) in try await connection.query(
                     """
                     INSERT INTO cases (kind, facility_id) SELECT 'facility', f FROM unnest(\(ids)::uuid[]) AS f
@@ -129,9 +130,14 @@ public struct CaseStore: Sendable {
                     RETURNING id, facility_id
                     """, logger: logger
                 ).decode((UUID, UUID).self) {
-                    try await event(.opened, case: id, details: [:], on: connection)
+                    created.append(id)
                     open[facility] = id
                 }
+                try await connection.run(
+                    """
+                    INSERT INTO case_events (case_id, kind, actor)
+                    SELECT c, 'opened', \(Self.serviceActor) FROM unnest(\(created)::uuid[]) WITH ORDINALITY AS x(c, n) ORDER BY n
+                    """, logger: logger)
                 // A concurrent writer's case, if it won the race.
                 (covering, open) = try await openCases(at: facilities, on: connection)
                 try await cover(ids.compactMap { f in open[f].map { ($0, f, missing[f]!) } }, on: connection, touched: &touched)
