@@ -78,6 +78,16 @@ struct ObjectReader {
         return ObjectReader(pointer: "", fields: fields, errors: ErrorCollector())
     }
 
+    /// Reads one item of a stream of objects (a line of NDJSON) under `pointer`, with errors of its
+    /// own (`problems`); nil when the item is not an object.
+    static func item(_ value: JSONValue, pointer: String) -> ObjectReader? {
+        guard case .object(let fields) = value else { return nil }
+        return ObjectReader(pointer: pointer, fields: fields, errors: ErrorCollector())
+    }
+
+    /// Every problem found so far, in this reader and the readers nested in it.
+    var problems: [Problem.FieldError] { errors.errors }
+
     private init(pointer: String, fields: [String: JSONValue], errors: ErrorCollector) {
         self.pointer = pointer
         self.fields = fields
@@ -186,6 +196,18 @@ struct ObjectReader {
             return nil
         }
         return date
+    }
+
+    /// An instant as an RFC 3339 date-time with its offset, e.g. `2024-03-01T09:30:00Z`.
+    mutating func instant(_ name: String, required: Bool = false) -> Date? {
+        guard let text = string(name, required: required, maxLength: 40) else { return nil }
+        guard let instant = (try? Date.ISO8601FormatStyle(includingFractionalSeconds: false).parse(text))
+            ?? (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
+        else {
+            fail(name, "must be a date-time such as 2024-03-01T09:30:00Z")
+            return nil
+        }
+        return instant
     }
 
     /// A nested object, read with the same rules; nil when absent or not an object.

@@ -21,6 +21,7 @@ struct ReportController {
         Endpoint(.get, "reports/{id}", ReportController.get),
         Endpoint(.post, "reports/{id}/amendments", ReportController.amend),
         Endpoint(.post, "reports/{id}/status", ReportController.changeStatus),
+        Endpoint(.post, "reports:import", ReportController.importReports),
     ]
 
     // MARK: Submission
@@ -156,6 +157,7 @@ struct ReportController {
         var modusOperandi: [String]
         var narrative: String
         var submittedBy: String?
+        @Nullable var imported: ImportedBody?
         var status: String
         var statusHistory: [StatusBody]
         var amendments: [AmendmentBody]
@@ -175,6 +177,7 @@ struct ReportController {
             modusOperandi = r.modusOperandi
             narrative = r.narrative
             submittedBy = r.submittedBy
+            imported = r.summary.imported.map(ImportedBody.init)
             status = r.summary.status.rawValue
             statusHistory = r.statusHistory.map {
                 .init(status: $0.status.rawValue, reason: $0.reason, changedAt: $0.changedAt, changedBy: $0.changedBy)
@@ -196,6 +199,7 @@ struct ReportController {
         var status: String
         var adultCount: Int
         var childCount: Int
+        @Nullable var imported: ImportedBody?
 
         init(_ s: ReportSummary) {
             id = s.id.description
@@ -208,6 +212,18 @@ struct ReportController {
             status = s.status.rawValue
             adultCount = s.adultCount
             childCount = s.childCount
+            imported = s.imported.map(ImportedBody.init)
+        }
+    }
+
+    /// An imported report's source, and when it was imported (`receivedAt` is the original receipt).
+    struct ImportedBody: Encodable, Sendable {
+        var system: String
+        var id: String
+        var at: Date
+
+        init(_ source: (system: String, id: String, at: Date)) {
+            (system, id, at) = (source.system, source.id, source.at)
         }
     }
 
@@ -352,7 +368,7 @@ struct ReportController {
         return id
     }
 
-    private func readSubmission(_ body: inout ObjectReader) -> ReportSubmission? {
+    func readSubmission(_ body: inout ObjectReader) -> ReportSubmission? {
         var facility: Facility.ID?
         if let text = body.string("facility", required: true, maxLength: 36) {
             facility = Facility.ID(uuidString: text)

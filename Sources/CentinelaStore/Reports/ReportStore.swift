@@ -57,6 +57,16 @@ public struct ReportSummary: Sendable, Equatable {
     public var status: IncidentReport.Status
     public var adultCount: Int
     public var childCount: Int
+    /// Where an imported report came from, and when it was imported (its `receivedAt` is the
+    /// original receipt); nil for a report filed here.
+    public var imported: (system: String, id: String, at: Date)?
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.id == b.id && a.facilityID == b.facilityID && a.facilityCode == b.facilityCode && a.jurisdictionCode == b.jurisdictionCode
+            && a.receivedAt == b.receivedAt && a.receivedAtMicroseconds == b.receivedAtMicroseconds && a.category == b.category
+            && a.reporterType == b.reporterType && a.status == b.status && a.adultCount == b.adultCount && a.childCount == b.childCount
+            && a.imported?.system == b.imported?.system && a.imported?.id == b.imported?.id && a.imported?.at == b.imported?.at
+    }
 }
 
 public struct ReportFilter: Sendable, Equatable {
@@ -299,23 +309,27 @@ public struct ReportStore: Sendable {
                        coalesce((SELECT s.status FROM report_status_changes s WHERE s.report_id = r.id
                                  ORDER BY s.changed_at DESC, s.id DESC LIMIT 1), 'received'),
                        (SELECT count(*) FROM report_adults ra WHERE ra.report_id = r.id)::int,
-                       (SELECT count(*) FROM report_children rc WHERE rc.report_id = r.id)::int
+                       (SELECT count(*) FROM report_children rc WHERE rc.report_id = r.id)::int,
+                       r.source_system, r.source_id, r.imported_at
                 FROM incident_reports r
                 JOIN facilities f ON f.id = r.facility_id
                 JOIN jurisdictions j ON j.id = f.jurisdiction_id
                 """ + "\n" + condition.sql,
             binds: condition.binds)
         var result: [ReportSummary] = []
-        for try await (id, facility, code, jurisdiction, received, micros, category, reporter, status, adults, children)
+        for try await (id, facility, code, jurisdiction, received, micros, category, reporter, status, adults, children, system, source, importedAt)
             in try await connection.query(query, logger: logger).decode(
-                (UUID, UUID, String, String, Date, Int64, String, String, String, Int, Int).self)
+                (UUID, UUID, String, String, Date, Int64, String, String, String, Int, Int, String?, String?, Date?).self)
         {
+            var imported: (String, String, Date)?
+            if let system, let source, let importedAt { imported = (system, source, importedAt) }
             result.append(
                 ReportSummary(
                     id: .init(id), facilityID: .init(facility), facilityCode: code, jurisdictionCode: jurisdiction,
                     receivedAt: received, receivedAtMicroseconds: micros, category: IncidentReport.Category(rawValue: category) ?? .other,
                     reporterType: IncidentReport.ReporterType(rawValue: reporter) ?? .anonymous,
-                    status: IncidentReport.Status(rawValue: status) ?? .received, adultCount: adults, childCount: children))
+                    status: IncidentReport.Status(rawValue: status) ?? .received, adultCount: adults, childCount: children,
+                    imported: imported))
         }
         return result
     }
