@@ -3,7 +3,8 @@
 -- A facility case holds the alerts raised at one facility while it is not closed: the alerts one
 -- report raises, and those open at once, are one case. A pattern case is one national case for a
 -- pattern spanning facilities: it covers every facility the pattern's alerts reach and holds every
--- alert at those facilities from then on (a facility's open case joins it, closed as 'merged'), so
+-- alert at those facilities from then on (a facility's open case joins it, closed as 'merged', and
+-- so does a smaller pattern case sharing one of its facilities: a network inside a style), so
 -- a ring school has one thing to open. The service files alerts into cases; regulators move a case
 -- through its life (open -> acknowledged -> referred -> closed; reopened by new evidence or by a
 -- regulator), every step an event.
@@ -20,6 +21,8 @@ CREATE TABLE cases (
                                        'action_taken', 'referred_to_authorities', 'unfounded_after_review', 'duplicate',
                                        'facility_closed', 'merged', 'other')),
     close_note         text        CHECK (length(close_note) <= 5000),
+    -- A case closed as merged: the case it joined (whose alerts and facilities it now holds).
+    merged_into        uuid        REFERENCES cases (id),
     -- Every facility and jurisdiction it covers, for everyone who sees it: the case's size, and
     -- whom to contact, even where its other facilities are out of the caller's scope.
     facility_count     integer     NOT NULL DEFAULT 0,
@@ -30,7 +33,8 @@ CREATE TABLE cases (
     CHECK ((kind = 'facility') = (facility_id IS NOT NULL)),
     CHECK ((kind = 'pattern') = (pattern_id IS NOT NULL)),
     CHECK ((status = 'closed') = (closed_at IS NOT NULL AND close_reason IS NOT NULL)),
-    CHECK (status <> 'referred' OR referral_reference IS NOT NULL)
+    CHECK (status <> 'referred' OR referral_reference IS NOT NULL),
+    CHECK ((merged_into IS NOT NULL) = (close_reason IS NOT DISTINCT FROM 'merged'))
 );
 -- At most one facility case not closed per facility: alerts open at once share it.
 CREATE UNIQUE INDEX cases_one_open_per_facility ON cases (facility_id) WHERE kind = 'facility' AND status <> 'closed';

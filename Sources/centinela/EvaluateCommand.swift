@@ -15,7 +15,8 @@ struct EvaluateCommand: AsyncParsableCommand {
             above the display cap of 100), or `report-count` by reports received in the last 365
             days, the naive baseline any model must beat. With --linking, scores instead the persons
             and patterns of the last `centinela patterns rebuild` against the planted ones
-            (docs/linking.md). Prints one JSON object.
+            (docs/linking.md), and how the largest ring's facilities fall into open cases (after a
+            `centinela rescore`). Prints one JSON object.
             """)
 
     @Option(help: "The ground truth JSON written by centinela simulate.")
@@ -118,7 +119,14 @@ struct EvaluateCommand: AsyncParsableCommand {
             ).decode((UUID, String, String, String).self) {
                 patterns[pattern, default: .init(kind: kind, reports: [:])].reports[report] = code
             }
-            return LinkingQuality(persons: Array(persons.values), patterns: Array(patterns.values), truth: truth)
+            var cases: [UUID: Set<String>] = [:]
+            for try await (id, code) in try await connection.query(
+                """
+                SELECT c.id, f.external_code FROM cases c JOIN case_facilities cf ON cf.case_id = c.id JOIN facilities f ON f.id = cf.facility_id
+                WHERE c.status <> 'closed'
+                """, logger: logger
+            ).decode((UUID, String).self) { cases[id, default: []].insert(code) }
+            return LinkingQuality(persons: Array(persons.values), patterns: Array(patterns.values), truth: truth, cases: Array(cases.values))
         }
     }
 

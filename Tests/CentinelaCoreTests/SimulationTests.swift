@@ -155,7 +155,8 @@ import Testing
             // A style of ordinary complaints only: false.
             .init(kind: "modus_operandi", reports: ["x": "Z", "y": "Y", "z": "W"]),
         ]
-        let quality = LinkingQuality(persons: [found("A", "B"), found("C", "D"), found("F", "G")], patterns: patterns, truth: truth)
+        let quality = LinkingQuality(
+            persons: [found("A", "B"), found("C", "D"), found("F", "G")], patterns: patterns, truth: truth, cases: [["A", "B", "Z"], ["B"], ["C"]])
         #expect(quality.truePairs == 4 && quality.foundPairs == 3 && quality.correctPairs == 2)
         #expect(abs(quality.pairPrecision - 2.0 / 3) < 1e-9 && quality.pairRecall == 0.5)
         // Seven records considered; precision 6/7 and recall (4 + 2·2/3 + 1/3)/7 on average.
@@ -166,7 +167,10 @@ import Testing
         #expect(quality.style.patterns == 3 && quality.style.falsePatterns == 1 && quality.style.ringsPerPattern == 1.5)
         #expect(quality.style.facilitiesOutsideRings == 3 && quality.style.largestFacilities == 4 && quality.style.largestShare == 4.0 / 20_000)
         #expect(quality.network.patterns == 1 && quality.network.falsePatterns == 1 && quality.network.facilitiesOutsideRings == 2)
-        #expect(quality.largestRing == LinkingQuality.RingFigures(ring: "R1", facilities: 2, inLargestPattern: 2, patterns: 1, otherFacilities: 1))
+        #expect(
+            quality.largestRing
+                == LinkingQuality.RingFigures(
+                    ring: "R1", facilities: 2, inLargestPattern: 2, patterns: 1, otherFacilities: 1, inLargestCase: 2, casesPerFacility: 1.5))
         // A pattern holding a ring's reports at only one of its facilities does not recover it.
         let once = LinkingQuality(persons: [], patterns: [.init(kind: "modus_operandi", reports: ["r1": "A", "r6": "E", "x": "Z"])], truth: truth)
         #expect(once.ringsRecovered == 0)

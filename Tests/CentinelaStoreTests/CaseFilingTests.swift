@@ -82,6 +82,59 @@ import Testing
         }
     }
 
+    /// A network inside a style: two patterns sharing a school are one matter, one case.
+    @Test func twoPatternsSharingAFacilityAreOneCase() async throws {
+        try await World.with { world in
+            try await world.database.withConnection(logger: logger) { c in
+                let store = CaseStore(logger: logger)
+                let (style, network) = (UUID(), UUID())
+                func alert(_ facility: UUID, _ pattern: UUID) async throws -> FilingAlert {
+                    var found: FilingAlert?
+                    let subject = "pattern:" + pattern.uuidString.lowercased()
+                    for try await (id, jurisdiction) in try await c.query(
+                        """
+                        INSERT INTO alerts (rule, facility_id, subject, jurisdiction_id, severity, score, band)
+                        SELECT 'pattern_several_facilities', f.id, \(subject), f.jurisdiction_id, 'high', 70, 'high' FROM facilities f
+                        WHERE f.id = \(facility) RETURNING id, jurisdiction_id
+                        """, logger: logger
+                    ).decode((UUID, UUID).self) {
+                        found = FilingAlert(
+                            id: id, facilityID: facility, jurisdictionID: jurisdiction, rule: .patternSeveralFacilities, subject: subject,
+                            formerCase: nil)
+                    }
+                    return try #require(found)
+                }
+                try await store.file([try await alert(world.nuevoLeon.id, style), try await alert(world.oaxaca.id, style)], on: c)
+                try await store.file([try await alert(world.oaxaca.id, network), try await alert(world.monterrey.id, network)], on: c)
+                var open: [String] = []
+                for try await row in try await c.query(
+                    """
+                    SELECT c.pattern_id::text || ' ' || c.facility_count || ' ' || (SELECT count(*) FROM alerts a WHERE a.case_id = c.id)
+                    FROM cases c WHERE c.status <> 'closed'
+                    """, logger: logger
+                ).decode(String.self) { open.append(row) }
+                #expect(open == ["\(style.uuidString.lowercased()) 3 4"], "\(open)")
+                var merged: (UUID, UUID)?
+                for try await row in try await c.query(
+                    "SELECT id, merged_into FROM cases WHERE pattern_id = \(network) AND close_reason = 'merged'", logger: logger
+                ).decode((UUID, UUID).self) { merged = row }
+                let (networkCase, into) = try #require(merged)
+                // Later news of the network goes to the case it joined; the joined case takes no decision.
+                let later = try await alert(world.nuevoLeon.id, network)
+                try await store.file([later], on: c)
+                var holder: UUID?
+                for try await id in try await c.query("SELECT case_id FROM alerts WHERE id = \(later.id)", logger: logger).decode(UUID.self) {
+                    holder = id
+                }
+                #expect(holder == into)
+                let principal = Principal(id: .random(), holder: "Regulador", role: .regulator)
+                await #expect(throws: CaseStoreError.self) {
+                    _ = try await store.apply(.comment("x"), to: .init(networkCase), by: principal, on: c)
+                }
+            }
+        }
+    }
+
     @Test func newEvidenceOnAnAlertOfAClosedCaseReopensItUnlessAnotherIsOpen() async throws {
         try await World.with { world in
             try await world.database.withConnection(logger: logger) { c in

@@ -54,13 +54,22 @@ public struct LinkingQuality: Sendable, Equatable, Codable {
         public var patterns: Int
         /// Facilities holding no ring inside the patterns holding its reports.
         public var otherFacilities: Int
+        /// Its facilities in the open case that covers the most of them, and the open cases
+        /// covering each of its facilities, on average (0 when no case was given).
+        public var inLargestCase: Int
+        public var casesPerFacility: Double
 
-        public init(ring: String, facilities: Int, inLargestPattern: Int, patterns: Int, otherFacilities: Int) {
+        public init(
+            ring: String, facilities: Int, inLargestPattern: Int, patterns: Int, otherFacilities: Int, inLargestCase: Int = 0,
+            casesPerFacility: Double = 0
+        ) {
             self.ring = ring
             self.facilities = facilities
             self.inLargestPattern = inLargestPattern
             self.patterns = patterns
             self.otherFacilities = otherFacilities
+            self.inLargestCase = inLargestCase
+            self.casesPerFacility = casesPerFacility
         }
     }
 
@@ -83,7 +92,8 @@ public struct LinkingQuality: Sendable, Equatable, Codable {
     public var ringRecall: Double { multiFacilityRings == 0 ? 1 : Double(ringsRecovered) / Double(multiFacilityRings) }
     public var falsePatternsPer10kFacilities: Double { facilities == 0 ? 0 : Double(falsePatterns) * 10_000 / Double(facilities) }
 
-    public init(persons found: [[Record]], patterns: [FoundPattern], truth: GroundTruth) {
+    /// - Parameter cases: the facility codes each open case covers.
+    public init(persons found: [[Record]], patterns: [FoundPattern], truth: GroundTruth, cases: [Set<String>] = []) {
         let truePersons = truth.samePerson.map { $0.records.map { Record(facility: $0.facility, staffRef: $0.staffRef) } }
         func pairs(_ groups: [[Record]]) -> Set<[Record]> {
             var all: Set<[Record]> = []
@@ -162,7 +172,9 @@ public struct LinkingQuality: Sendable, Equatable, Codable {
                 ring: ring.id, facilities: own.count,
                 inLargestPattern: holding.map { Set($0.reports.filter { ringOfReport[$0.key] == index }.map(\.value)).intersection(own).count }.max() ?? 0,
                 patterns: holding.count,
-                otherFacilities: Set(holding.flatMap(\.facilities)).subtracting(ringFacilities).count)
+                otherFacilities: Set(holding.flatMap(\.facilities)).subtracting(ringFacilities).count,
+                inLargestCase: cases.map { $0.intersection(own).count }.max() ?? 0,
+                casesPerFacility: own.isEmpty ? 0 : Double(own.map { code in cases.filter { $0.contains(code) }.count }.reduce(0, +)) / Double(own.count))
         } else {
             largestRing = nil
         }

@@ -28,6 +28,7 @@ struct CaseController {
         var status: String
         @Nullable var referralReference: String?
         @Nullable var closure: [String: String]?
+        @Nullable var mergedInto: String?
         var facilityCount: Int
         var jurisdictions: [[String: String]]
         var yourFacilities: [AlertController.FacilityBrief]
@@ -43,6 +44,7 @@ struct CaseController {
             status = record.status.rawValue
             referralReference = record.referralReference
             closure = record.closeReason.map { ["reason": $0.rawValue, "note": record.closeNote ?? ""] }
+            mergedInto = record.mergedInto?.description
             facilityCount = record.facilityCount
             jurisdictions = record.jurisdictions.map { ["code": $0.code, "name": $0.name] }
             yourFacilities = record.visibleFacilities.map { .init(id: $0.id.description, code: $0.code, name: $0.name) }
@@ -191,6 +193,8 @@ struct CaseController {
             throw Problem.conflict("\(refusal).")
         } catch CaseStoreError.anotherCaseOpen {
             throw Problem.conflict("Another case of this facility is open: work on that one.")
+        } catch CaseStoreError.merged(let into) {
+            throw Problem.conflict("This case joined case \(into); work on that one.")
         }
         guard let event else { throw Problem.notFound("No case with this id.") }
         return try JSONResponse(status: .created, body: EventBody(event)).response(from: request, context: context)

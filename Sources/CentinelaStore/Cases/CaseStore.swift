@@ -12,6 +12,8 @@ public struct CaseRecord: Sendable {
     public var referralReference: String?
     public var closeReason: Case.CloseReason?
     public var closeNote: String?
+    /// A case closed as merged: the case that now holds its alerts.
+    public var mergedInto: Case.ID?
     /// Over every jurisdiction.
     public var facilityCount: Int
     /// Every jurisdiction it covers, by code and name.
@@ -87,15 +89,15 @@ public struct CaseStore: Sendable {
                 patternCase[pattern] = id
                 try await event(.opened, case: id, details: ["pattern": pattern.uuidString.lowercased()], on: connection)
             }
-            for try await (id, pattern, closed) in try await connection.query(
-                "SELECT id, pattern_id, status = 'closed' FROM cases WHERE pattern_id = ANY(\(patterns)::uuid[])", logger: logger
-            ).decode((UUID, UUID, Bool).self) {
+            for (pattern, id, closed) in try await liveCases(of: patterns, on: connection) {
                 patternCase[pattern] = id
                 if closed { try await reopen(id, reason: "new evidence", on: connection) }
             }
             var covers: [(UUID, UUID, UUID)] = []
             for alert in alerts { if let pattern = patternOf[alert.id], let id = patternCase[pattern] { covers.append((id, alert.facilityID, alert.jurisdictionID)) } }
             try await cover(covers, on: connection, touched: &touched)
+            // Covering may have merged one pattern's case into another's.
+            for (pattern, id, _) in try await liveCases(of: patterns, on: connection) { patternCase[pattern] = id }
         }
         // 2. Where every other alert goes, from the cases open at its facility.
         let facilities = Array(Set(alerts.map(\.facilityID)))
@@ -207,26 +209,47 @@ public struct CaseStore: Sendable {
             ORDER BY n
             """, logger: logger)
         touched.formUnion(added.map(\.0))
-        // A pattern case now covering a facility takes in the facility's open case.
-        for try await (pattern, own, jurisdiction) in try await connection.query(
-            """
-            SELECT x.c, own.id, x.j
-            FROM unnest(\(added.map(\.0))::uuid[], \(added.map(\.1))::uuid[], \(added.map(\.2))::uuid[]) AS x(c, f, j)
-            JOIN cases p ON p.id = x.c AND p.kind = 'pattern'
-            JOIN cases own ON own.kind = 'facility' AND own.facility_id = x.f AND own.status <> 'closed'
-            """, logger: logger
-        ).decode((UUID, UUID, UUID).self) {
-            try await connection.run("UPDATE alerts SET case_id = \(pattern) WHERE case_id = \(own)", logger: logger)
-            try await connection.run(
-                """
-                UPDATE cases SET status = 'closed', close_reason = 'merged', close_note = \("joined case " + pattern.uuidString.lowercased()),
-                    closed_at = now(), updated_at = now()
-                WHERE id = \(own)
-                """, logger: logger)
-            try await event(.closed, case: own, details: ["reason": "merged", "into": pattern.uuidString.lowercased()], on: connection)
-            try await event(
-                .alertAdded, case: pattern, jurisdiction: jurisdiction, details: ["mergedCase": own.uuidString.lowercased()], on: connection)
+        // A pattern case now covering a facility takes in the facility's open case, and meets any
+        // other pattern case covering it: the smaller joins the larger (a network inside a style is
+        // one matter).
+        var mergedInto: [UUID: UUID] = [:]
+        func live(_ id: UUID) -> UUID {
+            var id = id
+            while let next = mergedInto[id] { id = next }
+            return id
         }
+        var meetings: [(UUID, UUID, String)] = []
+        for try await (pattern, other, kind) in try await connection.query(
+            """
+            SELECT x.c, o.id, o.kind
+            FROM unnest(\(added.map(\.0))::uuid[], \(added.map(\.1))::uuid[]) AS x(c, f)
+            JOIN cases p ON p.id = x.c AND p.kind = 'pattern'
+            JOIN cases o ON o.status <> 'closed' AND o.id <> x.c
+                        AND ((o.kind = 'facility' AND o.facility_id = x.f)
+                             OR (o.kind = 'pattern' AND EXISTS (SELECT 1 FROM case_facilities of WHERE of.case_id = o.id AND of.facility_id = x.f)))
+            ORDER BY x.c, o.id
+            """, logger: logger
+        ).decode((UUID, UUID, String).self) { meetings.append((pattern, other, kind)) }
+        for (pattern, other, kind) in meetings {
+            let (a, b) = (live(pattern), live(other))
+            guard a != b else { continue }
+            var target = a, source = b
+            if kind == "pattern" {
+                // The larger case stays (then the older); the other joins it.
+                var sizes: [UUID: (Int, Date)] = [:]
+                for try await (id, count, opened) in try await connection.query(
+                    """
+                    SELECT c.id, (SELECT count(*) FROM case_facilities f WHERE f.case_id = c.id)::int, c.opened_at
+                    FROM cases c WHERE c.id = ANY(\([a, b])::uuid[])
+                    """, logger: logger
+                ).decode((UUID, Int, Date).self) { sizes[id] = (count, opened) }
+                if let x = sizes[a], let y = sizes[b], (y.0, x.1, a.uuidString) > (x.0, y.1, b.uuidString) { (target, source) = (b, a) }
+            }
+            try await merge(source, into: target, on: connection)
+            mergedInto[source] = target
+            touched.insert(target)
+        }
+        added = added.map { (live($0.0), $0.1, $0.2) }
         // Sizes and jurisdictions, over every facility.
         try await connection.run(
             """
@@ -235,6 +258,43 @@ public struct CaseStore: Sendable {
                   FROM case_facilities WHERE case_id = ANY(\(Array(Set(added.map(\.0))))::uuid[]) GROUP BY case_id) s
             WHERE c.id = s.case_id
             """, logger: logger)
+    }
+
+    /// The case of each pattern as it stands: the one its own case was merged into, if it was.
+    func liveCases(of patterns: [UUID], on connection: PostgresConnection) async throws -> [(pattern: UUID, id: UUID, closed: Bool)] {
+        var found: [(UUID, UUID, Bool)] = []
+        for try await row in try await connection.query(
+            """
+            WITH RECURSIVE chain(pattern, id, merged_into, status, depth) AS (
+                SELECT pattern_id, id, merged_into, status, 0 FROM cases WHERE pattern_id = ANY(\(patterns)::uuid[])
+                UNION ALL
+                SELECT chain.pattern, c.id, c.merged_into, c.status, chain.depth + 1
+                FROM chain JOIN cases c ON c.id = chain.merged_into WHERE chain.depth < 100
+            )
+            SELECT pattern, id, status = 'closed' FROM chain WHERE merged_into IS NULL
+            """, logger: logger
+        ).decode((UUID, UUID, Bool).self) { found.append(row) }
+        return found
+    }
+
+    /// Moves a case's alerts and facilities into another and closes it as merged, both histories
+    /// saying so.
+    func merge(_ source: UUID, into target: UUID, on connection: PostgresConnection) async throws {
+        try await connection.run("UPDATE alerts SET case_id = \(target) WHERE case_id = \(source)", logger: logger)
+        try await connection.run(
+            """
+            INSERT INTO case_facilities (case_id, facility_id, jurisdiction_id)
+            SELECT \(target), facility_id, jurisdiction_id FROM case_facilities WHERE case_id = \(source)
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
+        try await connection.run(
+            """
+            UPDATE cases SET status = 'closed', close_reason = 'merged', merged_into = \(target),
+                close_note = \("joined case " + target.uuidString.lowercased()), closed_at = now(), updated_at = now()
+            WHERE id = \(source)
+            """, logger: logger)
+        try await event(.closed, case: source, details: ["reason": "merged", "into": target.uuidString.lowercased()], on: connection)
+        try await event(.alertAdded, case: target, details: ["mergedCase": source.uuidString.lowercased()], on: connection)
     }
 
     /// Reopens a closed case on new evidence (not one merged into another).
@@ -279,7 +339,7 @@ public struct CaseStore: Sendable {
     // MARK: Reading and deciding (regulators, under their scope)
 
     static let columns = """
-        c.id, c.kind, c.pattern_id, c.status, c.referral_reference, c.close_reason, c.close_note, c.facility_count,
+        c.id, c.kind, c.pattern_id, c.status, c.referral_reference, c.close_reason, c.close_note, c.merged_into, c.facility_count,
         c.opened_at, c.updated_at, c.closed_at, j.codes, j.names, v.ids, v.codes, v.names,
         (SELECT count(*) FROM alerts a WHERE a.case_id = c.id)::int
         """
@@ -351,6 +411,8 @@ public struct CaseStore: Sendable {
         async throws -> CaseEventRecord?
     {
         guard let found = try await `case`(id, forUpdate: true, on: connection) else { return nil }
+        // A case that joined another is history: the work goes on in the one it joined.
+        if let into = found.mergedInto { throw CaseStoreError.merged(into: into) }
         let status: Case.Status
         do {
             status = try transition.status(from: found.status)
@@ -408,7 +470,7 @@ public struct CaseStore: Sendable {
             var c = ColumnReader(row)
             let id = try c.next(UUID.self), kind = try c.next(String.self), pattern = try c.next(UUID?.self)
             let status = try c.next(String.self), reference = try c.next(String?.self), reason = try c.next(String?.self)
-            let note = try c.next(String?.self), count = try c.next(Int.self)
+            let note = try c.next(String?.self), mergedInto = try c.next(UUID?.self), count = try c.next(Int.self)
             let opened = try c.next(Date.self), updated = try c.next(Date.self), closed = try c.next(Date?.self)
             let codes = try c.next([String].self), names = try c.next([String].self)
             let ids = try c.next([UUID].self), facilityCodes = try c.next([String].self), facilityNames = try c.next([String].self)
@@ -417,7 +479,8 @@ public struct CaseStore: Sendable {
                 CaseRecord(
                     id: .init(id), kind: Case.Kind(rawValue: kind) ?? .facility, patternID: pattern,
                     status: Case.Status(rawValue: status) ?? .open, referralReference: reference,
-                    closeReason: reason.flatMap(Case.CloseReason.init(rawValue:)), closeNote: note, facilityCount: count,
+                    closeReason: reason.flatMap(Case.CloseReason.init(rawValue:)), closeNote: note, mergedInto: mergedInto.map(Case.ID.init),
+                    facilityCount: count,
                     jurisdictions: zip(codes, names).map { ($0, $1) },
                     visibleFacilities: ids.indices.map { (Facility.ID(ids[$0]), facilityCodes[$0], facilityNames[$0]) },
                     alertCount: alerts, openedAt: opened, updatedAt: updated, closedAt: closed))
@@ -443,4 +506,6 @@ public enum CaseStoreError: Error {
     case transition(CaseTransitionError)
     /// A facility case cannot be reopened while another case of its facility is open.
     case anotherCaseOpen
+    /// The case joined another, where its alerts now are.
+    case merged(into: Case.ID)
 }
