@@ -173,14 +173,21 @@ import Testing
             #expect(mine.status == 200)
 
             try await post(api, facility)
-            let opened = await mine.events(atLeast: 4, within: .seconds(20))
-            #expect(opened.map(\.event) == Array(repeating: "opened", count: 4), "\(opened)")
-            let ids = opened.compactMap { $0.id.flatMap(Int64.init) }
-            #expect(ids == ids.sorted() && Set(ids).count == 4)
+            // Four alerts opened, then their case: opened, covering the facility, each alert added; one
+            // id order for both kinds.
+            let all = await mine.events(atLeast: 10, within: .seconds(40))
+            let opened = all.filter { $0.event?.hasPrefix("case.") == false }
+            #expect(opened.map(\.event) == Array(repeating: "opened", count: 4), "\(all.map { ($0.id ?? "-") + " " + ($0.event ?? "-") })")
+            #expect(all.filter { $0.event?.hasPrefix("case.") == true }.map(\.event) == ["case.opened", "case.facility_added"] + Array(repeating: "case.alert_added", count: 4))
+            let ids = all.compactMap { $0.id.flatMap(Int64.init) }
+            #expect(ids == ids.sorted() && Set(ids).count == 10)
             let data = try #require(opened.first?.data)
             let item = try #require(try JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any])
             #expect((item["alert"] as? [String: Any])?["status"] as? String == "open")
-            let lastSeen = try #require(opened.last?.id)
+            let caseData = try #require(all.last?.data)
+            let caseItem = try #require(try JSONSerialization.jsonObject(with: Data(caseData.utf8)) as? [String: Any])
+            #expect((caseItem["case"] as? [String: Any])?["alertCount"] as? Int == 4, "\(caseData)")
+            let lastSeen = try #require(all.last?.id)
 
             // Disconnected, the regulator misses two events.
             let alertID = try #require((item["event"] as? [String: Any])?["alert"] as? String)

@@ -104,12 +104,14 @@ import Testing
                 let goneID = try #require(gone.json["id"] as? String)
                 #expect(try await api.call(.get, "/v1/webhooks", token: regulator).items.allSatisfy { $0["secret"] == nil })
 
-                // A report that opens four alerts: four events for /hook, one (filming) for /gone.
+                // A report that opens four alerts: four alert events for /hook, and their case's six
+                // (opened, facility added, four alerts added); one (filming) for /gone, which filters
+                // alerts by rule and so receives no case events.
                 let created = try await api.call(
                     .post, "/v1/reports", token: api.world.schoolToken, json: AlertAPITests.report(api.world.nuevoLeon.id))
                 #expect(created.status == .created)
                 let delivered = try await waitUntil(30) {
-                    Set(receiver.received.filter { $0.path == "/hook" && $0.answered == 200 }.map(\.id)).count == 4
+                    Set(receiver.received.filter { $0.path == "/hook" && $0.answered == 200 }.map(\.id)).count == 10
                 }
                 #expect(delivered, "\(receiver.received.map { ($0.path, $0.answered) })")
 
@@ -120,13 +122,15 @@ import Testing
                     #expect(attempts.map(\.answered) == [500, 500, 200], "\(id)")
                     #expect(Set(attempts.map(\.body)).count == 1)
                 }
-                let payload = try #require(try JSONSerialization.jsonObject(with: Data(hooks[0].body.utf8)) as? [String: Any])
-                #expect(payload["type"] as? String == "alert.opened")
+                let payloads = hooks.compactMap { try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any] }
+                let types = payloads.compactMap { $0["type"] as? String }
+                #expect(Set(types) == ["alert.opened", "case.opened", "case.facility_added", "case.alert_added"], "\(types)")
+                let payload = try #require(payloads.first { $0["type"] as? String == "alert.opened" })
                 #expect(((payload["data"] as? [String: Any])?["alert"] as? [String: Any])?["status"] as? String == "open")
                 try await Task.sleep(for: .milliseconds(500))
-                #expect(receiver.received.filter { $0.path == "/hook" && $0.answered == 200 }.count == 4)
+                #expect(receiver.received.filter { $0.path == "/hook" && $0.answered == 200 }.count == 10)
                 let list = try await api.call(.get, "/v1/webhooks/\(hookID)/deliveries?status=delivered", token: regulator)
-                #expect(list.items.count == 4 && list.items.allSatisfy { $0["attempts"] as? Int == 3 })
+                #expect(list.items.count == 10 && list.items.allSatisfy { $0["attempts"] as? Int == 3 })
 
                 // The receiver that never answers well: dead after four attempts, then redelivered by hand.
                 let dead = try await waitUntil(30) {

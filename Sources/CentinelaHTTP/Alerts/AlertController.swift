@@ -253,6 +253,7 @@ extension AlertController {
         }
         let (subscription, signals) = feed.subscribe()
         let (scoped, alerts, signalling) = (database, store, feed)
+        let cases = CaseStore(logger: database.logger)
         let body = ResponseBody { writer in
             defer { signalling.unsubscribe(subscription) }
             var last = start
@@ -262,20 +263,33 @@ extension AlertController {
             var look = true
             while true {
                 while look {
-                    let (events, found) = try await scoped.withScope(principal) { connection in
+                    let (events, found, caseEvents, caseRecords) = try await scoped.withScope(principal) { connection in
                         let events = try await alerts.events(after: last, limit: Self.streamPage, on: connection)
                         let found = try await alerts.alerts(Array(Set(events.map(\.alertID))), on: connection)
-                        return (events, found)
+                        let caseEvents = try await cases.events(after: last, limit: Self.streamPage, on: connection)
+                        let caseRecords = try await cases.cases(Array(Set(caseEvents.map(\.caseID))), on: connection)
+                        return (events, found, caseEvents, caseRecords)
                     }
+                    // Alert and case events share one id sequence: both are sent in id order, up to
+                    // where a full page stops (the rest comes with the next read).
+                    var cutoff = Int64.max
+                    if events.count == Self.streamPage, let id = events.last?.id { cutoff = min(cutoff, id) }
+                    if caseEvents.count == Self.streamPage, let id = caseEvents.last?.id { cutoff = min(cutoff, id) }
                     let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-                    var text = ""
-                    for event in events {
+                    let caseByID = Dictionary(caseRecords.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+                    var messages: [(Int64, String)] = []
+                    for event in events where event.id <= cutoff {
                         let json = try AlertMessage(event, alert: byID[event.alertID]).json()
-                        text += "id: \(event.id)\nevent: \(event.kind.rawValue)\ndata: \(json)\n\n"
+                        messages.append((event.id, "id: \(event.id)\nevent: \(event.kind.rawValue)\ndata: \(json)\n\n"))
                     }
-                    if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
-                    last = events.last?.id ?? last
-                    look = events.count == Self.streamPage
+                    for event in caseEvents where event.id <= cutoff {
+                        let json = try CaseMessage(event, case: caseByID[event.caseID]).json()
+                        messages.append((event.id, "id: \(event.id)\nevent: case.\(event.kind.rawValue)\ndata: \(json)\n\n"))
+                    }
+                    messages.sort { $0.0 < $1.0 }
+                    if !messages.isEmpty { try await writer.write(ByteBuffer(string: messages.map(\.1).joined())) }
+                    last = max(last, messages.last?.0 ?? last, cutoff == .max ? last : cutoff)
+                    look = cutoff != .max
                 }
                 guard let signal = await signals.next() else { break }
                 if case .heartbeat = signal { try await writer.write(ByteBuffer(string: ": heartbeat\n\n")) }

@@ -84,6 +84,13 @@ public struct WebhookDeliverer: Service {
                                 uniquingKeysWith: { first, _ in first })
                             var bodies: [Int64: String] = [:]
                             for event in events { bodies[event.id] = try AlertMessage(event, alert: byAlert[event.alertID]).webhookBody() }
+                            // Case events share the alert events' ids: those not found above are theirs.
+                            let cases = CaseStore(logger: logger)
+                            let caseEvents = try await cases.events(Array(Set(due.map(\.eventID)).subtracting(bodies.keys)), on: connection)
+                            let byCase = Dictionary(
+                                try await cases.cases(Array(Set(caseEvents.map(\.caseID))), on: connection).map { ($0.id, $0) },
+                                uniquingKeysWith: { first, _ in first })
+                            for event in caseEvents { bodies[event.id] = try CaseMessage(event, case: byCase[event.caseID]).webhookBody() }
                             return (due, bodies)
                         }
                     } }

@@ -111,11 +111,11 @@ public struct WebhookStore: Sendable {
         var result: [WebhookDelivery] = []
         for try await row in try await connection.query(
             """
-            SELECT id, endpoint_id, event_id, status, attempts, next_attempt_at, last_attempt_at, last_status, last_error,
+            SELECT id, endpoint_id, coalesce(event_id, case_event_id), status, attempts, next_attempt_at, last_attempt_at, last_status, last_error,
                    delivered_at, created_at
             FROM webhook_deliveries
             WHERE endpoint_id = \(endpoint) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue)::text)
-            ORDER BY created_at DESC, event_id DESC LIMIT \(limit)
+            ORDER BY created_at DESC, coalesce(event_id, case_event_id) DESC LIMIT \(limit)
             """, logger: logger)
         {
             var c = ColumnReader(row)
@@ -166,7 +166,7 @@ public struct WebhookStore: Sendable {
                 next_attempt_at = now() + \(Double(lease.components.seconds))::float8 * interval '1 second'
             FROM due, webhook_endpoints w
             WHERE d.id = due.id AND w.id = d.endpoint_id
-            RETURNING d.id, w.url, w.secret, d.event_id, d.attempts, d.queued_at
+            RETURNING d.id, w.url, w.secret, coalesce(d.event_id, d.case_event_id), d.attempts, d.queued_at
             """, logger: logger
         ).decode((UUID, String, String, Int64, Int, Date).self) {
             result.append(DueDelivery(id: id, url: url, secret: secret, eventID: eventID, attempt: attempt, queuedAt: queuedAt))

@@ -79,10 +79,16 @@ public struct CaseStore: Sendable {
         }
         var patternCase: [UUID: UUID] = [:]
         let patterns = Array(Set(patternOf.values)).sorted { $0.uuidString < $1.uuidString }
+        // The jurisdictions each new pattern case reaches at once (its webhooks need them from its
+        // first event on; `cover` keeps them current).
+        let reached = patterns.map { pattern in
+            Set(alerts.filter { patternOf[$0.id] == pattern }.map(\.jurisdictionID)).map { $0.uuidString }.sorted().joined(separator: ",")
+        }
         if !patterns.isEmpty {
             for try await (id, pattern) in try await connection.query(
                 """
-                INSERT INTO cases (kind, pattern_id) SELECT 'pattern', p FROM unnest(\(patterns)::uuid[]) AS p
+                INSERT INTO cases (kind, pattern_id, jurisdictions)
+                SELECT 'pattern', p, string_to_array(j, ',')::uuid[] FROM unnest(\(patterns)::uuid[], \(reached)::text[]) AS x(p, j)
                 ON CONFLICT (pattern_id) DO NOTHING RETURNING id, pattern_id
                 """, logger: logger
             ).decode((UUID, UUID).self) {
@@ -127,7 +133,8 @@ public struct CaseStore: Sendable {
                 var created: [UUID] = []
                 for try await (id, facility) in try await connection.query(
                     """
-                    INSERT INTO cases (kind, facility_id) SELECT 'facility', f FROM unnest(\(ids)::uuid[]) AS f
+                    INSERT INTO cases (kind, facility_id, jurisdictions)
+                    SELECT 'facility', f, ARRAY[j] FROM unnest(\(ids)::uuid[], \(ids.map { missing[$0]! })::uuid[]) AS x(f, j)
                     ON CONFLICT (facility_id) WHERE kind = 'facility' AND status <> 'closed' DO NOTHING
                     RETURNING id, facility_id
                     """, logger: logger
@@ -394,6 +401,33 @@ public struct CaseStore: Sendable {
             "SELECT id FROM alerts WHERE case_id = \(id.rawValue) ORDER BY opened_at, id", logger: logger
         ).decode(UUID.self) { ids.append(.init(alert)) }
         return ids
+    }
+
+    /// The cases with these ids that the caller may see.
+    public func cases(_ ids: [Case.ID], on connection: PostgresConnection) async throws -> [CaseRecord] {
+        try await records(
+            "SELECT \(unescaped: Self.columns) FROM cases c \(unescaped: Self.lists) WHERE c.id = ANY(\(ids.map(\.rawValue))::uuid[])",
+            on: connection)
+    }
+
+    /// Case events after `lastSeen` that the caller may see, in id order (the live stream's, shared
+    /// with alert events).
+    public func events(after lastSeen: Int64, limit: Int, on connection: PostgresConnection) async throws -> [CaseEventRecord] {
+        try await eventRecords(
+            """
+            SELECT id, case_id, kind, actor_id, actor, at, alert_id, details::text FROM case_events
+            WHERE id > \(lastSeen) ORDER BY id LIMIT \(limit)
+            """, on: connection)
+    }
+
+    /// The case events with these ids that the caller may see, in id order.
+    public func events(_ ids: [Int64], on connection: PostgresConnection) async throws -> [CaseEventRecord] {
+        guard !ids.isEmpty else { return [] }
+        return try await eventRecords(
+            """
+            SELECT id, case_id, kind, actor_id, actor, at, alert_id, details::text FROM case_events
+            WHERE id = ANY(\(ids)::bigint[]) ORDER BY id
+            """, on: connection)
     }
 
     /// The case's events the caller may see, in order.
