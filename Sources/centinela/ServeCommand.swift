@@ -27,6 +27,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Largest request body accepted, in bytes; larger ones get 413. CSV imports allow at least 64 MiB. (env: CENTINELA_MAX_BODY_BYTES; default: 1048576)")
     var maxBodyBytes: String?
 
+    @Option(
+        name: .long,
+        help: "How long a new case's events wait before webhooks announce it, in seconds (0 to 3600), so that alerts following at once are announced with it. (env: CENTINELA_CASE_GROUP_WAIT; default: 30)")
+    var caseGroupWait: String?
+
     @Flag(name: .long, help: "Apply pending migrations before serving.")
     var migrate = false
 
@@ -41,8 +46,11 @@ struct ServeCommand: AsyncParsableCommand {
         try await failingClearly {
             var http = HTTPConfiguration()
             var metricsToken: String?
+            var groupWait = Duration.seconds(30)
             let setup = try CommandSetup(log: log, database: database) { env in
                 http = try httpConfiguration(env)
+                groupWait = try env.setting(
+                    flag: caseGroupWait, "--case-group-wait", variable: "CENTINELA_CASE_GROUP_WAIT", Self.parseGroupWait) ?? groupWait
                 metricsToken = try env.setting(flag: nil, "", variable: "CENTINELA_METRICS_TOKEN", Self.parseMetricsToken)
             }
             let (env, logger, migrations) = (setup.env, setup.logger, setup.migrations)
@@ -88,7 +96,8 @@ struct ServeCommand: AsyncParsableCommand {
                 MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
                 let app = try buildApplication(
                     configuration: http, database: databaseConfiguration, migrations: migrations,
-                    nationalIDs: nationalIDs, riskModel: model, metrics: metrics, metricsToken: metricsToken, logger: logger)
+                    nationalIDs: nationalIDs, riskModel: model, caseGroupWait: groupWait, metrics: metrics, metricsToken: metricsToken,
+                    logger: logger)
                 if let access { printDemo(access, http: http) }
                 do {
                     try await app.runService()
@@ -109,6 +118,14 @@ struct ServeCommand: AsyncParsableCommand {
             maximumBodySize: try env.setting(
                 flag: maxBodyBytes, "--max-body-bytes", variable: "CENTINELA_MAX_BODY_BYTES", HTTPConfiguration.parseBodyLimit)
                 ?? HTTPConfiguration.defaultMaximumBodySize)
+    }
+
+    /// A case group wait: whole seconds, 0 to 3600 (an hour).
+    static func parseGroupWait(_ text: String, source: String) throws(ConfigurationError) -> Duration {
+        guard let seconds = Int(text), (0...3600).contains(seconds), text.allSatisfy(\.isASCII) else {
+            throw ConfigurationError(source: source, message: "must be whole seconds from 0 to 3600, not '\(text)'")
+        }
+        return .seconds(seconds)
     }
 
     /// A metrics token: 16 to 200 visible ASCII characters, so it fits a header unchanged.

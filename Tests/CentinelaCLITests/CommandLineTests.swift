@@ -41,6 +41,14 @@ import Glibc
             ["serve", "--port", "70000"], saying: "--port must be a port number from 0 to 65535, not '70000'")
     }
 
+    @Test func badCaseGroupWait() async throws {
+        try await expectOneLineError(
+            ["serve"], environment: ["CENTINELA_CASE_GROUP_WAIT": "5m"],
+            saying: "CENTINELA_CASE_GROUP_WAIT must be whole seconds from 0 to 3600, not '5m'")
+        try await expectOneLineError(
+            ["serve", "--case-group-wait", "7200"], saying: "--case-group-wait must be whole seconds from 0 to 3600, not '7200'")
+    }
+
     @Test func badLogSettings() async throws {
         try await expectOneLineError(["migrate"], environment: ["LOG_LEVEL": "loud"], saying: "LOG_LEVEL must be one of")
         try await expectOneLineError(["serve", "--log-format", "xml"], saying: "--log-format must be text or json")

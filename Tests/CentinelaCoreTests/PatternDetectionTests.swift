@@ -304,6 +304,76 @@ import Testing
         #expect(more.surprise(combination) > weights.surprise(combination))
     }
 
+    /// A ring at eighteen preschools, its reports carrying three (or `minimumTactics`) to five of its five tactics,
+    /// among 400 ordinary complaints; returns the ring and the pattern holding most of it.
+    func preschoolRing(
+        _ rng: inout SeededRandom, style: [MO] = [.disguise, .stagedAct, .childrenMadeToWatch, .filming, .severalAdultsPresent],
+        minimumTactics: Int = 3
+    ) -> (ring: [CaseProfile], schools: [Facility.ID]) {
+        let schools = (0..<18).map { _ in Facility.ID.random() }
+        let ring = (0..<24).map { n -> CaseProfile in
+            var tags = style.filter { _ in rng.chance(0.7) }
+            if tags.count < minimumTactics { tags = style }
+            var report = profile(schools[n % 18], tags, age: 3 + rng.below(3), adults: 2 + rng.below(3))
+            report.day = 19_000 + rng.below(580)
+            return report
+        }
+        return (ring, schools)
+    }
+
+    @Test func aStylesTacticsOnTeenagersAreAnotherMatter() throws {
+        // Two secondary schools report two of the ring's tactics (several adults, filming) about
+        // teenagers' emotional abuse. Their tactics alone would fit the ring's style; neither
+        // their victims' age nor their harm does. (Whether they are a style of their own is
+        // another question: see the next test.)
+        var rng = SeededRandom(seed: 41)
+        let (ring, schools) = preschoolRing(&rng)
+        let teenagers = (0..<2).map { n -> CaseProfile in
+            var report = profile(.random(), [.severalAdultsPresent, .filming], category: .emotionalAbuse, age: 14 + n, adults: 1)
+            report.day = 19_200 + 30 * n
+            return report
+        }
+        let all = background(400) + ring + teenagers
+        let patterns = detection.patterns(all, weights: FeatureWeights(profiles: all))
+        let pattern = try #require(patterns.first)
+        #expect(pattern.facilities == Set(schools), "\(patterns)")
+        #expect(Set(pattern.reports).isDisjoint(with: teenagers.map(\.report)))
+        // Reports without the children's ages are judged by their tactics alone.
+        let unknownAge = teenagers.map { report -> CaseProfile in
+            var report = report
+            report.features = report.features.filter { !$0.hasPrefix("age:") }
+            return report
+        }
+        let withUnknown = background(400) + ring + unknownAge
+        let joined = detection.patterns(withUnknown, weights: FeatureWeights(profiles: withUnknown))
+        #expect(joined.first.map { Set($0.reports).isSuperset(of: unknownAge.map(\.report)) } == true, "\(joined)")
+    }
+
+    @Test func twoOrdinaryReportsDoNotBecomeAPatternOnARingsTactics() {
+        // Two ordinary complaints about older children share two of the ring's tactics
+        // (several adults, photographs): rare-looking only because the ring made them so. They
+        // are not the ring's (neither its victims' age nor its harm); set the ring aside, and two
+        // reports carrying tactics that ordinary complaints also carry are no surprise: no
+        // second pattern.
+        var rng = SeededRandom(seed: 43)
+        let (ring, schools) = preschoolRing(
+            &rng, style: [.disguise, .stagedAct, .photographing, .filming, .severalAdultsPresent], minimumTactics: 2)
+        let others = [(14, IncidentReport.Category.other), (9, .emotionalAbuse)].map { age, category -> CaseProfile in
+            var report = profile(.random(), [.severalAdultsPresent, .photographing], category: category, age: age, adults: 0)
+            report.day = 19_300
+            return report
+        }
+        let ordinary = background(400)
+        let all = ordinary + ring + others
+        let patterns = detection.patterns(all, weights: FeatureWeights(profiles: all))
+        #expect(patterns.count == 1, "\(patterns.map(\.signature))")
+        #expect(patterns.first.map { $0.facilities.isSuperset(of: schools) } == true)
+        #expect(patterns.allSatisfy { Set($0.reports).isDisjoint(with: others.map(\.report)) })
+        // The same two complaints alone, with no ring to set aside, are no pattern either.
+        let alone = ordinary + others
+        #expect(detection.patterns(alone, weights: FeatureWeights(profiles: alone)).isEmpty)
+    }
+
     /// Ordinary complaints at many schools: neglect, rough treatment, threats, isolation, and now
     /// and then photographs or an outing, as real ones have.
     func background(_ count: Int) -> [CaseProfile] {

@@ -19,14 +19,14 @@ struct APITest {
     static func run(
         limits: HTTPConfiguration = HTTPConfiguration(host: "127.0.0.1", port: 0), live: Bool = false,
         alertHeartbeat: Duration = .seconds(15), webhookRetry: WebhookRetryPolicy = .init(), webhookPoll: Duration = .seconds(1),
-        metricsToken: String? = nil,
+        caseGroupWait: Duration = .zero, metricsToken: String? = nil,
         _ test: @escaping @Sendable (APITest) async throws -> Void
     ) async throws {
         try await World.with { world in
             let app = try buildApplication(
                 configuration: limits, database: world.database, migrations: try TestDatabase.migrations(),
                 nationalIDs: NationalIDHasher(key: Data(repeating: 7, count: 32)), alertHeartbeat: alertHeartbeat,
-                webhookRetry: webhookRetry, webhookPoll: webhookPoll, metricsToken: metricsToken,
+                webhookRetry: webhookRetry, webhookPoll: webhookPoll, caseGroupWait: caseGroupWait, metricsToken: metricsToken,
                 logger: TestDatabase.logger)
             try await app.test(live ? .live : .router) { client in
                 try await test(APITest(client: client, world: world))

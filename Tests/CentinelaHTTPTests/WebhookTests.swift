@@ -22,6 +22,7 @@ import Testing
         var signature: String
         var body: String
         var answered: Int
+        var at = Date()
     }
 
     /// Records every request; on `/hook` fails the first `failFirst` attempts of each webhook-id;
@@ -51,7 +52,7 @@ import Testing
 
     func receiverApp(_ receiver: Receiver) -> some ApplicationProtocol {
         let router = Router()
-        for path in ["/hook", "/gone"] {
+        for path in ["/hook", "/gone", "/cases"] {
             router.post(RouterPath(path)) { request, _ -> Response in
                 let body = try await request.body.collect(upTo: 1 << 20)
                 let header = { (name: String) in request.headers[HTTPField.Name(name)!] ?? "" }
@@ -86,7 +87,7 @@ import Testing
         try await receiverApp(receiver).test(.live) { receiverClient in
             let port = try #require(receiverClient.port)
             let policy = WebhookRetryPolicy(firstDelay: 0.1, maximumDelay: 0.3, jitter: 0.2, giveUpAfter: 60, maximumAttempts: 4)
-            try await APITest.run(webhookRetry: policy, webhookPoll: .milliseconds(100)) { (api: APITest) async throws in
+            try await APITest.run(webhookRetry: policy, webhookPoll: .milliseconds(100), caseGroupWait: .seconds(3)) { (api: APITest) async throws in
                 let regulator = api.world.regulatorToken
                 // Refused addresses.
                 for url in ["ftp://127.0.0.1/x", "http://example.org/hook", "https://user:pw@example.org/", "not a url"] {
@@ -102,11 +103,19 @@ import Testing
                 let gone = try await api.call(
                     .post, "/v1/webhooks", token: regulator, json: #"{"url":"http://127.0.0.1:\#(port)/gone","rules":["filming"]}"#)
                 let goneID = try #require(gone.json["id"] as? String)
+                // An endpoint that chooses case events only; an unknown kind is refused.
+                let bogus = try await api.call(
+                    .post, "/v1/webhooks", token: regulator, json: #"{"url":"http://127.0.0.1:\#(port)/cases","events":["case.bogus"]}"#)
+                #expect(bogus.status == .unprocessableContent && bogus.body.contains("/events/0"), "\(bogus.body)")
+                let cases = try await api.call(
+                    .post, "/v1/webhooks", token: regulator, json: #"{"url":"http://127.0.0.1:\#(port)/cases","events":["case.opened"]}"#)
+                #expect(cases.status == .created && cases.json["events"] as? [String] == ["case.opened"], "\(cases.body)")
                 #expect(try await api.call(.get, "/v1/webhooks", token: regulator).items.allSatisfy { $0["secret"] == nil })
 
                 // A report that opens four alerts: four alert events for /hook, and their case's six
                 // (opened, facility added, four alerts added); one (filming) for /gone, which filters
                 // alerts by rule and so receives no case events.
+                let posted = Date()
                 let created = try await api.call(
                     .post, "/v1/reports", token: api.world.schoolToken, json: AlertAPITests.report(api.world.nuevoLeon.id))
                 #expect(created.status == .created)
@@ -125,6 +134,15 @@ import Testing
                 let payloads = hooks.compactMap { try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any] }
                 let types = payloads.compactMap { $0["type"] as? String }
                 #expect(Set(types) == ["alert.opened", "case.opened", "case.facility_added", "case.alert_added"], "\(types)")
+                #expect(try await waitUntil(10) { receiver.received.contains { $0.path == "/cases" && $0.answered == 200 } })
+                let caseHooks = receiver.received.filter { $0.path == "/cases" && $0.answered == 200 }
+                #expect(
+                    caseHooks.count == 1 && caseHooks.allSatisfy { $0.body.contains(#""type":"case.opened""#) },
+                    "\(caseHooks.map(\.body))")
+                // The case waits its group wait (3 s here) from its opening, which came after the
+                // report was posted; alert events go at once.
+                let caseAttempts = hooks.filter { $0.body.contains(#""type":"case."#) }.map(\.at)
+                #expect(caseAttempts.count >= 6 && caseAttempts.allSatisfy { $0.timeIntervalSince(posted) >= 3 }, "\(caseAttempts.map { $0.timeIntervalSince(posted) })")
                 let payload = try #require(payloads.first { $0["type"] as? String == "alert.opened" })
                 #expect(((payload["data"] as? [String: Any])?["alert"] as? [String: Any])?["status"] as? String == "open")
                 try await Task.sleep(for: .milliseconds(500))

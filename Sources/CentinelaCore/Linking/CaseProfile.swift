@@ -86,6 +86,14 @@ public struct FeatureWeights: Sendable, Equatable {
         TacticCombination(profile.features).forEachCombination { combinations[$0, default: 0] += 1 }
     }
 
+    /// Takes a counted report out again: the background a later style is measured against.
+    public mutating func uncount(_ profile: CaseProfile) {
+        guard !profile.unfounded else { return }
+        reports -= 1
+        for feature in profile.features { counts[feature, default: 0] -= 1 }
+        TacticCombination(profile.features).forEachCombination { combinations[$0, default: 0] -= 1 }
+    }
+
     /// How many reports (not found unfounded) carry every feature of the combination, and maybe more.
     public func holding(_ combination: TacticCombination) -> Int { combinations[combination] ?? 0 }
 

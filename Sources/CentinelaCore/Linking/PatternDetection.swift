@@ -26,8 +26,10 @@
 /// **Styles.** The tied reports fall into connected groups. A group may hold several styles
 /// joined by a report that carries two of them, so it is split: the tactic set (among its
 /// reports' own) that covers reports at the most facilities is a style, and its reports are those
-/// most of whose tactics are in it and that show at least a third of it (and two or more); the
-/// rest are looked at again. Styles whose signatures agree (Jaccard ≥ `mergeOverlap`) and whose
+/// most of whose tactics are in it and that show at least a third of it (and two or more), unless
+/// they share neither the age band of its victims nor its category (see `sameContext`); the rest
+/// are looked at again. A group's further styles must be distinctive against the background
+/// without the styles found before them. Styles whose signatures agree (Jaccard ≥ `mergeOverlap`) and whose
 /// spans overlap, or lie closer than the longer one lasts (and at least `maxDaysApart`, two years),
 /// are one pattern: a ring reported for three years is one pattern, however its reports were spread.
 ///
@@ -126,6 +128,20 @@ public struct PatternDetection: Sendable, Equatable {
         return found
     }
 
+    /// Whether two of these reports, at different facilities, share a combination that is
+    /// distinctive against this background.
+    func holdsDistinctivePair(_ members: Set<Int>, _ profiles: [CaseProfile], _ background: FeatureWeights) -> Bool {
+        let ordered = members.sorted()
+        let masks = ordered.map { TacticCombination(profiles[$0].features) }
+        var memo: [UInt32: Bool] = [:]
+        for i in ordered.indices {
+            for j in ordered.indices where j > i && profiles[ordered[i]].facility != profiles[ordered[j]].facility {
+                if holdsDistinctive(masks[i].intersection(masks[j]), background, memo: &memo) { return true }
+            }
+        }
+        return false
+    }
+
     /// Each pair of tactics in the combination, as a two-bit mask.
     static func forEachTacticPair(_ combination: TacticCombination, _ body: (UInt32) -> Void) {
         let tactics = combination.tacticsOnly.bits
@@ -145,10 +161,21 @@ public struct PatternDetection: Sendable, Equatable {
     /// The patterns among these reports, largest first.
     public func patterns(_ profiles: [CaseProfile], weights: FeatureWeights) -> [Pattern] {
         let edges = edges(profiles, weights: weights)
-        let masks = profiles.map { TacticCombination($0.features).tacticsOnly }
+        let masks = profiles.map { TacticCombination($0.features).tacticsAndAge }
         var styles: [Set<Int>] = []
         for group in components(Set(edges.flatMap { [$0.a, $0.b] }), edges: edges) {
-            styles += split(group, masks: masks, profiles: profiles)
+            // A group's first style is what tied it; each further style must be distinctive
+            // against the background without the styles found before it, as a scan statistic's
+            // secondary clusters are: a combination a ring made rare-looking does not make two
+            // ordinary reports a pattern once the ring's reports are set aside.
+            var background = weights
+            for (index, style) in split(group, masks: masks, profiles: profiles).enumerated() {
+                if index > 0 {
+                    guard holdsDistinctivePair(style, profiles, background) else { continue }
+                }
+                styles.append(style)
+                for member in style { background.uncount(profiles[member]) }
+            }
         }
         let merged = merge(styles, profiles: profiles)
         var found: [Pattern] = []
@@ -179,10 +206,10 @@ public struct PatternDetection: Sendable, Equatable {
         var remaining = group
         var styles: [Set<Int>] = []
         while remaining.count > 1 {
-            let candidates = Set(remaining.map { masks[$0] }).filter { $0.tactics >= minimumSharedTags }.sorted()
+            let candidates = Set(remaining.map { masks[$0].tacticsOnly }).filter { $0.tactics >= minimumSharedTags }.sorted()
             var best: (facilities: Int, reports: Int, tactics: Int, members: Set<Int>)?
             for style in candidates {
-                let members = remaining.filter { belongs(masks[$0], to: style) }
+                let members = sameContext(remaining.filter { belongs(masks[$0], to: style) }, masks: masks, profiles: profiles)
                 let score = (Set(members.map { profiles[$0].facility }).count, members.count, style.tactics)
                 if let current = best, (score.0, score.1, score.2) <= (current.facilities, current.reports, current.tactics) { continue }
                 best = (score.0, score.1, score.2, members)
@@ -192,6 +219,30 @@ public struct PatternDetection: Sendable, Equatable {
             remaining.subtract(chosen.members)
         }
         return styles
+    }
+
+    /// The members of a style without those that share neither its victims nor its harm: their
+    /// youngest child is in another age band than most of the style's reports with a known age,
+    /// and their category is not the one most of its reports have. The same two tactics in a
+    /// teenager's complaint of emotional abuse are another matter than a style of sexual abuse
+    /// of preschoolers; a ring's report about an older child, or filed under another category,
+    /// stays. A dimension on which the style has no majority excludes nothing.
+    func sameContext(_ members: Set<Int>, masks: [TacticCombination], profiles: [CaseProfile]) -> Set<Int> {
+        func majority<Key: Hashable>(_ key: (Int) -> Key?) -> Key? {
+            var counts: [Key: Int] = [:]
+            for member in members { if let value = key(member) { counts[value, default: 0] += 1 } }
+            let known = counts.values.reduce(0, +)
+            guard let (value, count) = counts.max(by: { $0.value < $1.value }), 2 * count > known else { return nil }
+            return value
+        }
+        func age(_ member: Int) -> UInt32? { masks[member].ageBand.isEmpty ? nil : masks[member].ageBand.bits }
+        func category(_ member: Int) -> String? { profiles[member].features.first { $0.hasPrefix("category:") } }
+        let styleAge = majority(age), styleCategory = majority(category)
+        return members.filter { member in
+            let otherAge = styleAge != nil && age(member) != nil && age(member) != styleAge
+            let otherCategory = styleCategory != nil && category(member) != nil && category(member) != styleCategory
+            return !(otherAge && otherCategory)
+        }
     }
 
     /// Joins styles whose tactic signatures agree and whose spans overlap or lie close (see the type).

@@ -14,6 +14,7 @@ public struct TacticCombination: Hashable, Sendable, Comparable, CustomStringCon
         + ["age:under_6", "age:6_to_11", "age:12_plus", "adults:several"]
     static let index: [String: Int] = Dictionary(uniqueKeysWithValues: features.enumerated().map { ($1, $0) })
     static let tacticBits: UInt32 = (1 << UInt32(IncidentReport.ModusOperandi.allCases.count)) - 1
+    static let ageBits: UInt32 = ["age:under_6", "age:6_to_11", "age:12_plus"].reduce(0) { $0 | 1 << UInt32(index[$1]!) }
 
     /// The features of these that take part in combinations (category and the rest are left out).
     public init(_ features: some Sequence<String>) {
@@ -24,6 +25,10 @@ public struct TacticCombination: Hashable, Sendable, Comparable, CustomStringCon
     public var tactics: Int { (bits & Self.tacticBits).nonzeroBitCount }
     /// Its tactics alone.
     public var tacticsOnly: TacticCombination { .init(bits: bits & Self.tacticBits) }
+    /// Its tactics and the youngest child's age band (without several adults).
+    public var tacticsAndAge: TacticCombination { .init(bits: bits & (Self.tacticBits | Self.ageBits)) }
+    /// The youngest child's age band alone (empty when unknown).
+    public var ageBand: TacticCombination { .init(bits: bits & Self.ageBits) }
     public var isEmpty: Bool { bits == 0 }
     public var count: Int { bits.nonzeroBitCount }
 

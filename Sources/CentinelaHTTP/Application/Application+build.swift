@@ -91,6 +91,7 @@ public func buildApplication(
     alertHeartbeat: Duration = .seconds(15),
     webhookRetry: WebhookRetryPolicy = .init(),
     webhookPoll: Duration = .seconds(1),
+    caseGroupWait: Duration = .seconds(30),
     metrics: ServiceMetrics = ServiceMetrics(),
     metricsToken: String? = nil,
     logger: Logger
@@ -116,8 +117,8 @@ public func buildApplication(
             RescoreWorker(client: client, database: database, rescorer: Rescorer(model: riskModel, logger: logger), usage: usage),
             feed,
             WebhookDeliverer(
-                client: client, feed: feed, policy: webhookRetry, pollInterval: webhookPoll, metrics: metrics, usage: usage,
-                logger: logger),
+                client: client, feed: feed, policy: webhookRetry, pollInterval: webhookPoll, caseGroupWait: caseGroupWait,
+                metrics: metrics, usage: usage, logger: logger),
         ],
         onServerRunning: { channel in
             let address = channel.localAddress

@@ -98,7 +98,7 @@ struct WebhookController {
         let severity = body.code("minimumSeverity", Alert.Severity.self)
         // An empty list means no filter, as an absent one does.
         let rules = body.codes("rules", Alert.Rule.self, maxCount: 20).flatMap { $0.isEmpty ? nil : $0 }
-        let kinds = body.codes("events", Alert.EventKind.self, maxCount: 20).flatMap { $0.isEmpty ? nil : $0 }
+        let kinds = body.codes("events", WebhookEventKind.self, maxCount: 30).flatMap { $0.isEmpty ? nil : $0 }
         body.refuseUnknownFields()
         try body.finish()
         let secret = WebhookSignature.newSecret()

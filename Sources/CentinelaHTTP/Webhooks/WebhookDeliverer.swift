@@ -19,6 +19,9 @@ public struct WebhookDeliverer: Service {
     let policy: WebhookRetryPolicy
     let pollInterval: Duration
     let timeout: Duration
+    /// How long a new case's events wait before they are sent, so that what follows at once
+    /// (the alerts of the next report, a pattern's next facility) is announced with it.
+    let caseGroupWait: Duration
     let metrics: ServiceMetrics
     let usage: DatabaseUsage
     let logger: Logger
@@ -27,9 +30,10 @@ public struct WebhookDeliverer: Service {
 
     public init(
         client: PostgresClient, feed: AlertFeed, policy: WebhookRetryPolicy = .init(), pollInterval: Duration = .seconds(1),
-        timeout: Duration = .seconds(10), metrics: ServiceMetrics = ServiceMetrics(), usage: DatabaseUsage = DatabaseUsage(maximum: 10),
-        logger: Logger
+        timeout: Duration = .seconds(10), caseGroupWait: Duration = .seconds(30), metrics: ServiceMetrics = ServiceMetrics(),
+        usage: DatabaseUsage = DatabaseUsage(maximum: 10), logger: Logger
     ) {
+        self.caseGroupWait = caseGroupWait
         self.metrics = metrics
         self.usage = usage
         self.client = client
@@ -74,10 +78,10 @@ public struct WebhookDeliverer: Service {
             while !Task.isCancelled {
                 let store = WebhookStore(logger: logger), alerts = AlertStore(logger: logger)
                 let lease = timeout + .seconds(30)
-                let (due, bodies) = try await withTimeout(.seconds(30)) { [client, logger, batch, usage] in
+                let (due, bodies) = try await withTimeout(.seconds(30)) { [client, logger, batch, usage, caseGroupWait] in
                     try await usage.track { try await client.withConnection { connection in
                         try await connection.systemTransaction(logger: logger) {
-                            let due = try await store.claimDue(limit: batch, lease: lease, on: connection)
+                            let due = try await store.claimDue(limit: batch, lease: lease, caseGroupWait: caseGroupWait, on: connection)
                             let events = try await alerts.events(Array(Set(due.map(\.eventID))), on: connection)
                             let byAlert = Dictionary(
                                 try await alerts.alerts(Array(Set(events.map(\.alertID))), on: connection).map { ($0.id, $0) },

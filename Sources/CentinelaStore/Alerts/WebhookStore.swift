@@ -12,7 +12,7 @@ public struct WebhookEndpoint: Sendable, Equatable {
     public var jurisdictions: [Jurisdiction.ID]
     public var minimumSeverity: Alert.Severity?
     public var rules: [Alert.Rule]?
-    public var eventKinds: [Alert.EventKind]?
+    public var eventKinds: [WebhookEventKind]?
     public var createdAt: Date
     public var disabledAt: Date?
 }
@@ -21,9 +21,9 @@ public struct WebhookEndpoint: Sendable, Equatable {
 public struct WebhookFilters: Sendable, Equatable {
     public var minimumSeverity: Alert.Severity?
     public var rules: [Alert.Rule]?
-    public var eventKinds: [Alert.EventKind]?
+    public var eventKinds: [WebhookEventKind]?
 
-    public init(minimumSeverity: Alert.Severity? = nil, rules: [Alert.Rule]? = nil, eventKinds: [Alert.EventKind]? = nil) {
+    public init(minimumSeverity: Alert.Severity? = nil, rules: [Alert.Rule]? = nil, eventKinds: [WebhookEventKind]? = nil) {
         self.minimumSeverity = minimumSeverity
         self.rules = rules
         self.eventKinds = eventKinds
@@ -149,8 +149,12 @@ public struct WebhookStore: Sendable {
 
     /// Claims up to `limit` due deliveries for `lease` (a sender that dies mid-send leaves them to be
     /// tried again when the lease runs out), of endpoints still enabled whose owner's token is
-    /// still valid.
-    package func claimDue(limit: Int, lease: Duration, on connection: PostgresConnection) async throws -> [DueDelivery] {
+    /// still valid. The events of a case opened less than `caseGroupWait` ago wait, as
+    /// Alertmanager's group wait does: what arrives in that time is announced with the case.
+    package func claimDue(
+        limit: Int, lease: Duration, caseGroupWait: Duration = .zero, on connection: PostgresConnection
+    ) async throws -> [DueDelivery] {
+        let wait = Double(caseGroupWait.components.seconds) + Double(caseGroupWait.components.attoseconds) / 1e18
         var result: [DueDelivery] = []
         for try await (id, url, secret, eventID, attempt, queuedAt) in try await connection.query(
             """
@@ -158,7 +162,10 @@ public struct WebhookStore: Sendable {
                 SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
                 WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND w.disabled_at IS NULL
                   AND centinela_token_is_active(w.owner_id)
-                ORDER BY d.next_attempt_at LIMIT \(limit)
+                  AND (d.case_event_id IS NULL OR NOT EXISTS (
+                      SELECT 1 FROM case_events e JOIN cases c ON c.id = e.case_id
+                      WHERE e.id = d.case_event_id AND c.opened_at > now() - \(wait)::float8 * interval '1 second'))
+                ORDER BY d.next_attempt_at, coalesce(d.event_id, d.case_event_id) LIMIT \(limit)
                 FOR UPDATE OF d SKIP LOCKED
             )
             UPDATE webhook_deliveries d
@@ -202,7 +209,7 @@ public struct WebhookStore: Sendable {
                     id: id, ownerID: .init(owner), owner: holder, url: url, jurisdictions: jurisdictions.map(Jurisdiction.ID.init),
                     minimumSeverity: severity.flatMap(Alert.Severity.init(rawValue:)),
                     rules: rules.map { $0.compactMap(Alert.Rule.init(rawValue:)) },
-                    eventKinds: kinds.map { $0.compactMap(Alert.EventKind.init(rawValue:)) }, createdAt: created, disabledAt: disabled))
+                    eventKinds: kinds.map { $0.compactMap(WebhookEventKind.init(rawValue:)) }, createdAt: created, disabledAt: disabled))
         }
         return result
     }
