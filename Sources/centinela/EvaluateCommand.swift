@@ -112,8 +112,11 @@ struct EvaluateCommand: AsyncParsableCommand {
             var patterns: [UUID: LinkingQuality.FoundPattern] = [:]
             for try await (pattern, kind, report, code) in try await connection.query(
                 """
-                SELECT r.pattern_id, p.kind, r.report_id::text, f.external_code
+                SELECT r.pattern_id, p.kind,
+                       CASE WHEN i.source_system = \(SimulationLoader.historySourceSystem) THEN i.source_id ELSE r.report_id::text END,
+                       f.external_code
                 FROM pattern_reports r JOIN patterns p ON p.id = r.pattern_id JOIN facilities f ON f.id = r.facility_id
+                JOIN incident_reports i ON i.id = r.report_id
                 """,
                 logger: logger
             ).decode((UUID, String, String, String).self) {

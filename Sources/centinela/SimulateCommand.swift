@@ -32,11 +32,17 @@ struct SimulateCommand: AsyncParsableCommand {
         help: "Ordinary complaints now and then carry tactics rings use (default: on for the network scale only).")
     var backgroundTactics: Bool?
 
-    @Option(help: "Last day reports are received on, YYYY-MM-DD (default: today, UTC).")
+    @Option(help: "Last day reports are received on, YYYY-MM-DD (default: today, UTC; with --history, yesterday).")
     var end: String?
 
     @Option(help: "Where to write the ground truth JSON.")
     var truth: String = "simulation-truth.json"
+
+    @Option(
+        help: ArgumentHelp(
+            "Load jurisdictions, facilities and staff, but write the reports to this file as NDJSON for POST /v1/reports:import instead of loading them.",
+            valueName: "path"))
+    var history: String?
 
     @Flag(help: "Generate and write the ground truth only; touch no database.")
     var dryRun = false
@@ -50,17 +56,23 @@ struct SimulateCommand: AsyncParsableCommand {
                 throw ConfigurationErrorMessage("--scale must be tiny, small, full or network, not '\(scale)'")
             }
             let endDate: CalendarDate
+            let today = CalendarDate(daysSinceEpoch: Int(Date().timeIntervalSince1970 / 86_400))
             if let end {
                 guard let date = CalendarDate(end) else { throw ConfigurationErrorMessage("--end must be a date as YYYY-MM-DD") }
+                // An import refuses receipts later than the moment it runs; a day's reports run to its end.
+                if history != nil, date >= today {
+                    throw ConfigurationErrorMessage("with --history, --end must be before today: an import refuses receipts in the future")
+                }
                 endDate = date
             } else {
-                endDate = CalendarDate(daysSinceEpoch: Int(Date().timeIntervalSince1970 / 86_400))
+                endDate = history == nil ? today : CalendarDate(daysSinceEpoch: today.daysSinceEpoch - 1)
             }
             let simulation = Simulation(
                 SimulationConfiguration(
                     seed: seed, scale: scale, end: endDate, consistentTactics: consistentTactics, backgroundTactics: backgroundTactics))
             let started = ContinuousClock.now
             let groundTruth: GroundTruth
+            if dryRun, history != nil { throw ConfigurationErrorMessage("--history writes reports while loading the rest; it cannot go with --dry-run") }
             if dryRun {
                 var counter = CountingSink()
                 groundTruth = try simulation.run(into: &counter)
@@ -68,7 +80,8 @@ struct SimulateCommand: AsyncParsableCommand {
                 let setup = try CommandSetup(log: log, database: database, quiet: true)
                 let nationalIDs = try database.nationalIDHasher(setup.env, logger: setup.logger)
                 groundTruth = try await setup.withCurrentSchema(database) { connection in
-                    try await SimulationLoader(logger: setup.logger, nationalIDs: nationalIDs).load(simulation, on: connection)
+                    try await SimulationLoader(logger: setup.logger, nationalIDs: nationalIDs)
+                        .load(simulation, history: history.map { URL(fileURLWithPath: $0) }, on: connection)
                 }
             }
             let encoder = JSONEncoder()
@@ -80,7 +93,8 @@ struct SimulateCommand: AsyncParsableCommand {
             }
             let c = groundTruth.counts
             print(
-                "\(dryRun ? "generated" : "loaded") \(c.facilities) facilities, \(c.adults) staff, \(c.reports) reports "
+                "\(dryRun ? "generated" : "loaded") \(c.facilities) facilities, \(c.adults) staff, \(c.reports) reports"
+                    + (history.map { " (written to \($0) for import)" } ?? "") + " "
                     + "(\(groundTruth.rings.count) rings, \(groundTruth.loneOffenders.count) lone offenders) "
                     + "in \(started.duration(to: .now).milliseconds) ms; ground truth in \(truth)")
         }

@@ -1,6 +1,7 @@
 import CentinelaStore
 import CentinelaTestSupport
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import Testing
@@ -208,6 +209,48 @@ import Glibc
         #expect(!isRunning(postmaster), "the embedded PostgreSQL must stop with serve")
         #expect(!FileManager.default.fileExists(atPath: root + "/postgres/postmaster.pid"))
         #expect(serve.errorOutput.contains("embedded PostgreSQL stopped"))
+    }
+
+    /// A simulated country's history comes in as a regulator's case files would: `simulate
+    /// --history` loads the facilities and staff and writes the reports as import lines, which
+    /// `POST /v1/reports:import` takes whole, once.
+    @Test func aSimulatedHistoryComesInThroughTheImport() async throws {
+        let root = "/tmp/centinela-history-test-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let data = ["--data-dir", root + "/postgres"]
+        #expect(try await CommandProcess.run(["migrate"] + data).status == 0)
+        let refused = try await CommandProcess.run(
+            ["simulate", "--scale", "tiny", "--history", root + "/h.ndjson", "--end", String(ISO8601DateFormatter().string(from: Date()).prefix(10))] + data)
+        #expect(refused.status == 1 && refused.error.contains("--end must be before today"), "\(refused.error)")
+        let simulated = try await CommandProcess.run(
+            ["simulate", "--scale", "tiny", "--seed", "3", "--history", root + "/h.ndjson", "--truth", root + "/truth.json"] + data,
+            limit: .seconds(120))
+        #expect(simulated.status == 0, "\(simulated.error)")
+        let truth = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/truth.json"))) as? [String: Any])
+        let reports = try #require((truth["counts"] as? [String: Any])?["reports"] as? Int)
+        let lines = try String(contentsOfFile: root + "/h.ndjson", encoding: .utf8).split(separator: "\n")
+        #expect(reports > 100 && lines.count == reports)
+
+        let token = try await CommandProcess.run(["token", "create", "--role", "regulator", "--jurisdiction", "MX", "--holder", "intake"] + data)
+        let secret = token.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let serve = try CommandProcess(["serve", "--port", "0"] + data, environment: ["LOG_FORMAT": "json"])
+        let serving = try await serve.waitForErrorLine { $0.contains("centinela is serving") }
+        let line = try #require(serving, "serve did not start: \(serve.errorOutput)")
+        let fields = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let port = try #require((fields["port"] as? String).flatMap(Int.init))
+        let body = try Data(contentsOf: URL(fileURLWithPath: root + "/h.ndjson"))
+        for (expectedStatus, imported) in [("201", reports), ("200", 0)] {
+            let answer = try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
+                try await client.post(
+                    "/v1/reports:import", headers: [.authorization: "Bearer \(secret)", .contentType: "application/x-ndjson"],
+                    body: ByteBuffer(bytes: body))
+            }
+            let json = try JSONSerialization.jsonObject(with: Data((answer.body ?? ByteBuffer()).readableBytesView)) as? [String: Any]
+            #expect("\(answer.status)".hasPrefix(expectedStatus), "\(answer.status) \(String(buffer: answer.body ?? ByteBuffer()).prefix(500))")
+            #expect(json?["imported"] as? Int == imported && json?["alreadyImported"] as? Int == reports - imported)
+        }
+        serve.signal(SIGTERM)
+        #expect(try await serve.waitForExit(limit: .seconds(60)) == 0)
     }
 
     func isRunning(_ pid: Int32) -> Bool {

@@ -143,7 +143,7 @@ private actor SharedServer {
         var configuration = EmbeddedPostgres.Configuration(dataDirectory: root + "/postgres")
         configuration.databaseName = "postgres"
         configuration.settings = [
-            "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "300",
+            "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "600",
         ]
         let cluster = try EmbeddedPostgres(configuration: configuration, logger: TestDatabase.logger)
         let database = try await cluster.start()

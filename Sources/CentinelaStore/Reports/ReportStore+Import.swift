@@ -85,9 +85,16 @@ extension ReportStore {
                 fresh.append((id, report))
             }
         }
+        // report_current and the rescore marks are brought up to date once a chunk, not by the
+        // triggers once a statement and a row (migration 0016).
+        try await connection.run("SELECT set_config('centinela.bulk_write', 'on', true)", logger: logger)
         for start in stride(from: 0, to: fresh.count, by: Self.importChunk) {
-            try await insert(fresh[start..<min(start + Self.importChunk, fresh.count)], staff: staff, by: principal, on: connection)
+            let chunk = fresh[start..<min(start + Self.importChunk, fresh.count)]
+            try await insert(chunk, staff: staff, by: principal, on: connection)
+            try await connection.run(
+                "SELECT centinela_finish_bulk_write(\(chunk.map(\.0.rawValue))::uuid[])", logger: logger)
         }
+        try await connection.run("SELECT set_config('centinela.bulk_write', 'off', true)", logger: logger)
         return ImportOutcome(ids: ids, new: new)
     }
 

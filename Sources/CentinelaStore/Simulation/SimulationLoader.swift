@@ -43,8 +43,12 @@ public struct SimulationLoader: Sendable {
         ("report_status_changes", ["report_id", "status", "changed_at"]),
     ]
 
-    /// Generates and loads; returns the ground truth.
-    public func load(_ simulation: Simulation, on connection: PostgresConnection) async throws -> GroundTruth {
+    /// Generates and loads; returns the ground truth. With `history`, the reports are not loaded
+    /// but written there as NDJSON lines for `POST /v1/reports:import` (source system
+    /// `centinela-simulate`, the simulator's report id as source id), to come in as a regulator's
+    /// historic case files would, with their real dates; jurisdictions, facilities and staff are
+    /// loaded.
+    public func load(_ simulation: Simulation, history: URL? = nil, on connection: PostgresConnection) async throws -> GroundTruth {
         var existing = 0
         for try await count in try await connection.query("SELECT count(*) FROM facilities", logger: logger).decode(Int.self) {
             existing = count
@@ -56,7 +60,7 @@ public struct SimulationLoader: Sendable {
         defer { try? FileManager.default.removeItem(at: folder) }
 
         let started = ContinuousClock.now
-        var sink = try TSVSink(folder: folder, tables: Self.tables.map(\.name), nationalIDs: nationalIDs)
+        var sink = try TSVSink(folder: folder, tables: Self.tables.map(\.name), nationalIDs: nationalIDs, history: history)
         let truth = try simulation.run(into: &sink)
         try sink.close()
         logger.info(
@@ -104,7 +108,7 @@ public struct SimulationLoader: Sendable {
                 .system(
                     action: "simulation.load", objectType: "database", objectID: nil,
                     details: ["seed": "\(simulation.configuration.seed)", "scale": simulation.configuration.scale.rawValue,
-                              "reports": "\(truth.counts.reports)"]),
+                              "reports": history == nil ? "\(truth.counts.reports)" : "0 (written for import)"]),
                 on: connection, logger: logger)
             try await connection.query("COMMIT", logger: logger)
         } catch {
@@ -157,9 +161,18 @@ struct TSVSink: SimulationSink {
 
     var outputs: [String: Output] = [:]
     let nationalIDs: NationalIDHasher?
+    /// Where reports go as import lines instead of into the tables, and the roster references
+    /// they name adults by.
+    var history: Output?
+    var staffRefs: [UUID: String] = [:]
 
-    init(folder: URL, tables: [String], nationalIDs: NationalIDHasher?) throws {
+    init(folder: URL, tables: [String], nationalIDs: NationalIDHasher?, history: URL? = nil) throws {
         self.nationalIDs = nationalIDs
+        if let history {
+            guard FileManager.default.createFile(atPath: history.path, contents: nil), let handle = FileHandle(forWritingAtPath: history.path)
+            else { throw SimulationLoader.LoadError.cannotWrite(history.path) }
+            self.history = Output(handle)
+        }
         for table in tables {
             let path = folder.appendingPathComponent(table + ".tsv").path
             guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path)
@@ -169,7 +182,7 @@ struct TSVSink: SimulationSink {
     }
 
     func close() throws {
-        for output in outputs.values {
+        for output in outputs.values + (history.map { [$0] } ?? []) {
             try output.flush()
             try output.handle.close()
         }
@@ -195,9 +208,17 @@ struct TSVSink: SimulationSink {
     mutating func write(_ a: SimulatedAdult) throws {
         let hash = a.nationalID.flatMap { nationalIDs?.hash($0) }.map(COPYText.bytea)
         try outputs["adults"]!.row([Self.id(a.id), Self.id(a.facilityID), a.staffRef, a.fullName, a.role.rawValue, hash, a.dateOfBirth?.description, a.startsOn.description])
+        if history != nil { staffRefs[a.id] = a.staffRef }
     }
 
     mutating func write(_ r: SimulatedReport) throws {
+        if let history {
+            let line = try ImportLine(r, staffRefs: staffRefs)
+            history.buffer += try Self.encoder.encode(line)
+            history.buffer.append(UInt8(ascii: "\n"))
+            if history.buffer.count >= 1 << 20 { try history.flush() }
+            return
+        }
         let id = Self.id(r.id)
         try outputs["incident_reports"]!.row([
             id, Self.id(r.facilityID), Self.timestamp(r.receivedAt), r.occurredFrom.description, r.occurredTo.description,
@@ -219,4 +240,69 @@ struct TSVSink: SimulationSink {
             try outputs["report_status_changes"]!.row([id, change.status.rawValue, Self.timestamp(change.secondsSince1970)])
         }
     }
+}
+
+extension TSVSink {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static func instant(_ seconds: Int64) -> String {
+        let day = CalendarDate(daysSinceEpoch: Int(seconds / 86_400))
+        let rest = Int(seconds % 86_400)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(day)T\(two(rest / 3600)):\(two((rest / 60) % 60)):\(two(rest % 60))Z"
+    }
+
+    /// One line of `POST /v1/reports:import` (docs/operations.md, "Importing history").
+    struct ImportLine: Encodable {
+        struct Occurred: Encodable { var from: String, to: String, approximate: Bool }
+        struct ImplicatedAdult: Encodable { var staffRef: String?, name: String?, role: String? }
+        struct Child: Encodable { var ref: String, age: Int }
+        struct Source: Encodable { var system: String, id: String }
+        struct Decision: Encodable { var status: String, at: String }
+
+        var facility: String
+        var occurred: Occurred
+        var discoveredOn: String
+        var category: String
+        var reporterType: String
+        var adults: [ImplicatedAdult]
+        var children: [Child]
+        var modusOperandi: [String]
+        var narrative: String
+        var receivedAt: String
+        var source: Source
+        var decisions: [Decision]
+
+        init(_ r: SimulatedReport, staffRefs: [UUID: String]) throws {
+            facility = TSVSink.id(r.facilityID)
+            occurred = .init(from: r.occurredFrom.description, to: r.occurredTo.description, approximate: r.occurredApproximate)
+            discoveredOn = r.discoveredOn.description
+            category = r.category.rawValue
+            reporterType = r.reporterType.rawValue
+            adults = try r.adults.map { adult in
+                switch adult {
+                case .rostered(let id):
+                    guard let ref = staffRefs[id] else { throw SimulationLoader.LoadError.danglingReferences("report adult's staff reference", 1) }
+                    return .init(staffRef: ref, name: nil, role: nil)
+                case .described(let name, let role): return .init(staffRef: nil, name: name, role: role.rawValue)
+                }
+            }
+            children = r.children.map { .init(ref: $0.reference, age: $0.ageYears) }
+            modusOperandi = r.tags.map(\.rawValue)
+            narrative = r.narrative
+            receivedAt = TSVSink.instant(r.receivedAt)
+            source = .init(system: SimulationLoader.historySourceSystem, id: TSVSink.id(r.id))
+            decisions = r.statusChanges.filter { $0.status != .received }.map { .init(status: $0.status.rawValue, at: TSVSink.instant($0.secondsSince1970)) }
+        }
+    }
+}
+
+extension SimulationLoader {
+    /// The source system of reports the simulator writes for import: `evaluate` reads an imported
+    /// report's simulator id from its source id.
+    public static let historySourceSystem = "centinela-simulate"
 }
