@@ -179,6 +179,121 @@ import Testing
         #expect(other.comparison(.givenName)?.level == "exact" && other.comparison(.surnames)?.level == "both_exact", "\(other)")
     }
 
+    // MARK: Abbreviations, nicknames, compound names (docs/linking.md, "Abbreviations and nicknames")
+
+    @Test(arguments: [("Ma.", "María"), ("Mª", "María"), ("Gpe.", "Guadalupe"), ("Fco.", "Francisco"), ("Fca.", "Francisca"), ("Fdo.", "Fernando")])
+    func anAbbreviationWeighsWhatTheNameWrittenOutWould(short: String, full: String) {
+        let a = record("\(short) Ochoa Tapia", at: city), b = record("\(full) Ochoa Tapia", at: farCity)
+        let written = model.assess(a, b, frequencies: frequencies)
+        #expect(written.comparison(.givenName)?.level == "abbreviation", "\(written)")
+        let out = model.assess(record("\(full) Ochoa Tapia", at: city), b, frequencies: frequencies)
+        #expect(abs(written.comparison(.givenName)!.weight - out.comparison(.givenName)!.weight) < 1e-9)
+        // The two records meet in a block: the abbreviation's initial is the name's.
+        #expect(!PersonResolution.candidatePairs([a, b]).isEmpty)
+    }
+
+    @Test func maGuadalupeIsMariaGuadalupe() {
+        // "Ma. Guadalupe López" at one school, "María Guadalupe López Ayala" at another: two
+        // given names and one surname, not "Guadalupe" taken for a surname.
+        // A young register: 150 records.
+        var young = NameFrequencies(given: ["maria": 6, "jose": 5], surnames: ["lopez": 3, "ayala": 1], records: 150)
+        young.secondGiven = ["guadalupe": 2]
+        young.secondGivenRecords = 20
+        let a = record("Ma. Guadalupe López", at: city, role: .director), b = record("María Guadalupe López Ayala", at: otherCity, role: .director)
+        let result = model.assess(a, b, frequencies: young)
+        #expect(result.comparison(.surnames)?.level == "one_missing_exact", "\(result)")
+        #expect(result.comparison(.givenName)?.level == "abbreviation", "\(result)")
+        // As strong as "María Guadalupe" written out on both sides.
+        let out = model.assess(record("María Guadalupe López", at: city, role: .director), b, frequencies: young)
+        #expect(out.comparison(.givenName)?.level == "exact_both")
+        #expect(abs(result.weight - out.weight) < 1e-9, "\(result) \(out)")
+        #expect(result.verdict != .distinct, "\(result)")
+    }
+
+    @Test(arguments: [
+        ("Chuy", "Jesús"), ("Chucho", "Jesús"), ("Pepe", "José"), ("Chema", "José María"), ("Paco", "Francisco"),
+        ("Pancho", "Francisco"), ("Nacho", "Ignacio"), ("Memo", "Guillermo"), ("Toño", "Antonio"), ("Beto", "Alberto"),
+        ("Beto", "Roberto"), ("Lalo", "Eduardo"), ("Lupe", "Guadalupe"), ("Concha", "Concepción"), ("Conchita", "Concepción"),
+        ("Cuca", "Refugio"), ("Chayo", "Rosario"), ("Lola", "Dolores"), ("Quique", "Enrique"),
+    ])
+    func aNicknameIsItsOwnLevelAndMeetsTheName(nickname: String, name: String) {
+        let a = record("\(nickname) Ochoa Tapia", at: city), b = record("\(name) Ochoa Tapia", at: farCity)
+        let result = model.assess(a, b, frequencies: frequencies)
+        #expect(result.comparison(.givenName)?.level == "nickname", "\(result)")
+        #expect(result.comparison(.givenName)!.weight > 0)
+        // Weaker than the name written out on both sides.
+        let same = model.assess(record("\(name) Ochoa Tapia", at: city), b, frequencies: frequencies)
+        #expect(result.comparison(.givenName)!.weight < same.comparison(.givenName)!.weight)
+        #expect(!PersonResolution.candidatePairs([a, b]).isEmpty, "\(nickname) and \(name) never meet")
+        // Not every short name is a nickname of every other.
+        let other = model.assess(record("\(nickname) Ochoa Tapia", at: city), record("Itzel Ochoa Tapia", at: farCity), frequencies: frequencies)
+        #expect(other.comparison(.givenName)?.level == "different")
+    }
+
+    @Test func onePartOfACompoundGivenNameIsItsOwnLevel() {
+        var counted = frequencies
+        counted.given["guadalupe"] = 120
+        counted.secondGiven = ["guadalupe": 400]
+        counted.secondGivenRecords = 3_000
+        let result = model.assess(
+            record("Guadalupe Ochoa Tapia", at: city), record("María Guadalupe Ochoa Tapia", at: farCity), frequencies: counted)
+        #expect(result.comparison(.givenName)?.level == "compound_part", "\(result)")
+        let u = counted.givenShare("guadalupe") + counted.secondGivenShare("guadalupe")
+        #expect(abs(result.comparison(.givenName)!.weight - log2(model.givenCompoundPartM / u)) < 1e-9)
+    }
+
+    // MARK: A young register (docs/linking.md, "A young register")
+
+    /// A register's first hundred records, each name seen once or twice.
+    func youngRegister(population: PopulationNames? = .shipped) -> NameFrequencies {
+        var young = NameFrequencies(
+            given: ["maria": 2, "jose": 1, "xochitl": 1], surnames: ["hernandez": 2, "garcia": 2, "tlacuilo": 1, "ayala": 1], records: 100)
+        young.population = population
+        return young
+    }
+
+    @Test func inAYoungRegisterMexicosCommonNamesReadAsCommon() {
+        let young = youngRegister()
+        // (n + K·p) / (N + K): two Marías among 100 records, K = 2,000 records of the population.
+        let p = PopulationNames.shipped.given["maria"]!
+        #expect(abs(young.givenShare("maria") - (2 + 2_000 * p) / 2_100) < 1e-12)
+        for (given, share) in [("maria", 0.02), ("jose", 0.02), ("juan", 0.01)] { #expect(young.givenShare(given) > share, "\(given)") }
+        for surname in ["hernandez", "garcia", "lopez", "martinez", "gonzalez", "rodriguez"] {
+            #expect(young.surnameShare(surname) > 0.015, "\(surname)")
+        }
+        // Names the tables do not know keep the register's own count.
+        #expect(PopulationNames.shipped.surnames["tlacuilo"] == nil)
+        #expect(young.surnameShare("tlacuilo") == youngRegister(population: nil).surnameShare("tlacuilo"))
+        // A large register's own counts dominate.
+        var large = NameFrequencies(given: ["maria": 100], surnames: [:], records: 1_000_000)
+        large.population = .shipped
+        #expect(abs(large.givenShare("maria") - 1e-4) < 1e-4)
+    }
+
+    @Test func namesakesInOtherRolesElsewhereNeverLinkOnNamesAlone() {
+        // One of Mexico's most common full names, a teacher and a cook in two states.
+        let a = record("María Hernández García", at: city, role: .teacher), b = record("María Hernández García", at: farCity, role: .cook)
+        let result = model.assess(a, b, frequencies: youngRegister())
+        #expect(result.verdict != .link, "\(result)")
+        // Whatever the register's size: even where the score alone would link, a regulator decides.
+        let tiny = model.assess(a, b, frequencies: NameFrequencies(given: ["maria": 1], surnames: ["hernandez": 1, "garcia": 1], records: 10))
+        #expect(tiny.score >= 0 && tiny.verdict == .review && tiny.heldForReview == .namesakesElsewhere, "\(tiny)")
+        // The same person, born the same day, still links.
+        let born = model.assess(
+            record("María Hernández García", at: city, role: .teacher, born: "1980-03-02"),
+            record("María Hernández García", at: farCity, role: .cook, born: "1980-03-02"), frequencies: youngRegister())
+        #expect(born.verdict == .link && born.heldForReview == nil, "\(born)")
+    }
+
+    @Test func aSharedDateOfBirthDoesNotOutweighTwoDifferentSurnames() {
+        let result = model.assess(
+            record("Xóchitl Ochoa Tapia", at: city, born: "1985-07-09"), record("Xóchitl Ruiz Mendoza", at: otherCity, born: "1985-07-09"),
+            frequencies: frequencies)
+        #expect(result.comparison(.surnames)?.level == "different")
+        #expect(result.verdict != .link, "\(result)")
+        if result.score >= model.linkThreshold { #expect(result.heldForReview == .surnamesDiffer) }
+    }
+
     @Test func inALargeDatabaseARareNameWeighsAsRareAsTenRecordsSay() {
         // Up to 100,000 records a name counts as at least one in 10,000.
         let young = NameFrequencies(given: ["zagoia": 1], records: 50_000)

@@ -58,6 +58,9 @@ public struct NameFrequencies: Sendable, Equatable {
 
     /// In a large database a name is taken to be at least as common as this many records' worth.
     public static let floorRecords = 10.0
+    /// How common names are in the population, blended in as if it were this many more records.
+    public var population: PopulationNames?
+    public static let populationRecords = 2_000.0
 
     public init(given: [String: Int] = [:], surnames: [String: Int] = [:], records: Int = 0, minimumShare: Double = 1e-4) {
         self.given = given
@@ -83,8 +86,20 @@ public struct NameFrequencies: Sendable, Equatable {
         for surname in name.surnames { surnames[surname, default: 0] += 1 }
     }
 
-    public func givenShare(_ name: String) -> Double { share(given[name] ?? 0, of: records) }
-    public func surnameShare(_ name: String) -> Double { share(surnames[name] ?? 0, of: records) }
+    public func givenShare(_ name: String) -> Double {
+        blended(given[name] ?? 0, population?.given[name]) ?? share(given[name] ?? 0, of: records)
+    }
+    public func surnameShare(_ name: String) -> Double {
+        blended(surnames[name] ?? 0, population?.surnames[name]) ?? share(surnames[name] ?? 0, of: records)
+    }
+
+    /// A name the population tables know: (n + K·p) / (N + K), the register's count n among its
+    /// N records shrunk towards the population share p as if it were K = `populationRecords`
+    /// more records.
+    private func blended(_ count: Int, _ populationShare: Double?) -> Double? {
+        guard let p = populationShare else { return nil }
+        return (Double(count) + Self.populationRecords * p) / (Double(records) + Self.populationRecords)
+    }
     /// The share of a second given name among the records that have one.
     public func secondGivenShare(_ name: String) -> Double { share(secondGiven[name] ?? 0, of: secondGivenRecords) }
 

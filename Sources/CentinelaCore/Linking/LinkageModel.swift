@@ -40,6 +40,15 @@ public struct LinkageModel: Sendable, Equatable {
     public var givenExactM = 0.88
     // m of fuzzy agreement; u comes from the names' frequencies (`fuzzyScale`).
     public var givenFuzzyM = 0.07
+    /// m of a written abbreviation agreeing with the name ("Ma." and "María"); u is the name's
+    /// share scaled alike, so it weighs what writing the name out would.
+    public var givenAbbreviationM = 0.03
+    /// m of a nickname agreeing with the name ("Chuy" and "Jesús"); u is twice the share of the
+    /// names it may stand for, scaled alike: a bit less than the name itself.
+    public var givenNicknameM = 0.02
+    /// m of one part of a compound given name written alone ("Guadalupe" for "María Guadalupe");
+    /// u is how often that name is anyone's first or second given name.
+    public var givenCompoundPartM = 0.05
     public var givenInitial = Probabilities(m: 0.02, u: 0.07)
     public var givenDifferent = Probabilities(m: 0.03, u: 0.94)
     /// When both records carry a second given name and the first agrees: how often the second
@@ -91,8 +100,27 @@ public struct LinkageModel: Sendable, Equatable {
         let weight = comparisons.reduce(0) { $0 + $1.weight }
         let prior = Self.prior(frequencies)
         let score = weight + prior
-        let verdict: LinkAssessment.Verdict = score >= linkThreshold ? .link : score >= reviewThreshold ? .review : .distinct
-        return LinkAssessment(verdict: verdict, weight: weight, prior: prior, comparisons: comparisons)
+        var verdict: LinkAssessment.Verdict = score >= linkThreshold ? .link : score >= reviewThreshold ? .review : .distinct
+        let held = verdict == .link ? Self.heldForReview(comparisons) : nil
+        if held != nil { verdict = .review }
+        return LinkAssessment(verdict: verdict, weight: weight, prior: prior, comparisons: comparisons, heldForReview: held)
+    }
+
+    /// Pairs that a regulator confirms whatever their score (docs/linking.md, "Never on names
+    /// alone"): evidence that makes a link likely on average can still mislead on these, and a
+    /// false link joins two people's complaints.
+    static func heldForReview(_ comparisons: [LinkAssessment.Comparison]) -> LinkAssessment.HoldReason? {
+        func level(_ field: LinkAssessment.Field) -> String? { comparisons.first { $0.field == field }?.level }
+        // Two different surnames: a shared date of birth or a rare given name does not make them one.
+        if level(.surnames) == "different" { return .surnamesDiffer }
+        // Namesakes: a different role in another place, and nothing but names in common.
+        let born = level(.dateOfBirth)
+        if born != "exact" && born != "close", level(.role) == "different", let place = level(.place),
+           place == "elsewhere" || place == "neighbouring"
+        {
+            return .namesakesElsewhere
+        }
+        return nil
     }
 
     /// log2 of the prior odds that two records are the same person, from the identified records
@@ -122,8 +150,10 @@ public struct LinkageModel: Sendable, Equatable {
     /// surname left out, beside "Gabriela Itzel Guzmán Flores").
     static func read(_ a: NormalizedName, _ b: NormalizedName) -> (NormalizedName, NormalizedName) {
         func reread(_ x: NormalizedName, beside y: NormalizedName) -> NormalizedName {
-            guard x.given.count == 1, let middle = x.paternal, let last = x.maternal, y.given.count >= 2, y.given[1] == middle,
-                  y.given[0] == x.given[0] || JaroWinkler.similarity(y.given[0], x.given[0]) >= 0.92
+            guard x.given.count == 1, let middle = x.paternal, let last = x.maternal, y.given.count >= 2,
+                  GivenNameVariants.expanded(y.given[1]) == GivenNameVariants.expanded(middle),
+                  GivenNameVariants.expanded(y.given[0]) == GivenNameVariants.expanded(x.given[0])
+                      || JaroWinkler.similarity(y.given[0], x.given[0]) >= 0.92
             else { return x }
             return NormalizedName(given: [x.given[0], middle], paternal: last, maternal: nil)
         }
@@ -142,27 +172,61 @@ public struct LinkageModel: Sendable, Equatable {
 
     func given(_ a: NormalizedName, _ b: NormalizedName, _ f: NameFrequencies) -> LinkAssessment.Comparison? {
         guard let x = a.firstGiven, let y = b.firstGiven else { return nil }
-        if x == y {
-            // A second given name on both sides is further evidence: "María Itzel" is rarer than "María".
-            if a.given.count >= 2, b.given.count >= 2 {
-                let (x2, y2) = (a.given[1], b.given[1])
-                if x2 == y2 {
-                    let u = max(smallestU, f.givenShare(x) * f.secondGivenShare(x2))
-                    return level(.givenName, "exact_both", .init(m: givenExactM * secondGivenSameM, u: u))
-                }
-                if !similar(x2, y2) {
-                    let u = max(smallestU, f.givenShare(x) * secondGivenDifferent.u)
-                    return level(.givenName, "exact_second_different", .init(m: givenExactM * secondGivenDifferent.m, u: u))
-                }
-            }
-            return level(.givenName, "exact", .init(m: givenExactM, u: max(smallestU, f.givenShare(x))))
+        if x == y { return sameGiven(a, b, f) }
+        // Written short: "Ma." for María, "Gpe." for Guadalupe. Weighs what the names written out
+        // would (a second given name included); counted as its own level, with its own m.
+        if GivenNameVariants.expanded(x) == GivenNameVariants.expanded(y) {
+            let full = sameGiven(
+                NormalizedName(given: a.given.map(GivenNameVariants.expanded), paternal: nil, maternal: nil),
+                NormalizedName(given: b.given.map(GivenNameVariants.expanded), paternal: nil, maternal: nil), f)
+            return level(.givenName, "abbreviation", .init(m: givenAbbreviationM, u: givenAbbreviationM * exp2(-full.weight)))
         }
+        return differentGiven(a, b, x, y, f)
+    }
+
+    /// The first given names agree; a second one on both sides is more evidence, or less.
+    private func sameGiven(_ a: NormalizedName, _ b: NormalizedName, _ f: NameFrequencies) -> LinkAssessment.Comparison {
+        let x = a.given[0]
+        // A second given name on both sides is further evidence: "María Itzel" is rarer than "María".
+        if a.given.count >= 2, b.given.count >= 2 {
+            let (x2, y2) = (a.given[1], b.given[1])
+            if x2 == y2 {
+                let u = max(smallestU, f.givenShare(x) * f.secondGivenShare(x2))
+                return level(.givenName, "exact_both", .init(m: givenExactM * secondGivenSameM, u: u))
+            }
+            if !similar(x2, y2) {
+                let u = max(smallestU, f.givenShare(x) * secondGivenDifferent.u)
+                return level(.givenName, "exact_second_different", .init(m: givenExactM * secondGivenDifferent.m, u: u))
+            }
+        }
+        return level(.givenName, "exact", .init(m: givenExactM, u: max(smallestU, f.givenShare(x))))
+    }
+
+    /// The first given names differ as written: an initial, a nickname, one part of a compound
+    /// name, a misspelling, or another name.
+    private func differentGiven(
+        _ a: NormalizedName, _ b: NormalizedName, _ x: String, _ y: String, _ f: NameFrequencies
+    ) -> LinkAssessment.Comparison {
+        let (fullX, fullY) = (GivenNameVariants.expanded(x), GivenNameVariants.expanded(y))
         if x.count == 1 || y.count == 1 {
             return x.first == y.first ? level(.givenName, "initial", givenInitial) : level(.givenName, "different", givenDifferent)
         }
-        // A second given name used as the first ("Guadalupe" for "María Guadalupe"), or a misspelling:
-        // as common as the commoner of the two names, like a misspelt surname.
-        guard a.given.contains(y) || b.given.contains(x) || similar(x, y) else { return level(.givenName, "different", givenDifferent) }
+        // Called by a nickname: "Chuy" for Jesús, "Chema" for José María.
+        let expandedA = a.given.map(GivenNameVariants.expanded), expandedB = b.given.map(GivenNameVariants.expanded)
+        if GivenNameVariants.areNicknames(expandedA, expandedB) {
+            let names = Set(GivenNameVariants.blockingNames(x)).union(GivenNameVariants.blockingNames(y)).union([fullX, fullY])
+                .filter { GivenNameVariants.nicknameOf($0).isEmpty }
+            let share = names.reduce(0) { $0 + f.givenShare($1) }
+            return level(.givenName, "nickname", .init(m: givenNicknameM, u: max(smallestU, 2 * share * givenNicknameM / givenExactM)))
+        }
+        // One part of a compound given name written alone ("Guadalupe" for "María Guadalupe").
+        if expandedA.dropFirst().contains(fullY) || expandedB.dropFirst().contains(fullX) {
+            let part = expandedA.dropFirst().contains(fullY) ? fullY : fullX
+            let u = max(smallestU, min(1, f.givenShare(part) + f.secondGivenShare(part)))
+            return level(.givenName, "compound_part", .init(m: givenCompoundPartM, u: u))
+        }
+        // A misspelling: as common as the commoner of the two names, like a misspelt surname.
+        guard similar(x, y) else { return level(.givenName, "different", givenDifferent) }
         let u = max(smallestU, fuzzyScale * max(f.givenShare(x), f.givenShare(y)))
         return level(.givenName, "fuzzy", .init(m: givenFuzzyM, u: u))
     }
@@ -253,12 +317,30 @@ public struct LinkAssessment: Sendable, Equatable {
         public var weight: Double
     }
 
+    /// Why a pair that scores as a link goes to a regulator instead (`LinkageModel.heldForReview`).
+    public enum HoldReason: String, Sendable, Codable {
+        /// The surnames differ: no other agreement links two people automatically.
+        case surnamesDiffer = "surnames_differ"
+        /// Different roles in different places, and no date of birth in common: names alone.
+        case namesakesElsewhere = "namesakes_elsewhere"
+    }
+
     public var verdict: Verdict
     /// The evidence: the sum of the comparisons' weights.
     public var weight: Double
     /// The prior log2-odds, from the number of records (0 when an identifier decided).
     public var prior: Double
     public var comparisons: [Comparison]
+    /// Set when the score says link but the pair goes to review.
+    public var heldForReview: HoldReason?
+
+    public init(verdict: Verdict, weight: Double, prior: Double, comparisons: [Comparison], heldForReview: HoldReason? = nil) {
+        self.verdict = verdict
+        self.weight = weight
+        self.prior = prior
+        self.comparisons = comparisons
+        self.heldForReview = heldForReview
+    }
 
     /// The posterior log2-odds that the verdict is taken on.
     public var score: Double { weight + prior }
@@ -301,6 +383,9 @@ extension LinkageModel {
         model.secondGivenSameM = (Double(both) + pseudoPairs * secondGivenSameM) / (compared + pseudoPairs)
         model.secondGivenDifferent.m = max(1e-4, (Double(second) + pseudoPairs * secondGivenDifferent.m) / (compared + pseudoPairs))
         model.givenFuzzyM = blend(.givenName, "fuzzy", givenFuzzyM)
+        model.givenAbbreviationM = blend(.givenName, "abbreviation", givenAbbreviationM)
+        model.givenNicknameM = blend(.givenName, "nickname", givenNicknameM)
+        model.givenCompoundPartM = blend(.givenName, "compound_part", givenCompoundPartM)
         model.givenInitial.m = blend(.givenName, "initial", givenInitial.m)
         model.givenDifferent.m = blend(.givenName, "different", givenDifferent.m)
         model.surnamesBothExactM = blend(.surnames, "both_exact", surnamesBothExactM)

@@ -34,6 +34,16 @@ public enum PersonResolution {
             if let dateOfBirth { keys.insert("b:" + dateOfBirth.description + ":" + sound) }
         }
         if let dateOfBirth, let given = name.firstGiven { keys.insert("d:" + dateOfBirth.description + ":" + SpanishPhonetic.key(given)) }
+        // A nickname or an abbreviation also meets the names it stands for: "Chuy López" the
+        // "Jesús López" records, "Ma. López" the "María López" ones.
+        if let given = name.firstGiven {
+            for full in GivenNameVariants.blockingNames(given) {
+                for surname in name.surnames {
+                    keys.insert("s:" + SpanishPhonetic.key(surname) + ":" + String(full.first!))
+                    if let initial = surname.first { keys.insert("g:" + SpanishPhonetic.key(full) + ":" + String(initial)) }
+                }
+            }
+        }
         return keys
     }
 

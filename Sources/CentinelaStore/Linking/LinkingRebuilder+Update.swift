@@ -34,6 +34,7 @@ extension LinkingRebuilder {
     func storedFrequencies(on connection: PostgresConnection) async throws -> NameFrequencies {
         try await connection.systemTransaction(logger: logger) {
             var frequencies = NameFrequencies()
+            frequencies.population = .shipped
             for try await (part, name, count) in try await connection.query(
                 """
                 SELECT 'given', given[1], count(*)::int FROM adult_records WHERE cardinality(given) > 0 GROUP BY given[1]

@@ -196,6 +196,7 @@ public struct LinkingRebuilder: Sendable {
         since: Date?, reader: PostgresConnection, writer: PostgresConnection
     ) async throws -> (frequencies: NameFrequencies, added: [UUID]) {
         var frequencies = NameFrequencies()
+        frequencies.population = .shipped
         var added: [UUID] = []
         try await writer.systemTransaction(logger: logger) {
             if since == nil {
