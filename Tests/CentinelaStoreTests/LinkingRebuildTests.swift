@@ -373,8 +373,25 @@ import Testing
                 let alerted = try await strings(
                     "SELECT subject FROM alerts WHERE rule = 'adult_several_facilities' AND facility_id = \(g)", on: c)
                 #expect(alerted.count == 1 && alerted[0].hasPrefix("described:"))
+                // A report imported with its receipt date two years back, naming an adult: the next
+                // update records the mention all the same.
+                let imported = try await one(
+                    """
+                    INSERT INTO incident_reports (facility_id, received_at, occurred_from, occurred_to, discovered_on, category,
+                        reporter_type, narrative, source_system, source_id, imported_at)
+                    VALUES (\(g), now() - interval '2 years', current_date - 740, current_date - 740, current_date - 735, 'neglect',
+                        'parent', 'Expediente.', 'sep-test', 'EXP-1', now())
+                    RETURNING id
+                    """, on: c)
+                try await c.query(
+                    "INSERT INTO report_adults (report_id, position, mentioned_name, mentioned_role) VALUES (\(imported), 1, 'Itzel Tlacuilo Ayala', 'cook')",
+                    logger: Self.logger)
+                let afterImport = try #require(try await update(world))
+                #expect(afterImport.records == 1, "\(afterImport)")
+                #expect(try await strings(
+                    "SELECT count(*)::text FROM adult_records WHERE id = centinela_mention_record_id(\(imported), 1::smallint)", on: c) == ["1"])
                 #expect(try await strings("SELECT kind || ' ' || outcome FROM linking_runs ORDER BY started_at", on: c)
-                    == ["rebuild succeeded", "update succeeded", "update succeeded"])
+                    == ["rebuild succeeded", "update succeeded", "update succeeded", "update succeeded"])
             }
         }
     }

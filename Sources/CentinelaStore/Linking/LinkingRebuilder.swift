@@ -160,7 +160,8 @@ public struct LinkingRebuilder: Sendable {
                 WHERE m.adult_id IS NULL AND m.name <> ''
                 """
         }
-        // An update: mentions already recorded are left out here rather than by the insert's ON
+        // An update: the mentions of reports received or imported (with their old receipt dates)
+        // since. Mentions already recorded are left out here rather than by the insert's ON
         // CONFLICT. After a bulk load shortly before a rebuild, `since` (the rebuild's start less
         // ten minutes) precedes the whole load, and streaming 2.9 M recorded mentions through the
         // service only to skip them took 105 of an update's 150 s in the bench.
@@ -173,7 +174,9 @@ public struct LinkingRebuilder: Sendable {
                 SELECT centinela_mention_record_id(c.report_id, u.position::smallint) AS record_id, c.facility_id, c.report_id, u.name,
                        nullif(c.adult_roles[u.position], '') AS role
                 FROM report_current c, unnest(c.adult_ids, c.adult_names) WITH ORDINALITY AS u(adult_id, name, position)
-                WHERE c.received_at >= \(since) AND u.adult_id IS NULL AND u.name <> ''
+                WHERE (c.received_at >= \(since)
+                       OR c.report_id IN (SELECT i.id FROM incident_reports i WHERE i.imported_at >= \(since)))
+                  AND u.adult_id IS NULL AND u.name <> ''
             )
             SELECT a.id, 'roster', a.facility_id, NULL::uuid, a.full_name, a.role, a.date_of_birth::text, a.national_id_hmac FROM adults a
             WHERE a.created_at >= \(since) AND NOT EXISTS (SELECT 1 FROM adult_records r WHERE r.id = a.id)
