@@ -44,6 +44,9 @@ struct SimulateCommand: AsyncParsableCommand {
             valueName: "path"))
     var history: String?
 
+    @Flag(help: "Load without national identifiers when no CENTINELA_NATIONAL_ID_KEY is set for a DATABASE_URL (linking then runs on names alone).")
+    var withoutNationalIds = false
+
     @Flag(help: "Generate and write the ground truth only; touch no database.")
     var dryRun = false
 
@@ -79,6 +82,12 @@ struct SimulateCommand: AsyncParsableCommand {
             } else {
                 let setup = try CommandSetup(log: log, database: database, quiet: true)
                 let nationalIDs = try database.nationalIDHasher(setup.env, logger: setup.logger)
+                // A simulated country's identifiers are a third of its linking evidence: never drop them silently.
+                if nationalIDs == nil, !withoutNationalIds {
+                    throw ConfigurationErrorMessage(
+                        "no CENTINELA_NATIONAL_ID_KEY for this DATABASE_URL: the simulated national identifiers could not be stored "
+                            + "and linking would run on names alone; set the key, or pass --without-national-ids")
+                }
                 groundTruth = try await setup.withCurrentSchema(database) { connection in
                     try await SimulationLoader(logger: setup.logger, nationalIDs: nationalIDs)
                         .load(simulation, history: history.map { URL(fileURLWithPath: $0) }, on: connection)

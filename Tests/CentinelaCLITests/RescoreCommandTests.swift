@@ -6,6 +6,22 @@ import Testing
 
 /// `centinela rescore`, as cron runs it.
 @Suite struct RescoreCommandTests {
+    @Test func simulateRefusesToDropTheNationalIdentifiersSilently() async throws {
+        try await World.with { world in
+            let env = ["DATABASE_URL": world.database.connectionURL, "LOG_LEVEL": "warning"]
+            let truth = FileManager.default.temporaryDirectory.appendingPathComponent("truth-\(UUID().uuidString).json").path
+            defer { try? FileManager.default.removeItem(atPath: truth) }
+            let dry = try await CommandProcess.run(["simulate", "--scale", "tiny", "--dry-run", "--truth", truth], environment: env)
+            #expect(dry.status == 0, "a dry run stores nothing and needs no key: \(dry.error)")
+            let missing = try await CommandProcess.run(["simulate", "--scale", "tiny"], environment: env)
+            #expect(missing.status == 1 && missing.error.contains("no CENTINELA_NATIONAL_ID_KEY"), "\(missing.error)")
+            #expect(missing.error.split(separator: "\n").count == 1)
+            // With the flag it goes on, to the next check: this database already has facilities.
+            let flagged = try await CommandProcess.run(["simulate", "--scale", "tiny", "--without-national-ids"], environment: env)
+            #expect(flagged.status == 1 && flagged.error.contains("already holds"), "\(flagged.error)")
+        }
+    }
+
     @Test func rescoresEveryFacilityAndRecordsTheRun() async throws {
         try await World.with { world in
             let env = ["DATABASE_URL": world.database.connectionURL, "LOG_LEVEL": "warning"]
