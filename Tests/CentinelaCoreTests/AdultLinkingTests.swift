@@ -294,6 +294,21 @@ import Testing
         if result.score >= model.linkThreshold { #expect(result.heldForReview == .surnamesDiffer) }
     }
 
+    @Test func twoEntriesOfOneRosterAreNotRewardedForSharingAFacility() {
+        let school = Facility.ID.random()
+        var a = record("Itzel Tlacuilo Ayala", at: city, facility: school, role: .teacher)
+        var b = record("Xóchitl Tlacuilo Ayala", at: city, facility: school, role: .cook)
+        a.fromRoster = true
+        b.fromRoster = true
+        let colleagues = model.assess(a, b, frequencies: frequencies)
+        #expect(colleagues.comparison(.place)?.level == "same_roster")
+        #expect(colleagues.comparison(.place)!.weight < 0)
+        // A name written in a report at the same school is still evidence for its roster entry.
+        b.fromRoster = false
+        let mention = model.assess(a, b, frequencies: frequencies)
+        #expect(mention.comparison(.place)?.level == "same_facility" && mention.comparison(.place)!.weight > 0)
+    }
+
     @Test func inALargeDatabaseARareNameWeighsAsRareAsTenRecordsSay() {
         // Up to 100,000 records a name counts as at least one in 10,000.
         let young = NameFrequencies(given: ["zagoia": 1], records: 50_000)

@@ -16,11 +16,16 @@ public struct AdultRecord: Hashable, Sendable {
     public var dateOfBirth: CalendarDate?
     /// The keyed hash of a national identifier (never the identifier itself).
     public var nationalIDHash: Data?
+    /// A facility's roster entry, not a name written in a report: two entries of one roster are
+    /// two people, almost always.
+    public var fromRoster: Bool
 
     public init(
         id: ID, facility: Facility.ID, jurisdiction: Jurisdiction.ID? = nil, parentJurisdiction: Jurisdiction.ID? = nil,
-        name: NormalizedName, role: Adult.Role? = nil, dateOfBirth: CalendarDate? = nil, nationalIDHash: Data? = nil
+        name: NormalizedName, role: Adult.Role? = nil, dateOfBirth: CalendarDate? = nil, nationalIDHash: Data? = nil,
+        fromRoster: Bool = false
     ) {
+        self.fromRoster = fromRoster
         self.id = id
         self.facility = facility
         self.jurisdiction = jurisdiction

@@ -68,6 +68,9 @@ public struct LinkageModel: Sendable, Equatable {
     public var roleSame = Probabilities(m: 0.75, u: 0.45)
     public var roleDifferent = Probabilities(m: 0.25, u: 0.55)
     public var placeSameFacility = Probabilities(m: 0.45, u: 0.01)
+    /// Two entries of one facility's roster: how often one person is listed twice (re-hired, or
+    /// entered again by mistake) is small; u is the same facility's.
+    public var placeSameRosterM = 0.002
     public var placeSameJurisdiction = Probabilities(m: 0.30, u: 0.08)
     public var placeNeighbouring = Probabilities(m: 0.10, u: 0.15)
     public var placeElsewhere = Probabilities(m: 0.15, u: 0.76)
@@ -279,7 +282,14 @@ public struct LinkageModel: Sendable, Equatable {
     }
 
     func place(_ a: AdultRecord, _ b: AdultRecord) -> LinkAssessment.Comparison? {
-        if a.facility == b.facility { return level(.place, "same_facility", placeSameFacility) }
+        if a.facility == b.facility {
+            // Colleagues on one roster who share a rare surname are two people: the same place is
+            // evidence only between a roster entry and a name written in a report.
+            if a.fromRoster && b.fromRoster {
+                return level(.place, "same_roster", .init(m: placeSameRosterM, u: placeSameFacility.u))
+            }
+            return level(.place, "same_facility", placeSameFacility)
+        }
         guard let x = a.jurisdiction, let y = b.jurisdiction else { return nil }
         if x == y { return level(.place, "same_jurisdiction", placeSameJurisdiction) }
         // Under the same state, or one inside the other.
@@ -401,6 +411,7 @@ extension LinkageModel {
         model.roleSame.m = blend(.role, "same", roleSame.m)
         model.roleDifferent.m = blend(.role, "different", roleDifferent.m)
         model.placeSameFacility.m = blend(.place, "same_facility", placeSameFacility.m)
+        model.placeSameRosterM = blend(.place, "same_roster", placeSameRosterM)
         model.placeSameJurisdiction.m = blend(.place, "same_jurisdiction", placeSameJurisdiction.m)
         model.placeNeighbouring.m = blend(.place, "neighbouring", placeNeighbouring.m)
         model.placeElsewhere.m = blend(.place, "elsewhere", placeElsewhere.m)

@@ -274,10 +274,11 @@ public struct LinkingRebuilder: Sendable {
     /// that join's size and chose to rescan every record once per block (hours at national scale).
     static func blocks(maxBlock: Int, keys: [String]? = nil) -> PostgresQuery {
         """
-        SELECT key, id, facility_id, jurisdiction_id, parent_id, given, paternal, maternal, role, born, block_keys, national_id_hmac
+        SELECT key, id, facility_id, jurisdiction_id, parent_id, given, paternal, maternal, role, born, roster, block_keys, national_id_hmac
         FROM (
             SELECT k.key, r.id, r.facility_id, f.jurisdiction_id, CASE WHEN j.level = 'municipality' THEN j.parent_id END AS parent_id,
-                   r.given, r.paternal, r.maternal, r.role, r.date_of_birth - date '1970-01-01' AS born, r.block_keys, r.national_id_hmac,
+                   r.given, r.paternal, r.maternal, r.role, r.date_of_birth - date '1970-01-01' AS born, r.source = 'roster' AS roster,
+                   r.block_keys, r.national_id_hmac,
                    count(*) OVER (PARTITION BY k.key) AS n
             FROM adult_records r
             CROSS JOIN LATERAL unnest(r.block_keys) AS k(key)
@@ -291,16 +292,16 @@ public struct LinkingRebuilder: Sendable {
     }
 
     /// Reads a record from the next columns `id, facility_id, jurisdiction_id, parent_id, given,
-    /// paternal, maternal, role, born`, as `blocks` and `calibrated` select them.
+    /// paternal, maternal, role, born, roster`, as `blocks` and `calibrated` select them.
     static func record(_ cells: inout ColumnReader) throws -> AdultRecord {
         let id = try cells.next(UUID.self), facility = try cells.next(UUID.self), jurisdiction = try cells.next(UUID.self)
         let parent = try cells.next(UUID?.self), given = try cells.next([String].self)
         let paternal = try cells.next(String?.self), maternal = try cells.next(String?.self), role = try cells.next(String?.self)
-        let born = try cells.next(Int?.self)
+        let born = try cells.next(Int?.self), roster = try cells.next(Bool.self)
         return AdultRecord(
             id: .init(id), facility: .init(facility), jurisdiction: .init(jurisdiction), parentJurisdiction: parent.map { .init($0) },
             name: NormalizedName(given: given, paternal: paternal, maternal: maternal), role: role.flatMap(Adult.Role.init(rawValue:)),
-            dateOfBirth: born.map(CalendarDate.init(daysSinceEpoch:)))
+            dateOfBirth: born.map(CalendarDate.init(daysSinceEpoch:)), fromRoster: roster)
     }
 
     /// The counts and the model, calibrated on the pairs whose national identifiers agree: how many
@@ -316,14 +317,15 @@ public struct LinkingRebuilder: Sendable {
                 """
                 WITH identified AS (
                     SELECT r.id, r.facility_id, f.jurisdiction_id, CASE WHEN j.level = 'municipality' THEN j.parent_id END AS parent_id,
-                           r.given, r.paternal, r.maternal, r.role, r.date_of_birth - date '1970-01-01' AS born, r.national_id_hmac
+                           r.given, r.paternal, r.maternal, r.role, r.date_of_birth - date '1970-01-01' AS born,
+                           r.source = 'roster' AS roster, r.national_id_hmac
                     FROM adult_records r
                     JOIN facilities f ON f.id = r.facility_id
                     JOIN jurisdictions j ON j.id = f.jurisdiction_id
                     WHERE r.national_id_hmac IS NOT NULL
                 )
-                SELECT a.id, a.facility_id, a.jurisdiction_id, a.parent_id, a.given, a.paternal, a.maternal, a.role, a.born,
-                       b.id, b.facility_id, b.jurisdiction_id, b.parent_id, b.given, b.paternal, b.maternal, b.role, b.born
+                SELECT a.id, a.facility_id, a.jurisdiction_id, a.parent_id, a.given, a.paternal, a.maternal, a.role, a.born, a.roster,
+                       b.id, b.facility_id, b.jurisdiction_id, b.parent_id, b.given, b.paternal, b.maternal, b.role, b.born, b.roster
                 FROM identified a JOIN identified b ON b.national_id_hmac = a.national_id_hmac AND b.id > a.id
                 """, logger: logger)
             for try await row in rows {
