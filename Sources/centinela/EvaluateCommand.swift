@@ -52,6 +52,8 @@ struct EvaluateCommand: AsyncParsableCommand {
                     "falsePatternsPer10kFacilities": Self.round(quality.falsePatternsPer10kFacilities),
                     "style": Self.object(quality.style), "network": Self.object(quality.network),
                     "largestRing": quality.largestRing.map(Self.object) ?? NSNull(),
+                    "namesakePairs": quality.namesakePairs, "namesakePairsLinked": quality.namesakePairsLinked,
+                    "adultAlerts": quality.adultAlerts, "falseAdultAlerts": quality.falseAdultAlerts,
                 ]
                 print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
                 return
@@ -129,7 +131,25 @@ struct EvaluateCommand: AsyncParsableCommand {
                 WHERE c.status <> 'closed'
                 """, logger: logger
             ).decode((UUID, String).self) { cases[id, default: []].insert(code) }
-            return LinkingQuality(persons: Array(persons.values), patterns: Array(patterns.values), truth: truth, cases: Array(cases.values))
+            // Each adult_several_facilities alert with the roster records of the person it is about.
+            var alerts: [UUID: LinkingQuality.AdultAlert] = [:]
+            for try await (id, facility, code, ref) in try await connection.query(
+                """
+                SELECT a.id, f.external_code, rf.external_code, ad.staff_ref
+                FROM alerts a JOIN facilities f ON f.id = a.facility_id
+                LEFT JOIN (adult_records ar JOIN adult_persons p ON p.record_id = ar.id
+                           JOIN adult_persons p2 ON p2.person_id = p.person_id
+                           JOIN adults ad ON ad.id = p2.record_id JOIN facilities rf ON rf.id = ad.facility_id)
+                       ON ar.facility_id = a.facility_id AND ar.adult_key = a.subject
+                WHERE a.rule = 'adult_several_facilities'
+                """, logger: logger
+            ).decode((UUID, String, String?, String?).self) {
+                alerts[id, default: .init(facility: facility, records: [])].records +=
+                    code.flatMap { code in ref.map { [.init(facility: code, staffRef: $0)] } } ?? []
+            }
+            return LinkingQuality(
+                persons: Array(persons.values), patterns: Array(patterns.values), truth: truth, cases: Array(cases.values),
+                adultAlerts: Array(alerts.values))
         }
     }
 

@@ -19,8 +19,10 @@ struct SimulateCommand: AsyncParsableCommand {
 
     @Option(
         help: """
-            tiny (300 facilities), small (3,000), full (250,000 facilities, about 2 million reports), or network \
-            (one network at 18 facilities in 7 states over two years, among 300 ordinary facilities).
+            tiny (300 facilities), small (3,000), full (250,000 facilities, about 2 million reports), network \
+            (one network at 18 facilities in 7 states over two years, among 300 ordinary facilities), or young \
+            (a register's first months: 300 facilities, few rosters uploaded, staff who moved years apart written \
+            with abbreviations and nicknames, namesakes of common names in different states).
             """)
     var scale: String = "small"
 
@@ -56,7 +58,7 @@ struct SimulateCommand: AsyncParsableCommand {
     func run() async throws {
         try await failingClearly {
             guard let scale = SimulationScale(rawValue: scale) else {
-                throw ConfigurationErrorMessage("--scale must be tiny, small, full or network, not '\(scale)'")
+                throw ConfigurationErrorMessage("--scale must be tiny, small, full, network or young, not '\(scale)'")
             }
             let endDate: CalendarDate
             let today = CalendarDate(daysSinceEpoch: Int(Date().timeIntervalSince1970 / 86_400))

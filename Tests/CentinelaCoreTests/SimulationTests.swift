@@ -133,7 +133,86 @@ import Testing
     }
 }
 
+extension SimulationTests {
+    /// The young-register scale: partial rosters, movers named years apart and written short,
+    /// namesakes of common names in other states and roles.
+    @Test func aYoungRegisterIsPlantedAsDescribed() throws {
+        var sink = Collector()
+        let truth = try Simulation(SimulationConfiguration(seed: 3, scale: .young, end: Self.end)).run(into: &sink)
+        #expect(truth.configuration.youngRegister && truth.counts.facilities == 300)
+        #expect(truth.counts.adults == sink.adults.count)
+        // Few rosters uploaded: far fewer records than the tiny scale's full rosters.
+        var tiny = Collector()
+        _ = try Simulation(SimulationConfiguration(seed: 3, scale: .tiny, end: Self.end)).run(into: &tiny)
+        #expect(sink.adults.count * 3 < tiny.adults.count, "\(sink.adults.count) vs \(tiny.adults.count)")
+        let facility = Dictionary(uniqueKeysWithValues: sink.facilities.map { ($0.code, $0) })
+        let adult = Dictionary(uniqueKeysWithValues: sink.adults.map { ("\($0.facilityID)/\($0.staffRef)", $0) })
+        func find(_ record: GroundTruth.Record) throws -> SimulatedAdult {
+            let place = try #require(facility[record.facility])
+            return try #require(adult["\(place.id)/\(record.staffRef)"])
+        }
+        // Namesakes: one name, two facilities in different states, different roles, no identifier.
+        #expect(truth.namesakes.count == 15)
+        for pair in truth.namesakes {
+            let (a, b) = (try find(pair[0]), try find(pair[1]))
+            #expect(a.fullName == b.fullName)
+            #expect(facility[pair[0].facility]!.jurisdictionID != facility[pair[1].facility]!.jurisdictionID)
+            #expect(a.role != b.role && a.nationalID == nil && b.nationalID == nil)
+        }
+        // Movers: named in a report at each school, a year or more apart, in the same role.
+        let movers = truth.samePerson.filter { $0.person.hasPrefix("M") }
+        #expect(movers.count == 30)
+        var yearsApart = 0, shortened = 0
+        for mover in movers {
+            let records = try mover.records.map(find)
+            #expect(records.count == 2 && records[0].role == records[1].role)
+            let days = records.map { record in
+                sink.reports.filter { report in
+                    report.facilityID == record.facilityID && report.adults.contains {
+                        switch $0 {
+                        case .rostered(let id): id == record.id
+                        case .described(let name, _): name == record.fullName
+                        }
+                    }
+                }
+                    .map { $0.receivedAt / 86_400 }.min()
+            }
+            if let first = days[0], let second = days[1], abs(second - first) >= 365 { yearsApart += 1 }
+            let given = records.map { $0.fullName.split(separator: " ").first.map(String.init) ?? "" }
+            if given[0] != given[1] { shortened += 1 }
+        }
+        #expect(yearsApart >= 25, "\(yearsApart) of 30 movers named a year or more apart")
+        #expect(shortened >= 5, "\(shortened) movers written with another given name (abbreviation, nickname, one part)")
+    }
+
+    @Test func otherScalesAreUnchangedByTheYoungRegister() throws {
+        // Every facility's roster is written, and no namesakes are planted.
+        let (truth, rows) = try run()
+        #expect(truth.namesakes.isEmpty && !truth.configuration.youngRegister)
+        #expect(truth.counts.adults == rows.adults.count)
+        #expect(Set(rows.adults.map(\.facilityID)).count == 300)
+        #expect(truth.samePerson.filter { $0.person.hasPrefix("M") }.count == 12)
+    }
+}
+
 @Suite struct LinkingQualityTests {
+    @Test func namesakesAndAlertsOnFalseLinksAreCounted() {
+        var truth = GroundTruth(configuration: SimulationConfiguration(seed: 1, scale: .young, end: CalendarDate("2026-11-30")!))
+        func record(_ code: String) -> GroundTruth.Record { .init(facility: code, staffRef: "1", name: "x") }
+        func found(_ codes: String...) -> [LinkingQuality.Record] { codes.map { .init(facility: $0, staffRef: "1") } }
+        truth.samePerson = [.init(person: "M1", records: [record("A"), record("B")])]
+        truth.namesakes = [[record("C"), record("D")], [record("E"), record("F")]]
+        let quality = LinkingQuality(
+            persons: [found("A", "B"), found("C", "D")], patterns: [], truth: truth,
+            adultAlerts: [
+                .init(facility: "A", records: found("A", "B")),  // the mover: true
+                .init(facility: "C", records: found("C", "D")),  // namesakes linked: false
+                .init(facility: "G", records: []),  // about no linked person: false
+            ])
+        #expect(quality.namesakePairs == 2 && quality.namesakePairsLinked == 1)
+        #expect(quality.adultAlerts == 3 && quality.falseAdultAlerts == 2)
+    }
+
     @Test func pairsBCubedRingsAndFalsePatternsAreCountedAsDocumented() {
         var truth = GroundTruth(configuration: SimulationConfiguration(seed: 1, scale: .tiny, end: CalendarDate("2026-11-30")!))
         func records(_ codes: String...) -> [GroundTruth.Record] { codes.map { .init(facility: $0, staffRef: "1", name: "x") } }

@@ -17,7 +17,7 @@ import Testing
         var pattern: Set<UUID> = []
         var xochitl: (UUID, UUID) = (UUID(), UUID())
         var ruben: (UUID, UUID) = (UUID(), UUID())
-        var itzel: (UUID, UUID) = (UUID(), UUID())
+        var maria: (UUID, UUID) = (UUID(), UUID())
         /// Xóchitl and Rubén accused together at A; Rubén accused again at B.
         var network: Set<UUID> = []
     }
@@ -56,7 +56,8 @@ import Testing
         )
         let k1 = String(repeating: "ab", count: 32)
         country.ruben = (try await staff("A", "Rubén Tapia Ochoa", "S2", nationalID: k1), try await staff("B", "R. Tapia", "S2", nationalID: k1))
-        country.itzel = (try await staff("B", "Itzel Canul Pech", "S3"), try await staff("D", "Itzel Canul", "S3"))
+        // One of the country's commonest names in two states, nothing else in common: a regulator decides.
+        country.maria = (try await staff("B", "María Hernández López", "S3"), try await staff("D", "María Hernández", "S3"))
         // Everyone else has a name (and a pair of surnames) of their own.
         let given = ["Ana", "Luis", "Sara", "Omar", "Eva", "Raúl", "Iris", "Hugo", "Rosa", "Abel", "Nora", "Saúl",
                      "Alma", "Beto", "Celia", "Dario", "Elsa", "Fabio", "Gema", "Ivan", "Julia", "Kevin", "Lidia", "Mario"]
@@ -122,7 +123,7 @@ import Testing
                 }
                 #expect(try await verdict(country.ruben) == "link national_id")
                 #expect(try await verdict(country.xochitl) == "link given_name")
-                #expect(try await verdict(country.itzel) == "review given_name")
+                #expect(try await verdict(country.maria) == "review given_name")
                 let proposed = try await strings("SELECT verdict || ' ' || round(score::numeric, 1) || ' ' || comparisons::text FROM adult_links", on: c)
                 #expect(outcome.links == 2 && outcome.reviews == 1, "\(outcome) \(proposed)")
                 // Persons: the two linked pairs; the pair under review waits for a regulator.
@@ -147,7 +148,7 @@ import Testing
     }
 
     /// Everyday tactics five schools share (threats, isolation, an outing: ten other complaints
-    /// have the first two) are not a pattern by themselves; at two of them they name Itzel Canul,
+    /// have the first two) are not a pattern by themselves; at two of them they name María Hernández,
     /// whose two records wait in the review queue, and that ties those two — even though the first
     /// complaint was found unfounded. A dismissed complaint against Xóchitl and Rubén together at A
     /// still carries their network.
@@ -168,7 +169,7 @@ import Testing
                     }
                     return id
                 }
-                let atB = try await report("B", naming: country.itzel.0), atD = try await report("D", naming: country.itzel.1)
+                let atB = try await report("B", naming: country.maria.0), atD = try await report("D", naming: country.maria.1)
                 for school in ["C", "E", "F"] { _ = try await report(school, naming: nil) }
                 // Dismissed: Itzel's complaint at B, and Xóchitl and Rubén's together at A.
                 let together = try await one("SELECT report_id FROM report_adults GROUP BY report_id HAVING count(*) = 2", on: c)
@@ -193,8 +194,8 @@ import Testing
 
                 // A regulator says the two Itzels are different people: the pair ties nothing any more.
                 let token = try await one("SELECT id FROM api_tokens ORDER BY created_at LIMIT 1", on: c)
-                let (a, b) = country.itzel.0.uuidString.lowercased() < country.itzel.1.uuidString.lowercased()
-                    ? country.itzel : (country.itzel.1, country.itzel.0)
+                let (a, b) = country.maria.0.uuidString.lowercased() < country.maria.1.uuidString.lowercased()
+                    ? country.maria : (country.maria.1, country.maria.0)
                 try await c.query(
                     "INSERT INTO adult_link_decisions (record_a, record_b, decision, actor_id, actor) VALUES (\(a), \(b), 'rejected', \(token), 'regulator')",
                     logger: Self.logger)
@@ -408,12 +409,12 @@ import Testing
                         logger: Self.logger)
                 }
                 try await decide(country.xochitl, "rejected")
-                try await decide(country.itzel, "accepted")
+                try await decide(country.maria, "accepted")
                 let outcome = try await rebuild(world)
                 #expect(outcome.persons == 2)
                 let grouped = try await strings("SELECT record_id::text FROM adult_persons", on: c)
                 #expect(!grouped.contains(country.xochitl.0.uuidString.lowercased()))
-                #expect(grouped.contains(country.itzel.0.uuidString.lowercased()) && grouped.contains(country.itzel.1.uuidString.lowercased()))
+                #expect(grouped.contains(country.maria.0.uuidString.lowercased()) && grouped.contains(country.maria.1.uuidString.lowercased()))
             }
         }
     }

@@ -92,18 +92,23 @@ public struct NameFrequencies: Sendable, Equatable {
     }
 
     public func givenShare(_ name: String) -> Double {
-        blended(given[name] ?? 0, population?.given[name]) ?? share(given[name] ?? 0, of: records)
+        guard let population else { return share(given[name] ?? 0, of: records) }
+        return blended(given[name] ?? 0, population.given[name] ?? LinkageModel.unknownNameShare)
     }
     public func surnameShare(_ name: String) -> Double {
-        blended(surnames[name] ?? 0, population?.surnames[name]) ?? share(surnames[name] ?? 0, of: records)
+        guard let population else { return share(surnames[name] ?? 0, of: records) }
+        return blended(surnames[name] ?? 0, population.surnames[name] ?? 2 * LinkageModel.unknownNameShare)
     }
 
-    /// A name the population tables know: (n + K·p) / (N + K), the register's count n among its
-    /// N records shrunk towards the population share p as if it were K = `populationRecords`
-    /// more records.
-    private func blended(_ count: Int, _ populationShare: Double?) -> Double? {
-        guard let p = populationShare else { return nil }
-        return (Double(count) + Self.populationRecords * p) / (Double(records) + Self.populationRecords)
+    /// With population tables: (n′ + K·p) / (N + K), the register's count shrunk towards the
+    /// population share p as if it were K = `populationRecords` more records. n′ leaves out the
+    /// record being compared (a name seen once is not evidence that anyone else has it), and a
+    /// name the tables do not list has p = `LinkageModel.unknownNameShare`: in a young register a
+    /// rare name seen twice is not taken as common as one in N/2. Floored like the register's own
+    /// shares.
+    private func blended(_ count: Int, _ p: Double) -> Double {
+        let share = (Double(max(count - 1, 0)) + Self.populationRecords * p) / (Double(records) + Self.populationRecords)
+        return max(share, records > 0 ? min(minimumShare, Self.floorRecords / Double(records)) : 0)
     }
     /// The share of a second given name among the records that have one.
     public func secondGivenShare(_ name: String) -> Double { share(secondGiven[name] ?? 0, of: secondGivenRecords) }

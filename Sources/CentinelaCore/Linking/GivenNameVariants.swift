@@ -59,6 +59,10 @@ public enum GivenNameVariants {
         "juanjo": ["juan jose"],
         "pili": ["pilar"],
         "santi": ["santiago"],
+        "checo": ["sergio"],
+        "manolo": ["manuel"],
+        "coco": ["socorro"],
+        "ale": ["alejandra", "alejandro"], "alex": ["alejandro"],
     ]
 
     /// The name a written abbreviation stands for, or the name itself.

@@ -79,8 +79,22 @@ public struct LinkageModel: Sendable, Equatable {
     /// How many more people a misspelt name could stand for than its commoner spelling alone
     /// (its neighbours: Méndez, Mendes, Menéndez…): u of fuzzy agreement is this times that share.
     public var fuzzyScale = 5.0
+    /// The names one typing error from a common name are rarer ones: together at most this share.
+    public var fuzzyNeighbours = 1e-3
+    /// How often a surname is written misspelt on a record (the share of the same person's pairs
+    /// agreeing only fuzzily, measured on the simulated countries: about one in seven).
+    public var misspelt = 0.15
     /// The smallest u any name agreement gets: one in a million, so no single name decides alone.
     public var smallestU = 1e-6
+    /// Adults working in the country's schools and childcare facilities (Mexico: about two
+    /// million, SEP's statistics of the education system), and under one jurisdiction (a large
+    /// state's share, 1/16): who else a name could belong to, however young the register.
+    public var countryStaff = 2_000_000.0
+    public var jurisdictionStaffShare = 1.0 / 16
+    /// A pair with nothing but names in common goes to review when the country is expected to
+    /// hold this many other adults of that name (and role) or more: a one-in-five chance that
+    /// someone else carries it.
+    public var namesakesHeldAt = 0.25
 
     /// The weight shown for an exact or conflicting national identifier (it decides on its own).
     public static let identifierWeight = 30.0
@@ -104,7 +118,7 @@ public struct LinkageModel: Sendable, Equatable {
         let prior = Self.prior(frequencies)
         let score = weight + prior
         var verdict: LinkAssessment.Verdict = score >= linkThreshold ? .link : score >= reviewThreshold ? .review : .distinct
-        let held = verdict == .link ? Self.heldForReview(comparisons) : nil
+        let held = verdict == .link ? Self.heldForReview(comparisons) ?? commonName(a, b, comparisons, frequencies) : nil
         if held != nil { verdict = .review }
         return LinkAssessment(verdict: verdict, weight: weight, prior: prior, comparisons: comparisons, heldForReview: held)
     }
@@ -114,8 +128,12 @@ public struct LinkageModel: Sendable, Equatable {
     /// false link joins two people's complaints.
     static func heldForReview(_ comparisons: [LinkAssessment.Comparison]) -> LinkAssessment.HoldReason? {
         func level(_ field: LinkAssessment.Field) -> String? { comparisons.first { $0.field == field }?.level }
-        // Two different surnames: a shared date of birth or a rare given name does not make them one.
-        if level(.surnames) == "different" { return .surnamesDiffer }
+        // Different surnames, or one shared and the other different (relatives): a shared date of
+        // birth or a rare given name does not make them one.
+        if level(.surnames) == "different" || level(.surnames) == "one_of_two" { return .surnamesDiffer }
+        // Different given names (not abbreviated, a nickname or misspelt): the same, for a date of
+        // birth and a surname shared by chance.
+        if level(.givenName) == "different" { return .givenNamesDiffer }
         // Namesakes: a different role in another place, and nothing but names in common.
         let born = level(.dateOfBirth)
         if born != "exact" && born != "close", level(.role) == "different", let place = level(.place),
@@ -125,6 +143,68 @@ public struct LinkageModel: Sendable, Equatable {
         }
         return nil
     }
+
+    /// A name the country shares with others (docs/linking.md, "Never on names alone"): two
+    /// records agreeing on nothing but names — no date of birth in common — at different
+    /// facilities, whose name the country's staff hold `namesakesHeldAt` times or more besides.
+    /// The prior counts the register's records; this counts the people a young register has not
+    /// met yet.
+    func commonName(_ a: AdultRecord, _ b: AdultRecord, _ comparisons: [LinkAssessment.Comparison], _ f: NameFrequencies)
+        -> LinkAssessment.HoldReason?
+    {
+        let place = comparisons.first { $0.field == .place }?.level
+        let born = comparisons.first { $0.field == .dateOfBirth }?.level
+        guard born != "exact", born != "close", place != "same_facility", place != "same_roster" else { return nil }
+        var staff = countryStaff * (place == "same_jurisdiction" ? jurisdictionStaffShare : 1)
+        // Namesakes who would also agree on the role: a cook named like a cook elsewhere.
+        if let role = a.role, role == b.role { staff *= Self.roleShares[role] ?? 1 }
+        let (x, y) = Self.read(a.name, b.name)
+        return staff * nameShare(x, y, f) >= namesakesHeldAt ? .commonName : nil
+    }
+
+    /// The share of the country's people carrying what both names say: the commoner first given
+    /// name (written out), a second given name both carry, and the surnames of the name with fewer
+    /// of them (a misspelt one as common as its commoner spelling). From the population tables
+    /// when they are loaded — the register's own counts say little about the country until it is
+    /// large — with a name they do not list taken as `unknownNameShare`.
+    public func nameShare(_ a: NormalizedName, _ b: NormalizedName, _ f: NameFrequencies) -> Double {
+        func givenShare(_ name: String) -> Double {
+            guard let population = f.population else { return f.givenShare(name) }
+            return population.given[name] ?? Self.unknownNameShare
+        }
+        func surnameShare(_ name: String) -> Double {
+            guard let population = f.population else { return f.surnameShare(name) }
+            // The tables give the share of records carrying a surname in either place; one place
+            // holds it half as often.
+            return (population.surnames[name] ?? 2 * Self.unknownNameShare) / 2
+        }
+        let firsts = [a, b].compactMap { $0.firstGiven.map(GivenNameVariants.expanded) }
+        var share = firsts.map(givenShare).max() ?? 1
+        if a.given.count >= 2, b.given.count >= 2 {
+            let second = GivenNameVariants.expanded(a.given[1])
+            if second == GivenNameVariants.expanded(b.given[1]) {
+                share *= f.population == nil ? f.secondGivenShare(second) : givenShare(second)
+            }
+        }
+        let (shorter, longer) = a.surnames.count <= b.surnames.count ? (a, b) : (b, a)
+        for surname in shorter.surnames {
+            let spellings = [surname] + longer.surnames.filter { similar($0, surname) }
+            share *= spellings.map(surnameShare).max() ?? 1
+        }
+        return share
+    }
+
+    /// The share taken for a name the population tables do not list: below the rarest they list
+    /// (one in 18,000 first names; one in 1,900 surnames), where tens of thousands of names share
+    /// the half of people the tables leave out.
+    public static let unknownNameShare = 2e-5
+
+    /// Roughly how the country's school staff divide among roles (teachers are most of them):
+    /// namesakes in the same role are this share of all namesakes.
+    public static let roleShares: [Adult.Role: Double] = [
+        .teacher: 0.6, .director: 0.05, .assistant: 0.06, .caregiver: 0.05, .administrative: 0.1, .cook: 0.03, .driver: 0.01,
+        .security: 0.02, .maintenance: 0.06, .volunteer: 0.01, .other: 0.01,
+    ]
 
     /// log2 of the prior odds that two records are the same person, from the identified records
     /// when there are enough of them to measure it (1,000 records and 20 pairs sharing an
@@ -234,6 +314,14 @@ public struct LinkageModel: Sendable, Equatable {
         return level(.givenName, "fuzzy", .init(m: givenFuzzyM, u: u))
     }
 
+    /// The share that stands in u for a name agreeing only fuzzily: the name's own share while it is
+    /// rare (its neighbours one typing error away may be as common); above `fuzzyNeighbours`, the
+    /// neighbours' mass plus the name's share times how often one record of a person carries a
+    /// misspelt surname (`misspelt`): two different Martínez differ in spelling only by a typo.
+    func fuzzyShare(_ share: Double) -> Double {
+        min(share, fuzzyNeighbours + misspelt * share)
+    }
+
     func surnames(_ a: NormalizedName, _ b: NormalizedName, _ f: NameFrequencies) -> LinkAssessment.Comparison? {
         let x = a.surnames, y = b.surnames
         guard !x.isEmpty, !y.isEmpty else { return nil }
@@ -241,9 +329,14 @@ public struct LinkageModel: Sendable, Equatable {
             max(smallestU, scale * names.reduce(1.0) { $0 * f.surnameShare($1) })
         }
         // Spellings that agree only fuzzily count as common as the commoner of the two: a misspelt
-        // "Méndze" is rare, but people who could be written so are as many as the Méndez.
+        // "Méndze" is rare, but people who could be written so are as many as the Méndez. Of a
+        // common name, though, two different people show two spellings only when one of them is
+        // misspelt: "Martníez" beside "Martínez" is not evidence against (`fuzzyShare`).
         func uFuzzy(_ pairs: [(String, String)]) -> Double {
-            max(smallestU, fuzzyScale * pairs.reduce(1.0) { $0 * max(f.surnameShare($1.0), f.surnameShare($1.1)) })
+            max(smallestU, fuzzyScale * pairs.reduce(1.0) { product, pair in
+                let share = max(f.surnameShare(pair.0), f.surnameShare(pair.1))
+                return product * (pair.0 == pair.1 ? share : fuzzyShare(share))
+            })
         }
         if x.count == 2 && y.count == 2 {
             if x == y { return level(.surnames, "both_exact", .init(m: surnamesBothExactM, u: u(x))) }
@@ -331,8 +424,12 @@ public struct LinkAssessment: Sendable, Equatable {
     public enum HoldReason: String, Sendable, Codable {
         /// The surnames differ: no other agreement links two people automatically.
         case surnamesDiffer = "surnames_differ"
+        /// The given names differ: a shared date of birth and surname do not make them one.
+        case givenNamesDiffer = "given_names_differ"
         /// Different roles in different places, and no date of birth in common: names alone.
         case namesakesElsewhere = "namesakes_elsewhere"
+        /// Names alone, and the country holds other adults of that name (`LinkageModel.commonName`).
+        case commonName = "common_name"
     }
 
     public var verdict: Verdict

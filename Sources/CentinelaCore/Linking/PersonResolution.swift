@@ -34,6 +34,15 @@ public enum PersonResolution {
             if let dateOfBirth { keys.insert("b:" + dateOfBirth.description + ":" + sound) }
         }
         if let dateOfBirth, let given = name.firstGiven { keys.insert("d:" + dateOfBirth.description + ":" + SpanishPhonetic.key(given)) }
+        // A compound given name also meets records written with its second part alone:
+        // "Alejandra Patricia Muñoz" the "Patricia Muñoz" ones.
+        if name.given.count >= 2 {
+            let second = name.given[1]
+            for surname in name.surnames {
+                keys.insert("s:" + SpanishPhonetic.key(surname) + ":" + String(second.first!))
+                if let initial = surname.first { keys.insert("g:" + SpanishPhonetic.key(second) + ":" + String(initial)) }
+            }
+        }
         // A nickname or an abbreviation also meets the names it stands for: "Chuy López" the
         // "Jesús López" records, "Ma. López" the "María López" ones.
         if let given = name.firstGiven {

@@ -19,6 +19,17 @@ public struct LinkingQuality: Sendable, Equatable, Codable {
         }
     }
 
+    /// An `adult_several_facilities` alert: the facility it was raised at and the roster records of
+    /// the person it is about, as linking joined them.
+    public struct AdultAlert: Sendable {
+        public var facility: String
+        public var records: [Record]
+        public init(facility: String, records: [Record]) {
+            self.facility = facility
+            self.records = records
+        }
+    }
+
     /// A found pattern: its kind, report ids and facility codes (of the facilities of its reports).
     public struct FoundPattern: Sendable {
         public var kind: String
@@ -86,6 +97,14 @@ public struct LinkingQuality: Sendable, Equatable, Codable {
     public var network: KindFigures
     /// The ring spanning the most facilities.
     public var largestRing: RingFigures?
+    /// Namesake pairs planted (different people, one common full name) and how many of them
+    /// linking put into one person.
+    public var namesakePairs: Int
+    public var namesakePairsLinked: Int
+    /// `adult_several_facilities` alerts, and those raised on a false link: no record of the
+    /// person at the alert's facility is truly the same person as a record at another facility.
+    public var adultAlerts: Int
+    public var falseAdultAlerts: Int
 
     public var pairPrecision: Double { foundPairs == 0 ? 1 : Double(correctPairs) / Double(foundPairs) }
     public var pairRecall: Double { truePairs == 0 ? 1 : Double(correctPairs) / Double(truePairs) }
@@ -93,7 +112,9 @@ public struct LinkingQuality: Sendable, Equatable, Codable {
     public var falsePatternsPer10kFacilities: Double { facilities == 0 ? 0 : Double(falsePatterns) * 10_000 / Double(facilities) }
 
     /// - Parameter cases: the facility codes each open case covers.
-    public init(persons found: [[Record]], patterns: [FoundPattern], truth: GroundTruth, cases: [Set<String>] = []) {
+    public init(
+        persons found: [[Record]], patterns: [FoundPattern], truth: GroundTruth, cases: [Set<String>] = [], adultAlerts alerts: [AdultAlert] = []
+    ) {
         let truePersons = truth.samePerson.map { $0.records.map { Record(facility: $0.facility, staffRef: $0.staffRef) } }
         func pairs(_ groups: [[Record]]) -> Set<[Record]> {
             var all: Set<[Record]> = []
@@ -104,6 +125,27 @@ public struct LinkingQuality: Sendable, Equatable, Codable {
             return all
         }
         let expected = pairs(truePersons), predicted = pairs(found)
+        var foundPerson: [Record: Int] = [:]
+        for (index, group) in found.enumerated() { for record in group { foundPerson[record] = index } }
+        namesakePairs = truth.namesakes.count
+        namesakePairsLinked = truth.namesakes.filter { pair in
+            let records = pair.map { Record(facility: $0.facility, staffRef: $0.staffRef) }
+            return records.count == 2 && foundPerson[records[0]] != nil && foundPerson[records[0]] == foundPerson[records[1]]
+        }.count
+        var truePerson: [Record: Int] = [:]
+        for (index, group) in truePersons.enumerated() { for record in group { truePerson[record] = index } }
+        adultAlerts = alerts.count
+        falseAdultAlerts = alerts.filter { alert in
+            let here = alert.records.filter { $0.facility == alert.facility }
+            let elsewhere = alert.records.filter { $0.facility != alert.facility }
+            // A person linked only through written names (no roster record here) is judged on
+            // all their records.
+            let from = here.isEmpty ? alert.records : here
+            return !from.contains { a in
+                guard let person = truePerson[a] else { return false }
+                return elsewhere.contains { $0.facility != a.facility && truePerson[$0] == person }
+            }
+        }.count
         truePairs = expected.count
         foundPairs = predicted.count
         correctPairs = expected.intersection(predicted).count

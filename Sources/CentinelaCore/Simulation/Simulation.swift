@@ -3,9 +3,13 @@ import Foundation
 /// How big a simulated country to make. `full` is national scale: 250,000 facilities and about
 /// two million reports. `network` is shaped like the case Centinela exists for: one network
 /// abusing young children at 18 facilities in 7 states over about two years, among 300 ordinary
-/// facilities whose complaints now and then carry the same tactics.
+/// facilities whose complaints now and then carry the same tactics. `young` is a register in its
+/// first months: 300 facilities, few of which uploaded a roster (the others' staff are registered
+/// when a report names them), so few records per name; staff who moved one to three years apart,
+/// written with abbreviations and nicknames; and namesakes — different people with one of the
+/// commonest full names, in different states and roles.
 public enum SimulationScale: String, Sendable, CaseIterable, Codable {
-    case tiny, small, full, network
+    case tiny, small, full, network, young
 }
 
 public struct SimulationConfiguration: Sendable, Codable, Equatable {
@@ -26,6 +30,8 @@ public struct SimulationConfiguration: Sendable, Codable, Equatable {
     /// Ordinary complaints now and then carry tactics rings use (photographs, several adults
     /// present, an outing off the premises), as real ones do.
     public var backgroundTactics: Bool
+    /// A register in its first months (the `young` scale): see `SimulationScale`.
+    public var youngRegister: Bool
 
     public init(seed: UInt64, scale: SimulationScale, end: CalendarDate, consistentTactics: Bool = false, backgroundTactics: Bool? = nil) {
         self.seed = seed
@@ -34,10 +40,12 @@ public struct SimulationConfiguration: Sendable, Codable, Equatable {
         self.years = 3
         self.consistentTactics = consistentTactics
         (networkFacilities, networkStates) = (0, 0)
+        youngRegister = scale == .young
         switch scale {
         case .tiny: (facilities, rings, loneOffenders) = (300, 3, 3)
         case .small: (facilities, rings, loneOffenders) = (3_000, 6, 12)
         case .full: (facilities, rings, loneOffenders) = (250_000, 120, 600)
+        case .young: (facilities, rings, loneOffenders) = (300, 3, 3)
         case .network:
             (facilities, rings, loneOffenders) = (318, 0, 6)
             (networkFacilities, networkStates) = (18, 7)
@@ -47,7 +55,7 @@ public struct SimulationConfiguration: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case seed, scale, facilities, rings, loneOffenders, years, end, networkFacilities, networkStates, consistentTactics,
-            backgroundTactics
+            backgroundTactics, youngRegister
     }
 
     /// Ground truths written before the network scale have none of its keys.
@@ -64,6 +72,7 @@ public struct SimulationConfiguration: Sendable, Codable, Equatable {
         networkStates = try c.decodeIfPresent(Int.self, forKey: .networkStates) ?? 0
         consistentTactics = try c.decodeIfPresent(Bool.self, forKey: .consistentTactics) ?? false
         backgroundTactics = try c.decodeIfPresent(Bool.self, forKey: .backgroundTactics) ?? false
+        youngRegister = try c.decodeIfPresent(Bool.self, forKey: .youngRegister) ?? false
     }
 }
 
@@ -201,9 +210,25 @@ public struct GroundTruth: Sendable, Codable, Equatable {
     /// Everyone with more than one adult record (ring members who moved, and ordinary staff who
     /// changed schools): the pairs entity resolution should link.
     public var samePerson: [Person] = []
+    /// Pairs of different people planted with one common full name (the `young` scale): never to
+    /// be linked on names alone.
+    public var namesakes: [[Record]] = []
 
     public init(configuration: SimulationConfiguration) {
         self.configuration = configuration
+    }
+
+    enum CodingKeys: String, CodingKey { case configuration, counts, rings, loneOffenders, samePerson, namesakes }
+
+    /// Ground truths written before the young scale have no namesakes.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        configuration = try c.decode(SimulationConfiguration.self, forKey: .configuration)
+        counts = try c.decode(Counts.self, forKey: .counts)
+        rings = try c.decode([Ring].self, forKey: .rings)
+        loneOffenders = try c.decode([LoneOffender].self, forKey: .loneOffenders)
+        samePerson = try c.decode([Person].self, forKey: .samePerson)
+        namesakes = try c.decodeIfPresent([[Record]].self, forKey: .namesakes) ?? []
     }
 }
 
@@ -231,7 +256,16 @@ public struct Simulation: Sendable {
 
     // Stream numbers for SeededRandom, one per part of the world.
     // Dates of birth draw from streams of their own, so that adding them changed nothing else.
-    enum Stream: UInt64 { case ids = 1, rings, lone, movers, facility, facilityReports, births, personBirths, network, backgroundTactics }
+    enum Stream: UInt64 {
+        case ids = 1, rings, lone, movers, facility, facilityReports, births, personBirths, network, backgroundTactics, rosters,
+            namesakes
+    }
+
+    /// A young register: the share of facilities that uploaded their roster, and of the adults
+    /// registered from a report whose date of birth or national identifier was written down.
+    static let youngRosterShare = 0.1
+    static let youngBirthRecorded = 0.35
+    static let youngNationalIDRecorded = 0.15
 
     /// The share of roster entries with a date of birth.
     static let birthRecorded = 0.85
@@ -269,12 +303,22 @@ public struct Simulation: Sendable {
         var category: IncidentReport.Category
         var reporter: IncidentReport.ReporterType
         var dismissed: Bool
+        /// An everyday complaint naming `persons` (a mover's, a namesake's): no ring's tactics.
+        var ordinary = false
+
+        static func ordinary(day: Int, person: String) -> PlannedReport {
+            PlannedReport(
+                ring: nil, lone: nil, day: day, persons: [person], tags: [], category: .other, reporter: .parent, dismissed: false,
+                ordinary: true)
+        }
     }
 
     struct Plan {
         var placements: [Int: [Placement]] = [:]
         var reports: [Int: [PlannedReport]] = [:]
         var truth: GroundTruth
+        /// Persons planted as namesake pairs.
+        var namesakes: [[String]] = []
     }
 
     static let rareTags: [IncidentReport.ModusOperandi] = [
@@ -378,8 +422,10 @@ public struct Simulation: Sendable {
         }
 
         // Ordinary staff who changed schools: the same person on two rosters, written differently.
+        // In a young register, each is named in a complaint at both schools, one to three years
+        // apart (that is how they came into the register), in the same role.
         var rng = SeededRandom(seed: config.seed, stream: Stream.movers.rawValue, index: 0)
-        for mover in 0..<(config.facilities / 25) {
+        for mover in 0..<(config.facilities / (config.youngRegister ? 10 : 25)) {
             let female = rng.chance(0.6)
             let name = SpanishNames.draw(&rng, female: female)
             let nationalID = rng.chance(0.4) ? Self.syntheticNationalID(name, female: female, &rng) : nil
@@ -391,14 +437,48 @@ public struct Simulation: Sendable {
                 ? first % states + states * rng.below(config.facilities / states)
                 : rng.below(config.facilities)
             if second == first { second = (first + states) % config.facilities }
+            let role: Adult.Role = config.youngRegister ? Self.staffRoles[rng.below(Self.staffRoles.count)] : .teacher
             plan.placements[first, default: []].append(
-                Placement(person: person, name: name, female: female, nationalID: nationalID, role: .teacher, ring: nil))
+                Placement(person: person, name: name, female: female, nationalID: nationalID, role: role, ring: nil))
             plan.placements[second, default: []].append(
                 Placement(
-                    person: person, name: SpanishNames.variant(of: name, &rng), female: female, nationalID: nationalID,
-                    role: .teacher, ring: nil))
+                    person: person, name: SpanishNames.variant(of: name, shortForms: config.youngRegister, &rng), female: female,
+                    nationalID: nationalID, role: role, ring: nil))
+            if config.youngRegister {
+                let before = firstDay + rng.below(max(1, span - 400))
+                let after = before + rng.between(365...max(365, min(1095, config.end.daysSinceEpoch - before)))
+                plan.reports[first, default: []].append(.ordinary(day: before, person: person))
+                plan.reports[second, default: []].append(.ordinary(day: after, person: person))
+            }
         }
+        if config.youngRegister { planNamesakes(&plan) }
         return plan
+    }
+
+    static let staffRoles: [Adult.Role] = [.teacher, .teacher, .teacher, .assistant, .caregiver, .administrative, .cook, .maintenance]
+
+    /// Different people with one of the commonest full names, in different states and different
+    /// roles, each named in a complaint at their own facility: the pairs linking must not join on
+    /// names alone.
+    func planNamesakes(_ plan: inout Plan) {
+        let config = configuration
+        let states = Self.states.count
+        for pair in 0..<(config.facilities / 20) {
+            var rng = SeededRandom(seed: config.seed, stream: Stream.namesakes.rawValue, index: UInt64(pair))
+            let female = rng.chance(0.6)
+            let name = SpanishNames.drawCommon(&rng, female: female)
+            let here = rng.below(config.facilities)
+            var there = rng.below(config.facilities)
+            while there % states == here % states { there = rng.below(config.facilities) }
+            let roles: [Adult.Role] = [.teacher, [.cook, .maintenance, .administrative, .security][rng.below(4)]]
+            for (index, facility) in [here, there].enumerated() {
+                let person = "H\(pair + 1)-\(index == 0 ? "a" : "b")"
+                plan.placements[facility, default: []].append(
+                    Placement(person: person, name: name, female: female, nationalID: nil, role: roles[index], ring: nil))
+                plan.reports[facility, default: []].append(.ordinary(day: firstDay + rng.below(config.end.daysSinceEpoch - firstDay + 1), person: person))
+            }
+            plan.namesakes.append(["H\(pair + 1)-a", "H\(pair + 1)-b"])
+        }
     }
 
     static let kinds: [Facility.Kind] = [
@@ -582,27 +662,26 @@ public struct Simulation: Sendable {
                     dateOfBirth: births.chance(Self.birthRecorded) ? dateOfBirth(person: placement.person) : nil,
                     startsOn: CalendarDate(daysSinceEpoch: firstDay - rng.below(700)))
                 staff.append((adult, placement.person))
-                records[placement.person, default: []].append(
-                    .init(facility: code, staffRef: adult.staffRef, name: adult.fullName))
-                if let ring = placement.ring, facilitiesByRing[ring]?.contains(code) != true {
-                    facilitiesByRing[ring, default: []].append(code)
-                }
             }
-            for (adult, _) in staff { try sink.write(adult) }
-            truth.counts.adults += staff.count
 
             // Planted reports, then background complaints.
             var reports: [SimulatedReport] = []
             for planned in plan.reports[index] ?? [] {
                 var report = backgroundReport(facility: facility, kind: kind, staff: staff.map(\.adult), rng: &rng, day: planned.day)
-                report.category = planned.category
-                report.reporterType = planned.reporter
-                report.tags = planned.tags
-                report.narrative = Self.plantedNarrative(planned, &rng)
+                if !planned.ordinary {
+                    report.category = planned.category
+                    report.reporterType = planned.reporter
+                    report.tags = planned.tags
+                    report.narrative = Self.plantedNarrative(planned, &rng)
+                }
                 report.adults = planned.persons.compactMap { person in
                     guard let adult = staff.first(where: { $0.person == person })?.adult else { return nil }
                     // A parent rarely knows the roster: some adults are described, not named from it.
                     return rng.chance(0.2) ? .described(name: adult.fullName, role: adult.role) : .rostered(adult.id)
+                }
+                if planned.ordinary {
+                    reports.append(report)
+                    continue
                 }
                 report.children = Self.children(kind: kind, count: rng.between(1...4), &rng)
                 report.statusChanges = planned.dismissed
@@ -613,9 +692,11 @@ public struct Simulation: Sendable {
                 reports.append(report)
             }
             var reportRNG = SeededRandom(seed: config.seed, stream: Stream.facilityReports.rawValue, index: UInt64(index))
-            if reportRNG.chance(0.55) {
+            // A young register holds its first months' complaints: fewer schools, fewer each.
+            let (reporting, mean) = config.youngRegister ? (0.4, 3.0) : (0.55, 14.5)
+            if reportRNG.chance(reporting) {
                 // Geometric count with mean ≈ 14.5: most reporting schools have a few, some many.
-                let count = min(200, Int(_log(max(reportRNG.unit(), 1e-12)) / _log(1 - 1 / 14.5)) + 1)
+                let count = min(200, Int(_log(max(reportRNG.unit(), 1e-12)) / _log(1 - 1 / mean)) + 1)
                 var tactics = SeededRandom(seed: config.seed, stream: Stream.backgroundTactics.rawValue, index: UInt64(index))
                 for _ in 0..<count {
                     let day = firstDay + reportRNG.below(config.end.daysSinceEpoch - firstDay + 1)
@@ -628,6 +709,33 @@ public struct Simulation: Sendable {
                     reports.append(report)
                 }
             }
+            // The roster as the register holds it: every entry when the school uploaded it; in a
+            // young register otherwise only the adults a report names, registered from the
+            // report (a date of birth or identifier seldom written down there).
+            var rosterRNG = SeededRandom(seed: config.seed, stream: Stream.rosters.rawValue, index: UInt64(index))
+            let uploaded = !config.youngRegister || rosterRNG.chance(Self.youngRosterShare)
+            let named = Set(reports.flatMap { report in
+                report.adults.compactMap { if case .rostered(let id) = $0 { id } else { nil } }
+            })
+            let namedByName = Set(reports.flatMap { report in
+                report.adults.compactMap { if case .described(let name, _) = $0 { name } else { nil } }
+            })
+            for (var adult, person) in staff where uploaded || named.contains(adult.id) || namedByName.contains(adult.fullName) {
+                if !uploaded {
+                    if !rosterRNG.chance(Self.youngBirthRecorded) { adult.dateOfBirth = nil }
+                    if !rosterRNG.chance(Self.youngNationalIDRecorded) { adult.nationalID = nil }
+                }
+                try sink.write(adult)
+                truth.counts.adults += 1
+                guard let person else { continue }
+                records[person, default: []].append(.init(facility: code, staffRef: adult.staffRef, name: adult.fullName))
+                if let ring = plan.placements[index]?.first(where: { $0.person == person })?.ring,
+                    facilitiesByRing[ring]?.contains(code) != true
+                {
+                    facilitiesByRing[ring, default: []].append(code)
+                }
+            }
+
             // Decisions not yet taken by the last day are not in the data.
             let lastSecond = Int64(config.end.daysSinceEpoch + 1) * 86_400 - 1
             for i in reports.indices { reports[i].statusChanges.removeAll { $0.secondsSince1970 > lastSecond } }
@@ -651,6 +759,10 @@ public struct Simulation: Sendable {
         for lone in truth.loneOffenders.indices {
             truth.loneOffenders[lone].person.records = records[truth.loneOffenders[lone].person.person] ?? []
             truth.loneOffenders[lone].reports = reportIDsByLone[lone] ?? []
+        }
+        truth.namesakes = plan.namesakes.compactMap { persons in
+            let pair = persons.compactMap { records[$0]?.first }
+            return pair.count == 2 ? pair : nil
         }
         truth.samePerson = records.filter { $0.value.count > 1 }.map { GroundTruth.Person(person: $0.key, records: $0.value) }
             .sorted { $0.person < $1.person }

@@ -115,11 +115,48 @@ public enum SpanishNames {
         return PersonName(given: given, paternal: surname.draw(&rng), maternal: surname.draw(&rng))
     }
 
+    /// One of the commonest full names ("María Guadalupe Hernández García"): namesakes.
+    public static func drawCommon(_ rng: inout SeededRandom, female isFemale: Bool) -> PersonName {
+        let given = (isFemale ? femaleGiven : maleGiven).prefix(3).map(\.0)
+        var first = given[rng.below(given.count)]
+        if rng.chance(0.3) {
+            let second = given[rng.below(given.count)]
+            if second != first { first += " " + second }
+        }
+        let common = surnames.prefix(8).map(\.0)
+        return PersonName(given: first, paternal: common[rng.below(common.count)], maternal: common[rng.below(common.count)])
+    }
+
+    /// How given names are shortened on forms and in speech (the simulator's own list, written as
+    /// people write them; linking has its own, GivenNameVariants).
+    static let shortForms: [String: [String]] = [
+        "María": ["Ma.", "Mª"], "Guadalupe": ["Gpe.", "Lupe", "Lupita"], "Francisco": ["Fco.", "Paco", "Pancho"],
+        "Jesús": ["Chuy", "Chucho"], "José": ["Pepe"], "Antonio": ["Toño"], "Alberto": ["Beto"], "Roberto": ["Beto"],
+        "Eduardo": ["Lalo"], "Enrique": ["Quique"], "Patricia": ["Paty"], "Leticia": ["Lety"], "Gabriela": ["Gaby"],
+        "Teresa": ["Tere"], "Rafael": ["Rafa"], "Fernando": ["Fdo.", "Nando"], "Salvador": ["Chava"], "Socorro": ["Coco"],
+        "Sergio": ["Checo"], "Manuel": ["Manolo"], "Alejandra": ["Ale"], "Alejandro": ["Alex"], "Margarita": ["Mague"],
+    ]
+
+    /// A given name written short: an abbreviation or nickname of its first part, or its second
+    /// part alone ("Guadalupe" for "María Guadalupe"); nil when it was written in full.
+    static func shortForm(of given: String, _ rng: inout SeededRandom) -> String? {
+        let parts = given.split(separator: " ").map(String.init)
+        guard rng.chance(0.6), let first = parts.first else { return nil }
+        if parts.count == 2, rng.chance(0.35) { return parts[1] }
+        guard let forms = shortForms[first] else { return nil }
+        return ([forms[rng.below(forms.count)]] + parts.dropFirst()).joined(separator: " ")
+    }
+
     /// How the same person's name drifts between records: accents lost, surnames swapped or
-    /// dropped, a typo. At least one change is made.
-    public static func variant(of name: PersonName, _ rng: inout SeededRandom) -> PersonName {
+    /// dropped, a typo; with `shortForms`, often an abbreviation or nickname. At least one change
+    /// is made.
+    public static func variant(of name: PersonName, shortForms: Bool = false, _ rng: inout SeededRandom) -> PersonName {
         var result = name
         var changed = false
+        if shortForms, let short = shortForm(of: name.given, &rng) {
+            result.given = short
+            changed = true
+        }
         if rng.chance(0.45) { result = stripAccents(result); changed = true }
         if rng.chance(0.2), let maternal = result.maternal {
             result = PersonName(given: result.given, paternal: maternal, maternal: result.paternal)
