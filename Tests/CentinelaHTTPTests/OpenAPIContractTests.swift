@@ -3,42 +3,26 @@ import CentinelaTestSupport
 import Foundation
 import HTTPTypes
 import Testing
+import Yams
 
-/// What openapi.yaml promises: path → method → documented statuses. Read with a small line reader
-/// that relies on the document's regular layout (two spaces per level under `paths:`).
+/// What openapi.yaml promises: path → method → documented statuses, read with a real YAML parser
+/// (a line reader once let an invalid document ship).
 struct OpenAPIContract {
     var operations: [String: [String: Set<Int>]] = [:]
 
     static let shared = OpenAPIContract(text: OpenAPIDocument.text)
 
+    static let methods: Set<String> = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
+
+    /// The whole document as parsed (empty when it does not parse).
+    static func parse(_ text: String) -> [String: Any] { ((try? Yams.load(yaml: text)) as? [String: Any]) ?? [:] }
+
     init(text: String) {
-        var inPaths = false, inResponses = false
-        var path: String?, method: String?
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = String(raw)
-            let indent = line.prefix { $0 == " " }.count
-            let content = line.trimmingCharacters(in: .whitespaces)
-            if indent == 0 && !content.isEmpty {
-                inPaths = content == "paths:"
-                continue
-            }
-            guard inPaths, !content.isEmpty else { continue }
-            switch indent {
-            case 2 where content.hasSuffix(":"):
-                path = String(content.dropLast())
-                method = nil
-            case 4 where content.hasSuffix(":") && content != "parameters:":
-                method = String(content.dropLast()).uppercased()
-                inResponses = false
-                if let path, let method { operations[path, default: [:]][method] = [] }
-            case 6:
-                inResponses = content == "responses:"
-            case 8 where inResponses:
-                if content.hasPrefix("'"), let code = Int(content.dropFirst().prefix(3)), let path, let method {
-                    operations[path]?[method]?.insert(code)
-                }
-            default:
-                break
+        let document = Self.parse(text)
+        for (path, item) in document["paths"] as? [String: Any] ?? [:] {
+            for (method, operation) in item as? [String: Any] ?? [:] where Self.methods.contains(method) {
+                let responses = (operation as? [String: Any])?["responses"] as? [String: Any] ?? [:]
+                operations[path, default: [:]][method.uppercased()] = Set(responses.keys.compactMap { Int($0) })
             }
         }
     }
@@ -77,12 +61,54 @@ struct OpenAPIContract {
         let documented = contract.operations.mapValues { Set($0.keys) }
         #expect(documented == served)
         #expect(contract.operations.values.flatMap(\.values).allSatisfy { !$0.isEmpty }, "every operation lists its responses")
-        #expect(OpenAPIDocument.text.hasPrefix("openapi: 3.1.0"))
+        #expect(OpenAPIContract.parse(OpenAPIDocument.text)["openapi"] as? String == "3.1.0")
         // The reader itself: what it must find, and must not.
         #expect(contract.operations["/v1/reports"]?["POST"] == [201, 400, 401, 403, 404, 409, 413, 415, 422, 503])
         #expect(contract.documents(.get, "/v1/reports/0b5c?limit=1", 404))
         #expect(!contract.documents(.get, "/v1/reports/0b5c", 500))
         #expect(!contract.documents(.get, "/v1/nothing", 200))
+    }
+
+    /// Mistakes a YAML parser accepts but OpenAPI tools refuse: a `key: value` inside a flow mapping
+    /// ("{description: One of low, high}") parses as more keys with null values; parameters with
+    /// keys OpenAPI does not have; references to nothing.
+    @Test func theDocumentIsWellFormedOpenAPI() throws {
+        let document = OpenAPIContract.parse(OpenAPIDocument.text)
+        #expect(!document.isEmpty, "openapi.yaml parses")
+        var nulls: [String] = [], strayKeys: [String] = [], references: [String] = []
+        func walk(_ value: Any, _ path: String) {
+            if let map = value as? [String: Any] {
+                for (key, child) in map {
+                    if child is NSNull, key != "example", key != "default" { nulls.append("\(path)/\(key)") }
+                    if key == "$ref", let target = child as? String { references.append(target) }
+                    walk(child, "\(path)/\(key)")
+                }
+            } else if let list = value as? [Any] {
+                for (index, child) in list.enumerated() { walk(child, "\(path)/\(index)") }
+            }
+        }
+        walk(document, "")
+        #expect(nulls.isEmpty, "keys without values (a comma or colon inside a flow mapping?): \(nulls.sorted())")
+        let parameterKeys: Set<String> = ["name", "in", "description", "required", "deprecated", "schema", "style", "explode", "example", "examples", "$ref"]
+        var parameters: [(String, [String: Any])] = []
+        for (path, item) in document["paths"] as? [String: Any] ?? [:] {
+            for (method, operation) in item as? [String: Any] ?? [:] {
+                let list = method == "parameters" ? (operation as? [Any] ?? []) : ((operation as? [String: Any])?["parameters"] as? [Any] ?? [])
+                for parameter in list { if let map = parameter as? [String: Any] { parameters.append(("\(method) \(path)", map)) } }
+            }
+        }
+        for (where_, parameter) in parameters {
+            let stray = Set(parameter.keys).subtracting(parameterKeys)
+            if !stray.isEmpty { strayKeys.append("\(where_) \(parameter["name"] ?? "?"): \(stray.sorted())") }
+        }
+        #expect(!parameters.isEmpty && strayKeys.isEmpty, "\(strayKeys)")
+        let components = document["components"] as? [String: Any] ?? [:]
+        for reference in Set(references) {
+            let parts = reference.split(separator: "/").map(String.init)
+            #expect(parts.count == 4 && parts[0] == "#" && parts[1] == "components", "\(reference)")
+            guard parts.count == 4 else { continue }
+            #expect((components[parts[2]] as? [String: Any])?[parts[3]] != nil, "\(reference) resolves")
+        }
     }
 
     @Test func everyDocumentedOperationIsServed() async throws {
@@ -96,6 +122,10 @@ struct OpenAPIContract {
                     #expect(reply.status != .methodNotAllowed, "\(method) \(template)")
                     #expect(reply.json["detail"] as? String != "No resource at this address.", "\(method) \(template)")
                 }
+                // A method no route takes, on a path that exists: 405 with Allow, never 404.
+                let trace = try await api.call(.trace, path, token: api.world.adminToken)
+                #expect(trace.status == .methodNotAllowed, "TRACE \(template): \(trace.status)")
+                #expect(trace.headers[.allow] != nil, "TRACE \(template)")
             }
         }
     }

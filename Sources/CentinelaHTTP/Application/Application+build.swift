@@ -204,7 +204,7 @@ extension Router {
     }
 
     func refuseOtherMethods(on paths: [String], allowed: [HTTPRequest.Method]) {
-        let all: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options]
+        let all: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options, .trace]
         for path in paths {
             for method in all where !allowed.contains(method) {
                 self.on(RouterPath(path), method: method) { _, _ -> Response in

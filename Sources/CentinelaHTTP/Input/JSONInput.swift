@@ -113,7 +113,9 @@ struct ObjectReader {
         return fields[name] == .null
     }
 
-    mutating func string(_ name: String, required: Bool = false, maxLength: Int = 1000, trimmed: Bool = true) -> String? {
+    mutating func string(
+        _ name: String, required: Bool = false, maxLength: Int = 1000, trimmed: Bool = true, allowEmpty: Bool = false
+    ) -> String? {
         guard let value = value(name) else {
             if required { fail(name, "is required") }
             return nil
@@ -123,7 +125,9 @@ struct ObjectReader {
             return nil
         }
         if trimmed { text = text.trimmingCharacters(in: .whitespacesAndNewlines) }
-        if required && text.isEmpty {
+        // A field given is a field set: blank is not a value (a PATCH of "  " used to reach the
+        // database's checks and answer 500). Callers that clear a field take null.
+        if text.isEmpty && (required || !allowEmpty) {
             fail(name, "must not be empty")
             return nil
         }

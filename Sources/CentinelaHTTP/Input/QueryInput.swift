@@ -9,15 +9,24 @@ struct QueryReader {
 
     init(_ request: Request) {
         var parameters: [String: String] = [:]
+        var repeated: Set<String> = []
         for (name, value) in request.uri.queryParameters {
-            parameters[String(name)] = String(value)
+            if parameters.updateValue(String(value), forKey: String(name)) != nil { repeated.insert(String(name)) }
         }
         self.parameters = parameters
+        // `limit=1&limit=2`: which one the caller meant is not ours to guess.
+        errors = repeated.sorted().map { .init(field: $0, message: "is given more than once") }
     }
 
     mutating func string(_ name: String, maxLength: Int = 200) -> String? {
         known.insert(name)
         guard let value = parameters[name], !value.isEmpty else { return nil }
+        // A NUL or another control character is never part of a code, date or name (and PostgreSQL
+        // refuses NUL in text).
+        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            errors.append(.init(field: name, message: "must not contain control characters"))
+            return nil
+        }
         guard value.count <= maxLength else {
             errors.append(.init(field: name, message: "must be at most \(maxLength) characters"))
             return nil

@@ -1,0 +1,46 @@
+import CentinelaTestSupport
+import Foundation
+import HTTPTypes
+import Testing
+
+/// Inputs that once reached the database and answered 500 (issue 21, items 6 and 8): each is now
+/// refused with problem+json naming the field (400 for a query, 422 for a body), and changes nothing.
+@Suite struct BadInputTests {
+    @Test func controlCharactersAndRepeatedParametersInAQueryAreRefused() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            for path in ["/v1/facilities?jurisdiction=%00", "/v1/facilities?within=MX%00", "/v1/facilities?limit=1&limit=2"] {
+                let reply = try await api.call(.get, path, token: api.world.adminToken)
+                #expect(reply.status == .badRequest, "\(path): \(reply.status) \(reply.body)")
+                #expect(reply.headers[.contentType]?.hasPrefix("application/problem+json") == true, "\(path)")
+                let fields = (reply.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+                #expect(!fields.isEmpty, "\(path): \(reply.body)")
+            }
+            for path in ["/v1/reports?facility=%00", "/v1/alerts?status=open%00"] {
+                let reply = try await api.call(.get, path, token: api.world.regulatorToken)
+                #expect(reply.status == .badRequest, "\(path): \(reply.status) \(reply.body)")
+            }
+        }
+    }
+
+    @Test func aBlankNameInAPatchIsRefusedAndChangesNothing() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            try await ReportAPITests.rosterTeacher(api.world)
+            let facility = "/v1/facilities/\(api.world.nuevoLeon.id.uuidString.lowercased())"
+            let before = try await api.call(.get, facility, token: api.world.adminToken)
+            for body in [#"{"name":"  "}"#, #"{"name":""}"#] {
+                let reply = try await api.call(.patch, facility, token: api.world.adminToken, json: body)
+                #expect(reply.status == .unprocessableContent, "\(body): \(reply.status) \(reply.body)")
+                #expect((reply.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "/name", "\(reply.body)")
+            }
+            let after = try await api.call(.get, facility, token: api.world.adminToken)
+            #expect(after.json["name"] as? String == before.json["name"] as? String)
+            let staff = try await api.call(.get, facility + "/staff", token: api.world.schoolToken)
+            let ref = try #require((staff.items.first)?["staffRef"] as? String)
+            for body in [#"{"fullName":""}"#, #"{"fullName":" \n "}"#] {
+                let reply = try await api.call(.patch, facility + "/staff/\(ref)", token: api.world.schoolToken, json: body)
+                #expect(reply.status == .unprocessableContent, "\(body): \(reply.status) \(reply.body)")
+                #expect((reply.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "/fullName", "\(reply.body)")
+            }
+        }
+    }
+}
