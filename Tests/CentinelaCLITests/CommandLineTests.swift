@@ -253,6 +253,45 @@ import Glibc
         #expect(try await serve.waitForExit(limit: .seconds(60)) == 0)
     }
 
+    /// An open live stream does not hold the process: SIGTERM ends the stream and the process
+    /// exits within the drain time (issue 21, item 3: it waited for the client, 632 s observed).
+    @Test func sigtermEndsAnOpenAlertStream() async throws {
+        let root = "/tmp/centinela-stream-test-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let data = ["--data-dir", root + "/postgres"]
+        #expect(try await CommandProcess.run(["migrate"] + data).status == 0)
+        // A country to watch: the tiniest simulated one.
+        let simulated = try await CommandProcess.run(["simulate", "--scale", "tiny", "--without-national-ids"] + data, limit: .seconds(120))
+        #expect(simulated.status == 0, "\(simulated.error)")
+        let token = try await CommandProcess.run(["token", "create", "--role", "regulator", "--jurisdiction", "MX", "--holder", "watch"] + data)
+        let secret = token.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(token.status == 0 && !secret.isEmpty, "\(token.error)")
+        let serve = try CommandProcess(["serve", "--port", "0"] + data, environment: ["LOG_FORMAT": "json"])
+        let serving = try await serve.waitForErrorLine { $0.contains("centinela is serving") }
+        let line = try #require(serving, "serve did not start: \(serve.errorOutput)")
+        let fields = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let port = try #require((fields["port"] as? String).flatMap(Int.init))
+
+        let output = root + "/stream.txt"
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-sN", "-o", output, "-H", "Authorization: Bearer \(secret)", "http://127.0.0.1:\(port)/v1/alerts/stream"]
+        try curl.run()
+        defer { if curl.isRunning { curl.terminate() } }
+        var opened = false
+        for _ in 0..<100 where !opened {
+            try await Task.sleep(for: .milliseconds(100))
+            opened = (try? String(contentsOfFile: output, encoding: .utf8))?.contains("retry: 3000") == true
+        }
+        #expect(opened, "the stream opened")
+        let signalled = ContinuousClock.now
+        serve.signal(SIGTERM)
+        #expect(try await serve.waitForExit(limit: .seconds(30)) == 0, "\(serve.errorOutput.suffix(2000))")
+        #expect(ContinuousClock.now - signalled < .seconds(15))
+        for _ in 0..<50 where curl.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!curl.isRunning, "the client saw its stream end")
+    }
+
     func isRunning(_ pid: Int32) -> Bool {
         guard kill(pid, 0) == 0 || errno == EPERM else { return false }
         let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""

@@ -161,6 +161,28 @@ import Testing
         }
     }
 
+    /// A revoked token's stream ends within the token check's interval (5 s), and reconnecting
+    /// answers 401 (issue 21, item 4: events kept flowing after `token revoke`).
+    @Test func aRevokedTokensStreamEnds() async throws {
+        try await APITest.run(live: true, alertHeartbeat: .milliseconds(500)) { (api: APITest) async throws in
+            let port = try #require(api.client.port)
+            let stream = try SSEClient(port: port, path: "/v1/alerts/stream", token: api.world.regulatorToken)
+            _ = await stream.events(atLeast: 0, within: .seconds(10))
+            #expect(stream.status == 200)
+            _ = await stream.events(atLeast: 1, within: .seconds(1))
+            #expect(!stream.ended && stream.comments > 0, "open, with heartbeats")
+            try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
+                _ = try await TokenStore(logger: TestDatabase.logger).revoke(
+                    String(api.world.regulatorToken.prefix(12)), reason: "left the post", on: connection)
+            }
+            let revoked = ContinuousClock.now
+            _ = await stream.events(atLeast: 1, within: .seconds(10))
+            #expect(stream.ended, "the stream of a revoked token ended")
+            #expect(ContinuousClock.now - revoked < .seconds(8))
+            #expect(try await api.call(.get, "/v1/alerts/stream", token: api.world.regulatorToken).status == .unauthorized)
+        }
+    }
+
     /// The live stream: events as they happen, in the caller's jurisdictions only; a client that
     /// reconnects with Last-Event-ID receives exactly what it missed; heartbeats keep it alive.
     @Test func theLiveStreamResumesWithExactlyTheMissedEvents() async throws {

@@ -21,6 +21,8 @@ final class SSEClient: @unchecked Sendable {
     private var body: [UInt8] = []
     private(set) var status = 0
     private(set) var comments = 0
+    /// The server ended the response (its last, empty chunk) or closed the connection.
+    private(set) var ended = false
 
     init(port: Int, path: String, token: String, lastEventID: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -46,13 +48,13 @@ final class SSEClient: @unchecked Sendable {
         await withCheckedContinuation { continuation in
             queue.async {
                 let deadline = ContinuousClock.now + timeout
-                while !self.headersDone || self.parsedEvents().count < count, ContinuousClock.now < deadline {
+                while !self.headersDone || self.parsedEvents().count < count, !self.ended, ContinuousClock.now < deadline {
                     var pollfd = pollfd(fd: self.fd, events: Int16(POLLIN), revents: 0)
                     let remaining = Int32(max(1, (deadline - ContinuousClock.now).components.seconds * 1000 + 100))
                     guard poll(&pollfd, 1, min(remaining, 200)) > 0 else { continue }
                     var chunk = [UInt8](repeating: 0, count: 65_536)
                     let n = recv(self.fd, &chunk, chunk.count, 0)
-                    if n <= 0 { break }
+                    if n <= 0 { self.ended = true; break }
                     self.raw += chunk[0..<n]
                     self.decode()
                 }
@@ -73,6 +75,7 @@ final class SSEClient: @unchecked Sendable {
         while let lineEnd = find([13, 10], in: raw) {
             guard let size = Int(String(decoding: raw[0..<lineEnd], as: UTF8.self), radix: 16) else { return }
             guard raw.count >= lineEnd + 2 + size + 2 else { return }
+            if size == 0 { ended = true }
             body += raw[(lineEnd + 2)..<(lineEnd + 2 + size)]
             raw.removeFirst(lineEnd + 2 + size + 2)
         }

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 
 /// Alerts to regulators: the list of those in the caller's jurisdictions, one alert with its
 /// history and the score behind it, and the regulator's transitions (docs/alerts.md). Schools never
@@ -256,44 +257,58 @@ extension AlertController {
         let cases = CaseStore(logger: database.logger)
         let body = ResponseBody { writer in
             defer { signalling.unsubscribe(subscription) }
-            var last = start
-            // Advice to reconnect after 3 s; also sends the headers at once.
-            try await writer.write(ByteBuffer(string: "retry: 3000\n\n"))
-            var signals = signals.makeAsyncIterator()
-            var look = true
-            while true {
-                while look {
-                    let (events, found, caseEvents, caseRecords) = try await scoped.withScope(principal) { connection in
-                        let events = try await alerts.events(after: last, limit: Self.streamPage, on: connection)
-                        let found = try await alerts.alerts(Array(Set(events.map(\.alertID))), on: connection)
-                        let caseEvents = try await cases.events(after: last, limit: Self.streamPage, on: connection)
-                        let caseRecords = try await cases.cases(Array(Set(caseEvents.map(\.caseID))), on: connection)
-                        return (events, found, caseEvents, caseRecords)
+            // The HTTP server is the first service told to shut down, and it waits for open
+            // responses: the stream ends by itself then (its signals finish), or SIGTERM would
+            // wait for the client to go away.
+            try await withGracefulShutdownHandler {
+                var last = start
+                // Advice to reconnect after 3 s; also sends the headers at once.
+                try await writer.write(ByteBuffer(string: "retry: 3000\n\n"))
+                var signals = signals.makeAsyncIterator()
+                var look = true
+                streaming: while true {
+                    while look {
+                        let (events, found, caseEvents, caseRecords) = try await scoped.withScope(principal) { connection in
+                            let events = try await alerts.events(after: last, limit: Self.streamPage, on: connection)
+                            let found = try await alerts.alerts(Array(Set(events.map(\.alertID))), on: connection)
+                            let caseEvents = try await cases.events(after: last, limit: Self.streamPage, on: connection)
+                            let caseRecords = try await cases.cases(Array(Set(caseEvents.map(\.caseID))), on: connection)
+                            return (events, found, caseEvents, caseRecords)
+                        }
+                        // Alert and case events share one id sequence: both are sent in id order, up to
+                        // where a full page stops (the rest comes with the next read).
+                        var cutoff = Int64.max
+                        if events.count == Self.streamPage, let id = events.last?.id { cutoff = min(cutoff, id) }
+                        if caseEvents.count == Self.streamPage, let id = caseEvents.last?.id { cutoff = min(cutoff, id) }
+                        let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+                        let caseByID = Dictionary(caseRecords.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+                        var messages: [(Int64, String)] = []
+                        for event in events where event.id <= cutoff {
+                            let json = try AlertMessage(event, alert: byID[event.alertID]).json()
+                            messages.append((event.id, "id: \(event.id)\nevent: \(event.kind.rawValue)\ndata: \(json)\n\n"))
+                        }
+                        for event in caseEvents where event.id <= cutoff {
+                            let json = try CaseMessage(event, case: caseByID[event.caseID]).json()
+                            messages.append((event.id, "id: \(event.id)\nevent: case.\(event.kind.rawValue)\ndata: \(json)\n\n"))
+                        }
+                        messages.sort { $0.0 < $1.0 }
+                        if !messages.isEmpty { try await writer.write(ByteBuffer(string: messages.map(\.1).joined())) }
+                        last = max(last, messages.last?.0 ?? last, cutoff == .max ? last : cutoff)
+                        look = cutoff != .max
                     }
-                    // Alert and case events share one id sequence: both are sent in id order, up to
-                    // where a full page stops (the rest comes with the next read).
-                    var cutoff = Int64.max
-                    if events.count == Self.streamPage, let id = events.last?.id { cutoff = min(cutoff, id) }
-                    if caseEvents.count == Self.streamPage, let id = caseEvents.last?.id { cutoff = min(cutoff, id) }
-                    let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-                    let caseByID = Dictionary(caseRecords.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-                    var messages: [(Int64, String)] = []
-                    for event in events where event.id <= cutoff {
-                        let json = try AlertMessage(event, alert: byID[event.alertID]).json()
-                        messages.append((event.id, "id: \(event.id)\nevent: \(event.kind.rawValue)\ndata: \(json)\n\n"))
+                    guard let signal = await signals.next() else { break }
+                    switch signal {
+                    case .heartbeat: try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                    case .tokenCheck:
+                        // A revoked or expired token ends its stream; reconnecting then answers 401.
+                        guard try await scoped.isStillValid(principal) else { break streaming }
+                        continue
+                    case .events: break
                     }
-                    for event in caseEvents where event.id <= cutoff {
-                        let json = try CaseMessage(event, case: caseByID[event.caseID]).json()
-                        messages.append((event.id, "id: \(event.id)\nevent: case.\(event.kind.rawValue)\ndata: \(json)\n\n"))
-                    }
-                    messages.sort { $0.0 < $1.0 }
-                    if !messages.isEmpty { try await writer.write(ByteBuffer(string: messages.map(\.1).joined())) }
-                    last = max(last, messages.last?.0 ?? last, cutoff == .max ? last : cutoff)
-                    look = cutoff != .max
+                    look = true
                 }
-                guard let signal = await signals.next() else { break }
-                if case .heartbeat = signal { try await writer.write(ByteBuffer(string: ": heartbeat\n\n")) }
-                look = true
+            } onGracefulShutdown: {
+                signalling.unsubscribe(subscription)
             }
             try await writer.finish(nil)
         }

@@ -25,6 +25,18 @@ public struct ServiceDatabase: Sendable {
         try await usage.track { try await lookUp(secret) }
     }
 
+    /// Whether `principal`'s token still holds: not revoked, not expired. For responses that
+    /// outlive the request's authentication (the live alert stream).
+    public func isStillValid(_ principal: Principal) async throws -> Bool {
+        try await usage.track {
+            var valid = false
+            for try await value in try await client.query(
+                "SELECT centinela_token_valid(\(principal.id.rawValue))", logger: logger
+            ).decode(Bool.self) { valid = value }
+            return valid
+        }
+    }
+
     private func lookUp(_ secret: TokenSecret) async throws -> Principal? {
         let rows = try await client.query(
             """

@@ -15,16 +15,20 @@ public final class AlertFeed: Service, Sendable {
     public enum Signal: Sendable {
         case events
         case heartbeat
+        /// Time for a stream to check that its token still holds (every `tokenCheck`).
+        case tokenCheck
     }
 
     private let database: DatabaseConfiguration
     private let logger: Logger
     public let heartbeat: Duration
+    public let tokenCheck: Duration
     private let subscribers = Mutex<[UUID: AsyncStream<Signal>.Continuation]>([:])
 
-    public init(database: DatabaseConfiguration, heartbeat: Duration = .seconds(15), logger: Logger) {
+    public init(database: DatabaseConfiguration, heartbeat: Duration = .seconds(15), tokenCheck: Duration = .seconds(5), logger: Logger) {
         self.database = database
         self.heartbeat = heartbeat
+        self.tokenCheck = tokenCheck
         self.logger = logger
     }
 
@@ -54,6 +58,12 @@ public final class AlertFeed: Service, Sendable {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: self.heartbeat)
                     self.broadcast(.heartbeat)
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: self.tokenCheck)
+                    self.broadcast(.tokenCheck)
                 }
             }
             group.addTask { try? await gracefulShutdown() }
