@@ -36,6 +36,12 @@ import Testing
             #expect(after.json["name"] as? String == before.json["name"] as? String)
             let staff = try await api.call(.get, facility + "/staff", token: api.world.schoolToken)
             let ref = try #require((staff.items.first)?["staffRef"] as? String)
+            let tomorrow = String(ISO8601DateFormatter().string(from: Date().addingTimeInterval(86_400)).prefix(10))
+            for body in [#"{"dateOfBirth":"\#(tomorrow)"}"#, #"{"dateOfBirth":"1850-01-01"}"#] {
+                let reply = try await api.call(.patch, facility + "/staff/\(ref)", token: api.world.schoolToken, json: body)
+                #expect(reply.status == .unprocessableContent, "\(body): \(reply.status) \(reply.body)")
+                #expect((reply.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "/dateOfBirth", "\(reply.body)")
+            }
             for body in [#"{"fullName":""}"#, #"{"fullName":" \n "}"#] {
                 let reply = try await api.call(.patch, facility + "/staff/\(ref)", token: api.world.schoolToken, json: body)
                 #expect(reply.status == .unprocessableContent, "\(body): \(reply.status) \(reply.body)")

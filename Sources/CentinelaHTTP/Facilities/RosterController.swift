@@ -159,6 +159,14 @@ struct RosterController {
             }
         }
         draft.dateOfBirth = body.date("dateOfBirth")
+        // Staff are adults: born at least 14 years ago (apprentices), and not before 1900.
+        if let born = draft.dateOfBirth {
+            let today = CalendarDate.today()
+            if born.daysSinceEpoch > today.daysSinceEpoch - 14 * 365 || born.year < 1900 {
+                body.fail("dateOfBirth", "must be a staff member's date of birth: from 1900 to 14 years ago")
+                draft.dateOfBirth = nil
+            }
+        }
         draft.startsOn = body.date("startsOn")
         draft.endsOn = body.date("endsOn")
         return draft
