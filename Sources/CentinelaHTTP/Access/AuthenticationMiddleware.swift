@@ -10,10 +10,44 @@ import Logging
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let database: ServiceDatabase
+    let refusals: RefusalAudit
 
+    init(database: ServiceDatabase) {
+        self.database = database
+        self.refusals = RefusalAudit(database: database)
+    }
+
+    /// Every refusal is audited (rate-limited, `RefusalAudit`): a 401 with the token's display
+    /// prefix when one was presented, a 403 with the caller.
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
+        let principal: Principal
+        do {
+            principal = try await authenticate(request)
+        } catch let problem as Problem where problem.status == .unauthorized {
+            let presented = request.headers[.authorization]?.split(separator: " ", maxSplits: 1).last.map { String($0.prefix(12)) }
+            let caller = presented.flatMap { $0.hasPrefix("cen_") ? $0 : nil } ?? "anonymous"
+            await refusals.record(
+                status: 401, caller: caller, principal: nil, method: request.method.rawValue, path: request.uri.path,
+                requestID: context.id, logger: context.logger)
+            throw problem
+        }
+        var context = context
+        context.principal = principal
+        context.logger[metadataKey: "token_id"] = .string(principal.id.description)
+        context.logger[metadataKey: "role"] = .string(principal.role.rawValue)
+        do {
+            return try await next(request, context)
+        } catch let problem as Problem where problem.status == .forbidden {
+            await refusals.record(
+                status: 403, caller: principal.id.description, principal: principal, method: request.method.rawValue,
+                path: request.uri.path, requestID: context.id, logger: context.logger)
+            throw problem
+        }
+    }
+
+    private func authenticate(_ request: Request) async throws -> Principal {
         guard let header = request.headers[.authorization] else {
             throw Problem.unauthorized("Send an API token as Authorization: Bearer <token>.")
         }
@@ -26,10 +60,6 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard let principal = try await database.authenticate(secret) else {
             throw Problem.unauthorized("The token is unknown, expired or revoked.")
         }
-        var context = context
-        context.principal = principal
-        context.logger[metadataKey: "token_id"] = .string(principal.id.description)
-        context.logger[metadataKey: "role"] = .string(principal.role.rawValue)
-        return try await next(request, context)
+        return principal
     }
 }

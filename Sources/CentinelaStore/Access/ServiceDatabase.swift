@@ -25,6 +25,18 @@ public struct ServiceDatabase: Sendable {
         try await usage.track { try await lookUp(secret) }
     }
 
+    /// Appends an event about a refused request (no scope to enter: the caller was not let in) in a
+    /// transaction of its own, in the system scope.
+    public func auditRefusal(_ event: AuditEvent) async throws {
+        try await usage.track {
+            try await client.withConnection { connection in
+                try await connection.systemTransaction(logger: logger) {
+                    try await AuditLog.append(event, on: connection, logger: logger)
+                }
+            }
+        }
+    }
+
     /// Whether `principal`'s token still holds: not revoked, not expired. For responses that
     /// outlive the request's authentication (the live alert stream).
     public func isStillValid(_ principal: Principal) async throws -> Bool {
