@@ -27,6 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Largest request body accepted, in bytes; larger ones get 413. CSV imports allow at least 64 MiB. (env: CENTINELA_MAX_BODY_BYTES; default: 1048576)")
     var maxBodyBytes: String?
 
+    @Option(name: .long, help: "Networks webhooks may be delivered to although they are internal, or over plain http: CIDR, comma-separated (e.g. 10.0.0.0/8 for a relay). (env: CENTINELA_WEBHOOK_ALLOW_NETWORKS; default: none, public https only)")
+    var webhookAllowNetworks: String?
+
     @Option(
         name: .long,
         help: "How long a new case's events wait before webhooks announce it, in seconds (0 to 3600), so that alerts following at once are announced with it. (env: CENTINELA_CASE_GROUP_WAIT; default: 30)")
@@ -117,7 +120,11 @@ struct ServeCommand: AsyncParsableCommand {
                 ?? HTTPConfiguration.defaultPort,
             maximumBodySize: try env.setting(
                 flag: maxBodyBytes, "--max-body-bytes", variable: "CENTINELA_MAX_BODY_BYTES", HTTPConfiguration.parseBodyLimit)
-                ?? HTTPConfiguration.defaultMaximumBodySize)
+                ?? HTTPConfiguration.defaultMaximumBodySize,
+            webhookTargets: WebhookTargets(
+                allowed: try env.setting(
+                    flag: webhookAllowNetworks, "--webhook-allow-networks", variable: "CENTINELA_WEBHOOK_ALLOW_NETWORKS",
+                    HTTPConfiguration.parseNetworks) ?? []))
     }
 
     /// A case group wait: whole seconds, 0 to 3600 (an hour).

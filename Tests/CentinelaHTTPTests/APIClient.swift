@@ -17,7 +17,9 @@ struct APITest {
     /// Runs `test` against the application on a test world: through the router, or (`live`) on a
     /// real port, for tests that need a streaming connection.
     static func run(
-        limits: HTTPConfiguration = HTTPConfiguration(host: "127.0.0.1", port: 0), live: Bool = false,
+        limits: HTTPConfiguration = HTTPConfiguration(
+            host: "127.0.0.1", port: 0, webhookTargets: WebhookTargets(allowed: [IPNetwork("127.0.0.0/8")!, IPNetwork("::1/128")!])),
+        live: Bool = false,
         alertHeartbeat: Duration = .seconds(15), webhookRetry: WebhookRetryPolicy = .init(), webhookPoll: Duration = .seconds(1),
         caseGroupWait: Duration = .zero, metricsToken: String? = nil,
         _ test: @escaping @Sendable (APITest) async throws -> Void

@@ -166,20 +166,25 @@ import Testing
     @Test func aRevokedTokensStreamEnds() async throws {
         try await APITest.run(live: true, alertHeartbeat: .milliseconds(500)) { (api: APITest) async throws in
             let port = try #require(api.client.port)
-            let stream = try SSEClient(port: port, path: "/v1/alerts/stream", token: api.world.regulatorToken)
+            // A token of its own: the world's are shared by the suite's other tests.
+            let secret = try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
+                try await TokenStore(logger: TestDatabase.logger).create(
+                    role: .regulator, holder: "Guardia", facilityCodes: [], jurisdictionCodes: ["MX-NL"], expiresAt: nil, on: connection
+                ).1.value
+            }
+            let stream = try SSEClient(port: port, path: "/v1/alerts/stream", token: secret)
             _ = await stream.events(atLeast: 0, within: .seconds(10))
             #expect(stream.status == 200)
             _ = await stream.events(atLeast: 1, within: .seconds(1))
             #expect(!stream.ended && stream.comments > 0, "open, with heartbeats")
             try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
-                _ = try await TokenStore(logger: TestDatabase.logger).revoke(
-                    String(api.world.regulatorToken.prefix(12)), reason: "left the post", on: connection)
+                _ = try await TokenStore(logger: TestDatabase.logger).revoke(String(secret.prefix(12)), reason: "left the post", on: connection)
             }
             let revoked = ContinuousClock.now
             _ = await stream.events(atLeast: 1, within: .seconds(10))
             #expect(stream.ended, "the stream of a revoked token ended")
             #expect(ContinuousClock.now - revoked < .seconds(8))
-            #expect(try await api.call(.get, "/v1/alerts/stream", token: api.world.regulatorToken).status == .unauthorized)
+            #expect(try await api.call(.get, "/v1/alerts/stream", token: secret).status == .unauthorized)
         }
     }
 

@@ -118,7 +118,7 @@ public func buildApplication(
             feed,
             WebhookDeliverer(
                 client: client, feed: feed, policy: webhookRetry, pollInterval: webhookPoll, caseGroupWait: caseGroupWait,
-                metrics: metrics, usage: usage, logger: logger),
+                metrics: metrics, usage: usage, targets: configuration.webhookTargets, logger: logger),
         ],
         onServerRunning: { channel in
             let address = channel.localAddress

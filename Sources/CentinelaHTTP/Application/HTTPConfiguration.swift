@@ -6,12 +6,18 @@ public struct HTTPConfiguration: Sendable, Equatable {
     public var port: Int
     /// Request bodies larger than this are refused with 413.
     public var maximumBodySize: Int
+    /// Where webhooks may be delivered: public https, plus the networks the operator allows.
+    public var webhookTargets: WebhookTargets
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 8080
     public static let defaultMaximumBodySize = 1 << 20
 
-    public init(host: String = defaultHost, port: Int = defaultPort, maximumBodySize: Int = defaultMaximumBodySize) {
+    public init(
+        host: String = defaultHost, port: Int = defaultPort, maximumBodySize: Int = defaultMaximumBodySize,
+        webhookTargets: WebhookTargets = .init()
+    ) {
+        self.webhookTargets = webhookTargets
         self.host = host
         self.port = port
         self.maximumBodySize = maximumBodySize
@@ -23,6 +29,19 @@ public struct HTTPConfiguration: Sendable, Equatable {
             throw ConfigurationError(source: source, message: "must be a port number from 0 to 65535, not '\(text)'")
         }
         return port
+    }
+
+    /// Networks webhooks may reach although they are internal (or over plain http), comma-separated
+    /// CIDR: `10.0.0.0/8,fd00::/8`.
+    public static func parseNetworks(_ text: String, source: String) throws(ConfigurationError) -> [IPNetwork] {
+        var networks: [IPNetwork] = []
+        for part in text.split(separator: ",") where !part.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let network = IPNetwork(String(part)) else {
+                throw ConfigurationError(source: source, message: "must be networks in CIDR notation separated by commas (e.g. 10.0.0.0/8), not '\(part)'")
+            }
+            networks.append(network)
+        }
+        return networks
     }
 
     /// Validates a body size limit: from 1 KiB to 64 MiB.

@@ -94,7 +94,7 @@ struct WebhookController {
         var request = request
         var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
         let url = body.string("url", required: true, maxLength: 2000)
-        if let url, let problem = Self.refusal(of: url) { body.fail("url", problem) }
+        if let url, let problem = limits.webhookTargets.refusal(of: url) { body.fail("url", problem) }
         let severity = body.code("minimumSeverity", Alert.Severity.self)
         // An empty list means no filter, as an absent one does.
         let rules = body.codes("rules", Alert.Rule.self, maxCount: 20).flatMap { $0.isEmpty ? nil : $0 }
@@ -113,17 +113,6 @@ struct WebhookController {
             return endpoint
         }
         return try JSONResponse(status: .created, body: EndpointBody(endpoint, secret: secret)).response(from: request, context: context)
-    }
-
-    /// Why a URL is refused, or nil: https only, except plain http to this machine (a local relay).
-    static func refusal(of text: String) -> String? {
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else {
-            return "must be an absolute http(s) URL"
-        }
-        guard url.user == nil && url.password == nil else { return "must not carry credentials" }
-        let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host.lowercased())
-        guard scheme == "https" || (scheme == "http" && loopback) else { return "must use https (plain http only to this machine)" }
-        return nil
     }
 
     @Sendable func disable(_ request: Request, context: AppRequestContext) async throws -> Response {

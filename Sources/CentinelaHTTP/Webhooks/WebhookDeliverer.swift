@@ -25,14 +25,16 @@ public struct WebhookDeliverer: Service {
     let metrics: ServiceMetrics
     let usage: DatabaseUsage
     let logger: Logger
+    let targets: WebhookTargets
     /// Deliveries claimed per round.
     let batch = 50
 
     public init(
         client: PostgresClient, feed: AlertFeed, policy: WebhookRetryPolicy = .init(), pollInterval: Duration = .seconds(1),
         timeout: Duration = .seconds(10), caseGroupWait: Duration = .seconds(30), metrics: ServiceMetrics = ServiceMetrics(),
-        usage: DatabaseUsage = DatabaseUsage(maximum: 10), logger: Logger
+        usage: DatabaseUsage = DatabaseUsage(maximum: 10), targets: WebhookTargets = .init(), logger: Logger
     ) {
+        self.targets = targets
         self.caseGroupWait = caseGroupWait
         self.metrics = metrics
         self.usage = usage
@@ -147,6 +149,10 @@ public struct WebhookDeliverer: Service {
         guard let signature = WebhookSignature.sign(id: id, timestamp: timestamp, body: body, secret: delivery.secret) else {
             return (delivery, nil, "the endpoint's secret cannot sign")
         }
+        // Checked again before every attempt: a name may resolve to an internal address later.
+        if let reason = targets.refusal(of: delivery.url) {
+            return (delivery, nil, "not sent: the URL \(reason)")
+        }
         var request = HTTPClientRequest(url: delivery.url)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
@@ -160,7 +166,11 @@ public struct WebhookDeliverer: Service {
             _ = try? await response.body.collect(upTo: 64 * 1024)  // read, so the connection can be reused
             return (delivery, Int(response.status.code), nil)
         } catch {
-            return (delivery, nil, String(describing: error))
+            // What the regulator sees says no more than that nothing answered: the error's details
+            // could tell whether an address is reachable from inside (they are in the log).
+            logger.notice("webhook delivery got no answer", metadata: ["delivery": "\(id)", "error": "\(error)"])
+            let timedOut = (error as? HTTPClientError).map { $0 == .deadlineExceeded || $0 == .readTimeout || $0 == .connectTimeout } ?? false
+            return (delivery, nil, timedOut ? "no answer within \(timeout)" : "no answer: the connection could not be made or was closed")
         }
     }
 }
