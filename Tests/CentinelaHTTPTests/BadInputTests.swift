@@ -27,7 +27,7 @@ import Testing
             try await ReportAPITests.rosterTeacher(api.world)
             let facility = "/v1/facilities/\(api.world.nuevoLeon.id.uuidString.lowercased())"
             let before = try await api.call(.get, facility, token: api.world.adminToken)
-            for body in [#"{"name":"  "}"#, #"{"name":""}"#] {
+            for body in [#"{"name":"  "}"#, #"{"name":""}"#, #"{"name":"\u200B\u200D\u0301"}"#] {
                 let reply = try await api.call(.patch, facility, token: api.world.adminToken, json: body)
                 #expect(reply.status == .unprocessableContent, "\(body): \(reply.status) \(reply.body)")
                 #expect((reply.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "/name", "\(reply.body)")

@@ -125,6 +125,14 @@ struct ObjectReader {
             return nil
         }
         if trimmed { text = text.trimmingCharacters(in: .whitespacesAndNewlines) }
+        // Only invisible marks (zero-width spaces and joiners, combining marks alone) is blank too.
+        if trimmed, !text.unicodeScalars.contains(where: { scalar in
+            let category = scalar.properties.generalCategory
+            return !scalar.properties.isWhitespace && category != .format && category != .nonspacingMark
+                && category != .enclosingMark && category != .control
+        }) {
+            text = ""
+        }
         // A field given is a field set: blank is not a value (a PATCH of "  " used to reach the
         // database's checks and answer 500). Callers that clear a field take null.
         if text.isEmpty && (required || !allowEmpty) {
