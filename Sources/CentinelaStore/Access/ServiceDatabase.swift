@@ -38,12 +38,13 @@ public struct ServiceDatabase: Sendable {
     }
 
     /// Whether `principal`'s token still holds: not revoked, not expired. For responses that
-    /// outlive the request's authentication (the live alert stream).
+    /// outlive the request's authentication (the live alert stream), through the same function
+    /// webhook delivery asks (Schema/0006_webhooks.sql).
     public func isStillValid(_ principal: Principal) async throws -> Bool {
         try await usage.track {
             var valid = false
             for try await value in try await client.query(
-                "SELECT centinela_token_valid(\(principal.id.rawValue))", logger: logger
+                "SELECT centinela_token_is_active(\(principal.id.rawValue))", logger: logger
             ).decode(Bool.self) { valid = value }
             return valid
         }
