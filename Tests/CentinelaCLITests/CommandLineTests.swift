@@ -261,7 +261,8 @@ import Glibc
         let data = ["--data-dir", root + "/postgres"]
         #expect(try await CommandProcess.run(["migrate"] + data).status == 0)
         // A country to watch: the tiniest simulated one.
-        let simulated = try await CommandProcess.run(["simulate", "--scale", "tiny", "--without-national-ids"] + data, limit: .seconds(120))
+        let simulated = try await CommandProcess.run(
+            ["simulate", "--scale", "tiny", "--without-national-ids", "--truth", root + "/truth.json"] + data, limit: .seconds(120))
         #expect(simulated.status == 0, "\(simulated.error)")
         let token = try await CommandProcess.run(["token", "create", "--role", "regulator", "--jurisdiction", "MX", "--holder", "watch"] + data)
         let secret = token.output.trimmingCharacters(in: .whitespacesAndNewlines)

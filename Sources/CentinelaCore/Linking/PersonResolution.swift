@@ -34,25 +34,19 @@ public enum PersonResolution {
             if let dateOfBirth { keys.insert("b:" + dateOfBirth.description + ":" + sound) }
         }
         if let dateOfBirth, let given = name.firstGiven { keys.insert("d:" + dateOfBirth.description + ":" + SpanishPhonetic.key(given)) }
+        // The surname and given-name keys, for a given name the record may also be written under.
+        func meet(as given: String) {
+            for surname in name.surnames {
+                keys.insert("s:" + SpanishPhonetic.key(surname) + ":" + String(given.first!))
+                if let initial = surname.first { keys.insert("g:" + SpanishPhonetic.key(given) + ":" + String(initial)) }
+            }
+        }
         // A compound given name also meets records written with its second part alone:
         // "Alejandra Patricia Muñoz" the "Patricia Muñoz" ones.
-        if name.given.count >= 2 {
-            let second = name.given[1]
-            for surname in name.surnames {
-                keys.insert("s:" + SpanishPhonetic.key(surname) + ":" + String(second.first!))
-                if let initial = surname.first { keys.insert("g:" + SpanishPhonetic.key(second) + ":" + String(initial)) }
-            }
-        }
+        if name.given.count >= 2 { meet(as: name.given[1]) }
         // A nickname or an abbreviation also meets the names it stands for: "Chuy López" the
         // "Jesús López" records, "Ma. López" the "María López" ones.
-        if let given = name.firstGiven {
-            for full in GivenNameVariants.blockingNames(given) {
-                for surname in name.surnames {
-                    keys.insert("s:" + SpanishPhonetic.key(surname) + ":" + String(full.first!))
-                    if let initial = surname.first { keys.insert("g:" + SpanishPhonetic.key(full) + ":" + String(initial)) }
-                }
-            }
-        }
+        if let given = name.firstGiven { GivenNameVariants.blockingNames(given).forEach(meet) }
         return keys
     }
 

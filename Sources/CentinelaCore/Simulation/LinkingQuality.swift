@@ -125,15 +125,15 @@ public struct LinkingQuality: Sendable, Equatable, Codable {
             return all
         }
         let expected = pairs(truePersons), predicted = pairs(found)
-        var foundPerson: [Record: Int] = [:]
-        for (index, group) in found.enumerated() { for record in group { foundPerson[record] = index } }
+        // Which multi-record person, true or found, each record is in (B-cubed below reads them too).
+        var trueCluster: [Record: Int] = [:], foundCluster: [Record: Int] = [:]
+        for (index, group) in truePersons.enumerated() where group.count > 1 { for record in group { trueCluster[record] = index } }
+        for (index, group) in found.enumerated() where group.count > 1 { for record in group { foundCluster[record] = index } }
         namesakePairs = truth.namesakes.count
         namesakePairsLinked = truth.namesakes.filter { pair in
             let records = pair.map { Record(facility: $0.facility, staffRef: $0.staffRef) }
-            return records.count == 2 && foundPerson[records[0]] != nil && foundPerson[records[0]] == foundPerson[records[1]]
+            return records.count == 2 && foundCluster[records[0]] != nil && foundCluster[records[0]] == foundCluster[records[1]]
         }.count
-        var truePerson: [Record: Int] = [:]
-        for (index, group) in truePersons.enumerated() { for record in group { truePerson[record] = index } }
         adultAlerts = alerts.count
         falseAdultAlerts = alerts.filter { alert in
             let here = alert.records.filter { $0.facility == alert.facility }
@@ -142,17 +142,14 @@ public struct LinkingQuality: Sendable, Equatable, Codable {
             // all their records.
             let from = here.isEmpty ? alert.records : here
             return !from.contains { a in
-                guard let person = truePerson[a] else { return false }
-                return elsewhere.contains { $0.facility != a.facility && truePerson[$0] == person }
+                guard let person = trueCluster[a] else { return false }
+                return elsewhere.contains { $0.facility != a.facility && trueCluster[$0] == person }
             }
         }.count
         truePairs = expected.count
         foundPairs = predicted.count
         correctPairs = expected.intersection(predicted).count
         // B-cubed over records in a multi-record person on either side.
-        var trueCluster: [Record: Int] = [:], foundCluster: [Record: Int] = [:]
-        for (index, group) in truePersons.enumerated() where group.count > 1 { for record in group { trueCluster[record] = index } }
-        for (index, group) in found.enumerated() where group.count > 1 { for record in group { foundCluster[record] = index } }
         let trueMembers = Dictionary(grouping: trueCluster.keys) { trueCluster[$0]! }
         let foundMembers = Dictionary(grouping: foundCluster.keys) { foundCluster[$0]! }
         let considered = Set(trueCluster.keys).union(foundCluster.keys)

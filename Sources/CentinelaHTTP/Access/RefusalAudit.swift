@@ -19,6 +19,7 @@ final class RefusalAudit: Sendable {
     private let database: ServiceDatabase
     private let perCaller: Int
     private let overall: Int
+    /// The minute's events overall, and each caller's (with what was left out of theirs).
     private let windows = Mutex<(all: Window, callers: [String: Window])>((Window(started: .now), [:]))
 
     init(database: ServiceDatabase, perCaller: Int = 10, overall: Int = 120) {
@@ -30,7 +31,7 @@ final class RefusalAudit: Sendable {
     /// Whether to write an event for `caller` now, and how many were left out before it.
     func admit(_ caller: String, now: ContinuousClock.Instant = .now) -> (admitted: Bool, suppressed: Int) {
         windows.withLock { state in
-            if now - state.all.started >= .seconds(60) { state.all = Window(started: now, suppressed: state.all.suppressed) }
+            if now - state.all.started >= .seconds(60) { state.all = Window(started: now) }
             var window = state.callers[caller] ?? Window(started: now)
             if now - window.started >= .seconds(60) { window = Window(started: now, suppressed: window.suppressed) }
             defer {
@@ -40,7 +41,6 @@ final class RefusalAudit: Sendable {
             }
             guard window.written < perCaller, state.all.written < overall else {
                 window.suppressed += 1
-                state.all.suppressed += 1
                 return (false, 0)
             }
             window.written += 1

@@ -113,9 +113,7 @@ struct ObjectReader {
         return fields[name] == .null
     }
 
-    mutating func string(
-        _ name: String, required: Bool = false, maxLength: Int = 1000, trimmed: Bool = true, allowEmpty: Bool = false
-    ) -> String? {
+    mutating func string(_ name: String, required: Bool = false, maxLength: Int = 1000, trimmed: Bool = true) -> String? {
         guard let value = value(name) else {
             if required { fail(name, "is required") }
             return nil
@@ -135,7 +133,7 @@ struct ObjectReader {
         }
         // A field given is a field set: blank is not a value (a PATCH of "  " used to reach the
         // database's checks and answer 500). Callers that clear a field take null.
-        if text.isEmpty && (required || !allowEmpty) {
+        if text.isEmpty {
             fail(name, "must not be empty")
             return nil
         }
