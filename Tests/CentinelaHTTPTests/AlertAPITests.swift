@@ -175,15 +175,16 @@ import Testing
             let stream = try SSEClient(port: port, path: "/v1/alerts/stream", token: secret)
             _ = await stream.events(atLeast: 0, within: .seconds(10))
             #expect(stream.status == 200)
-            _ = await stream.events(atLeast: 1, within: .seconds(1))
-            #expect(!stream.ended && stream.comments > 0, "open, with heartbeats")
+            #expect(await stream.heartbeats(atLeast: 1, within: .seconds(20)) > 0, "open, with heartbeats")
+            #expect(!stream.ended)
             try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
                 _ = try await TokenStore(logger: TestDatabase.logger).revoke(String(secret.prefix(12)), reason: "left the post", on: connection)
             }
             let revoked = ContinuousClock.now
-            _ = await stream.events(atLeast: 1, within: .seconds(10))
+            _ = await stream.events(atLeast: 1, within: .seconds(20))
             #expect(stream.ended, "the stream of a revoked token ended")
-            #expect(ContinuousClock.now - revoked < .seconds(8))
+            // The check runs every 5 s; the slack is for a loaded CI machine.
+            #expect(ContinuousClock.now - revoked < .seconds(12))
             #expect(try await api.call(.get, "/v1/alerts/stream", token: secret).status == .unauthorized)
         }
     }
@@ -221,14 +222,16 @@ import Testing
             #expect(try await api.call(.post, "/v1/alerts/\(alertID)/events", token: api.world.regulatorToken, json: #"{"type":"acknowledge"}"#).status == .created)
             #expect(try await api.call(.post, "/v1/alerts/\(alertID)/events", token: api.world.regulatorToken, json: #"{"type":"comment","text":"Visita mañana."}"#).status == .created)
             let resumed = try SSEClient(port: port, path: "/v1/alerts/stream", token: api.world.regulatorToken, lastEventID: lastSeen)
-            let missed = await resumed.events(atLeast: 3, within: .seconds(2))  // waits for a third that must not come
+            _ = await resumed.events(atLeast: 2, within: .seconds(20))
+            let missed = await resumed.events(atLeast: 3, within: .seconds(1))  // waits for a third that must not come
             #expect(missed.map(\.event) == ["acknowledged", "comment"], "\(missed)")
             #expect(missed.compactMap { $0.id.flatMap(Int64.init) }.allSatisfy { $0 > Int64(lastSeen)! })
-            #expect(resumed.comments > 0, "no heartbeat within 2 s")
+            #expect(await resumed.heartbeats(atLeast: 1, within: .seconds(20)) > 0, "a heartbeat")
 
             // Another state's regulator saw nothing at all, only heartbeats.
             #expect(await oaxaca.events(atLeast: 1, within: .milliseconds(500)).isEmpty)
-            #expect(oaxaca.comments > 0)
+            #expect(await oaxaca.heartbeats(atLeast: 1, within: .seconds(20)) > 0)
+            #expect(await oaxaca.events(atLeast: 1, within: .zero).isEmpty)
             // Schools cannot open the stream; a malformed Last-Event-ID is refused.
             #expect(try await api.call(.get, "/v1/alerts/stream", token: api.world.schoolToken).status == .forbidden)
             #expect(try await api.call(

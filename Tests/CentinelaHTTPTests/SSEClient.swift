@@ -45,10 +45,22 @@ final class SSEClient: @unchecked Sendable {
     /// Reads until `count` events have arrived in all, or `timeout` passes; returns every event
     /// received so far.
     func events(atLeast count: Int, within timeout: Duration) async -> [Event] {
-        await withCheckedContinuation { continuation in
+        await read(within: timeout) { $0.headersDone && $0.parsedEvents().count >= count }
+        return parsedEvents()
+    }
+
+    /// Reads until `count` heartbeats (comment lines) have arrived in all, or `timeout` passes;
+    /// a test that needs a heartbeat waits for one rather than for a fixed time (CI runs slow).
+    func heartbeats(atLeast count: Int, within timeout: Duration) async -> Int {
+        await read(within: timeout) { $0.headersDone && $0.parsedHeartbeats() >= count }
+        return parsedHeartbeats()
+    }
+
+    private func read(within timeout: Duration, until done: @escaping @Sendable (SSEClient) -> Bool) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             queue.async {
                 let deadline = ContinuousClock.now + timeout
-                while !self.headersDone || self.parsedEvents().count < count, !self.ended, ContinuousClock.now < deadline {
+                while !done(self), !self.ended, ContinuousClock.now < deadline {
                     var pollfd = pollfd(fd: self.fd, events: Int16(POLLIN), revents: 0)
                     let remaining = Int32(max(1, (deadline - ContinuousClock.now).components.seconds * 1000 + 100))
                     guard poll(&pollfd, 1, min(remaining, 200)) > 0 else { continue }
@@ -58,7 +70,7 @@ final class SSEClient: @unchecked Sendable {
                     self.raw += chunk[0..<n]
                     self.decode()
                 }
-                continuation.resume(returning: self.parsedEvents())
+                continuation.resume()
             }
         }
     }
@@ -79,6 +91,11 @@ final class SSEClient: @unchecked Sendable {
             body += raw[(lineEnd + 2)..<(lineEnd + 2 + size)]
             raw.removeFirst(lineEnd + 2 + size + 2)
         }
+    }
+
+    private func parsedHeartbeats() -> Int {
+        _ = parsedEvents()
+        return comments
     }
 
     private func parsedEvents() -> [Event] {
