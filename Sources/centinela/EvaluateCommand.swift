@@ -28,6 +28,15 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Flag(help: "Score adult linking and patterns instead of a ranking.")
     var linking = false
 
+    @Flag(
+        help: """
+            With --ranking risk: also the time to flag, in days from each ring's first report to the first weekly \
+            back-test (as of 00:00 UTC, from that day on, up to 364 days) in which one of its facilities is high or critical.
+            """)
+    var timeToFlag = false
+
+    @OptionGroup var riskModel: RiskModelOptions
+
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var log: LogOptions
 
@@ -86,6 +95,31 @@ struct EvaluateCommand: AsyncParsableCommand {
             object["ranking"] = ranking
             object["precisionAtK"] = Self.round(quality.precisionAtK)
             object["ringRecall"] = Self.round(quality.ringRecall)
+            if ranking == "risk" {
+                let spread = try await setup.withCurrentSchema(database) { connection in
+                    try await Self.spread(on: connection, logger: setup.logger)
+                }
+                object["facilities"] = spread.facilities
+                object["model"] = spread.models.joined(separator: ",")
+                object["criticalShare"] = Self.round(Double(spread.critical) / Double(max(1, spread.facilities)), places: 4)
+                object["highShare"] = Self.round(Double(spread.high) / Double(max(1, spread.facilities)), places: 4)
+                object["topScoreShare"] = Self.round(Double(spread.atTopScore) / Double(max(1, spread.facilities)), places: 4)
+            }
+            if timeToFlag {
+                guard ranking == "risk" else { throw ConfigurationErrorMessage("--time-to-flag goes with --ranking risk") }
+                let model = try riskModel.resolve(setup.env)
+                let days = try await setup.withCurrentSchema(database) { connection in
+                    try await Self.timeToFlag(truth: groundTruth, model: model, on: connection, logger: setup.logger)
+                }
+                let flagged = days.compactMap { $0 }.sorted()
+                object["timeToFlagDays"] = days.map { $0.map { $0 as Any } ?? NSNull() }
+                object["ringsFlagged"] = flagged.count
+                // Rings never flagged count as later than any flagged one.
+                let ordered = flagged.map(Double.init) + Array(repeating: Double.infinity, count: days.count - flagged.count)
+                let median = ordered.isEmpty ? nil : ordered.count % 2 == 1
+                    ? ordered[ordered.count / 2] : (ordered[ordered.count / 2 - 1] + ordered[ordered.count / 2]) / 2
+                object["medianTimeToFlagDays"] = median.flatMap { $0.isFinite ? $0 : nil } ?? NSNull()
+            }
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         }
     }
@@ -99,7 +133,72 @@ struct EvaluateCommand: AsyncParsableCommand {
     }
 
     /// Three decimals: what a reader compares.
-    static func round(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+    static func round(_ value: Double, places: Int = 3) -> Double {
+        let scale = pow(10, Double(places))
+        return (value * scale).rounded() / scale
+    }
+
+    /// How the current scores spread: facilities, how many are critical and high by the model,
+    /// and how many share the highest displayed score.
+    static func spread(on connection: PostgresConnection, logger: Logger) async throws
+        -> (facilities: Int, critical: Int, high: Int, atTopScore: Int, models: [String])
+    {
+        try await connection.systemTransaction(logger: logger) {
+            var result = (facilities: 0, critical: 0, high: 0, atTopScore: 0, models: [String]())
+            for try await (facilities, critical, high, top, models) in try await connection.query(
+                """
+                SELECT (SELECT count(*)::int FROM facilities),
+                       count(*) FILTER (WHERE model_band = 'critical')::int, count(*) FILTER (WHERE model_band = 'high')::int,
+                       count(*) FILTER (WHERE score = (SELECT max(score) FROM risk_scores))::int,
+                       coalesce(array_agg(DISTINCT model_id), '{}')
+                FROM risk_scores
+                """, logger: logger
+            ).decode((Int, Int, Int, Int, [String]).self) { result = (facilities, critical, high, top, models) }
+            return result
+        }
+    }
+
+    /// For each ring, the days from its first report to the first weekly back-test in which one of
+    /// its facilities is high or critical (nil: not within 364 days, or never before the end).
+    /// Only the rings' facilities are scored: a back-test's band rests on the facility's own
+    /// evidence and the peers' published shares, never on the other facilities' scores.
+    static func timeToFlag(truth: GroundTruth, model: RiskModel, on connection: PostgresConnection, logger: Logger) async throws -> [Int?] {
+        let end = Date(timeIntervalSince1970: Double(truth.configuration.end.daysSinceEpoch + 1) * 86_400)
+        var result: [Int?] = []
+        for ring in truth.rings {
+            let (facilities, first) = try await connection.systemTransaction(logger: logger) {
+                var ids: [Facility.ID] = []
+                for try await id in try await connection.query(
+                    "SELECT id FROM facilities WHERE external_code = ANY(\(ring.facilities))", logger: logger
+                ).decode(UUID.self) { ids.append(.init(id)) }
+                var first: Date?
+                for try await value in try await connection.query(
+                    "SELECT min(received_at) FROM incident_reports WHERE id::text = ANY(\(ring.reports)) OR source_id = ANY(\(ring.reports))",
+                    logger: logger
+                ).decode(Date?.self) { first = value }
+                return (ids, first)
+            }
+            guard let first, !facilities.isEmpty else {
+                result.append(nil)
+                continue
+            }
+            let firstDay = Int((first.timeIntervalSince1970 / 86_400).rounded(.down))
+            var flagged: Int?
+            for week in 0...52 {
+                let asOf = Date(timeIntervalSince1970: Double(firstDay + 1 + 7 * week) * 86_400)
+                guard asOf <= end else { break }
+                let assessments = try await connection.systemTransaction(logger: logger) {
+                    try await Rescorer(model: model, logger: logger).assessments(of: facilities, asOf: asOf, on: connection)
+                }
+                if assessments.contains(where: { $0.modelBand >= .high }) {
+                    flagged = 1 + 7 * week
+                    break
+                }
+            }
+            result.append(flagged)
+        }
+        return result
+    }
 
     /// The persons and patterns stored by the last rebuild, scored against the truth.
     static func linkingQuality(truth: GroundTruth, on connection: PostgresConnection, logger: Logger) async throws -> LinkingQuality {

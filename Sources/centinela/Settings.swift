@@ -266,13 +266,16 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data("centinela: error: \(line)\n".utf8))
 }
 
-/// The risk model to score with: the built-in v1 unless a tuned definition is given.
+/// The risk model to score with: a built-in one by id, or a tuned definition.
 struct RiskModelOptions: ParsableArguments {
-    @Option(name: .customLong("risk-model"), help: "A tuned risk model definition (JSON, with its own id). (env: CENTINELA_RISK_MODEL; default: the built-in v1)")
+    @Option(name: .customLong("risk-model"), help: "v1, v2, or the path of a tuned risk model definition (JSON, with its own id). (env: CENTINELA_RISK_MODEL; default: v2)")
     var riskModel: String?
 
+    static let defaultModel = RiskModel.v2
+
     func resolve(_ env: Environment) throws -> RiskModel {
-        guard let path = riskModel ?? env["CENTINELA_RISK_MODEL"] else { return .v1 }
+        guard let path = riskModel ?? env["CENTINELA_RISK_MODEL"] else { return Self.defaultModel }
+        if let builtIn = RiskModel.builtIn[path] { return builtIn }
         let source = riskModel != nil ? "--risk-model" : "CENTINELA_RISK_MODEL"
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationErrorMessage("\(source): cannot read \(path)")

@@ -34,6 +34,13 @@ struct SimulateCommand: AsyncParsableCommand {
         help: "Ordinary complaints now and then carry tactics rings use (default: on for the network scale only).")
     var backgroundTactics: Bool?
 
+    @Flag(
+        help: """
+            A heavier background, to check a risk model beyond the shapes it was tuned on: twice the ordinary \
+            complaints, one in ten naming two or three adults, and background tactics. Rings are unchanged.
+            """)
+    var heavyBackground = false
+
     @Option(help: "Last day reports are received on, YYYY-MM-DD (default: today, UTC; with --history, yesterday).")
     var end: String?
 
@@ -74,7 +81,8 @@ struct SimulateCommand: AsyncParsableCommand {
             }
             let simulation = Simulation(
                 SimulationConfiguration(
-                    seed: seed, scale: scale, end: endDate, consistentTactics: consistentTactics, backgroundTactics: backgroundTactics))
+                    seed: seed, scale: scale, end: endDate, consistentTactics: consistentTactics, backgroundTactics: backgroundTactics,
+                    heavyBackground: heavyBackground))
             let started = ContinuousClock.now
             let groundTruth: GroundTruth
             if dryRun, history != nil { throw ConfigurationErrorMessage("--history writes reports while loading the rest; it cannot go with --dry-run") }

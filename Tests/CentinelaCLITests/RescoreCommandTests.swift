@@ -28,7 +28,7 @@ import Testing
             let first = try await CommandProcess.run(["rescore"], environment: env)
             #expect(first.status == 0, "\(first.error)")
             #expect(first.output.hasPrefix("rescored 3 facilities as of "), "\(first.output)")
-            #expect(first.output.contains("with model v1: 3 changed, 0 failures"))
+            #expect(first.output.contains("with model v2: 3 changed, 0 failures"))
             // Then linking: only once a rebuild gave it a start.
             #expect(!first.output.contains("linked") && first.error.contains("no linking run yet"), "\(first.output) \(first.error)")
             #expect(try await CommandProcess.run(["patterns", "rebuild"], environment: env).status == 0)

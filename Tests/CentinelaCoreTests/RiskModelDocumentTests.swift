@@ -19,6 +19,8 @@ import Testing
             var discovered: CalendarDate
         }
         var asOf: String
+        /// The model the example is for (default v1).
+        var model: String?
         var enrolment: Int?
         var peerBaseline: Double?
         var peers: Int?
@@ -41,11 +43,28 @@ import Testing
         return try #require(formatter.date(from: text))
     }
 
-    @Test func theWorkedExampleIsWhatTheModelComputes() throws {
-        let text = try String(contentsOf: Self.document, encoding: .utf8)
-        let block = try #require(text.components(separatedBy: "```json worked-example\n").dropFirst().first?
-            .components(separatedBy: "```").first)
-        let example = try JSONDecoder().decode(Example.self, from: Data(block.utf8))
+    /// Each worked example: its input block, and the table that follows it (up to the next heading).
+    static func examples() throws -> [(example: Example, table: [Substring])] {
+        let text = try String(contentsOf: document, encoding: .utf8)
+        return try text.components(separatedBy: "```json worked-example").dropFirst().map { part in
+            let body = part.drop { $0 != "\n" }.dropFirst()
+            let pieces = body.components(separatedBy: "```")
+            let example = try JSONDecoder().decode(Example.self, from: Data(pieces[0].utf8))
+            let after = pieces.dropFirst().joined(separator: "```").components(separatedBy: "\n#").first ?? ""
+            return (example, after.split(separator: "\n").filter { $0.hasPrefix("| ") })
+        }
+    }
+
+    @Test func theWorkedExamplesAreWhatTheModelsCompute() throws {
+        let examples = try Self.examples()
+        #expect(Set(examples.map { $0.example.model ?? "v1" }) == ["v1", "v2"])
+        for (example, table) in examples {
+            let model = try #require(RiskModel.builtIn[example.model ?? "v1"])
+            try check(example, table: table, model: model)
+        }
+    }
+
+    func check(_ example: Example, table: [Substring], model: RiskModel) throws {
         let asOf = try Self.date(example.asOf)
         let reports = try example.reports.map { r in
             RiskEvidence.Report(
@@ -57,13 +76,13 @@ import Testing
         let evidence = RiskEvidence(
             facilityID: .init(Self.uuid("F", prefix: "f0000000")), enrolment: example.enrolment, reports: reports,
             peerBaseline: example.peerBaseline.map { .init(loadPerHundredChildren: $0, peers: example.peers ?? 0, computedAt: asOf) })
-        let result = RiskModel.v1.assess(evidence, asOf: asOf)
+        let result = model.assess(evidence, asOf: asOf)
 
         // | LOAD | 3.0312 | 24.2 |   and   | Score | | 87.5 |   and   | Band | | high |
         var expected: [String: (value: String, points: String)] = [:]
-        for line in text.split(separator: "\n") where line.hasPrefix("| ") {
+        for line in table {
             let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard cells.count == 3 else { continue }
+            guard cells.count == 3, cells[0] != "Factor", !cells[0].hasPrefix("---") else { continue }
             expected[cells[0].replacingOccurrences(of: "`", with: "")] = (cells[1], cells[2])
         }
         var computed: [String: (value: String, points: String)] = [:]
@@ -71,12 +90,13 @@ import Testing
             computed[reason.code.rawValue] = (String(format: "%.4f", reason.value), String(format: "%.1f", reason.points))
         }
         computed["Total"] = ("", String(format: "%.1f", result.total))
-        computed["Score"] = ("", String(format: "%.1f", result.score))
+        computed["Score"] = ("", String(format: model.surprise == nil ? "%.1f" : "%.2f", result.score))
         computed["Band"] = ("", result.band.rawValue)
         let printable = computed.keys.sorted().map { "| \($0) | \(computed[$0]!.value) | \(computed[$0]!.points) |" }.joined(separator: "\n")
+        #expect(Set(expected.keys) == Set(computed.keys), "\(model.id): the table's rows are not the model's factors; computed:\n\(printable)")
         for (key, value) in computed {
-            let documented = try #require(expected[key], "docs/risk-model.md has no row for \(key); computed:\n\(printable)")
-            #expect(documented.value == value.value && documented.points == value.points, "\(key) in docs/risk-model.md differs; computed:\n\(printable)")
+            let documented = try #require(expected[key], "docs/risk-model.md (\(model.id)) has no row for \(key); computed:\n\(printable)")
+            #expect(documented.value == value.value && documented.points == value.points, "\(key) in docs/risk-model.md (\(model.id)) differs; computed:\n\(printable)")
         }
     }
 }

@@ -49,7 +49,7 @@ enum RiskFixture {
     @Test func noReportsScoresZeroLowWithEveryFactorListed() {
         let result = F.assess([])
         #expect(result.score == 0 && result.band == .low && result.floor == nil)
-        #expect(Set(result.reasons.map(\.code)) == Set(RiskAssessment.FactorCode.allCases))
+        #expect(Set(result.reasons.map(\.code)) == Set(RiskAssessment.FactorCode.of(.v1)))
     }
 
     struct WeightCase: Sendable, CustomTestStringConvertible {
@@ -256,8 +256,18 @@ enum RiskFixture {
         let reports = (0..<rng.below(14)).map { randomReport($0, &rng) }
         return RiskEvidence(
             facilityID: F.facility, enrolment: rng.chance(0.5) ? rng.between(10...900) : nil, reports: reports,
-            peerBaseline: rng.chance(0.5) ? .init(loadPerHundredChildren: rng.unit(), peers: 9, computedAt: F.asOf) : nil)
+            peerBaseline: rng.chance(0.5) ? .init(loadPerHundredChildren: rng.unit(), peers: 9, computedAt: F.asOf) : nil,
+            featureShares: rng.chance(0.5) ? randomShares(&rng) : nil)
     }
+
+    /// Peers' shares as a full run could publish them: random counts, shrunk as the store does.
+    static func randomShares(_ rng: inout SeededRandom) -> FeatureShares {
+        var counted = ReportShares(reports: Double(rng.between(1...5000)))
+        for feature in ReportShares.Feature.all { counted.counts[feature.description] = Double(rng.below(Int(counted.reports) + 1)) }
+        return FeatureShares.shrunk([counted], model: RiskModel.v2.surprise!)
+    }
+
+    static func model(_ id: String) -> RiskModel { RiskModel.builtIn[id]! }
 
     /// One way of adding or strengthening evidence. Returns nil when it does not apply.
     static func strengthen(_ evidence: RiskEvidence, _ rng: inout SeededRandom) -> (String, RiskEvidence)? {
@@ -299,7 +309,8 @@ enum RiskFixture {
             return ("a younger child", stronger)
         case 6:
             stronger.patterns.append(
-                .init(id: UUID(), kind: .modusOperandi, facilities: [evidence.facilityID, .random()], reports: [], lastReceivedAt: F.asOf))
+                .init(id: UUID(), kind: rng.chance(0.5) ? .modusOperandi : .network, facilities: [evidence.facilityID, .random()], reports: [],
+                      lastReceivedAt: F.asOf))
             return ("a cross-facility link", stronger)
         default:
             guard let i = evidence.reports.indices.randomElement(using: &rng) else { return nil }
@@ -309,16 +320,19 @@ enum RiskFixture {
         }
     }
 
-    @Test func moreOrHeavierEvidenceNeverLowersTheScoreOrTheBand() {
+    @Test(arguments: ["v1", "v2"])
+    func moreOrHeavierEvidenceNeverLowersTheScoreOrTheBand(_ id: String) {
+        let model = Self.model(id)
         var rng = SeededRandom(seed: 20_261_130)
         var checked = 0
         for _ in 0..<3000 {
             let base = Self.randomEvidence(&rng)
             guard let (change, stronger) = Self.strengthen(base, &rng) else { continue }
-            let before = RiskModel.v1.assess(base, asOf: F.asOf), after = RiskModel.v1.assess(stronger, asOf: F.asOf)
+            let before = model.assess(base, asOf: F.asOf), after = model.assess(stronger, asOf: F.asOf)
             #expect(after.total >= before.total, "\(change) lowered the total from \(before.total) to \(after.total)")
+            #expect(after.score >= before.score, "\(change) lowered the score")
             #expect(after.modelBand >= before.modelBand, "\(change) lowered the band")
-            for code in RiskAssessment.FactorCode.allCases where code != .silence {
+            for code in RiskAssessment.FactorCode.of(model) where code != .silence {
                 #expect(after.points(code) >= before.points(code), "\(change) lowered \(code.rawValue)")
             }
             checked += 1
@@ -326,40 +340,49 @@ enum RiskFixture {
         #expect(checked > 2000)
     }
 
-    @Test func theSameEvidenceGivesTheSameBytesWhateverTheOrder() throws {
+    @Test(arguments: ["v1", "v2"])
+    func theSameEvidenceGivesTheSameBytesWhateverTheOrder(_ id: String) throws {
+        let model = Self.model(id)
         var rng = SeededRandom(seed: 7)
         for _ in 0..<200 {
-            let evidence = Self.randomEvidence(&rng)
+            var evidence = Self.randomEvidence(&rng)
+            evidence.patterns = (0..<rng.below(3)).map { _ in
+                .init(id: UUID(), kind: .network, facilities: [F.facility, .random(), .random()], reports: [], lastReceivedAt: F.asOf)
+            }
             var shuffled = evidence
             rng.shuffle(&shuffled.reports)
-            let a = try RiskAssessment.encoder.encode(RiskModel.v1.assess(evidence, asOf: F.asOf))
-            let b = try RiskAssessment.encoder.encode(RiskModel.v1.assess(shuffled, asOf: F.asOf))
+            shuffled.patterns.reverse()
+            let a = try RiskAssessment.encoder.encode(model.assess(evidence, asOf: F.asOf))
+            let b = try RiskAssessment.encoder.encode(model.assess(shuffled, asOf: F.asOf))
             #expect(a == b)
             let decoded = try RiskAssessment.decoder.decode(RiskAssessment.self, from: a)
             #expect(try RiskAssessment.encoder.encode(decoded) == a)
             // The hand-written form the store keeps: the same for the same input, and read back equal.
-            let canonical = RiskModel.v1.assess(evidence, asOf: F.asOf).canonicalJSON
-            #expect(canonical == RiskModel.v1.assess(shuffled, asOf: F.asOf).canonicalJSON)
+            let canonical = model.assess(evidence, asOf: F.asOf).canonicalJSON
+            #expect(canonical == model.assess(shuffled, asOf: F.asOf).canonicalJSON)
             #expect(try RiskAssessment.decoder.decode(RiskAssessment.self, from: Data(canonical.utf8)) == decoded)
         }
     }
 
-    @Test func aLaterInstantNeverRaisesAScoreWithoutNewEvidence() {
+    @Test(arguments: ["v1", "v2"])
+    func aLaterInstantNeverRaisesAScoreWithoutNewEvidence(_ id: String) {
         // Decay: without new reports a score can only fall as time passes, except for the one
         // factor that waits for a window to close (SILENCE), which is excluded here.
+        let model = Self.model(id)
         var rng = SeededRandom(seed: 99)
         for _ in 0..<500 {
             let evidence = Self.randomEvidence(&rng)
-            let now = RiskModel.v1.assess(evidence, asOf: F.asOf)
-            let later = RiskModel.v1.assess(evidence, asOf: F.asOf.addingTimeInterval(Double(rng.between(1...400)) * 86_400))
+            let now = model.assess(evidence, asOf: F.asOf)
+            let later = model.assess(evidence, asOf: F.asOf.addingTimeInterval(Double(rng.between(1...400)) * 86_400))
             #expect(later.total - later.points(.silence) <= now.total - now.points(.silence) + 1e-9)
         }
     }
 }
 
 @Suite struct RiskModelDefinitionTests {
-    @Test func theBuiltInModelRoundTripsThroughJSON() throws {
+    @Test func theBuiltInModelsRoundTripThroughJSON() throws {
         #expect(try RiskModel.load(json: RiskModel.v1.encodedJSON) == .v1)
+        #expect(try RiskModel.load(json: RiskModel.v2.encodedJSON) == .v2)
         let json = String(decoding: RiskModel.v1.encodedJSON, as: UTF8.self)
         #expect(json.contains(#""sexual_abuse" : 4"#))
     }
@@ -380,5 +403,16 @@ enum RiskFixture {
         #expect(throws: RiskModelError.self) { try RiskModel.load(json: bands.encodedJSON) }
         #expect(throws: RiskModelError.self) { try RiskModel.load(json: Data("{\"id\": \"x\"}".utf8)) }
         #expect(throws: RiskModelError.self) { try RiskModel.load(json: Data("not json".utf8)) }
+
+        var v2 = RiskModel.v2
+        v2.surprise?.allowanceBits = 6
+        #expect(throws: RiskModelError("id \"v2\" is a built-in model; give a tuned model its own id")) { try RiskModel.load(json: v2.encodedJSON) }
+        v2.id = "v2-tuned"
+        #expect(try RiskModel.load(json: v2.encodedJSON) == v2)
+        v2.surprise?.defaultShares["tag:filming"] = 0
+        #expect(throws: RiskModelError("surprise.defaultShares.tag:filming must be in (0, 1]")) { try RiskModel.load(json: v2.encodedJSON) }
+        v2.surprise?.defaultShares["tag:filming"] = 0.002
+        v2.surprise?.defaultShares["tag:juggling"] = 0.1
+        #expect(throws: RiskModelError("surprise.defaultShares: unknown feature \"tag:juggling\"")) { try RiskModel.load(json: v2.encodedJSON) }
     }
 }

@@ -91,7 +91,7 @@ import Testing
             #expect((alert["reports"] as? [String])?.count == 2)
             let events = detail.json["events"] as? [[String: Any]] ?? []
             #expect(events.compactMap { $0["kind"] as? String } == ["opened", "evidence_added"])
-            #expect((detail.json["risk"] as? [String: Any])?["modelId"] as? String == "v1")
+            #expect((detail.json["risk"] as? [String: Any])?["modelId"] as? String == "v2")
             // Filters.
             #expect(try await api.call(.get, "/v1/alerts?severity=high", token: api.world.regulatorToken).items.allSatisfy {
                 $0["severity"] as? String == "high"

@@ -103,6 +103,43 @@ import Testing
         }
     }
 
+    /// v2: a full run counts the reports' features per kind and jurisdiction (and for the kind and
+    /// the country) and the spread of totals; the computations after it weigh reports against
+    /// those shares, and a score's standing is read from that spread.
+    @Test func aFullRunPublishesThePeersSharesAndTheSpreadThatV2ReadsNext() async throws {
+        try await withWorld { world, db, reader, writer in
+            let v2 = Rescorer(model: .v2, logger: Self.logger)
+            let a = world.nuevoLeon.id, b = world.monterrey.id
+            let together = [try await db.adult(a, "A1"), try await db.adult(a, "A2")]
+            try await db.report(a, adults: together)
+            for n in 1...3 { try await db.report(b, daysAgo: n, category: "neglect") }
+            try await db.report(b, daysAgo: 400, category: "neglect")  // outside the window: not counted
+            guard case .completed = try await v2.run(.full, reader: reader, writer: writer) else { Issue.record("lock held"); return }
+            #expect(try await db.int("SELECT count(*)::int FROM risk_report_shares WHERE jurisdiction_id IS NOT NULL") == 2)
+            #expect(try await db.int("SELECT reports::int FROM risk_report_shares WHERE kind = '*' AND jurisdiction_id IS NULL") == 4)
+            #expect(try await db.int("SELECT (counts->>'adults>=2')::int FROM risk_report_shares WHERE kind = '*'") == 1)
+            #expect(try await db.int("SELECT cardinality(quantiles) FROM risk_score_distribution WHERE model_id = 'v2'") == 1001)
+            #expect(try await db.int("SELECT facilities FROM risk_score_distribution") == 3)
+
+            let store = ScoreStore(logger: Self.logger)
+            let spread = try #require(try await writer.systemTransaction(logger: Self.logger) { try await store.distribution(on: writer) })
+            let top = try #require(try await writer.systemTransaction(logger: Self.logger) { try await store.current(.init(a), on: writer) })
+            // Two of three facilities score less than the one with two adults together.
+            #expect(spread.percentile(of: top.assessment.total) == 66.7)
+            #expect(spread.percentile(of: 0) == 0)
+
+            // The next computation weighs the report against the peers just counted: one report in
+            // four named two adults, nothing like the default one in a hundred.
+            let before = try #require(top.assessment.reason(.together))
+            #expect(before.summary.contains("the model's default shares"), "\(before.summary)")
+            guard case .completed = try await v2.run(.full, reader: reader, writer: writer) else { Issue.record("lock held"); return }
+            let after = try #require(try await writer.systemTransaction(logger: Self.logger) { try await store.current(.init(a), on: writer) })
+            let reason = try #require(after.assessment.reason(.together))
+            #expect(reason.summary.contains("the peers' 1 reports") || reason.summary.contains("peers'"), "\(reason.summary)")
+            #expect(reason.value < before.value)
+        }
+    }
+
     @Test func repeatComplaintsAgainstOneAdultRaiseRepeatAdult() async throws {
         try await withWorld { world, db, reader, writer in
             let a = world.nuevoLeon.id

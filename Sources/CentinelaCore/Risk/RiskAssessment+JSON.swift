@@ -135,7 +135,7 @@ struct JSONText {
 
     mutating func reason(_ reason: RiskAssessment.Reason) {
         object {
-            $0.field("cap") { $0.number(reason.cap) }
+            if let cap = reason.cap { $0.field("cap") { $0.number(cap) } }
             $0.field("code") { $0.string(reason.code.rawValue) }
             $0.field("evidence") { $0.array(reason.evidence) { $0.evidence($1) } }
             if let omitted = reason.omittedEvidence { $0.field("omittedEvidence") { $0.number(Double(omitted)) } }

@@ -13,6 +13,16 @@ public struct RiskAssessment: Hashable, Sendable, Codable {
         case repeatFacility = "REPEAT_FACILITY"
         case silence = "SILENCE"
         case crossFacility = "CROSS_FACILITY"
+        // v2 (docs/risk-model.md)
+        case together = "TOGETHER"
+        case methods = "METHODS"
+
+        /// The factors a model reports, in its tie-breaking order.
+        public static func of(_ model: RiskModel) -> [FactorCode] {
+            model.surprise == nil
+                ? [.load, .multiAdult, .coordinated, .repeatAdult, .repeatFacility, .silence, .crossFacility]
+                : [.together, .methods, .crossFacility, .repeatAdult, .silence, .load]
+        }
     }
 
     /// One factor's contribution and what it rests on.
@@ -20,8 +30,8 @@ public struct RiskAssessment: Hashable, Sendable, Codable {
         public var code: FactorCode
         /// Points given, rounded to one decimal; these add up to the assessment's total.
         public var points: Double
-        /// The most this factor can give.
-        public var cap: Double
+        /// The most this factor can give (v1); v2's factors are not capped.
+        public var cap: Double?
         /// The factor's value before conversion to points (a decayed load, a count...).
         public var value: Double
         /// One sentence a regulator can read.
@@ -69,7 +79,8 @@ public struct RiskAssessment: Hashable, Sendable, Codable {
     public var facilityID: Facility.ID
     public var modelID: String
     public var asOf: Date
-    /// `min(total, 100)`, one decimal.
+    /// What is displayed, 0–100: v1 `min(total, 100)`, one decimal; v2 `100 · total / (total + H)`,
+    /// two decimals, strictly increasing in the total.
     public var score: Double
     /// The sum of the factors' points, before the display cap of 100.
     public var total: Double

@@ -165,6 +165,9 @@ public struct RiskEvidence: Hashable, Sendable {
     public var enrolment: Int?
     public var reports: [Report]
     public var peerBaseline: PeerBaseline?
+    /// How often the facility's peers' reports carry each feature the v2 model weighs (nil: the
+    /// model's defaults).
+    public var featureShares: FeatureShares?
     public var manualOverride: ManualOverride?
     /// Adults tied to other facilities by linking, by their key here.
     public var linkedAdults: [LinkedAdult]
@@ -173,12 +176,14 @@ public struct RiskEvidence: Hashable, Sendable {
 
     public init(
         facilityID: Facility.ID, enrolment: Int? = nil, reports: [Report] = [], peerBaseline: PeerBaseline? = nil,
-        manualOverride: ManualOverride? = nil, linkedAdults: [LinkedAdult] = [], patterns: [PatternMembership] = []
+        featureShares: FeatureShares? = nil, manualOverride: ManualOverride? = nil, linkedAdults: [LinkedAdult] = [],
+        patterns: [PatternMembership] = []
     ) {
         self.facilityID = facilityID
         self.enrolment = enrolment
         self.reports = reports
         self.peerBaseline = peerBaseline
+        self.featureShares = featureShares
         self.manualOverride = manualOverride
         self.linkedAdults = linkedAdults
         self.patterns = patterns

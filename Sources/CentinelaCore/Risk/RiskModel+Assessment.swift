@@ -5,6 +5,7 @@ extension RiskModel {
     /// deterministic: the same evidence and instant give the same assessment, byte for byte.
     /// Each factor is explained in docs/risk-model.md.
     public func assess(_ evidence: RiskEvidence, asOf: Date) -> RiskAssessment {
+        if let surprise { return assessBySurprise(evidence, asOf: asOf, surprise) }
         // A fixed order makes every floating-point sum, and so every figure, reproducible.
         let reports = evidence.reports.filter { $0.receivedAt < asOf }.sorted {
             ($0.receivedAt, $0.id.description) < ($1.receivedAt, $1.id.description)
@@ -233,7 +234,7 @@ extension RiskModel {
             && b.occurredFrom.daysSinceEpoch - slack <= a.occurredTo.daysSinceEpoch
     }
 
-    private func byContribution(_ items: [(Double, RiskAssessment.Evidence)]) -> [RiskAssessment.Evidence] {
+    func byContribution(_ items: [(Double, RiskAssessment.Evidence)]) -> [RiskAssessment.Evidence] {
         items.enumerated().sorted { lhs, rhs in
             lhs.element.0 != rhs.element.0 ? lhs.element.0 > rhs.element.0 : lhs.offset < rhs.offset
         }.map(\.element.1)

@@ -56,10 +56,15 @@ public struct RiskModel: Hashable, Sendable, Codable {
     public var coordinatedSevereMinimumSeverity: Double
     public var coordinatedSevereBand: RiskBand
 
-    /// Lower bounds of the elevated, high and critical bands.
+    /// Lower bounds of the elevated, high and critical bands, on the displayed score.
     public var elevatedFrom: Double
     public var highFrom: Double
     public var criticalFrom: Double
+
+    /// Present in v2 and its tunings: factors measure how surprising the evidence is against what
+    /// the facility's peers produce by chance (RiskModel+Surprise.swift, docs/risk-model.md). The
+    /// additive factors above (`load` … `crossFacility`) and the band floor are then not used.
+    public var surprise: Surprise?
 
     /// The model as specified for the first release (docs/risk-model.md).
     public static let v1 = RiskModel(
@@ -161,8 +166,8 @@ extension RiskModel {
         guard id.range(of: #"^[a-z0-9][a-z0-9._-]{0,39}$"#, options: .regularExpression) != nil else {
             throw RiskModelError("id must be 1-40 lowercase letters, digits, '.', '_' or '-'")
         }
-        if id == Self.v1.id, self != Self.v1 {
-            throw RiskModelError("id \"v1\" is the built-in model; give a tuned model its own id")
+        if let builtIn = Self.builtIn[id], self != builtIn {
+            throw RiskModelError("id \"\(id)\" is a built-in model; give a tuned model its own id")
         }
         for category in IncidentReport.Category.allCases where (severity[category] ?? -1) <= 0 {
             throw RiskModelError("severity of \(category.rawValue) must be a positive number")
@@ -201,9 +206,10 @@ extension RiskModel {
         guard coordinatedSevereAdults >= 2, youngChildAge >= 1 else {
             throw RiskModelError("coordinatedSevereAdults must be at least 2 and youngChildAge at least 1")
         }
+        if let surprise { try surprise.validate() }
     }
 
-    private static func describe(_ error: any Error) -> String {
+    static func describe(_ error: any Error) -> String {
         switch error {
         case DecodingError.keyNotFound(let key, let context):
             return "missing \((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))"

@@ -32,8 +32,15 @@ public struct SimulationConfiguration: Sendable, Codable, Equatable {
     public var backgroundTactics: Bool
     /// A register in its first months (the `young` scale): see `SimulationScale`.
     public var youngRegister: Bool
+    /// A heavier background, for checking that a risk model was not fitted to the ordinary one:
+    /// twice the complaints per reporting facility, about one in ten naming a second adult (and
+    /// some a third), and the tactics of `backgroundTactics`. Rings are planted exactly as without it.
+    public var heavyBackground: Bool
 
-    public init(seed: UInt64, scale: SimulationScale, end: CalendarDate, consistentTactics: Bool = false, backgroundTactics: Bool? = nil) {
+    public init(
+        seed: UInt64, scale: SimulationScale, end: CalendarDate, consistentTactics: Bool = false, backgroundTactics: Bool? = nil,
+        heavyBackground: Bool = false
+    ) {
         self.seed = seed
         self.scale = scale
         self.end = end
@@ -50,12 +57,13 @@ public struct SimulationConfiguration: Sendable, Codable, Equatable {
             (facilities, rings, loneOffenders) = (318, 0, 6)
             (networkFacilities, networkStates) = (18, 7)
         }
-        self.backgroundTactics = backgroundTactics ?? (scale == .network)
+        self.heavyBackground = heavyBackground
+        self.backgroundTactics = backgroundTactics ?? (scale == .network || heavyBackground)
     }
 
     enum CodingKeys: String, CodingKey {
         case seed, scale, facilities, rings, loneOffenders, years, end, networkFacilities, networkStates, consistentTactics,
-            backgroundTactics, youngRegister
+            backgroundTactics, youngRegister, heavyBackground
     }
 
     /// Ground truths written before the network scale have none of its keys.
@@ -73,6 +81,7 @@ public struct SimulationConfiguration: Sendable, Codable, Equatable {
         consistentTactics = try c.decodeIfPresent(Bool.self, forKey: .consistentTactics) ?? false
         backgroundTactics = try c.decodeIfPresent(Bool.self, forKey: .backgroundTactics) ?? false
         youngRegister = try c.decodeIfPresent(Bool.self, forKey: .youngRegister) ?? false
+        heavyBackground = try c.decodeIfPresent(Bool.self, forKey: .heavyBackground) ?? false
     }
 }
 
@@ -258,7 +267,7 @@ public struct Simulation: Sendable {
     // Dates of birth draw from streams of their own, so that adding them changed nothing else.
     enum Stream: UInt64 {
         case ids = 1, rings, lone, movers, facility, facilityReports, births, personBirths, network, backgroundTactics, rosters,
-            namesakes
+            namesakes, heavyBackground
     }
 
     /// A young register: the share of facilities that uploaded their roster, and of the adults
@@ -693,11 +702,12 @@ public struct Simulation: Sendable {
             }
             var reportRNG = SeededRandom(seed: config.seed, stream: Stream.facilityReports.rawValue, index: UInt64(index))
             // A young register holds its first months' complaints: fewer schools, fewer each.
-            let (reporting, mean) = config.youngRegister ? (0.4, 3.0) : (0.55, 14.5)
+            let (reporting, mean) = config.youngRegister ? (0.4, 3.0) : (0.55, config.heavyBackground ? 29 : 14.5)
             if reportRNG.chance(reporting) {
                 // Geometric count with mean ≈ 14.5: most reporting schools have a few, some many.
                 let count = min(200, Int(_log(max(reportRNG.unit(), 1e-12)) / _log(1 - 1 / mean)) + 1)
                 var tactics = SeededRandom(seed: config.seed, stream: Stream.backgroundTactics.rawValue, index: UInt64(index))
+                var heavy = SeededRandom(seed: config.seed, stream: Stream.heavyBackground.rawValue, index: UInt64(index))
                 for _ in 0..<count {
                     let day = firstDay + reportRNG.below(config.end.daysSinceEpoch - firstDay + 1)
                     var report = backgroundReport(facility: facility, kind: kind, staff: staff.map(\.adult), rng: &reportRNG, day: day)
@@ -705,6 +715,15 @@ public struct Simulation: Sendable {
                         for (tag, rate) in Self.backgroundTacticRates where tactics.chance(rate) && !report.tags.contains(tag) {
                             report.tags.append(tag)
                         }
+                    }
+                    if config.heavyBackground, staff.count >= 2, heavy.chance(0.1) {
+                        // A complaint about a classroom, its teacher and assistant; now and then a third.
+                        var others = staff.map(\.adult).filter { adult in
+                            !report.adults.contains { if case .rostered(let id) = $0 { id == adult.id } else { false } }
+                        }
+                        heavy.shuffle(&others)
+                        let extra = (report.adults.isEmpty ? 2 : 1) + (heavy.chance(0.2) ? 1 : 0)
+                        report.adults += others.prefix(extra).map { .rostered($0.id) }
                     }
                     reports.append(report)
                 }

@@ -87,7 +87,7 @@ public func buildApplication(
     database: DatabaseConfiguration,
     migrations: MigrationSet,
     nationalIDs: NationalIDHasher? = nil,
-    riskModel: RiskModel = .v1,
+    riskModel: RiskModel = .v2,
     alertHeartbeat: Duration = .seconds(15),
     webhookRetry: WebhookRetryPolicy = .init(),
     webhookPoll: Duration = .seconds(1),

@@ -32,12 +32,22 @@ struct RiskController {
         var modelBand: String
         @Nullable var floor: RiskAssessment.BandFloor?
         @Nullable var manualOverride: RiskEvidence.ManualOverride?
+        /// Where the score stands among every facility's at the last full rescoring (current scores only).
+        @Nullable var standing: Standing?
         var reasons: [RiskAssessment.Reason]
+
+        struct Standing: Encodable, Sendable {
+            /// The share of facilities scoring less, in percent: 99.5 is the top 0.5 %.
+            var percentile: Double
+            var facilities: Int
+            var modelId: String
+            var computedAt: Date
+        }
 
         /// `for` a school: the CROSS_FACILITY evidence (which of its adults or reports linking tied
         /// to other facilities, and which patterns) is for regulators only. The school's own staff
         /// may be the adults concerned; its points and summary stay, as the score depends on them.
-        init(_ stored: StoredScore, for principal: Principal) {
+        init(_ stored: StoredScore, for principal: Principal, among distribution: ScoreDistribution? = nil) {
             let a = stored.assessment
             facility = a.facilityID.description
             modelId = a.modelID
@@ -49,6 +59,13 @@ struct RiskController {
             modelBand = a.modelBand.rawValue
             floor = a.floor
             manualOverride = a.manualOverride
+            // Only against a spread of the same model's totals: another model's are another scale.
+            standing = distribution.flatMap { spread in
+                spread.modelID == a.modelID
+                    ? Standing(percentile: spread.percentile(of: a.total), facilities: spread.facilities, modelId: spread.modelID,
+                               computedAt: spread.computedAt)
+                    : nil
+            }
             reasons = a.reasons
             if principal.role != .regulator {
                 for index in reasons.indices where reasons[index].code == .crossFacility && !reasons[index].evidence.isEmpty {
@@ -63,17 +80,17 @@ struct RiskController {
         let principal = try context.requireCaseHandler("Risk scores")
         let id = try context.facilityID()
         try QueryReader(request).finish()
-        let (facility, stored) = try await database.withScope(principal) { connection in
+        let (facility, stored, distribution) = try await database.withScope(principal) { connection in
             let facility = try await reports.facility(id, on: connection)
             let stored = facility == nil ? nil : try await scores.current(id, on: connection)
             try await database.audit(
                 context.auditEvent("risk.read", on: "facility", id: id.description, outcome: stored == nil ? .notFound : .ok),
                 on: connection)
-            return (facility, stored)
+            return (facility, stored, stored == nil ? nil : try await scores.distribution(on: connection))
         }
         guard facility != nil else { throw Problem.notFound("No facility with this id.") }
         guard let stored else { throw Problem.notScoredYet }
-        return JSONResponse(body: RiskBody(stored, for: principal))
+        return JSONResponse(body: RiskBody(stored, for: principal, among: distribution))
     }
 
     struct HistoryPage: Encodable, Sendable {

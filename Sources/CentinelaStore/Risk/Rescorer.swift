@@ -115,10 +115,11 @@ public struct Rescorer: Sendable {
             let total = try await main.reader.systemTransaction(logger: logger) {
                 try await count(selections.count == 1 ? selections[0] : .all, on: main.reader)
             }
-            let baselines: PeerBaselines? = if case .backtest = kind { nil } else {
-                try await main.writer.systemTransaction(logger: logger) {
-                    try await store.baselines(for: nil, on: main.writer)
-                }
+            // Back-tests compare reports with the peers' shares as last published (features of the
+            // background change slowly), never with loads computed after their instant.
+            let isBacktest: Bool = if case .backtest = kind { true } else { false }
+            let baselines = try await main.writer.systemTransaction(logger: logger) {
+                try await store.baselines(for: nil, model: model, loads: !isBacktest, on: main.writer)
             }
             // Facilities whose band alert's quiet clock runs: looked at even when their score is unchanged.
             let watched: Set<Facility.ID> = if case .backtest = kind { [] } else {
@@ -141,15 +142,19 @@ public struct Rescorer: Sendable {
                 return all
             }
             var alertRows = 0
+            var shares: [PeerBaselines.Group: ReportShares] = [:]
             for outcome in outcomes {
                 run.scored += outcome.scored
                 run.changed += outcome.changed
                 run.failures += outcome.failed
                 alertRows += outcome.alertRows
+                shares.merge(outcome.shares) { var merged = $0; merged.merge($1); return merged }
             }
             if kind == .full {
                 try await main.writer.systemTransaction(logger: logger) {
                     try await store.publishBaselines(computedAt: asOf, on: main.writer)
+                    try await store.publishShares(shares, computedAt: asOf, on: main.writer)
+                    try await store.publishDistribution(modelID: model.id, computedAt: asOf, on: main.writer)
                 }
                 try await refreshStatistics(
                     written: ["risk_scores": run.changed, "risk_score_history": run.changed, "alerts": alertRows, "alert_events": alertRows],
@@ -194,6 +199,7 @@ public struct Rescorer: Sendable {
         let (reader, writer) = (lane.reader, lane.writer)
         let logger = logger
         let isBacktest: Bool = if case .backtest = kind { true } else { false }
+        let isFull = kind == .full
         @Sendable func write(_ batch: [ScoredFacility]) async -> PartitionTotals {
             do {
                 return try await writer.systemTransaction(logger: logger) {
@@ -241,6 +247,9 @@ public struct Rescorer: Sendable {
                     selection, from: source, asOf: asOf, baselines: baselines, on: reader
                 ) { subject in
                     let scored = ScoredFacility(subject: subject, assessment: model.assess(subject.evidence, asOf: asOf))
+                    if isFull {
+                        model.countShares(subject.evidence, asOf: asOf, into: &totals.shares[PeerBaselines.Group(subject.kind, subject.jurisdictionID), default: .init()])
+                    }
                     totals.scored += 1
                     unreported += 1
                     if isBacktest || !scored.isUnchanged || watched.contains(subject.facilityID) { batch.append(scored) }
@@ -264,6 +273,20 @@ public struct Rescorer: Sendable {
         return totals
     }
 
+    /// The facilities' assessments as of a past instant, as a back-test computes them (reports as
+    /// they stood then, the peers' shares as last published, no linking), written nowhere: for
+    /// evaluating how soon a model flags what it should. In the caller's system transaction.
+    public func assessments(of facilities: [Facility.ID], asOf: Date, on connection: PostgresConnection) async throws -> [RiskAssessment] {
+        let baselines = try await ScoreStore(logger: logger).baselines(for: facilities, model: model, loads: false, on: connection)
+        var result: [RiskAssessment] = []
+        try await RiskEvidenceReader(logger: logger).read(
+            .facilities(facilities), from: .history, asOf: asOf, baselines: baselines, on: connection
+        ) { subject in
+            result.append(model.assess(subject.evidence, asOf: asOf))
+        }
+        return result
+    }
+
     /// Rescores the facilities marked stale, at most `limit` of them, in one transaction; a mark is
     /// cleared only if no newer report renewed it meanwhile. Returns how many were rescored.
     public func rescoreMarked(on connection: PostgresConnection, limit: Int = 200) async throws -> Int {
@@ -275,7 +298,7 @@ public struct Rescorer: Sendable {
             guard !marks.isEmpty else { return 0 }
             let ids = marks.map { Facility.ID($0.0) }
             let asOf = try await databaseNow(on: connection)
-            let baselines = try await store.baselines(for: ids, on: connection)
+            let baselines = try await store.baselines(for: ids, model: model, on: connection)
             var scored: [ScoredFacility] = []
             try await RiskEvidenceReader(logger: logger).read(
                 .facilities(ids), from: .current, asOf: asOf, baselines: baselines, on: connection
@@ -326,6 +349,8 @@ public struct Rescorer: Sendable {
         var failed = 0
         /// Alerts opened plus alert events appended.
         var alertRows = 0
+        /// Full runs: the reports' features by facility kind and jurisdiction, for v2's peers.
+        var shares: [PeerBaselines.Group: ReportShares] = [:]
     }
 
     /// Gives the tables this run wrote heavily fresh planner statistics now, by autovacuum's own

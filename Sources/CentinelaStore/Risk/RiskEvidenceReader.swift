@@ -90,7 +90,8 @@ struct RiskEvidenceReader {
                     facilityID: .init(facility), kind: kind, jurisdictionID: jurisdictionID,
                     evidence: RiskEvidence(
                         facilityID: .init(facility), enrolment: enrolment,
-                        peerBaseline: baselines?[kind, jurisdictionID], manualOverride: overrides[facility]),
+                        peerBaseline: baselines?[kind, jurisdictionID], featureShares: baselines?.shares(kind, jurisdictionID),
+                        manualOverride: overrides[facility]),
                     storedFingerprint: stored)
             }
             guard let reportID = try columns.next(UUID?.self) else { continue }  // a facility without reports
@@ -228,12 +229,34 @@ struct ColumnReader {
     }
 }
 
-/// Peers' median loads by facility kind and jurisdiction, as last published.
+/// What a computation compares a facility with, as last published by a full run: its peers'
+/// median load (v1 and v2) and how often their reports carry each feature (v2), by kind and
+/// jurisdiction.
 public struct PeerBaselines: Sendable {
+    public struct Group: Hashable, Sendable {
+        var kind: Facility.Kind
+        var jurisdiction: Jurisdiction.ID
+
+        init(_ kind: Facility.Kind, _ jurisdiction: Jurisdiction.ID) {
+            self.kind = kind
+            self.jurisdiction = jurisdiction
+        }
+    }
+
     var values: [String: RiskEvidence.PeerBaseline]
+    /// v2's shares, already shrunk towards the kind's and the country's.
+    var groupShares: [Group: FeatureShares] = [:]
+    /// For a group that published none (no report in the window): the kind's national shares.
+    var kindShares: [Facility.Kind: FeatureShares] = [:]
+    /// For a kind that published none: the country's.
+    var nationalShares: FeatureShares?
 
     subscript(kind: Facility.Kind, jurisdiction: Jurisdiction.ID) -> RiskEvidence.PeerBaseline? {
         values[Self.key(kind, jurisdiction)]
+    }
+
+    func shares(_ kind: Facility.Kind, _ jurisdiction: Jurisdiction.ID) -> FeatureShares? {
+        groupShares[Group(kind, jurisdiction)] ?? kindShares[kind] ?? nationalShares
     }
 
     static func key(_ kind: Facility.Kind, _ jurisdiction: Jurisdiction.ID) -> String { "\(kind.rawValue)|\(jurisdiction)" }

@@ -99,21 +99,109 @@ public struct ScoreStore: Sendable {
             """, logger: logger)
     }
 
-    /// The published peer baselines, for the facilities given (nil: all of them).
-    func baselines(for facilities: [Facility.ID]?, on connection: PostgresConnection) async throws -> PeerBaselines {
+    /// The published peer baselines, for the facilities given (nil: all of them): their loads
+    /// (unless `loads` is false: back-tests) and, for a v2 model, their report shares.
+    func baselines(
+        for facilities: [Facility.ID]?, model: RiskModel, loads: Bool = true, on connection: PostgresConnection
+    ) async throws -> PeerBaselines {
         let only = facilities?.map(\.rawValue)
         var values: [String: RiskEvidence.PeerBaseline] = [:]
-        for try await (kind, jurisdiction, perHundred, peers, computedAt) in try await connection.query(
-            """
-            SELECT b.kind, b.jurisdiction_id, b.load_per_hundred, b.peers, b.computed_at FROM risk_peer_baselines b
-            WHERE \(only)::uuid[] IS NULL
-               OR (b.kind, b.jurisdiction_id) IN (SELECT f.kind, f.jurisdiction_id FROM facilities f WHERE f.id = ANY(\(only)::uuid[]))
-            """, logger: logger
-        ).decode((String, UUID, Double, Int, Date).self) {
-            values[PeerBaselines.key(Facility.Kind(rawValue: kind) ?? .other, Jurisdiction.ID(jurisdiction))] =
-                .init(loadPerHundredChildren: perHundred, peers: peers, computedAt: computedAt)
+        if loads {
+            for try await (kind, jurisdiction, perHundred, peers, computedAt) in try await connection.query(
+                """
+                SELECT b.kind, b.jurisdiction_id, b.load_per_hundred, b.peers, b.computed_at FROM risk_peer_baselines b
+                WHERE \(only)::uuid[] IS NULL
+                   OR (b.kind, b.jurisdiction_id) IN (SELECT f.kind, f.jurisdiction_id FROM facilities f WHERE f.id = ANY(\(only)::uuid[]))
+                """, logger: logger
+            ).decode((String, UUID, Double, Int, Date).self) {
+                values[PeerBaselines.key(Facility.Kind(rawValue: kind) ?? .other, Jurisdiction.ID(jurisdiction))] =
+                    .init(loadPerHundredChildren: perHundred, peers: peers, computedAt: computedAt)
+            }
         }
-        return PeerBaselines(values: values)
+        var baselines = PeerBaselines(values: values)
+        guard let surprise = model.surprise else { return baselines }
+        // The national and per-kind totals are published beside the groups (jurisdiction NULL), so
+        // that scoring a few facilities reads a few rows.
+        var national: ReportShares?
+        var byKind: [Facility.Kind: ReportShares] = [:]
+        var groups: [PeerBaselines.Group: ReportShares] = [:]
+        for try await (kind, jurisdiction, reports, counts) in try await connection.query(
+            """
+            SELECT s.kind, s.jurisdiction_id, s.reports, s.counts::text FROM risk_report_shares s
+            WHERE s.jurisdiction_id IS NULL OR \(only)::uuid[] IS NULL
+               OR (s.kind, s.jurisdiction_id) IN (SELECT f.kind, f.jurisdiction_id FROM facilities f WHERE f.id = ANY(\(only)::uuid[]))
+            """, logger: logger
+        ).decode((String, UUID?, Double, String).self) {
+            let shares = ReportShares(reports: reports, counts: (try? JSONDecoder().decode([String: Double].self, from: Data(counts.utf8))) ?? [:])
+            switch (kind, jurisdiction) {
+            case (Self.allKinds, nil): national = shares
+            case (_, nil): byKind[Facility.Kind(rawValue: kind) ?? .other] = shares
+            case (_, let jurisdiction?): groups[PeerBaselines.Group(Facility.Kind(rawValue: kind) ?? .other, Jurisdiction.ID(jurisdiction))] = shares
+            }
+        }
+        guard let national else { return baselines }
+        baselines.nationalShares = FeatureShares.shrunk([national], model: surprise)
+        for (kind, shares) in byKind { baselines.kindShares[kind] = FeatureShares.shrunk([national, shares], model: surprise) }
+        for (group, shares) in groups {
+            baselines.groupShares[group] = FeatureShares.shrunk([national, byKind[group.kind] ?? .init(), shares], model: surprise)
+        }
+        return baselines
+    }
+
+    /// Records how the totals are spread now (after a full run): every facility, unscored as 0.
+    func publishDistribution(modelID: String, computedAt: Date, on connection: PostgresConnection) async throws {
+        try await connection.run(
+            """
+            INSERT INTO risk_score_distribution AS d (id, model_id, facilities, quantiles, computed_at)
+            SELECT true, \(modelID), count(*)::int,
+                   percentile_disc((SELECT array_agg(i / 1000.0 ORDER BY i) FROM generate_series(0, 1000) AS i))
+                       WITHIN GROUP (ORDER BY coalesce(s.total, 0)),
+                   \(computedAt)
+            FROM facilities f LEFT JOIN risk_scores s ON s.facility_id = f.id
+            HAVING count(*) > 0
+            ON CONFLICT (id) DO UPDATE
+                SET model_id = excluded.model_id, facilities = excluded.facilities, quantiles = excluded.quantiles,
+                    computed_at = excluded.computed_at
+            """, logger: logger)
+    }
+
+    /// The spread of totals at the last full run, in any scope; nil before the first.
+    public func distribution(on connection: PostgresConnection) async throws -> ScoreDistribution? {
+        for try await (model, facilities, quantiles, computedAt) in try await connection.query(
+            "SELECT model_id, facilities, quantiles, computed_at FROM risk_score_distribution", logger: logger
+        ).decode((String, Int, [Double], Date).self) {
+            return ScoreDistribution(modelID: model, facilities: facilities, quantiles: quantiles, computedAt: computedAt)
+        }
+        return nil
+    }
+
+    /// The `kind` of the row holding the whole country's report shares.
+    static let allKinds = "*"
+
+    /// Replaces the published report shares with a full run's counts: one row per kind and
+    /// jurisdiction, one per kind for the whole country and one for everything.
+    func publishShares(_ shares: [PeerBaselines.Group: ReportShares], computedAt: Date, on connection: PostgresConnection) async throws {
+        var national = ReportShares()
+        var byKind: [Facility.Kind: ReportShares] = [:]
+        for (group, counts) in shares {
+            national.merge(counts)
+            byKind[group.kind, default: .init()].merge(counts)
+        }
+        var rows: [(kind: String, jurisdiction: UUID?, shares: ReportShares)] = [(Self.allKinds, nil, national)]
+        rows += byKind.map { ($0.key.rawValue, nil, $0.value) }
+        rows += shares.filter { $0.value.reports > 0 }.map { ($0.key.kind.rawValue, $0.key.jurisdiction.rawValue, $0.value) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let counts = try rows.map { String(decoding: try encoder.encode($0.shares.counts), as: UTF8.self) }
+        try await connection.run("DELETE FROM risk_report_shares", logger: logger)
+        try await connection.run(
+            """
+            INSERT INTO risk_report_shares (kind, jurisdiction_id, reports, counts, computed_at)
+            SELECT kind, nullif(jurisdiction_id, '')::uuid, reports, counts, \(computedAt)
+            FROM unnest(\(rows.map(\.kind))::text[], \(rows.map { $0.jurisdiction?.uuidString ?? "" })::text[],
+                        \(rows.map(\.shares.reports))::float8[], \(counts)::jsonb[])
+                AS i(kind, jurisdiction_id, reports, counts)
+            """, logger: logger)
     }
 
     /// Recomputes the peer baselines from the stored loads: the median load per 100 children of
