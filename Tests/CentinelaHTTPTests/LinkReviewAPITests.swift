@@ -98,12 +98,26 @@ import Testing
             #expect(decided.json["decision"] as? String == "rejected")
             #expect(try await api.call(.get, "/v1/links/review", token: api.world.regulatorToken).items.isEmpty)
             #expect(try await api.call(.post, path, token: api.world.regulatorToken, json: #"{"decision":"accept"}"#).status == .conflict)
+            // Applied within seconds by the service's linking worker, not at the next nightly run:
+            // the confident link stays; the weak one is gone.
+            var persons = try await Self.persons(api.world)
+            for _ in 0..<100 where persons != [2] {
+                try await Task.sleep(for: .milliseconds(200))
+                persons = try await Self.persons(api.world)
+            }
+            #expect(persons == [2], "the decision was not applied within 20 s")
+            #expect(try await api.world.database.withConnection(logger: TestDatabase.logger) { c in
+                var kinds: [String] = []
+                for try await kind in try await c.query("SELECT kind FROM linking_runs WHERE outcome = 'succeeded' ORDER BY started_at", logger: TestDatabase.logger)
+                    .decode(String.self) { kinds.append(kind) }
+                return kinds
+            } == ["rebuild", "update"])
+            // A rebuild decides the same.
             try await api.world.database.withConnection(logger: TestDatabase.logger) { c in
                 try await api.world.database.withConnection(logger: TestDatabase.logger) { writer in
                     _ = try await LinkingRebuilder(logger: TestDatabase.logger).rebuild(reader: c, writer: writer)
                 }
             }
-            // The confident link stays; the weak one is gone.
             #expect(try await Self.persons(api.world) == [2])
             let alone = try await api.call(.get, "/v1/adults/\(monterrey)", token: api.world.regulatorToken)
             #expect(alone.json["person"] is NSNull && (alone.json["links"] as? [Any])?.isEmpty == true, "\(alone.body)")

@@ -115,6 +115,7 @@ public func buildApplication(
         services: [
             client,
             RescoreWorker(client: client, database: database, rescorer: Rescorer(model: riskModel, logger: logger), usage: usage),
+            LinkingWorker(client: client, database: database, usage: usage, logger: logger),
             feed,
             WebhookDeliverer(
                 client: client, feed: feed, policy: webhookRetry, pollInterval: webhookPoll, caseGroupWait: caseGroupWait,

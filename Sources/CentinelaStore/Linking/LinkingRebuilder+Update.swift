@@ -10,6 +10,10 @@ import PostgresNIO
 /// with every link among their records; patterns, the ties between facilities and the rescoring
 /// marks follow as in a rebuild.
 ///
+/// Regulators' decisions made since the last run are applied too: the persons of the decided pairs
+/// are resolved again (a rejected pair splits its person, an accepted one joins two), so that the
+/// ties, patterns and scores that rest on them follow within seconds (`LinkingWorker`, in `serve`).
+///
 /// What an update does not revisit: corrections of names already recorded, roster entries
 /// removed, and pairs of old records (their verdicts stand until the next rebuild, which decides
 /// everything afresh).
@@ -24,6 +28,13 @@ extension LinkingRebuilder {
         outcome.records = added.count
         if !added.isEmpty {
             try await linkNewRecords(added, reader: reader, writer: writer, outcome: &outcome)
+        }
+        let decided = try await decidedPairs(since: since.addingTimeInterval(-Self.updateOverlap), on: writer)
+        if !decided.isEmpty {
+            let (accepted, rejected) = try await decisions(on: writer)
+            outcome.persons += try await writer.systemTransaction(logger: logger) {
+                try await resolveAgain(Set(decided.flatMap { [$0.first.rawValue, $0.second.rawValue] }), accepted: accepted, rejected: rejected, on: writer)
+            }
         }
         outcome.patterns = try await rebuildPatterns(reader: reader, writer: writer)
         try await refreshLinkedAdults(on: writer)
@@ -88,36 +99,69 @@ extension LinkingRebuilder {
         try await writer.systemTransaction(logger: logger) {
             try await insertLinks(found, on: writer)
             guard !joining.isEmpty else { return }
-            // The persons the new links touch, whole: every record of theirs, and every link among those records.
-            var members = Set(joining.flatMap { [$0.pair.first.rawValue, $0.pair.second.rawValue] })
-            for try await id in try await writer.query(
-                """
-                SELECT o.record_id FROM adult_persons p JOIN adult_persons o ON o.person_id = p.person_id
-                WHERE p.record_id = ANY (\(Array(members))::uuid[])
-                """, logger: logger
-            ).decode(UUID.self) { members.insert(id) }
-            let ids = Array(members)
-            var records: [AdultRecord] = []
-            for try await (id, facility, hash) in try await writer.query(
-                "SELECT id, facility_id, national_id_hmac FROM adult_records WHERE id = ANY (\(ids)::uuid[])", logger: logger
-            ).decode((UUID, UUID, Data?).self) {
-                records.append(.init(id: .init(id), facility: .init(facility), name: .init(given: [], paternal: nil, maternal: nil), nationalIDHash: hash))
-            }
-            var links: [(RecordPair, Double)] = []
-            for try await (a, b, verdict, score) in try await writer.query(
-                """
-                SELECT record_a, record_b, verdict, score FROM adult_links
-                WHERE record_a = ANY (\(ids)::uuid[]) AND record_b = ANY (\(ids)::uuid[])
-                """, logger: logger
-            ).decode((UUID, UUID, String, Double).self) {
-                let pair = RecordPair(.init(a), .init(b))
-                if (verdict == "link" || accepted.contains(pair)) && !rejected.contains(pair) { links.append((pair, score)) }
-            }
-            let ordered = records.sorted { $0.id.description < $1.id.description }
-            let persons = PersonResolution.persons(ordered, links: links, rejected: rejected).filter { $0.count > 1 }
-            outcome.persons = persons.count
-            try await writer.run("DELETE FROM adult_persons WHERE record_id = ANY (\(ids)::uuid[])", logger: logger)
-            try await insertPersons(persons, facilities: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0.facility) }), on: writer)
+            outcome.persons = try await resolveAgain(
+                Set(joining.flatMap { [$0.pair.first.rawValue, $0.pair.second.rawValue] }), accepted: accepted, rejected: rejected, on: writer)
+        }
+    }
+
+    /// The persons `touched` records belong to, resolved again whole — every record of theirs and
+    /// every link among those records, as decided — in the caller's transaction. Returns how many
+    /// persons of two or more records they now make.
+    func resolveAgain(
+        _ touched: Set<UUID>, accepted: Set<RecordPair>, rejected: Set<RecordPair>, on writer: PostgresConnection
+    ) async throws -> Int {
+        var members = touched
+        for try await id in try await writer.query(
+            """
+            SELECT o.record_id FROM adult_persons p JOIN adult_persons o ON o.person_id = p.person_id
+            WHERE p.record_id = ANY (\(Array(members))::uuid[])
+            """, logger: logger
+        ).decode(UUID.self) { members.insert(id) }
+        let ids = Array(members)
+        var records: [AdultRecord] = []
+        for try await (id, facility, hash) in try await writer.query(
+            "SELECT id, facility_id, national_id_hmac FROM adult_records WHERE id = ANY (\(ids)::uuid[])", logger: logger
+        ).decode((UUID, UUID, Data?).self) {
+            records.append(.init(id: .init(id), facility: .init(facility), name: .init(given: [], paternal: nil, maternal: nil), nationalIDHash: hash))
+        }
+        var links: [(RecordPair, Double)] = []
+        for try await (a, b, verdict, score) in try await writer.query(
+            """
+            SELECT record_a, record_b, verdict, score FROM adult_links
+            WHERE record_a = ANY (\(ids)::uuid[]) AND record_b = ANY (\(ids)::uuid[])
+            """, logger: logger
+        ).decode((UUID, UUID, String, Double).self) {
+            let pair = RecordPair(.init(a), .init(b))
+            if (verdict == "link" || accepted.contains(pair)) && !rejected.contains(pair) { links.append((pair, score)) }
+        }
+        let ordered = records.sorted { $0.id.description < $1.id.description }
+        let persons = PersonResolution.persons(ordered, links: links, rejected: rejected).filter { $0.count > 1 }
+        try await writer.run("DELETE FROM adult_persons WHERE record_id = ANY (\(ids)::uuid[])", logger: logger)
+        try await insertPersons(persons, facilities: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0.facility) }), on: writer)
+        return persons.count
+    }
+
+    /// The pairs regulators decided on since `since`.
+    func decidedPairs(since: Date, on connection: PostgresConnection) async throws -> [RecordPair] {
+        try await connection.systemTransaction(logger: logger) {
+            var pairs: [RecordPair] = []
+            for try await (a, b) in try await connection.query(
+                "SELECT record_a, record_b FROM adult_link_decisions WHERE decided_at >= \(since)", logger: logger
+            ).decode((UUID, UUID).self) { pairs.append(RecordPair(.init(a), .init(b))) }
+            return pairs
+        }
+    }
+
+    /// Whether a regulator decided on a pair after the last successful run started: what the
+    /// linking worker waits for.
+    public func hasUnappliedDecisions(on connection: PostgresConnection) async throws -> Bool {
+        guard let since = try await lastRunStarted(on: connection) else { return false }
+        return try await connection.systemTransaction(logger: logger) {
+            var found = false
+            for try await _ in try await connection.query(
+                "SELECT 1 FROM adult_link_decisions WHERE decided_at >= \(since) LIMIT 1", logger: logger
+            ) { found = true }
+            return found
         }
     }
 }

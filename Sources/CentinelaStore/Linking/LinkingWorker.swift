@@ -1,0 +1,96 @@
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// Applies regulators' decisions on proposed adult links inside `serve`: woken by the
+/// `centinela_link_decided` notification each decision sends at commit (and polling as a
+/// fallback), it runs a linking update (LinkingRebuilder+Update.swift), which resolves the decided
+/// pairs' persons again and marks the facilities whose ties changed; the rescoring worker then
+/// rescores them within seconds.
+public struct LinkingWorker: Service {
+    let client: PostgresClient
+    let database: DatabaseConfiguration
+    let pollInterval: Duration
+    let usage: DatabaseUsage
+    let logger: Logger
+    let shutdownGrace: Duration = .seconds(5)
+
+    public init(
+        client: PostgresClient, database: DatabaseConfiguration, pollInterval: Duration = .seconds(60), usage: DatabaseUsage, logger: Logger
+    ) {
+        self.client = client
+        self.database = database
+        self.pollInterval = pollInterval
+        self.usage = usage
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        await withTaskGroup(of: Void.self) { outer in
+            outer.addTask {
+                await withDiscardingTaskGroup { group in
+                    group.addTask { await listen(wake: wake) }
+                    group.addTask {
+                        while !Task.isCancelled {
+                            wake.yield()
+                            try? await Task.sleep(for: pollInterval)
+                        }
+                    }
+                    for await _ in wakes { await apply() }
+                    group.cancelAll()
+                }
+            }
+            outer.addTask {
+                try? await gracefulShutdown()
+                wake.finish()
+                try? await Task.sleep(for: shutdownGrace)
+            }
+            await outer.next()
+            outer.cancelAll()
+        }
+    }
+
+    func listen(wake: AsyncStream<Void>.Continuation) async {
+        while !Task.isCancelled {
+            do {
+                try await database.withConnection(logger: logger) { connection in
+                    try await withTaskCancellationHandler {
+                        try await connection.listen(on: "centinela_link_decided") { notifications in
+                            for try await _ in notifications { wake.yield() }
+                        }
+                    } onCancel: {
+                        let closing: EventLoopFuture<Void> = connection.close()
+                        _ = closing
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("link decision listener lost its connection; retrying", metadata: ["error": "\(DatabaseError.reason(for: error))"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// One linking update, if a decision is waiting. Another run holding the lock (the nightly
+    /// `rescore`, a rebuild) will apply it itself, or the next wake will.
+    func apply() async {
+        let rebuilder = LinkingRebuilder(logger: logger)
+        do {
+            try await usage.track {
+                try await client.withConnection { reader in
+                    guard try await rebuilder.hasUnappliedDecisions(on: reader) else { return }
+                    try await client.withConnection { writer in
+                        _ = try await rebuilder.update(reader: reader, writer: writer)
+                    }
+                }
+            }
+        } catch LinkingRebuilder.Failure.alreadyRunning {
+            logger.debug("a linking run holds the lock; decisions wait for it or the next wake")
+        } catch {
+            if !Task.isCancelled {
+                logger.error("applying link decisions failed; will retry", metadata: ["error": "\(DatabaseError.reason(for: error))"])
+            }
+        }
+    }
+}
