@@ -1,4 +1,4 @@
-import CentinelaHTTP
+@testable import CentinelaHTTP
 import CentinelaStore
 import CentinelaTestSupport
 import Foundation
@@ -121,6 +121,15 @@ import Testing
             let invalidUTF8 = ByteBuffer(bytes: [0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x7D])
             #expect(try await api.call(.post, "/v1/facilities", token: admin, contentType: "application/json", body: invalidUTF8).status == .badRequest)
             #expect(try await api.call(.post, "/v1/facilities", token: admin, contentType: "text/plain", body: ByteBuffer(string: "{}")).status == .unsupportedMediaType)
+            // A body that does not say what it is, is not guessed at (issue 21, item 8).
+            let valid = #"{"code":"D1","name":"Doble","kind":"primary","jurisdiction":"MX-NLE"}"#
+            #expect(try await api.call(.post, "/v1/facilities", token: admin, body: ByteBuffer(string: valid)).status == .unsupportedMediaType)
+            // A field given twice in one object: which one was meant cannot be known (item 8).
+            let twice = try await api.call(
+                .post, "/v1/facilities", token: admin, json: #"{"code":"D1","name":"Doble","kind":"primary","kind":"daycare","jurisdiction":"MX-NLE"}"#)
+            #expect(twice.status == .badRequest && twice.body.contains(#"\"kind\" twice"#), "\(twice.body)")
+            let nested = #"{"code":"D1","name":"Doble","kind":"primary","jurisdiction":"MX-NLE","x":{"a":1,"\u0061":2}}"#
+            #expect(try await api.call(.post, "/v1/facilities", token: admin, json: nested).status == .badRequest)
             let huge = #"{"name":""# + String(repeating: "x", count: 2000) + #""}"#
             #expect(try await api.call(.post, "/v1/facilities", token: admin, json: huge).status == .contentTooLarge)
             #expect(try await api.call(.get, "/v1/facilities?colour=red", token: admin).status == .badRequest)
@@ -191,5 +200,22 @@ import Testing
             #expect(orphan.errorFields == ["/parent"])
             #expect(try await api.call(.post, "/v1/jurisdictions", token: api.world.regulatorToken, json: #"{"code":"MX-Y","name":"Y","level":"state","parent":"MX"}"#).status == .forbidden)
         }
+    }
+}
+
+/// The duplicate-key scan on its own: keys compared as decoded, per object, never values.
+@Suite struct DuplicateKeyTests {
+    @Test(arguments: [
+        (#"{"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]}"#, nil),
+        (#"{"a":"a","b":"a","c":["a","a"]}"#, nil),
+        (#"{"a":1,"a":2}"#, "a"),
+        (#"{"a":{"b":1,"b":2}}"#, "b"),
+        (#"[{"x":1},{"x":2,"y":{"z":1},"x":3}]"#, "x"),
+        (#"{"é":1,"\u00e9":2}"#, "é"),
+        (#"{"q\"":1,"q\"":2}"#, "q\""),
+        (#"{"a\\":1,"b":"\\","a\\":2}"#, "a\\"),
+    ] as [(String, String?)])
+    func findsAKeyGivenTwiceInOneObject(_ json: String, _ duplicate: String?) {
+        #expect(JSONValue.duplicateKey(in: Data(json.utf8)) == duplicate)
     }
 }

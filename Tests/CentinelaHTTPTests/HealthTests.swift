@@ -2,6 +2,9 @@ import CentinelaHTTP
 import CentinelaStore
 import CentinelaTestSupport
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -49,6 +52,45 @@ import Testing
                 alertFeed: AlertFeed(database: nowhere, logger: logger)))
         let app = Application(router: router, services: [client], logger: logger)
         try await app.test(.router, test)
+    }
+
+    /// A database that accepts connections and never answers (a server stopped mid-way, a
+    /// network that drops packets): the pool waits for each connection until its connect timeout
+    /// (10 s), and a request would wait for as long as the database stays away. Without the lease
+    /// deadline these requests were answered after 60 s and 11 s (checked).
+    @Test func aRequestIsAnsweredWithin2SecondsWhenNoConnectionCanBeHad() async throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
+        }
+        #expect(bound && listen(listener, 64) == 0)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let silent = DatabaseConfiguration(
+            endpoint: .tcp(host: "127.0.0.1", port: port), username: "centinela", password: nil, database: "centinela", tlsMode: .disable)
+        let client = PostgresClient(configuration: try silent.clientConfiguration(), backgroundLogger: logger)
+        let router = buildRouter(
+            ApplicationDependencies(
+                databaseHealth: PostgresHealthCheck(client: client, migrations: try TestDatabase.migrations(), timeout: .seconds(1), logger: logger),
+                database: ServiceDatabase(client: client, logger: logger),
+                alertFeed: AlertFeed(database: silent, logger: logger)))
+        let app = Application(router: router, services: [client], logger: logger)
+        try await app.test(.router) { client in
+            for (method, uri) in [(HTTPRequest.Method.get, "/v1/facilities"), (.post, "/v1/reports")] {
+                let started = ContinuousClock.now
+                let response = try await client.execute(
+                    uri: uri, method: method, headers: [.authorization: "Bearer cen_" + String(repeating: "a", count: 43), .contentType: "application/json"],
+                    body: method == .post ? ByteBuffer(string: "{}") : nil)
+                let waited = ContinuousClock.now - started
+                #expect(response.status == .serviceUnavailable, "\(String(buffer: response.body))")
+                #expect(response.headers[.retryAfter] != nil && response.headers[.contentType] == "application/problem+json")
+                #expect(waited < .seconds(4), "answered after \(waited)")
+            }
+        }
     }
 
     @Test func livenessAnswersWithoutTheDatabase() async throws {

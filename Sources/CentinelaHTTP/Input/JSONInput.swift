@@ -29,11 +29,61 @@ enum JSONValue: Sendable, Equatable {
         guard String(data: data, encoding: .utf8) != nil else {
             throw Problem.badRequest("The request body is not valid UTF-8.")
         }
+        let value: JSONValue
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
+            value = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
             throw Problem.badRequest("The request body is not valid JSON.")
         }
+        // The decoder keeps one of two equal keys without a word: which one a client meant
+        // (`"category":"neglect", …, "category":"sexual_abuse"`) cannot be known, so neither is taken.
+        if let key = duplicateKey(in: data) {
+            throw Problem.badRequest("The request body gives the field \"\(key)\" twice in one object.")
+        }
+        return value
+    }
+
+    /// The first key given twice in one object of `data` (valid JSON), compared as decoded.
+    static func duplicateKey(in data: Data) -> String? {
+        let bytes = [UInt8](data)
+        // One entry per open container: the keys seen so far in an object, nil for an array.
+        var open: [Set<String>?] = []
+        var expectingKey = false
+        var index = 0
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "{"):
+                open.append([])
+                expectingKey = true
+            case UInt8(ascii: "["):
+                open.append(nil)
+                expectingKey = false
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if !open.isEmpty { open.removeLast() }
+                expectingKey = false
+            case UInt8(ascii: ","):
+                expectingKey = open.last.map { $0 != nil } ?? false
+            case UInt8(ascii: "\""):
+                let start = index
+                var escaped = false
+                index += 1
+                while index < bytes.count {
+                    if escaped { escaped = false } else if bytes[index] == UInt8(ascii: "\\") { escaped = true } else if bytes[index] == UInt8(ascii: "\"") { break }
+                    index += 1
+                }
+                if expectingKey, var keys = open.last ?? nil {
+                    let raw = Data(bytes[start...min(index, bytes.count - 1)])
+                    let key = (try? JSONDecoder().decode(String.self, from: raw)) ?? String(decoding: raw.dropFirst().dropLast(), as: UTF8.self)
+                    guard keys.insert(key).inserted else { return key }
+                    open[open.count - 1] = keys
+                    expectingKey = false
+                }
+            default:
+                break
+            }
+            index += 1
+        }
+        return nil
     }
 }
 
@@ -300,9 +350,10 @@ extension Request {
         return (try JSONValue.parse(bytes), bytes)
     }
 
-    /// 415 unless the body is declared as `mediaType` (or not declared at all).
+    /// 415 unless the body is declared as `mediaType`: a body that does not say what it is could
+    /// be anything (a form a browser posted, a file), and is not guessed at.
     func requireMediaType(_ mediaType: String) throws(Problem) {
-        if let type = headers[.contentType], !type.lowercased().hasPrefix(mediaType) {
+        guard let type = headers[.contentType], type.lowercased().hasPrefix(mediaType) else {
             throw Problem.unsupportedMediaType(mediaType)
         }
     }

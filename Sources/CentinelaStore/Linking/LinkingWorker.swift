@@ -1,6 +1,7 @@
 import Logging
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
 /// Applies regulators' decisions on proposed adult links inside `serve`: woken by the
 /// `centinela_link_decided` notification each decision sends at commit (and polling as a
@@ -27,17 +28,18 @@ public struct LinkingWorker: Service {
 
     public func run() async throws {
         let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let notified = NotifiedFlag()
         await withTaskGroup(of: Void.self) { outer in
             outer.addTask {
                 await withDiscardingTaskGroup { group in
-                    group.addTask { await listen(wake: wake) }
+                    group.addTask { await listen(wake: wake, notified: notified) }
                     group.addTask {
                         while !Task.isCancelled {
                             wake.yield()
                             try? await Task.sleep(for: pollInterval)
                         }
                     }
-                    for await _ in wakes { await apply() }
+                    for await _ in wakes { await apply(notified: notified.take()) }
                     group.cancelAll()
                 }
             }
@@ -51,13 +53,16 @@ public struct LinkingWorker: Service {
         }
     }
 
-    func listen(wake: AsyncStream<Void>.Continuation) async {
+    func listen(wake: AsyncStream<Void>.Continuation, notified: NotifiedFlag) async {
         while !Task.isCancelled {
             do {
                 try await database.withConnection(logger: logger) { connection in
                     try await withTaskCancellationHandler {
                         try await connection.listen(on: "centinela_link_decided") { notifications in
-                            for try await _ in notifications { wake.yield() }
+                            for try await _ in notifications {
+                                notified.raise()
+                                wake.yield()
+                            }
                         }
                     } onCancel: {
                         let closing: EventLoopFuture<Void> = connection.close()
@@ -72,14 +77,17 @@ public struct LinkingWorker: Service {
         }
     }
 
-    /// One linking update, if a decision is waiting. Another run holding the lock (the nightly
-    /// `rescore`, a rebuild) will apply it itself, or the next wake will.
-    func apply() async {
+    /// One linking update, when a decision was notified or one is waiting. A notified decision
+    /// always runs one: its transaction may have begun before the last run started and committed
+    /// after, and an update re-applies the decisions of the minutes before its start. Another run
+    /// holding the lock (the nightly `rescore`, a rebuild) applies them itself.
+    func apply(notified: Bool) async {
         let rebuilder = LinkingRebuilder(logger: logger)
         do {
             try await usage.track {
                 try await client.withConnection { reader in
-                    guard try await rebuilder.hasUnappliedDecisions(on: reader) else { return }
+                    let waiting = try await rebuilder.hasUnappliedDecisions(on: reader)
+                    guard notified || waiting else { return }
                     try await client.withConnection { writer in
                         _ = try await rebuilder.update(reader: reader, writer: writer)
                     }
@@ -93,4 +101,14 @@ public struct LinkingWorker: Service {
             }
         }
     }
+}
+
+/// Whether a decision's notification arrived since the worker last looked.
+final class NotifiedFlag: Sendable {
+    private let raised = Mutex(false)
+
+    func raise() { raised.withLock { $0 = true } }
+
+    /// The flag, lowered.
+    func take() -> Bool { raised.withLock { flag in defer { flag = false }; return flag } }
 }
