@@ -64,34 +64,34 @@ public struct ServiceDatabase: Sendable {
     }
 
     /// Runs `work` on a connection from the pool, or throws ``DatabaseError/timedOut(database:after:)``
-    /// (503 with Retry-After) when none was handed out within `leaseTimeout`; the request for one
-    /// is then withdrawn.
+    /// (503 with Retry-After) when none was handed out within `leaseTimeout`.
+    ///
+    /// The connection is leased by a task of its own that hands it over and holds it until `work`
+    /// is done. The caller never waits on the pool itself: a pool asked for a connection to a
+    /// database that has gone away may not answer even a cancellation, and a request (or a
+    /// shutdown) must not wait for it. A connection handed over after the caller gave up goes
+    /// straight back to the pool.
     func withLease<Result: Sendable>(_ work: (PostgresConnection) async throws -> Result) async throws -> Result {
-        let leased = LeaseFlag()
-        let (client, limit) = (client, leaseTimeout)
-        return try await withoutActuallyEscaping(work) { work in
-            // The caller waits for the group, so `work` never runs beside it.
-            nonisolated(unsafe) let work = work
-            return try await withThrowingTaskGroup(of: Result?.self) { group in
-                group.addTask {
-                    try await client.withConnection { connection in
-                        leased.raise()
-                        return try await work(connection)
-                    }
+        let handoff = LeaseHandoff()
+        let lease = Task { [client] in
+            do {
+                try await client.withConnection { connection in
+                    guard handoff.offer(connection) else { return }
+                    await handoff.waitUntilReturned()
                 }
-                group.addTask {
-                    try await Task.sleep(for: limit)
-                    guard leased.isRaised else { throw DatabaseError.timedOut(database: "the service's connection pool", after: limit) }
-                    return nil
-                }
-                while let outcome = try await group.next() {
-                    guard let result = outcome else { continue }
-                    group.cancelAll()
-                    return result
-                }
-                throw CancellationError()
+            } catch {
+                handoff.fail(error)
             }
         }
+        let connection: PostgresConnection
+        do {
+            connection = try await handoff.take(within: leaseTimeout)
+        } catch {
+            lease.cancel()  // withdraws the request, if the pool listens
+            throw error
+        }
+        defer { handoff.giveBack() }
+        return try await work(connection)
     }
 
     private func lookUp(_ secret: TokenSecret, on connection: PostgresConnection) async throws -> Principal? {
@@ -170,9 +170,130 @@ extension PostgresConnection {
     }
 }
 
-/// Whether the pool has handed out the connection a request waits for.
-final class LeaseFlag: Sendable {
-    private let raised = Mutex(false)
-    func raise() { raised.withLock { $0 = true } }
-    var isRaised: Bool { raised.withLock { $0 } }
+/// One lease handed from the task that holds it to the request that uses it.
+final class LeaseHandoff: Sendable {
+    private enum State {
+        case pending
+        case waiting(CheckedContinuation<PostgresConnection, any Error>)
+        case offered(PostgresConnection)
+        case taken
+        case failed(any Error)
+        /// The request gave up (deadline, cancellation): a connection offered now is refused.
+        case abandoned
+    }
+
+    private let state = Mutex(State.pending)
+    /// Whether the request is done with the connection, and the lease task waiting to hear it.
+    private let returned = Mutex<(done: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    /// Lease side: hands the connection over; false when the request has already gone.
+    func offer(_ connection: PostgresConnection) -> Bool {
+        let waiter: CheckedContinuation<PostgresConnection, any Error>? = state.withLock { state in
+            switch state {
+            case .pending:
+                state = .offered(connection)
+                return nil
+            case .waiting(let continuation):
+                state = .taken
+                return continuation
+            case .offered, .taken, .failed, .abandoned:
+                return nil
+            }
+        }
+        waiter?.resume(returning: connection)
+        return state.withLock { if case .abandoned = $0 { false } else { true } }
+    }
+
+    /// Lease side: no connection could be had.
+    func fail(_ error: any Error) {
+        let waiter: CheckedContinuation<PostgresConnection, any Error>? = state.withLock { state in
+            switch state {
+            case .pending:
+                state = .failed(error)
+                return nil
+            case .waiting(let continuation):
+                state = .failed(error)
+                return continuation
+            case .offered, .taken, .failed, .abandoned:
+                return nil
+            }
+        }
+        waiter?.resume(throwing: error)
+    }
+
+    /// Lease side: holds the connection until the request gives it back.
+    func waitUntilReturned() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = returned.withLock { returned in
+                if returned.done { return true }
+                returned.waiter = continuation
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    /// Request side: the connection, once offered; throws when the lease failed, when `limit`
+    /// passes first (503), or when the request is cancelled.
+    func take(within limit: Duration) async throws -> PostgresConnection {
+        let timer = Task { [self] in
+            guard (try? await Task.sleep(for: limit)) != nil else { return }
+            abandon(DatabaseError.timedOut(database: "the service's connection pool", after: limit))
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PostgresConnection, any Error>) in
+                let outcome: Swift.Result<PostgresConnection, any Error>? = state.withLock { state in
+                    switch state {
+                    case .pending:
+                        state = .waiting(continuation)
+                        return nil
+                    case .offered(let connection):
+                        state = .taken
+                        return .success(connection)
+                    case .failed(let error):
+                        return .failure(error)
+                    case .abandoned:
+                        return .failure(CancellationError())
+                    case .waiting, .taken:
+                        return .failure(CancellationError())
+                    }
+                }
+                if let outcome { continuation.resume(with: outcome) }
+            }
+        } onCancel: {
+            abandon(CancellationError())
+        }
+    }
+
+    /// Request side: gives up waiting; a connection already offered (not yet taken) is given back.
+    private func abandon(_ error: any Error) {
+        let (waiter, release): (CheckedContinuation<PostgresConnection, any Error>?, Bool) = state.withLock { state in
+            switch state {
+            case .pending:
+                state = .abandoned
+                return (nil, false)
+            case .waiting(let continuation):
+                state = .abandoned
+                return (continuation, false)
+            case .offered:
+                state = .abandoned
+                return (nil, true)
+            case .taken, .failed, .abandoned:
+                return (nil, false)
+            }
+        }
+        waiter?.resume(throwing: error)
+        if release { giveBack() }
+    }
+
+    /// Request side: done with the connection (or never took it); the lease task lets it go.
+    func giveBack() {
+        let waiter = returned.withLock { returned in
+            returned.done = true
+            defer { returned.waiter = nil }
+            return returned.waiter
+        }
+        waiter?.resume()
+    }
 }

@@ -84,12 +84,17 @@ public struct LinkingWorker: Service {
     func apply(notified: Bool) async {
         let rebuilder = LinkingRebuilder(logger: logger)
         do {
-            try await usage.track {
-                try await client.withConnection { reader in
-                    let waiting = try await rebuilder.hasUnappliedDecisions(on: reader)
-                    guard notified || waiting else { return }
-                    try await client.withConnection { writer in
-                        _ = try await rebuilder.update(reader: reader, writer: writer)
+            // Abandoned, not awaited, when the worker is cancelled: a pool asked for a connection to
+            // a database that has gone away may never answer, and must not hold shutdown hostage
+            // (as in RescoreWorker). The bound itself is far above any update's length.
+            try await withTimeout(.seconds(3600)) { [client, usage] in
+                try await usage.track {
+                    try await client.withConnection { reader in
+                        let waiting = try await rebuilder.hasUnappliedDecisions(on: reader)
+                        guard notified || waiting else { return }
+                        try await client.withConnection { writer in
+                            _ = try await rebuilder.update(reader: reader, writer: writer)
+                        }
                     }
                 }
             }
