@@ -39,15 +39,18 @@ extension RiskModel {
             floor = .init(band: coordinatedSevereBand, rule: "COORDINATED_SEVERE", reports: severe.map(\.id))
             modelBand = Swift.max(modelBand, coordinatedSevereBand)
         }
-        var band = modelBand
-        var manual: RiskEvidence.ManualOverride?
-        if let override = evidence.manualOverride, override.setAt <= asOf, asOf < override.expiresAt {
-            manual = override
-            band = override.band
-        }
+        let (band, manual) = Self.inForce(modelBand, evidence.manualOverride, asOf: asOf)
         return RiskAssessment(
             facilityID: evidence.facilityID, modelID: id, asOf: asOf, score: score, total: total, modelBand: modelBand,
             band: band, floor: floor, manualOverride: manual, load: rounded(loadReason.rawLoad, 6), reasons: reasons)
+    }
+
+    /// The band in force: a regulator's manual band while it lasts, the model's otherwise.
+    static func inForce(_ modelBand: RiskBand, _ override: RiskEvidence.ManualOverride?, asOf: Date)
+        -> (RiskBand, RiskEvidence.ManualOverride?)
+    {
+        guard let override, override.setAt <= asOf, asOf < override.expiresAt else { return (modelBand, nil) }
+        return (override.band, override)
     }
 
     struct Context {
@@ -174,11 +177,22 @@ extension RiskModel {
     /// reports. An outside report is judged only once its window has closed, so that a report
     /// arriving later can never take back points already given (docs/risk-model.md, "Monotone").
     private func silence(_ reports: [RiskEvidence.Report], _ context: Context) -> RiskAssessment.Reason {
+        let items = silenceSigns(reports, context, outsideFrom: 0)
+        return reason(
+            .silence, silence, units: Double(items.count),
+            summary: "\(items.count) sign(s) of silence in the last \(figure(lookbackDays)) days (outside reports the school did not report within \(figure(silenceWindowDays)) days, school reports filed over \(figure(silenceWindowDays)) days after discovery); \(figure(silence.pointsPerUnit)) points each, at most \(figure(silence.cap)).",
+            evidence: items)
+    }
+
+    /// Outside reports (of at least `outsideFrom` severity) the school did not answer within the
+    /// window, each judged once its window has closed; and the school's own reports filed late.
+    func silenceSigns(_ reports: [RiskEvidence.Report], _ context: Context, outsideFrom: Double) -> [RiskAssessment.Evidence] {
         let window = silenceWindowDays * 86_400
         let schoolReports = reports.filter { $0.reporterType == .schoolStaff }
         var items: [RiskAssessment.Evidence] = []
         for report in reports where context.isRecent(report) {
             if outsideReporters.contains(report.reporterType) {
+                guard (severity[report.category] ?? 1) >= outsideFrom else { continue }
                 let closes = report.receivedAt.addingTimeInterval(window)
                 guard closes <= context.asOf else { continue }
                 let answered = schoolReports.contains { $0.receivedAt < closes && Self.sameIncident($0, report) }
@@ -193,10 +207,7 @@ extension RiskModel {
                 }
             }
         }
-        return reason(
-            .silence, silence, units: Double(items.count),
-            summary: "\(items.count) sign(s) of silence in the last \(figure(lookbackDays)) days (outside reports the school did not report within \(figure(silenceWindowDays)) days, school reports filed over \(figure(silenceWindowDays)) days after discovery); \(figure(silence.pointsPerUnit)) points each, at most \(figure(silence.cap)).",
-            evidence: items)
+        return items
     }
 
     /// Other facilities tied to this one by linking: one unit per facility, however many ties.

@@ -134,12 +134,7 @@ extension RiskModel {
         let total = tenths(reasons.reduce(0) { $0 + $1.points })
         let score = rounded(100 * total / (total + surprise.displayHalfTotal), 2)
         let modelBand = band(for: score)
-        var band = modelBand
-        var manual: RiskEvidence.ManualOverride?
-        if let override = evidence.manualOverride, override.setAt <= asOf, asOf < override.expiresAt {
-            manual = override
-            band = override.band
-        }
+        let (band, manual) = Self.inForce(modelBand, evidence.manualOverride, asOf: asOf)
         return RiskAssessment(
             facilityID: evidence.facilityID, modelID: id, asOf: asOf, score: score, total: total, modelBand: modelBand,
             band: band, floor: nil, manualOverride: manual, load: rounded(raw, 6), reasons: reasons)
@@ -203,19 +198,21 @@ extension RiskModel {
             let weight = (credibility[report.status] ?? 1) * young
             let decay = context.decay(report, halfLife: surprise.reportHalfLifeDays)
             let described = bits.features.map { "\($0.0) \(figure($0.1)) bits" }.joined(separator: ", ")
-            if bits.together > 0 {
-                let contribution = bits.together * weight * decay
-                together += contribution
-                togetherItems.append((contribution, .init(
+            func item(_ share: Double, _ note: String) -> (Double, RiskAssessment.Evidence) {
+                let contribution = share * weight * decay
+                return (contribution, .init(
                     report: report.id, weight: rounded(weight, 4), decay: rounded(decay, 4), contribution: rounded(contribution, 4),
-                    note: "\(report.adults.count) adults named together; of the report's \(figure(bits.raw)) bits (\(described)), \(figure(bits.together)) beyond the \(figure(surprise.allowanceBits)) any report may carry fall here")))
+                    note: "\(note)of the report's \(figure(bits.raw)) bits (\(described)), \(figure(share)) beyond the \(figure(surprise.allowanceBits)) any report may carry fall here"))
+            }
+            if bits.together > 0 {
+                let entry = item(bits.together, "\(report.adults.count) adults named together; ")
+                together += entry.0
+                togetherItems.append(entry)
             }
             if bits.methods > 0 {
-                let contribution = bits.methods * weight * decay
-                methods += contribution
-                methodsItems.append((contribution, .init(
-                    report: report.id, weight: rounded(weight, 4), decay: rounded(decay, 4), contribution: rounded(contribution, 4),
-                    note: "of the report's \(figure(bits.raw)) bits (\(described)), \(figure(bits.methods)) beyond the \(figure(surprise.allowanceBits)) any report may carry fall here")))
+                let entry = item(bits.methods, "")
+                methods += entry.0
+                methodsItems.append(entry)
             }
         }
         let peers = shares.reports > 0 ? "the peers' \(Int(shares.reports)) report(s)" : "the model's default shares"
@@ -261,24 +258,7 @@ extension RiskModel {
     /// only outside reports of a serious category count, and signs add by doublings: most schools
     /// leave some minor complaints to the outside reporter.
     private func silenceBySurprise(_ reports: [RiskEvidence.Report], _ context: Context, _ surprise: Surprise) -> RiskAssessment.Reason {
-        let window = silenceWindowDays * 86_400
-        let schoolReports = reports.filter { $0.reporterType == .schoolStaff }
-        var items: [RiskAssessment.Evidence] = []
-        for report in reports where context.isRecent(report) {
-            if outsideReporters.contains(report.reporterType), (severity[report.category] ?? 1) >= surprise.silenceMinimumSeverity {
-                let closes = report.receivedAt.addingTimeInterval(window)
-                guard closes <= context.asOf else { continue }
-                if !schoolReports.contains(where: { $0.receivedAt < closes && Self.sameIncident($0, report) }) {
-                    items.append(.init(report: report.id, note: "from \(report.reporterType.rawValue); no school report on the same incident within \(figure(silenceWindowDays)) days"))
-                }
-            } else if report.reporterType == .schoolStaff {
-                let discovered = Date(timeIntervalSince1970: Double(report.discoveredOn.daysSinceEpoch) * 86_400)
-                let delay = report.receivedAt.timeIntervalSince(discovered) / 86_400
-                if delay > silenceWindowDays {
-                    items.append(.init(report: report.id, note: "school report filed \(Int(delay)) days after discovery"))
-                }
-            }
-        }
+        let items = silenceSigns(reports, context, outsideFrom: surprise.silenceMinimumSeverity)
         let units = log2(1 + Double(items.count))
         return reason(
             .silence, points: surprise.silencePoints * units, value: Double(items.count),

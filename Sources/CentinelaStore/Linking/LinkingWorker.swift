@@ -1,7 +1,6 @@
 import Logging
 import PostgresNIO
 import ServiceLifecycle
-import Synchronization
 
 /// Applies regulators' decisions on proposed adult links inside `serve`: woken by the
 /// `centinela_link_decided` notification each decision sends at commit (and polling as a
@@ -27,54 +26,8 @@ public struct LinkingWorker: Service {
     }
 
     public func run() async throws {
-        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let notified = NotifiedFlag()
-        await withTaskGroup(of: Void.self) { outer in
-            outer.addTask {
-                await withDiscardingTaskGroup { group in
-                    group.addTask { await listen(wake: wake, notified: notified) }
-                    group.addTask {
-                        while !Task.isCancelled {
-                            wake.yield()
-                            try? await Task.sleep(for: pollInterval)
-                        }
-                    }
-                    for await _ in wakes { await apply(notified: notified.take()) }
-                    group.cancelAll()
-                }
-            }
-            outer.addTask {
-                try? await gracefulShutdown()
-                wake.finish()
-                try? await Task.sleep(for: shutdownGrace)
-            }
-            await outer.next()
-            outer.cancelAll()
-        }
-    }
-
-    func listen(wake: AsyncStream<Void>.Continuation, notified: NotifiedFlag) async {
-        while !Task.isCancelled {
-            do {
-                try await database.withConnection(logger: logger) { connection in
-                    try await withTaskCancellationHandler {
-                        try await connection.listen(on: "centinela_link_decided") { notifications in
-                            for try await _ in notifications {
-                                notified.raise()
-                                wake.yield()
-                            }
-                        }
-                    } onCancel: {
-                        let closing: EventLoopFuture<Void> = connection.close()
-                        _ = closing
-                    }
-                }
-            } catch {
-                if Task.isCancelled { return }
-                logger.warning("link decision listener lost its connection; retrying", metadata: ["error": "\(DatabaseError.reason(for: error))"])
-            }
-            try? await Task.sleep(for: .seconds(1))
-        }
+        await WakeLoop(database: database, channel: "centinela_link_decided", pollInterval: pollInterval, shutdownGrace: shutdownGrace, logger: logger)
+            .run { notified in await apply(notified: notified) }
     }
 
     /// One linking update, when a decision was notified or one is waiting. A notified decision
@@ -106,14 +59,4 @@ public struct LinkingWorker: Service {
             }
         }
     }
-}
-
-/// Whether a decision's notification arrived since the worker last looked.
-final class NotifiedFlag: Sendable {
-    private let raised = Mutex(false)
-
-    func raise() { raised.withLock { $0 = true } }
-
-    /// The flag, lowered.
-    func take() -> Bool { raised.withLock { flag in defer { flag = false }; return flag } }
 }

@@ -30,57 +30,8 @@ public struct RescoreWorker: Service {
 
     public func run() async throws {
         let logger = rescorer.logger
-        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        await withTaskGroup(of: Void.self) { outer in
-            outer.addTask {
-                await withDiscardingTaskGroup { group in
-                    group.addTask { await listen(wake: wake, logger: logger) }
-                    group.addTask {
-                        while !Task.isCancelled {
-                            wake.yield()
-                            try? await Task.sleep(for: pollInterval)
-                        }
-                    }
-                    for await _ in wakes {
-                        await drain(logger: logger)
-                    }
-                    group.cancelAll()
-                }
-            }
-            outer.addTask {
-                // On graceful shutdown no new round starts and the one in progress may finish;
-                // one that cannot (the database is gone) is cancelled after a short grace.
-                try? await gracefulShutdown()
-                wake.finish()
-                try? await Task.sleep(for: shutdownGrace)
-            }
-            await outer.next()
-            outer.cancelAll()
-        }
-    }
-
-    /// Listens on a connection of its own, not one of the pool's: it is held for as long as the
-    /// service runs and closed the moment the service stops, whatever state the server is in.
-    func listen(wake: AsyncStream<Void>.Continuation, logger: Logger) async {
-        while !Task.isCancelled {
-            do {
-                try await database.withConnection(logger: logger) { connection in
-                    try await withTaskCancellationHandler {
-                        try await connection.listen(on: "centinela_rescore") { notifications in
-                            wake.yield()  // catch up on anything marked before listening
-                            for try await _ in notifications { wake.yield() }
-                        }
-                    } onCancel: {
-                        let closing: EventLoopFuture<Void> = connection.close()
-                        _ = closing
-                    }
-                }
-            } catch {
-                if Task.isCancelled { return }
-                logger.warning("rescore listener lost its connection; retrying", metadata: ["error": "\(DatabaseError.reason(for: error))"])
-            }
-            try? await Task.sleep(for: .seconds(1))
-        }
+        await WakeLoop(database: database, channel: "centinela_rescore", pollInterval: pollInterval, shutdownGrace: shutdownGrace, logger: logger)
+            .run { _ in await drain(logger: logger) }
     }
 
     /// Rescores until no mark is left.
