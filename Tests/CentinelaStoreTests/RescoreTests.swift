@@ -400,6 +400,18 @@ import Testing
                 compared += 1
             }
             #expect(compared == 2)
+            // The fold of one facility's reports (Schema/0020) is the whole fold's rows for it.
+            let whole = "SELECT * FROM centinela_reports_as_of(now() + interval '1 day') WHERE facility_id = '\(a)'"
+            let one = "SELECT * FROM centinela_reports_as_of(now() + interval '1 day', ARRAY['\(a)']::uuid[])"
+            #expect(try await db.int("SELECT count(*)::int FROM (\(unescaped: one)) x") == 2)
+            #expect(try await db.int("SELECT count(*)::int FROM ((\(unescaped: whole)) EXCEPT ALL (\(unescaped: one))) x") == 0)
+            #expect(try await db.int("SELECT count(*)::int FROM ((\(unescaped: one)) EXCEPT ALL (\(unescaped: whole))) x") == 0)
+            // …and a facility's back-test assessment, read alone, is the one of the country's back-test.
+            let alone = try await writer.systemTransaction(logger: Self.logger) {
+                try await rescorer.assessments(of: [.init(a)], asOf: live.asOf, on: writer)
+            }
+            let stored = try await db.score(a)
+            #expect(alone.count == 1 && alone.first?.score == stored?.score && (alone.first?.total ?? 0) > 0)
         }
     }
 }

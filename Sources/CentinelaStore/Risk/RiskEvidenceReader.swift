@@ -198,13 +198,14 @@ extension RiskEvidenceReader {
     }
 
     /// The same rows, with each report as it stood at `asOf`, folded from the append-only tables
-    /// (Schema/0004_report_current.sql, `centinela_reports_as_of`).
+    /// (Schema/0004_report_current.sql, `centinela_reports_as_of`; with a few facilities, only
+    /// their reports are folded: Schema/0020).
     static func historyQuery(asOf: Date, only: [UUID]?, from: UUID?, upTo: UUID?) -> PostgresQuery {
         """
         SELECT \(unescaped: columns)
         FROM facilities f
         LEFT JOIN risk_scores s ON false
-        LEFT JOIN centinela_reports_as_of(\(asOf)) c ON c.facility_id = f.id
+        LEFT JOIN centinela_reports_as_of(\(asOf), \(only)::uuid[]) c ON c.facility_id = f.id
             AND (\(only)::uuid[] IS NULL OR c.facility_id = ANY(\(only)::uuid[]))
             AND (\(from)::uuid IS NULL OR c.facility_id >= \(from)::uuid) AND (\(upTo)::uuid IS NULL OR c.facility_id < \(upTo)::uuid)
         WHERE (\(only)::uuid[] IS NULL OR f.id = ANY(\(only)::uuid[]))
