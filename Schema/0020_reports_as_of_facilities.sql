@@ -2,7 +2,9 @@
 -- facilities only. A back-test of the whole country folds every report (as before, with NULL);
 -- evaluating how soon a model flags a ring (`centinela evaluate --time-to-flag`) asks for a
 -- ring's facilities at many instants, and folding the country each time made that impractical at
--- national scale (10-20 s a step). The one-argument form stays, for what already calls it.
+-- national scale (10-20 s a step). The reports are looked up by id (`= ANY (ARRAY(…))`: an index
+-- scan of each table), not filtered by a hashed subquery (a scan of each table). The one-argument
+-- form stays, for what already calls it.
 CREATE FUNCTION centinela_reports_as_of(instant timestamptz, only_facilities uuid[])
 RETURNS TABLE (
     report_id uuid, facility_id uuid, received_at timestamptz, category text, reporter_type text, status text,
@@ -12,7 +14,7 @@ LANGUAGE sql STABLE AS $$
     WITH status AS (
         SELECT DISTINCT ON (s.report_id) s.report_id, s.status, s.changed_at
         FROM report_status_changes s
-        WHERE s.changed_at < instant AND (only_facilities IS NULL OR s.report_id IN (SELECT f.id FROM incident_reports f WHERE f.facility_id = ANY (only_facilities)))
+        WHERE s.changed_at < instant AND (only_facilities IS NULL OR s.report_id = ANY (ARRAY(SELECT f.id FROM incident_reports f WHERE f.facility_id = ANY (only_facilities))))
         ORDER BY s.report_id, s.changed_at DESC, s.id DESC
     ), amended AS (
         SELECT a.report_id, max(a.amended_at) AS amended_at,
@@ -23,7 +25,7 @@ LANGUAGE sql STABLE AS $$
             (array_agg(a.changes->'occurred' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'occurred'))[1] AS occurred,
             (array_agg(a.changes->>'discoveredOn' ORDER BY a.amended_at DESC, a.id DESC) FILTER (WHERE a.changes ? 'discoveredOn'))[1] AS discovered
         FROM report_amendments a
-        WHERE a.amended_at < instant AND (only_facilities IS NULL OR a.report_id IN (SELECT f.id FROM incident_reports f WHERE f.facility_id = ANY (only_facilities)))
+        WHERE a.amended_at < instant AND (only_facilities IS NULL OR a.report_id = ANY (ARRAY(SELECT f.id FROM incident_reports f WHERE f.facility_id = ANY (only_facilities))))
         GROUP BY a.report_id
     ), implicated AS (
         SELECT ra.report_id,
@@ -31,11 +33,11 @@ LANGUAGE sql STABLE AS $$
                array_agg(coalesce(ra.mentioned_name, '') ORDER BY ra.position) AS names,
                array_agg(coalesce(ra.mentioned_role, '') ORDER BY ra.position) AS roles
         FROM report_adults ra
-        WHERE (only_facilities IS NULL OR ra.report_id IN (SELECT f.id FROM incident_reports f WHERE f.facility_id = ANY (only_facilities)))
+        WHERE (only_facilities IS NULL OR ra.report_id = ANY (ARRAY(SELECT f.id FROM incident_reports f WHERE f.facility_id = ANY (only_facilities))))
         GROUP BY ra.report_id
     ), youngest AS (
         SELECT rc.report_id, min(rc.age_years)::smallint AS age FROM report_children rc
-        WHERE (only_facilities IS NULL OR rc.report_id IN (SELECT f.id FROM incident_reports f WHERE f.facility_id = ANY (only_facilities)))
+        WHERE (only_facilities IS NULL OR rc.report_id = ANY (ARRAY(SELECT f.id FROM incident_reports f WHERE f.facility_id = ANY (only_facilities))))
         GROUP BY rc.report_id
     )
     SELECT r.id, r.facility_id, r.received_at,
