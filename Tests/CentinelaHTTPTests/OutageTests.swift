@@ -169,11 +169,12 @@ final class RelayedPair: @unchecked Sendable {
 /// answered within a bounded time while it is away, none is left waiting, and the service
 /// recovers by itself when it returns.
 @Suite struct OutageTests {
-    /// Known failing, 1 run in 3 to 5 (issue 21, item 1, reproduced here): one of the eight requests
-    /// sent during the cut is never answered — not a wait for a connection (those are bounded by
-    /// the lease deadline and answered 503), but work that got a connection and whose query never
-    /// completes; closing that connection from a watchdog did not end it either (PostgresNIO's
-    /// close waits for the query in flight). Enable once that is fixed.
+    /// Known failing, 1 run in 3 to 5 (issue 21, item 1, reproduced here): some of the eight
+    /// requests sent during the cut are never answered. Those that wait for a connection are
+    /// answered 503 at the lease deadline; in a hung run (debug log) the pool's connections were
+    /// being closed by the cut as the requests went out, and the first three requests never reached
+    /// any log. A watchdog closing a request's connection after 5 s fired in hung runs without
+    /// ending the hang (`close()` closes the channel), so they wait somewhere else. Enable once fixed.
     @Test(.disabled("issue 21, item 1: one request of eight hangs in 1 run of 3-5; see the comment"))
     func everyRequestIsAnsweredThroughAnOutageAndTheServiceRecovers() async throws {
         try await World.with { world in
