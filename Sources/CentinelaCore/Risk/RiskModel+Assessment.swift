@@ -5,14 +5,14 @@ extension RiskModel {
     /// deterministic: the same evidence and instant give the same assessment, byte for byte.
     /// Each factor is explained in docs/risk-model.md.
     public func assess(_ evidence: RiskEvidence, asOf: Date) -> RiskAssessment {
-        if let surprise { return assessBySurprise(evidence, asOf: asOf, surprise) }
         // A fixed order makes every floating-point sum, and so every figure, reproducible.
         let reports = evidence.reports.filter { $0.receivedAt < asOf }.sorted {
             ($0.receivedAt, $0.id.description) < ($1.receivedAt, $1.id.description)
         }
         let context = Context(model: self, asOf: asOf)
+        if let surprise { return assessBySurprise(evidence, reports: reports, context, surprise) }
         let loadReason = load(reports, evidence: evidence, context)
-        var reasons = [
+        let reasons = ranked([
             loadReason.reason,
             multiAdult(reports, context),
             coordinated(reports, context),
@@ -20,13 +20,7 @@ extension RiskModel {
             repeatFacility(reports, context),
             silence(reports, context),
             crossFacility(evidence),
-        ]
-        let order = RiskAssessment.FactorCode.allCases
-        reasons.sort {
-            $0.points != $1.points
-                ? $0.points > $1.points
-                : order.firstIndex(of: $0.code)! < order.firstIndex(of: $1.code)!
-        }
+        ])
         let total = tenths(reasons.reduce(0) { $0 + $1.points })
         let score = Swift.min(100, total)
 
@@ -43,6 +37,16 @@ extension RiskModel {
         return RiskAssessment(
             facilityID: evidence.facilityID, modelID: id, asOf: asOf, score: score, total: total, modelBand: modelBand,
             band: band, floor: floor, manualOverride: manual, load: rounded(loadReason.rawLoad, 6), reasons: reasons)
+    }
+
+    /// The reasons, the most points first; ties in the model's order of factors.
+    func ranked(_ reasons: [RiskAssessment.Reason]) -> [RiskAssessment.Reason] {
+        let order = RiskAssessment.FactorCode.of(self)
+        return reasons.sorted {
+            $0.points != $1.points
+                ? $0.points > $1.points
+                : order.firstIndex(of: $0.code)! < order.firstIndex(of: $1.code)!
+        }
     }
 
     /// The band in force: a regulator's manual band while it lasts, the model's otherwise.
@@ -70,8 +74,12 @@ extension RiskModel {
         func weight(_ report: RiskEvidence.Report) -> Double {
             let tags = report.modusOperandi.sorted { $0.rawValue < $1.rawValue }
             let mo = Swift.min(model.modusOperandiCap, tags.reduce(1) { $0 + (model.modusOperandiWeights[$1] ?? 0) })
-            let young = (report.youngestChildAge.map { $0 < model.youngChildAge } ?? false) ? model.youngChildMultiplier : 1
-            return (model.severity[report.category] ?? 1) * (model.credibility[report.status] ?? 1) * mo * young
+            return (model.severity[report.category] ?? 1) * (model.credibility[report.status] ?? 1) * mo * young(report)
+        }
+
+        /// The multiplier for a report affecting a child under `youngChildAge`, else 1.
+        func young(_ report: RiskEvidence.Report) -> Double {
+            (report.youngestChildAge.map { $0 < model.youngChildAge } ?? false) ? model.youngChildMultiplier : 1
         }
     }
 

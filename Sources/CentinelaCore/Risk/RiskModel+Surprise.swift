@@ -109,28 +109,19 @@ extension RiskModel {
 
     /// v2: the same inputs and instant give the same assessment byte for byte; every factor only
     /// grows with more or heavier evidence (docs/risk-model.md, "Monotone").
-    func assessBySurprise(_ evidence: RiskEvidence, asOf: Date, _ surprise: Surprise) -> RiskAssessment {
-        let reports = evidence.reports.filter { $0.receivedAt < asOf }.sorted {
-            ($0.receivedAt, $0.id.description) < ($1.receivedAt, $1.id.description)
-        }
-        let context = Context(model: self, asOf: asOf)
+    func assessBySurprise(_ evidence: RiskEvidence, reports: [RiskEvidence.Report], _ context: Context, _ surprise: Surprise) -> RiskAssessment {
+        let asOf = context.asOf
         let shares = evidence.featureShares ?? FeatureShares.shrunk([], model: surprise)
         var raw = 0.0
         for report in reports { raw += context.weight(report) * context.decay(report, halfLife: loadHalfLifeDays) }
         let (together, methods) = unusualReports(reports, shares: shares, context, surprise)
-        var reasons = [
+        let reasons = ranked([
             together, methods,
             crossFacilityBySurprise(evidence, surprise),
             repeatAdultBySurprise(reports, context, surprise),
             silenceBySurprise(reports, context, surprise),
             loadBySurprise(raw: raw, count: reports.count, evidence: evidence, surprise),
-        ]
-        let order = RiskAssessment.FactorCode.of(self)
-        reasons.sort {
-            $0.points != $1.points
-                ? $0.points > $1.points
-                : order.firstIndex(of: $0.code)! < order.firstIndex(of: $1.code)!
-        }
+        ])
         let total = tenths(reasons.reduce(0) { $0 + $1.points })
         let score = rounded(100 * total / (total + surprise.displayHalfTotal), 2)
         let modelBand = band(for: score)
@@ -194,8 +185,7 @@ extension RiskModel {
         for report in reports {
             let bits = bits(of: report, shares: shares, surprise)
             guard bits.together > 0 || bits.methods > 0 else { continue }
-            let young = (report.youngestChildAge.map { $0 < youngChildAge } ?? false) ? youngChildMultiplier : 1
-            let weight = (credibility[report.status] ?? 1) * young
+            let weight = (credibility[report.status] ?? 1) * context.young(report)
             let decay = context.decay(report, halfLife: surprise.reportHalfLifeDays)
             let described = bits.features.map { "\($0.0) \(figure($0.1)) bits" }.joined(separator: ", ")
             func item(_ share: Double, _ note: String) -> (Double, RiskAssessment.Evidence) {

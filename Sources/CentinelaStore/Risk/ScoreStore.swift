@@ -139,7 +139,12 @@ public struct ScoreStore: Sendable {
             case (_, let jurisdiction?): groups[PeerBaselines.Group(Facility.Kind(rawValue: kind) ?? .other, Jurisdiction.ID(jurisdiction))] = shares
             }
         }
-        guard let national else { return baselines }
+        // Before the first full run has counted anything: the model's defaults, worked out once
+        // here rather than for every facility scored.
+        guard let national else {
+            baselines.nationalShares = FeatureShares.shrunk([], model: surprise)
+            return baselines
+        }
         baselines.nationalShares = FeatureShares.shrunk([national], model: surprise)
         for (kind, shares) in byKind { baselines.kindShares[kind] = FeatureShares.shrunk([national, shares], model: surprise) }
         for (group, shares) in groups {
