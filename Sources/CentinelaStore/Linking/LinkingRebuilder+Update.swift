@@ -26,14 +26,16 @@ extension LinkingRebuilder {
         let tiedBefore = try await tiedFacilities(on: writer)
         let (_, added) = try await writeRecords(since: since.addingTimeInterval(-Self.updateOverlap), reader: reader, writer: writer)
         outcome.records = added.count
+        let decisions = try await decisions(on: writer)
         if !added.isEmpty {
-            try await linkNewRecords(added, reader: reader, writer: writer, outcome: &outcome)
+            try await linkNewRecords(added, decisions: decisions, reader: reader, writer: writer, outcome: &outcome)
         }
-        let decided = try await decidedPairs(since: since.addingTimeInterval(-Self.updateOverlap), on: writer)
+        let decided = decisions.decided(since: since.addingTimeInterval(-Self.updateOverlap))
         if !decided.isEmpty {
-            let (accepted, rejected) = try await decisions(on: writer)
             outcome.persons += try await writer.systemTransaction(logger: logger) {
-                try await resolveAgain(Set(decided.flatMap { [$0.first.rawValue, $0.second.rawValue] }), accepted: accepted, rejected: rejected, on: writer)
+                try await resolveAgain(
+                    Set(decided.flatMap { [$0.first.rawValue, $0.second.rawValue] }), accepted: decisions.accepted,
+                    rejected: decisions.rejected, on: writer)
             }
         }
         outcome.patterns = try await rebuildPatterns(reader: reader, writer: writer)
@@ -75,7 +77,9 @@ extension LinkingRebuilder {
 
     /// Compares the new records with those sharing a block key, adds the links found, and
     /// resolves again the persons they touch.
-    func linkNewRecords(_ added: [UUID], reader: PostgresConnection, writer: PostgresConnection, outcome: inout Outcome) async throws {
+    func linkNewRecords(
+        _ added: [UUID], decisions: Decisions, reader: PostgresConnection, writer: PostgresConnection, outcome: inout Outcome
+    ) async throws {
         let (frequencies, model) = try await calibrated(try await storedFrequencies(on: reader), on: reader)
         var keys = Set<String>()
         try await reader.systemTransaction(logger: logger) {
@@ -94,7 +98,7 @@ extension LinkingRebuilder {
         outcome.links = found.count { $0.assessment.verdict == .link }
         outcome.reviews = found.count { $0.assessment.verdict == .review }
 
-        let (accepted, rejected) = try await decisions(on: writer)
+        let (accepted, rejected) = (decisions.accepted, decisions.rejected)
         let joining = found.filter { ($0.assessment.verdict == .link || accepted.contains($0.pair)) && !rejected.contains($0.pair) }
         try await writer.systemTransaction(logger: logger) {
             try await insertLinks(found, on: writer)
@@ -139,17 +143,6 @@ extension LinkingRebuilder {
         try await writer.run("DELETE FROM adult_persons WHERE record_id = ANY (\(ids)::uuid[])", logger: logger)
         try await insertPersons(persons, facilities: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0.facility) }), on: writer)
         return persons.count
-    }
-
-    /// The pairs regulators decided on since `since`.
-    func decidedPairs(since: Date, on connection: PostgresConnection) async throws -> [RecordPair] {
-        try await connection.systemTransaction(logger: logger) {
-            var pairs: [RecordPair] = []
-            for try await (a, b) in try await connection.query(
-                "SELECT record_a, record_b FROM adult_link_decisions WHERE decided_at >= \(since)", logger: logger
-            ).decode((UUID, UUID).self) { pairs.append(RecordPair(.init(a), .init(b))) }
-            return pairs
-        }
     }
 
     /// Whether a regulator decided on a pair after the last successful run started: what the

@@ -482,7 +482,8 @@ public struct LinkingRebuilder: Sendable {
         outcome.links = found.count { $0.assessment.verdict == .link }
         outcome.reviews = found.count { $0.assessment.verdict == .review }
         // 3. The regulators' decisions.
-        let (accepted, rejected) = try await decisions(on: writer)
+        let decided = try await decisions(on: writer)
+        let (accepted, rejected) = (decided.accepted, decided.rejected)
         // 4. Persons from the links and accepted reviews, never across a rejection or two identifiers.
         // Every record in a pair, with its identifier hash: a person never holds two identifiers.
         var records: [AdultRecord.ID: AdultRecord] = [:]
@@ -504,17 +505,27 @@ public struct LinkingRebuilder: Sendable {
         }
     }
 
-    /// The regulators' decisions on proposed pairs.
-    func decisions(on connection: PostgresConnection) async throws -> (accepted: Set<RecordPair>, rejected: Set<RecordPair>) {
+    /// The regulators' decisions on proposed pairs, and when each was taken.
+    struct Decisions {
+        var accepted: Set<RecordPair> = []
+        var rejected: Set<RecordPair> = []
+        var decidedAt: [RecordPair: Date] = [:]
+
+        /// The pairs decided at or after `instant`.
+        func decided(since instant: Date) -> [RecordPair] { decidedAt.filter { $0.value >= instant }.map(\.key) }
+    }
+
+    func decisions(on connection: PostgresConnection) async throws -> Decisions {
         try await connection.systemTransaction(logger: logger) {
-            var accepted: Set<RecordPair> = [], rejected: Set<RecordPair> = []
-            for try await (a, b, decision) in try await connection.query(
-                "SELECT record_a, record_b, decision FROM adult_link_decisions", logger: logger
-            ).decode((UUID, UUID, String).self) {
+            var decisions = Decisions()
+            for try await (a, b, decision, at) in try await connection.query(
+                "SELECT record_a, record_b, decision, decided_at FROM adult_link_decisions", logger: logger
+            ).decode((UUID, UUID, String, Date).self) {
                 let pair = RecordPair(.init(a), .init(b))
-                if decision == "accepted" { accepted.insert(pair) } else { rejected.insert(pair) }
+                if decision == "accepted" { decisions.accepted.insert(pair) } else { decisions.rejected.insert(pair) }
+                decisions.decidedAt[pair] = at
             }
-            return (accepted, rejected)
+            return decisions
         }
     }
 
