@@ -67,13 +67,20 @@ struct EvaluateCommand: AsyncParsableCommand {
                 print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
                 return
             }
+            guard !timeToFlag || ranking == "risk" else { throw ConfigurationErrorMessage("--time-to-flag goes with --ranking risk") }
+            let model = timeToFlag ? try riskModel.resolve(setup.env) : nil
             let k = Set(groundTruth.rings.flatMap(\.facilities)).count
             let asOf = groundTruth.configuration.end.description
-            let codes = try await setup.withCurrentSchema(database) { connection in
+            // One connection for all of it: with --data-dir each opens (and stops) the embedded cluster.
+            let (codes, spread, days) = try await setup.withCurrentSchema(database) { connection in
                 if ranking == "risk" {
-                    return try await Self.byRisk(k: k, on: connection, logger: setup.logger)
+                    let codes = try await Self.byRisk(k: k, on: connection, logger: setup.logger)
+                    let spread = try await Self.spread(on: connection, logger: setup.logger)
+                    var days: [Int?]?
+                    if let model { days = try await Self.timeToFlag(truth: groundTruth, model: model, on: connection, logger: setup.logger) }
+                    return (codes, Optional(spread), days)
                 }
-                return try await connection.operatorTransaction(logger: setup.logger) {
+                let codes = try await connection.operatorTransaction(logger: setup.logger) {
                     var codes: [String] = []
                     let rows = try await connection.query(
                         """
@@ -87,6 +94,7 @@ struct EvaluateCommand: AsyncParsableCommand {
                     for try await code in rows.decode(String.self) { codes.append(code) }
                     return codes
                 }
+                return (codes, nil, nil)
             }
             let quality = DetectionQuality(ranking: codes, truth: groundTruth)
             let encoder = JSONEncoder()
@@ -95,22 +103,14 @@ struct EvaluateCommand: AsyncParsableCommand {
             object["ranking"] = ranking
             object["precisionAtK"] = Self.round(quality.precisionAtK)
             object["ringRecall"] = Self.round(quality.ringRecall)
-            if ranking == "risk" {
-                let spread = try await setup.withCurrentSchema(database) { connection in
-                    try await Self.spread(on: connection, logger: setup.logger)
-                }
+            if let spread {
                 object["facilities"] = spread.facilities
                 object["model"] = spread.models.joined(separator: ",")
                 object["criticalShare"] = Self.round(Double(spread.critical) / Double(max(1, spread.facilities)), places: 4)
                 object["highShare"] = Self.round(Double(spread.high) / Double(max(1, spread.facilities)), places: 4)
                 object["topScoreShare"] = Self.round(Double(spread.atTopScore) / Double(max(1, spread.facilities)), places: 4)
             }
-            if timeToFlag {
-                guard ranking == "risk" else { throw ConfigurationErrorMessage("--time-to-flag goes with --ranking risk") }
-                let model = try riskModel.resolve(setup.env)
-                let days = try await setup.withCurrentSchema(database) { connection in
-                    try await Self.timeToFlag(truth: groundTruth, model: model, on: connection, logger: setup.logger)
-                }
+            if let days {
                 let flagged = days.compactMap { $0 }.sorted()
                 object["timeToFlagDays"] = days.map { $0.map { $0 as Any } ?? NSNull() }
                 object["ringsFlagged"] = flagged.count
@@ -140,9 +140,9 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     /// How the current scores spread: facilities, how many are critical and high by the model,
     /// and how many share the highest displayed score.
-    static func spread(on connection: PostgresConnection, logger: Logger) async throws
-        -> (facilities: Int, critical: Int, high: Int, atTopScore: Int, models: [String])
-    {
+    typealias Spread = (facilities: Int, critical: Int, high: Int, atTopScore: Int, models: [String])
+
+    static func spread(on connection: PostgresConnection, logger: Logger) async throws -> Spread {
         try await connection.systemTransaction(logger: logger) {
             var result = (facilities: 0, critical: 0, high: 0, atTopScore: 0, models: [String]())
             for try await (facilities, critical, high, top, models) in try await connection.query(

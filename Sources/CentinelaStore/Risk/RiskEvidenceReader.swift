@@ -244,7 +244,7 @@ public struct PeerBaselines: Sendable {
         }
     }
 
-    var values: [String: RiskEvidence.PeerBaseline]
+    var values: [Group: RiskEvidence.PeerBaseline]
     /// v2's shares, already shrunk towards the kind's and the country's.
     var groupShares: [Group: FeatureShares] = [:]
     /// For a group that published none (no report in the window): the kind's national shares.
@@ -253,14 +253,12 @@ public struct PeerBaselines: Sendable {
     var nationalShares: FeatureShares?
 
     subscript(kind: Facility.Kind, jurisdiction: Jurisdiction.ID) -> RiskEvidence.PeerBaseline? {
-        values[Self.key(kind, jurisdiction)]
+        values[Group(kind, jurisdiction)]
     }
 
     func shares(_ kind: Facility.Kind, _ jurisdiction: Jurisdiction.ID) -> FeatureShares? {
         groupShares[Group(kind, jurisdiction)] ?? kindShares[kind] ?? nationalShares
     }
-
-    static func key(_ kind: Facility.Kind, _ jurisdiction: Jurisdiction.ID) -> String { "\(kind.rawValue)|\(jurisdiction)" }
 }
 
 extension Array {

@@ -105,7 +105,7 @@ public struct ScoreStore: Sendable {
         for facilities: [Facility.ID]?, model: RiskModel, loads: Bool = true, on connection: PostgresConnection
     ) async throws -> PeerBaselines {
         let only = facilities?.map(\.rawValue)
-        var values: [String: RiskEvidence.PeerBaseline] = [:]
+        var values: [PeerBaselines.Group: RiskEvidence.PeerBaseline] = [:]
         if loads {
             for try await (kind, jurisdiction, perHundred, peers, computedAt) in try await connection.query(
                 """
@@ -114,7 +114,7 @@ public struct ScoreStore: Sendable {
                    OR (b.kind, b.jurisdiction_id) IN (SELECT f.kind, f.jurisdiction_id FROM facilities f WHERE f.id = ANY(\(only)::uuid[]))
                 """, logger: logger
             ).decode((String, UUID, Double, Int, Date).self) {
-                values[PeerBaselines.key(Facility.Kind(rawValue: kind) ?? .other, Jurisdiction.ID(jurisdiction))] =
+                values[PeerBaselines.Group(Facility.Kind(rawValue: kind) ?? .other, Jurisdiction.ID(jurisdiction))] =
                     .init(loadPerHundredChildren: perHundred, peers: peers, computedAt: computedAt)
             }
         }
