@@ -240,7 +240,9 @@ import Glibc
         let port = try #require((fields["port"] as? String).flatMap(Int.init))
         let body = try Data(contentsOf: URL(fileURLWithPath: root + "/h.ndjson"))
         for (expectedStatus, imported) in [("201", reports), ("200", 0)] {
-            let answer = try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
+            // A whole file is answered once it is stored: on a loaded two-core machine (the
+            // parallel suite, CI) that took over TestClient's default 15 s read timeout.
+            let answer = try await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(120))) { client in
                 try await client.post(
                     "/v1/reports:import", headers: [.authorization: "Bearer \(secret)", .contentType: "application/x-ndjson"],
                     body: ByteBuffer(bytes: body))
