@@ -130,7 +130,7 @@ struct AlertController {
             }
         }
         try query.finish()
-        let alerts = try await database.withScope(principal) { connection in
+        let alerts = try await database.withScope(principal) { [filter, after] connection in
             let alerts = try await store.list(filter, after: after, limit: limit + 1, on: connection)
             try await database.audit(context.auditEvent("alert.list", on: "alert", id: nil, outcome: .ok), on: connection)
             return alerts
@@ -244,7 +244,7 @@ extension AlertController {
             }
             resume = value
         }
-        let start = try await database.withScope(principal) { connection in
+        let start = try await database.withScope(principal) { [resume] connection in
             let latest = try await store.latestEventID(on: connection)
             try await database.audit(
                 context.auditEvent("alert.stream", on: "alert", id: nil, outcome: .ok,
@@ -268,7 +268,7 @@ extension AlertController {
                 var look = true
                 streaming: while true {
                     while look {
-                        let (events, found, caseEvents, caseRecords) = try await scoped.withScope(principal) { connection in
+                        let (events, found, caseEvents, caseRecords) = try await scoped.withScope(principal) { [last] connection in
                             let events = try await alerts.events(after: last, limit: Self.streamPage, on: connection)
                             let found = try await alerts.alerts(Array(Set(events.map(\.alertID))), on: connection)
                             let caseEvents = try await cases.events(after: last, limit: Self.streamPage, on: connection)

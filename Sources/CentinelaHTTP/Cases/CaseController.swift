@@ -104,7 +104,7 @@ struct CaseController {
             if let decoded = InstantCursor(text: text) { after = decoded } else { query.fail("cursor", "is not a cursor this server issued") }
         }
         try query.finish()
-        let cases = try await database.withScope(principal) { connection in
+        let cases = try await database.withScope(principal) { [after] connection in
             let cases = try await store.list(status: statuses, kind: kind.first, after: after, limit: limit + 1, on: connection)
             try await database.audit(context.auditEvent("case.list", on: "case", id: nil, outcome: .ok), on: connection)
             return cases

@@ -151,7 +151,7 @@ struct FacilityController {
         }
         try query.finish()
         if sort == "-score" || bands != nil { _ = try context.requireCaseHandler("Risk scores") }
-        let records = try await database.withScope(principal) { connection in
+        let records = try await database.withScope(principal) { [scoreCursor] connection in
             if sort == "-score" {
                 return try await store.facilitiesByScore(filter, after: scoreCursor, limit: limit + 1, on: connection)
             }
@@ -220,7 +220,7 @@ struct FacilityController {
         }
         if body.value("code") != nil { body.fail("code", "cannot be changed; register a new facility instead") }
         try body.finish()
-        let record = try await database.withScope(principal) { connection in
+        let record = try await database.withScope(principal) { [address, enrolment] connection in
             let record = try await store.updateFacility(
                 id: id, name: name, kind: kind, jurisdictionCode: jurisdiction, address: address, enrolment: enrolment,
                 on: connection)

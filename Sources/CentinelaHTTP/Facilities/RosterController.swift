@@ -113,7 +113,7 @@ struct RosterController {
         if draft.fullName == nil && !body.hasErrors { body.fail("fullName", "is required") }
         if draft.role == nil { draft.role = body.hasErrors ? nil : .other }
         try body.finish()
-        let entry = try await database.withScope(principal) { connection in
+        let entry = try await database.withScope(principal) { [draft] connection in
             let facility = try await facility(context, principal, .maintain, on: connection)
             let entry = try await store.add(to: facility, staffRef: staffRef!, draft, on: connection)
             try await database.audit(

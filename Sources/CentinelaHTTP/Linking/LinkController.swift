@@ -55,7 +55,7 @@ struct LinkController {
             }
         }
         try query.finish()
-        let pairs = try await database.withScope(principal) { connection in
+        let pairs = try await database.withScope(principal) { [after] connection in
             let pairs = try await store.pending(after: after, limit: limit + 1, on: connection)
             try await database.audit(context.auditEvent("link_review.list", on: "adult_link", id: nil, outcome: .ok), on: connection)
             return pairs

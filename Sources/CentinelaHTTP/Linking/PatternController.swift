@@ -91,7 +91,7 @@ struct PatternController {
             if let decoded = InstantCursor(text: text) { after = decoded } else { query.fail("cursor", "is not a cursor this server issued") }
         }
         try query.finish()
-        let patterns = try await database.withScope(principal) { connection in
+        let patterns = try await database.withScope(principal) { [after] connection in
             let patterns = try await store.list(kind: kind, after: after, limit: limit + 1, on: connection)
             try await database.audit(context.auditEvent("pattern.list", on: "pattern", id: nil, outcome: .ok), on: connection)
             return patterns

@@ -83,7 +83,7 @@ extension ReportController {
         guard problems.isEmpty else { throw Self.importRefused(problems) }
         let outcome: ImportOutcome
         do {
-            outcome = try await database.withScope(principal) { connection in
+            outcome = try await database.withScope(principal) { [reports] connection in
                 let outcome = try await store.importReports(reports, by: principal, on: connection)
                 let systems = Set(reports.map(\.sourceSystem)).sorted().joined(separator: ",")
                 try await database.audit(

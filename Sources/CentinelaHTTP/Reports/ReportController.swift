@@ -267,7 +267,7 @@ struct ReportController {
             if let decoded = InstantCursor(text: text) { cursor = decoded } else { query.fail("cursor", "is not a cursor this server issued") }
         }
         try query.finish()
-        let summaries = try await database.withScope(principal) { connection in
+        let summaries = try await database.withScope(principal) { [cursor, filter] connection in
             let summaries = try await store.list(filter, after: cursor, limit: limit + 1, on: connection)
             var details = ["count": "\(min(summaries.count, limit))"]
             if let facility = filter.facilityID { details["facility"] = facility.description }
@@ -307,7 +307,7 @@ struct ReportController {
                 decoding: try JSONSerialization.data(withJSONObject: encoded, options: [.sortedKeys]), as: UTF8.self)
         }
         try body.finish()
-        let amendment = try await database.withScope(principal) { connection in
+        let amendment = try await database.withScope(principal) { [changesJSON] connection in
             let amendment = try await store.amend(id, changes: changesJSON ?? "{}", note: note, by: principal, on: connection)
             try await database.audit(
                 context.auditEvent("report.amend", on: "report", id: id.description, outcome: amendment == nil ? .notFound : .ok),

@@ -108,7 +108,7 @@ struct RiskController {
             if let value = Int64(cursor), value > 0 { before = value } else { query.fail("cursor", "is not a cursor this server issued") }
         }
         try query.finish()
-        let (facility, rows) = try await database.withScope(principal) { connection in
+        let (facility, rows) = try await database.withScope(principal) { [before] connection in
             let facility = try await reports.facility(id, on: connection)
             let rows = facility == nil ? [] : try await scores.history(id, before: before, limit: limit + 1, on: connection)
             try await database.audit(

@@ -71,7 +71,10 @@ public struct ServiceDatabase: Sendable {
     /// database that has gone away may not answer even a cancellation, and a request (or a
     /// shutdown) must not wait for it. A connection handed over after the caller gave up goes
     /// straight back to the pool.
-    func withLease<Result: Sendable>(_ work: (PostgresConnection) async throws -> Result) async throws -> Result {
+    ///
+    /// The work runs watched (``ConnectionWatch``): if the connection closes under it, the caller
+    /// is answered (503) even when PostgresNIO has dropped the statement the work was waiting on.
+    func withLease<Result: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         let handoff = LeaseHandoff()
         let lease = Task { [client] in
             do {
@@ -91,7 +94,7 @@ public struct ServiceDatabase: Sendable {
             throw error
         }
         defer { handoff.giveBack() }
-        return try await work(connection)
+        return try await ConnectionWatch.run(on: connection, database: "the service's connection pool") { try await work(connection) }
     }
 
     private func lookUp(_ secret: TokenSecret, on connection: PostgresConnection) async throws -> Principal? {
@@ -116,7 +119,7 @@ public struct ServiceDatabase: Sendable {
     /// Runs `body` in one transaction as `centinela_service`, scoped to `principal`.
     public func withScope<Result: Sendable>(
         _ principal: Principal,
-        _ body: (PostgresConnection) async throws -> Result
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await usage.track {
             try await withLease { connection in

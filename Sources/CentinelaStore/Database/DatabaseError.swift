@@ -9,6 +9,9 @@ import _ConnectionPoolModule
 public enum DatabaseError: Error, CustomStringConvertible {
     case unreachable(database: String, reason: String)
     case timedOut(database: String, after: Duration)
+    /// The connection closed under work that was using it (the database stopped or the network
+    /// dropped it); the work was given up.
+    case connectionLost(database: String)
     case queryFailed(reason: String)
 
     public var description: String {
@@ -17,6 +20,8 @@ public enum DatabaseError: Error, CustomStringConvertible {
             "cannot connect to the database at \(database): \(reason)"
         case .timedOut(let database, let after):
             "the database at \(database) did not answer within \(after.components.seconds) s"
+        case .connectionLost(let database):
+            "the connection to the database at \(database) closed while in use"
         case .queryFailed(let reason):
             "database error: \(reason)"
         }
