@@ -7,6 +7,8 @@ import Hummingbird
 import Logging
 import Metrics
 import Prometheus
+import ServiceLifecycle
+import UnixSignals
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Serve the HTTP API.",
         discussion: """
             Refuses to start on a database whose schema is behind this build unless --migrate is
-            given. Stops gracefully on SIGTERM or SIGINT, and stops the embedded PostgreSQL it started.
+            given. Stops gracefully on SIGTERM or SIGINT: requests in flight get 10 s, then are
+            cancelled (a second signal cancels them at once); stops the embedded PostgreSQL it started.
             """
     )
 
@@ -103,12 +106,44 @@ struct ServeCommand: AsyncParsableCommand {
                     logger: logger)
                 if let access { printDemo(access, http: http) }
                 do {
-                    try await app.runService()
+                    try await Self.runUntilStopped(app, logger: logger)
+                } catch let error as SecondSignal {
+                    throw error
                 } catch {
                     throw ServeError(http: http, underlying: error)
                 }
                 logger.notice("centinela stopped")
             }
+        }
+    }
+
+    /// How long a stop (SIGTERM, SIGINT) waits for requests in flight and open streams to end
+    /// before they are cancelled. Cancellation then gets `cancellationTime`, after which
+    /// ServiceLifecycle stops the process outright.
+    static let drainTime: Duration = .seconds(10)
+    static let cancellationTime: Duration = .seconds(10)
+
+    /// Serves until SIGTERM or SIGINT, then drains for at most `drainTime`. A second signal while
+    /// draining cancels what is left at once (an operator who asks twice means it); the embedded
+    /// PostgreSQL is still stopped on the way out.
+    static func runUntilStopped(_ app: some ApplicationProtocol, logger: Logger) async throws {
+        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = drainTime
+        configuration.maximumCancellationDuration = cancellationTime
+        let group = ServiceGroup(configuration: configuration)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            tasks.addTask {
+                var seen = 0
+                for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                    seen += 1
+                    guard seen >= 2 else { continue }
+                    logger.warning("second signal while draining: cancelling what is left", metadata: ["signal": "\(signal)"])
+                    throw SecondSignal()
+                }
+            }
+            defer { tasks.cancelAll() }
+            try await tasks.next()
         }
     }
 
@@ -184,6 +219,11 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 /// The server could not run: most often the address is taken or not ours to bind.
+/// The server was told to stop twice and did not wait for its drain to end.
+struct SecondSignal: Error, CustomStringConvertible {
+    var description: String { "stopped by a second signal while draining: requests still in flight were cancelled" }
+}
+
 struct ServeError: Error, CustomStringConvertible {
     var http: HTTPConfiguration
     var underlying: any Error

@@ -295,6 +295,85 @@ import Glibc
         #expect(!curl.isRunning, "the client saw its stream end")
     }
 
+    /// A client that stops half-way through its request body (a slow or hostile client, a network
+    /// that dropped it) does not hold the process: SIGTERM stops it at once.
+    @Test func aStalledRequestDoesNotHoldShutdown() async throws {
+        let root = "/tmp/centinela-stall-test-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let data = ["--data-dir", root + "/postgres"]
+        #expect(try await CommandProcess.run(["migrate"] + data).status == 0)
+        let (serve, port, secret) = try await serving(data)
+        // The head and the start of a body that never comes, from a caller who is let in.
+        let stalled = try TCPClient(port: port)
+        defer { stalled.close() }
+        stalled.send(
+            "POST /v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(secret)\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 500\r\n\r\n{\"facility\":")
+        try await Task.sleep(for: .milliseconds(500))
+        let signalled = ContinuousClock.now
+        serve.signal(SIGTERM)
+        #expect(try await serve.waitForExit(limit: .seconds(60)) == 0, "\(serve.errorOutput.suffix(1500))")
+        #expect(ContinuousClock.now - signalled < .seconds(5))
+    }
+
+    /// Work in flight when SIGTERM comes (here a large historic import, 24,000 reports) has the
+    /// drain time, 10 s, to end; then it is cancelled and the process stops, the embedded
+    /// PostgreSQL with it. A second signal cancels it at once. A cancelled import stores nothing
+    /// (it is one transaction) and was never acknowledged. Before: the stop waited for the import,
+    /// and cancellation, once it came, could not stop it.
+    @Test(arguments: [false, true]) func workInFlightHasTheDrainTimeOrASecondSignal(secondSignal: Bool) async throws {
+        let root = "/tmp/centinela-drain-test-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let data = ["--data-dir", root + "/postgres"]
+        #expect(try await CommandProcess.run(["migrate"] + data).status == 0)
+        let simulated = try await CommandProcess.run(
+            ["simulate", "--scale", "small", "--seed", "5", "--history", root + "/h.ndjson", "--truth", root + "/truth.json", "--end", "2026-11-30"]
+                + data, limit: .seconds(300))
+        #expect(simulated.status == 0, "\(simulated.error)")
+        let (serve, port, secret) = try await serving(data)
+        let body = try Data(contentsOf: URL(fileURLWithPath: root + "/h.ndjson"))
+        let upload = Task {
+            try? await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(120))) { client in
+                try await client.post(
+                    "/v1/reports:import", headers: [.authorization: "Bearer \(secret)", .contentType: "application/x-ndjson"],
+                    body: ByteBuffer(bytes: body))
+            }.status
+        }
+        // Signalled once the import is under way (its body is in; it is writing).
+        try await Task.sleep(for: .seconds(2))
+        let signalled = ContinuousClock.now
+        serve.signal(SIGTERM)
+        if secondSignal {
+            try await Task.sleep(for: .seconds(1))
+            serve.signal(SIGTERM)
+        }
+        let status = try await serve.waitForExit(limit: .seconds(90))
+        let took = ContinuousClock.now - signalled
+        let answer = await upload.value
+        if secondSignal, answer == nil {
+            // At once: the import is cancelled between its statements (one may take seconds).
+            #expect(took < .seconds(15), "a second signal cancels at once: \(took)")
+            #expect(status != 0 && serve.errorOutput.contains("second signal"), "\(serve.errorOutput.suffix(1500))")
+        } else {
+            // Drain (10 s), then cancellation (at most 10 s), then the embedded PostgreSQL stopped.
+            #expect(took < .seconds(25), "\(took)")
+        }
+        #expect(answer == nil || answer == .created, "\(String(describing: answer))")
+        #expect(serve.errorOutput.contains("embedded PostgreSQL stopped"), "\(serve.errorOutput.suffix(1500))")
+    }
+
+    /// Starts `serve` on a free port with a regulator token; returns the process, the port and the token.
+    func serving(_ data: [String]) async throws -> (CommandProcess, Int, String) {
+        let token = try await CommandProcess.run(["token", "create", "--role", "regulator", "--jurisdiction", "MX", "--holder", "intake"] + data)
+        let secret = token.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let serve = try CommandProcess(["serve", "--port", "0"] + data, environment: ["LOG_FORMAT": "json"])
+        let serving = try await serve.waitForErrorLine { $0.contains("centinela is serving") }
+        let line = try #require(serving, "serve did not start: \(serve.errorOutput)")
+        let fields = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let port = try #require((fields["port"] as? String).flatMap(Int.init))
+        return (serve, port, secret)
+    }
+
     func isRunning(_ pid: Int32) -> Bool {
         guard kill(pid, 0) == 0 || errno == EPERM else { return false }
         let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
@@ -329,4 +408,32 @@ final class TCPListener {
     }
 
     deinit { close(descriptor) }
+}
+
+/// A plain TCP connection to 127.0.0.1 that sends what it is told and never reads.
+final class TCPClient {
+    let descriptor: Int32
+
+    init(port: Int) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            Glibc.close(fd)
+            throw POSIXError(.ECONNREFUSED)
+        }
+        descriptor = fd
+    }
+
+    func send(_ text: String) {
+        var bytes = Array(text.utf8)
+        _ = write(descriptor, &bytes, bytes.count)
+    }
+
+    func close() { Glibc.close(descriptor) }
 }

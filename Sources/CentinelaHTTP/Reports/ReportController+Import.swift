@@ -42,6 +42,7 @@ extension ReportController {
         var number = 0
         for raw in bytes.readableBytesView.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             number += 1
+            if number % 1_000 == 0 { try Task.checkCancellation() }
             guard problems.count < Self.maximumImportProblems else { break }
             let line = raw.last == UInt8(ascii: "\r") ? raw.dropLast() : raw[...]
             guard line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) else { continue }

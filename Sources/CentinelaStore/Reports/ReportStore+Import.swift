@@ -62,6 +62,9 @@ extension ReportStore {
         // Reports imported before, by facility and source.
         var existing: [String: UUID] = [:]
         for start in stride(from: 0, to: reports.count, by: Self.importChunk) {
+            // A large file takes tens of seconds: a stop (SIGTERM's drain) cancels it between
+            // chunks, and the transaction takes nothing with it.
+            try Task.checkCancellation()
             let chunk = reports[start..<min(start + Self.importChunk, reports.count)]
             for try await (facility, system, source, id) in try await connection.query(
                 """
@@ -89,8 +92,10 @@ extension ReportStore {
         // triggers once a statement and a row (migration 0016).
         try await connection.run("SELECT set_config('centinela.bulk_write', 'on', true)", logger: logger)
         for start in stride(from: 0, to: fresh.count, by: Self.importChunk) {
+            try Task.checkCancellation()
             let chunk = fresh[start..<min(start + Self.importChunk, fresh.count)]
             try await insert(chunk, staff: staff, by: principal, on: connection)
+            try Task.checkCancellation()
             try await connection.run(
                 "SELECT centinela_finish_bulk_write(\(chunk.map(\.0.rawValue))::uuid[])", logger: logger)
         }
@@ -152,6 +157,7 @@ extension ReportStore {
                 decisionReason.append(decision.reason ?? "")
             }
         }
+        try Task.checkCancellation()
         if !adultReport.isEmpty {
             try await connection.run(
                 """
@@ -161,6 +167,7 @@ extension ReportStore {
                             \(adultRole)::text[]) AS x(r, p, a, n, role)
                 """, logger: logger)
         }
+        try Task.checkCancellation()
         if !childReport.isEmpty {
             try await connection.run(
                 """
@@ -168,6 +175,7 @@ extension ReportStore {
                 SELECT * FROM unnest(\(childReport)::uuid[], \(childRef)::text[], \(childAge)::smallint[])
                 """, logger: logger)
         }
+        try Task.checkCancellation()
         if !decisionReport.isEmpty {
             try await connection.run(
                 """
