@@ -110,6 +110,7 @@ public func buildApplication(
     let router = buildRouter(dependencies)
     return Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeout / .nanoseconds(1))))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
         // The pool first: the rescoring worker uses it, and stops before it on shutdown.
         services: [

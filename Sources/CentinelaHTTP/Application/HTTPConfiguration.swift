@@ -8,16 +8,21 @@ public struct HTTPConfiguration: Sendable, Equatable {
     public var maximumBodySize: Int
     /// Where webhooks may be delivered: public https, plus the networks the operator allows.
     public var webhookTargets: WebhookTargets
+    /// A connection that sends nothing for this long while it is idle or still sending its
+    /// request (a slow or stalled client) is closed; a response being written is never cut.
+    public var idleTimeout: Duration
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 8080
     public static let defaultMaximumBodySize = 1 << 20
+    public static let defaultIdleTimeout: Duration = .seconds(30)
 
     public init(
         host: String = defaultHost, port: Int = defaultPort, maximumBodySize: Int = defaultMaximumBodySize,
-        webhookTargets: WebhookTargets = .init()
+        webhookTargets: WebhookTargets = .init(), idleTimeout: Duration = defaultIdleTimeout
     ) {
         self.webhookTargets = webhookTargets
+        self.idleTimeout = idleTimeout
         self.host = host
         self.port = port
         self.maximumBodySize = maximumBodySize
