@@ -268,7 +268,7 @@ extension AlertController {
                 var look = true
                 streaming: while true {
                     while look {
-                        let (events, found, caseEvents, caseRecords) = try await scoped.withScope(principal) { [last] connection in
+                        let (events, found, caseEvents, caseRecords) = try await scoped.withSnapshot(principal) { [last] connection in
                             let events = try await alerts.events(after: last, limit: Self.streamPage, on: connection)
                             let found = try await alerts.alerts(Array(Set(events.map(\.alertID))), on: connection)
                             let caseEvents = try await cases.events(after: last, limit: Self.streamPage, on: connection)

@@ -131,6 +131,30 @@ public struct ServiceDatabase: Sendable {
         }
     }
 
+    /// Runs `body` as ``withScope(_:_:)`` does, read only, with every statement seeing one
+    /// snapshot (REPEATABLE READ). Under READ COMMITTED each statement sees what is committed when
+    /// it starts: the live stream read alert events and then case events, and a report's alerts
+    /// committed between the two reads were skipped for good while their case events were sent.
+    public func withSnapshot<Result: Sendable>(
+        _ principal: Principal,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await usage.track {
+            try await withLease { [logger] connection in
+                try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+                do {
+                    try await Self.enterScope(principal, on: connection, logger: logger)
+                    let result = try await body(connection)
+                    try await connection.query("COMMIT", logger: logger)
+                    return result
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        }
+    }
+
     /// Appends an audit event to the current transaction; call it last, just before commit.
     public func audit(_ event: AuditEvent, on connection: PostgresConnection) async throws {
         try await AuditLog.append(event, on: connection, logger: logger)
