@@ -124,6 +124,13 @@ private actor SharedServer {
             try await server.with(database: name).withConnection(logger: TestDatabase.logger) { connection in
                 try await migrator.migrate(on: connection)
             }
+            // No one connects to the template from now on, autovacuum included: a worker it sent
+            // to the freshly migrated template made every CREATE DATABASE copying it fail at once
+            // ("being accessed by other users", 22 tests in one loaded run).
+            try await TestDatabase.administer(server) { connection in
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "ALTER DATABASE \(name) WITH ALLOW_CONNECTIONS false"), logger: TestDatabase.logger)
+            }
             if ProcessInfo.processInfo.environment["CENTINELA_TEST_DATABASE_URL"] != nil {
                 ExternalTemplate.remember(name, server: server)
             }
