@@ -30,6 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Largest request body accepted, in bytes; larger ones get 413. CSV imports allow at least 64 MiB. (env: CENTINELA_MAX_BODY_BYTES; default: 1048576)")
     var maxBodyBytes: String?
 
+    @Option(name: .long, help: "Requests a second one API token may make, sustained (bursts of ten seconds' worth pass); more get 429 with Retry-After. 0: no limit. (env: CENTINELA_RATE_LIMIT; default: 50)")
+    var rateLimit: String?
+
     @Option(name: .long, help: "Networks webhooks may be delivered to although they are internal, or over plain http: CIDR, comma-separated (e.g. 10.0.0.0/8 for a relay). (env: CENTINELA_WEBHOOK_ALLOW_NETWORKS; default: none, public https only)")
     var webhookAllowNetworks: String?
 
@@ -159,7 +162,10 @@ struct ServeCommand: AsyncParsableCommand {
             webhookTargets: WebhookTargets(
                 allowed: try env.setting(
                     flag: webhookAllowNetworks, "--webhook-allow-networks", variable: "CENTINELA_WEBHOOK_ALLOW_NETWORKS",
-                    HTTPConfiguration.parseNetworks) ?? []))
+                    HTTPConfiguration.parseNetworks) ?? []),
+            requestsPerSecondPerToken: try env.setting(
+                flag: rateLimit, "--rate-limit", variable: "CENTINELA_RATE_LIMIT", HTTPConfiguration.parseRateLimit)
+                ?? HTTPConfiguration.defaultRequestsPerSecondPerToken)
     }
 
     /// A case group wait: whole seconds, 0 to 3600 (an hour).

@@ -63,7 +63,7 @@ struct OpenAPIContract {
         #expect(contract.operations.values.flatMap(\.values).allSatisfy { !$0.isEmpty }, "every operation lists its responses")
         #expect(OpenAPIContract.parse(OpenAPIDocument.text)["openapi"] as? String == "3.1.0")
         // The reader itself: what it must find, and must not.
-        #expect(contract.operations["/v1/reports"]?["POST"] == [201, 400, 401, 403, 404, 409, 413, 415, 422, 503])
+        #expect(contract.operations["/v1/reports"]?["POST"] == [201, 400, 401, 403, 404, 409, 413, 415, 422, 429, 503])
         #expect(contract.documents(.get, "/v1/reports/0b5c?limit=1", 404))
         #expect(!contract.documents(.get, "/v1/reports/0b5c", 500))
         #expect(!contract.documents(.get, "/v1/nothing", 200))

@@ -7,14 +7,25 @@ import Logging
 /// Resolves `Authorization: Bearer <token>` on every request under /v1, so that a revoked or
 /// expired token stops working at once. Anything else is 401, with one message for every kind of
 /// bad token (not revealing whether a token exists).
+///
+/// Limits (429 with Retry-After, `HTTPConfiguration`): an address whose authentications fail more
+/// than `failedAuthenticationBurst` times is let try again once every `failedAuthenticationEvery`
+/// only, without a database lookup, so that a flood of bad tokens costs the database nothing; a
+/// token makes at most `requestsPerSecondPerToken` requests a second, sustained, with bursts of
+/// ten seconds' worth.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let database: ServiceDatabase
     let refusals: RefusalAudit
+    let failures: RateLimiter
+    let requests: RateLimiter?
 
-    init(database: ServiceDatabase) {
+    init(database: ServiceDatabase, limits: HTTPConfiguration) {
         self.database = database
         self.refusals = RefusalAudit(database: database)
+        self.failures = RateLimiter(
+            rate: 1 / (limits.failedAuthenticationEvery / .seconds(1)), burst: Double(max(1, limits.failedAuthenticationBurst)))
+        self.requests = limits.requestsPerSecondPerToken.map { RateLimiter(rate: $0, burst: max(1, 10 * $0)) }
     }
 
     /// Every refusal is audited (rate-limited, `RefusalAudit`): a 401 with the token's display
@@ -22,16 +33,25 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
+        let address = context.clientAddress ?? "unknown"
+        if let wait = failures.check(address) {
+            throw Problem.tooManyRequests(
+                "Too many failed authentications from this address; try again later with a valid token.", retryAfter: wait)
+        }
         let principal: Principal
         do {
             principal = try await authenticate(request)
         } catch let problem as Problem where problem.status == .unauthorized {
+            _ = failures.take(address)
             let presented = request.headers[.authorization]?.split(separator: " ", maxSplits: 1).last.map { String($0.prefix(12)) }
             let caller = presented.flatMap { $0.hasPrefix("cen_") ? $0 : nil } ?? "anonymous"
             await refusals.record(
                 status: 401, caller: caller, principal: nil, method: request.method.rawValue, path: request.uri.path,
                 requestID: context.id, logger: context.logger)
             throw problem
+        }
+        if let wait = requests?.take(principal.id.description) {
+            throw Problem.tooManyRequests("This token has made too many requests; slow down.", retryAfter: wait)
         }
         var context = context
         context.principal = principal

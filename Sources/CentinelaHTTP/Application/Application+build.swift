@@ -10,9 +10,12 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The caller, once ``AuthenticationMiddleware`` has resolved the bearer token.
     public var principal: Principal?
+    /// The client's IP address, for the limits on failed authentication.
+    public var clientAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.clientAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// An audit event for this request, by its caller.
@@ -154,7 +157,7 @@ public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRe
     router.refuseOtherMethods(on: ["/healthz", "/readyz", "/openapi.yaml", "/metrics"], allowed: [.get, .head])
     OpenAPIDocument.register(on: router)
 
-    let api = router.group("v1").add(middleware: AuthenticationMiddleware(database: dependencies.database))
+    let api = router.group("v1").add(middleware: AuthenticationMiddleware(database: dependencies.database, limits: dependencies.limits))
     api.register(FacilityController(database: dependencies.database, limits: dependencies.limits), FacilityController.endpoints)
     api.register(
         ReportController(database: dependencies.database, limits: dependencies.limits, metrics: dependencies.metrics),

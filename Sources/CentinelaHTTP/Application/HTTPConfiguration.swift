@@ -11,18 +11,30 @@ public struct HTTPConfiguration: Sendable, Equatable {
     /// A connection that sends nothing for this long while it is idle or still sending its
     /// request (a slow or stalled client) is closed; a response being written is never cut.
     public var idleTimeout: Duration
+    /// Requests a second one token may make, sustained (bursts of ten seconds' worth pass); past
+    /// it, 429 with Retry-After. Nil: no limit.
+    public var requestsPerSecondPerToken: Double?
+    /// Failed authentications one address may make at once, and then one every `failedAuthenticationEvery`.
+    public var failedAuthenticationBurst: Int
+    public var failedAuthenticationEvery: Duration
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 8080
     public static let defaultMaximumBodySize = 1 << 20
     public static let defaultIdleTimeout: Duration = .seconds(30)
+    public static let defaultRequestsPerSecondPerToken = 50.0
 
     public init(
         host: String = defaultHost, port: Int = defaultPort, maximumBodySize: Int = defaultMaximumBodySize,
-        webhookTargets: WebhookTargets = .init(), idleTimeout: Duration = defaultIdleTimeout
+        webhookTargets: WebhookTargets = .init(), idleTimeout: Duration = defaultIdleTimeout,
+        requestsPerSecondPerToken: Double? = defaultRequestsPerSecondPerToken,
+        failedAuthenticationBurst: Int = 20, failedAuthenticationEvery: Duration = .seconds(3)
     ) {
+        self.failedAuthenticationBurst = failedAuthenticationBurst
+        self.failedAuthenticationEvery = failedAuthenticationEvery
         self.webhookTargets = webhookTargets
         self.idleTimeout = idleTimeout
+        self.requestsPerSecondPerToken = requestsPerSecondPerToken
         self.host = host
         self.port = port
         self.maximumBodySize = maximumBodySize
@@ -55,6 +67,14 @@ public struct HTTPConfiguration: Sendable, Equatable {
             throw ConfigurationError(source: source, message: "must be a number of bytes from 1024 to 67108864, not '\(text)'")
         }
         return bytes
+    }
+
+    /// A rate limit per token: requests a second, 1 to 100,000, or 0 for none.
+    public static func parseRateLimit(_ text: String, source: String) throws(ConfigurationError) -> Double? {
+        guard let rate = Int(text.trimmingCharacters(in: .whitespaces)), (0...100_000).contains(rate), text.allSatisfy(\.isASCII) else {
+            throw ConfigurationError(source: source, message: "must be whole requests a second from 1 to 100000, or 0 for no limit, not '\(text)'")
+        }
+        return rate == 0 ? nil : Double(rate)
     }
 
     /// Validates a host name or IP address to listen on.

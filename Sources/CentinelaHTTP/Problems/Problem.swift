@@ -93,6 +93,13 @@ public struct Problem: Error, Sendable, Equatable, Codable, HTTPResponseError {
             detail: "Request bodies may be at most \(limit) bytes.")
     }
 
+    /// Too many requests: `Retry-After` says when to come back.
+    public static func tooManyRequests(_ detail: String, retryAfter: Duration) -> Problem {
+        var problem = Problem(type: typeBase + "too-many-requests", title: "Too many requests", status: .tooManyRequests, detail: detail)
+        problem.extraHeaders["Retry-After"] = String(retryAfter.retryAfterSeconds)
+        return problem
+    }
+
     /// A true bug: the detail names the request id to quote to the operator, nothing else.
     public static func internalError(requestID: String) -> Problem {
         Problem(
