@@ -239,13 +239,7 @@ import Glibc
         let lines = try String(contentsOfFile: root + "/h.ndjson", encoding: .utf8).split(separator: "\n")
         #expect(reports > 100 && lines.count == reports)
 
-        let token = try await CommandProcess.run(["token", "create", "--role", "regulator", "--jurisdiction", "MX", "--holder", "intake"] + data)
-        let secret = token.output.trimmingCharacters(in: .whitespacesAndNewlines)
-        let serve = try CommandProcess(["serve", "--port", "0"] + data, environment: ["LOG_FORMAT": "json"])
-        let serving = try await serve.waitForErrorLine { $0.contains("centinela is serving") }
-        let line = try #require(serving, "serve did not start: \(serve.errorOutput)")
-        let fields = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-        let port = try #require((fields["port"] as? String).flatMap(Int.init))
+        let (serve, port, secret) = try await serving(data)
         let body = try Data(contentsOf: URL(fileURLWithPath: root + "/h.ndjson"))
         for (expectedStatus, imported) in [("201", reports), ("200", 0)] {
             // A whole file is answered once it is stored: on a loaded two-core machine (the
@@ -312,7 +306,7 @@ import Glibc
         #expect(try await CommandProcess.run(["migrate"] + data).status == 0)
         let (serve, port, secret) = try await serving(data)
         // The head and the start of a body that never comes, from a caller who is let in.
-        let stalled = try TCPClient(port: port)
+        let stalled = try LoopbackConnection(port: port)
         defer { stalled.close() }
         stalled.send(
             "POST /v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(secret)\r\nContent-Type: application/json\r\n"
@@ -422,32 +416,4 @@ final class TCPListener {
     }
 
     deinit { close(descriptor) }
-}
-
-/// A plain TCP connection to 127.0.0.1 that sends what it is told and never reads.
-final class TCPClient {
-    let descriptor: Int32
-
-    init(port: Int) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            Glibc.close(fd)
-            throw POSIXError(.ECONNREFUSED)
-        }
-        descriptor = fd
-    }
-
-    func send(_ text: String) {
-        var bytes = Array(text.utf8)
-        _ = write(descriptor, &bytes, bytes.count)
-    }
-
-    func close() { Glibc.close(descriptor) }
 }
