@@ -108,8 +108,10 @@ let package = Package(
             name: "CentinelaCLITests",
             dependencies: [
                 "centinela",
+                "CentinelaStore",
                 "CentinelaTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
