@@ -1,5 +1,4 @@
 import PostgresNIO
-import Synchronization
 
 /// Work on a connection that is answered even when the connection closes under it.
 ///
@@ -16,67 +15,23 @@ enum ConnectionWatch {
         on connection: PostgresConnection, database: String, checkEvery interval: Duration = .milliseconds(200),
         grace: Duration = .seconds(1), _ work: @escaping @Sendable () async throws -> Result
     ) async throws -> Result {
-        let outcome = Outcome<Result>()
+        let race = FirstAnswer<Result>()
         let worker = Task {
-            do { outcome.settle(.success(try await work())) } catch { outcome.settle(.failure(error)) }
+            do { race.finish(.success(try await work())) } catch { race.finish(.failure(error)) }
         }
         let watcher = Task {
             while !connection.isClosed {
                 guard (try? await Task.sleep(for: interval)) != nil else { return }
             }
             guard (try? await Task.sleep(for: grace)) != nil else { return }
-            outcome.settle(.failure(DatabaseError.connectionLost(database: database)))
+            race.finish(.failure(DatabaseError.connectionLost(database: database)))
         }
-        defer { watcher.cancel() }
+        // A cancelled caller cancels the work and still waits for it: the connection must not go
+        // back to the pool while the work may use it (unless the connection closed under it).
         return try await withTaskCancellationHandler {
-            try await outcome.value()
+            try await withCheckedThrowingContinuation { race.start($0, work: worker, watch: watcher) }
         } onCancel: {
             worker.cancel()
-        }
-    }
-}
-
-/// A result settled once, by whichever comes first, and awaited once.
-private final class Outcome<Value: Sendable>: Sendable {
-    private enum State {
-        case pending
-        case waiting(CheckedContinuation<Value, any Error>)
-        case settled(Result<Value, any Error>)
-        case delivered
-    }
-    private let state = Mutex(State.pending)
-
-    func settle(_ result: Result<Value, any Error>) {
-        let waiter: CheckedContinuation<Value, any Error>? = state.withLock { state in
-            switch state {
-            case .pending:
-                state = .settled(result)
-                return nil
-            case .waiting(let continuation):
-                state = .delivered
-                return continuation
-            case .settled, .delivered:
-                return nil
-            }
-        }
-        waiter?.resume(with: result)
-    }
-
-    func value() async throws -> Value {
-        try await withCheckedThrowingContinuation { continuation in
-            let ready: Result<Value, any Error>? = state.withLock { state in
-                switch state {
-                case .pending:
-                    state = .waiting(continuation)
-                    return nil
-                case .settled(let result):
-                    state = .delivered
-                    return result
-                case .waiting, .delivered:
-                    preconditionFailure("an outcome is awaited once")
-                }
-            }
-            if let ready { continuation.resume(with: ready) }
         }
     }
 }

@@ -65,7 +65,7 @@ public func withTimeout<Result: Sendable>(
     _ limit: Duration,
     operation: @escaping @Sendable () async throws -> Result
 ) async throws -> Result {
-    let race = TimeoutRace<Result>()
+    let race = FirstAnswer<Result>()
     @Sendable func finish(_ outcome: Swift.Result<Result, any Error>) { race.finish(outcome) }
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { continuation in
@@ -74,7 +74,7 @@ public func withTimeout<Result: Sendable>(
                 work: Task {
                     do { finish(.success(try await operation())) } catch { finish(.failure(error)) }
                 },
-                timer: Task {
+                watch: Task {
                     guard (try? await Task.sleep(for: limit)) != nil else { return }
                     finish(.failure(TimeoutError()))
                 })
@@ -84,8 +84,10 @@ public func withTimeout<Result: Sendable>(
     }
 }
 
-/// Who answers first in ``withTimeout(_:operation:)``: the work, the timer or a cancellation.
-private final class TimeoutRace<Result: Sendable>: Sendable {
+/// Who answers first: the work, or what gives up on it (a timer in ``withTimeout(_:operation:)``,
+/// a closed connection in `ConnectionWatch`), or a cancellation. The first answer is delivered
+/// once; both tasks are then cancelled.
+final class FirstAnswer<Result: Sendable>: Sendable {
     private struct State {
         var continuation: CheckedContinuation<Result, any Error>?
         var tasks: [Task<Void, Never>] = []
@@ -93,16 +95,16 @@ private final class TimeoutRace<Result: Sendable>: Sendable {
     }
     private let state = Mutex(State())
 
-    func start(_ continuation: CheckedContinuation<Result, any Error>, work: Task<Void, Never>, timer: Task<Void, Never>) {
+    func start(_ continuation: CheckedContinuation<Result, any Error>, work: Task<Void, Never>, watch: Task<Void, Never>) {
         let early = state.withLock { state -> Swift.Result<Result, any Error>? in
             if let outcome = state.outcome { return outcome }  // cancelled before starting
             state.continuation = continuation
-            state.tasks = [work, timer]
+            state.tasks = [work, watch]
             return nil
         }
         if let early {
             work.cancel()
-            timer.cancel()
+            watch.cancel()
             continuation.resume(with: early)
         }
     }
