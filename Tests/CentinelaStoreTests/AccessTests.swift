@@ -64,6 +64,28 @@ import Testing
         }
     }
 
+    /// The live stream's reads share one snapshot; other work is read committed as before.
+    @Test func aSnapshotIsOneRepeatableReadReadOnlyTransaction() async throws {
+        try await TestDatabase.withMigratedDatabase { database in
+            try await withClient(database) { client in
+                let service = ServiceDatabase(client: client, logger: logger)
+                let principal = Principal(id: .random(), holder: "Regulador", role: .regulator)
+                @Sendable func settings(_ connection: PostgresConnection) async throws -> String {
+                    var found = ""
+                    for try await (isolation, readOnly, role) in try await connection.query(
+                        "SELECT current_setting('transaction_isolation'), current_setting('transaction_read_only'), current_user::text",
+                        logger: logger
+                    ).decode((String, String, String).self) { found = "\(isolation) \(readOnly) \(role)" }
+                    return found
+                }
+                let snapshot = try await service.withSnapshot(principal, settings)
+                let scope = try await service.withScope(principal, settings)
+                #expect(snapshot == "repeatable read on centinela_service")
+                #expect(scope == "read committed off centinela_service")
+            }
+        }
+    }
+
     @Test func withoutAScopeTheServiceRoleSeesNoRow() async throws {
         try await TestDatabase.withMigratedDatabase { database in
             try await database.withConnection(logger: logger) { connection in

@@ -121,14 +121,7 @@ public struct ServiceDatabase: Sendable {
         _ principal: Principal,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await usage.track {
-            try await withLease { connection in
-                try await connection.inTransaction(logger: logger) { connection in
-                    try await Self.enterScope(principal, on: connection, logger: logger)
-                    return try await body(connection)
-                }
-            }
-        }
+        try await inScope(principal, snapshot: false, body)
     }
 
     /// Runs `body` as ``withScope(_:_:)`` does, read only, with every statement seeing one
@@ -139,17 +132,20 @@ public struct ServiceDatabase: Sendable {
         _ principal: Principal,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
+        try await inScope(principal, snapshot: true, body)
+    }
+
+    private func inScope<Result: Sendable>(
+        _ principal: Principal, snapshot: Bool,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
         try await usage.track {
             try await withLease { [logger] connection in
-                try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-                do {
+                try await connection.inTransaction(logger: logger) { connection in
+                    // Before any other statement of the transaction, as PostgreSQL requires.
+                    if snapshot { try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger) }
                     try await Self.enterScope(principal, on: connection, logger: logger)
-                    let result = try await body(connection)
-                    try await connection.query("COMMIT", logger: logger)
-                    return result
-                } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
-                    throw error
+                    return try await body(connection)
                 }
             }
         }
