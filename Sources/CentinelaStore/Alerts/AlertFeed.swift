@@ -79,24 +79,11 @@ public final class AlertFeed: Service, Sendable {
 
     /// Listens on a connection of its own, reconnecting after a second when it is lost.
     private func listen() async {
-        while !Task.isCancelled {
-            do {
-                try await database.withConnection(logger: logger) { connection in
-                    try await withTaskCancellationHandler {
-                        try await connection.listen(on: "centinela_alert_event") { notifications in
-                            self.broadcast(.events)  // whatever was appended while not listening
-                            for try await _ in notifications { self.broadcast(.events) }
-                        }
-                    } onCancel: {
-                        let closing: EventLoopFuture<Void> = connection.close()
-                        _ = closing
-                    }
-                }
-            } catch {
-                if Task.isCancelled { return }
-                logger.warning("alert feed lost its connection; retrying", metadata: ["error": "\(DatabaseError.reason(for: error))"])
-            }
-            try? await Task.sleep(for: .seconds(1))
+        // Whatever was appended while not listening, then each new event.
+        await database.listen(on: "centinela_alert_event", as: "alert feed", logger: logger) {
+            self.broadcast(.events)
+        } notified: {
+            self.broadcast(.events)
         }
     }
 }

@@ -45,19 +45,32 @@ struct WakeLoop: Sendable {
         }
     }
 
-    /// Listens on a connection of its own, not one of the pool's: it is held for as long as the
-    /// worker runs and closed the moment it stops, whatever state the server is in.
     private func listen(wake: AsyncStream<Void>.Continuation, notified: NotifiedFlag) async {
+        await database.listen(on: channel, as: "\(channel) listener", logger: logger) {
+            wake.yield()  // catch up on anything announced before listening
+        } notified: {
+            notified.raise()
+            wake.yield()
+        }
+    }
+}
+
+extension DatabaseConfiguration {
+    /// Listens on `channel` until cancelled, on a connection of its own, not one of the pool's: it
+    /// is held for as long as the listener runs and closed the moment it stops, whatever state the
+    /// server is in. A lost connection is logged (as `name`) and made again a second later;
+    /// `listening` runs each time listening (re)starts, `notified` at each notification.
+    func listen(
+        on channel: String, as name: String, logger: Logger,
+        listening: @escaping @Sendable () -> Void, notified: @escaping @Sendable () -> Void
+    ) async {
         while !Task.isCancelled {
             do {
-                try await database.withConnection(logger: logger) { connection in
+                try await withConnection(logger: logger) { connection in
                     try await withTaskCancellationHandler {
                         try await connection.listen(on: channel) { notifications in
-                            wake.yield()  // catch up on anything announced before listening
-                            for try await _ in notifications {
-                                notified.raise()
-                                wake.yield()
-                            }
+                            listening()
+                            for try await _ in notifications { notified() }
                         }
                     } onCancel: {
                         let closing: EventLoopFuture<Void> = connection.close()
@@ -66,7 +79,7 @@ struct WakeLoop: Sendable {
                 }
             } catch {
                 if Task.isCancelled { return }
-                logger.warning("\(channel) listener lost its connection; retrying", metadata: ["error": "\(DatabaseError.reason(for: error))"])
+                logger.warning("\(name) lost its connection; retrying", metadata: ["error": "\(DatabaseError.reason(for: error))"])
             }
             try? await Task.sleep(for: .seconds(1))
         }
