@@ -29,9 +29,9 @@ import Testing
         do {
             let tools = cluster.binDirectory
             let connect = ["-h", root + "/postgres", "-U", server.username]
-            #expect(try run(tools + "/pg_dump", connect + ["--format=custom", "--file", root + "/centinela.dump", server.database]) == 0)
-            #expect(try run(tools + "/createdb", connect + ["restored"]) == 0)
-            #expect(try run(tools + "/pg_restore", connect + ["--exit-on-error", "--dbname", "restored", root + "/centinela.dump"]) == 0)
+            #expect(try await run(tools + "/pg_dump", connect + ["--format=custom", "--file", root + "/centinela.dump", server.database]) == 0)
+            #expect(try await run(tools + "/createdb", connect + ["restored"]) == 0)
+            #expect(try await run(tools + "/pg_restore", connect + ["--exit-on-error", "--dbname", "restored", root + "/centinela.dump"]) == 0)
 
             let tables = ["facilities", "adults", "incident_reports", "report_adults", "report_status_changes", "audit_events", "api_tokens",
                           "schema_migrations"]
@@ -60,13 +60,9 @@ import Testing
     }
 
     /// Runs a PostgreSQL client program to its end; its exit status.
-    func run(_ program: String, _ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
+    func run(_ program: String, _ arguments: [String]) async throws -> Int32 {
+        let result = try await CommandProcess.run(arguments, program: program, limit: .seconds(120))
+        if result.status != 0 { print(result.error) }
+        return result.status
     }
 }

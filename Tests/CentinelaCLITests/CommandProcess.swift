@@ -4,7 +4,9 @@ import Foundation
 import Glibc
 #endif
 
-/// The built `centinela` binary run as a child process, the way an operator or cron runs it.
+/// The built `centinela` binary run as a child process, the way an operator or cron runs it (or
+/// another program: pg_dump, cp), waited for without holding a thread of Swift's cooperative pool
+/// — on 2 cores it has two, and a test blocking one stalls every other test's tasks.
 final class CommandProcess: Sendable {
     let pid: pid_t
     let outputPath: String
@@ -25,8 +27,11 @@ final class CommandProcess: Sendable {
         return "centinela-binary-not-built"
     }
 
-    /// Starts `centinela ARGS` with the given environment changes (nil removes a variable).
-    init(_ arguments: [String], environment changes: [String: String?] = [:], workingDirectory: String? = nil) throws {
+    /// Starts `centinela ARGS` (or `program ARGS`) with the given environment changes (nil removes a variable).
+    init(
+        _ arguments: [String], environment changes: [String: String?] = [:], workingDirectory: String? = nil,
+        program: String = CommandProcess.binary
+    ) throws {
         var environment = ProcessInfo.processInfo.environment
         // Never let a developer's own settings leak into a test.
         for name in ["DATABASE_URL", "CENTINELA_HOST", "CENTINELA_PORT", "CENTINELA_DATA_DIR", "LOG_LEVEL", "LOG_FORMAT",
@@ -49,7 +54,7 @@ final class CommandProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
 
         let directory = workingDirectory ?? FileManager.default.currentDirectoryPath
-        let argv = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory, CommandProcess.binary] + arguments
+        let argv = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory, program] + arguments
         var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         var cEnvironment: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
@@ -80,9 +85,9 @@ final class CommandProcess: Sendable {
     /// Runs to completion; a run longer than `limit` is killed and reported as such.
     static func run(
         _ arguments: [String], environment: [String: String?] = [:], workingDirectory: String? = nil,
-        limit: Duration = .seconds(60)
+        program: String = CommandProcess.binary, limit: Duration = .seconds(60)
     ) async throws -> (status: Int32, output: String, error: String) {
-        let process = try CommandProcess(arguments, environment: environment, workingDirectory: workingDirectory)
+        let process = try CommandProcess(arguments, environment: environment, workingDirectory: workingDirectory, program: program)
         let status = try await process.waitForExit(limit: limit)
         return (status, process.output, process.errorOutput)
     }

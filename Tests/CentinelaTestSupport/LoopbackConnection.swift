@@ -29,14 +29,19 @@ public final class LoopbackConnection {
     }
 
     /// Whether the server closed the connection (end of stream or reset) within `limit`, reading
-    /// and discarding whatever it sent before.
-    public func closedByPeer(within limit: Duration) -> Bool {
+    /// and discarding whatever it sent before. Sleeps between looks rather than blocking in poll:
+    /// a blocked thread is one of the cooperative pool's two on 2 cores, and every other test's
+    /// tasks (database health checks with 2 s limits among them) would wait for it.
+    public func closedByPeer(within limit: Duration) async -> Bool {
         let deadline = ContinuousClock.now + limit
         var buffer = [UInt8](repeating: 0, count: 4096)
         while ContinuousClock.now < deadline {
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, 100) > 0 else { continue }
-            if read(descriptor, &buffer, buffer.count) <= 0 { return true }
+            if poll(&poller, 1, 0) > 0 {
+                if read(descriptor, &buffer, buffer.count) <= 0 { return true }
+                continue
+            }
+            guard (try? await Task.sleep(for: .milliseconds(20))) != nil else { return false }
         }
         return false
     }
