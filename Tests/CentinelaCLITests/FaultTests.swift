@@ -116,6 +116,63 @@ struct FaultTests {
         print("fault test (a): \(submitted) reports acknowledged by \(clients) clients across 5 kills, \(tally.retried.withLock { $0 }) attempts unanswered and retried; \(keys.count) stored, none twice")
     }
 
+    /// (d) `centinela rescore` killed (SIGKILL) mid-run, while it waits to write its first scores:
+    /// the next run completes, and records the killed one as failed rather than 'running' for ever.
+    @Test func aRescoreKilledMidRunIsRecordedAsFailedByTheNext() async throws {
+        let root = "/tmp/centinela-fault-test-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let data = ["--data-dir", root + "/postgres"]
+        #expect(try await CommandProcess.run(["migrate"] + data).status == 0)
+        #expect(try await CommandProcess.run(["simulate", "--scale", "tiny", "--without-national-ids", "--end", "2026-11-30"] + data,
+                                             limit: .seconds(120)).status == 0)
+        // The test's own start of the cluster: the commands below share it and leave it running.
+        let logger = Logger(label: "fault-test")
+        let cluster = try EmbeddedPostgres(configuration: .init(dataDirectory: root + "/postgres"), logger: logger)
+        let database = try await cluster.start()
+        do {
+            let runs = try await database.withConnection(logger: logger) { holder in
+                func runs() async throws -> [(String, String?)] {
+                    var rows: [(String, String?)] = []
+                    for try await row in try await holder.query(
+                        "SELECT outcome, error FROM rescore_runs ORDER BY started_at", logger: logger
+                    ).decode((String, String?).self) { rows.append(row) }
+                    return rows
+                }
+                // Writes of scores wait behind this lock, so the run is caught mid-way, not by luck.
+                try await holder.query("BEGIN", logger: logger)
+                try await holder.query("LOCK TABLE risk_scores IN EXCLUSIVE MODE", logger: logger)
+                let rescore = try CommandProcess(["rescore", "--skip-linking"] + data)
+                var waiting = false
+                for _ in 0..<600 where !waiting {
+                    for try await n in try await holder.query(
+                        """
+                        SELECT count(*)::int FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+                        WHERE NOT l.granted AND c.relname = 'risk_scores'
+                        """, logger: logger
+                    ).decode(Int.self) { waiting = n > 0 }
+                    if !waiting { try await Task.sleep(for: .milliseconds(50)) }
+                }
+                #expect(waiting, "the run reached its first write: \(rescore.errorOutput.suffix(1000))")
+                rescore.signal(SIGKILL)
+                _ = try await rescore.waitForExit(limit: .seconds(10))
+                try await holder.query("ROLLBACK", logger: logger)
+                #expect(try await runs().map(\.0) == ["running"], "the killed run said nothing")
+
+                // The next run waits for the killed one's session to end (the lock it held), then completes.
+                let next = try await CommandProcess.run(["rescore", "--skip-linking", "--wait"] + data, environment: ["LOG_LEVEL": "warning"])
+                #expect(next.status == 0 && next.output.hasPrefix("rescored "), "\(next.output) \(next.error)")
+                #expect(next.error.contains("now recorded as failed"), "\(next.error)")
+                return try await runs()
+            }
+            #expect(runs.map(\.0) == ["failed", "succeeded"], "\(runs)")
+            #expect(runs.first?.1?.contains("its process was stopped or lost the database") == true, "\(runs)")
+        } catch {
+            try? await cluster.stop()
+            throw error
+        }
+        try await cluster.stop()
+    }
+
     /// What the clients were told, key by key.
     final class Tally: Sendable {
         let acknowledged = Mutex<[String: String]>([:])

@@ -414,4 +414,37 @@ import Testing
             #expect(alone.count == 1 && alone.first?.score == stored?.score && (alone.first?.total ?? 0) > 0)
         }
     }
+
+    /// A run whose process died stays 'running' until a later run finds its lock free and records it
+    /// as failed; a run still going (its lock held by another session) is left alone. Linking runs
+    /// alike.
+    @Test func aRunThatDiedIsRecordedAsFailedByTheNextAndALiveOneIsLeftAlone() async throws {
+        try await withWorld { world, db, reader, writer in
+            let dead = try await db.one("INSERT INTO rescore_runs (kind, as_of, model_id) VALUES ('full', now(), 'v2') RETURNING id")
+            let alive = try await db.one("INSERT INTO rescore_runs (kind, as_of, model_id) VALUES ('facility', now(), 'v2') RETURNING id")
+            let deadRebuild = try await db.one("INSERT INTO linking_runs (kind) VALUES ('rebuild') RETURNING id")
+            func outcome(_ table: String, _ id: UUID) async throws -> (String, String?) {
+                for try await row in try await db.connection.query(
+                    PostgresQuery(unsafeSQL: "SELECT outcome, error FROM \(table) WHERE id = '\(id)'"), logger: Self.logger
+                ).decode((String, String?).self) { return row }
+                throw CancellationError()
+            }
+            try await world.database.withConnection(logger: Self.logger) { other in
+                try await other.query("SELECT pg_advisory_lock(\(RecordedRuns.lockClass), hashtext(\(alive)::text))", logger: Self.logger)
+                let run = try await full(reader, writer)
+                #expect(try await outcome("rescore_runs", dead).0 == "failed")
+                #expect(try await outcome("rescore_runs", dead).1?.contains("its process was stopped or lost the database") == true)
+                #expect(try await outcome("rescore_runs", alive).0 == "running")
+                #expect(try await outcome("rescore_runs", run.id).0 == "succeeded")
+                // Its own lock is gone with its end: a later run would not take it for a dead one's.
+                #expect(try await db.int("SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND objsubid = 2 AND classid = \(RecordedRuns.lockClass)::oid") == 1)
+            }
+            #expect(try await outcome("linking_runs", deadRebuild).0 == "running")
+            _ = try await LinkingRebuilder(logger: Self.logger).rebuild(reader: reader, writer: writer)
+            #expect(try await outcome("linking_runs", deadRebuild).0 == "failed")
+            // The session that held the live run's lock ended: now it is a dead one's too.
+            _ = try await full(reader, writer)
+            #expect(try await outcome("rescore_runs", alive).0 == "failed")
+        }
+    }
 }

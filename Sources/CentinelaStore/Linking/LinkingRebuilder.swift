@@ -84,11 +84,13 @@ public struct LinkingRebuilder: Sendable {
     /// with its error.
     private func recorded(_ kind: RunKind, on writer: PostgresConnection, _ body: (inout Outcome) async throws -> Void) async throws -> Outcome {
         let started = ContinuousClock.now
+        _ = try await RecordedRuns.linking.failAbandoned(on: writer, logger: logger)
         let runID: UUID = try await writer.systemTransaction(logger: logger) {
             var id = UUID()
             for try await value in try await writer.query(
                 "INSERT INTO linking_runs (kind) VALUES (\(kind.rawValue)) RETURNING id", logger: logger
             ).decode(UUID.self) { id = value }
+            try await RecordedRuns.hold(id, on: writer, logger: logger)
             return id
         }
         do {
@@ -104,6 +106,7 @@ public struct LinkingRebuilder: Sendable {
                     WHERE id = \(runID)
                     """, logger: logger)
             }
+            await RecordedRuns.release(runID, on: writer, logger: logger)
             logger.info(
                 kind == .rebuild ? "linking rebuilt" : "linking updated",
                 metadata: ["records": "\(outcome.records)", "comparisons": "\(outcome.comparisons)", "links": "\(outcome.links)",
@@ -116,6 +119,7 @@ public struct LinkingRebuilder: Sendable {
                     "UPDATE linking_runs SET finished_at = clock_timestamp(), outcome = 'failed', error = \(DatabaseError.reason(for: error)) WHERE id = \(runID)",
                     logger: logger)
             }
+            await RecordedRuns.release(runID, on: writer, logger: logger)
             throw error
         }
     }

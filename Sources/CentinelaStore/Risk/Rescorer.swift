@@ -104,6 +104,7 @@ public struct Rescorer: Sendable {
         case .backtest(let instant): asOf = instant
         default: asOf = try await databaseNow(on: main.writer)
         }
+        _ = try await RecordedRuns.rescore.failAbandoned(on: main.writer, logger: logger)
         var run = try await main.writer.systemTransaction(logger: logger) {
             try await startRun(kind, asOf: asOf, on: main.writer)
         }
@@ -164,11 +165,13 @@ public struct Rescorer: Sendable {
             try await main.writer.systemTransaction(logger: logger) {
                 try await finishRun(run, error: nil, on: main.writer)
             }
+            await RecordedRuns.release(run.id, on: main.writer, logger: logger)
         } catch {
             run.seconds = (ContinuousClock.now - started).seconds
             _ = try? await main.writer.systemTransaction(logger: logger) {
                 try await finishRun(run, error: DatabaseError.reason(for: error), on: main.writer)
             }
+            await RecordedRuns.release(run.id, on: main.writer, logger: logger)
             throw error
         }
         logger.info(
@@ -402,6 +405,8 @@ public struct Rescorer: Sendable {
             VALUES (\(kind.code), \(asOf), \(model.id), \(facility)) RETURNING id
             """, logger: logger
         ).decode(UUID.self) {
+            // Held from before the row is visible: a later run never takes this one for a dead one.
+            try await RecordedRuns.hold(id, on: connection, logger: logger)
             return Run(id: id, kind: kind.code, asOf: asOf, modelID: model.id)
         }
         throw DatabaseError.queryFailed(reason: "the run was not recorded")
