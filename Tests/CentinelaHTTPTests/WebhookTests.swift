@@ -50,7 +50,7 @@ import Testing
         func recover() { state.withLock { $0.goneRecovered = true } }
     }
 
-    func receiverApp(_ receiver: Receiver) -> some ApplicationProtocol {
+    func receiverApp(_ receiver: Receiver, port: Int = 0) -> some ApplicationProtocol {
         let router = Router()
         for path in ["/hook", "/gone", "/cases"] {
             router.post(RouterPath(path)) { request, _ -> Response in
@@ -62,7 +62,7 @@ import Testing
                 return Response(status: .init(code: status))
             }
         }
-        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
     }
 
     /// The Standard Webhooks check a receiver makes, written here independently of the service.
@@ -193,6 +193,67 @@ import Testing
                 #expect(try await api.call(.get, "/v1/webhooks/\(hookID)/deliveries", token: api.world.otherRegulatorToken).status == .notFound)
                 #expect(try await api.call(.delete, "/v1/webhooks/\(hookID)", token: api.world.otherRegulatorToken).status == .notFound)
             }
+        }
+    }
+
+    /// Fault (e): a receiver down (nothing listening on its port) for longer than the retry window.
+    /// Every delivery ends dead and none is lost: once the receiver is back, one recovery sends each
+    /// exactly once under its own webhook-id, and a second recovery finds nothing left to send.
+    @Test func aReceiverDownLongerThanTheRetryWindowLosesNothing() async throws {
+        // A port with nothing behind it: taken from the system, then let go.
+        let (listener, port) = try DatabaseRelay.listenOnLoopback()
+        close(listener)
+        // Two attempts: a refused connection costs an attempt its whole 10 s timeout (the HTTP
+        // client's pool keeps trying to connect until the request's deadline).
+        let policy = WebhookRetryPolicy(firstDelay: 0.1, maximumDelay: 0.2, jitter: 0.2, giveUpAfter: 60, maximumAttempts: 2)
+        try await APITest.run(webhookRetry: policy, webhookPoll: .milliseconds(100)) { (api: APITest) async throws in
+            let regulator = api.world.regulatorToken
+            let hook = try await api.call(
+                .post, "/v1/webhooks", token: regulator, json: #"{"url":"http://127.0.0.1:\#(port)/hook","events":["opened"]}"#)
+            #expect(hook.status == .created, "\(hook.body)")
+            let hookID = try #require(hook.json["id"] as? String)
+            for tags in [#"["disguise","filming"]"#, #"["isolation"]"#] {
+                let created = try await api.call(
+                    .post, "/v1/reports", token: api.world.schoolToken, json: AlertAPITests.report(api.world.nuevoLeon.id, tags: tags))
+                #expect(created.status == .created)
+            }
+            // Alerts open as the reports are scored; each has one `opened` event, so one delivery.
+            var seen = 0
+            let allDead = try await waitUntil(60) {
+                seen = try await api.call(.get, "/v1/alerts?limit=200", token: regulator).items.count
+                let dead = try await api.call(.get, "/v1/webhooks/\(hookID)/deliveries?status=dead&limit=200", token: regulator).items.count
+                return seen >= 4 && dead == seen
+            }
+            let alerts = seen
+            #expect(allDead, "\(alerts) alerts")
+            let dead = try await api.call(.get, "/v1/webhooks/\(hookID)/deliveries?limit=200", token: regulator).items
+            #expect(dead.count == alerts && dead.allSatisfy { $0["status"] as? String == "dead" && $0["attempts"] as? Int == 2 }, "\(dead)")
+            // What the regulator reads says that nothing answered, not what the address is or does.
+            #expect(dead.allSatisfy { ($0["lastError"] as? String).map { !$0.contains("127.0.0.1") && !$0.contains("\(port)") } == true })
+
+            let deadIDs = Set(dead.compactMap { $0["id"] as? String })
+            // Back, at the same address (run here: the test framework's live server takes a port of its own).
+            let receiver = Receiver(failFirst: 0)
+            let receiving = Task { try await receiverApp(receiver, port: port).runService(gracefulShutdownSignals: []) }
+            defer { receiving.cancel() }
+            var listening = false
+            for _ in 0..<100 where !listening {
+                if let probe = try? LoopbackConnection(port: port) { probe.close(); listening = true } else { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(listening)
+            #expect(try await api.call(.post, "/v1/webhooks/\(UUID())/recover", token: regulator).status == .notFound)
+            #expect(try await api.call(.post, "/v1/webhooks/\(hookID)/recover", token: api.world.schoolToken).status == .forbidden)
+            let recovered = try await api.call(.post, "/v1/webhooks/\(hookID)/recover", token: regulator)
+            #expect(recovered.status == .accepted && recovered.json["queued"] as? Int == alerts, "\(recovered.body)")
+            #expect(try await waitUntil(30) {
+                try await api.call(.get, "/v1/webhooks/\(hookID)/deliveries?status=delivered&limit=200", token: regulator).items.count == alerts
+            })
+            let again = try await api.call(.post, "/v1/webhooks/\(hookID)/recover", token: regulator)
+            #expect(again.status == .accepted && again.json["queued"] as? Int == 0)
+            try await Task.sleep(for: .milliseconds(500))
+            let received = receiver.received.filter { $0.path == "/hook" }
+            #expect(received.count == alerts, "each delivery once: \(received.map(\.id))")
+            #expect(Set(received.map(\.id)) == deadIDs)
         }
     }
 }

@@ -7,7 +7,7 @@ import Logging
 import PostgresNIO
 
 /// Regulators' webhook endpoints: registration (the signing secret is shown once), the list, and
-/// each endpoint's deliveries, with manual redelivery of the dead ones (docs/alerts.md).
+/// each endpoint's deliveries, with manual redelivery of the dead ones, one or all (docs/alerts.md).
 struct WebhookController {
     let database: ServiceDatabase
     let limits: HTTPConfiguration
@@ -19,7 +19,12 @@ struct WebhookController {
         Endpoint(.delete, "webhooks/{id}", WebhookController.disable),
         Endpoint(.get, "webhooks/{id}/deliveries", WebhookController.deliveries),
         Endpoint(.post, "webhooks/{id}/deliveries/{delivery}/redeliver", WebhookController.redeliver),
+        Endpoint(.post, "webhooks/{id}/recover", WebhookController.recover),
     ]
+
+    struct Recovered: Encodable, Sendable {
+        var queued: Int
+    }
 
     struct EndpointBody: Encodable, Sendable {
         var id: String
@@ -160,6 +165,24 @@ struct WebhookController {
         }
         guard found else { throw Problem.notFound("No delivery with this id.") }
         return Response(status: .accepted)
+    }
+
+    /// Queues every dead delivery of a webhook again, as `redeliver` does one: once its receiver,
+    /// down longer than the retry window, is back. Each keeps its webhook-id, so a receiver that
+    /// had in fact processed one recognises it.
+    @Sendable func recover(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.requireRegulator()
+        let id = try context.webhookID()
+        try QueryReader(request).finish()
+        let queued = try await database.withScope(principal) { connection in
+            guard try await store.endpoint(id, on: connection) != nil else { throw Problem.notFound("No webhook with this id.") }
+            let queued = try await store.redeliverDead(of: id, on: connection)
+            try await database.audit(
+                context.auditEvent("webhook.recover", on: "webhook", id: id.uuidString.lowercased(), outcome: .ok, details: ["queued": "\(queued)"]),
+                on: connection)
+            return queued
+        }
+        return try JSONResponse(status: .accepted, body: Recovered(queued: queued)).response(from: request, context: context)
     }
 }
 

@@ -145,6 +145,19 @@ public struct WebhookStore: Sendable {
         return found
     }
 
+    /// Queues every dead delivery of `endpoint` again, each as ``redeliver(_:of:on:)`` does one;
+    /// answers how many.
+    public func redeliverDead(of endpoint: UUID, on connection: PostgresConnection) async throws -> Int {
+        var count = 0
+        for try await _ in try await connection.query(
+            """
+            UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), queued_at = now()
+            WHERE endpoint_id = \(endpoint) AND status = 'dead' RETURNING id
+            """, logger: logger
+        ) { count += 1 }
+        return count
+    }
+
     // MARK: The service, in the system scope
 
     /// Claims up to `limit` due deliveries for `lease` (a sender that dies mid-send leaves them to be
