@@ -95,13 +95,7 @@ struct FaultTests {
         let database = try await cluster.start()
         let stored: [(String, String)]
         do {
-            stored = try await database.withConnection(logger: Logger(label: "fault-test")) { connection in
-                var rows: [(String, String)] = []
-                for try await (id, narrative) in try await connection.query(
-                    "SELECT id::text, narrative FROM incident_reports WHERE narrative LIKE 'Prueba de fallas %'", logger: Logger(label: "fault-test")
-                ).decode((String, String).self) { rows.append((id, narrative)) }
-                return rows
-            }
+            stored = try await Self.storedReports(database)
         } catch {
             try? await cluster.stop()
             throw error
@@ -173,6 +167,140 @@ struct FaultTests {
         try await cluster.stop()
     }
 
+    /// (b) PostgreSQL stopped for 10 s under 16 clients, each at its own facility: every request is
+    /// answered (201, or 503 with Retry-After within seconds; none left waiting), nothing
+    /// acknowledged is lost or stored twice, /readyz turns red and then green by itself, and
+    /// SIGTERM afterwards stops `serve` within its drain time.
+    @Test func postgresStoppedTenSecondsUnderLoadLosesNothingAndRecovers() async throws {
+        let root = "/tmp/centinela-fault-test-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let data = ["--data-dir", root + "/postgres"]
+        #expect(try await CommandProcess.run(["migrate"] + data).status == 0)
+        #expect(try await CommandProcess.run(["simulate", "--scale", "tiny", "--without-national-ids", "--end", "2026-11-30"] + data,
+                                             limit: .seconds(120)).status == 0)
+        let token = try await CommandProcess.run(["token", "create", "--role", "regulator", "--jurisdiction", "MX", "--holder", "intake"] + data)
+        let secret = token.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        // The test's own start of the cluster, so that it can stop it under `serve`, which shares it.
+        let logger = Logger(label: "fault-test")
+        let cluster = try EmbeddedPostgres(configuration: .init(dataDirectory: root + "/postgres"), logger: logger)
+        let database = try await cluster.start()
+        let server = Server(data)
+        do {
+            try await server.start()
+            let port = try #require(await server.port)
+            let facilities = try await server.facilities(secret, count: 16)
+            #expect(facilities.count == 16)
+
+            let tally = Tally()
+            let outage = Outage()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await Task.sleep(for: .seconds(2))
+                    try await cluster.stop()
+                    outage.phase.withLock { $0 = 1 }
+                    try await Task.sleep(for: .seconds(10))
+                    _ = try await cluster.start()
+                    outage.phase.withLock { $0 = 2 }
+                    // Load goes on until /readyz has been green for a while by itself (at most 60 s).
+                    let deadline = ContinuousClock.now + .seconds(60)
+                    while ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .seconds(1))
+                        if outage.readiness.withLock({ $0.suffix(8).count == 8 && $0.suffix(8).allSatisfy { $0.phase == 2 && $0.status == 200 } }) { break }
+                    }
+                    outage.phase.withLock { $0 = 3 }
+                }
+                group.addTask {
+                    while outage.phase.withLock({ $0 }) < 3 {
+                        let now = outage.phase.withLock { $0 }
+                        let status = (try? await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(10))) {
+                            try await $0.get("/readyz").status.code
+                        }) ?? 0
+                        outage.readiness.withLock { $0.append((now, status)) }
+                        try await Task.sleep(for: .milliseconds(250))
+                    }
+                }
+                for (client, facility) in facilities.enumerated() {
+                    group.addTask {
+                        var n = 0
+                        while outage.phase.withLock({ $0 }) < 3 {
+                            let key = "outage-\(client)-\(n)"
+                            n += 1
+                            let body = """
+                                {"facility":"\(facility)","occurred":{"on":"2026-02-02"},"discoveredOn":"2026-02-03","category":"neglect",
+                                 "reporterType":"parent","children":[{"ref":"NNA-01","age":4}],"narrative":"Prueba de fallas \(key)."}
+                                """
+                            while true {
+                                let started = ContinuousClock.now
+                                let answer = try? await Self.post(port: port, secret: secret, key: key, body: body)
+                                let waited = ContinuousClock.now - started
+                                outage.slowest.withLock { $0 = max($0, waited) }
+                                guard let (status, json) = answer else {
+                                    tally.refused.withLock { $0.append("\(key): no answer within 10 s") }
+                                    break
+                                }
+                                if status == .created || status == .ok, let id = json["id"] as? String {
+                                    tally.acknowledged.withLock { $0[key] = id }
+                                    break
+                                }
+                                if status == .serviceUnavailable || status == .tooManyRequests {
+                                    tally.retried.withLock { $0 += 1 }
+                                    try await Task.sleep(for: .milliseconds(500))
+                                    continue
+                                }
+                                tally.refused.withLock { $0.append("\(key): \(status)") }
+                                break
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let stopping = ContinuousClock.now
+            await server.stop()
+            let stopped = ContinuousClock.now - stopping
+
+            #expect(tally.refused.withLock { $0 }.isEmpty, "\(tally.refused.withLock { $0 })")
+            #expect(outage.slowest.withLock { $0 } < .seconds(8), "every request answered within seconds")
+            let seen = outage.readiness.withLock { $0 }
+            #expect(seen.contains { $0.phase == 1 && $0.status == 503 }, "red while stopped: \(seen)")
+            #expect(seen.last?.status == 200, "green again by itself: \(seen.suffix(10))")
+            #expect(tally.retried.withLock { $0 } > 0, "the outage was felt")
+            #expect(stopped < .seconds(12), "SIGTERM after the outage: stopped in \(stopped)")
+
+            let stored = try await Self.storedReports(database)
+            let keys = stored.map { String($0.1.dropFirst("Prueba de fallas ".count).dropLast()) }
+            #expect(Set(keys).count == keys.count, "every key stored once: \(keys.count - Set(keys).count) twice")
+            let missing = tally.acknowledged.withLock { $0 }.filter { !Set(stored.map(\.0)).contains($0.value) }
+            #expect(missing.isEmpty, "acknowledged and not stored: \(missing.keys.sorted())")
+            print("fault test (b): \(tally.acknowledged.withLock { $0.count }) reports acknowledged by 16 clients around a 10 s stop of PostgreSQL, \(tally.retried.withLock { $0 }) answered 503 and retried, slowest answer \(outage.slowest.withLock { $0 }); \(keys.count) stored, none twice; stopped \(stopped) after SIGTERM")
+        } catch {
+            await server.stop()
+            try? await cluster.stop()
+            throw error
+        }
+        try await cluster.stop()
+    }
+
+    /// The fault tests' reports as stored: id and narrative.
+    static func storedReports(_ database: DatabaseConfiguration) async throws -> [(String, String)] {
+        let logger = Logger(label: "fault-test")
+        return try await database.withConnection(logger: logger) { connection in
+            var rows: [(String, String)] = []
+            for try await (id, narrative) in try await connection.query(
+                "SELECT id::text, narrative FROM incident_reports WHERE narrative LIKE 'Prueba de fallas %'", logger: logger
+            ).decode((String, String).self) { rows.append((id, narrative)) }
+            return rows
+        }
+    }
+
+    /// Where the outage test stands: 0 before the stop, 1 stopped, 2 started again, 3 done; what
+    /// /readyz answered in each phase; the slowest answer to a client.
+    final class Outage: Sendable {
+        let phase = Mutex(0)
+        let readiness = Mutex<[(phase: Int, status: Int)]>([])
+        let slowest = Mutex(Duration.zero)
+    }
+
     /// What the clients were told, key by key.
     final class Tally: Sendable {
         let acknowledged = Mutex<[String: String]>([:])
@@ -222,13 +350,17 @@ struct FaultTests {
         }
 
         func firstFacility(_ secret: String) async throws -> String {
+            try #require(try await facilities(secret, count: 1).first)
+        }
+
+        func facilities(_ secret: String, count: Int) async throws -> [String] {
             let port = try #require(port)
             let list = try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
-                try await client.get("/v1/facilities?limit=1", headers: [.authorization: "Bearer \(secret)"])
+                try await client.get("/v1/facilities?limit=\(count)", headers: [.authorization: "Bearer \(secret)"])
             }
             let json = try #require(try JSONSerialization.jsonObject(with: Data((list.body ?? ByteBuffer()).readableBytesView)) as? [String: Any])
             let items = try #require(json["items"] as? [[String: Any]])
-            return try #require(items.first?["id"] as? String)
+            return items.compactMap { $0["id"] as? String }
         }
     }
 }
