@@ -4,7 +4,7 @@ SWIFT ?= swift
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null || echo .build/debug)
 CENTINELA = $(BIN_DIR)/centinela
 
-.PHONY: run test test-faults build migrate postgres clean clean-data help bench docker-check docker-tools
+.PHONY: run test test-faults build migrate postgres clean clean-data help bench docker-check docker-tools prometheus-tools
 
 help:
 	@echo "make run      build, start the embedded PostgreSQL (unless DATABASE_URL is set), migrate, serve"
@@ -67,14 +67,28 @@ docker-tools:
 		fi; \
 	fi
 
-docker-check: docker-tools
+# promtool, for the alert rules the compose Prometheus loads: from Debian's prometheus package.
+prometheus-tools:
+	@if ! command -v promtool >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "promtool not found: installing Debian's prometheus package (apt-get)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+				|| { echo "error: installing prometheus failed" >&2; exit 1; }; \
+		else \
+			echo "error: promtool is not installed and cannot be installed here (apt-get install prometheus)" >&2; exit 1; \
+		fi; \
+	fi
+
+docker-check: docker-tools prometheus-tools
 	"$(HADOLINT)" Docker/Dockerfile
 	docker-compose --project-directory Docker -f Docker/compose.yaml config --quiet
+	promtool check rules Docker/prometheus/rules.yml
+	cd Docker/prometheus && promtool test rules rules-test.yml
 	sh -n Docker/cron/rescore-schedule.sh
 	sh -n Docker/postgres/init-centinela.sh
 	sh -n Docker/make-secrets
 	/usr/bin/python3 -c 'import sys, yaml; docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]; assert [d["kind"] for d in docs] == ["CronJob", "CronJob"], docs' Docker/kubernetes/rescore-cronjobs.yaml
-	@echo "Docker/: Dockerfile, compose.yaml, cron and Kubernetes files check out"
+	@echo "Docker/: Dockerfile, compose.yaml, alert rules, cron and Kubernetes files check out"
 
 # Without DATABASE_URL: the embedded database, seeded with a simulated demo country on first use.
 run:

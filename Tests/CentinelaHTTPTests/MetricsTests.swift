@@ -5,6 +5,7 @@ import CentinelaTestSupport
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Yams
 import Testing
 
 /// `/metrics`: what operators watch, in Prometheus' format, with nothing personal in it.
@@ -119,13 +120,19 @@ import Testing
         }
     }
 
-    @Test func everyMetricTheServiceHealthDashboardReadsIsExposed() async throws {
+    /// Every metric a panel of the service-health dashboard or an alert rule of
+    /// Docker/prometheus/rules.yml reads (`up` is Prometheus's own) is one /metrics exposes: a
+    /// metric renamed in the service would blank its panel or silence its rule without a word.
+    /// (That each rule fires when it should: `promtool test rules`, in `make test`.)
+    @Test func everyMetricTheServiceHealthDashboardAndTheAlertRulesReadIsExposed() async throws {
+        let rules = try Self.alertRuleExpressions()
+        #expect(rules.count == 7 && rules["CentinelaDown"]?.contains("absent(") == true, "\(rules.keys)")
         // The reader of PromQL the check relies on: functions, labels, ranges and clauses are not metrics.
         #expect(
             GrafanaDashboards.metricNames(
                 inPromQL: #"histogram_quantile(0.99, sum by (le) (rate(a_seconds_bucket{route="/x",method="POST"}[$__rate_interval]))) / time() - b_total offset 5m"#)
                 == ["a_seconds_bucket", "b_total"])
-        try await APITest.run { (api: APITest) async throws in
+        try await APITest.run { [rules] (api: APITest) async throws in
             _ = try await api.call(.get, "/healthz", token: nil)
             let reply = try await metricsReply(api)
             let exposed = Set(Self.samples(reply.body).keys.map { String($0.prefix { $0 != "{" }) })
@@ -138,6 +145,25 @@ import Testing
                     #expect(exposed.contains(name), "\(query): \(name) is not exposed by /metrics")
                 }
             }
+            for (alert, expression) in rules {
+                let names = GrafanaDashboards.metricNames(inPromQL: expression).subtracting(["up"])
+                #expect(!names.isEmpty || alert == "CentinelaDown", "\(alert) reads no metric")
+                for name in names {
+                    #expect(exposed.contains(name), "\(alert): \(name) is not exposed by /metrics")
+                }
+            }
         }
+    }
+
+    /// The alert rules of Docker/prometheus/rules.yml, by alert name: their expressions.
+    static func alertRuleExpressions() throws -> [String: String] {
+        let file = GrafanaDashboards.directory.deletingLastPathComponent().appendingPathComponent("Docker/prometheus/rules.yml")
+        let document = try #require(try Yams.load(yaml: String(contentsOf: file, encoding: .utf8)) as? [String: Any])
+        let groups = try #require(document["groups"] as? [[String: Any]])
+        var expressions: [String: String] = [:]
+        for rule in groups.flatMap({ ($0["rules"] as? [[String: Any]]) ?? [] }) {
+            if let alert = rule["alert"] as? String, let expr = rule["expr"] as? String { expressions[alert] = expr }
+        }
+        return expressions
     }
 }

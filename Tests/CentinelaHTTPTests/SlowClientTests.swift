@@ -18,11 +18,11 @@ import Testing
             let stalled = try LoopbackConnection(port: port)
             defer { stalled.close() }
             stalled.send("GET /v1/facilities HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ")
-            #expect(await stalled.closedByPeer(within: .seconds(5)), "closed after 1 s of silence")
+            #expect(await stalled.closedByPeer(within: .seconds(10)), "closed after 1 s of silence")
             // A connection opened and never used: closed too.
             let idle = try LoopbackConnection(port: port)
             defer { idle.close() }
-            #expect(await idle.closedByPeer(within: .seconds(5)))
+            #expect(await idle.closedByPeer(within: .seconds(10)))
         }
     }
 
