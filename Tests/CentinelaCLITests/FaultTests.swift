@@ -18,14 +18,9 @@ struct FaultTests {
     /// and restarted; a client retries an unanswered request with the same key. Afterwards every
     /// acknowledged report is stored, and every key once: nothing lost, nothing twice.
     @Test func killedFiveTimesUnderLoadLosesAndDuplicatesNothing() async throws {
-        let root = "/tmp/centinela-fault-test-\(UUID().uuidString.prefix(8))"
+        let (root, data) = try await Self.tinyCountry()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let data = ["--data-dir", root + "/postgres"]
-        #expect(try await CommandProcess.run(["migrate"] + data).status == 0)
-        #expect(try await CommandProcess.run(["simulate", "--scale", "tiny", "--without-national-ids", "--end", "2026-11-30"] + data,
-                                             limit: .seconds(120)).status == 0)
-        let token = try await CommandProcess.run(["token", "create", "--role", "regulator", "--jurisdiction", "MX", "--holder", "intake"] + data)
-        let secret = token.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let secret = try await Self.regulatorSecret(data)
         let server = Server(data)
         try await server.start()
         let facility = try await server.firstFacility(secret)
@@ -113,12 +108,8 @@ struct FaultTests {
     /// (d) `centinela rescore` killed (SIGKILL) mid-run, while it waits to write its first scores:
     /// the next run completes, and records the killed one as failed rather than 'running' for ever.
     @Test func aRescoreKilledMidRunIsRecordedAsFailedByTheNext() async throws {
-        let root = "/tmp/centinela-fault-test-\(UUID().uuidString.prefix(8))"
+        let (root, data) = try await Self.tinyCountry()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let data = ["--data-dir", root + "/postgres"]
-        #expect(try await CommandProcess.run(["migrate"] + data).status == 0)
-        #expect(try await CommandProcess.run(["simulate", "--scale", "tiny", "--without-national-ids", "--end", "2026-11-30"] + data,
-                                             limit: .seconds(120)).status == 0)
         // The test's own start of the cluster: the commands below share it and leave it running.
         let logger = Logger(label: "fault-test")
         let cluster = try EmbeddedPostgres(configuration: .init(dataDirectory: root + "/postgres"), logger: logger)
@@ -172,14 +163,9 @@ struct FaultTests {
     /// acknowledged is lost or stored twice, /readyz turns red and then green by itself, and
     /// SIGTERM afterwards stops `serve` within its drain time.
     @Test func postgresStoppedTenSecondsUnderLoadLosesNothingAndRecovers() async throws {
-        let root = "/tmp/centinela-fault-test-\(UUID().uuidString.prefix(8))"
+        let (root, data) = try await Self.tinyCountry()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let data = ["--data-dir", root + "/postgres"]
-        #expect(try await CommandProcess.run(["migrate"] + data).status == 0)
-        #expect(try await CommandProcess.run(["simulate", "--scale", "tiny", "--without-national-ids", "--end", "2026-11-30"] + data,
-                                             limit: .seconds(120)).status == 0)
-        let token = try await CommandProcess.run(["token", "create", "--role", "regulator", "--jurisdiction", "MX", "--holder", "intake"] + data)
-        let secret = token.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let secret = try await Self.regulatorSecret(data)
         // The test's own start of the cluster, so that it can stop it under `serve`, which shares it.
         let logger = Logger(label: "fault-test")
         let cluster = try EmbeddedPostgres(configuration: .init(dataDirectory: root + "/postgres"), logger: logger)
@@ -279,6 +265,23 @@ struct FaultTests {
             throw error
         }
         try await cluster.stop()
+    }
+
+    /// A tiny simulated country, migrated and loaded in a folder of its own (the caller removes it);
+    /// `data` is the command line's `--data-dir` for it.
+    static func tinyCountry() async throws -> (root: String, data: [String]) {
+        let root = "/tmp/centinela-fault-test-\(UUID().uuidString.prefix(8))"
+        let data = ["--data-dir", root + "/postgres"]
+        #expect(try await CommandProcess.run(["migrate"] + data).status == 0)
+        #expect(try await CommandProcess.run(["simulate", "--scale", "tiny", "--without-national-ids", "--end", "2026-11-30"] + data,
+                                             limit: .seconds(120)).status == 0)
+        return (root, data)
+    }
+
+    /// A national regulator's token for intake, as `centinela token create` prints it.
+    static func regulatorSecret(_ data: [String]) async throws -> String {
+        let token = try await CommandProcess.run(["token", "create", "--role", "regulator", "--jurisdiction", "MX", "--holder", "intake"] + data)
+        return token.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The fault tests' reports as stored: id and narrative.
