@@ -127,16 +127,16 @@ struct FaultTests {
                 try await holder.query("BEGIN", logger: logger)
                 try await holder.query("LOCK TABLE risk_scores IN EXCLUSIVE MODE", logger: logger)
                 let rescore = try CommandProcess(["rescore", "--skip-linking"] + data)
-                var waiting = false
-                for _ in 0..<600 where !waiting {
+                let waiting = try await poll(within: .seconds(30), every: .milliseconds(50)) {
+                    var waiters = 0
                     for try await n in try await holder.query(
                         """
                         SELECT count(*)::int FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
                         WHERE NOT l.granted AND c.relname = 'risk_scores'
                         """, logger: logger
-                    ).decode(Int.self) { waiting = n > 0 }
-                    if !waiting { try await Task.sleep(for: .milliseconds(50)) }
-                }
+                    ).decode(Int.self) { waiters = n }
+                    return waiters > 0
+                } until: { $0 }
                 #expect(waiting, "the run reached its first write: \(rescore.errorOutput.suffix(1000))")
                 rescore.signal(SIGKILL)
                 _ = try await rescore.waitForExit(limit: .seconds(10))
@@ -188,11 +188,9 @@ struct FaultTests {
                     _ = try await cluster.start()
                     outage.phase.withLock { $0 = 2 }
                     // Load goes on until /readyz has been green for a while by itself (at most 60 s).
-                    let deadline = ContinuousClock.now + .seconds(60)
-                    while ContinuousClock.now < deadline {
-                        try await Task.sleep(for: .seconds(1))
-                        if outage.readiness.withLock({ $0.suffix(8).count == 8 && $0.suffix(8).allSatisfy { $0.phase == 2 && $0.status == 200 } }) { break }
-                    }
+                    _ = try await poll(within: .seconds(60), every: .seconds(1)) {
+                        outage.readiness.withLock { $0.suffix(8).count == 8 && $0.suffix(8).allSatisfy { $0.phase == 2 && $0.status == 200 } }
+                    } until: { $0 }
                     outage.phase.withLock { $0 = 3 }
                 }
                 group.addTask {

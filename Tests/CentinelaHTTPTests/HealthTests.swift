@@ -42,12 +42,10 @@ import Testing
     func readyz(
         _ client: any TestClientProtocol, until condition: (Readiness) -> Bool = { $0.status == "ready" }
     ) async throws -> TestResponse {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while true {
-            let response = try await client.execute(uri: "/readyz", method: .get)
-            let readiness = try? JSONDecoder().decode(Readiness.self, from: Data(String(buffer: response.body).utf8))
-            if readiness.map(condition) == true || ContinuousClock.now > deadline { return response }
-            try await Task.sleep(for: .milliseconds(250))
+        try await poll(within: .seconds(20)) {
+            try await client.execute(uri: "/readyz", method: .get)
+        } until: { response in
+            (try? JSONDecoder().decode(Readiness.self, from: Data(String(buffer: response.body).utf8))).map(condition) == true
         }
     }
 

@@ -24,14 +24,12 @@ import Testing
     /// answer after 20 s: on a machine loaded by the whole suite the figures' read can outlast its
     /// 2 s limit for a moment, which the scrape rightly reports as the database down.
     func metricsReply(_ api: APITest, token: String? = nil) async throws -> APITest.Reply {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while true {
+        try await poll(within: .seconds(20)) {
             let reply = try await api.call(.get, "/metrics", token: token)
             #expect(reply.status == .ok, "\(reply.body)")
             #expect(reply.headers[.contentType] == "text/plain; version=0.0.4; charset=utf-8")
-            if Self.samples(reply.body)["centinela_database_up"] == 1 || ContinuousClock.now > deadline { return reply }
-            try await Task.sleep(for: .milliseconds(250))
-        }
+            return reply
+        } until: { Self.samples($0.body)["centinela_database_up"] == 1 }
     }
 
     func scrape(_ api: APITest, token: String? = nil) async throws -> [String: Double] {

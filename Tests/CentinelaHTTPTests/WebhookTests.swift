@@ -73,13 +73,8 @@ import Testing
         return message.signature == "v1," + Data(mac).base64EncodedString()
     }
 
-    func waitUntil(_ seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return try await condition()
+    func waitUntil(_ seconds: Int, _ condition: () async throws -> Bool) async throws -> Bool {
+        try await poll(within: .seconds(seconds), every: .milliseconds(100), condition, until: { $0 })
     }
 
     @Test func deliveriesAreSignedRetriedAndNeverDuplicated() async throws {
@@ -236,10 +231,9 @@ import Testing
             let receiver = Receiver(failFirst: 0)
             let receiving = Task { try await receiverApp(receiver, port: port).runService(gracefulShutdownSignals: []) }
             defer { receiving.cancel() }
-            var listening = false
-            for _ in 0..<100 where !listening {
-                if let probe = try? LoopbackConnection(port: port) { probe.close(); listening = true } else { try await Task.sleep(for: .milliseconds(50)) }
-            }
+            let listening = try await poll(within: .seconds(5), every: .milliseconds(50)) {
+                (try? LoopbackConnection(port: port)).map { $0.close() } != nil
+            } until: { $0 }
             #expect(listening)
             #expect(try await api.call(.post, "/v1/webhooks/\(UUID())/recover", token: regulator).status == .notFound)
             #expect(try await api.call(.post, "/v1/webhooks/\(hookID)/recover", token: api.world.schoolToken).status == .forbidden)
