@@ -224,12 +224,12 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-/// The server could not run: most often the address is taken or not ours to bind.
 /// The server was told to stop twice and did not wait for its drain to end.
 struct SecondSignal: Error, CustomStringConvertible {
     var description: String { "stopped by a second signal while draining: requests still in flight were cancelled" }
 }
 
+/// The server could not run: most often the address is taken or not ours to bind.
 struct ServeError: Error, CustomStringConvertible {
     var http: HTTPConfiguration
     var underlying: any Error
