@@ -1,3 +1,4 @@
+import CentinelaStore
 import Foundation
 
 #if canImport(Glibc)
@@ -52,6 +53,7 @@ final class CommandProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        HostProcess.closeInheritedDescriptors(&actions)
 
         let directory = workingDirectory ?? FileManager.default.currentDirectoryPath
         let argv = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory, program] + arguments

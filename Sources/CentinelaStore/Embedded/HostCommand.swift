@@ -65,6 +65,7 @@ struct HostCommand: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        HostProcess.closeInheritedDescriptors(&actions)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -116,8 +117,24 @@ struct HostCommand: Sendable {
 }
 
 /// Facts about the processes of this host that the embedded cluster needs.
-enum HostProcess {
+package enum HostProcess {
     static var isRoot: Bool { geteuid() == 0 }
+
+    /// Has a child spawned with `actions` close every descriptor above standard error. Linux's
+    /// posix_spawn passes every open descriptor on, and SwiftNIO opens the sockets it accepts
+    /// without close-on-exec: a PostgreSQL server started while clients are connected (a cluster
+    /// restarted, a test's) held their sockets for its whole life, so that a connection the
+    /// service had closed stayed open to its client. glibc (2.34 and later) can do it in the
+    /// child; its function is hidden from Swift (_GNU_SOURCE), so it is looked up at run time, and
+    /// where it does not exist the child inherits as before.
+    package static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        guard let symbol = closeFromSymbol else { return }
+        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        _ = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, 3)
+    }
+
+    private nonisolated(unsafe) static let closeFromSymbol: UnsafeMutableRawPointer? =
+        dlopen(nil, RTLD_NOW).flatMap { dlsym($0, "posix_spawn_file_actions_addclosefrom_np") }
 
     static var currentPID: Int32 { getpid() }
 
