@@ -239,4 +239,44 @@ final class RelayedPair: @unchecked Sendable {
             }
         }
     }
+
+    /// A live stream rides out a short outage: its heartbeats go on while the database cannot be
+    /// read, a token check the database cannot answer is made again at the next one, and what
+    /// happened meanwhile arrives once it is back. (A stream used to read the database at every
+    /// heartbeat and end at the first read that failed: on a loaded machine, a 2 s wait for a
+    /// connection was enough.)
+    @Test func aLiveStreamRidesOutAShortOutage() async throws {
+        try await World.with { world in
+            let relay = try DatabaseRelay(to: world.database.endpoint)
+            defer { relay.stop() }
+            var throughRelay = world.database
+            throughRelay.endpoint = .tcp(host: "127.0.0.1", port: relay.port)
+            let app = try buildApplication(
+                configuration: HTTPConfiguration(host: "127.0.0.1", port: 0), database: throughRelay,
+                migrations: try TestDatabase.migrations(), alertHeartbeat: .milliseconds(300), logger: TestDatabase.logger)
+            try await app.test(.live) { client in
+                let port = try #require(client.port)
+                let stream = try SSEClient(port: port, path: "/v1/alerts/stream", token: world.regulatorToken)
+                #expect(await stream.heartbeats(atLeast: 2, within: .seconds(15)) >= 2)
+                relay.cut()
+                // Six seconds away: a token check (every 5 s) fails in that time.
+                let before = stream.comments
+                try await Task.sleep(for: .seconds(6))
+                #expect(await stream.heartbeats(atLeast: before + 10, within: .seconds(5)) >= before + 10, "heartbeats went on")
+                #expect(!stream.ended)
+                relay.restore()
+                let posted = try await poll(within: .seconds(30), every: .milliseconds(500)) {
+                    try await client.execute(
+                        uri: "/v1/reports", method: .post,
+                        headers: [.authorization: "Bearer \(world.schoolToken)", .contentType: "application/json",
+                                  HTTPField.Name("Idempotency-Key")!: "stream-outage"],
+                        body: ByteBuffer(string: AlertAPITests.report(world.nuevoLeon.id))).status
+                } until: { $0 == .created }
+                #expect(posted == .created)
+                let events = await stream.events(atLeast: 1, within: .seconds(30))
+                #expect(events.contains { $0.event == "opened" }, "\(events)")
+                #expect(!stream.ended)
+            }
+        }
+    }
 }

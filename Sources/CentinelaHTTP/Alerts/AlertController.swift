@@ -229,6 +229,9 @@ struct AlertController {
 extension AlertController {
     /// Events read per query while catching up.
     static let streamPage = 200
+    /// Token checks in a row the database may fail to answer before a stream ends (with the
+    /// 5 s check: 15 s), since a revocation cannot be seen meanwhile.
+    static let uncheckedTokenLimit = 3
 
     /// The live stream (Server-Sent Events) of alert events in the caller's jurisdictions, in
     /// event-id order. Each event's `id` is its event id: a client that reconnects with
@@ -265,29 +268,43 @@ extension AlertController {
                 // Advice to reconnect after 3 s; also sends the headers at once.
                 try await writer.write(ByteBuffer(string: "retry: 3000\n\n"))
                 var signals = signals.makeAsyncIterator()
+                // Read when events were announced, or while a read that failed waits to be made
+                // again (at the next token check or announcement): heartbeats never wait on the
+                // database, so a slow or absent database does not silence a stream.
                 var look = true
+                var behind = false
+                var failedChecks = 0
                 streaming: while true {
                     while look {
-                        let (events, found, caseEvents, caseRecords) = try await scoped.withSnapshot(principal) { [last] connection in
-                            let events = try await alerts.events(after: last, limit: Self.streamPage, on: connection)
-                            let found = try await alerts.alerts(Array(Set(events.map(\.alertID))), on: connection)
-                            let caseEvents = try await cases.events(after: last, limit: Self.streamPage, on: connection)
-                            let caseRecords = try await cases.cases(Array(Set(caseEvents.map(\.caseID))), on: connection)
-                            return (events, found, caseEvents, caseRecords)
+                        let read: (events: [AlertEventRecord], alerts: [AlertRecord], caseEvents: [CaseEventRecord], cases: [CaseRecord])
+                        do {
+                            read = try await scoped.withSnapshot(principal) { [last] connection in
+                                let events = try await alerts.events(after: last, limit: Self.streamPage, on: connection)
+                                let found = try await alerts.alerts(Array(Set(events.map(\.alertID))), on: connection)
+                                let caseEvents = try await cases.events(after: last, limit: Self.streamPage, on: connection)
+                                let caseRecords = try await cases.cases(Array(Set(caseEvents.map(\.caseID))), on: connection)
+                                return (events, found, caseEvents, caseRecords)
+                            }
+                        } catch where DatabaseError.isUnavailable(error) {
+                            scoped.logger.notice(
+                                "live stream: events not read, tried again later", metadata: ["error": "\(DatabaseError.reason(for: error))"])
+                            (look, behind) = (false, true)
+                            break
                         }
+                        behind = false
                         // Alert and case events share one id sequence: both are sent in id order, up to
                         // where a full page stops (the rest comes with the next read).
                         var cutoff = Int64.max
-                        if events.count == Self.streamPage, let id = events.last?.id { cutoff = min(cutoff, id) }
-                        if caseEvents.count == Self.streamPage, let id = caseEvents.last?.id { cutoff = min(cutoff, id) }
-                        let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-                        let caseByID = Dictionary(caseRecords.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+                        if read.events.count == Self.streamPage, let id = read.events.last?.id { cutoff = min(cutoff, id) }
+                        if read.caseEvents.count == Self.streamPage, let id = read.caseEvents.last?.id { cutoff = min(cutoff, id) }
+                        let byID = Dictionary(read.alerts.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+                        let caseByID = Dictionary(read.cases.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
                         var messages: [(Int64, String)] = []
-                        for event in events where event.id <= cutoff {
+                        for event in read.events where event.id <= cutoff {
                             let json = try AlertMessage(event, alert: byID[event.alertID]).json()
                             messages.append((event.id, "id: \(event.id)\nevent: \(event.kind.rawValue)\ndata: \(json)\n\n"))
                         }
-                        for event in caseEvents where event.id <= cutoff {
+                        for event in read.caseEvents where event.id <= cutoff {
                             let json = try CaseMessage(event, case: caseByID[event.caseID]).json()
                             messages.append((event.id, "id: \(event.id)\nevent: case.\(event.kind.rawValue)\ndata: \(json)\n\n"))
                         }
@@ -298,14 +315,23 @@ extension AlertController {
                     }
                     guard let signal = await signals.next() else { break }
                     switch signal {
-                    case .heartbeat: try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                    case .heartbeat:
+                        try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
                     case .tokenCheck:
                         // A revoked or expired token ends its stream; reconnecting then answers 401.
-                        guard try await scoped.isStillValid(principal) else { break streaming }
-                        continue
-                    case .events: break
+                        // A check the database cannot answer is made again at the next one; a token
+                        // that cannot be checked for `uncheckedTokenLimit` checks in a row ends it.
+                        do {
+                            guard try await scoped.isStillValid(principal) else { break streaming }
+                            failedChecks = 0
+                        } catch where DatabaseError.isUnavailable(error) {
+                            failedChecks += 1
+                            guard failedChecks < Self.uncheckedTokenLimit else { break streaming }
+                        }
+                        look = behind
+                    case .events:
+                        look = true
                     }
-                    look = true
                 }
             } onGracefulShutdown: {
                 signalling.unsubscribe(subscription)
