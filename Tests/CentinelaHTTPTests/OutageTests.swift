@@ -92,9 +92,21 @@ final class DatabaseRelay: @unchecked Sendable {
                 continue
             }
             lock.withLock { open.append((client, upstream)) }
-            let pair = RelayedPair(client, upstream)
-            Thread.detachNewThread { Self.pump(from: client, to: upstream); pair.oneDirectionEnded() }
-            Thread.detachNewThread { Self.pump(from: upstream, to: client); pair.oneDirectionEnded() }
+            let pair = RelayedPair()
+            Thread.detachNewThread { [self] in Self.pump(from: client, to: upstream); if pair.oneDirectionEnded() { closePair(client, upstream) } }
+            Thread.detachNewThread { [self] in Self.pump(from: upstream, to: client); if pair.oneDirectionEnded() { closePair(client, upstream) } }
+        }
+    }
+
+    /// Closes a pair once both its directions ended, forgotten first and under the lock: `cut`
+    /// must never shut down a descriptor number closed here and since reused by another socket of
+    /// this process (another test's database connection: it was, and those tests failed with
+    /// serverClosedConnection).
+    private func closePair(_ client: Int32, _ upstream: Int32) {
+        lock.withLock {
+            open.removeAll { $0 == (client, upstream) }
+            close(client)
+            close(upstream)
         }
     }
 
@@ -145,22 +157,16 @@ final class DatabaseRelay: @unchecked Sendable {
     }
 }
 
-/// Two relayed sockets, closed once both directions have ended.
+/// Two relayed sockets' directions: the relay closes them once both have ended.
 final class RelayedPair: @unchecked Sendable {
     private let lock = NSLock()
     private var running = 2
-    private let sockets: (Int32, Int32)
 
-    init(_ a: Int32, _ b: Int32) { sockets = (a, b) }
-
-    func oneDirectionEnded() {
-        let last = lock.withLock {
+    /// Whether this was the last direction still running.
+    func oneDirectionEnded() -> Bool {
+        lock.withLock {
             running -= 1
             return running == 0
-        }
-        if last {
-            close(sockets.0)
-            close(sockets.1)
         }
     }
 }
