@@ -261,12 +261,13 @@ final class RelayedPair: @unchecked Sendable {
                 migrations: try TestDatabase.migrations(), alertHeartbeat: .milliseconds(300), logger: TestDatabase.logger)
             try await app.test(.live) { client in
                 let port = try #require(client.port)
-                // Opened as a client does: again after a refusal (a loaded machine can answer 503).
+                // Opened as a client does: again after a refusal or a silence (a loaded machine can
+                // answer 503, or be slow to catch the stream up before its first heartbeat).
                 let stream = try await poll(within: .seconds(30), every: .seconds(1)) {
                     let stream = try SSEClient(port: port, path: "/v1/alerts/stream", token: world.regulatorToken)
                     _ = await stream.heartbeats(atLeast: 2, within: .seconds(10))
                     return stream
-                } until: { $0.status == 200 && !$0.ended }
+                } until: { $0.status == 200 && !$0.ended && $0.comments >= 2 }
                 #expect(stream.status == 200 && stream.comments >= 2)
                 relay.cut()
                 // Six seconds away: a token check (every 5 s) fails in that time.
