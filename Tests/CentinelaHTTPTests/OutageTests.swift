@@ -175,6 +175,17 @@ final class RelayedPair: @unchecked Sendable {
 /// answered within a bounded time while it is away, none is left waiting, and the service
 /// recovers by itself when it returns.
 @Suite struct OutageTests {
+    /// The application `serve` runs, reaching the world's database through `relay`.
+    static func application(
+        _ world: World, through relay: DatabaseRelay, alertHeartbeat: Duration = .seconds(15)
+    ) throws -> some ApplicationProtocol {
+        var database = world.database
+        database.endpoint = .tcp(host: "127.0.0.1", port: relay.port)
+        return try buildApplication(
+            configuration: HTTPConfiguration(host: "127.0.0.1", port: 0), database: database,
+            migrations: try TestDatabase.migrations(), alertHeartbeat: alertHeartbeat, logger: TestDatabase.logger)
+    }
+
     /// Before the connection watch (`ServiceDatabase.withLease`), 1 run in 3 to 5 left some of the
     /// eight requests unanswered for ever: a query written to a connection the cut had just closed
     /// is dropped by PostgresNIO without failing it (its write goes out with no promise), so the
@@ -183,11 +194,7 @@ final class RelayedPair: @unchecked Sendable {
         try await World.with { world in
             let relay = try DatabaseRelay(to: world.database.endpoint)
             defer { relay.stop() }
-            var throughRelay = world.database
-            throughRelay.endpoint = .tcp(host: "127.0.0.1", port: relay.port)
-            let app = try buildApplication(
-                configuration: HTTPConfiguration(host: "127.0.0.1", port: 0), database: throughRelay,
-                migrations: try TestDatabase.migrations(), logger: TestDatabase.logger)
+            let app = try Self.application(world, through: relay)
             let facility = world.nuevoLeon.id.uuidString.lowercased()
             let report = """
                 {"facility":"\(facility)","occurred":{"on":"2026-02-02"},"discoveredOn":"2026-02-03","category":"neglect",
@@ -254,11 +261,7 @@ final class RelayedPair: @unchecked Sendable {
         try await World.with { world in
             let relay = try DatabaseRelay(to: world.database.endpoint)
             defer { relay.stop() }
-            var throughRelay = world.database
-            throughRelay.endpoint = .tcp(host: "127.0.0.1", port: relay.port)
-            let app = try buildApplication(
-                configuration: HTTPConfiguration(host: "127.0.0.1", port: 0), database: throughRelay,
-                migrations: try TestDatabase.migrations(), alertHeartbeat: .milliseconds(300), logger: TestDatabase.logger)
+            let app = try Self.application(world, through: relay, alertHeartbeat: .milliseconds(300))
             try await app.test(.live) { client in
                 let port = try #require(client.port)
                 // Opened as a client does: again after a refusal or a silence (a loaded machine can
