@@ -97,29 +97,60 @@ struct DatabaseOptions: ParsableArguments {
             valueName: "n"))
     var maximumConnections: String?
 
-    /// Either a server to connect to, or the embedded cluster to start.
+    @Option(
+        name: .customLong("db-connection-wait"),
+        help: ArgumentHelp(
+            "Seconds a request waits for a database connection before it is answered 503. (env: DATABASE_CONNECTION_WAIT; default: 2)",
+            valueName: "seconds"))
+    var connectionWait: String?
+
+    /// Either a server to connect to, or the embedded cluster to start, and the pool's settings.
     enum Target {
         case server(DatabaseConfiguration)
-        case embedded(EmbeddedPostgres.Configuration, maximumConnections: Int)
+        case embedded(EmbeddedPostgres.Configuration, pool: Pool)
+    }
+
+    /// The settings of the service's connection pool, whichever database it uses.
+    struct Pool {
+        var maximumConnections = 10
+        var connectionWait = DatabaseConfiguration.defaultConnectionWait
+
+        func apply(to database: inout DatabaseConfiguration) {
+            database.maximumConnections = maximumConnections
+            database.connectionWait = connectionWait
+        }
     }
 
     func resolveTarget(_ env: Environment) throws -> Target {
-        let limit = try env.setting(
+        var pool = Pool()
+        if let limit = try env.setting(
             flag: maximumConnections, "--db-max-connections", variable: "DATABASE_MAX_CONNECTIONS"
         ) { text, source throws(ConfigurationError) in
             guard let value = Int(text), (1...500).contains(value) else {
                 throw ConfigurationError(source: source, message: "must be a whole number from 1 to 500, not '\(text)'")
             }
             return value
-        } ?? 10
+        } {
+            pool.maximumConnections = limit
+        }
+        if let wait = try env.setting(
+            flag: connectionWait, "--db-connection-wait", variable: "DATABASE_CONNECTION_WAIT"
+        ) { text, source throws(ConfigurationError) in
+            guard let value = Int(text), (1...60).contains(value) else {
+                throw ConfigurationError(source: source, message: "must be whole seconds from 1 to 60, not '\(text)'")
+            }
+            return Duration.seconds(value)
+        } {
+            pool.connectionWait = wait
+        }
         if let url = databaseURL ?? env["DATABASE_URL"] {
             var configuration = try DatabaseConfiguration(url: url)
-            configuration.maximumConnections = limit
+            pool.apply(to: &configuration)
             return .server(configuration)
         }
         let embedded = EmbeddedPostgres.Configuration(
             dataDirectory: dataDirectory ?? env["CENTINELA_DATA_DIR"] ?? ".centinela/postgres")
-        return .embedded(embedded, maximumConnections: limit)
+        return .embedded(embedded, pool: pool)
     }
 
     func resolveMigrations(_ env: Environment) throws -> MigrationSet {
@@ -142,11 +173,11 @@ struct DatabaseOptions: ParsableArguments {
         switch try resolveTarget(env) {
         case .server(let configuration):
             return try await body(configuration)
-        case .embedded(let embeddedConfiguration, let limit):
+        case .embedded(let embeddedConfiguration, let pool):
             let cluster = try EmbeddedPostgres(configuration: embeddedConfiguration, logger: logger)
             do {
                 var database = try await cluster.start()
-                database.maximumConnections = limit
+                pool.apply(to: &database)
                 let result = try await body(database)
                 try await cluster.stop()
                 return result

@@ -58,6 +58,17 @@ import Glibc
             ["serve", "--rate-limit", "2.5"], saying: "--rate-limit must be whole requests a second from 1 to 100000, or 0 for no limit, not '2.5'")
     }
 
+    @Test func badPoolSettings() async throws {
+        try await expectOneLineError(
+            ["serve"], environment: ["DATABASE_CONNECTION_WAIT": "0"],
+            saying: "DATABASE_CONNECTION_WAIT must be whole seconds from 1 to 60, not '0'")
+        try await expectOneLineError(
+            ["migrate", "--db-connection-wait", "1.5"], saying: "--db-connection-wait must be whole seconds from 1 to 60, not '1.5'")
+        try await expectOneLineError(
+            ["serve"], environment: ["DATABASE_MAX_CONNECTIONS": "501"],
+            saying: "DATABASE_MAX_CONNECTIONS must be a whole number from 1 to 500, not '501'")
+    }
+
     @Test func badLogSettings() async throws {
         try await expectOneLineError(["migrate"], environment: ["LOG_LEVEL": "loud"], saying: "LOG_LEVEL must be one of")
         try await expectOneLineError(["serve", "--log-format", "xml"], saying: "--log-format must be text or json")

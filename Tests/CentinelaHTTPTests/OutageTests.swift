@@ -181,6 +181,7 @@ final class RelayedPair: @unchecked Sendable {
     ) throws -> some ApplicationProtocol {
         var database = world.database
         database.endpoint = .tcp(host: "127.0.0.1", port: relay.port)
+        database.connectionWait = DatabaseConfiguration.defaultConnectionWait  // the bounded wait these tests are about
         return try buildApplication(
             configuration: HTTPConfiguration(host: "127.0.0.1", port: 0), database: database,
             migrations: try TestDatabase.migrations(), alertHeartbeat: alertHeartbeat, logger: TestDatabase.logger)

@@ -68,7 +68,7 @@ import Testing
     @Test func aSnapshotIsOneRepeatableReadReadOnlyTransaction() async throws {
         try await TestDatabase.withMigratedDatabase { database in
             try await withClient(database) { client in
-                let service = ServiceDatabase(client: client, logger: logger)
+                let service = ServiceDatabase(client: client, logger: logger, leaseTimeout: TestDatabase.connectionWait)
                 let principal = Principal(id: .random(), holder: "Regulador", role: .regulator)
                 @Sendable func settings(_ connection: PostgresConnection) async throws -> String {
                     var found = ""
@@ -136,7 +136,7 @@ import Testing
             #expect(school.0.facilityCodes == ["NL001"])
 
             try await withClient(database) { client in
-                let service = ServiceDatabase(client: client, logger: logger)
+                let service = ServiceDatabase(client: client, logger: logger, leaseTimeout: TestDatabase.connectionWait)
                 let schoolPrincipal = try #require(try await service.authenticate(school.1))
                 #expect(schoolPrincipal.role == .school)
                 #expect(schoolPrincipal.facilityIDs == [Facility.ID(world.northSchool)])
@@ -198,7 +198,7 @@ import Testing
                 }
             }
             let seen = try await withClient(asService) { client in
-                let service = ServiceDatabase(client: client, logger: logger)
+                let service = ServiceDatabase(client: client, logger: logger, leaseTimeout: TestDatabase.connectionWait)
                 let principal = try #require(try await service.authenticate(token))
                 return try await service.withScope(principal) { try await count("SELECT count(*) FROM incident_reports", $0) }
             }
@@ -223,7 +223,7 @@ import Testing
                 return created.1
             }
             let principal = try await withClient(database) { client in
-                try await ServiceDatabase(client: client, logger: logger).authenticate(token)
+                try await ServiceDatabase(client: client, logger: logger, leaseTimeout: TestDatabase.connectionWait).authenticate(token)
             }
             #expect(principal == nil)
         }

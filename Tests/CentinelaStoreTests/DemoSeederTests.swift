@@ -29,7 +29,7 @@ import Testing
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }
                 defer { group.cancelAll() }
-                let service = ServiceDatabase(client: client, logger: logger)
+                let service = ServiceDatabase(client: client, logger: logger, leaseTimeout: TestDatabase.connectionWait)
                 #expect(try await service.authenticate(first.regulatorToken) == nil, "the previous demo's tokens are revoked")
                 let regulator = try #require(try await service.authenticate(second.regulatorToken))
                 let school = try #require(try await service.authenticate(second.schoolToken))

@@ -26,6 +26,13 @@ public enum TestDatabase {
         return logger
     }()
 
+    /// How long the service under test waits for a pooled connection before answering 503
+    /// (`DatabaseConfiguration.connectionWait`, 2 s in production). The whole suite runs at once on
+    /// two cores with some 400 backends: a new connection can take longer than 2 s to open, and
+    /// tests that check what a request does (not how fast) failed now and then with a 503. The
+    /// tests of the bounded wait itself (OutageTests) set the production value back.
+    public static let connectionWait = Duration.seconds(20)
+
     /// The migrations of this source tree.
     public static func migrations() throws -> MigrationSet {
         try MigrationSet.load(from: schemaDirectory)
@@ -71,7 +78,8 @@ public enum TestDatabase {
                 try await Task.sleep(for: .milliseconds(200))
             }
         }
-        let database = server.with(database: name)
+        var database = server.with(database: name)
+        database.connectionWait = connectionWait
         do {
             let result = try await body(database)
             try await drop(name, on: server)

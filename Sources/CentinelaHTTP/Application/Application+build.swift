@@ -104,7 +104,7 @@ public func buildApplication(
     let usage = DatabaseUsage(maximum: database.maximumConnections)
     let dependencies = ApplicationDependencies(
         databaseHealth: PostgresHealthCheck(client: client, migrations: migrations, logger: logger),
-        database: ServiceDatabase(client: client, logger: logger, usage: usage),
+        database: ServiceDatabase(client: client, logger: logger, usage: usage, leaseTimeout: database.connectionWait),
         limits: configuration,
         nationalIDs: nationalIDs,
         alertFeed: feed,

@@ -19,7 +19,7 @@ public struct ServiceDatabase: Sendable {
     public let leaseTimeout: Duration
 
     public init(
-        client: PostgresClient, logger: Logger, usage: DatabaseUsage = DatabaseUsage(maximum: 10), leaseTimeout: Duration = .seconds(2)
+        client: PostgresClient, logger: Logger, usage: DatabaseUsage = DatabaseUsage(maximum: 10), leaseTimeout: Duration = DatabaseConfiguration.defaultConnectionWait
     ) {
         self.client = client
         self.logger = logger

@@ -40,6 +40,11 @@ public struct DatabaseConfiguration: Sendable, Equatable {
     public var applicationName: String
     /// Upper bound of the connection pool the service keeps.
     public var maximumConnections: Int
+    /// How long a request waits for a connection from the pool before it is answered 503 with
+    /// `Retry-After`: bounded, so that a database away or a pool exhausted never hangs a request
+    /// (issue 21).
+    public var connectionWait: Duration
+    public static let defaultConnectionWait = Duration.seconds(2)
 
     public init(
         endpoint: Endpoint,
@@ -49,7 +54,8 @@ public struct DatabaseConfiguration: Sendable, Equatable {
         tlsMode: TLSMode = .prefer,
         connectTimeout: Duration = .seconds(10),
         applicationName: String = "centinela",
-        maximumConnections: Int = 10
+        maximumConnections: Int = 10,
+        connectionWait: Duration = defaultConnectionWait
     ) {
         self.endpoint = endpoint
         self.username = username
@@ -59,6 +65,7 @@ public struct DatabaseConfiguration: Sendable, Equatable {
         self.connectTimeout = connectTimeout
         self.applicationName = applicationName
         self.maximumConnections = maximumConnections
+        self.connectionWait = connectionWait
     }
 
     /// Parses a `postgres://` or `postgresql://` URL.
@@ -135,6 +142,7 @@ public struct DatabaseConfiguration: Sendable, Equatable {
         }
         self.applicationName = query["application_name"] ?? "centinela"
         self.maximumConnections = 10
+        self.connectionWait = Self.defaultConnectionWait
     }
 
     /// The URL without its password, safe for logs and messages.
