@@ -27,6 +27,8 @@ public struct ScoreDistribution: Hashable, Sendable {
             let middle = (low + high) / 2
             if quantiles[middle] < total { low = middle + 1 } else { high = middle }
         }
-        return (Double(low) / Double(quantiles.count - 1) * 1000).rounded() / 10
+        // Above every quantile (a total that rose since the last full run): every facility is
+        // below it, 100 %, not the 100.1 one past the last quantile would give.
+        return (Double(min(low, quantiles.count - 1)) / Double(quantiles.count - 1) * 1000).rounded() / 10
     }
 }
