@@ -105,12 +105,8 @@ struct AlertController {
         var events: [EventBody]
     }
 
-    struct Page: Encodable, Sendable {
-        var items: [AlertBody]
-        var nextCursor: String?
-    }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page> {
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<AlertBody>> {
         let principal = try context.requireRegulator()
         var query = QueryReader(request)
         var filter = AlertFilter(

@@ -41,3 +41,17 @@ struct Nullable<Value: Encodable & Sendable>: Encodable, Sendable {
         if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
     }
 }
+
+/// One page of a list, the same for every list of the API: its items and `nextCursor`, the value
+/// of `cursor` for the next page, `null` on the last one. The field is always there, so a client
+/// pages with one test (`while nextCursor != null`); the synthesized encoding left it out on the
+/// last page, which the contract of `GET /v1/cases` said it must not (schemathesis found it).
+struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
+    var items: [Item]
+    @Nullable var nextCursor: String?
+
+    init(items: [Item], nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+}

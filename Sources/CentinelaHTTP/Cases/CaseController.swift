@@ -83,16 +83,12 @@ struct CaseController {
         var events: [EventBody]
     }
 
-    struct Page: Encodable, Sendable {
-        var items: [CaseBody]
-        var nextCursor: String?
-    }
 
     struct Events: Encodable, Sendable {
         var items: [EventBody]
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page> {
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<CaseBody>> {
         let principal = try context.requireRegulator("Cases")
         var query = QueryReader(request)
         let statuses = query.codes("status", Case.Status.self) ?? []

@@ -43,11 +43,6 @@ struct FacilityController {
         }
     }
 
-    struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
-        var items: [Item]
-        var nextCursor: String?
-    }
-
     @Sendable func listJurisdictions(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<JurisdictionBody>> {
         let principal = try context.requirePrincipal()
         try QueryReader(request).finish()

@@ -30,10 +30,6 @@ struct LinkController {
         var foundAt: Date
     }
 
-    struct Page: Encodable, Sendable {
-        var items: [PairBody]
-        var nextCursor: String?
-    }
 
     struct DecisionBody: Encodable, Sendable {
         var records: [String]
@@ -41,7 +37,7 @@ struct LinkController {
         var decidedAt: Date
     }
 
-    @Sendable func pending(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page> {
+    @Sendable func pending(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<PairBody>> {
         let principal = try context.requireRegulator("Link reviews")
         var query = QueryReader(request)
         let limit = query.limit()

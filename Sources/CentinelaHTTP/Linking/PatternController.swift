@@ -75,12 +75,8 @@ struct PatternController {
         var reports: [ReportBody]
     }
 
-    struct Page: Encodable, Sendable {
-        var items: [PatternBody]
-        var nextCursor: String?
-    }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page> {
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<PatternBody>> {
         let principal = try context.requireRegulator("Patterns")
         var query = QueryReader(request)
         let kind = query.string("kind", maxLength: 20)

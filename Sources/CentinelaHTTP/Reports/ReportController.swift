@@ -242,12 +242,8 @@ struct ReportController {
         return JSONResponse(body: ReportBody(record))
     }
 
-    struct Page: Encodable, Sendable {
-        var items: [SummaryBody]
-        var nextCursor: String?
-    }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page> {
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<SummaryBody>> {
         let principal = try context.requireCaseHandler("Reports")
         var query = QueryReader(request)
         var filter = ReportFilter()

@@ -93,12 +93,7 @@ struct RiskController {
         return JSONResponse(body: RiskBody(stored, for: principal, among: distribution))
     }
 
-    struct HistoryPage: Encodable, Sendable {
-        var items: [RiskBody]
-        var nextCursor: String?
-    }
-
-    @Sendable func history(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<HistoryPage> {
+    @Sendable func history(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<RiskBody>> {
         let principal = try context.requireCaseHandler("Risk scores")
         let id = try context.facilityID()
         var query = QueryReader(request)
@@ -119,7 +114,7 @@ struct RiskController {
         guard facility != nil else { throw Problem.notFound("No facility with this id.") }
         let page = Array(rows.prefix(limit))
         return JSONResponse(
-            body: HistoryPage(
+            body: Page(
                 items: page.map { RiskBody($0.score, for: principal) },
                 nextCursor: rows.count > limit ? page.last.map { Cursor.encode(String($0.id)) } : nil))
     }
