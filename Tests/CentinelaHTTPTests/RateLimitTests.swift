@@ -1,4 +1,5 @@
 import CentinelaHTTP
+import CentinelaStore
 import CentinelaTestSupport
 import Foundation
 import HTTPTypes
@@ -36,6 +37,27 @@ import Testing
             #expect(refused.status == .tooManyRequests, "the address is throttled, whatever its next token")
             #expect((500...600).contains(Int(refused.headers[.retryAfter] ?? "") ?? 0), "\(refused.headers)")
             #expect(refused.headers[.contentType] == "application/problem+json" && refused.json["type"] as? String != nil)
+        }
+    }
+
+    /// A throttled address still lets through a token that authenticated lately (from anywhere):
+    /// one misconfigured client behind a school's or an office's shared address must not lock
+    /// out the others behind it. A revoked one is refused as ever (401, not a pass).
+    @Test func aTokenThatAuthenticatedLatelyPassesAThrottledAddress() async throws {
+        let limits = HTTPConfiguration(host: "127.0.0.1", port: 0, failedAuthenticationBurst: 3, failedAuthenticationEvery: .seconds(600))
+        try await APITest.run(limits: limits) { (api: APITest) async throws in
+            #expect(try await api.call(.get, "/v1/facilities", token: api.world.regulatorToken).status == .ok)
+            #expect(try await api.call(.get, "/v1/facilities", token: api.world.schoolToken).status == .ok)
+            for n in 0..<5 { _ = try await api.call(.get, "/v1/facilities", token: "cen_bogus\(n)") }
+            #expect(try await api.call(.get, "/v1/facilities", token: "cen_bogus9").status == .tooManyRequests)
+            #expect(try await api.call(.get, "/v1/facilities", token: api.world.regulatorToken).status == .ok)
+            #expect(try await api.call(.get, "/v1/facilities", token: api.world.otherRegulatorToken).status == .tooManyRequests,
+                    "a token not seen lately waits like any other")
+            let school = api.world.schoolToken
+            try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
+                _ = try await TokenStore(logger: TestDatabase.logger).revoke(String(school.prefix(12)), reason: "left the post", on: connection)
+            }
+            #expect(try await api.call(.get, "/v1/facilities", token: api.world.schoolToken).status == .unauthorized)
         }
     }
 

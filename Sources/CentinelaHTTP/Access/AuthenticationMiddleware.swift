@@ -10,15 +10,17 @@ import Logging
 ///
 /// Limits (429 with Retry-After, `HTTPConfiguration`): an address whose authentications fail more
 /// than `failedAuthenticationBurst` times is let try again once every `failedAuthenticationEvery`
-/// only, without a database lookup, so that a flood of bad tokens costs the database nothing; a
-/// token makes at most `requestsPerSecondPerToken` requests a second, sustained, with bursts of
-/// ten seconds' worth.
+/// only, without a database lookup, so that a flood of bad tokens costs the database nothing —
+/// except with a token that authenticated in the last ten minutes (`RecentTokens`), so that the
+/// others behind a shared address keep working; a token makes at most
+/// `requestsPerSecondPerToken` requests a second, sustained, with bursts of ten seconds' worth.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let database: ServiceDatabase
     let refusals: RefusalAudit
     let failures: RateLimiter
     let requests: RateLimiter?
+    let recent = RecentTokens()
 
     init(database: ServiceDatabase, limits: HTTPConfiguration) {
         self.database = database
@@ -34,13 +36,15 @@ struct AuthenticationMiddleware: RouterMiddleware {
         async throws -> Response
     {
         let address = context.clientAddress ?? "unknown"
-        if let wait = failures.check(address) {
+        let presented = Self.presentedSecret(request)
+        if let wait = failures.check(address), !(presented.map { recent.contains($0.sha256) } ?? false) {
             throw Problem.tooManyRequests(
                 "Too many failed authentications from this address; try again later with a valid token.", retryAfter: wait)
         }
         let principal: Principal
         do {
-            principal = try await authenticate(request)
+            principal = try await authenticate(presented, header: request.headers[.authorization])
+            if let presented { recent.remember(presented.sha256) }
         } catch let problem as Problem where problem.status == .unauthorized {
             _ = failures.take(address)
             let presented = request.headers[.authorization]?.split(separator: " ", maxSplits: 1).last.map { String($0.prefix(12)) }
@@ -67,14 +71,19 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
     }
 
-    private func authenticate(_ request: Request) async throws -> Principal {
-        guard let header = request.headers[.authorization] else {
+    /// The token of `Authorization: Bearer <token>`, when the header holds one of a token's shape.
+    private static func presentedSecret(_ request: Request) -> TokenSecret? {
+        guard let header = request.headers[.authorization] else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return TokenSecret(presented: String(parts[1]))
+    }
+
+    private func authenticate(_ secret: TokenSecret?, header: String?) async throws -> Principal {
+        guard header != nil else {
             throw Problem.unauthorized("Send an API token as Authorization: Bearer <token>.")
         }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer",
-            let secret = TokenSecret(presented: String(parts[1]))
-        else {
+        guard let secret else {
             throw Problem.unauthorized("The Authorization header must be Bearer followed by a Centinela token (cen_…).")
         }
         guard let principal = try await database.authenticate(secret) else {
