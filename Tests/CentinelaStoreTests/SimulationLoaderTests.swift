@@ -55,4 +55,31 @@ import Testing
             }
         }
     }
+
+    /// A role that is not a superuser — the owner of a database set up as Docker/ does it — is
+    /// refused before anything is generated or loaded: COPY into tables under row-level security
+    /// fails for it, and under those policies it would count no facilities in a full database
+    /// (issue 21, item 9: `simulate` on the compose database failed half-way).
+    @Test func aRoleThatIsNotASuperuserIsRefusedBeforeAnythingIsLoaded() async throws {
+        try await TestDatabase.withMigratedDatabase { database in
+            let simulation = Simulation(SimulationConfiguration(seed: 3, scale: .tiny, end: CalendarDate("2026-11-30")!))
+            let loader = SimulationLoader(logger: logger, nationalIDs: nil)
+            try await database.withConnection(logger: logger) { connection in
+                try await connection.query("SET ROLE centinela_service", logger: logger)
+                do {
+                    _ = try await loader.load(simulation, on: connection)
+                    Issue.record("a role that is not a superuser loaded a simulation")
+                } catch let error as SimulationLoader.LoadError {
+                    #expect("\(error)".contains("centinela_service is not one"), "\(error)")
+                    #expect("\(error)".hasSuffix("nothing was loaded") && !"\(error)".contains("\n"))
+                }
+                try await connection.query("RESET ROLE", logger: logger)
+                var facilities = -1
+                for try await n in try await connection.query("SELECT count(*) FROM facilities", logger: logger).decode(Int.self) {
+                    facilities = n
+                }
+                #expect(facilities == 0)
+            }
+        }
+    }
 }

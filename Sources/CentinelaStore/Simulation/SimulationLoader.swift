@@ -11,9 +11,14 @@ public struct SimulationLoader: Sendable {
         case notEmpty(facilities: Int)
         case cannotWrite(String)
         case danglingReferences(String, Int)
+        case notSuperuser(role: String)
 
         public var description: String {
             switch self {
+            case .notSuperuser(let role):
+                "simulate loads with COPY, which PostgreSQL refuses into tables under row-level security for any role but a "
+                    + "superuser, and \(role) is not one (a database set up as Docker/ does it); run it on the embedded database "
+                    + "or as a superuser; nothing was loaded"
             case .notEmpty(let count):
                 "the database already holds \(count) facilities; simulate loads only into an empty database"
             case .cannotWrite(let path): "cannot write the simulation's files under \(path)"
@@ -49,6 +54,16 @@ public struct SimulationLoader: Sendable {
     /// historic case files would, with their real dates; jurisdictions, facilities and staff are
     /// loaded.
     public func load(_ simulation: Simulation, history: URL? = nil, on connection: PostgresConnection) async throws -> GroundTruth {
+        // Asked first, before anything is generated: a role that is not a superuser cannot COPY
+        // into these tables, and under row-level security it would count no facilities in a
+        // database that holds some.
+        var superuser = false
+        var role = "?"
+        for try await (name, flag) in try await connection.query(
+            "SELECT rolname::text, rolsuper FROM pg_roles WHERE rolname = current_user", logger: logger
+        ).decode((String, Bool).self) { (role, superuser) = (name, flag) }
+        guard superuser else { throw LoadError.notSuperuser(role: role) }
+
         var existing = 0
         for try await count in try await connection.query("SELECT count(*) FROM facilities", logger: logger).decode(Int.self) {
             existing = count
@@ -68,19 +83,12 @@ public struct SimulationLoader: Sendable {
             metadata: ["reports": "\(truth.counts.reports)", "facilities": "\(truth.counts.facilities)",
                        "elapsed_ms": "\(started.duration(to: .now).milliseconds)"])
 
-        var superuser = false
-        for try await flag in try await connection.query(
-            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user", logger: logger
-        ).decode(Bool.self) { superuser = flag }
-
         try await connection.query("BEGIN", logger: logger)
         do {
-            if superuser {
-                // Row-by-row foreign-key triggers dominate a national-scale COPY. The generated rows
-                // are consistent by construction, and every reference is checked below in a few
-                // set-based queries before commit instead.
-                try await connection.query("SET LOCAL session_replication_role = replica", logger: logger)
-            }
+            // Row-by-row foreign-key triggers dominate a national-scale COPY. The generated rows are
+            // consistent by construction, and every reference is checked below in a few set-based
+            // queries before commit instead.
+            try await connection.query("SET LOCAL session_replication_role = replica", logger: logger)
             for (table, columns) in Self.tables {
                 let copyStarted = ContinuousClock.now
                 let file = folder.appendingPathComponent(table + ".tsv")
@@ -93,17 +101,15 @@ public struct SimulationLoader: Sendable {
                 }
                 logger.info("loaded \(table)", metadata: ["elapsed_ms": "\(copyStarted.duration(to: .now).milliseconds)"])
             }
-            if superuser {
-                try await connection.query("SET LOCAL session_replication_role = origin", logger: logger)
-                try await verifyReferences(on: connection)
-                // The triggers that keep report_current were skipped too: fold every report at once,
-                // with statistics on what was just loaded (else the planner expects empty tables).
-                let folding = ContinuousClock.now
-                try await connection.run(
-                    "ANALYZE incident_reports, report_adults, report_children, report_status_changes, report_amendments", logger: logger)
-                try await connection.run("SELECT centinela_refresh_report_current(NULL)", logger: logger)
-                logger.info("folded reports as they stand", metadata: ["elapsed_ms": "\(folding.duration(to: .now).milliseconds)"])
-            }
+            try await connection.query("SET LOCAL session_replication_role = origin", logger: logger)
+            try await verifyReferences(on: connection)
+            // The triggers that keep report_current were skipped too: fold every report at once,
+            // with statistics on what was just loaded (else the planner expects empty tables).
+            let folding = ContinuousClock.now
+            try await connection.run(
+                "ANALYZE incident_reports, report_adults, report_children, report_status_changes, report_amendments", logger: logger)
+            try await connection.run("SELECT centinela_refresh_report_current(NULL)", logger: logger)
+            logger.info("folded reports as they stand", metadata: ["elapsed_ms": "\(folding.duration(to: .now).milliseconds)"])
             try await AuditLog.append(
                 .system(
                     action: "simulation.load", objectType: "database", objectID: nil,
