@@ -20,7 +20,12 @@ struct QueryReader {
 
     mutating func string(_ name: String, maxLength: Int = 200) -> String? {
         known.insert(name)
-        guard let value = parameters[name], !value.isEmpty else { return nil }
+        guard let value = parameters[name] else { return nil }
+        // `?to=`: an empty value filtering by nothing would read as a filter that was applied.
+        guard !value.isEmpty else {
+            errors.append(.init(field: name, message: "must not be empty (leave the parameter out to not filter)"))
+            return nil
+        }
         // A NUL or another control character is never part of a code, date or name (and PostgreSQL
         // refuses NUL in text).
         guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
