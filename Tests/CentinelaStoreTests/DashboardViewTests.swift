@@ -6,29 +6,43 @@ import Logging
 import PostgresNIO
 import Testing
 
-/// The Grafana dashboards' SQL, run as Grafana runs it: as a member of `centinela_dashboard`,
+/// The Grafana dashboards' SQL, run as Grafana runs it: logged in as a member of `centinela_dashboard`,
 /// against the read-only views of Schema/0010_dashboards.sql, on a database with scores, history,
 /// alerts and reports in it.
 @Suite struct DashboardViewTests {
     static let logger = TestDatabase.logger
 
-    /// Runs `sql` as the dashboard role, in a transaction rolled back afterwards; each row as a
-    /// JSON object by column name.
-    static func asDashboard(_ sql: String, on connection: PostgresConnection) async throws -> [[String: Any]] {
-        try await connection.query("BEGIN", logger: logger)
-        do {
-            try await connection.query("SET LOCAL ROLE centinela_dashboard", logger: logger)
-            var rows: [[String: Any]] = []
-            let query = PostgresQuery(unsafeSQL: "SELECT to_json(q)::text FROM (\n\(sql)\n) q")
-            for try await text in try await connection.query(query, logger: logger).decode(String.self) {
-                rows.append(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:])
-            }
-            try await connection.query("ROLLBACK", logger: logger)
-            return rows
-        } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
-            throw error
+    /// Runs `sql` as Grafana does: logged in as a login that is a member of `centinela_dashboard`
+    /// only (Docker/postgres/init-centinela.sh makes `grafana` so), read only; each row as a JSON
+    /// object by column name.
+    static func asDashboard(_ sql: String, in database: DatabaseConfiguration) async throws -> [[String: Any]] {
+        try await database.withConnection(logger: logger) { connection in
+            // Roles belong to the cluster: another test may be making it now.
+            try await connection.query(
+                """
+                DO $$ BEGIN
+                    CREATE ROLE centinela_grafana_test LOGIN IN ROLE centinela_dashboard;
+                EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+                END $$
+                """, logger: logger)
         }
+        var grafana = database
+        grafana.username = "centinela_grafana_test"
+        grafana.password = nil
+        let texts = try await grafana.withConnection(logger: logger) { connection in
+            try await connection.query("BEGIN READ ONLY", logger: logger)
+            do {
+                var texts: [String] = []
+                let query = PostgresQuery(unsafeSQL: "SELECT to_json(q)::text FROM (\n\(sql)\n) q")
+                for try await text in try await connection.query(query, logger: logger).decode(String.self) { texts.append(text) }
+                try await connection.query("ROLLBACK", logger: logger)
+                return texts
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+        return try texts.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:] }
     }
 
     /// A school in Nuevo León with two adults filming a four-year-old, scored: a critical band,
@@ -54,7 +68,7 @@ import Testing
                 #expect(queries.count >= 9, "\(queries)")
                 // "All" regions, as Grafana sends it: every value of the variable's own query.
                 let regions = try await Self.asDashboard(
-                    "SELECT DISTINCT region_code FROM dashboard.jurisdictions", on: connection
+                    "SELECT DISTINCT region_code FROM dashboard.jurisdictions", in: world.database
                 ).compactMap { $0["region_code"] as? String }
                 #expect(Set(regions) == ["MX", "MX-NL", "MX-OAX"])
                 let all = regions.map { "'\($0)'" }.joined(separator: ",")
@@ -62,7 +76,7 @@ import Testing
                 for query in queries {
                     let sql = try GrafanaDashboards.sql(query.text, variables: ["region": all])
                     do {
-                        answers[query.place] = try await Self.asDashboard(sql, on: connection)
+                        answers[query.place] = try await Self.asDashboard(sql, in: world.database)
                     } catch {
                         Issue.record("\(query): \(String(reflecting: error))\n\(sql)")
                     }
@@ -80,7 +94,7 @@ import Testing
                 let oaxaca = try GrafanaDashboards.sql(
                     try #require(queries.first { $0.place == "Open alerts by jurisdiction and severity" }).text,
                     variables: ["region": "'MX-OAX'"])
-                #expect(try await Self.asDashboard(oaxaca, on: connection).isEmpty)
+                #expect(try await Self.asDashboard(oaxaca, in: world.database).isEmpty)
             }
         }
     }
@@ -107,7 +121,7 @@ import Testing
                 }
                 let query = try #require(try GrafanaDashboards.queries().first { $0.place == "Highest-risk facilities" })
                 let top = try await Self.asDashboard(
-                    try GrafanaDashboards.sql(query.text, variables: ["region": "'MX','MX-NL','MX-OAX'"]), on: connection)
+                    try GrafanaDashboards.sql(query.text, variables: ["region": "'MX','MX-NL','MX-OAX'"]), in: world.database)
                 #expect(top.compactMap { $0["Facility"] as? String } == names.reversed(), "\(top)")
             }
         }
@@ -124,7 +138,7 @@ import Testing
                 #expect(tables.contains("incident_reports") && tables.contains("api_tokens"))
                 for table in tables {
                     do {
-                        _ = try await Self.asDashboard("SELECT 1 FROM public.\(table) LIMIT 1", on: connection)
+                        _ = try await Self.asDashboard("SELECT 1 FROM public.\(table) LIMIT 1", in: world.database)
                         Issue.record("the dashboard role read \(table)")
                     } catch {
                         #expect(DatabaseError.sqlState(of: error) == "42501", "\(table): \(String(reflecting: error))")
@@ -145,7 +159,7 @@ import Testing
                     """
                     SELECT concat_ws(' ', a.*, f.*, r.*, p.*) FROM dashboard.alerts a, dashboard.facility_risk f,
                         dashboard.reports r LEFT JOIN dashboard.patterns p ON true
-                    """, on: connection
+                    """, in: world.database
                 ).compactMap { $0["concat_ws"] as? String }.joined(separator: "\n")
                 #expect(!everything.isEmpty)
                 for secret in ["Hombre del disfraz", "NNA-01", "Prueba."] {
