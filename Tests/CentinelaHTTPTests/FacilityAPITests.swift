@@ -140,6 +140,8 @@ import Testing
         }
     }
 
+    /// Pages follow `nextCursor`, or the `Link: <…>; rel="next"` header (RFC 8288) that carries the
+    /// request's own filters with the cursor; the last page says `"nextCursor": null` and has none.
     @Test func pagesFollowTheCursor() async throws {
         try await APITest.run { (api: APITest) async throws in
             var seen: [String] = []
@@ -148,10 +150,27 @@ import Testing
                 let page = try await api.call(.get, uri, token: api.world.adminToken)
                 #expect(page.status == .ok)
                 seen += page.items.compactMap { $0["code"] as? String }
-                guard let cursor = page.json["nextCursor"] as? String else { break }
+                guard let cursor = page.json["nextCursor"] as? String else {
+                    #expect(page.json.keys.contains("nextCursor") && page.headers[HTTPField.Name("Link")!] == nil, "\(page.body)")
+                    break
+                }
                 uri = "/v1/facilities?limit=2&cursor=\(cursor)"
+                #expect(page.headers[HTTPField.Name("Link")!] == "<\(uri)>; rel=\"next\"")
             }
             #expect(seen == ["MTY01", "NL001", "OAX01"])
+
+            // The link keeps the filters and replaces the cursor, whatever the order they came in.
+            var linked: [String] = []
+            var next: String? = "/v1/facilities?within=MX&limit=1&kind=preschool"
+            while let uri = next {
+                let page = try await api.call(.get, uri, token: api.world.regulatorToken)
+                #expect(page.status == .ok, "\(uri): \(page.body)")
+                linked += page.items.compactMap { $0["code"] as? String }
+                next = page.headers[HTTPField.Name("Link")!].map { String($0.dropFirst().prefix { $0 != ">" }) }
+                #expect(next.map { $0.hasPrefix("/v1/facilities?within=MX&limit=1&kind=preschool&cursor=") } ?? true, "\(next ?? "")")
+            }
+            let all = try await api.call(.get, "/v1/facilities?within=MX&kind=preschool", token: api.world.regulatorToken)
+            #expect(!linked.isEmpty && linked == all.items.compactMap { $0["code"] as? String })
         }
     }
 

@@ -118,9 +118,8 @@ struct AlertController {
         let limit = query.limit()
         var after: (openedAtMicroseconds: Int64, id: Alert.ID)?
         if let cursor = query.cursor() {
-            let parts = cursor.split(separator: "|")
-            if parts.count == 2, let micros = Int64(parts[0]), let id = Alert.ID(uuidString: String(parts[1])) {
-                after = (micros, id)
+            if let position = InstantCursor(text: cursor) {
+                after = (position.microseconds, Alert.ID(position.id))
             } else {
                 query.fail("cursor", "is not a cursor this server issued")
             }
@@ -131,11 +130,8 @@ struct AlertController {
             try await database.audit(context.auditEvent("alert.list", on: "alert", id: nil, outcome: .ok), on: connection)
             return alerts
         }
-        let page = Array(alerts.prefix(limit))
-        let next = alerts.count > limit ? page.last.map {
-            Cursor.encode("\(Int64(($0.openedAt.timeIntervalSince1970 * 1_000_000).rounded()))|\($0.id)")
-        } : nil
-        return JSONResponse(body: Page(items: page.map(AlertBody.init), nextCursor: next))
+        return JSONResponse(
+            body: Page(rows: alerts, limit: limit, position: { InstantCursor($0.openedAt, id: $0.id.rawValue).text }, item: AlertBody.init))
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<AlertDetail> {

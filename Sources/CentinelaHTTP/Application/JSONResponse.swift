@@ -10,10 +10,11 @@ struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator {
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         let data = try JSONResponseEncoding.encoder.encode(body)
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"]
+        if let page = body as? any PagedBody, let next = page.nextCursor {
+            headers[HTTPField.Name("Link")!] = "<\(request.nextPage(next))>; rel=\"next\""
+        }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
 
@@ -46,12 +47,37 @@ struct Nullable<Value: Encodable & Sendable>: Encodable, Sendable {
 /// of `cursor` for the next page, `null` on the last one. The field is always there, so a client
 /// pages with one test (`while nextCursor != null`); the synthesized encoding left it out on the
 /// last page, which the contract of `GET /v1/cases` said it must not (schemathesis found it).
-struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
+///
+/// The one paginator: every list fetches `limit + 1` rows and makes its page with
+/// ``init(rows:limit:position:item:)``; the response also carries the next page as a `Link`
+/// header (RFC 8288, `rel="next"`), the request's own query with the cursor replaced.
+struct Page<Item: Encodable & Sendable>: Encodable, Sendable, PagedBody {
     var items: [Item]
     @Nullable var nextCursor: String?
 
     init(items: [Item], nextCursor: String?) {
         self.items = items
         self.nextCursor = nextCursor
+    }
+
+    /// A page of rows fetched as `limit + 1`: the first `limit` as items, and when a further row
+    /// shows that another page follows, the cursor at the last one kept (`position`, made opaque).
+    init<Row>(rows: [Row], limit: Int, position: (Row) -> String, item: (Row) throws -> Item) rethrows {
+        let kept = rows.prefix(limit)
+        self.init(items: try kept.map(item), nextCursor: rows.count > limit ? kept.last.map { Cursor.encode(position($0)) } : nil)
+    }
+}
+
+/// A body that is a page of a list, for the `Link` header ``JSONResponse`` adds.
+protocol PagedBody {
+    var nextCursor: String? { get }
+}
+
+extension Request {
+    /// This request's path and query with `cursor` set to `next`: the next page's address, as a
+    /// reference relative to the request (RFC 8288, § 3.2).
+    func nextPage(_ next: String) -> String {
+        let others = (uri.query ?? "").split(separator: "&").filter { !$0.hasPrefix("cursor=") && $0 != "cursor" }
+        return uri.path + "?" + (others.map(String.init) + ["cursor=" + next]).joined(separator: "&")
     }
 }

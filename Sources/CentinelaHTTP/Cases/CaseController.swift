@@ -105,9 +105,8 @@ struct CaseController {
             try await database.audit(context.auditEvent("case.list", on: "case", id: nil, outcome: .ok), on: connection)
             return cases
         }
-        let page = Array(cases.prefix(limit))
-        let next = cases.count > limit ? page.last.map { Cursor.encode(InstantCursor($0.updatedAt, id: $0.id.rawValue).text) } : nil
-        return JSONResponse(body: Page(items: page.map(CaseBody.init), nextCursor: next))
+        return JSONResponse(
+            body: Page(rows: cases, limit: limit, position: { InstantCursor($0.updatedAt, id: $0.id.rawValue).text }, item: CaseBody.init))
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Detail> {

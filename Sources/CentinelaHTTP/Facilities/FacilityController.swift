@@ -152,15 +152,14 @@ struct FacilityController {
             }
             return try await store.facilities(filter, after: after, limit: limit + 1, on: connection)
         }
-        let page = Array(records.prefix(limit))
-        var next: String?
-        if records.count > limit, let last = page.last {
-            next = sort == "-score"
-                ? Cursor.encode(
-                    ScoreCursor(score: last.risk?.score ?? -1, total: last.risk?.total ?? -1, code: last.facility.externalCode).text)
-                : Cursor.encode(last.facility.externalCode)
-        }
-        return JSONResponse(body: Page(items: page.map(FacilityBody.init), nextCursor: next))
+        return JSONResponse(
+            body: Page(
+                rows: records, limit: limit,
+                position: { last in
+                    sort == "-score"
+                        ? ScoreCursor(score: last.risk?.score ?? -1, total: last.risk?.total ?? -1, code: last.facility.externalCode).text
+                        : last.facility.externalCode
+                }, item: FacilityBody.init))
     }
 
     @Sendable func getFacility(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<FacilityBody> {

@@ -56,16 +56,12 @@ struct LinkController {
             try await database.audit(context.auditEvent("link_review.list", on: "adult_link", id: nil, outcome: .ok), on: connection)
             return pairs
         }
-        let page = Array(pairs.prefix(limit))
-        let next = pairs.count > limit ? page.last.map { Cursor.encode("\($0.score)|\($0.records.0.id)|\($0.records.1.id)") } : nil
         return JSONResponse(
-            body: Page(
-                items: page.map {
-                    PairBody(
-                        records: [AdultRecordBody($0.records.0), AdultRecordBody($0.records.1)], linked: $0.linked, score: $0.score, weight: $0.weight, prior: $0.prior,
-                        comparisons: .comparisons($0.comparisonsJSON), foundAt: $0.foundAt)
-                },
-                nextCursor: next))
+            body: Page(rows: pairs, limit: limit, position: { "\($0.score)|\($0.records.0.id)|\($0.records.1.id)" }) {
+                PairBody(
+                    records: [AdultRecordBody($0.records.0), AdultRecordBody($0.records.1)], linked: $0.linked, score: $0.score, weight: $0.weight, prior: $0.prior,
+                    comparisons: .comparisons($0.comparisonsJSON), foundAt: $0.foundAt)
+            })
     }
 
     /// `{"decision": "accept" | "reject", "note": "..."}` on the pair of records in the path (either

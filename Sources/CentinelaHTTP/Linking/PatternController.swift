@@ -92,9 +92,8 @@ struct PatternController {
             try await database.audit(context.auditEvent("pattern.list", on: "pattern", id: nil, outcome: .ok), on: connection)
             return patterns
         }
-        let page = Array(patterns.prefix(limit))
-        let next = patterns.count > limit ? page.last.map { Cursor.encode(InstantCursor($0.lastReceived, id: $0.id).text) } : nil
-        return JSONResponse(body: Page(items: page.map(PatternBody.init), nextCursor: next))
+        return JSONResponse(
+            body: Page(rows: patterns, limit: limit, position: { InstantCursor($0.lastReceived, id: $0.id).text }, item: PatternBody.init))
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Detail> {

@@ -273,11 +273,10 @@ struct ReportController {
                 on: connection)
             return summaries
         }
-        let page = Array(summaries.prefix(limit))
-        let next = summaries.count > limit ? page.last.map {
-            Cursor.encode(InstantCursor(microseconds: $0.receivedAtMicroseconds, id: $0.id.rawValue).text)
-        } : nil
-        return JSONResponse(body: Page(items: page.map(SummaryBody.init), nextCursor: next))
+        return JSONResponse(
+            body: Page(
+                rows: summaries, limit: limit, position: { InstantCursor(microseconds: $0.receivedAtMicroseconds, id: $0.id.rawValue).text },
+                item: SummaryBody.init))
     }
 
     // MARK: Amendments and decisions

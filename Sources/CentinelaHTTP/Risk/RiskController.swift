@@ -112,11 +112,7 @@ struct RiskController {
             return (facility, rows)
         }
         guard facility != nil else { throw Problem.notFound("No facility with this id.") }
-        let page = Array(rows.prefix(limit))
-        return JSONResponse(
-            body: Page(
-                items: page.map { RiskBody($0.score, for: principal) },
-                nextCursor: rows.count > limit ? page.last.map { Cursor.encode(String($0.id)) } : nil))
+        return JSONResponse(body: Page(rows: rows, limit: limit, position: { String($0.id) }) { RiskBody($0.score, for: principal) })
     }
 
     struct OverrideReceipt: Encodable, Sendable {
