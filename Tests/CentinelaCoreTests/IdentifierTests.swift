@@ -12,8 +12,11 @@ import Testing
         let id = IncidentReport.ID.random()
         let data = try JSONEncoder().encode([id])
         let text = String(decoding: data, as: UTF8.self)
-        #expect(text == "[\"\(id.rawValue.uuidString)\"]")
+        #expect(text == "[\"\(id.rawValue.uuidString.lowercased())\"]", "lowercase, as every id the API writes")
         #expect(try JSONDecoder().decode([IncidentReport.ID].self, from: data) == [id])
+        // What earlier builds stored (scores' reasons in capitals) still reads.
+        let stored = Data("[\"\(id.rawValue.uuidString)\"]".utf8)
+        #expect(try JSONDecoder().decode([IncidentReport.ID].self, from: stored) == [id])
     }
 
     @Test(arguments: ["", "not-a-uuid", "6f9619ff-8b86-d011-b42d-00c04fc964f", "6f9619ff8b86d011b42d00c04fc964ff0"])

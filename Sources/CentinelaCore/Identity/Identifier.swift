@@ -26,9 +26,11 @@ public struct Identifier<Entity>: Hashable, Sendable, Codable, CustomStringConve
         self.rawValue = try decoder.singleValueContainer().decode(UUID.self)
     }
 
+    /// Lowercase, as every id the API writes (Foundation would write a UUID in capitals: report
+    /// ids inside a score's reasons read differently from the same ids everywhere else; issue 22).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        try container.encode(self.rawValue)
+        try container.encode(description)
     }
 
     /// Lower-case, as PostgreSQL prints UUIDs, so ids read the same in logs, SQL and JSON.
