@@ -100,7 +100,7 @@ struct MonitoringTests {
                 """
             try FileManager.default.createDirectory(atPath: root + "/prometheus", withIntermediateDirectories: true)
             try configuration.write(toFile: root + "/prometheus/prometheus.yml", atomically: true, encoding: .utf8)
-            port = try Self.freePort()
+            port = try freeLoopbackPort()
             process = try CommandProcess(
                 [
                     "--config.file=\(root)/prometheus/prometheus.yml", "--storage.tsdb.path=\(root)/prometheus/data",
@@ -157,21 +157,6 @@ struct MonitoringTests {
                 throw PrometheusError(description: "\(uri): not a JSON object")
             }
             return json
-        }
-
-        /// A port nobody listens on now (the kernel's pick, released for Prometheus to take).
-        static func freePort() throws -> Int {
-            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(socket) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
-            }
-            guard bound else { throw PrometheusError(description: "no free port: errno \(errno)") }
-            return Int(UInt16(bigEndian: address.sin_port))
         }
     }
 

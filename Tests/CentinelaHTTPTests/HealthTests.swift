@@ -74,7 +74,7 @@ import Testing
     /// deadline these requests were answered after 60 s and 11 s (checked).
     @Test func aRequestIsAnsweredWithin2SecondsWhenNoConnectionCanBeHad() async throws {
         // Listening, never accepting: the kernel completes the handshakes, nobody answers.
-        let (listener, port) = try DatabaseRelay.listenOnLoopback()
+        let (listener, port) = try listenOnLoopback()
         defer { close(listener) }
         let silent = DatabaseConfiguration(
             endpoint: .tcp(host: "127.0.0.1", port: port), username: "centinela", password: nil, database: "centinela", tlsMode: .disable)

@@ -28,25 +28,8 @@ final class DatabaseRelay: @unchecked Sendable {
 
     init(to target: DatabaseConfiguration.Endpoint) throws {
         self.target = target
-        (listener, port) = try Self.listenOnLoopback()
+        (listener, port) = try CentinelaTestSupport.listenOnLoopback()
         Thread.detachNewThread { [self] in acceptLoop() }
-    }
-
-    /// A socket listening on 127.0.0.1 at a port of the system's choosing, and that port.
-    static func listenOnLoopback() throws -> (socket: Int32, port: Int) {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
-        }
-        guard bound, listen(listener, 128) == 0 else {
-            close(listener)
-            throw POSIXError(.EADDRNOTAVAIL)
-        }
-        return (listener, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     /// Drops every open connection; new ones wait unanswered.

@@ -196,7 +196,7 @@ import Testing
     /// exactly once under its own webhook-id, and a second recovery finds nothing left to send.
     @Test func aReceiverDownLongerThanTheRetryWindowLosesNothing() async throws {
         // A port with nothing behind it: taken from the system, then let go.
-        let (listener, port) = try DatabaseRelay.listenOnLoopback()
+        let (listener, port) = try listenOnLoopback()
         close(listener)
         // Two attempts: a refused connection costs an attempt its whole 10 s timeout (the HTTP
         // client's pool keeps trying to connect until the request's deadline).
