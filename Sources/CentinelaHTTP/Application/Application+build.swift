@@ -154,7 +154,8 @@ public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRe
         metrics: dependencies.metrics, database: dependencies.database, token: dependencies.metricsToken,
         logger: dependencies.database.logger)
     router.get("metrics") { request, context in try await metrics.scrape(request, context: context) }
-    router.refuseOtherMethods(on: ["/healthz", "/readyz", "/openapi.yaml", "/metrics"], allowed: [.get, .head])
+    router.refuseOtherMethods(
+        on: ["/healthz", "/readyz", "/openapi.yaml", "/docs", "/docs/redoc.standalone.js", "/metrics"], allowed: [.get, .head])
     OpenAPIDocument.register(on: router)
 
     let api = router.group("v1").add(middleware: AuthenticationMiddleware(database: dependencies.database, limits: dependencies.limits))
@@ -182,6 +183,7 @@ public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRe
 public var apiRoutes: [String: [HTTPRequest.Method]] {
     var routes: [String: [HTTPRequest.Method]] = [
         "/healthz": [.get, .head], "/readyz": [.get, .head], "/openapi.yaml": [.get, .head], "/metrics": [.get, .head],
+        "/docs": [.get, .head], "/docs/redoc.standalone.js": [.get, .head],
     ]
     routes.merge(versionOneRoutes) { $0 + $1 }
     return routes
