@@ -24,9 +24,21 @@ struct AdultRecordBody: Encodable, Sendable {
 }
 
 extension JSONValue {
-    /// A link's comparisons as `adult_links` stores them (a JSON array of {field, level, weight});
-    /// an empty array should the stored text ever not parse.
+    /// A link's comparisons as `adult_links` stores them (a JSON array of {field, level, weight}),
+    /// each weight in bits to two decimals, as a person reads it (stored to the last digit, which
+    /// only the model needs); an empty array should the stored text ever not parse.
     static func comparisons(_ stored: String) -> JSONValue {
-        (try? JSONValue.parse(Data(stored.utf8))) ?? .array([])
+        guard case .array(let items)? = try? JSONValue.parse(Data(stored.utf8)) else { return .array([]) }
+        return .array(
+            items.map { item in
+                guard case .object(var fields) = item, case .number(let weight)? = fields["weight"] else { return item }
+                fields["weight"] = .number(weight.bits)
+                return .object(fields)
+            })
     }
+}
+
+extension Double {
+    /// A weight or score in bits as shown to people: two decimals.
+    var bits: Double { (self * 100).rounded() / 100 }
 }

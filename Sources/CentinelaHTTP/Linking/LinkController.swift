@@ -59,7 +59,8 @@ struct LinkController {
         return JSONResponse(
             body: Page(rows: pairs, limit: limit, position: { "\($0.score)|\($0.records.0.id)|\($0.records.1.id)" }) {
                 PairBody(
-                    records: [AdultRecordBody($0.records.0), AdultRecordBody($0.records.1)], linked: $0.linked, score: $0.score, weight: $0.weight, prior: $0.prior,
+                    records: [AdultRecordBody($0.records.0), AdultRecordBody($0.records.1)], linked: $0.linked, score: $0.score.bits,
+                    weight: $0.weight.bits, prior: $0.prior.bits,
                     comparisons: .comparisons($0.comparisonsJSON), foundAt: $0.foundAt)
             })
     }

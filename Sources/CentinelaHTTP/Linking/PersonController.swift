@@ -61,7 +61,7 @@ struct PersonController {
                 records: person.records.map(AdultRecordBody.init),
                 links: person.links.map {
                     .init(
-                        records: [$0.records.0.description, $0.records.1.description], score: $0.score,
+                        records: [$0.records.0.description, $0.records.1.description], score: $0.score.bits,
                         weak: $0.score < LinkageModel.v1.confirmThreshold,
                         comparisons: .comparisons($0.comparisonsJSON))
                 },
