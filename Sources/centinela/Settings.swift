@@ -122,27 +122,23 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     func resolveTarget(_ env: Environment) throws -> Target {
-        var pool = Pool()
-        if let limit = try env.setting(
-            flag: maximumConnections, "--db-max-connections", variable: "DATABASE_MAX_CONNECTIONS"
-        ) { text, source throws(ConfigurationError) in
-            guard let value = Int(text), (1...500).contains(value) else {
-                throw ConfigurationError(source: source, message: "must be a whole number from 1 to 500, not '\(text)'")
-            }
-            return value
-        } {
-            pool.maximumConnections = limit
-        }
-        if let wait = try env.setting(
-            flag: connectionWait, "--db-connection-wait", variable: "DATABASE_CONNECTION_WAIT"
-        ) { text, source throws(ConfigurationError) in
-            guard let value = Int(text), (1...60).contains(value) else {
-                throw ConfigurationError(source: source, message: "must be whole seconds from 1 to 60, not '\(text)'")
-            }
-            return Duration.seconds(value)
-        } {
-            pool.connectionWait = wait
-        }
+        let pool = Pool(
+            maximumConnections: try env.setting(
+                flag: maximumConnections, "--db-max-connections", variable: "DATABASE_MAX_CONNECTIONS"
+            ) { text, source throws(ConfigurationError) in
+                guard let value = Int(text), (1...500).contains(value) else {
+                    throw ConfigurationError(source: source, message: "must be a whole number from 1 to 500, not '\(text)'")
+                }
+                return value
+            } ?? Pool().maximumConnections,
+            connectionWait: try env.setting(
+                flag: connectionWait, "--db-connection-wait", variable: "DATABASE_CONNECTION_WAIT"
+            ) { text, source throws(ConfigurationError) in
+                guard let value = Int(text), (1...60).contains(value) else {
+                    throw ConfigurationError(source: source, message: "must be whole seconds from 1 to 60, not '\(text)'")
+                }
+                return Duration.seconds(value)
+            } ?? Pool().connectionWait)
         if let url = databaseURL ?? env["DATABASE_URL"] {
             var configuration = try DatabaseConfiguration(url: url)
             pool.apply(to: &configuration)
