@@ -93,6 +93,9 @@ import Testing
 
                 let hook = try await api.call(.post, "/v1/webhooks", token: regulator, json: #"{"url":"http://127.0.0.1:\#(port)/hook"}"#)
                 #expect(hook.status == .created, "\(hook.body)")
+                // Its jurisdictions (the token's and those below) by code, as everywhere in the API
+                // (issue 22: UUIDs here).
+                #expect(hook.json["jurisdictions"] as? [String] == ["MX-NL", "MX-NL-MTY"], "\(hook.body)")
                 let secret = try #require(hook.json["secret"] as? String)
                 let hookID = try #require(hook.json["id"] as? String)
                 let gone = try await api.call(

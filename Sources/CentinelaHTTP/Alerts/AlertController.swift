@@ -59,7 +59,7 @@ struct AlertController {
             severity = alert.severity.rawValue
             status = alert.status.rawValue
             facility = .init(id: alert.facilityID.description, code: alert.facilityCode, name: alert.facilityName)
-            jurisdiction = alert.jurisdictionID.description
+            jurisdiction = alert.jurisdictionCode
             subject = alert.subject.isEmpty ? nil : alert.subject
             summary = Dictionary(uniqueKeysWithValues: AlertLanguage.allCases.map { ($0.rawValue, alert.summary(in: $0)) })
             assignee = alert.assigneeID.map { ["id": $0.description, "holder": alert.assignee ?? ""] }

@@ -43,7 +43,7 @@ struct WebhookController {
             id = endpoint.id.uuidString.lowercased()
             url = endpoint.url
             owner = ["id": endpoint.ownerID.description, "holder": endpoint.owner]
-            jurisdictions = endpoint.jurisdictions.map(\.description)
+            jurisdictions = endpoint.jurisdictionCodes
             minimumSeverity = endpoint.minimumSeverity?.rawValue
             rules = endpoint.rules?.map(\.rawValue)
             events = endpoint.eventKinds?.map(\.rawValue)

@@ -12,6 +12,8 @@ public struct AlertRecord: Sendable, Equatable {
     public var facilityName: String
     public var subject: String
     public var jurisdictionID: Jurisdiction.ID
+    /// The jurisdiction's code (`MX-NL`), as the API names jurisdictions everywhere.
+    public var jurisdictionCode: String
     public var severity: Alert.Severity
     public var status: Alert.Status
     public var assigneeID: Principal.ID?
@@ -298,7 +300,8 @@ public struct AlertStore: Sendable {
 
 extension AlertStore {
     static let columns = """
-        a.id, a.rule, a.facility_id, f.external_code, f.name, a.subject, a.jurisdiction_id, a.severity, a.status, a.assignee_id,
+        a.id, a.rule, a.facility_id, f.external_code, f.name, a.subject, a.jurisdiction_id,
+        (SELECT j.code FROM jurisdictions j WHERE j.id = a.jurisdiction_id), a.severity, a.status, a.assignee_id,
         a.assignee, a.referral, a.referral_reference, a.resolution, a.resolution_note, a.resolved_at, a.snoozed_until,
         a.snooze_reason, a.reports, a.adults, a.first_evidence_at, a.last_evidence_at, a.score::float8, a.band,
         a.score_history_id, a.opened_at, a.updated_at
@@ -462,7 +465,8 @@ extension AlertStore {
             var c = ColumnReader(row)
             let id = try c.next(UUID.self), rule = try c.next(String.self), facility = try c.next(UUID.self)
             let code = try c.next(String.self), name = try c.next(String.self), subject = try c.next(String.self)
-            let jurisdiction = try c.next(UUID.self), severity = try c.next(String.self), status = try c.next(String.self)
+            let jurisdiction = try c.next(UUID.self), jurisdictionCode = try c.next(String.self)
+            let severity = try c.next(String.self), status = try c.next(String.self)
             let assigneeID = try c.next(UUID?.self), assignee = try c.next(String?.self), referral = try c.next(String?.self)
             let reference = try c.next(String?.self), resolution = try c.next(String?.self), note = try c.next(String?.self)
             let resolvedAt = try c.next(Date?.self), snoozedUntil = try c.next(Date?.self), snoozeReason = try c.next(String?.self)
@@ -476,7 +480,7 @@ extension AlertStore {
             result.append(
                 AlertRecord(
                     id: .init(id), rule: rule, facilityID: .init(facility), facilityCode: code, facilityName: name, subject: subject,
-                    jurisdictionID: .init(jurisdiction), severity: severity, status: status, assigneeID: assigneeID.map(Principal.ID.init),
+                    jurisdictionID: .init(jurisdiction), jurisdictionCode: jurisdictionCode, severity: severity, status: status, assigneeID: assigneeID.map(Principal.ID.init),
                     assignee: assignee, referral: referral.flatMap(Alert.Referral.init(rawValue:)), referralReference: reference,
                     resolution: resolution.flatMap(Alert.Resolution.init(rawValue:)), resolutionNote: note, resolvedAt: resolvedAt,
                     snoozedUntil: snoozedUntil, snoozeReason: snoozeReason, reports: reports.map(IncidentReport.ID.init), adults: adults,

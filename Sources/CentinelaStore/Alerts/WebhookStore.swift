@@ -10,6 +10,8 @@ public struct WebhookEndpoint: Sendable, Equatable {
     public var owner: String
     public var url: String
     public var jurisdictions: [Jurisdiction.ID]
+    /// Their codes (`MX-NL`), as the API names jurisdictions everywhere.
+    public var jurisdictionCodes: [String]
     public var minimumSeverity: Alert.Severity?
     public var rules: [Alert.Rule]?
     public var eventKinds: [WebhookEventKind]?
@@ -87,7 +89,11 @@ public struct WebhookStore: Sendable {
         return endpoint
     }
 
-    static let endpointColumns = "id, owner_id, owner, url, jurisdictions, min_severity, rules, event_kinds, created_at, disabled_at"
+    static let endpointColumns = """
+        id, owner_id, owner, url, jurisdictions,
+        ARRAY(SELECT j.code FROM jurisdictions j WHERE j.id = ANY (webhook_endpoints.jurisdictions) ORDER BY j.code),
+        min_severity, rules, event_kinds, created_at, disabled_at
+        """
 
     /// The endpoints registered within the caller's jurisdictions, newest first.
     public func endpoints(on connection: PostgresConnection) async throws -> [WebhookEndpoint] {
@@ -214,12 +220,12 @@ public struct WebhookStore: Sendable {
         for try await row in try await connection.query(query, logger: logger) {
             var c = ColumnReader(row)
             let id = try c.next(UUID.self), owner = try c.next(UUID.self), holder = try c.next(String.self), url = try c.next(String.self)
-            let jurisdictions = try c.next([UUID].self), severity = try c.next(String?.self)
+            let jurisdictions = try c.next([UUID].self), codes = try c.next([String].self), severity = try c.next(String?.self)
             let rules = try c.next([String]?.self), kinds = try c.next([String]?.self)
             let created = try c.next(Date.self), disabled = try c.next(Date?.self)
             result.append(
                 WebhookEndpoint(
-                    id: id, ownerID: .init(owner), owner: holder, url: url, jurisdictions: jurisdictions.map(Jurisdiction.ID.init),
+                    id: id, ownerID: .init(owner), owner: holder, url: url, jurisdictions: jurisdictions.map(Jurisdiction.ID.init), jurisdictionCodes: codes,
                     minimumSeverity: severity.flatMap(Alert.Severity.init(rawValue:)),
                     rules: rules.map { $0.compactMap(Alert.Rule.init(rawValue:)) },
                     eventKinds: kinds.map { $0.compactMap(WebhookEventKind.init(rawValue:)) }, createdAt: created, disabledAt: disabled))
