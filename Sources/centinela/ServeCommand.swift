@@ -170,10 +170,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// A case group wait: whole seconds, 0 to 3600 (an hour).
     static func parseGroupWait(_ text: String, source: String) throws(ConfigurationError) -> Duration {
-        guard let seconds = Int(text), (0...3600).contains(seconds), text.allSatisfy(\.isASCII) else {
-            throw ConfigurationError(source: source, message: "must be whole seconds from 0 to 3600, not '\(text)'")
-        }
-        return .seconds(seconds)
+        try Environment.wholeSeconds(text, source: source, in: 0...3600)
     }
 
     /// A metrics token: 16 to 200 visible ASCII characters, so it fits a header unchanged.

@@ -40,6 +40,15 @@ struct Environment {
         return value
     }
 
+    /// A duration given in whole seconds within `range` (a wait, a delay).
+    static func wholeSeconds(_ text: String, source: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Duration {
+        guard let seconds = Int(text), range.contains(seconds), text.allSatisfy(\.isASCII) else {
+            throw ConfigurationError(
+                source: source, message: "must be whole seconds from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+        }
+        return .seconds(seconds)
+    }
+
     /// The one precedence rule for settings: the flag if given, else the variable, else nil.
     /// `parse` receives the text and the name of where it came from, for its error message.
     func setting<Value>(
@@ -133,12 +142,8 @@ struct DatabaseOptions: ParsableArguments {
             } ?? Pool().maximumConnections,
             connectionWait: try env.setting(
                 flag: connectionWait, "--db-connection-wait", variable: "DATABASE_CONNECTION_WAIT"
-            ) { text, source throws(ConfigurationError) in
-                guard let value = Int(text), (1...60).contains(value) else {
-                    throw ConfigurationError(source: source, message: "must be whole seconds from 1 to 60, not '\(text)'")
-                }
-                return Duration.seconds(value)
-            } ?? Pool().connectionWait)
+            ) { text, source throws(ConfigurationError) in try Environment.wholeSeconds(text, source: source, in: 1...60) }
+                ?? Pool().connectionWait)
         if let url = databaseURL ?? env["DATABASE_URL"] {
             var configuration = try DatabaseConfiguration(url: url)
             pool.apply(to: &configuration)

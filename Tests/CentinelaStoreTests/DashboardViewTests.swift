@@ -16,16 +16,7 @@ import Testing
     /// only (Docker/postgres/init-centinela.sh makes `grafana` so), read only; each row as a JSON
     /// object by column name.
     static func asDashboard(_ sql: String, in database: DatabaseConfiguration) async throws -> [[String: Any]] {
-        try await database.withConnection(logger: logger) { connection in
-            // Roles belong to the cluster: another test may be making it now.
-            try await connection.query(
-                """
-                DO $$ BEGIN
-                    CREATE ROLE centinela_grafana_test LOGIN IN ROLE centinela_dashboard;
-                EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-                END $$
-                """, logger: logger)
-        }
+        try await grafanaLogin.value
         var grafana = database
         grafana.username = "centinela_grafana_test"
         grafana.password = nil
@@ -43,6 +34,20 @@ import Testing
             }
         }
         return try texts.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:] }
+    }
+
+    /// The login `asDashboard` uses, made once per run: roles belong to the cluster, and another
+    /// test process's run may be making it now.
+    static let grafanaLogin = Task {
+        try await TestDatabase.server().withConnection(logger: logger) { connection in
+            try await connection.query(
+                """
+                DO $$ BEGIN
+                    CREATE ROLE centinela_grafana_test LOGIN IN ROLE centinela_dashboard;
+                EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+                END $$
+                """, logger: logger)
+        }
     }
 
     /// A school in Nuevo León with two adults filming a four-year-old, scored: a critical band,

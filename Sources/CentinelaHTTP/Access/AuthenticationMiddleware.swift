@@ -37,18 +37,19 @@ struct AuthenticationMiddleware: RouterMiddleware {
     {
         let address = context.clientAddress ?? "unknown"
         let presented = Self.presentedSecret(request)
-        if let wait = failures.check(address), !(presented.map { recent.contains($0.sha256) } ?? false) {
+        let presentedHash = presented?.sha256
+        if let wait = failures.check(address), !(presentedHash.map { recent.contains($0) } ?? false) {
             throw Problem.tooManyRequests(
                 "Too many failed authentications from this address; try again later with a valid token.", retryAfter: wait)
         }
         let principal: Principal
         do {
             principal = try await authenticate(presented, header: request.headers[.authorization])
-            if let presented { recent.remember(presented.sha256) }
+            if let presentedHash { recent.remember(presentedHash) }
         } catch let problem as Problem where problem.status == .unauthorized {
             _ = failures.take(address)
-            let presented = request.headers[.authorization]?.split(separator: " ", maxSplits: 1).last.map { String($0.prefix(12)) }
-            let caller = presented.flatMap { $0.hasPrefix("cen_") ? $0 : nil } ?? "anonymous"
+            let shown = request.headers[.authorization]?.split(separator: " ", maxSplits: 1).last.map { String($0.prefix(12)) }
+            let caller = shown.flatMap { $0.hasPrefix("cen_") ? $0 : nil } ?? "anonymous"
             await refusals.record(
                 status: 401, caller: caller, principal: nil, method: request.method.rawValue, path: request.uri.path,
                 requestID: context.id, logger: context.logger)

@@ -105,7 +105,6 @@ struct AlertController {
         var events: [EventBody]
     }
 
-
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<AlertBody>> {
         let principal = try context.requireRegulator()
         var query = QueryReader(request)

@@ -154,8 +154,7 @@ public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRe
         metrics: dependencies.metrics, database: dependencies.database, token: dependencies.metricsToken,
         logger: dependencies.database.logger)
     router.get("metrics") { request, context in try await metrics.scrape(request, context: context) }
-    router.refuseOtherMethods(
-        on: ["/healthz", "/readyz", "/openapi.yaml", "/docs", "/docs/redoc.standalone.js", "/metrics"], allowed: [.get, .head])
+    router.refuseOtherMethods(on: unversionedRoutes, allowed: [.get, .head])
     OpenAPIDocument.register(on: router)
 
     let api = router.group("v1").add(middleware: AuthenticationMiddleware(database: dependencies.database, limits: dependencies.limits))
@@ -181,13 +180,13 @@ public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRe
 
 /// Every route the service serves, with its methods: what the OpenAPI document must describe.
 public var apiRoutes: [String: [HTTPRequest.Method]] {
-    var routes: [String: [HTTPRequest.Method]] = [
-        "/healthz": [.get, .head], "/readyz": [.get, .head], "/openapi.yaml": [.get, .head], "/metrics": [.get, .head],
-        "/docs": [.get, .head], "/docs/redoc.standalone.js": [.get, .head],
-    ]
+    var routes = Dictionary(uniqueKeysWithValues: unversionedRoutes.map { ($0, [HTTPRequest.Method.get, .head]) })
     routes.merge(versionOneRoutes) { $0 + $1 }
     return routes
 }
+
+/// The routes outside /v1: health, metrics and the contract; each answers GET and HEAD only.
+let unversionedRoutes = ["/healthz", "/readyz", "/openapi.yaml", "/docs", "/docs/redoc.standalone.js", "/metrics"]
 
 /// The /v1 routes of every controller, with their methods.
 var versionOneRoutes: [String: [HTTPRequest.Method]] {
