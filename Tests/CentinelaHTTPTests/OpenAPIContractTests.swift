@@ -111,6 +111,48 @@ struct OpenAPIContract {
         }
     }
 
+    /// The document does not allow what the server refuses (issue 21, item 7: no `minLength`
+    /// anywhere, so tools generated empty names and filters the server answered 400 or 422 to):
+    /// every string query parameter is non-empty, and the names and codes a body must carry have
+    /// the server's bounds.
+    @Test func theDocumentBoundsWhatTheServerBounds() throws {
+        let document = OpenAPIContract.parse(OpenAPIDocument.text)
+        var queryStrings: [String] = []
+        func collect(_ parameter: [String: Any], at place: String) {
+            guard parameter["in"] as? String == "query", let schema = parameter["schema"] as? [String: Any],
+                schema["type"] as? String == "string"
+            else { return }
+            queryStrings.append(place)
+            #expect(schema["minLength"] as? Int == 1, "\(place): a string query parameter without minLength 1")
+        }
+        for (path, item) in document["paths"] as? [String: Any] ?? [:] {
+            for (method, operation) in item as? [String: Any] ?? [:] {
+                for parameter in (operation as? [String: Any])?["parameters"] as? [[String: Any]] ?? [] {
+                    collect(parameter, at: "\(method.uppercased()) \(path) ?\(parameter["name"] ?? "")")
+                }
+            }
+        }
+        let components = document["components"] as? [String: Any] ?? [:]
+        for (name, parameter) in components["parameters"] as? [String: [String: Any]] ?? [:] {
+            collect(parameter, at: "parameter \(name)")
+        }
+        #expect(queryStrings.count >= 15, "\(queryStrings)")
+
+        let schemas = components["schemas"] as? [String: Any] ?? [:]
+        func property(_ schema: String, _ name: String) -> [String: Any] {
+            ((schemas[schema] as? [String: Any])?["properties"] as? [String: Any])?[name] as? [String: Any] ?? [:]
+        }
+        // (schema, field, the server's maximum): JSONInput's limits in the controllers.
+        for (schema, field, maximum) in [
+            ("JurisdictionFields", "name", 200), ("FacilityFields", "name", 300), ("FacilityFields", "jurisdiction", 32),
+            ("FacilityPatch", "name", 300), ("FacilityPatch", "jurisdiction", 32), ("RosterFields", "fullName", 200),
+        ] {
+            let bounds = property(schema, field)
+            #expect(bounds["minLength"] as? Int == 1 && bounds["maxLength"] as? Int == maximum, "\(schema).\(field): \(bounds)")
+        }
+        #expect(property("FacilityFields", "code")["pattern"] as? String == "^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
+    }
+
     @Test func everyDocumentedOperationIsServed() async throws {
         try await APITest.run { (api: APITest) async throws in
             for (template, methods) in OpenAPIContract.shared.operations {
