@@ -117,6 +117,45 @@ import Testing
         #expect(model.assess(a, b, frequencies: frequencies).comparison(.surnames)?.level == "both_fuzzy")
     }
 
+    @Test func aShortSurnameMisspeltIsStillTheSameSurname() {
+        // A letter dropped, added or two swapped, however short the name: not a relative's surname.
+        for (a, b) in [("uc", "ucs"), ("tojos", "tjos"), ("chada", "chda"), ("paz", "pza")] {
+            #expect(TypingError.oneApart(a, b, replacing: false) && TypingError.oneApart(b, a, replacing: false), "\(a) \(b)")
+        }
+        // A replaced letter in a short name usually makes another name.
+        #expect(!TypingError.oneApart("mora", "moya", replacing: false) && TypingError.oneApart("mora", "moya"))
+        let short = model.assess(
+            record("Daniela Karla Uc Vagaillo", at: city, role: .assistant), record("Daniela Karla Ucs Vagaillo", at: city, role: .assistant),
+            frequencies: frequencies)
+        #expect(short.comparison(.surnames)?.level == "both_fuzzy", "\(short)")
+        #expect(short.verdict == .link && short.heldForReview == nil, "\(short)")
+        let other = model.assess(record("Itzel Mora Ochoa", at: city), record("Itzel Moya Ochoa", at: city), frequencies: frequencies)
+        #expect(other.comparison(.surnames)?.level == "one_of_two", "\(other)")
+        #expect(other.verdict != .link, "\(other)")
+    }
+
+    @Test func aSurnameSpeltAsItSoundsIsTheSameSurname() {
+        // "Gonsález", "Gommez": written by ear, the same Spanish phonetic key.
+        for (a, b) in [("gonsalez", "gonzalez"), ("gommez", "gomez"), ("vazquez", "basquez")] {
+            #expect(model.writtenAlike(a, b), "\(a) \(b)")
+        }
+        #expect(!model.writtenAlike("mora", "moya") && !model.writtenAlike("lopez", "garcia"))
+        let result = model.assess(
+            record("Itzel Basquez Tapia", at: city), record("Itzel Vázquez Tapia", at: otherCity), frequencies: frequencies)
+        #expect(result.comparison(.surnames)?.level == "both_fuzzy", "\(result)")
+    }
+
+    @Test func aNicknameWithASecondGivenNameIsReadAsTwoGivenNames() {
+        // "Manolo Alejandro Castillo" beside "Manuel Alejandro Castillo Grozial": Manolo is
+        // Manuel's nickname, so Alejandro is a second given name and the maternal surname is left
+        // out, not a woman or man whose surnames are Alejandro and Castillo.
+        let result = model.assess(
+            record("Manolo Alejandro Castillo", at: city, role: .caregiver),
+            record("Manuel Alejandro Castillo Grozial", at: city, role: .caregiver), frequencies: youngRegister())
+        #expect(result.comparison(.givenName)?.level == "nickname", "\(result)")
+        #expect(result.comparison(.surnames)?.level == "one_missing_exact", "\(result)")
+    }
+
     @Test func whichRecordComesFirstChangesNothing() {
         // A misspelling is as common as the name it misspells, whichever side it is on.
         for (x, y) in [("Rubén Fernández Tapia", "Ruben Fernadnez Tapia"), ("Xóchitl Tlacuilo", "Xochitl Tlacuylo Ayala"),

@@ -75,13 +75,16 @@ public enum JaroWinkler {
 /// neighbours swapped (Damerau's four) — the commonest misspelling in registers. Jaro–Winkler
 /// forgives these at the end of a word but not near its start ("Siruez" / "Syruez" scores 0.90).
 public enum TypingError {
-    public static func oneApart(_ a: String, _ b: String) -> Bool {
+    /// With `replacing: false`, a replaced letter does not count: of short names it usually makes
+    /// another name (Mora and Moya, Vera and Vega), where a letter dropped, added or two swapped
+    /// rarely does ("Uc" and "Ucs", "Tojos" and "Tjos").
+    public static func oneApart(_ a: String, _ b: String, replacing: Bool = true) -> Bool {
         var (x, y) = (a, b)
-        return x.withUTF8 { s in y.withUTF8 { t in oneApart(s, t) } }
+        return x.withUTF8 { s in y.withUTF8 { t in oneApart(s, t, replacing: replacing) } }
     }
 
-    static func oneApart(_ s: UnsafeBufferPointer<UInt8>, _ t: UnsafeBufferPointer<UInt8>) -> Bool {
-        if s.count < t.count { return oneApart(t, s) }
+    static func oneApart(_ s: UnsafeBufferPointer<UInt8>, _ t: UnsafeBufferPointer<UInt8>, replacing: Bool = true) -> Bool {
+        if s.count < t.count { return oneApart(t, s, replacing: replacing) }
         guard s.count - t.count <= 1 else { return false }
         // The first difference decides which error it could be; the rest must then agree.
         var i = 0
@@ -96,7 +99,7 @@ public enum TypingError {
             return true
         }
         if s.count > t.count { return same(i, t.count, offset: 1) }  // a letter added (or dropped)
-        if same(i + 1, t.count, offset: 0) { return true }  // replaced
+        if replacing && same(i + 1, t.count, offset: 0) { return true }  // replaced
         return i + 1 < t.count && s[i] == t[i + 1] && s[i + 1] == t[i] && same(i + 2, t.count, offset: 0)  // swapped
     }
 }

@@ -188,7 +188,7 @@ public struct LinkageModel: Sendable, Equatable {
         }
         let (shorter, longer) = a.surnames.count <= b.surnames.count ? (a, b) : (b, a)
         for surname in shorter.surnames {
-            let spellings = [surname] + longer.surnames.filter { similar($0, surname) }
+            let spellings = [surname] + longer.surnames.filter { writtenAlike($0, surname) }
             share *= spellings.map(surnameShare).max() ?? 1
         }
         return share
@@ -237,6 +237,8 @@ public struct LinkageModel: Sendable, Equatable {
                   GivenNameVariants.expanded(y.given[1]) == GivenNameVariants.expanded(middle),
                   GivenNameVariants.expanded(y.given[0]) == GivenNameVariants.expanded(x.given[0])
                       || JaroWinkler.similarity(y.given[0], x.given[0]) >= 0.92
+                      // "Manolo Alejandro Castillo" beside "Manuel Alejandro Castillo Grozial".
+                      || GivenNameVariants.areNicknames(x.given, y.given)
             else { return x }
             return NormalizedName(given: [x.given[0], middle], paternal: last, maternal: nil)
         }
@@ -251,6 +253,19 @@ public struct LinkageModel: Sendable, Equatable {
     /// letters or more, one typing error apart.
     private func similar(_ x: String, _ y: String) -> Bool {
         JaroWinkler.similarity(x, y) >= fuzzyThreshold || (min(x.utf8.count, y.utf8.count) >= 5 && TypingError.oneApart(x, y))
+    }
+
+    /// A surname written another way: misspelt as above, spelt as it sounds ("Gonsález",
+    /// "Gommez": the same Spanish phonetic key), or, however short, with a letter dropped, added
+    /// or two swapped ("Tjos" for Tojos, "Ucs" for Uc) — a replaced letter in a short name usually
+    /// makes another name (Mora and Moya). Otherwise one typing error in a short surname reads as
+    /// a different surname, and "Daniela Karla Ucs Vagaillo" as a relative of "… Uc Vagaillo".
+    public func writtenAlike(_ x: String, _ y: String) -> Bool {
+        let similarity = JaroWinkler.similarity(x, y)
+        if similarity >= fuzzyThreshold { return true }
+        if TypingError.oneApart(x, y, replacing: min(x.utf8.count, y.utf8.count) >= 5) { return true }
+        // Spellings that sound alike look alike too: the key (which allocates) only for those.
+        return similarity >= 0.7 && SpanishPhonetic.key(x) == SpanishPhonetic.key(y)
     }
 
     func given(_ a: NormalizedName, _ b: NormalizedName, _ f: NameFrequencies) -> LinkAssessment.Comparison? {
@@ -341,10 +356,10 @@ public struct LinkageModel: Sendable, Equatable {
         if x.count == 2 && y.count == 2 {
             if x == y { return level(.surnames, "both_exact", .init(m: surnamesBothExactM, u: u(x))) }
             if x == y.reversed() { return level(.surnames, "swapped", .init(m: surnamesSwappedM, u: u(x))) }
-            if similar(x[0], y[0]) && similar(x[1], y[1]) {
+            if writtenAlike(x[0], y[0]) && writtenAlike(x[1], y[1]) {
                 return level(.surnames, "both_fuzzy", .init(m: surnamesBothFuzzyM, u: uFuzzy([(x[0], y[0]), (x[1], y[1])])))
             }
-            if similar(x[0], y[1]) && similar(x[1], y[0]) {
+            if writtenAlike(x[0], y[1]) && writtenAlike(x[1], y[0]) {
                 return level(.surnames, "both_fuzzy", .init(m: surnamesBothFuzzyM, u: uFuzzy([(x[0], y[1]), (x[1], y[0])])))
             }
             if let shared = x.first(where: y.contains) {
@@ -355,7 +370,7 @@ public struct LinkageModel: Sendable, Equatable {
         // One side (or both) wrote a single surname: it must be one of the other's.
         let (single, other) = x.count == 1 ? (x[0], y) : (y[0], x)
         if other.contains(single) { return level(.surnames, "one_missing_exact", .init(m: surnameOneMissingExactM, u: u([single]))) }
-        if let match = other.first(where: { similar($0, single) }) {
+        if let match = other.first(where: { writtenAlike($0, single) }) {
             return level(.surnames, "one_missing_fuzzy", .init(m: surnameOneMissingFuzzyM, u: uFuzzy([(single, match)])))
         }
         return level(.surnames, "different", surnamesDifferent)
