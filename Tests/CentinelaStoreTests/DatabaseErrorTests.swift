@@ -3,14 +3,10 @@ import Foundation
 import PostgresNIO
 import CentinelaTestSupport
 import Testing
-import _ConnectionPoolModule
 
 /// Which failures mean "the database is not there" (503, retry later) rather than a bad request.
 @Suite struct DatabaseErrorTests {
     @Test func anUnreachableDatabaseIsUnavailableAndABadQueryIsNot() async throws {
-        #expect(DatabaseError.isUnavailable(ConnectionPoolError.connectionCreationCircuitBreakerTripped))
-        #expect(DatabaseError.isUnavailable(ConnectionPoolError.poolShutdown))
-        #expect(!DatabaseError.isUnavailable(ConnectionPoolError.requestCancelled))
         #expect(DatabaseError.isUnavailable(DatabaseError.unreachable(database: "x", reason: "refused")))
         #expect(!DatabaseError.isUnavailable(DatabaseError.queryFailed(reason: "syntax")))
         #expect(!DatabaseError.isUnavailable(CancellationError()))
@@ -25,6 +21,26 @@ import _ConnectionPoolModule
                     throw error
                 }
             }
+        }
+    }
+
+    /// PostgresNIO's pool throws its own `ConnectionPoolError` (in an underscored module, known
+    /// by name): a pool that has shut down is the database's absence.
+    @Test func aPoolThatHasShutDownIsUnavailable() async throws {
+        let server = try await TestDatabase.server()
+        let client = PostgresClient(configuration: try server.clientConfiguration(), backgroundLogger: TestDatabase.logger)
+        let running = Task { await client.run() }
+        try await client.withConnection { connection in
+            for try await _ in try await connection.query("SELECT 1", logger: TestDatabase.logger) {}
+        }
+        running.cancel()
+        await running.value
+        do {
+            try await client.withConnection { _ in }
+            Issue.record("a pool that has shut down lent a connection")
+        } catch {
+            #expect(String(reflecting: type(of: error)).hasSuffix("ConnectionPoolError"), "\(String(reflecting: error))")
+            #expect(DatabaseError.isUnavailable(error), "\(String(reflecting: error))")
         }
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import PostgresNIO
-import _ConnectionPoolModule
 
 /// Database failures phrased for an operator: what was tried, and PostgreSQL's own reason.
 ///
@@ -36,16 +35,23 @@ public enum DatabaseError: Error, CustomStringConvertible {
             // Class 08: connection exception; 57P01–57P03: the server is shutting down or starting.
             guard let state = error.serverInfo?[.sqlState] else { return false }
             return state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state)
-        case let error as ConnectionPoolError:
-            return error == .connectionCreationCircuitBreakerTripped || error == .poolShutdown
         case let error as DatabaseError:
             if case .queryFailed = error { return false }
             return true
         case let error as PostgresTransactionError:
             return [error.closureError, error.beginError, error.commitError].contains { $0.map(isUnavailable) ?? false }
         default:
-            return false
+            return isPoolOutOfReach(error)
         }
+    }
+
+    /// The pool's own error for "shut down" or "cannot connect at all" (its circuit breaker):
+    /// PostgresNIO declares `ConnectionPoolError` in a module it marks internal with an underscore,
+    /// so it is known here by name rather than imported. Tested against a real pool's error.
+    static func isPoolOutOfReach(_ error: any Error) -> Bool {
+        guard String(reflecting: type(of: error)).hasSuffix(".ConnectionPoolError") else { return false }
+        let value = String(reflecting: error)
+        return value.hasSuffix(".poolShutdown)") || value.hasSuffix(".connectionCreationCircuitBreakerTripped)")
     }
 
     /// A one-line reason for any error thrown by PostgresNIO.
