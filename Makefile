@@ -4,14 +4,15 @@ SWIFT ?= swift
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null || echo .build/debug)
 CENTINELA = $(BIN_DIR)/centinela
 
-.PHONY: run test test-faults test-contract build migrate postgres clean clean-data help bench docker-check docker-tools prometheus-tools
+.PHONY: run test test-faults test-contract build lint format migrate postgres clean clean-data help bench docker-check docker-tools prometheus-tools
 
 help:
 	@echo "make run      build, start the embedded PostgreSQL (unless DATABASE_URL is set), migrate, serve"
 	@echo "make test     build once, check Docker/ statically, then run the whole test suite against a throwaway PostgreSQL"
 	@echo "make test-faults  after make test: serve killed under load (nothing lost or stored twice); dashboards and alert rules against a real Prometheus"
 	@echo "make test-contract  after make test: schemathesis against the served OpenAPI document, as each role"
-	@echo "make build    debug build of the package and its tests"
+	@echo "make build    debug build of the package and its tests (every import checked against the targets' declared dependencies)"
+	@echo "make lint     swift format lint with .swift-format (part of make test); make format rewrites the files"
 	@echo "make migrate  apply pending migrations to DATABASE_URL, or to the embedded cluster"
 	@echo "make docker-check  hadolint on Docker/Dockerfile, docker-compose config on Docker/compose.yaml (no Docker engine needed)"
 	@echo "make bench    benchmarks (BENCH_SCALE=small|full); table in bench/results/latest.md"
@@ -34,11 +35,21 @@ postgres:
 		exit 1; \
 	fi
 
+# A target that imports a module it does not declare fails the build, rather than building by
+# luck of what another target pulled in.
 build:
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
 
-# One build (package and tests together), the static Docker checks, then the tests without rebuilding.
-test: build docker-check
+# The house style (.swift-format: Hummingbird's, 140 columns); swift-format ships with the toolchain.
+SWIFT_SOURCES = Package.swift Sources Tests
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(SWIFT_SOURCES)
+format:
+	$(SWIFT) format format --in-place --recursive --parallel $(SWIFT_SOURCES)
+
+# The style check, one build (package and tests together), the static Docker checks, then the tests
+# without rebuilding.
+test: lint build docker-check
 	@if [ -z "$$CENTINELA_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory postgres; fi
 	$(SWIFT) test --skip-build
 

@@ -13,6 +13,9 @@ struct CentinelaCommand: AsyncParsableCommand {
             PostgreSQL cluster under CENTINELA_DATA_DIR (default .centinela/postgres).
             """,
         version: "0.1.0",
-        subcommands: [ServeCommand.self, MigrateCommand.self, TokenCommand.self, FacilitiesCommand.self, AuditCommand.self, SimulateCommand.self, EvaluateCommand.self, RescoreCommand.self, PatternsCommand.self, ModelCommand.self, HealthcheckCommand.self]
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, TokenCommand.self, FacilitiesCommand.self, AuditCommand.self, SimulateCommand.self,
+            EvaluateCommand.self, RescoreCommand.self, PatternsCommand.self, ModelCommand.self, HealthcheckCommand.self,
+        ]
     )
 }

@@ -54,9 +54,11 @@ struct EvaluateCommand: AsyncParsableCommand {
                     try await Self.linkingQuality(truth: groundTruth, on: connection, logger: setup.logger)
                 }
                 let object: [String: Any] = [
-                    "pairPrecision": Self.round(quality.pairPrecision), "pairRecall": Self.round(quality.pairRecall), "bCubedF1": Self.round(quality.bCubedF1),
+                    "pairPrecision": Self.round(quality.pairPrecision), "pairRecall": Self.round(quality.pairRecall),
+                    "bCubedF1": Self.round(quality.bCubedF1),
                     "truePairs": quality.truePairs, "foundPairs": quality.foundPairs, "correctPairs": quality.correctPairs,
-                    "ringRecall": Self.round(quality.ringRecall), "ringsRecovered": quality.ringsRecovered, "multiFacilityRings": quality.multiFacilityRings,
+                    "ringRecall": Self.round(quality.ringRecall), "ringsRecovered": quality.ringsRecovered,
+                    "multiFacilityRings": quality.multiFacilityRings,
                     "patterns": quality.patterns, "falsePatterns": quality.falsePatterns,
                     "falsePatternsPer10kFacilities": Self.round(quality.falsePatternsPer10kFacilities),
                     "style": Self.object(quality.style), "network": Self.object(quality.network),
@@ -77,7 +79,9 @@ struct EvaluateCommand: AsyncParsableCommand {
                     let codes = try await Self.byRisk(k: k, on: connection, logger: setup.logger)
                     let spread = try await Self.spread(on: connection, logger: setup.logger)
                     var days: [Int?]?
-                    if let model { days = try await Self.timeToFlag(truth: groundTruth, model: model, on: connection, logger: setup.logger) }
+                    if let model {
+                        days = try await Self.timeToFlag(truth: groundTruth, model: model, on: connection, logger: setup.logger)
+                    }
                     return (codes, Optional(spread), days)
                 }
                 let codes = try await connection.operatorTransaction(logger: setup.logger) {
@@ -116,8 +120,11 @@ struct EvaluateCommand: AsyncParsableCommand {
                 object["ringsFlagged"] = flagged.count
                 // Rings never flagged count as later than any flagged one.
                 let ordered = flagged.map(Double.init) + Array(repeating: Double.infinity, count: days.count - flagged.count)
-                let median = ordered.isEmpty ? nil : ordered.count % 2 == 1
-                    ? ordered[ordered.count / 2] : (ordered[ordered.count / 2 - 1] + ordered[ordered.count / 2]) / 2
+                let median =
+                    ordered.isEmpty
+                    ? nil
+                    : ordered.count % 2 == 1
+                        ? ordered[ordered.count / 2] : (ordered[ordered.count / 2 - 1] + ordered[ordered.count / 2]) / 2
                 object["medianTimeToFlagDays"] = median.flatMap { $0.isFinite ? $0 : nil } ?? NSNull()
             }
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
@@ -126,7 +133,8 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     /// A figures struct as a JSON object, its fractions to three decimals.
     static func object(_ value: some Encodable) -> Any {
-        guard let data = try? JSONEncoder().encode(value), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard let data = try? JSONEncoder().encode(value), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else {
             return NSNull()
         }
         return object.mapValues { ($0 as? Double).map { round($0) } ?? $0 }

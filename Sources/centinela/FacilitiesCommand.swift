@@ -50,8 +50,9 @@ struct FacilitiesCommand: AsyncParsableCommand {
                             throw ImportFailure(file: file, errors: error)
                         }
                         try await AuditLog.append(
-                            .system(action: "facility.import", objectType: "facility", objectID: nil,
-                                    details: ["created": "\(counts.created)", "updated": "\(counts.updated)"]),
+                            .system(
+                                action: "facility.import", objectType: "facility", objectID: nil,
+                                details: ["created": "\(counts.created)", "updated": "\(counts.updated)"]),
                             on: connection, logger: setup.logger)
                         return counts
                     }

@@ -11,8 +11,9 @@ struct HealthcheckCommand: AsyncParsableCommand {
         discussion: "Prints nothing when ready; otherwise one line saying why, on standard error."
     )
 
-    @Option(help: ArgumentHelp(
-        "The readiness URL. (default: http://127.0.0.1:$CENTINELA_PORT/readyz, port 8080 when unset)", valueName: "url"))
+    @Option(
+        help: ArgumentHelp(
+            "The readiness URL. (default: http://127.0.0.1:$CENTINELA_PORT/readyz, port 8080 when unset)", valueName: "url"))
     var url: String?
 
     @Option(help: "Seconds to wait for the answer, 1 to 60.")
@@ -39,7 +40,8 @@ struct HealthcheckCommand: AsyncParsableCommand {
     }
 
     static func defaultURL(_ env: Environment) throws -> String {
-        let port = try env.setting(flag: nil, "", variable: "CENTINELA_PORT", HTTPConfiguration.parsePort)
+        let port =
+            try env.setting(flag: nil, "", variable: "CENTINELA_PORT", HTTPConfiguration.parsePort)
             ?? HTTPConfiguration.defaultPort
         return "http://127.0.0.1:\(port)/readyz"
     }

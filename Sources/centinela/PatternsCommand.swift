@@ -40,7 +40,8 @@ struct PatternsCommand: AsyncParsableCommand {
                 throw ExitCode(3)
             }
             print(
-                "linked \(outcome.records) adult records (\(outcome.comparisons) pairs compared): \(outcome.links) links, \(outcome.reviews) for review, \(outcome.persons) persons across records; \(outcome.patterns) patterns; \(String(format: "%.1f", outcome.seconds)) s; rescored \(rescored) facilities")
+                "linked \(outcome.records) adult records (\(outcome.comparisons) pairs compared): \(outcome.links) links, \(outcome.reviews) for review, \(outcome.persons) persons across records; \(outcome.patterns) patterns; \(String(format: "%.1f", outcome.seconds)) s; rescored \(rescored) facilities"
+            )
         }
     }
 
@@ -74,7 +75,8 @@ struct PatternsCommand: AsyncParsableCommand {
                 throw ExitCode(3)
             }
             print(
-                "\(outcome.kind == .update ? "linked \(outcome.records) new" : "rebuilt: linked \(outcome.records)") adult records (\(outcome.comparisons) pairs compared): \(outcome.links) links, \(outcome.reviews) for review; \(outcome.patterns) patterns; \(String(format: "%.1f", outcome.seconds)) s; rescored \(rescored) facilities")
+                "\(outcome.kind == .update ? "linked \(outcome.records) new" : "rebuilt: linked \(outcome.records)") adult records (\(outcome.comparisons) pairs compared): \(outcome.links) links, \(outcome.reviews) for review; \(outcome.patterns) patterns; \(String(format: "%.1f", outcome.seconds)) s; rescored \(rescored) facilities"
+            )
         }
     }
 

@@ -24,7 +24,10 @@ struct RescoreCommand: AsyncParsableCommand {
             written or linking failed (see the log), 3 lock held with --fail-if-locked.
             """)
 
-    @Option(help: "Back-test: score every facility as it stood at 00:00 UTC on this date (YYYY-MM-DD), from the reports received before it, into a separate back-test result. Live scores are not touched.")
+    @Option(
+        help:
+            "Back-test: score every facility as it stood at 00:00 UTC on this date (YYYY-MM-DD), from the reports received before it, into a separate back-test result. Live scores are not touched."
+    )
     var asOf: String?
 
     @Option(help: "Rescore only this facility (its official code), as of now.")
@@ -94,12 +97,14 @@ struct RescoreCommand: AsyncParsableCommand {
         case .completed(let run):
             let label = run.kind == "backtest" ? "back-test \(run.id.uuidString.lowercased())" : "run \(run.id.uuidString.lowercased())"
             print(
-                "rescored \(run.scored) facilities as of \(Self.timestamp(run.asOf)) with model \(run.modelID): \(run.changed) \(run.kind == "backtest" ? "scored above zero" : "changed"), \(run.failures) failures, \(String(format: "%.1f", run.seconds)) s (\(label))")
+                "rescored \(run.scored) facilities as of \(Self.timestamp(run.asOf)) with model \(run.modelID): \(run.changed) \(run.kind == "backtest" ? "scored above zero" : "changed"), \(run.failures) failures, \(String(format: "%.1f", run.seconds)) s (\(label))"
+            )
             var linkingFailed = false
             switch linking {
             case .linked(let linked):
                 print(
-                    "linked \(linked.records) new adult records (\(linked.comparisons) pairs compared): \(linked.links) links, \(linked.reviews) for review; \(linked.patterns) patterns; \(linked.marked) facilities' ties refreshed; \(String(format: "%.1f", linked.seconds)) s")
+                    "linked \(linked.records) new adult records (\(linked.comparisons) pairs compared): \(linked.links) links, \(linked.reviews) for review; \(linked.patterns) patterns; \(linked.marked) facilities' ties refreshed; \(String(format: "%.1f", linked.seconds)) s"
+                )
             case .busy: printNote("a patterns rebuild is running; linking left to it")
             case .notYet: printNote("no linking run yet: run `centinela patterns rebuild` once, and rescores will keep linking up to date")
             case .failed(let reason):
@@ -114,7 +119,8 @@ struct RescoreCommand: AsyncParsableCommand {
     static func facilityID(code: String, on connection: PostgresConnection, logger: Logger) async throws -> Facility.ID? {
         try await connection.systemTransaction(logger: logger) {
             for try await id in try await connection.query("SELECT id FROM facilities WHERE external_code = \(code)", logger: logger)
-                .decode(UUID.self) { return Facility.ID(id) }
+                .decode(UUID.self)
+            { return Facility.ID(id) }
             return nil
         }
     }
@@ -129,7 +135,8 @@ struct RescoreCommand: AsyncParsableCommand {
     static func terminalProgress() -> Rescorer.Progress {
         { scored, total in
             let percent = total > 0 ? scored * 100 / total : 100
-            FileHandle.standardError.write(Data("\r\u{1B}[Krescoring: \(scored)/\(total) facilities (\(percent)%)\(scored >= total ? "\n" : "")".utf8))
+            FileHandle.standardError.write(
+                Data("\r\u{1B}[Krescoring: \(scored)/\(total) facilities (\(percent)%)\(scored >= total ? "\n" : "")".utf8))
         }
     }
 

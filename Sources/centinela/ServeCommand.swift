@@ -27,18 +27,32 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port to listen on; 0 picks a free one. (env: CENTINELA_PORT; default: 8080)")
     var port: String?
 
-    @Option(name: .long, help: "Largest request body accepted, in bytes; larger ones get 413. CSV imports allow at least 64 MiB. (env: CENTINELA_MAX_BODY_BYTES; default: 1048576)")
+    @Option(
+        name: .long,
+        help:
+            "Largest request body accepted, in bytes; larger ones get 413. CSV imports allow at least 64 MiB. (env: CENTINELA_MAX_BODY_BYTES; default: 1048576)"
+    )
     var maxBodyBytes: String?
 
-    @Option(name: .long, help: "Requests a second one API token may make, sustained (bursts of ten seconds' worth pass); more get 429 with Retry-After. 0: no limit. (env: CENTINELA_RATE_LIMIT; default: 50)")
+    @Option(
+        name: .long,
+        help:
+            "Requests a second one API token may make, sustained (bursts of ten seconds' worth pass); more get 429 with Retry-After. 0: no limit. (env: CENTINELA_RATE_LIMIT; default: 50)"
+    )
     var rateLimit: String?
 
-    @Option(name: .long, help: "Networks webhooks may be delivered to although they are internal, or over plain http: CIDR, comma-separated (e.g. 10.0.0.0/8 for a relay). (env: CENTINELA_WEBHOOK_ALLOW_NETWORKS; default: none, public https only)")
+    @Option(
+        name: .long,
+        help:
+            "Networks webhooks may be delivered to although they are internal, or over plain http: CIDR, comma-separated (e.g. 10.0.0.0/8 for a relay). (env: CENTINELA_WEBHOOK_ALLOW_NETWORKS; default: none, public https only)"
+    )
     var webhookAllowNetworks: String?
 
     @Option(
         name: .long,
-        help: "How long a new case's events wait before webhooks announce it, in seconds (0 to 3600), so that alerts following at once are announced with it. (env: CENTINELA_CASE_GROUP_WAIT; default: 30)")
+        help:
+            "How long a new case's events wait before webhooks announce it, in seconds (0 to 3600), so that alerts following at once are announced with it. (env: CENTINELA_CASE_GROUP_WAIT; default: 30)"
+    )
     var caseGroupWait: String?
 
     @Flag(name: .long, help: "Apply pending migrations before serving.")
@@ -58,8 +72,9 @@ struct ServeCommand: AsyncParsableCommand {
             var groupWait = Duration.seconds(30)
             let setup = try CommandSetup(log: log, database: database) { env in
                 http = try httpConfiguration(env)
-                groupWait = try env.setting(
-                    flag: caseGroupWait, "--case-group-wait", variable: "CENTINELA_CASE_GROUP_WAIT", Self.parseGroupWait) ?? groupWait
+                groupWait =
+                    try env.setting(
+                        flag: caseGroupWait, "--case-group-wait", variable: "CENTINELA_CASE_GROUP_WAIT", Self.parseGroupWait) ?? groupWait
                 metricsToken = try env.setting(flag: nil, "", variable: "CENTINELA_METRICS_TOKEN", Self.parseMetricsToken)
             }
             let (env, logger, migrations) = (setup.env, setup.logger, setup.migrations)
@@ -67,7 +82,8 @@ struct ServeCommand: AsyncParsableCommand {
             let nationalIDs = try database.nationalIDHasher(env, logger: logger)
             let model = try riskModel.resolve(env)
             if demo, case .server = try database.resolveTarget(env) {
-                throw ConfigurationErrorMessage("--demo seeds only the embedded database; unset DATABASE_URL (nothing is ever seeded into a real database)")
+                throw ConfigurationErrorMessage(
+                    "--demo seeds only the embedded database; unset DATABASE_URL (nothing is ever seeded into a real database)")
             }
             try await database.withDatabase(env, logger: logger) { databaseConfiguration in
                 try await prepareSchema(databaseConfiguration, migrations: migrations, logger: logger)
@@ -186,25 +202,26 @@ struct ServeCommand: AsyncParsableCommand {
         let base = "http://\(http.host == "0.0.0.0" ? "127.0.0.1" : http.host):\(http.port)"
         // Written straight to the file descriptor, so it shows at once even when standard output is
         // a pipe (make, a log collector) rather than sitting in a buffer.
-        FileHandle.standardOutput.write(Data(
-            """
+        FileHandle.standardOutput.write(
+            Data(
+                """
 
-            Centinela demo: \(access.facilities) simulated facilities, \(access.reports) reports\(access.seeded ? " (just seeded)" : "").
-              API           \(base)   (contract: \(base)/openapi.yaml)
-              regulator     \(access.regulatorToken.value)
-                            sees every facility and report of \(access.regulatorJurisdiction)
-              school        \(access.schoolToken.value)
-                            sees facility \(access.schoolFacility) only
-              try           curl -s -H "Authorization: Bearer \(access.regulatorToken.value)" "\(base)/v1/alerts?limit=5"
-                            curl -s -H "Authorization: Bearer \(access.regulatorToken.value)" "\(base)/v1/patterns?limit=5"
-                            curl -s -H "Authorization: Bearer \(access.regulatorToken.value)" "\(base)/v1/links/review?limit=5"
-                            curl -sN -H "Authorization: Bearer \(access.regulatorToken.value)" "\(base)/v1/alerts/stream"
-                            curl -s -H "Authorization: Bearer \(access.regulatorToken.value)" "\(base)/v1/reports?limit=5"
-                            curl -s -H "Authorization: Bearer \(access.schoolToken.value)" "\(base)/v1/facilities/\(access.schoolFacilityID.uuidString.lowercased())/staff"
-              Tokens are new on every start; the previous demo tokens are revoked.
+                Centinela demo: \(access.facilities) simulated facilities, \(access.reports) reports\(access.seeded ? " (just seeded)" : "").
+                  API           \(base)   (contract: \(base)/openapi.yaml)
+                  regulator     \(access.regulatorToken.value)
+                                sees every facility and report of \(access.regulatorJurisdiction)
+                  school        \(access.schoolToken.value)
+                                sees facility \(access.schoolFacility) only
+                  try           curl -s -H "Authorization: Bearer \(access.regulatorToken.value)" "\(base)/v1/alerts?limit=5"
+                                curl -s -H "Authorization: Bearer \(access.regulatorToken.value)" "\(base)/v1/patterns?limit=5"
+                                curl -s -H "Authorization: Bearer \(access.regulatorToken.value)" "\(base)/v1/links/review?limit=5"
+                                curl -sN -H "Authorization: Bearer \(access.regulatorToken.value)" "\(base)/v1/alerts/stream"
+                                curl -s -H "Authorization: Bearer \(access.regulatorToken.value)" "\(base)/v1/reports?limit=5"
+                                curl -s -H "Authorization: Bearer \(access.schoolToken.value)" "\(base)/v1/facilities/\(access.schoolFacilityID.uuidString.lowercased())/staff"
+                  Tokens are new on every start; the previous demo tokens are revoked.
 
 
-            """.utf8))
+                """.utf8))
     }
 
     /// Checks, or with --migrate brings up to date, the schema before any request is served.
@@ -234,7 +251,8 @@ struct ServeError: Error, CustomStringConvertible {
     var description: String {
         let reason = DatabaseError.reason(for: underlying)
         if reason.localizedCaseInsensitiveContains("address already in use") {
-            return "cannot listen on \(http.host):\(http.port): the address is already in use (choose another with --port or CENTINELA_PORT)"
+            return
+                "cannot listen on \(http.host):\(http.port): the address is already in use (choose another with --port or CENTINELA_PORT)"
         }
         if reason.localizedCaseInsensitiveContains("bind") || reason.localizedCaseInsensitiveContains("assign") {
             return "cannot listen on \(http.host):\(http.port): \(reason)"

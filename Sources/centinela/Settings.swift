@@ -217,8 +217,9 @@ extension DatabaseOptions {
         var generator = SystemRandomNumberGenerator()
         let key = Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        guard FileManager.default.createFile(
-            atPath: file.path, contents: Data(key.base64EncodedString().utf8), attributes: [.posixPermissions: 0o600])
+        guard
+            FileManager.default.createFile(
+                atPath: file.path, contents: Data(key.base64EncodedString().utf8), attributes: [.posixPermissions: 0o600])
         else { throw ConfigurationErrorMessage("cannot write \(file.path)") }
         logger.notice(
             "generated the key for hashing national identifiers; keep it with the data: without it they cannot be matched",
@@ -300,7 +301,9 @@ func printError(_ message: String) {
 
 /// The risk model to score with: a built-in one by id, or a tuned definition.
 struct RiskModelOptions: ParsableArguments {
-    @Option(name: .customLong("risk-model"), help: "v1, v2, or the path of a tuned risk model definition (JSON, with its own id). (env: CENTINELA_RISK_MODEL; default: v2)")
+    @Option(
+        name: .customLong("risk-model"),
+        help: "v1, v2, or the path of a tuned risk model definition (JSON, with its own id). (env: CENTINELA_RISK_MODEL; default: v2)")
     var riskModel: String?
 
     static let defaultModel = RiskModel.v2

@@ -53,7 +53,10 @@ struct SimulateCommand: AsyncParsableCommand {
             valueName: "path"))
     var history: String?
 
-    @Flag(help: "Load without national identifiers when no CENTINELA_NATIONAL_ID_KEY is set for a DATABASE_URL (linking then runs on names alone).")
+    @Flag(
+        help:
+            "Load without national identifiers when no CENTINELA_NATIONAL_ID_KEY is set for a DATABASE_URL (linking then runs on names alone)."
+    )
     var withoutNationalIds = false
 
     @Flag(help: "Generate and write the ground truth only; touch no database.")
@@ -85,7 +88,9 @@ struct SimulateCommand: AsyncParsableCommand {
                     heavyBackground: heavyBackground))
             let started = ContinuousClock.now
             let groundTruth: GroundTruth
-            if dryRun, history != nil { throw ConfigurationErrorMessage("--history writes reports while loading the rest; it cannot go with --dry-run") }
+            if dryRun, history != nil {
+                throw ConfigurationErrorMessage("--history writes reports while loading the rest; it cannot go with --dry-run")
+            }
             if dryRun {
                 var counter = CountingSink()
                 groundTruth = try simulation.run(into: &counter)

@@ -101,9 +101,11 @@ struct TokenCommand: AsyncParsableCommand {
                 for r in records {
                     let scope = (r.facilityCodes + r.jurisdictionCodes).joined(separator: ",")
                     print(
-                        [r.id.description, r.displayPrefix, r.role.rawValue, scope.isEmpty ? "-" : scope, r.holder,
-                         r.createdAt.formatted(.iso8601), r.expiresAt?.formatted(.iso8601) ?? "-",
-                         r.revokedAt?.formatted(.iso8601) ?? "-"].joined(separator: "\t"))
+                        [
+                            r.id.description, r.displayPrefix, r.role.rawValue, scope.isEmpty ? "-" : scope, r.holder,
+                            r.createdAt.formatted(.iso8601), r.expiresAt?.formatted(.iso8601) ?? "-",
+                            r.revokedAt?.formatted(.iso8601) ?? "-",
+                        ].joined(separator: "\t"))
                 }
             }
         }
@@ -135,13 +137,19 @@ struct AuditCommand: AsyncParsableCommand {
                 case nil:
                     print("audit trail intact: \(result.rowsChecked) events checked")
                 case .alteredRow(let position):
-                    print("audit trail BROKEN at event \(position): its content does not match its hash (edited); \(result.rowsChecked) events before it are intact")
+                    print(
+                        "audit trail BROKEN at event \(position): its content does not match its hash (edited); \(result.rowsChecked) events before it are intact"
+                    )
                     throw ExitCode(2)
                 case .hashMismatch(let position):
-                    print("audit trail BROKEN at event \(position): it does not chain to the event before it (that event was altered and re-hashed); \(result.rowsChecked) events before it are intact")
+                    print(
+                        "audit trail BROKEN at event \(position): it does not chain to the event before it (that event was altered and re-hashed); \(result.rowsChecked) events before it are intact"
+                    )
                     throw ExitCode(2)
                 case .brokenLink(let position, let expected):
-                    print("audit trail BROKEN at event \(position): the events after \(expected) up to it are missing (deleted); \(result.rowsChecked) events before it are intact")
+                    print(
+                        "audit trail BROKEN at event \(position): the events after \(expected) up to it are missing (deleted); \(result.rowsChecked) events before it are intact"
+                    )
                     throw ExitCode(2)
                 }
             }

@@ -29,18 +29,24 @@ import Testing
         do {
             let tools = cluster.binDirectory
             let connect = ["-h", root + "/postgres", "-U", server.username]
-            #expect(try await run(tools + "/pg_dump", connect + ["--format=custom", "--file", root + "/centinela.dump", server.database]) == 0)
+            #expect(
+                try await run(tools + "/pg_dump", connect + ["--format=custom", "--file", root + "/centinela.dump", server.database]) == 0)
             #expect(try await run(tools + "/createdb", connect + ["restored"]) == 0)
-            #expect(try await run(tools + "/pg_restore", connect + ["--exit-on-error", "--dbname", "restored", root + "/centinela.dump"]) == 0)
+            #expect(
+                try await run(tools + "/pg_restore", connect + ["--exit-on-error", "--dbname", "restored", root + "/centinela.dump"]) == 0)
 
-            let tables = ["facilities", "adults", "incident_reports", "report_adults", "report_status_changes", "audit_events", "api_tokens",
-                          "schema_migrations"]
+            let tables = [
+                "facilities", "adults", "incident_reports", "report_adults", "report_status_changes", "audit_events", "api_tokens",
+                "schema_migrations",
+            ]
             func counts(_ database: String) async throws -> [Int] {
                 try await server.with(database: database).withConnection(logger: Logger(label: "backup-test")) { connection in
                     var found: [Int] = []
                     for table in tables {
-                        for try await n in try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(table)"), logger: Logger(label: "backup-test"))
-                            .decode(Int.self) { found.append(n) }
+                        for try await n in try await connection.query(
+                            PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(table)"), logger: Logger(label: "backup-test")
+                        )
+                        .decode(Int.self) { found.append(n) }
                     }
                     return found
                 }

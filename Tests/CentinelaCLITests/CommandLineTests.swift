@@ -55,7 +55,8 @@ import Glibc
             ["serve"], environment: ["CENTINELA_RATE_LIMIT": "fast"],
             saying: "CENTINELA_RATE_LIMIT must be whole requests a second from 1 to 100000, or 0 for no limit, not 'fast'")
         try await expectOneLineError(
-            ["serve", "--rate-limit", "2.5"], saying: "--rate-limit must be whole requests a second from 1 to 100000, or 0 for no limit, not '2.5'")
+            ["serve", "--rate-limit", "2.5"],
+            saying: "--rate-limit must be whole requests a second from 1 to 100000, or 0 for no limit, not '2.5'")
     }
 
     @Test func badPoolSettings() async throws {
@@ -113,7 +114,8 @@ import Glibc
             let file = NSTemporaryDirectory() + "centinela-url-\(UUID().uuidString.prefix(8))"
             try (database.connectionURL + "\n").write(toFile: file, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: file) }
-            let status = try await CommandProcess.run(["migrate", "--status"], environment: ["DATABASE_URL_FILE": file, "LOG_LEVEL": "warning"])
+            let status = try await CommandProcess.run(
+                ["migrate", "--status"], environment: ["DATABASE_URL_FILE": file, "LOG_LEVEL": "warning"])
             #expect(status.status == 3, "\(status.error)")
             #expect(status.output.hasPrefix("pending  0001_core"))
         }
@@ -135,7 +137,8 @@ import Glibc
     }
 
     @Test func migratesOnceThenReportsCurrent() async throws {
-        let pending = try lines("pending"), applied = try lines("applied")
+        let pending = try lines("pending")
+        let applied = try lines("applied")
         try await TestDatabase.withEmptyDatabase { database in
             let environment = ["DATABASE_URL": database.connectionURL, "LOG_LEVEL": "warning"]
             let status = try await CommandProcess.run(["migrate", "--status"], environment: environment)
@@ -179,7 +182,9 @@ import Glibc
             let result = try await CommandProcess.run(
                 ["serve", "--port", "0"], environment: ["DATABASE_URL": database.connectionURL, "LOG_LEVEL": "error"])
             #expect(result.status == 1)
-            #expect(result.error.contains("centinela: error: the database schema is behind this build (pending: \(pending)); run `centinela migrate` first"))
+            #expect(
+                result.error.contains(
+                    "centinela: error: the database schema is behind this build (pending: \(pending)); run `centinela migrate` first"))
         }
     }
 
@@ -192,7 +197,8 @@ import Glibc
             #expect(result.status == 1)
             #expect(
                 result.error
-                    == "centinela: error: cannot listen on 127.0.0.1:\(listener.port): the address is already in use (choose another with --port or CENTINELA_PORT)\n")
+                    == "centinela: error: cannot listen on 127.0.0.1:\(listener.port): the address is already in use (choose another with --port or CENTINELA_PORT)\n"
+            )
         }
     }
 
@@ -239,13 +245,17 @@ import Glibc
         let data = ["--data-dir", root + "/postgres"]
         #expect(try await CommandProcess.run(["migrate"] + data).status == 0)
         let refused = try await CommandProcess.run(
-            ["simulate", "--scale", "tiny", "--history", root + "/h.ndjson", "--end", String(ISO8601DateFormatter().string(from: Date()).prefix(10))] + data)
+            [
+                "simulate", "--scale", "tiny", "--history", root + "/h.ndjson", "--end",
+                String(ISO8601DateFormatter().string(from: Date()).prefix(10)),
+            ] + data)
         #expect(refused.status == 1 && refused.error.contains("--end must be before today"), "\(refused.error)")
         let simulated = try await CommandProcess.run(
             ["simulate", "--scale", "tiny", "--seed", "3", "--history", root + "/h.ndjson", "--truth", root + "/truth.json"] + data,
             limit: .seconds(120))
         #expect(simulated.status == 0, "\(simulated.error)")
-        let truth = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/truth.json"))) as? [String: Any])
+        let truth = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/truth.json"))) as? [String: Any])
         let reports = try #require((truth["counts"] as? [String: Any])?["reports"] as? Int)
         let lines = try String(contentsOfFile: root + "/h.ndjson", encoding: .utf8).split(separator: "\n")
         #expect(reports > 100 && lines.count == reports)
@@ -255,13 +265,15 @@ import Glibc
         for (expectedStatus, imported) in [("201", reports), ("200", 0)] {
             // A whole file is answered once it is stored: on a loaded two-core machine (the
             // parallel suite, CI) that took over TestClient's default 15 s read timeout.
-            let answer = try await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(120))) { client in
+            let answer = try await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(120))) {
+                client in
                 try await client.post(
                     "/v1/reports:import", headers: [.authorization: "Bearer \(secret)", .contentType: "application/x-ndjson"],
                     body: ByteBuffer(bytes: body))
             }
             let json = try JSONSerialization.jsonObject(with: Data((answer.body ?? ByteBuffer()).readableBytesView)) as? [String: Any]
-            #expect("\(answer.status)".hasPrefix(expectedStatus), "\(answer.status) \(String(buffer: answer.body ?? ByteBuffer()).prefix(500))")
+            #expect(
+                "\(answer.status)".hasPrefix(expectedStatus), "\(answer.status) \(String(buffer: answer.body ?? ByteBuffer()).prefix(500))")
             #expect(json?["imported"] as? Int == imported && json?["alreadyImported"] as? Int == reports - imported)
         }
         serve.signal(SIGTERM)
@@ -279,7 +291,8 @@ import Glibc
         let simulated = try await CommandProcess.run(
             ["simulate", "--scale", "tiny", "--without-national-ids", "--truth", root + "/truth.json"] + data, limit: .seconds(120))
         #expect(simulated.status == 0, "\(simulated.error)")
-        let token = try await CommandProcess.run(["token", "create", "--role", "regulator", "--jurisdiction", "MX", "--holder", "watch"] + data)
+        let token = try await CommandProcess.run(
+            ["token", "create", "--role", "regulator", "--jurisdiction", "MX", "--holder", "watch"] + data)
         let secret = token.output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(token.status == 0 && !secret.isEmpty, "\(token.error)")
         let serve = try CommandProcess(["serve", "--port", "0"] + data, environment: ["LOG_FORMAT": "json"])
@@ -340,8 +353,11 @@ import Glibc
         defer { try? FileManager.default.removeItem(atPath: root) }
         #expect(try await CommandProcess.run(["migrate", "--data-dir", root + "/one"]).status == 0)
         let simulated = try await CommandProcess.run(
-            ["simulate", "--scale", "small", "--seed", "5", "--history", root + "/h.ndjson", "--truth", root + "/truth.json", "--end", "2026-11-30",
-             "--data-dir", root + "/one"], limit: .seconds(300))
+            [
+                "simulate", "--scale", "small", "--seed", "5", "--history", root + "/h.ndjson", "--truth", root + "/truth.json", "--end",
+                "2026-11-30",
+                "--data-dir", root + "/one",
+            ], limit: .seconds(300))
         #expect(simulated.status == 0, "\(simulated.error)")
         #expect(try await CommandProcess.run(["-a", root + "/one", root + "/two"], program: "/bin/cp").status == 0)
         let body = try Data(contentsOf: URL(fileURLWithPath: root + "/h.ndjson"))
@@ -379,7 +395,8 @@ import Glibc
 
     /// Starts `serve` on a free port with a regulator token; returns the process, the port and the token.
     func serving(_ data: [String]) async throws -> (CommandProcess, Int, String) {
-        let token = try await CommandProcess.run(["token", "create", "--role", "regulator", "--jurisdiction", "MX", "--holder", "intake"] + data)
+        let token = try await CommandProcess.run(
+            ["token", "create", "--role", "regulator", "--jurisdiction", "MX", "--holder", "intake"] + data)
         let secret = token.output.trimmingCharacters(in: .whitespacesAndNewlines)
         let serve = try CommandProcess(["serve", "--port", "0"] + data, environment: ["LOG_FORMAT": "json"])
         let serving = try await serve.waitForErrorLine { $0.contains("centinela is serving") }

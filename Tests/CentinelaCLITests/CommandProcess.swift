@@ -35,9 +35,11 @@ final class CommandProcess: Sendable {
     ) throws {
         var environment = ProcessInfo.processInfo.environment
         // Never let a developer's own settings leak into a test.
-        for name in ["DATABASE_URL", "CENTINELA_HOST", "CENTINELA_PORT", "CENTINELA_DATA_DIR", "LOG_LEVEL", "LOG_FORMAT",
-                     "CENTINELA_SCHEMA_DIR", "DATABASE_MAX_CONNECTIONS", "DATABASE_CONNECTION_WAIT", "DATABASE_URL_FILE", "CENTINELA_METRICS_TOKEN",
-                     "CENTINELA_METRICS_TOKEN_FILE", "CENTINELA_NATIONAL_ID_KEY_FILE"] {
+        for name in [
+            "DATABASE_URL", "CENTINELA_HOST", "CENTINELA_PORT", "CENTINELA_DATA_DIR", "LOG_LEVEL", "LOG_FORMAT",
+            "CENTINELA_SCHEMA_DIR", "DATABASE_MAX_CONNECTIONS", "DATABASE_CONNECTION_WAIT", "DATABASE_URL_FILE", "CENTINELA_METRICS_TOKEN",
+            "CENTINELA_METRICS_TOKEN_FILE", "CENTINELA_NATIONAL_ID_KEY_FILE",
+        ] {
             environment[name] = nil
         }
         environment["CENTINELA_SCHEMA_DIR"] = CommandProcess.schemaDirectory

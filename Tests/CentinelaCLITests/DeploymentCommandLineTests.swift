@@ -27,7 +27,8 @@ import Testing
     /// The `command:` of each compose service that runs the centinela image.
     static func composeCommands(in text: String) throws -> [[String]] {
         var commands: [[String]] = []
-        var image = "", command: [String]?
+        var image = ""
+        var command: [String]?
         func finish() {
             if image.hasPrefix("centinela:"), let command { commands.append(command) }
             image = ""
@@ -101,8 +102,10 @@ import Testing
         #expect(Set(crontab) == [["rescore"], ["patterns", "rebuild"]], "\(crontab)")
         let kubernetes = try Self.arrays(after: "args:", in: try Self.text("kubernetes/rescore-cronjobs.yaml"))
         #expect(Set(kubernetes) == [["rescore"], ["patterns", "rebuild"]])
-        for (source, commands) in [("compose.yaml", compose), ("rescore-schedule.sh", schedule), ("crontab.example", crontab),
-                                   ("rescore-cronjobs.yaml", kubernetes)] {
+        for (source, commands) in [
+            ("compose.yaml", compose), ("rescore-schedule.sh", schedule), ("crontab.example", crontab),
+            ("rescore-cronjobs.yaml", kubernetes),
+        ] {
             for command in commands { try await Self.expectAccepted(command, from: source) }
         }
         // A flag that does not exist is caught (the check is not vacuous).

@@ -57,7 +57,7 @@ struct FaultTests {
                                 break
                             }
                             guard let port = await server.port,
-                                  let (status, answer) = try? await Self.post(port: port, secret: secret, key: key, body: body)
+                                let (status, answer) = try? await Self.post(port: port, secret: secret, key: key, body: body)
                             else {
                                 tally.retried.withLock { $0 += 1 }
                                 try await Task.sleep(for: .milliseconds(100))
@@ -102,7 +102,9 @@ struct FaultTests {
         let missing = tally.acknowledged.withLock { $0 }.filter { !ids.contains($0.value) }
         #expect(missing.isEmpty, "acknowledged and not stored: \(missing.keys.sorted())")
         #expect(keys.count == submitted)
-        print("fault test (a): \(submitted) reports acknowledged by \(clients) clients across 5 kills, \(tally.retried.withLock { $0 }) attempts unanswered and retried; \(keys.count) stored, none twice")
+        print(
+            "fault test (a): \(submitted) reports acknowledged by \(clients) clients across 5 kills, \(tally.retried.withLock { $0 }) attempts unanswered and retried; \(keys.count) stored, none twice"
+        )
     }
 
     /// (d) `centinela rescore` killed (SIGKILL) mid-run, while it waits to write its first scores:
@@ -136,7 +138,9 @@ struct FaultTests {
                         """, logger: logger
                     ).decode(Int.self) { waiters = n }
                     return waiters > 0
-                } until: { $0 }
+                } until: {
+                    $0
+                }
                 #expect(waiting, "the run reached its first write: \(rescore.errorOutput.suffix(1000))")
                 rescore.signal(SIGKILL)
                 _ = try await rescore.waitForExit(limit: .seconds(10))
@@ -144,7 +148,8 @@ struct FaultTests {
                 #expect(try await runs().map(\.0) == ["running"], "the killed run said nothing")
 
                 // The next run waits for the killed one's session to end (the lock it held), then completes.
-                let next = try await CommandProcess.run(["rescore", "--skip-linking", "--wait"] + data, environment: ["LOG_LEVEL": "warning"])
+                let next = try await CommandProcess.run(
+                    ["rescore", "--skip-linking", "--wait"] + data, environment: ["LOG_LEVEL": "warning"])
                 #expect(next.status == 0 && next.output.hasPrefix("rescored "), "\(next.output) \(next.error)")
                 #expect(next.error.contains("now recorded as failed"), "\(next.error)")
                 return try await runs()
@@ -189,16 +194,21 @@ struct FaultTests {
                     outage.phase.withLock { $0 = 2 }
                     // Load goes on until /readyz has been green for a while by itself (at most 60 s).
                     _ = try await poll(within: .seconds(60), every: .seconds(1)) {
-                        outage.readiness.withLock { $0.suffix(8).count == 8 && $0.suffix(8).allSatisfy { $0.phase == 2 && $0.status == 200 } }
-                    } until: { $0 }
+                        outage.readiness.withLock {
+                            $0.suffix(8).count == 8 && $0.suffix(8).allSatisfy { $0.phase == 2 && $0.status == 200 }
+                        }
+                    } until: {
+                        $0
+                    }
                     outage.phase.withLock { $0 = 3 }
                 }
                 group.addTask {
                     while outage.phase.withLock({ $0 }) < 3 {
                         let now = outage.phase.withLock { $0 }
-                        let status = (try? await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(10))) {
-                            try await $0.get("/readyz").status.code
-                        }) ?? 0
+                        let status =
+                            (try? await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(10))) {
+                                try await $0.get("/readyz").status.code
+                            }) ?? 0
                         outage.readiness.withLock { $0.append((now, status)) }
                         try await Task.sleep(for: .milliseconds(250))
                     }
@@ -256,7 +266,9 @@ struct FaultTests {
             #expect(Set(keys).count == keys.count, "every key stored once: \(keys.count - Set(keys).count) twice")
             let missing = tally.acknowledged.withLock { $0 }.filter { !Set(stored.map(\.0)).contains($0.value) }
             #expect(missing.isEmpty, "acknowledged and not stored: \(missing.keys.sorted())")
-            print("fault test (b): \(tally.acknowledged.withLock { $0.count }) reports acknowledged by 16 clients around a 10 s stop of PostgreSQL, \(tally.retried.withLock { $0 }) answered 503 and retried, slowest answer \(outage.slowest.withLock { $0 }); \(keys.count) stored, none twice; stopped \(stopped) after SIGTERM")
+            print(
+                "fault test (b): \(tally.acknowledged.withLock { $0.count }) reports acknowledged by 16 clients around a 10 s stop of PostgreSQL, \(tally.retried.withLock { $0 }) answered 503 and retried, slowest answer \(outage.slowest.withLock { $0 }); \(keys.count) stored, none twice; stopped \(stopped) after SIGTERM"
+            )
         } catch {
             await server.stop()
             try? await cluster.stop()
@@ -271,14 +283,18 @@ struct FaultTests {
         let root = "/tmp/centinela-fault-test-\(UUID().uuidString.prefix(8))"
         let data = ["--data-dir", root + "/postgres"]
         #expect(try await CommandProcess.run(["migrate"] + data).status == 0)
-        #expect(try await CommandProcess.run(["simulate", "--scale", "tiny", "--without-national-ids", "--end", "2026-11-30"] + data,
-                                             limit: .seconds(120)).status == 0)
+        #expect(
+            try await CommandProcess.run(
+                ["simulate", "--scale", "tiny", "--without-national-ids", "--end", "2026-11-30"] + data,
+                limit: .seconds(120)
+            ).status == 0)
         return (root, data)
     }
 
     /// A national regulator's token for intake, as `centinela token create` prints it.
     static func regulatorSecret(_ data: [String]) async throws -> String {
-        let token = try await CommandProcess.run(["token", "create", "--role", "regulator", "--jurisdiction", "MX", "--holder", "intake"] + data)
+        let token = try await CommandProcess.run(
+            ["token", "create", "--role", "regulator", "--jurisdiction", "MX", "--holder", "intake"] + data)
         return token.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -359,7 +375,8 @@ struct FaultTests {
             let list = try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
                 try await client.get("/v1/facilities?limit=\(count)", headers: [.authorization: "Bearer \(secret)"])
             }
-            let json = try #require(try JSONSerialization.jsonObject(with: Data((list.body ?? ByteBuffer()).readableBytesView)) as? [String: Any])
+            let json = try #require(
+                try JSONSerialization.jsonObject(with: Data((list.body ?? ByteBuffer()).readableBytesView)) as? [String: Any])
             let items = try #require(json["items"] as? [[String: Any]])
             return items.compactMap { $0["id"] as? String }
         }

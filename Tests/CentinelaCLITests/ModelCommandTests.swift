@@ -19,7 +19,8 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let copy = folder.appendingPathComponent("v2.json").path
-        try v2.output.replacingOccurrences(of: #""allowanceBits" : 10"#, with: #""allowanceBits" : 12"#).write(toFile: copy, atomically: true, encoding: .utf8)
+        try v2.output.replacingOccurrences(of: #""allowanceBits" : 10"#, with: #""allowanceBits" : 12"#).write(
+            toFile: copy, atomically: true, encoding: .utf8)
         let refused = try await CommandProcess.run(["model", "--risk-model", copy])
         #expect(refused.status == 1 && refused.output.isEmpty)
         #expect(refused.error.hasPrefix("centinela: error: --risk-model: ") && refused.error.contains("built-in"), "\(refused.error)")

@@ -42,7 +42,9 @@ struct MonitoringTests {
         // Up: scraped a few times, so that rates over 10 s have their two samples.
         let upSince = try await poll(within: .seconds(60), every: .milliseconds(500)) {
             do { return try await prometheus.values("up{job=\"centinela\"}").description } catch { return "\(error)" }
-        } until: { $0 == "[1.0]" }
+        } until: {
+            $0 == "[1.0]"
+        }
         #expect(upSince == "[1.0]", "Prometheus never scraped the service: \(upSince) \(prometheus.process.errorOutput.suffix(2000))")
         try await Task.sleep(for: .seconds(6))
 
@@ -64,7 +66,9 @@ struct MonitoringTests {
         await server.stop()
         let downSince = try await poll(within: .seconds(30), every: .milliseconds(500)) {
             try? await prometheus.values("up{job=\"centinela\"}")
-        } until: { $0 == [0] }
+        } until: {
+            $0 == [0]
+        }
         #expect(downSince == [0])
         let tiles = try GrafanaDashboards.queries().filter { $0.datasourceUID == "centinela-prometheus" && $0.isStatTile }
         #expect(tiles.count == 6)
@@ -78,7 +82,9 @@ struct MonitoringTests {
         let pending: String? = try await poll(within: .seconds(20), every: .milliseconds(500)) {
             let rules = try? await prometheus.rules()
             return rules?.first { $0.name == "CentinelaDown" }?.state
-        } until: { (state: String?) in state == "pending" || state == "firing" }
+        } until: { (state: String?) in
+            state == "pending" || state == "firing"
+        }
         #expect(pending == "pending", "CentinelaDown with the service down")
     }
 

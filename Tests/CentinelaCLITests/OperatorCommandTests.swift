@@ -10,7 +10,10 @@ import Testing
         try await World.with { world in
             let env = ["DATABASE_URL": world.database.connectionURL]
             let created = try await CommandProcess.run(
-                ["token", "create", "--role", "regulator", "--jurisdiction", "MX-NL", "--holder", "Lic. Ana Ruiz", "--expires-in-days", "30"],
+                [
+                    "token", "create", "--role", "regulator", "--jurisdiction", "MX-NL", "--holder", "Lic. Ana Ruiz", "--expires-in-days",
+                    "30",
+                ],
                 environment: env)
             #expect(created.status == 0, "\(created.error)")
             let secret = created.output.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -46,7 +49,8 @@ import Testing
             let folder = NSTemporaryDirectory() + "centinela-import-\(UUID().uuidString.prefix(8))"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: folder) }
-            let good = folder + "/good.csv", bad = folder + "/bad.csv"
+            let good = folder + "/good.csv"
+            let bad = folder + "/bad.csv"
             try "code,name,kind,jurisdiction,enrolment\nNL100,Escuela A,primary,MX-NL,300\nNL001,Jardín,preschool,MX-NL,\n"
                 .write(toFile: good, atomically: true, encoding: .utf8)
             try "code,name,kind,jurisdiction\nNL200,Escuela B,castle,MX-NL\nNL201,,primary,MX-NL\n"
@@ -76,7 +80,8 @@ import Testing
 
             try await world.database.withConnection(logger: TestDatabase.logger) { connection in
                 try await connection.query("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only", logger: TestDatabase.logger)
-                try await connection.query("UPDATE audit_events SET details = '{\"role\":\"admin\"}' WHERE position = 2", logger: TestDatabase.logger)
+                try await connection.query(
+                    "UPDATE audit_events SET details = '{\"role\":\"admin\"}' WHERE position = 2", logger: TestDatabase.logger)
             }
             let broken = try await CommandProcess.run(["audit", "verify"], environment: env)
             #expect(broken.status == 2)

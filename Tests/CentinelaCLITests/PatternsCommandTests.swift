@@ -26,7 +26,8 @@ import Testing
                 }
                 // A full rescore goes on, and says linking was left to the rebuild.
                 let rescore = try await CommandProcess.run(["rescore"], environment: env)
-                #expect(rescore.status == 0 && rescore.error.contains("a patterns rebuild is running; linking left to it"), "\(rescore.error)")
+                #expect(
+                    rescore.status == 0 && rescore.error.contains("a patterns rebuild is running; linking left to it"), "\(rescore.error)")
                 try await holder.query("SELECT pg_advisory_unlock(7306086629160088184)", logger: TestDatabase.logger)
             }
         }

@@ -47,12 +47,16 @@ import Testing
                 try await world.database.withConnection(logger: TestDatabase.logger) { connection in
                     var kinds: [String] = []
                     for try await kind in try await connection.query(
-                        PostgresQuery(unsafeSQL: "SELECT kind || ':' || outcome FROM \(table) ORDER BY started_at"), logger: TestDatabase.logger
+                        PostgresQuery(unsafeSQL: "SELECT kind || ':' || outcome FROM \(table) ORDER BY started_at"),
+                        logger: TestDatabase.logger
                     ).decode(String.self) { kinds.append(kind) }
                     return kinds
                 }
             }
-            #expect(try await kinds(of: "rescore_runs") == ["full:succeeded", "full:succeeded", "full:succeeded", "facility:succeeded", "backtest:succeeded"])
+            #expect(
+                try await kinds(of: "rescore_runs") == [
+                    "full:succeeded", "full:succeeded", "full:succeeded", "facility:succeeded", "backtest:succeeded",
+                ])
             #expect(try await kinds(of: "linking_runs") == ["rebuild:succeeded", "update:succeeded"])
         }
     }
@@ -104,7 +108,8 @@ import Testing
             let runs = try await world.database.withConnection(logger: TestDatabase.logger) { connection in
                 var count = 0
                 for try await n in try await connection.query("SELECT count(*)::int FROM rescore_runs", logger: TestDatabase.logger)
-                    .decode(Int.self) { count = n }
+                    .decode(Int.self)
+                { count = n }
                 return count
             }
             #expect(runs == 0)

@@ -12,8 +12,10 @@ import Testing
     /// A country's worth of name counts: María, Hernández and García are common; the rest rare.
     let frequencies = NameFrequencies(
         given: ["maria": 600, "juan": 500, "jose": 450, "ruben": 40, "xochitl": 3, "itzel": 5],
-        surnames: ["hernandez": 700, "garcia": 650, "lopez": 500, "perez": 480, "tapia": 30, "ochoa": 35, "fernandez": 90,
-                   "tlacuilo": 1, "ayala": 60, "mendoza": 200, "ruiz": 180],
+        surnames: [
+            "hernandez": 700, "garcia": 650, "lopez": 500, "perez": 480, "tapia": 30, "ochoa": 35, "fernandez": 90,
+            "tlacuilo": 1, "ayala": 60, "mendoza": 200, "ruiz": 180,
+        ],
         records: 12_000)
 
     func record(
@@ -27,14 +29,15 @@ import Testing
 
     // MARK: Names as written
 
-    @Test(arguments: [
-        ("María José Hernández García", ["maria", "jose"], "hernandez", "garcia"),
-        ("HERNÁNDEZ GARCÍA, MARÍA JOSÉ", ["maria", "jose"], "hernandez", "garcia"),
-        ("Profra. Ana de la Cruz", ["ana"], "delacruz", nil),
-        ("Juan  Pérez", ["juan"], "perez", nil),
-        ("Mtro. Ramón Peña y Lillo Núñez", ["ramon"], "penaylillo", "nunez"),
-        ("ITZEL xóchitl  TLACUILO-AYALA", ["itzel", "xochitl"], "tlacuilo", "ayala"),
-    ] as [(String, [String], String, String?)])
+    @Test(
+        arguments: [
+            ("María José Hernández García", ["maria", "jose"], "hernandez", "garcia"),
+            ("HERNÁNDEZ GARCÍA, MARÍA JOSÉ", ["maria", "jose"], "hernandez", "garcia"),
+            ("Profra. Ana de la Cruz", ["ana"], "delacruz", nil),
+            ("Juan  Pérez", ["juan"], "perez", nil),
+            ("Mtro. Ramón Peña y Lillo Núñez", ["ramon"], "penaylillo", "nunez"),
+            ("ITZEL xóchitl  TLACUILO-AYALA", ["itzel", "xochitl"], "tlacuilo", "ayala"),
+        ] as [(String, [String], String, String?)])
     func namesAreReadAsPeopleWriteThem(written: String, given: [String], paternal: String, maternal: String?) {
         let name = NormalizedName(written)
         #expect(name.given == given)
@@ -68,7 +71,8 @@ import Testing
     // MARK: Comparison levels and weights
 
     @Test func accentsAndCaseDoNotMatter() {
-        let a = record("José Hernández López", at: city, parent: state), b = record("JOSE HERNANDEZ LOPEZ", at: otherCity, parent: state)
+        let a = record("José Hernández López", at: city, parent: state)
+        let b = record("JOSE HERNANDEZ LOPEZ", at: otherCity, parent: state)
         let result = model.assess(a, b, frequencies: frequencies)
         #expect(result.comparison(.givenName)?.level == "exact")
         #expect(result.comparison(.surnames)?.level == "both_exact")
@@ -76,28 +80,33 @@ import Testing
     }
 
     @Test func swappedSurnamesAreOneLevel() {
-        let a = record("Rubén Tapia Ochoa", at: city), b = record("Ruben Ochoa Tapia", at: otherCity)
+        let a = record("Rubén Tapia Ochoa", at: city)
+        let b = record("Ruben Ochoa Tapia", at: otherCity)
         let result = model.assess(a, b, frequencies: frequencies)
         #expect(result.comparison(.surnames)?.level == "swapped")
         #expect(result.verdict == .link, "\(result)")
     }
 
     @Test func aMissingMaternalSurnameStillLinksARareName() {
-        let a = record("Xóchitl Tlacuilo Ayala", at: city, parent: state), b = record("Xochitl Tlacuilo", at: otherCity, parent: state)
+        let a = record("Xóchitl Tlacuilo Ayala", at: city, parent: state)
+        let b = record("Xochitl Tlacuilo", at: otherCity, parent: state)
         let result = model.assess(a, b, frequencies: frequencies)
         #expect(result.comparison(.surnames)?.level == "one_missing_exact")
         #expect(result.verdict == .link, "\(result)")
     }
 
     @Test func typosAreFuzzyAgreement() {
-        let a = record("Rubén Fernández Tapia", at: city), b = record("Ruben Fernandes Tapia", at: otherCity)
+        let a = record("Rubén Fernández Tapia", at: city)
+        let b = record("Ruben Fernandes Tapia", at: otherCity)
         let result = model.assess(a, b, frequencies: frequencies)
         #expect(result.comparison(.surnames)?.level == "both_fuzzy")
         #expect(result.verdict != .distinct, "\(result)")
         let c = record("Rubem Tapia Ochoa", at: city)
-        #expect(model.assess(c, record("Ruben Tapia Ochoa", at: farCity), frequencies: frequencies).comparison(.givenName)?.level == "fuzzy")
+        #expect(
+            model.assess(c, record("Ruben Tapia Ochoa", at: farCity), frequencies: frequencies).comparison(.givenName)?.level == "fuzzy")
         // A misspelt given name says as much as its commoner spelling allows: a rare one more than María.
-        let rare = model.assess(record("Xochitl Tapia Ochoa", at: city), record("Xochtil Tapia Ochoa", at: farCity), frequencies: frequencies)
+        let rare = model.assess(
+            record("Xochitl Tapia Ochoa", at: city), record("Xochtil Tapia Ochoa", at: farCity), frequencies: frequencies)
         let common = model.assess(record("Maria Tapia Ochoa", at: city), record("Mraia Tapia Ochoa", at: farCity), frequencies: frequencies)
         #expect(rare.comparison(.givenName)?.level == "fuzzy" && common.comparison(.givenName)?.level == "fuzzy")
         let (r, c2) = (rare.comparison(.givenName)!.weight, common.comparison(.givenName)!.weight)
@@ -107,13 +116,17 @@ import Testing
     @Test func oneTypingErrorNearTheStartIsStillTheSameName() {
         // Jaro–Winkler forgives a slip at the end of a word more than near its start.
         #expect(JaroWinkler.similarity("siruez", "syruez") < model.fuzzyThreshold)
-        for (a, b) in [("siruez", "syruez"), ("grunaeddo", "grunaedo"), ("moreno", "morino"), ("castro", "catsro"), ("ralu", "rlu"), ("mendez", "mendze")] {
+        for (a, b) in [
+            ("siruez", "syruez"), ("grunaeddo", "grunaedo"), ("moreno", "morino"), ("castro", "catsro"), ("ralu", "rlu"),
+            ("mendez", "mendze"),
+        ] {
             #expect(TypingError.oneApart(a, b) && TypingError.oneApart(b, a), "\(a) \(b)")
         }
         for (a, b) in [("siruez", "siruez"), ("moreno", "morales"), ("castro", "catrso"), ("ab", "ba c"), ("abcd", "abdcx")] {
             #expect(!TypingError.oneApart(a, b), "\(a) \(b)")
         }
-        let a = record("Martha Siruez Solluero", at: city), b = record("Martha Syruez Solluero", at: otherCity)
+        let a = record("Martha Siruez Solluero", at: city)
+        let b = record("Martha Syruez Solluero", at: otherCity)
         #expect(model.assess(a, b, frequencies: frequencies).comparison(.surnames)?.level == "both_fuzzy")
     }
 
@@ -125,7 +138,8 @@ import Testing
         // A replaced letter in a short name usually makes another name.
         #expect(!TypingError.oneApart("mora", "moya", replacing: false) && TypingError.oneApart("mora", "moya"))
         let short = model.assess(
-            record("Daniela Karla Uc Vagaillo", at: city, role: .assistant), record("Daniela Karla Ucs Vagaillo", at: city, role: .assistant),
+            record("Daniela Karla Uc Vagaillo", at: city, role: .assistant),
+            record("Daniela Karla Ucs Vagaillo", at: city, role: .assistant),
             frequencies: frequencies)
         #expect(short.comparison(.surnames)?.level == "both_fuzzy", "\(short)")
         #expect(short.verdict == .link && short.heldForReview == nil, "\(short)")
@@ -158,21 +172,29 @@ import Testing
 
     @Test func whichRecordComesFirstChangesNothing() {
         // A misspelling is as common as the name it misspells, whichever side it is on.
-        for (x, y) in [("Rubén Fernández Tapia", "Ruben Fernadnez Tapia"), ("Xóchitl Tlacuilo", "Xochitl Tlacuylo Ayala"),
-                       ("Gabriela Itzel Guzmán", "Gabriela Itzel Guzmán Flores"), ("Juan Pérez López", "Juan Peres Lopez")] {
-            let a = record(x, at: city), b = record(y, at: otherCity)
-            let forth = model.assess(a, b, frequencies: frequencies), back = model.assess(b, a, frequencies: frequencies)
-            #expect(abs(forth.weight - back.weight) < 1e-9 && forth.comparisons.map(\.level) == back.comparisons.map(\.level), "\(forth) \(back)")
+        for (x, y) in [
+            ("Rubén Fernández Tapia", "Ruben Fernadnez Tapia"), ("Xóchitl Tlacuilo", "Xochitl Tlacuylo Ayala"),
+            ("Gabriela Itzel Guzmán", "Gabriela Itzel Guzmán Flores"), ("Juan Pérez López", "Juan Peres Lopez"),
+        ] {
+            let a = record(x, at: city)
+            let b = record(y, at: otherCity)
+            let forth = model.assess(a, b, frequencies: frequencies)
+            let back = model.assess(b, a, frequencies: frequencies)
+            #expect(
+                abs(forth.weight - back.weight) < 1e-9 && forth.comparisons.map(\.level) == back.comparisons.map(\.level),
+                "\(forth) \(back)")
         }
     }
 
     @Test func differentPeopleWithTheSameCommonNameDoNotLinkWithoutMoreEvidence() {
-        let a = record("María Hernández García", at: city, parent: state), b = record("Maria Hernandez Garcia", at: farCity, parent: otherState)
+        let a = record("María Hernández García", at: city, parent: state)
+        let b = record("Maria Hernandez Garcia", at: farCity, parent: otherState)
         let result = model.assess(a, b, frequencies: frequencies)
         #expect(result.verdict != .link, "\(result)")
         // The same name when rare links: the name itself is the evidence.
-        let rare = model.assess(record("Itzel Tlacuilo Ayala", at: city, parent: state), record("Itzel Tlacuilo Ayala", at: farCity, parent: otherState),
-                                frequencies: frequencies)
+        let rare = model.assess(
+            record("Itzel Tlacuilo Ayala", at: city, parent: state), record("Itzel Tlacuilo Ayala", at: farCity, parent: otherState),
+            frequencies: frequencies)
         #expect(rare.verdict == .link && rare.weight > result.weight + 10)
         // A date of birth in common is the more evidence the common name needs.
         let born = model.assess(
@@ -189,7 +211,8 @@ import Testing
         var counted = frequencies
         counted.secondGiven = ["jose": 300, "itzel": 4, "fernanda": 40]
         counted.secondGivenRecords = 3_000
-        let one = model.assess(record("María Hernández García", at: city), record("Maria Hernandez Garcia", at: farCity), frequencies: counted)
+        let one = model.assess(
+            record("María Hernández García", at: city), record("Maria Hernandez Garcia", at: farCity), frequencies: counted)
         let both = model.assess(
             record("María Itzel Hernández García", at: city), record("Maria Itzel Hernandez Garcia", at: farCity), frequencies: counted)
         #expect(both.comparison(.givenName)?.level == "exact_both")
@@ -201,13 +224,15 @@ import Testing
         #expect(differs.comparison(.givenName)?.level == "exact_second_different")
         #expect(differs.weight < one.weight - 3)
         // Only one side has a second given name: nothing to compare, the first name decides.
-        let missing = model.assess(record("María Itzel Hernández García", at: city), record("Maria Hernandez Garcia", at: farCity), frequencies: counted)
+        let missing = model.assess(
+            record("María Itzel Hernández García", at: city), record("Maria Hernandez Garcia", at: farCity), frequencies: counted)
         #expect(missing.comparison(.givenName)?.level == "exact" && missing.weight == one.weight)
     }
 
     @Test func aThreeWordNameIsReadWithTwoGivenNamesWhenTheOtherRecordSaysSo() {
         // "Gabriela Itzel Guzmán": the maternal surname left out, not "Itzel" taken for a surname.
-        let a = record("Gabriela Itzel Guzmán", at: city), b = record("Gabriela Itzel Guzmán Flores", at: otherCity)
+        let a = record("Gabriela Itzel Guzmán", at: city)
+        let b = record("Gabriela Itzel Guzmán Flores", at: otherCity)
         let result = model.assess(a, b, frequencies: frequencies)
         #expect(result.comparison(.givenName)?.level == "exact_both", "\(result)")
         #expect(result.comparison(.surnames)?.level == "one_missing_exact", "\(result)")
@@ -220,9 +245,12 @@ import Testing
 
     // MARK: Abbreviations, nicknames, compound names (docs/linking.md, "Abbreviations and nicknames")
 
-    @Test(arguments: [("Ma.", "María"), ("Mª", "María"), ("Gpe.", "Guadalupe"), ("Fco.", "Francisco"), ("Fca.", "Francisca"), ("Fdo.", "Fernando")])
+    @Test(arguments: [
+        ("Ma.", "María"), ("Mª", "María"), ("Gpe.", "Guadalupe"), ("Fco.", "Francisco"), ("Fca.", "Francisca"), ("Fdo.", "Fernando"),
+    ])
     func anAbbreviationWeighsWhatTheNameWrittenOutWould(short: String, full: String) {
-        let a = record("\(short) Ochoa Tapia", at: city), b = record("\(full) Ochoa Tapia", at: farCity)
+        let a = record("\(short) Ochoa Tapia", at: city)
+        let b = record("\(full) Ochoa Tapia", at: farCity)
         let written = model.assess(a, b, frequencies: frequencies)
         #expect(written.comparison(.givenName)?.level == "abbreviation", "\(written)")
         let out = model.assess(record("\(full) Ochoa Tapia", at: city), b, frequencies: frequencies)
@@ -238,7 +266,8 @@ import Testing
         var young = NameFrequencies(given: ["maria": 6, "jose": 5], surnames: ["lopez": 3, "ayala": 1], records: 150)
         young.secondGiven = ["guadalupe": 2]
         young.secondGivenRecords = 20
-        let a = record("Ma. Guadalupe López", at: city, role: .director), b = record("María Guadalupe López Ayala", at: otherCity, role: .director)
+        let a = record("Ma. Guadalupe López", at: city, role: .director)
+        let b = record("María Guadalupe López Ayala", at: otherCity, role: .director)
         let result = model.assess(a, b, frequencies: young)
         #expect(result.comparison(.surnames)?.level == "one_missing_exact", "\(result)")
         #expect(result.comparison(.givenName)?.level == "abbreviation", "\(result)")
@@ -257,7 +286,8 @@ import Testing
         ("Manolo", "Manuel"), ("Coco", "Socorro"), ("Ale", "Alejandra"), ("Alex", "Alejandro"),
     ])
     func aNicknameIsItsOwnLevelAndMeetsTheName(nickname: String, name: String) {
-        let a = record("\(nickname) Ochoa Tapia", at: city), b = record("\(name) Ochoa Tapia", at: farCity)
+        let a = record("\(nickname) Ochoa Tapia", at: city)
+        let b = record("\(name) Ochoa Tapia", at: farCity)
         let result = model.assess(a, b, frequencies: frequencies)
         #expect(result.comparison(.givenName)?.level == "nickname", "\(result)")
         #expect(result.comparison(.givenName)!.weight > 0)
@@ -266,7 +296,8 @@ import Testing
         #expect(result.comparison(.givenName)!.weight < same.comparison(.givenName)!.weight)
         #expect(!PersonResolution.candidatePairs([a, b]).isEmpty, "\(nickname) and \(name) never meet")
         // Not every short name is a nickname of every other.
-        let other = model.assess(record("\(nickname) Ochoa Tapia", at: city), record("Itzel Ochoa Tapia", at: farCity), frequencies: frequencies)
+        let other = model.assess(
+            record("\(nickname) Ochoa Tapia", at: city), record("Itzel Ochoa Tapia", at: farCity), frequencies: frequencies)
         #expect(other.comparison(.givenName)?.level == "different")
     }
 
@@ -317,11 +348,13 @@ import Testing
 
     @Test func namesakesInOtherRolesElsewhereNeverLinkOnNamesAlone() {
         // One of Mexico's most common full names, a teacher and a cook in two states.
-        let a = record("María Hernández García", at: city, role: .teacher), b = record("María Hernández García", at: farCity, role: .cook)
+        let a = record("María Hernández García", at: city, role: .teacher)
+        let b = record("María Hernández García", at: farCity, role: .cook)
         let result = model.assess(a, b, frequencies: youngRegister())
         #expect(result.verdict != .link, "\(result)")
         // Whatever the register's size: even where the score alone would link, a regulator decides.
-        let tiny = model.assess(a, b, frequencies: NameFrequencies(given: ["maria": 1], surnames: ["hernandez": 1, "garcia": 1], records: 10))
+        let tiny = model.assess(
+            a, b, frequencies: NameFrequencies(given: ["maria": 1], surnames: ["hernandez": 1, "garcia": 1], records: 10))
         #expect(tiny.score >= 0 && tiny.verdict == .review && tiny.heldForReview == .namesakesElsewhere, "\(tiny)")
         // The same person, born the same day, still links.
         let born = model.assess(
@@ -333,7 +366,8 @@ import Testing
     @Test func aCommonNameAloneNeverLinksEvenInTheSameRole() {
         // Two teachers called José García Rodríguez in two states, no date of birth: the country
         // has dozens of them.
-        let a = record("José García Rodríguez", at: city), b = record("Jose Garcia Rodriguez", at: farCity)
+        let a = record("José García Rodríguez", at: city)
+        let b = record("Jose Garcia Rodriguez", at: farCity)
         let result = model.assess(a, b, frequencies: youngRegister())
         #expect(result.score >= 0 && result.verdict == .review && result.heldForReview == .commonName, "\(result)")
         // A rare name, or a shared date of birth, is more than names alone.
@@ -355,7 +389,8 @@ import Testing
     /// names are rare enough to say so.
     @Test func aTeacherWhoMovedTwoYearsLaterLinks() {
         let young = youngRegister()
-        let before = record("Profra. Itzel Xóchitl Tlacuilo Ayala", at: city), after = record("Itzel Xochitl Tlacuilo", at: farCity)
+        let before = record("Profra. Itzel Xóchitl Tlacuilo Ayala", at: city)
+        let after = record("Itzel Xochitl Tlacuilo", at: farCity)
         let result = model.assess(before, after, frequencies: young)
         #expect(result.comparison(.surnames)?.level == "one_missing_exact")
         #expect(result.verdict == .link && result.heldForReview == nil, "\(result)")
@@ -373,7 +408,8 @@ import Testing
 
     @Test func aCompoundGivenNameMeetsItsSecondPartInBlocking() {
         let records = [
-            record("Alejandra Patricia Muñoz Rulla", at: city), record("Patricia Muñoz", at: city), record("Pramia Sosiela Jumil Craboado", at: city),
+            record("Alejandra Patricia Muñoz Rulla", at: city), record("Patricia Muñoz", at: city),
+            record("Pramia Sosiela Jumil Craboado", at: city),
             record("Sosiela Jumil Craboado", at: farCity),
         ]
         let pairs = Set(PersonResolution.candidatePairs(records).map { "\($0.0)-\($0.1)" })
@@ -421,7 +457,10 @@ import Testing
         counted.secondGivenRecords = 3_000
         // 100 proven pairs with a second given name on both sides: 50 agree, 50 do not.
         let known = (0..<100).map { index in
-            (record("María Itzel López Ruiz", at: city), record(index < 50 ? "María Itzel López Ruiz" : "María Fernanda López Ruiz", at: otherCity))
+            (
+                record("María Itzel López Ruiz", at: city),
+                record(index < 50 ? "María Itzel López Ruiz" : "María Fernanda López Ruiz", at: otherCity)
+            )
         }
         let fitted = model.fitted(toKnownMatches: known, frequencies: counted, pseudoPairs: 200)
         #expect(abs(fitted.secondGivenSameM - (50 + 200 * model.secondGivenSameM) / 300) < 1e-9)
@@ -433,7 +472,8 @@ import Testing
     @Test func howOftenStrangersShareAPlaceOrARoleIsCounted() {
         // 3,200 records: 32 states of 100, ten to a school; 2,000 teachers and 1,200 assistants.
         let spread = LinkageModel.Spread(
-            facilities: Array(repeating: 10, count: 320), jurisdictions: Array(repeating: 100, count: 32), parents: [], roles: [2_000, 1_200])
+            facilities: Array(repeating: 10, count: 320), jurisdictions: Array(repeating: 100, count: 32), parents: [],
+            roles: [2_000, 1_200])
         let measured = model.measuring(spread)
         let n = 3_200.0 * 3_199
         #expect(abs(measured.placeSameFacility.u - 320 * 90 / n) < 1e-12)
@@ -450,7 +490,8 @@ import Testing
     }
 
     @Test func aNationalIdentifierDecidesOnItsOwn() {
-        let same = model.assess(record("Juan Pérez", nationalID: "K1"), record("J. Lopez Ayala", nationalID: "K1"), frequencies: frequencies)
+        let same = model.assess(
+            record("Juan Pérez", nationalID: "K1"), record("J. Lopez Ayala", nationalID: "K1"), frequencies: frequencies)
         #expect(same.verdict == .link && same.comparisons.map(\.field) == [.nationalID])
         let different = model.assess(
             record("Xóchitl Tlacuilo Ayala", born: "1990-01-01", nationalID: "K1"),
@@ -472,8 +513,10 @@ import Testing
         // Same shares of each name, a thousand times as many records: ten bits more to find.
         let village = NameFrequencies(given: ["itzel": 1], surnames: ["tlacuilo": 1, "ayala": 5], records: 1_000)
         let country = NameFrequencies(given: ["itzel": 1_000], surnames: ["tlacuilo": 1_000, "ayala": 5_000], records: 1_000_000)
-        let a = record("Itzel Tlacuilo Ayala", at: city), b = record("Itzel Tlacuilo Ayala", at: farCity)
-        let small = model.assess(a, b, frequencies: village), large = model.assess(a, b, frequencies: country)
+        let a = record("Itzel Tlacuilo Ayala", at: city)
+        let b = record("Itzel Tlacuilo Ayala", at: farCity)
+        let small = model.assess(a, b, frequencies: village)
+        let large = model.assess(a, b, frequencies: country)
         #expect(abs(small.weight - large.weight) < 1e-9)
         #expect(abs((small.score - large.score) - log2(1_000)) < 1e-9)
         // Linked with confidence among a village's records; among a country's, at most a weak link a regulator confirms.
@@ -496,12 +539,14 @@ import Testing
         #expect(abs(measured - log2(450 / (300_000.0 * 299_999 / 2))) < 1e-9)
         #expect(measured < -26 && measured > -27)
         // The evidence needed grows with it, by exactly the difference in the priors.
-        let a = record("Itzel Tlacuilo Ayala", at: city, born: "1980-05-04"), b = record("Itzel Tlacuilo Ayala", at: farCity, born: "1980-05-04")
+        let a = record("Itzel Tlacuilo Ayala", at: city, born: "1980-05-04")
+        let b = record("Itzel Tlacuilo Ayala", at: farCity, born: "1980-05-04")
         let country = NameFrequencies(given: ["itzel": 300], surnames: ["tlacuilo": 200, "ayala": 5_000], records: 1_000_000)
         var identified = country
         identified.identifiedRecords = 300_000
         identified.identifiedPairs = 450
-        let before = model.assess(a, b, frequencies: country), after = model.assess(a, b, frequencies: identified)
+        let before = model.assess(a, b, frequencies: country)
+        let after = model.assess(a, b, frequencies: identified)
         #expect(before.weight == after.weight)
         #expect(abs((before.score - after.score) - (-log2(1_000_000) - measured)) < 1e-9)
     }
@@ -521,7 +566,8 @@ import Testing
         // Fields the known pairs do not show keep their shipped m (no date of birth here).
         #expect(fitted.birthExact == model.birthExact)
         // A misspelt pair now weighs more, an exact one less; nothing known, nothing changes.
-        let a = record("Rubén Fernández Ochoa", at: city), b = record("Ruben Fernadnez Ochoa", at: otherCity)
+        let a = record("Rubén Fernández Ochoa", at: city)
+        let b = record("Ruben Fernadnez Ochoa", at: otherCity)
         #expect(fitted.assess(a, b, frequencies: frequencies).weight > model.assess(a, b, frequencies: frequencies).weight + 1)
         #expect(model.fitted(toKnownMatches: [], frequencies: frequencies) == model)
     }
@@ -532,13 +578,16 @@ import Testing
         #expect(keys.contains("b:1985-03-09:" + SpanishPhonetic.key("garcia")))
         #expect(!PersonResolution.blockKeys(NormalizedName("María Hernández García")).contains { $0.hasPrefix("b:") })
         // Two records of a common name, the same day of birth, one surname misspelt: they share a block.
-        let x = record("María Hernández García", born: "1985-03-09"), y = record("Maria Hernandes Garsia", born: "1985-03-09")
+        let x = record("María Hernández García", born: "1985-03-09")
+        let y = record("Maria Hernandes Garsia", born: "1985-03-09")
         let shared = PersonResolution.blockKeys(x.name, dateOfBirth: x.dateOfBirth)
             .intersection(PersonResolution.blockKeys(y.name, dateOfBirth: y.dateOfBirth))
         #expect(shared.contains { $0.hasPrefix("b:") })
         // Both surnames written differently (one misspelt, one left out): the day and the given name still meet.
-        let z = record("Sofía Hrenández", born: "1985-03-09"), w = record("Sofia Hernández López", born: "1985-03-09")
-        let met = PersonResolution.blockKeys(z.name, dateOfBirth: z.dateOfBirth).intersection(PersonResolution.blockKeys(w.name, dateOfBirth: w.dateOfBirth))
+        let z = record("Sofía Hrenández", born: "1985-03-09")
+        let w = record("Sofia Hernández López", born: "1985-03-09")
+        let met = PersonResolution.blockKeys(z.name, dateOfBirth: z.dateOfBirth).intersection(
+            PersonResolution.blockKeys(w.name, dateOfBirth: w.dateOfBirth))
         #expect(met.contains("d:1985-03-09:" + SpanishPhonetic.key("sofia")) && !met.contains { $0.hasPrefix("b:") }, "\(met)")
     }
 
@@ -555,8 +604,12 @@ import Testing
     }
 
     @Test func personsNeverJoinWhatARegulatorOrAnIdentifierKeptApart() {
-        let a = record("Rubén Tapia Ochoa", nationalID: "K1"), b = record("Ruben Tapia Ochoa"), c = record("Rubén Tapia", nationalID: "K2")
-        let d = record("Itzel Tlacuilo"), e = record("Itzel Tlacuilo Ayala"), f = record("Itzel Tlacuilo A.")
+        let a = record("Rubén Tapia Ochoa", nationalID: "K1")
+        let b = record("Ruben Tapia Ochoa")
+        let c = record("Rubén Tapia", nationalID: "K2")
+        let d = record("Itzel Tlacuilo")
+        let e = record("Itzel Tlacuilo Ayala")
+        let f = record("Itzel Tlacuilo A.")
         let links: [(RecordPair, Double)] = [
             (RecordPair(a.id, b.id), 20), (RecordPair(b.id, c.id), 18),  // c would bring a second identifier
             (RecordPair(d.id, e.id), 25), (RecordPair(e.id, f.id), 16),  // f was rejected beside d

@@ -42,14 +42,23 @@ import Testing
     }
 
     @Test func anAdultNamedInThreeReportsAndAnAdultSeenElsewhere() {
-        let three = [F.report(1, daysAgo: 300, adults: [7]), F.report(2, daysAgo: 90, adults: [7]), F.report(3, daysAgo: 3, adults: [7, 8])]
+        let three = [
+            F.report(1, daysAgo: 300, adults: [7]), F.report(2, daysAgo: 90, adults: [7]), F.report(3, daysAgo: 3, adults: [7, 8]),
+        ]
         let repeat_ = findings(three).filter { $0.key.rule == .adultRepeat }
         #expect(repeat_.count == 1)
         #expect(repeat_.first?.key.subject == F.adult(7).description)
         #expect(repeat_.first?.reports.count == 3)
         #expect(findings(Array(three.prefix(2))).allSatisfy { $0.key.rule != .adultRepeat })
         // Three reports, none recent: no page.
-        #expect(findings(three.map { var r = $0; r.receivedAt -= 60 * 86_400; return r }).allSatisfy { $0.key.rule != .adultRepeat })
+        #expect(
+            findings(
+                three.map {
+                    var r = $0
+                    r.receivedAt -= 60 * 86_400
+                    return r
+                }
+            ).allSatisfy { $0.key.rule != .adultRepeat })
 
         let other = Facility.ID(UUID())
         let linked = findings([F.report(1, daysAgo: 3, adults: [7])], elsewhere: [F.adult(7): [other]])
@@ -112,7 +121,9 @@ import Testing
     }
 
     @Test func aHeldAlertIsNeverResolvedByTheService() {
-        var alerts = [AlertState(key: .init(rule: .band, facilityID: F.facility), status: .acknowledged, severity: .high, reports: [F.id(1)])]
+        var alerts = [
+            AlertState(key: .init(rule: .band, facilityID: F.facility), status: .acknowledged, severity: .high, reports: [F.id(1)])
+        ]
         for day in 0..<60 {
             let now = F.asOf.addingTimeInterval(Double(day) * 86_400)
             let decisions = rules.decide([], existing: alerts, score: 10, asOf: now)
@@ -124,7 +135,8 @@ import Testing
 
     @Test func newEvidenceReopensAResolvedAlertAndEndsASnooze() {
         let resolvedAt = F.asOf.addingTimeInterval(-5 * 86_400)
-        var resolved = AlertState(key: .init(rule: .filming, facilityID: F.facility), status: .resolved, severity: .critical, reports: [F.id(1)])
+        var resolved = AlertState(
+            key: .init(rule: .filming, facilityID: F.facility), status: .resolved, severity: .critical, reports: [F.id(1)])
         resolved.resolvedAt = resolvedAt
         let old = [F.report(1, daysAgo: 10, .neglect, tags: [.filming])]
         #expect(rules.decide(findings(old), existing: [resolved], score: 0, asOf: F.asOf).isEmpty)
@@ -137,7 +149,8 @@ import Testing
         #expect(reopened.first?.newReports == [F.id(3)])
         #expect(resolved.applying(reopened[0], at: F.asOf).resolvedAt == nil)
 
-        var snoozed = AlertState(key: .init(rule: .filming, facilityID: F.facility), status: .acknowledged, severity: .critical, reports: [F.id(1)])
+        var snoozed = AlertState(
+            key: .init(rule: .filming, facilityID: F.facility), status: .acknowledged, severity: .critical, reports: [F.id(1)])
         snoozed.snoozedUntil = F.asOf.addingTimeInterval(7 * 86_400)
         #expect(rules.decide(findings(old), existing: [snoozed], score: 0, asOf: F.asOf).isEmpty)
         let woken = rules.decide(findings(after), existing: [snoozed], score: 0, asOf: F.asOf)

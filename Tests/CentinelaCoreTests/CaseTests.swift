@@ -26,13 +26,19 @@ import Testing
     }
 
     @Test func patternAlertsGoToTheirPatternsCaseAndOthersToTheCaseCoveringTheirFacility() {
-        let pattern = UUID(), national = Case.ID.random(), own = Case.ID.random()
+        let pattern = UUID()
+        let national = Case.ID.random()
+        let own = Case.ID.random()
         let subject = CaseRouting.patternSubjectPrefix + pattern.uuidString.lowercased()
-        #expect(CaseRouting.route(rule: .patternSeveralFacilities, subject: subject, coveringPatternCase: nil, facilityCase: own) == .pattern(pattern))
+        #expect(
+            CaseRouting.route(rule: .patternSeveralFacilities, subject: subject, coveringPatternCase: nil, facilityCase: own)
+                == .pattern(pattern))
         #expect(CaseRouting.route(rule: .filming, subject: "", coveringPatternCase: national, facilityCase: own) == .existing(national))
         #expect(CaseRouting.route(rule: .filming, subject: "", coveringPatternCase: nil, facilityCase: own) == .existing(own))
         #expect(CaseRouting.route(rule: .band, subject: "", coveringPatternCase: nil, facilityCase: nil) == .newFacilityCase)
         // A pattern alert whose subject is not a pattern id is filed as any other.
-        #expect(CaseRouting.route(rule: .patternSeveralFacilities, subject: "pattern:x", coveringPatternCase: nil, facilityCase: nil) == .newFacilityCase)
+        #expect(
+            CaseRouting.route(rule: .patternSeveralFacilities, subject: "pattern:x", coveringPatternCase: nil, facilityCase: nil)
+                == .newFacilityCase)
     }
 }

@@ -12,7 +12,9 @@ import Testing
     static let person = AdultRecord.ID(UUID(uuidString: "e0000000-0000-4000-8000-000000000001")!)
     static let written = RiskEvidence.AdultKey.described(name: "Rubén Tapia", role: "teacher")
 
-    func record(_ facility: Facility.ID, _ key: RiskEvidence.AdultKey, implicated: Bool, person: AdultRecord.ID = person) -> LinkedAdults.Record {
+    func record(
+        _ facility: Facility.ID, _ key: RiskEvidence.AdultKey, implicated: Bool, person: AdultRecord.ID = person
+    ) -> LinkedAdults.Record {
         .init(person: person, facility: facility, key: key, implicated: implicated)
     }
 
@@ -35,9 +37,13 @@ import Testing
 
     @Test func personsNeverImplicatedOrWithNothingToAddAreLeftOut() {
         // On two rosters, no complaint anywhere: nothing to tie.
-        #expect(LinkedAdults.entries([record(Self.school, F.adult(1), implicated: false), record(Self.other, F.adult(2), implicated: false)]).isEmpty)
+        #expect(
+            LinkedAdults.entries([record(Self.school, F.adult(1), implicated: false), record(Self.other, F.adult(2), implicated: false)])
+                .isEmpty)
         // One facility, one key.
-        #expect(LinkedAdults.entries([record(Self.school, F.adult(1), implicated: true), record(Self.school, F.adult(1), implicated: true)]).isEmpty)
+        #expect(
+            LinkedAdults.entries([record(Self.school, F.adult(1), implicated: true), record(Self.school, F.adult(1), implicated: true)])
+                .isEmpty)
     }
 
     @Test func aKeySharedByTwoPersonsKeepsEveryTie() {
@@ -56,8 +62,16 @@ import Testing
     @Test func linkingCountsOneAdultOnceAndTiesTheFacility() {
         let reports = [
             F.report(1, daysAgo: 20, adults: [1]),
-            { var r = F.report(2, daysAgo: 10); r.adults = [Self.written]; return r }(),
-            { var r = F.report(3, daysAgo: 5); r.adults = [Self.written]; return r }(),
+            {
+                var r = F.report(2, daysAgo: 10)
+                r.adults = [Self.written]
+                return r
+            }(),
+            {
+                var r = F.report(3, daysAgo: 5)
+                r.adults = [Self.written]
+                return r
+            }(),
         ]
         let before = RiskEvidence(facilityID: Self.school, reports: reports)
         var after = before
@@ -70,7 +84,9 @@ import Testing
         #expect(after.adultsElsewhere == [F.adult(1): [Self.other]])
         #expect(after.linkedFacilities == [Self.other])
         let (was, now) = (RiskModel.v1.assess(before, asOf: F.asOf), RiskModel.v1.assess(after, asOf: F.asOf))
-        func reason(_ a: RiskAssessment, _ code: RiskAssessment.FactorCode) -> RiskAssessment.Reason { a.reasons.first { $0.code == code }! }
+        func reason(_ a: RiskAssessment, _ code: RiskAssessment.FactorCode) -> RiskAssessment.Reason {
+            a.reasons.first { $0.code == code }!
+        }
         // One adult in three complaints, not two adults: REPEAT_ADULT rises, MULTI_ADULT does not count two.
         #expect(reason(now, .repeatAdult).points > reason(was, .repeatAdult).points)
         #expect(reason(now, .multiAdult).points <= reason(was, .multiAdult).points)
@@ -86,7 +102,8 @@ import Testing
 
     @Test func implicatedHereAndOnlyOnAnotherRosterIsNotATieOfThisFacility() {
         var evidence = RiskEvidence(facilityID: Self.school, reports: [F.report(1, daysAgo: 5, adults: [1])])
-        evidence.link(LinkedAdults.entries([record(Self.school, F.adult(1), implicated: true), record(Self.other, F.adult(2), implicated: false)]))
+        evidence.link(
+            LinkedAdults.entries([record(Self.school, F.adult(1), implicated: true), record(Self.other, F.adult(2), implicated: false)]))
         #expect(evidence.linkedFacilities.isEmpty)
         #expect(evidence.adultsElsewhere.isEmpty)
     }

@@ -12,12 +12,17 @@ import Testing
     /// The example's rows: field → (level, weight), from the document.
     func documentedRows() throws -> [String: (level: String, weight: Double)] {
         let text = try String(contentsOf: Self.document, encoding: .utf8)
-        let start = try #require(text.range(of: "<!-- example -->")), end = try #require(text.range(of: "<!-- end example -->"))
+        let start = try #require(text.range(of: "<!-- example -->"))
+        let end = try #require(text.range(of: "<!-- end example -->"))
         var rows: [String: (String, Double)] = [:]
-        for line in text[start.upperBound..<end.lowerBound].split(separator: "\n") where line.hasPrefix("| ") && !line.hasPrefix("| field") {
+        for line in text[start.upperBound..<end.lowerBound].split(separator: "\n") where line.hasPrefix("| ") && !line.hasPrefix("| field")
+        {
             let cells = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            let number = cells[5].replacingOccurrences(of: "*", with: "").replacingOccurrences(of: "−", with: "-").replacingOccurrences(of: "+", with: "")
-            rows[cells[1].replacingOccurrences(of: "*", with: "")] = (cells[4].replacingOccurrences(of: "*", with: ""), try #require(Double(number)))
+            let number = cells[5].replacingOccurrences(of: "*", with: "").replacingOccurrences(of: "−", with: "-").replacingOccurrences(
+                of: "+", with: "")
+            rows[cells[1].replacingOccurrences(of: "*", with: "")] = (
+                cells[4].replacingOccurrences(of: "*", with: ""), try #require(Double(number))
+            )
         }
         return rows
     }
@@ -26,19 +31,24 @@ import Testing
         let state = Jurisdiction.ID.random()
         let frequencies = NameFrequencies(given: ["ruben": 40], surnames: ["tapia": 30, "ochoa": 35], records: 12_000)
         let a = AdultRecord(
-            id: .random(), facility: .random(), jurisdiction: .random(), parentJurisdiction: state, name: NormalizedName("Rubén Tapia Ochoa"),
+            id: .random(), facility: .random(), jurisdiction: .random(), parentJurisdiction: state,
+            name: NormalizedName("Rubén Tapia Ochoa"),
             role: .teacher)
         let b = AdultRecord(
-            id: .random(), facility: .random(), jurisdiction: .random(), parentJurisdiction: state, name: NormalizedName("Ruben Ochoa Tapia"),
+            id: .random(), facility: .random(), jurisdiction: .random(), parentJurisdiction: state,
+            name: NormalizedName("Ruben Ochoa Tapia"),
             role: .teacher)
         let result = LinkageModel.v1.assess(a, b, frequencies: frequencies)
         let rows = try documentedRows()
-        let fields: [(String, LinkAssessment.Field)] = [("given name", .givenName), ("surnames", .surnames), ("role", .role), ("place", .place)]
+        let fields: [(String, LinkAssessment.Field)] = [
+            ("given name", .givenName), ("surnames", .surnames), ("role", .role), ("place", .place),
+        ]
         for (label, field) in fields {
             let computed = try #require(result.comparison(field))
             let documented = try #require(rows[label])
             #expect(documented.level == computed.level, "\(label)")
-            #expect(abs(documented.weight - computed.weight) < 0.05, "\(label): documented \(documented.weight), computed \(computed.weight)")
+            #expect(
+                abs(documented.weight - computed.weight) < 0.05, "\(label): documented \(documented.weight), computed \(computed.weight)")
         }
         #expect(result.comparisons.count == fields.count)
         #expect(abs((try #require(rows["prior"])).weight - result.prior) < 0.05)

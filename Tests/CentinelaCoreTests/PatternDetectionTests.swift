@@ -7,7 +7,9 @@ import Testing
     typealias MO = IncidentReport.ModusOperandi
     let detection = PatternDetection.v1
 
-    func profile(_ facility: Facility.ID, _ tags: [MO], category: IncidentReport.Category = .sexualAbuse, age: Int? = 4, adults: Int = 2) -> CaseProfile {
+    func profile(
+        _ facility: Facility.ID, _ tags: [MO], category: IncidentReport.Category = .sexualAbuse, age: Int? = 4, adults: Int = 2
+    ) -> CaseProfile {
         CaseProfile(report: .random(), facility: facility, modusOperandi: tags, category: category, youngestAge: age, adults: adults)
     }
 
@@ -23,8 +25,9 @@ import Testing
             profile(schools[2], [.disguise, .stagedAct, .childrenMadeToWatch]),
         ]
         let background = (0..<20).map { n in
-            profile(.random(), [[.threats, .isolation], [.isolation], [.threats], []][n % 4],
-                    category: n % 2 == 0 ? .neglect : .physicalAbuse, age: 8, adults: 1)
+            profile(
+                .random(), [[.threats, .isolation], [.isolation], [.threats], []][n % 4],
+                category: n % 2 == 0 ? .neglect : .physicalAbuse, age: 8, adults: 1)
         }
         return (ring, background)
     }
@@ -37,7 +40,8 @@ import Testing
         #expect(patterns.count == 1, "\(patterns)")
         #expect(Set(pattern.reports) == Set(ring.map(\.report)))
         #expect(pattern.facilities == Set(ring.map(\.facility)))
-        #expect(pattern.signature.isSuperset(of: ["mo:disguise", "mo:staged_act", "mo:children_made_to_watch", "mo:several_adults_present"]))
+        #expect(
+            pattern.signature.isSuperset(of: ["mo:disguise", "mo:staged_act", "mo:children_made_to_watch", "mo:several_adults_present"]))
         #expect(!pattern.signature.contains("mo:filming"))
     }
 
@@ -76,7 +80,8 @@ import Testing
         #expect(detection.patterns(background, weights: weights).isEmpty)
         // A recording habit: the two always ticked together, on half of the complaints. Rare apart,
         // but not rare: no pattern.
-        let habit = (0..<20).map { n in profile(.random(), n % 2 == 0 ? [.threats, .isolation] : [], category: .neglect, age: 8, adults: 1) }
+        let habit = (0..<20).map { n in profile(.random(), n % 2 == 0 ? [.threats, .isolation] : [], category: .neglect, age: 8, adults: 1)
+        }
         let habitWeights = FeatureWeights(profiles: habit)
         #expect(habitWeights.surprise(TacticCombination(["mo:threats", "mo:isolation"])) > detection.surpriseThreshold)
         #expect(detection.patterns(habit, weights: habitWeights).isEmpty)
@@ -151,7 +156,8 @@ import Testing
                 return report
             }
         }
-        let longLived = group(start: 19_000, days: 900), shortLived = group(start: 19_000, days: 90)
+        let longLived = group(start: 19_000, days: 900)
+        let shortLived = group(start: 19_000, days: 90)
         let later = group(start: 19_000 + 900 + 800, days: 60)
         let others = background(200)
         let one = detection.patterns(others + longLived + later, weights: FeatureWeights(profiles: others + longLived + later))
@@ -246,7 +252,8 @@ import Testing
         let schools = (0..<(3 + rng.below(10))).map { _ in Facility.ID.random() }
         var ring = (0..<(schools.count + rng.below(8))).map { n -> CaseProfile in
             let extra = rng.chance(0.3) ? [rare[rng.below(rare.count)]] : []
-            var report = profile(schools[n % schools.count], Array(Set(style + extra)), age: rng.chance(0.8) ? 4 : 8, adults: 2 + rng.below(3))
+            var report = profile(
+                schools[n % schools.count], Array(Set(style + extra)), age: rng.chance(0.8) ? 4 : 8, adults: 2 + rng.below(3))
             report.day = 19_000 + rng.below(700)
             return report
         }
@@ -268,7 +275,10 @@ import Testing
             }
             together = now
         }
-        #expect(together[ring[0].report] == ringReports, "seed \(seed): \(ring.map { ($0.tags.sorted(), $0.day!, $0.features.contains("age:under_6"), ringReports.subtracting(together[ring[0].report] ?? []).contains($0.report)) })")
+        #expect(
+            together[ring[0].report] == ringReports,
+            "seed \(seed): \(ring.map { ($0.tags.sorted(), $0.day!, $0.features.contains("age:under_6"), ringReports.subtracting(together[ring[0].report] ?? []).contains($0.report)) })"
+        )
     }
 
     /// The case Centinela exists for: 18 schools, 21 reports over nineteen months, among a dozen
@@ -467,6 +477,7 @@ import Testing
         let networks = NetworkDetection.networks([dismissed, I(report: reports[1], facility: b, persons: ["p1", "p2"])])
         #expect(networks.count == 1 && networks.first?.facilities == [a, b])
         // Unfounded at both schools: not a network.
-        #expect(NetworkDetection.networks([dismissed, I(report: reports[2], facility: b, persons: ["p1", "p2"], unfounded: true)]).isEmpty)
+        #expect(
+            NetworkDetection.networks([dismissed, I(report: reports[2], facility: b, persons: ["p1", "p2"], unfounded: true)]).isEmpty)
     }
 }

@@ -27,8 +27,9 @@ import Testing
 
     @Test func datesMustBeOrderedAndNotInTheFuture() {
         #expect(fields(Self.submission(from: "2026-11-05", to: "2026-11-01")) == ["/occurred/to"])
-        #expect(fields(Self.submission(from: "2026-12-01", to: "2026-12-02", discovered: "2026-12-03"))
-            == ["/occurred/from", "/occurred/to", "/discoveredOn"])
+        #expect(
+            fields(Self.submission(from: "2026-12-01", to: "2026-12-02", discovered: "2026-12-03"))
+                == ["/occurred/from", "/occurred/to", "/discoveredOn"])
         #expect(fields(Self.submission(discovered: "2026-10-01")) == ["/discoveredOn"])
     }
 
@@ -106,11 +107,14 @@ import Testing
     }
 
     @Test func facilityRowsBecomeDrafts() throws {
-        let drafts = try FacilityCSV.drafts(from: "JURISDICTION,code,Name,kind,enrolment,postal_code\nMX-JAL,14DJN0001A,Jardín,preschool,120,44100\n")
+        let drafts = try FacilityCSV.drafts(
+            from: "JURISDICTION,code,Name,kind,enrolment,postal_code\nMX-JAL,14DJN0001A,Jardín,preschool,120,44100\n")
         #expect(drafts.count == 1)
         #expect(drafts[0].line == 2)
-        #expect(drafts[0].draft == FacilityDraft(
-            code: "14DJN0001A", name: "Jardín", kind: .preschool, jurisdictionCode: "MX-JAL",
-            address: Address(postalCode: "44100"), enrolment: 120))
+        #expect(
+            drafts[0].draft
+                == FacilityDraft(
+                    code: "14DJN0001A", name: "Jardín", kind: .preschool, jurisdictionCode: "MX-JAL",
+                    address: Address(postalCode: "44100"), enrolment: 120))
     }
 }

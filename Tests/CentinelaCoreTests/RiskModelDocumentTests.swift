@@ -92,11 +92,15 @@ import Testing
         computed["Total"] = ("", String(format: "%.1f", result.total))
         computed["Score"] = ("", String(format: model.surprise == nil ? "%.1f" : "%.2f", result.score))
         computed["Band"] = ("", result.band.rawValue)
-        let printable = computed.keys.sorted().map { "| \($0) | \(computed[$0]!.value) | \(computed[$0]!.points) |" }.joined(separator: "\n")
-        #expect(Set(expected.keys) == Set(computed.keys), "\(model.id): the table's rows are not the model's factors; computed:\n\(printable)")
+        let printable = computed.keys.sorted().map { "| \($0) | \(computed[$0]!.value) | \(computed[$0]!.points) |" }.joined(
+            separator: "\n")
+        #expect(
+            Set(expected.keys) == Set(computed.keys), "\(model.id): the table's rows are not the model's factors; computed:\n\(printable)")
         for (key, value) in computed {
             let documented = try #require(expected[key], "docs/risk-model.md (\(model.id)) has no row for \(key); computed:\n\(printable)")
-            #expect(documented.value == value.value && documented.points == value.points, "\(key) in docs/risk-model.md (\(model.id)) differs; computed:\n\(printable)")
+            #expect(
+                documented.value == value.value && documented.points == value.points,
+                "\(key) in docs/risk-model.md (\(model.id)) differs; computed:\n\(printable)")
         }
     }
 }

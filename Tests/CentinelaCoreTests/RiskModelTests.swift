@@ -58,7 +58,9 @@ enum RiskFixture {
         var tags: Set<IncidentReport.ModusOperandi> = []
         var youngest: Int? = nil
         var weight: Double
-        var testDescription: String { "\(category.rawValue) \(status.rawValue) \(tags.map(\.rawValue).sorted()) \(youngest.map(String.init) ?? "-")" }
+        var testDescription: String {
+            "\(category.rawValue) \(status.rawValue) \(tags.map(\.rawValue).sorted()) \(youngest.map(String.init) ?? "-")"
+        }
     }
 
     /// weight = severity × credibility × mo × young, for a report received just now (no decay).
@@ -69,9 +71,12 @@ enum RiskFixture {
         WeightCase(category: .physicalAbuse, status: .unsubstantiated, weight: 0.7),
         WeightCase(category: .neglect, status: .unfounded, weight: 0.15),
         WeightCase(category: .emotionalAbuse, status: .underReview, tags: [.filming], weight: 0.9),
-        WeightCase(category: .sexualAbuse, status: .substantiated, tags: [.filming, .sedation, .disguise], youngest: 4, weight: 4 * 2.3 * 1.25),
+        WeightCase(
+            category: .sexualAbuse, status: .substantiated, tags: [.filming, .sedation, .disguise], youngest: 4, weight: 4 * 2.3 * 1.25),
         // 1 + 0.5 + 0.5 + 0.5 + 0.4 + 0.3 + 0.3 = 3.5, capped at 2.5
-        WeightCase(category: .sexualAbuse, status: .substantiated, tags: [.filming, .photographing, .sedation, .childrenMadeToWatch, .disguise, .stagedAct], weight: 10),
+        WeightCase(
+            category: .sexualAbuse, status: .substantiated,
+            tags: [.filming, .photographing, .sedation, .childrenMadeToWatch, .disguise, .stagedAct], weight: 10),
         WeightCase(category: .other, status: .substantiated, tags: [.isolation, .threats], youngest: 6, weight: 1.3),
     ])
     func incidentWeight(_ c: WeightCase) throws {
@@ -208,19 +213,24 @@ enum RiskFixture {
     }
 
     @Test func figuresInSummariesAreShort() {
-        #expect(RiskModel.v1.assess(RiskEvidence(facilityID: F.facility, reports: [F.report(1, daysAgo: 90)]), asOf: F.asOf)
-            .reason(.load)!.summary.hasPrefix("Decayed incident load 0.85 from 1 report(s)"))
+        #expect(
+            RiskModel.v1.assess(RiskEvidence(facilityID: F.facility, reports: [F.report(1, daysAgo: 90)]), asOf: F.asOf)
+                .reason(.load)!.summary.hasPrefix("Decayed incident load 0.85 from 1 report(s)"))
     }
 
     @Test func bandsFollowTheScore() {
         let model = RiskModel.v1
-        #expect([0, 34.9, 35, 59.9, 60, 79.9, 80, 100].map(model.band(for:)) == [.low, .low, .elevated, .elevated, .high, .high, .critical, .critical])
+        #expect(
+            [0, 34.9, 35, 59.9, 60, 79.9, 80, 100].map(model.band(for:)) == [
+                .low, .low, .elevated, .elevated, .high, .high, .critical, .critical,
+            ])
     }
 
     @Test func pointsAddUpToTheTotalAndTheScoreIsCappedAt100() {
         let reports = (1...12).map {
-            F.report($0, daysAgo: Double($0) * 40, .sexualAbuse, status: .substantiated, by: $0 % 2 == 0 ? .parent : .hotline,
-                     tags: [.filming], adults: [1, $0 + 1], youngest: 4)
+            F.report(
+                $0, daysAgo: Double($0) * 40, .sexualAbuse, status: .substantiated, by: $0 % 2 == 0 ? .parent : .hotline,
+                tags: [.filming], adults: [1, $0 + 1], youngest: 4)
         }
         let result = F.assess(reports)
         let sum = result.reasons.reduce(0) { $0 + $1.points }
@@ -272,7 +282,8 @@ enum RiskFixture {
     /// One way of adding or strengthening evidence. Returns nil when it does not apply.
     static func strengthen(_ evidence: RiskEvidence, _ rng: inout SeededRandom) -> (String, RiskEvidence)? {
         var stronger = evidence
-        let credibility = RiskModel.v1.credibility, severity = RiskModel.v1.severity
+        let credibility = RiskModel.v1.credibility
+        let severity = RiskModel.v1.severity
         switch rng.below(8) {
         case 0:
             var report = randomReport(100, &rng)
@@ -309,8 +320,10 @@ enum RiskFixture {
             return ("a younger child", stronger)
         case 6:
             stronger.patterns.append(
-                .init(id: UUID(), kind: rng.chance(0.5) ? .modusOperandi : .network, facilities: [evidence.facilityID, .random()], reports: [],
-                      lastReceivedAt: F.asOf))
+                .init(
+                    id: UUID(), kind: rng.chance(0.5) ? .modusOperandi : .network, facilities: [evidence.facilityID, .random()],
+                    reports: [],
+                    lastReceivedAt: F.asOf))
             return ("a cross-facility link", stronger)
         default:
             guard let i = evidence.reports.indices.randomElement(using: &rng) else { return nil }
@@ -328,7 +341,8 @@ enum RiskFixture {
         for _ in 0..<3000 {
             let base = Self.randomEvidence(&rng)
             guard let (change, stronger) = Self.strengthen(base, &rng) else { continue }
-            let before = model.assess(base, asOf: F.asOf), after = model.assess(stronger, asOf: F.asOf)
+            let before = model.assess(base, asOf: F.asOf)
+            let after = model.assess(stronger, asOf: F.asOf)
             #expect(after.total >= before.total, "\(change) lowered the total from \(before.total) to \(after.total)")
             #expect(after.score >= before.score, "\(change) lowered the score")
             #expect(after.modelBand >= before.modelBand, "\(change) lowered the band")
@@ -406,13 +420,17 @@ enum RiskFixture {
 
         var v2 = RiskModel.v2
         v2.surprise?.allowanceBits = 6
-        #expect(throws: RiskModelError("id \"v2\" is a built-in model; give a tuned model its own id")) { try RiskModel.load(json: v2.encodedJSON) }
+        #expect(throws: RiskModelError("id \"v2\" is a built-in model; give a tuned model its own id")) {
+            try RiskModel.load(json: v2.encodedJSON)
+        }
         v2.id = "v2-tuned"
         #expect(try RiskModel.load(json: v2.encodedJSON) == v2)
         v2.surprise?.defaultShares["tag:filming"] = 0
         #expect(throws: RiskModelError("surprise.defaultShares.tag:filming must be in (0, 1]")) { try RiskModel.load(json: v2.encodedJSON) }
         v2.surprise?.defaultShares["tag:filming"] = 0.002
         v2.surprise?.defaultShares["tag:juggling"] = 0.1
-        #expect(throws: RiskModelError("surprise.defaultShares: unknown feature \"tag:juggling\"")) { try RiskModel.load(json: v2.encodedJSON) }
+        #expect(throws: RiskModelError("surprise.defaultShares: unknown feature \"tag:juggling\"")) {
+            try RiskModel.load(json: v2.encodedJSON)
+        }
     }
 }

@@ -12,7 +12,9 @@ import Testing
     /// complaints in a year, each against one adult (twelve adults), from every kind of reporter,
     /// some with the everyday tactics (threats, isolation).
     var busySchool: [RiskEvidence.Report] {
-        let categories: [IncidentReport.Category] = [.neglect, .physicalAbuse, .emotionalAbuse, .other, .inappropriateContact, .sexualAbuse]
+        let categories: [IncidentReport.Category] = [
+            .neglect, .physicalAbuse, .emotionalAbuse, .other, .inappropriateContact, .sexualAbuse,
+        ]
         let reporters: [IncidentReport.ReporterType] = [.parent, .schoolStaff, .hotline, .childDisclosure, .anonymous]
         return (0..<60).map { n in
             F.report(
@@ -24,15 +26,17 @@ import Testing
 
     /// One report, under review, of three adults together abusing children, with a disguise and filming.
     var ringReport: RiskEvidence.Report {
-        F.report(100, daysAgo: 10, .sexualAbuse, status: .underReview, by: .parent, tags: [.disguise, .filming, .severalAdultsPresent],
-                 adults: [1, 2, 3], youngest: 4)
+        F.report(
+            100, daysAgo: 10, .sexualAbuse, status: .underReview, by: .parent, tags: [.disguise, .filming, .severalAdultsPresent],
+            adults: [1, 2, 3], youngest: 4)
     }
 
     @Test func oneRingReportOutweighsABusySchoolsRoutineYear() {
         let baseline = RiskEvidence.PeerBaseline(loadPerHundredChildren: 2, peers: 40, computedAt: F.asOf)
         let busy = F.assess(busySchool, enrolment: 1200, baseline: baseline, model: model)
         let ring = F.assess([ringReport], model: model)
-        #expect(ring.total > busy.total, "ring \(ring.total) vs busy \(busy.total): \(busy.reasons.map { "\($0.code.rawValue) \($0.points)" })")
+        #expect(
+            ring.total > busy.total, "ring \(ring.total) vs busy \(busy.total): \(busy.reasons.map { "\($0.code.rawValue) \($0.points)" })")
         #expect(ring.modelBand >= .high)
         #expect(busy.modelBand <= .elevated, "\(busy.reasons.map { "\($0.code.rawValue) \($0.points) \($0.value)" })")
         // …and a busy school where the same happens is above both.
@@ -53,7 +57,9 @@ import Testing
         let result = F.assess([ringReport], model: model)
         #expect(result.score == (100 * result.total / (result.total + 25) * 100).rounded() / 100)
         #expect(result.total == (result.reasons.reduce(0) { $0 + $1.points } * 10).rounded() / 10)
-        #expect(result.reasons.map(\.code).sorted { $0.rawValue < $1.rawValue } == RiskAssessment.FactorCode.of(model).sorted { $0.rawValue < $1.rawValue })
+        #expect(
+            result.reasons.map(\.code).sorted { $0.rawValue < $1.rawValue }
+                == RiskAssessment.FactorCode.of(model).sorted { $0.rawValue < $1.rawValue })
         #expect(result.reasons.allSatisfy { $0.cap == nil })
         #expect(result.modelID == "v2" && result.floor == nil)
     }
@@ -63,7 +69,9 @@ import Testing
         // ordinary: TOGETHER weighs little; where one in a thousand does, it weighs a lot.
         func together(sharing share: Double) -> Double {
             var counted = ReportShares(reports: 100_000)
-            for feature in ReportShares.Feature.all { counted.counts[feature.description] = model.surprise!.defaultShare(feature) * 100_000 }
+            for feature in ReportShares.Feature.all {
+                counted.counts[feature.description] = model.surprise!.defaultShare(feature) * 100_000
+            }
             counted.counts["adults>=2"] = share * 100_000
             counted.counts["adults>=3"] = share * 20_000
             let evidence = RiskEvidence(
@@ -95,9 +103,11 @@ import Testing
     }
 
     @Test func tiesToOtherFacilitiesCountByStrength() {
-        let other1 = Facility.ID(UUID()), other2 = Facility.ID(UUID())
+        let other1 = Facility.ID(UUID())
+        let other2 = Facility.ID(UUID())
         func cross(_ patterns: [RiskEvidence.PatternMembership]) -> Double {
-            model.assess(RiskEvidence(facilityID: F.facility, reports: [ringReport], patterns: patterns), asOf: F.asOf).points(.crossFacility)
+            model.assess(RiskEvidence(facilityID: F.facility, reports: [ringReport], patterns: patterns), asOf: F.asOf).points(
+                .crossFacility)
         }
         let network = cross([.init(id: UUID(), kind: .network, facilities: [F.facility, other1], reports: [], lastReceivedAt: F.asOf)])
         let alike = cross([.init(id: UUID(), kind: .modusOperandi, facilities: [F.facility, other1], reports: [], lastReceivedAt: F.asOf)])

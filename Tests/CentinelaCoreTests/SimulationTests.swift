@@ -97,7 +97,8 @@ import Testing
     }
 
     @Test func theGeneratorIsReproducibleAndUniform() {
-        var a = SeededRandom(seed: 42), b = SeededRandom(seed: 42)
+        var a = SeededRandom(seed: 42)
+        var b = SeededRandom(seed: 42)
         #expect((0..<100).map { _ in a.next() } == (0..<100).map { _ in b.next() })
         var rng = SeededRandom(seed: 7)
         var buckets = [Int](repeating: 0, count: 10)
@@ -162,20 +163,22 @@ extension SimulationTests {
         // Movers: named in a report at each school, a year or more apart, in the same role.
         let movers = truth.samePerson.filter { $0.person.hasPrefix("M") }
         #expect(movers.count == 30)
-        var yearsApart = 0, shortened = 0
+        var yearsApart = 0
+        var shortened = 0
         for mover in movers {
             let records = try mover.records.map(find)
             #expect(records.count == 2 && records[0].role == records[1].role)
             let days = records.map { record in
                 sink.reports.filter { report in
-                    report.facilityID == record.facilityID && report.adults.contains {
-                        switch $0 {
-                        case .rostered(let id): id == record.id
-                        case .described(let name, _): name == record.fullName
+                    report.facilityID == record.facilityID
+                        && report.adults.contains {
+                            switch $0 {
+                            case .rostered(let id): id == record.id
+                            case .described(let name, _): name == record.fullName
+                            }
                         }
-                    }
                 }
-                    .map { $0.receivedAt / 86_400 }.min()
+                .map { $0.receivedAt / 86_400 }.min()
             }
             if let first = days[0], let second = days[1], abs(second - first) >= 365 { yearsApart += 1 }
             let given = records.map { $0.fullName.split(separator: " ").first.map(String.init) ?? "" }
@@ -235,23 +238,28 @@ extension SimulationTests {
             .init(kind: "modus_operandi", reports: ["x": "Z", "y": "Y", "z": "W"]),
         ]
         let quality = LinkingQuality(
-            persons: [found("A", "B"), found("C", "D"), found("F", "G")], patterns: patterns, truth: truth, cases: [["A", "B", "Z"], ["B"], ["C"]])
+            persons: [found("A", "B"), found("C", "D"), found("F", "G")], patterns: patterns, truth: truth,
+            cases: [["A", "B", "Z"], ["B"], ["C"]])
         #expect(quality.truePairs == 4 && quality.foundPairs == 3 && quality.correctPairs == 2)
         #expect(abs(quality.pairPrecision - 2.0 / 3) < 1e-9 && quality.pairRecall == 0.5)
         // Seven records considered; precision 6/7 and recall (4 + 2·2/3 + 1/3)/7 on average.
-        let p = 6.0 / 7, r = (4 + 4.0 / 3 + 1.0 / 3) / 7
+        let p = 6.0 / 7
+        let r = (4 + 4.0 / 3 + 1.0 / 3) / 7
         #expect(abs(quality.bCubedF1 - 2 * p * r / (p + r)) < 1e-9)
         #expect(quality.multiFacilityRings == 2 && quality.ringsRecovered == 2 && quality.ringRecall == 1)
         #expect(quality.patterns == 4 && quality.falsePatterns == 2 && quality.falsePatternsPer10kFacilities == 1)
         #expect(quality.style.patterns == 3 && quality.style.falsePatterns == 1 && quality.style.ringsPerPattern == 1.5)
-        #expect(quality.style.facilitiesOutsideRings == 3 && quality.style.largestFacilities == 4 && quality.style.largestShare == 4.0 / 20_000)
+        #expect(
+            quality.style.facilitiesOutsideRings == 3 && quality.style.largestFacilities == 4 && quality.style.largestShare == 4.0 / 20_000)
         #expect(quality.network.patterns == 1 && quality.network.falsePatterns == 1 && quality.network.facilitiesOutsideRings == 2)
         #expect(
             quality.largestRing
                 == LinkingQuality.RingFigures(
-                    ring: "R1", facilities: 2, inLargestPattern: 2, patterns: 1, otherFacilities: 1, inLargestCase: 2, casesPerFacility: 1.5))
+                    ring: "R1", facilities: 2, inLargestPattern: 2, patterns: 1, otherFacilities: 1, inLargestCase: 2, casesPerFacility: 1.5
+                ))
         // A pattern holding a ring's reports at only one of its facilities does not recover it.
-        let once = LinkingQuality(persons: [], patterns: [.init(kind: "modus_operandi", reports: ["r1": "A", "r6": "E", "x": "Z"])], truth: truth)
+        let once = LinkingQuality(
+            persons: [], patterns: [.init(kind: "modus_operandi", reports: ["r1": "A", "r6": "E", "x": "Z"])], truth: truth)
         #expect(once.ringsRecovered == 0)
     }
 }

@@ -70,7 +70,9 @@ struct APITest {
         #expect(documented, "\(method) \(uri) answered \(reply.status.code), which openapi.yaml does not document")
         // One spelling of ids everywhere: lowercase, as PostgreSQL prints them (issue 22).
         let capitalID = reply.body.firstMatch(of: /[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}/)
-        #expect(capitalID == nil || !reply.body[capitalID!.range].contains(where: \.isLetter), "\(method) \(uri) wrote an id in capitals: \(reply.body.prefix(300))")
+        #expect(
+            capitalID == nil || !reply.body[capitalID!.range].contains(where: \.isLetter),
+            "\(method) \(uri) wrote an id in capitals: \(reply.body.prefix(300))")
         return reply
     }
 }

@@ -60,7 +60,10 @@ import Testing
 
             let mine = try await api.call(.get, "/v1/alerts", token: api.world.regulatorToken)
             #expect(mine.status == .ok, "\(mine.body)")
-            #expect(Set(mine.items.compactMap { $0["rule"] as? String }) == ["band", "several_adults_severe", "filming", "sexual_abuse_under_six"])
+            #expect(
+                Set(mine.items.compactMap { $0["rule"] as? String }) == [
+                    "band", "several_adults_severe", "filming", "sexual_abuse_under_six",
+                ])
             #expect(mine.items.allSatisfy { $0["status"] as? String == "open" })
             let filming = try #require(mine.items.first { $0["rule"] as? String == "filming" })
             #expect(filming["severity"] as? String == "critical")
@@ -76,7 +79,9 @@ import Testing
             for token in [api.world.otherRegulatorToken, more.monterrey] {
                 #expect(try await api.call(.get, "/v1/alerts", token: token).items.isEmpty)
                 #expect(try await api.call(.get, "/v1/alerts/\(id)", token: token).status == .notFound)
-                #expect(try await api.call(.post, "/v1/alerts/\(id)/events", token: token, json: #"{"type":"acknowledge"}"#).status == .notFound)
+                #expect(
+                    try await api.call(.post, "/v1/alerts/\(id)/events", token: token, json: #"{"type":"acknowledge"}"#).status == .notFound
+                )
             }
             // Schools never see alerts (their staff may be implicated); nor does the operator.
             #expect(try await api.call(.get, "/v1/alerts", token: api.world.schoolToken).status == .forbidden)
@@ -93,14 +98,17 @@ import Testing
             #expect(events.compactMap { $0["kind"] as? String } == ["opened", "evidence_added"])
             #expect((detail.json["risk"] as? [String: Any])?["modelId"] as? String == "v2")
             // Filters.
-            #expect(try await api.call(.get, "/v1/alerts?severity=high", token: api.world.regulatorToken).items.allSatisfy {
-                $0["severity"] as? String == "high"
-            })
+            #expect(
+                try await api.call(.get, "/v1/alerts?severity=high", token: api.world.regulatorToken).items.allSatisfy {
+                    $0["severity"] as? String == "high"
+                })
             #expect(try await api.call(.get, "/v1/alerts?jurisdiction=MX-OAX", token: more.national).items.isEmpty)
             let nuevoLeon = try await api.call(.get, "/v1/alerts?jurisdiction=MX-NL&rule=filming,band", token: more.national)
             #expect(nuevoLeon.items.count == 2)
             // Named by its code, as the filter and every other resource name it (issue 22: a UUID here).
-            #expect(nuevoLeon.items.allSatisfy { $0["jurisdiction"] as? String == "MX-NL" }, "\(nuevoLeon.items.map { $0["jurisdiction"] ?? "" })")
+            #expect(
+                nuevoLeon.items.allSatisfy { $0["jurisdiction"] as? String == "MX-NL" },
+                "\(nuevoLeon.items.map { $0["jurisdiction"] ?? "" })")
             #expect(try await api.call(.get, "/v1/alerts?status=closed", token: api.world.regulatorToken).status == .badRequest)
             let paged = try await api.call(.get, "/v1/alerts?limit=3", token: api.world.regulatorToken)
             let cursor = try #require(paged.json["nextCursor"] as? String)
@@ -125,20 +133,25 @@ import Testing
             // Only a regulator who may see the facility can be assigned.
             let oaxacaID = try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
                 var id = ""
-                for try await value in try await connection.query("SELECT id::text FROM api_tokens WHERE holder = 'IEEPO Oaxaca'", logger: TestDatabase.logger)
-                    .decode(String.self) { id = value }
+                for try await value in try await connection.query(
+                    "SELECT id::text FROM api_tokens WHERE holder = 'IEEPO Oaxaca'", logger: TestDatabase.logger
+                )
+                .decode(String.self) { id = value }
                 return id
             }
             #expect(try await event(#"{"type":"assign","assignee":"\#(oaxacaID)"}"#).status == .unprocessableContent)
             #expect(try await event(#"{"type":"assign","assignee":"\#(more.nationalID)"}"#).status == .created)
             #expect(try await event(#"{"type":"refer","to":"prosecutor","reference":"FGE-NL-2026-0141"}"#).status == .created)
-            #expect(try await event(#"{"type":"snooze","until":"2020-01-01T00:00:00Z","reason":"esperando"}"#).status == .unprocessableContent)
+            #expect(
+                try await event(#"{"type":"snooze","until":"2020-01-01T00:00:00Z","reason":"esperando"}"#).status == .unprocessableContent)
             #expect(try await event(#"{"type":"resolve","resolution":"quiet","note":"x"}"#).status == .unprocessableContent)
             #expect(try await event(#"{"type":"resolve","resolution":"referred_to_authorities"}"#).status == .unprocessableContent)
             #expect(try await event(#"{"type":"escalate"}"#).status == .unprocessableContent)
             #expect(
-                try await event(#"{"type":"resolve","resolution":"referred_to_authorities","note":"La fiscalía abrió carpeta."}"#, token: more.national)
-                    .status == .created)
+                try await event(
+                    #"{"type":"resolve","resolution":"referred_to_authorities","note":"La fiscalía abrió carpeta."}"#, token: more.national
+                )
+                .status == .created)
             #expect(try await event(#"{"type":"comment","text":"Seguimiento semanal."}"#).status == .created)
 
             var detail = try await api.call(.get, "/v1/alerts/\(id)", token: regulator)
@@ -148,9 +161,11 @@ import Testing
             #expect((alert["referral"] as? [String: String])?["reference"] == "FGE-NL-2026-0141")
             #expect((alert["resolution"] as? [String: String])?["reason"] == "referred_to_authorities")
             var events = detail.json["events"] as? [[String: Any]] ?? []
-            #expect(events.compactMap { $0["kind"] as? String } == ["opened", "acknowledged", "assigned", "referred", "resolved", "comment"])
-            #expect(events.compactMap { ($0["actor"] as? [String: String])?["holder"] }
-                == ["centinela", "SEP Nuevo León", "SEP Nuevo León", "SEP Nuevo León", "SEP Federal", "SEP Nuevo León"])
+            #expect(
+                events.compactMap { $0["kind"] as? String } == ["opened", "acknowledged", "assigned", "referred", "resolved", "comment"])
+            #expect(
+                events.compactMap { ($0["actor"] as? [String: String])?["holder"] }
+                    == ["centinela", "SEP Nuevo León", "SEP Nuevo León", "SEP Nuevo León", "SEP Federal", "SEP Nuevo León"])
 
             // New evidence after the resolution reopens it, with its history kept.
             try await post(api, facility, tags: #"["filming"]"#)
@@ -181,7 +196,8 @@ import Testing
             #expect(await stream.heartbeats(atLeast: 1, within: .seconds(20)) > 0, "open, with heartbeats")
             #expect(!stream.ended)
             try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
-                _ = try await TokenStore(logger: TestDatabase.logger).revoke(String(secret.prefix(12)), reason: "left the post", on: connection)
+                _ = try await TokenStore(logger: TestDatabase.logger).revoke(
+                    String(secret.prefix(12)), reason: "left the post", on: connection)
             }
             let revoked = ContinuousClock.now
             _ = await stream.events(atLeast: 1, within: .seconds(20))
@@ -211,7 +227,9 @@ import Testing
             let all = await mine.events(atLeast: 10, within: .seconds(120))
             let opened = all.filter { $0.event?.hasPrefix("case.") == false }
             #expect(opened.map(\.event) == Array(repeating: "opened", count: 4), "\(all.map { ($0.id ?? "-") + " " + ($0.event ?? "-") })")
-            #expect(all.filter { $0.event?.hasPrefix("case.") == true }.map(\.event) == ["case.opened", "case.facility_added"] + Array(repeating: "case.alert_added", count: 4))
+            #expect(
+                all.filter { $0.event?.hasPrefix("case.") == true }.map(\.event) == ["case.opened", "case.facility_added"]
+                    + Array(repeating: "case.alert_added", count: 4))
             let ids = all.compactMap { $0.id.flatMap(Int64.init) }
             #expect(ids == ids.sorted() && Set(ids).count == 10)
             let data = try #require(opened.first?.data)
@@ -224,8 +242,14 @@ import Testing
 
             // Disconnected, the regulator misses two events.
             let alertID = try #require((item["event"] as? [String: Any])?["alert"] as? String)
-            #expect(try await api.call(.post, "/v1/alerts/\(alertID)/events", token: api.world.regulatorToken, json: #"{"type":"acknowledge"}"#).status == .created)
-            #expect(try await api.call(.post, "/v1/alerts/\(alertID)/events", token: api.world.regulatorToken, json: #"{"type":"comment","text":"Visita mañana."}"#).status == .created)
+            #expect(
+                try await api.call(.post, "/v1/alerts/\(alertID)/events", token: api.world.regulatorToken, json: #"{"type":"acknowledge"}"#)
+                    .status == .created)
+            #expect(
+                try await api.call(
+                    .post, "/v1/alerts/\(alertID)/events", token: api.world.regulatorToken,
+                    json: #"{"type":"comment","text":"Visita mañana."}"#
+                ).status == .created)
             let resumed = try SSEClient(port: port, path: "/v1/alerts/stream", token: api.world.regulatorToken, lastEventID: lastSeen)
             _ = await resumed.events(atLeast: 2, within: .seconds(20))
             let missed = await resumed.events(atLeast: 3, within: .seconds(1))  // waits for a third that must not come
@@ -239,8 +263,10 @@ import Testing
             #expect(await oaxaca.events(atLeast: 1, within: .zero).isEmpty)
             // Schools cannot open the stream; a malformed Last-Event-ID is refused.
             #expect(try await api.call(.get, "/v1/alerts/stream", token: api.world.schoolToken).status == .forbidden)
-            #expect(try await api.call(
-                .get, "/v1/alerts/stream", token: api.world.regulatorToken, headers: [HTTPField.Name("Last-Event-ID")!: "x"]).status == .badRequest)
+            #expect(
+                try await api.call(
+                    .get, "/v1/alerts/stream", token: api.world.regulatorToken, headers: [HTTPField.Name("Last-Event-ID")!: "x"]
+                ).status == .badRequest)
         }
     }
 }

@@ -21,8 +21,10 @@ import Testing
             }
             // An empty value is not "no filter" (issue 21, item 7: `?to=` and `?facility=` were
             // taken as absent): the caller is told which one, and leaves it out.
-            for (path, field) in [("/v1/reports?to=", "to"), ("/v1/reports?facility=", "facility"), ("/v1/alerts?severity=", "severity"),
-                                  ("/v1/facilities?band=", "band"), ("/v1/reports?cursor=", "cursor")] {
+            for (path, field) in [
+                ("/v1/reports?to=", "to"), ("/v1/reports?facility=", "facility"), ("/v1/alerts?severity=", "severity"),
+                ("/v1/facilities?band=", "band"), ("/v1/reports?cursor=", "cursor"),
+            ] {
                 let reply = try await api.call(.get, path, token: api.world.regulatorToken)
                 #expect(reply.status == .badRequest && reply.errorFields == [field], "\(path): \(reply.status) \(reply.body)")
             }

@@ -16,7 +16,8 @@ import Testing
         try await APITest.run { (api: APITest) async throws in
             let facility = api.world.nuevoLeon.id
             try await AlertAPITests().post(api, facility)
-            let alerts = try await api.call(.get, "/v1/alerts?facility=\(facility.uuidString.lowercased())", token: api.world.regulatorToken)
+            let alerts = try await api.call(
+                .get, "/v1/alerts?facility=\(facility.uuidString.lowercased())", token: api.world.regulatorToken)
             #expect(alerts.items.count >= 3, "\(alerts.body)")
 
             let list = try await api.call(.get, "/v1/cases", token: api.world.regulatorToken)
@@ -63,8 +64,10 @@ import Testing
             #expect(try await api.call(.get, "/v1/cases", token: api.world.otherRegulatorToken).items.isEmpty)
             #expect(try await api.call(.get, "/v1/cases/\(id)", token: api.world.otherRegulatorToken).status == .notFound)
             #expect(
-                try await api.call(.post, "/v1/cases/\(id)/events", token: api.world.otherRegulatorToken, json: #"{"type":"comment","text":"x"}"#)
-                    .status == .notFound)
+                try await api.call(
+                    .post, "/v1/cases/\(id)/events", token: api.world.otherRegulatorToken, json: #"{"type":"comment","text":"x"}"#
+                )
+                .status == .notFound)
             #expect(try await api.call(.get, "/v1/cases", token: api.world.schoolToken).status == .forbidden)
             #expect(try await api.call(.get, "/v1/cases/\(id)", token: api.world.adminToken).status == .forbidden)
             #expect(try await api.call(.get, "/v1/cases?status=lost", token: api.world.regulatorToken).status == .badRequest)

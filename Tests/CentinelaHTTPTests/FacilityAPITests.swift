@@ -1,4 +1,3 @@
-@testable import CentinelaHTTP
 import CentinelaStore
 import CentinelaTestSupport
 import Foundation
@@ -6,11 +5,15 @@ import HTTPTypes
 import NIOCore
 import Testing
 
+@testable import CentinelaHTTP
+
 @Suite struct AuthenticationTests {
     @Test func everyV1RouteNeedsAValidToken() async throws {
         try await APITest.run { (api: APITest) async throws in
-            for (token, label) in [(nil, "none"), ("cen_tooShort", "malformed"), ("Basic abc", "wrong scheme"),
-                                   ("cen_" + String(repeating: "A", count: 43), "unknown")] as [(String?, String)] {
+            for (token, label) in [
+                (nil, "none"), ("cen_tooShort", "malformed"), ("Basic abc", "wrong scheme"),
+                ("cen_" + String(repeating: "A", count: 43), "unknown"),
+            ] as [(String?, String)] {
                 var headers = HTTPFields()
                 if let token { headers[.authorization] = token.hasPrefix("Basic") ? token : "Bearer \(token)" }
                 let reply = try await api.call(.get, "/v1/facilities", token: nil, headers: headers)
@@ -65,7 +68,8 @@ import Testing
 
     @Test func theOperatorRegistersFacilitiesAndOthersCannot() async throws {
         try await APITest.run { (api: APITest) async throws in
-            let body = #"{"code":"NL002","name":"CENDI 4","kind":"daycare","jurisdiction":"MX-NL","address":{"street":"Av. Juárez 10","postalCode":"64000"},"enrolment":80}"#
+            let body =
+                #"{"code":"NL002","name":"CENDI 4","kind":"daycare","jurisdiction":"MX-NL","address":{"street":"Av. Juárez 10","postalCode":"64000"},"enrolment":80}"#
             for token in [api.world.schoolToken, api.world.regulatorToken] {
                 let refused = try await api.call(.post, "/v1/facilities", token: token, json: body)
                 #expect(refused.status == .forbidden)
@@ -89,7 +93,8 @@ import Testing
             #expect(moved.json["enrolment"] == nil, "null clears the enrolment")
             let counted = try await api.call(.patch, "/v1/facilities/\(id)", token: api.world.adminToken, json: #"{"enrolment":95}"#)
             #expect(counted.json["enrolment"] as? Int == 95)
-            let untouched = try await api.call(.patch, "/v1/facilities/\(id)", token: api.world.adminToken, json: #"{"name":"CENDI 4 bis"}"#)
+            let untouched = try await api.call(
+                .patch, "/v1/facilities/\(id)", token: api.world.adminToken, json: #"{"name":"CENDI 4 bis"}"#)
             #expect(untouched.json["enrolment"] as? Int == 95, "an absent field is left as it is")
             #expect(try await api.call(.get, "/v1/facilities/\(id)", token: api.world.regulatorToken).status == .notFound)
             let recoded = try await api.call(.patch, "/v1/facilities/\(id)", token: api.world.adminToken, json: #"{"code":"X1"}"#)
@@ -101,7 +106,8 @@ import Testing
         try await APITest.run { (api: APITest) async throws in
             let reply = try await api.call(
                 .post, "/v1/facilities", token: api.world.adminToken,
-                json: #"{"code":"bad code!","kind":"castle","jurisdiction":"MX-NL","enrolment":"many","colour":"red","address":{"zip":"1"}}"#)
+                json:
+                    #"{"code":"bad code!","kind":"castle","jurisdiction":"MX-NL","enrolment":"many","colour":"red","address":{"zip":"1"}}"#)
             #expect(reply.status == .unprocessableContent)
             #expect(reply.problemType == "validation")
             #expect(reply.errorFields == ["/address/zip", "/code", "/colour", "/enrolment", "/kind", "/name"])
@@ -119,14 +125,20 @@ import Testing
             #expect(try await api.call(.post, "/v1/facilities", token: admin, json: "{not json").status == .badRequest)
             #expect(try await api.call(.post, "/v1/facilities", token: admin, json: "[1,2]").status == .badRequest)
             let invalidUTF8 = ByteBuffer(bytes: [0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x7D])
-            #expect(try await api.call(.post, "/v1/facilities", token: admin, contentType: "application/json", body: invalidUTF8).status == .badRequest)
-            #expect(try await api.call(.post, "/v1/facilities", token: admin, contentType: "text/plain", body: ByteBuffer(string: "{}")).status == .unsupportedMediaType)
+            #expect(
+                try await api.call(.post, "/v1/facilities", token: admin, contentType: "application/json", body: invalidUTF8).status
+                    == .badRequest)
+            #expect(
+                try await api.call(.post, "/v1/facilities", token: admin, contentType: "text/plain", body: ByteBuffer(string: "{}")).status
+                    == .unsupportedMediaType)
             // A body that does not say what it is, is not guessed at (issue 21, item 8).
             let valid = #"{"code":"D1","name":"Doble","kind":"primary","jurisdiction":"MX-NLE"}"#
-            #expect(try await api.call(.post, "/v1/facilities", token: admin, body: ByteBuffer(string: valid)).status == .unsupportedMediaType)
+            #expect(
+                try await api.call(.post, "/v1/facilities", token: admin, body: ByteBuffer(string: valid)).status == .unsupportedMediaType)
             // A field given twice in one object: which one was meant cannot be known (item 8).
             let twice = try await api.call(
-                .post, "/v1/facilities", token: admin, json: #"{"code":"D1","name":"Doble","kind":"primary","kind":"daycare","jurisdiction":"MX-NLE"}"#)
+                .post, "/v1/facilities", token: admin,
+                json: #"{"code":"D1","name":"Doble","kind":"primary","kind":"daycare","jurisdiction":"MX-NLE"}"#)
             #expect(twice.status == .badRequest && twice.body.contains(#"\"kind\" twice"#), "\(twice.body)")
             let nested = #"{"code":"D1","name":"Doble","kind":"primary","jurisdiction":"MX-NLE","x":{"a":1,"\u0061":2}}"#
             #expect(try await api.call(.post, "/v1/facilities", token: admin, json: nested).status == .badRequest)
@@ -183,26 +195,35 @@ import Testing
                 NL011,,primary,MX-NL,x
                 NL010,Repetido,primary,MX-ZZ,10
                 """#
-            let refused = try await api.call(.post, "/v1/facilities:import", token: admin, contentType: "text/csv", body: ByteBuffer(string: bad))
+            let refused = try await api.call(
+                .post, "/v1/facilities:import", token: admin, contentType: "text/csv", body: ByteBuffer(string: bad))
             #expect(refused.status == .unprocessableContent, "\(refused.body)")
             let lines = (refused.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["line"] as? Int }
             #expect(lines == [3, 3, 4])
             #expect(try await api.call(.get, "/v1/facilities?jurisdiction=MX-NL", token: admin).items.count == 1)
 
             let unknownJurisdiction = "code,name,kind,jurisdiction\r\nNL020,Uno,primary,MX-NL\r\nNL021,Dos,primary,MX-QQ\r\n"
-            let refusedAgain = try await api.call(.post, "/v1/facilities:import", token: admin, contentType: "text/csv", body: ByteBuffer(string: unknownJurisdiction))
+            let refusedAgain = try await api.call(
+                .post, "/v1/facilities:import", token: admin, contentType: "text/csv", body: ByteBuffer(string: unknownJurisdiction))
             #expect(refusedAgain.status == .unprocessableContent)
             #expect((refusedAgain.json["errors"] as? [[String: Any]])?.first?["line"] as? Int == 3)
             #expect(try await api.call(.get, "/v1/facilities?jurisdiction=MX-NL", token: admin).items.count == 1)
 
-            let good = "\u{FEFF}Code,Name,Kind,Jurisdiction,Postal_Code\nNL001,Jardín renombrado,preschool,MX-NL,64000\nNL030,\"Primaria, turno matutino\",primary,MX-NL-MTY,\n"
-            let imported = try await api.call(.post, "/v1/facilities:import", token: admin, contentType: "text/csv", body: ByteBuffer(string: good))
+            let good =
+                "\u{FEFF}Code,Name,Kind,Jurisdiction,Postal_Code\nNL001,Jardín renombrado,preschool,MX-NL,64000\nNL030,\"Primaria, turno matutino\",primary,MX-NL-MTY,\n"
+            let imported = try await api.call(
+                .post, "/v1/facilities:import", token: admin, contentType: "text/csv", body: ByteBuffer(string: good))
             #expect(imported.status == .ok, "\(imported.body)")
             #expect(imported.json["created"] as? Int == 1)
             #expect(imported.json["updated"] as? Int == 1)
-            let names = try await api.call(.get, "/v1/facilities?jurisdiction=MX-NL", token: admin).items.compactMap { $0["name"] as? String }
+            let names = try await api.call(.get, "/v1/facilities?jurisdiction=MX-NL", token: admin).items.compactMap {
+                $0["name"] as? String
+            }
             #expect(names == ["Jardín renombrado"])
-            #expect(try await api.call(.post, "/v1/facilities:import", token: api.world.regulatorToken, contentType: "text/csv", body: ByteBuffer(string: good)).status == .forbidden)
+            #expect(
+                try await api.call(
+                    .post, "/v1/facilities:import", token: api.world.regulatorToken, contentType: "text/csv", body: ByteBuffer(string: good)
+                ).status == .forbidden)
         }
     }
 
@@ -211,29 +232,39 @@ import Testing
             let admin = api.world.adminToken
             let listed = try await api.call(.get, "/v1/jurisdictions", token: api.world.schoolToken)
             #expect(listed.items.compactMap { $0["code"] as? String } == ["MX", "MX-NL", "MX-NL-MTY", "MX-OAX"])
-            let created = try await api.call(.post, "/v1/jurisdictions", token: admin, json: #"{"code":"MX-JAL","name":"Jalisco","level":"state","parent":"MX"}"#)
+            let created = try await api.call(
+                .post, "/v1/jurisdictions", token: admin, json: #"{"code":"MX-JAL","name":"Jalisco","level":"state","parent":"MX"}"#)
             #expect(created.status == .created, "\(created.body)")
-            #expect(try await api.call(.post, "/v1/jurisdictions", token: admin, json: #"{"code":"MX-JAL","name":"Jalisco","level":"state","parent":"MX"}"#).status == .conflict)
-            let orphan = try await api.call(.post, "/v1/jurisdictions", token: admin, json: #"{"code":"MX-X","name":"X","level":"municipality","parent":"MX"}"#)
+            #expect(
+                try await api.call(
+                    .post, "/v1/jurisdictions", token: admin, json: #"{"code":"MX-JAL","name":"Jalisco","level":"state","parent":"MX"}"#
+                ).status == .conflict)
+            let orphan = try await api.call(
+                .post, "/v1/jurisdictions", token: admin, json: #"{"code":"MX-X","name":"X","level":"municipality","parent":"MX"}"#)
             #expect(orphan.status == .unprocessableContent)
             #expect(orphan.errorFields == ["/parent"])
-            #expect(try await api.call(.post, "/v1/jurisdictions", token: api.world.regulatorToken, json: #"{"code":"MX-Y","name":"Y","level":"state","parent":"MX"}"#).status == .forbidden)
+            #expect(
+                try await api.call(
+                    .post, "/v1/jurisdictions", token: api.world.regulatorToken,
+                    json: #"{"code":"MX-Y","name":"Y","level":"state","parent":"MX"}"#
+                ).status == .forbidden)
         }
     }
 }
 
 /// The duplicate-key scan on its own: keys compared as decoded, per object, never values.
 @Suite struct DuplicateKeyTests {
-    @Test(arguments: [
-        (#"{"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]}"#, nil),
-        (#"{"a":"a","b":"a","c":["a","a"]}"#, nil),
-        (#"{"a":1,"a":2}"#, "a"),
-        (#"{"a":{"b":1,"b":2}}"#, "b"),
-        (#"[{"x":1},{"x":2,"y":{"z":1},"x":3}]"#, "x"),
-        (#"{"é":1,"\u00e9":2}"#, "é"),
-        (#"{"q\"":1,"q\"":2}"#, "q\""),
-        (#"{"a\\":1,"b":"\\","a\\":2}"#, "a\\"),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            (#"{"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]}"#, nil),
+            (#"{"a":"a","b":"a","c":["a","a"]}"#, nil),
+            (#"{"a":1,"a":2}"#, "a"),
+            (#"{"a":{"b":1,"b":2}}"#, "b"),
+            (#"[{"x":1},{"x":2,"y":{"z":1},"x":3}]"#, "x"),
+            (#"{"é":1,"\u00e9":2}"#, "é"),
+            (#"{"q\"":1,"q\"":2}"#, "q\""),
+            (#"{"a\\":1,"b":"\\","a\\":2}"#, "a\\"),
+        ] as [(String, String?)])
     func findsAKeyGivenTwiceInOneObject(_ json: String, _ duplicate: String?) {
         #expect(JSONValue.duplicateKey(in: Data(json.utf8)) == duplicate)
     }

@@ -2,15 +2,16 @@ import CentinelaHTTP
 import CentinelaStore
 import CentinelaTestSupport
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import PostgresNIO
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct HealthTests {
     let logger = TestDatabase.logger
@@ -50,7 +51,9 @@ import Testing
     }
 
     /// The routes with a database client that can never connect.
-    func withUnreachableDatabase(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void)
+    func withUnreachableDatabase(
+        _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void
+    )
         async throws
     {
         let nowhere = DatabaseConfiguration(
@@ -81,7 +84,8 @@ import Testing
         let client = PostgresClient(configuration: try silent.clientConfiguration(), backgroundLogger: logger)
         let router = buildRouter(
             ApplicationDependencies(
-                databaseHealth: PostgresHealthCheck(client: client, migrations: try TestDatabase.migrations(), timeout: .seconds(1), logger: logger),
+                databaseHealth: PostgresHealthCheck(
+                    client: client, migrations: try TestDatabase.migrations(), timeout: .seconds(1), logger: logger),
                 database: ServiceDatabase(client: client, logger: logger),
                 alertFeed: AlertFeed(database: silent, logger: logger)))
         let app = Application(router: router, services: [client], logger: logger)
@@ -89,7 +93,8 @@ import Testing
             for (method, uri) in [(HTTPRequest.Method.get, "/v1/facilities"), (.post, "/v1/reports")] {
                 let started = ContinuousClock.now
                 let response = try await client.execute(
-                    uri: uri, method: method, headers: [.authorization: "Bearer cen_" + String(repeating: "a", count: 43), .contentType: "application/json"],
+                    uri: uri, method: method,
+                    headers: [.authorization: "Bearer cen_" + String(repeating: "a", count: 43), .contentType: "application/json"],
                     body: method == .post ? ByteBuffer(string: "{}") : nil)
                 let waited = ContinuousClock.now - started
                 #expect(response.status == .serviceUnavailable, "\(String(buffer: response.body))")

@@ -23,7 +23,9 @@ import Testing
         """
     }
 
-    func post(_ api: APITest, _ lines: [String], token: String? = nil, contentType: String = "application/x-ndjson") async throws -> APITest.Reply {
+    func post(
+        _ api: APITest, _ lines: [String], token: String? = nil, contentType: String = "application/x-ndjson"
+    ) async throws -> APITest.Reply {
         try await api.call(
             .post, "/v1/reports:import", token: token ?? api.world.regulatorToken, contentType: contentType,
             body: ByteBuffer(string: lines.joined(separator: "\n") + "\n"))
@@ -32,7 +34,9 @@ import Testing
     func reportCount(_ world: World) async throws -> Int {
         try await world.database.withConnection(logger: TestDatabase.logger) { c in
             var n = 0
-            for try await value in try await c.query("SELECT count(*)::int FROM incident_reports", logger: TestDatabase.logger).decode(Int.self) {
+            for try await value in try await c.query("SELECT count(*)::int FROM incident_reports", logger: TestDatabase.logger).decode(
+                Int.self)
+            {
                 n = value
             }
             return n
@@ -42,7 +46,8 @@ import Testing
     @Test func historyKeepsItsDatesIsImportedOnceAndRaisesNoNewReportAlert() async throws {
         try await APITest.run { (api: APITest) async throws in
             let facility = api.world.nuevoLeon.id
-            let decided = #","decisions":[{"status":"under_review","at":"2023-02-01T10:00:00Z"},{"status":"unfounded","at":"2023-03-01T10:00:00Z","reason":"Sin elementos."}]"#
+            let decided =
+                #","decisions":[{"status":"under_review","at":"2023-02-01T10:00:00Z"},{"status":"unfounded","at":"2023-03-01T10:00:00Z","reason":"Sin elementos."}]"#
             let file = [
                 Self.line(facility, source: "EXP-1", received: "2023-01-12T09:30:00Z", extra: decided),
                 "",
@@ -71,7 +76,8 @@ import Testing
             #expect(history == ["2023-02-01T10:00:00Z", "2023-03-01T10:00:00Z"], "\(report.body)")
 
             // Old evidence is in the score, and raises no alert meant for news.
-            let alerts = try await api.call(.get, "/v1/alerts?facility=\(facility.uuidString.lowercased())", token: api.world.regulatorToken)
+            let alerts = try await api.call(
+                .get, "/v1/alerts?facility=\(facility.uuidString.lowercased())", token: api.world.regulatorToken)
             let rules = Set(alerts.items.compactMap { $0["rule"] as? String })
             #expect(rules.isDisjoint(with: ["several_adults_severe", "filming", "sexual_abuse_under_six"]), "\(rules)")
             let risk = try await api.call(.get, "/v1/facilities/\(facility.uuidString.lowercased())/risk", token: api.world.regulatorToken)
@@ -88,7 +94,9 @@ import Testing
                 Self.line(facility, source: "A-2", received: "2999-01-01T00:00:00Z"),
                 "{not json",
                 Self.line(api.world.oaxaca.id, source: "A-4", received: "2023-01-12T09:30:00Z"),
-                Self.line(facility, source: "A-5", received: "2023-01-12T09:30:00Z", extra: #","decisions":[{"status":"received","at":"2023-01-13T00:00:00Z"}]"#),
+                Self.line(
+                    facility, source: "A-5", received: "2023-01-12T09:30:00Z",
+                    extra: #","decisions":[{"status":"received","at":"2023-01-13T00:00:00Z"}]"#),
                 Self.line(facility, source: "A-6", received: "2023-01-01T09:30:00Z"),
                 Self.line(facility, source: "A-7", received: "yesterday", extra: #","color":"red""#),
             ]

@@ -19,7 +19,8 @@ import Testing
     static func proposePair(_ world: World) async throws -> (String, String) {
         let logger = TestDatabase.logger
         return try await world.database.withConnection(logger: logger) { c in
-            func staff(_ facility: UUID, _ name: String, _ ref: String, role: String = "teacher", born: String? = nil) async throws -> UUID {
+            func staff(_ facility: UUID, _ name: String, _ ref: String, role: String = "teacher", born: String? = nil) async throws -> UUID
+            {
                 var id: UUID?
                 for try await value in try await c.query(
                     """
@@ -34,9 +35,13 @@ import Testing
             let nuevoLeon = try await staff(world.nuevoLeon.id, "José García", "S1", role: "assistant", born: "1985-04-03")
             _ = try await staff(world.monterrey.id, "Xóchitl Tlacuilo Ayala", "S2")
             _ = try await staff(world.nuevoLeon.id, "Xochitl Tlacuilo Ayala", "S2")
-            let given = ["Ana", "Luis", "Sara", "Omar", "Eva", "Raúl", "Iris", "Hugo", "Rosa", "Abel", "Nora", "Saúl",
-                         "Alma", "Beto", "Celia", "Dario", "Elsa", "Fabio", "Gema", "Ivan", "Julia", "Kevin", "Lidia", "Mario"]
-            let surnames = ["Quiroz", "Bañuelos", "Zamudio", "Olvera", "Tovar", "Urías", "Mancera", "Lozoya", "Arriaga", "Beltrán", "Cuevas", "Dávila"]
+            let given = [
+                "Ana", "Luis", "Sara", "Omar", "Eva", "Raúl", "Iris", "Hugo", "Rosa", "Abel", "Nora", "Saúl",
+                "Alma", "Beto", "Celia", "Dario", "Elsa", "Fabio", "Gema", "Ivan", "Julia", "Kevin", "Lidia", "Mario",
+            ]
+            let surnames = [
+                "Quiroz", "Bañuelos", "Zamudio", "Olvera", "Tovar", "Urías", "Mancera", "Lozoya", "Arriaga", "Beltrán", "Cuevas", "Dávila",
+            ]
             let schools = [world.nuevoLeon.id, world.monterrey.id, world.oaxaca.id]
             for n in 0..<24 {
                 _ = try await staff(schools[n % 3], "\(given[n]) \(surnames[n % 12]) \(surnames[(n % 12 + 1 + n / 12) % 12])", "F\(n)")
@@ -61,14 +66,17 @@ import Testing
             #expect(Set(names) == [["garcia", "lopez"], ["garcia"]], "\(records)")
             let levels = (pair["comparisons"] as? [[String: Any]] ?? []).compactMap { $0["level"] as? String }
             #expect(levels.contains("one_missing_exact"), "\(pair)")
-            let score = try #require(pair["score"] as? Double), weight = try #require(pair["weight"] as? Double)
+            let score = try #require(pair["score"] as? Double)
+            let weight = try #require(pair["weight"] as? Double)
             let prior = try #require(pair["prior"] as? Double)
             // Bits to two decimals, as people read them (issue 22: 6.044385308173022 was shown).
             #expect(abs(score - (weight + prior)) < 0.011 && prior < 0)
             let weights = [score, weight, prior] + (pair["comparisons"] as? [[String: Any]] ?? []).compactMap { $0["weight"] as? Double }
             #expect(weights.allSatisfy { abs($0 * 100 - ($0 * 100).rounded()) < 1e-6 }, "\(weights)")
             // Linked on even odds, short of 32 to 1: joined into one person, and open to a decision.
-            #expect(pair["linked"] as? Bool == true && score >= LinkageModel.v1.linkThreshold && score < LinkageModel.v1.confirmThreshold, "\(pair)")
+            #expect(
+                pair["linked"] as? Bool == true && score >= LinkageModel.v1.linkThreshold && score < LinkageModel.v1.confirmThreshold,
+                "\(pair)")
             #expect(try await Self.persons(api.world) == [2, 2])
             // The person's page shows the link, its strength and what explains it.
             let adult = try await api.call(.get, "/v1/adults/\(monterrey)", token: api.world.regulatorToken)
@@ -82,21 +90,32 @@ import Testing
             #expect(try await api.call(.get, "/v1/links/review", token: api.world.schoolToken).status == .forbidden)
             #expect(try await api.call(.get, "/v1/links/review", token: api.world.adminToken).status == .forbidden)
             #expect(
-                try await api.call(.post, "/v1/links/review/\(monterrey)/\(nuevoLeon)", token: api.world.otherRegulatorToken, json: #"{"decision":"reject"}"#)
-                    .status == .notFound)
+                try await api.call(
+                    .post, "/v1/links/review/\(monterrey)/\(nuevoLeon)", token: api.world.otherRegulatorToken,
+                    json: #"{"decision":"reject"}"#
+                )
+                .status == .notFound)
 
             // Bad input changes nothing.
             let path = "/v1/links/review/\(nuevoLeon)/\(monterrey)"  // either order
-            #expect(try await api.call(.post, path, token: api.world.regulatorToken, json: #"{"decision":"maybe"}"#).status == .unprocessableContent)
+            #expect(
+                try await api.call(.post, path, token: api.world.regulatorToken, json: #"{"decision":"maybe"}"#).status
+                    == .unprocessableContent)
             #expect(try await api.call(.post, path, token: api.world.regulatorToken, json: #"{}"#).status == .unprocessableContent)
-            #expect(try await api.call(.post, "/v1/links/review/\(monterrey)/\(monterrey)", token: api.world.regulatorToken, json: #"{"decision":"accept"}"#)
+            #expect(
+                try await api.call(
+                    .post, "/v1/links/review/\(monterrey)/\(monterrey)", token: api.world.regulatorToken, json: #"{"decision":"accept"}"#
+                )
                 .status == .notFound)
-            #expect(try await api.call(.post, "/v1/links/review/x/y", token: api.world.regulatorToken, json: #"{"decision":"accept"}"#).status == .notFound)
+            #expect(
+                try await api.call(.post, "/v1/links/review/x/y", token: api.world.regulatorToken, json: #"{"decision":"accept"}"#).status
+                    == .notFound)
             #expect(try await api.call(.get, "/v1/links/review", token: api.world.regulatorToken).items.count == 1)
 
             // Rejected: gone from the queue, refused a second time, broken by the next rebuild.
             let decided = try await api.call(
-                .post, path, token: api.world.regulatorToken, json: #"{"decision":"reject","note":"Distintas fechas de ingreso; son hermanas."}"#)
+                .post, path, token: api.world.regulatorToken,
+                json: #"{"decision":"reject","note":"Distintas fechas de ingreso; son hermanas."}"#)
             #expect(decided.status == .created, "\(decided.body)")
             #expect(decided.json["decision"] as? String == "rejected")
             #expect(try await api.call(.get, "/v1/links/review", token: api.world.regulatorToken).items.isEmpty)

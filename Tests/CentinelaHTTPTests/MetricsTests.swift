@@ -5,8 +5,8 @@ import CentinelaTestSupport
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import Yams
 import Testing
+import Yams
 
 /// `/metrics`: what operators watch, in Prometheus' format, with nothing personal in it.
 @Suite struct MetricsTests {
@@ -29,7 +29,9 @@ import Testing
             #expect(reply.status == .ok, "\(reply.body)")
             #expect(reply.headers[.contentType] == "text/plain; version=0.0.4; charset=utf-8")
             return reply
-        } until: { Self.samples($0.body)["centinela_database_up"] == 1 }
+        } until: {
+            Self.samples($0.body)["centinela_database_up"] == 1
+        }
     }
 
     func scrape(_ api: APITest, token: String? = nil) async throws -> [String: Double] {
@@ -128,7 +130,9 @@ import Testing
         // The reader of PromQL the check relies on: functions, labels, ranges and clauses are not metrics.
         #expect(
             GrafanaDashboards.metricNames(
-                inPromQL: #"histogram_quantile(0.99, sum by (le) (rate(a_seconds_bucket{route="/x",method="POST"}[$__rate_interval]))) / time() - b_total offset 5m"#)
+                inPromQL:
+                    #"histogram_quantile(0.99, sum by (le) (rate(a_seconds_bucket{route="/x",method="POST"}[$__rate_interval]))) / time() - b_total offset 5m"#
+            )
                 == ["a_seconds_bucket", "b_total"])
         try await APITest.run { [rules] (api: APITest) async throws in
             _ = try await api.call(.get, "/healthz", token: nil)

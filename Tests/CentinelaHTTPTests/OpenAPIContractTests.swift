@@ -75,7 +75,9 @@ struct OpenAPIContract {
     @Test func theDocumentIsWellFormedOpenAPI() throws {
         let document = OpenAPIContract.parse(OpenAPIDocument.text)
         #expect(!document.isEmpty, "openapi.yaml parses")
-        var nulls: [String] = [], strayKeys: [String] = [], references: [String] = []
+        var nulls: [String] = []
+        var strayKeys: [String] = []
+        var references: [String] = []
         func walk(_ value: Any, _ path: String) {
             if let map = value as? [String: Any] {
                 for (key, child) in map {
@@ -89,11 +91,14 @@ struct OpenAPIContract {
         }
         walk(document, "")
         #expect(nulls.isEmpty, "keys without values (a comma or colon inside a flow mapping?): \(nulls.sorted())")
-        let parameterKeys: Set<String> = ["name", "in", "description", "required", "deprecated", "schema", "style", "explode", "example", "examples", "$ref"]
+        let parameterKeys: Set<String> = [
+            "name", "in", "description", "required", "deprecated", "schema", "style", "explode", "example", "examples", "$ref",
+        ]
         var parameters: [(String, [String: Any])] = []
         for (path, item) in document["paths"] as? [String: Any] ?? [:] {
             for (method, operation) in item as? [String: Any] ?? [:] {
-                let list = method == "parameters" ? (operation as? [Any] ?? []) : ((operation as? [String: Any])?["parameters"] as? [Any] ?? [])
+                let list =
+                    method == "parameters" ? (operation as? [Any] ?? []) : ((operation as? [String: Any])?["parameters"] as? [Any] ?? [])
                 for parameter in list { if let map = parameter as? [String: Any] { parameters.append(("\(method) \(path)", map)) } }
             }
         }
@@ -156,7 +161,8 @@ struct OpenAPIContract {
     @Test func everyDocumentedOperationIsServed() async throws {
         try await APITest.run { (api: APITest) async throws in
             for (template, methods) in OpenAPIContract.shared.operations {
-                let path = template
+                let path =
+                    template
                     .replacingOccurrences(of: "{id}", with: UUID().uuidString.lowercased())
                     .replacingOccurrences(of: "{staffRef}", with: "T-99")
                 for method in methods.keys {

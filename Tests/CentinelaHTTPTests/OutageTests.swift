@@ -9,6 +9,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -68,7 +69,12 @@ final class DatabaseRelay: @unchecked Sendable {
                 if lock.withLock({ stopped }) { return }
                 continue
             }
-            if lock.withLock({ if cutOff { held.append(client) }; return cutOff }) { continue }
+            if lock.withLock({
+                if cutOff { held.append(client) }
+                return cutOff
+            }) {
+                continue
+            }
             let upstream = connectToTarget()
             guard upstream >= 0 else {
                 close(client)
@@ -76,8 +82,14 @@ final class DatabaseRelay: @unchecked Sendable {
             }
             lock.withLock { open.append((client, upstream)) }
             let pair = RelayedPair()
-            Thread.detachNewThread { [self] in Self.pump(from: client, to: upstream); if pair.oneDirectionEnded() { closePair(client, upstream) } }
-            Thread.detachNewThread { [self] in Self.pump(from: upstream, to: client); if pair.oneDirectionEnded() { closePair(client, upstream) } }
+            Thread.detachNewThread { [self] in
+                Self.pump(from: client, to: upstream)
+                if pair.oneDirectionEnded() { closePair(client, upstream) }
+            }
+            Thread.detachNewThread { [self] in
+                Self.pump(from: upstream, to: client)
+                if pair.oneDirectionEnded() { closePair(client, upstream) }
+            }
         }
     }
 
@@ -106,7 +118,10 @@ final class DatabaseRelay: @unchecked Sendable {
             let connected = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
             }
-            if connected != 0 { close(fd); return -1 }
+            if connected != 0 {
+                close(fd)
+                return -1
+            }
             return fd
         case .tcp(let host, let port):
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -117,7 +132,10 @@ final class DatabaseRelay: @unchecked Sendable {
             let connected = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
-            if connected != 0 { close(fd); return -1 }
+            if connected != 0 {
+                close(fd)
+                return -1
+            }
             return fd
         }
     }
@@ -191,7 +209,9 @@ final class RelayedPair: @unchecked Sendable {
                         headers[.contentType] = "application/json"
                         headers[HTTPField.Name("Idempotency-Key")!] = key
                     }
-                    return try await client.execute(uri: uri, method: method, headers: headers, body: method == .post ? ByteBuffer(string: report) : nil).status
+                    return try await client.execute(
+                        uri: uri, method: method, headers: headers, body: method == .post ? ByteBuffer(string: report) : nil
+                    ).status
                 }
                 #expect(try await call(.get, "/v1/facilities") == .ok)
 
@@ -201,7 +221,8 @@ final class RelayedPair: @unchecked Sendable {
                     for n in 0..<8 {
                         group.addTask {
                             let sent = ContinuousClock.now
-                            let status = try await n % 2 == 0 ? call(.get, "/v1/facilities") : call(.post, "/v1/reports", key: "outage-\(n)")
+                            let status =
+                                try await n % 2 == 0 ? call(.get, "/v1/facilities") : call(.post, "/v1/reports", key: "outage-\(n)")
                             return (status, ContinuousClock.now - sent)
                         }
                     }
@@ -254,7 +275,9 @@ final class RelayedPair: @unchecked Sendable {
                     let stream = try SSEClient(port: port, path: "/v1/alerts/stream", token: world.regulatorToken)
                     _ = await stream.heartbeats(atLeast: 2, within: .seconds(10))
                     return stream
-                } until: { $0.status == 200 && !$0.ended && $0.comments >= 2 }
+                } until: {
+                    $0.status == 200 && !$0.ended && $0.comments >= 2
+                }
                 #expect(stream.status == 200 && stream.comments >= 2)
                 relay.cut()
                 // Six seconds away: a token check (every 5 s) fails in that time.

@@ -41,7 +41,8 @@ import Testing
                     VALUES (\(facility), current_date - 9, current_date - 9, current_date - 8, 'sexual_abuse', 'parent', '{}', 'Prueba.') RETURNING id
                     """)
                 for (index, adult) in adults.enumerated() {
-                    try await c.query("INSERT INTO report_adults (report_id, position, adult_id) VALUES (\(id), \(index + 1), \(adult))", logger: logger)
+                    try await c.query(
+                        "INSERT INTO report_adults (report_id, position, adult_id) VALUES (\(id), \(index + 1), \(adult))", logger: logger)
                 }
                 return id
             }
@@ -49,7 +50,8 @@ import Testing
             let first = try await staff(world.nuevoLeon.id, "S1", "Rubén Tapia Ochoa", k1)
             let second = try await staff(world.nuevoLeon.id, "S2", "Omar Tovar Urías", nil)
             let moved = try await staff(world.oaxaca.id, "S1", "Ruben Tapia", k1)
-            let here = try await report(world.nuevoLeon.id, [first, second]), there = try await report(world.oaxaca.id, [moved])
+            let here = try await report(world.nuevoLeon.id, [first, second])
+            let there = try await report(world.oaxaca.id, [moved])
             try await world.database.withConnection(logger: logger) { writer in
                 _ = try await LinkingRebuilder(logger: logger).rebuild(reader: c, writer: writer)
             }
@@ -67,7 +69,8 @@ import Testing
             let pattern = try #require(mine.items.first)
             #expect(mine.items.count == 1)
             #expect(pattern["facilities"] as? Int == 2 && pattern["reports"] as? Int == 2)
-            #expect(Set((pattern["jurisdictions"] as? [[String: String]] ?? []).compactMap { $0["code"] }) == ["MX-NL", "MX-OAX"], "\(pattern)")
+            #expect(
+                Set((pattern["jurisdictions"] as? [[String: String]] ?? []).compactMap { $0["code"] }) == ["MX-NL", "MX-OAX"], "\(pattern)")
             #expect((pattern["yourFacilities"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String } == ["NL001"])
             // A network is one group: both facilities, of which this regulator's one.
             let groups = try #require(pattern["groups"] as? [[String: Any]])

@@ -51,11 +51,13 @@ import Testing
             for n in 0..<5 { _ = try await api.call(.get, "/v1/facilities", token: "cen_bogus\(n)") }
             #expect(try await api.call(.get, "/v1/facilities", token: "cen_bogus9").status == .tooManyRequests)
             #expect(try await api.call(.get, "/v1/facilities", token: api.world.regulatorToken).status == .ok)
-            #expect(try await api.call(.get, "/v1/facilities", token: api.world.otherRegulatorToken).status == .tooManyRequests,
-                    "a token not seen lately waits like any other")
+            #expect(
+                try await api.call(.get, "/v1/facilities", token: api.world.otherRegulatorToken).status == .tooManyRequests,
+                "a token not seen lately waits like any other")
             let school = api.world.schoolToken
             try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
-                _ = try await TokenStore(logger: TestDatabase.logger).revoke(String(school.prefix(12)), reason: "left the post", on: connection)
+                _ = try await TokenStore(logger: TestDatabase.logger).revoke(
+                    String(school.prefix(12)), reason: "left the post", on: connection)
             }
             #expect(try await api.call(.get, "/v1/facilities", token: api.world.schoolToken).status == .unauthorized)
         }
@@ -71,7 +73,9 @@ import Testing
             }
             #expect(statuses == [.ok, .tooManyRequests, .tooManyRequests], "\(statuses)")
             let limited = try await api.call(.get, "/v1/facilities", token: api.world.regulatorToken)
-            #expect(limited.status == .tooManyRequests && (100...120).contains(Int(limited.headers[.retryAfter] ?? "") ?? 0), "\(limited.headers)")
+            #expect(
+                limited.status == .tooManyRequests && (100...120).contains(Int(limited.headers[.retryAfter] ?? "") ?? 0),
+                "\(limited.headers)")
             #expect(try await api.call(.get, "/v1/facilities", token: api.world.otherRegulatorToken).status == .ok)
         }
     }

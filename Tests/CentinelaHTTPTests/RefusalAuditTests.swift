@@ -13,7 +13,8 @@ import Testing
     @Test func unauthorisedAndForbiddenAttemptsAreAudited() async throws {
         try await APITest.run { (api: APITest) async throws in
             #expect(try await api.call(.get, "/v1/facilities", token: nil).status == .unauthorized)
-            #expect(try await api.call(.get, "/v1/facilities", token: "cen_notavalidtokenatallxxxxxxxxxxxxxxxxxxxxxxx").status == .unauthorized)
+            #expect(
+                try await api.call(.get, "/v1/facilities", token: "cen_notavalidtokenatallxxxxxxxxxxxxxxxxxxxxxxx").status == .unauthorized)
             #expect(try await api.call(.get, "/v1/alerts", token: api.world.schoolToken).status == .forbidden)
             try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
                 var rows: [(String?, String, String, String)] = []
@@ -23,17 +24,21 @@ import Testing
                     WHERE action = 'access.refused' ORDER BY position
                     """, logger: TestDatabase.logger
                 ).decode((String?, String, String, String).self) { rows.append(row) }
-                #expect(rows.map { "\($0.0 ?? "-") \($0.1) \($0.2) \($0.3)" } == [
-                    "- denied 401 /v1/facilities", "- denied 401 /v1/facilities", "school denied 403 /v1/alerts",
-                ])
+                #expect(
+                    rows.map { "\($0.0 ?? "-") \($0.1) \($0.2) \($0.3)" } == [
+                        "- denied 401 /v1/facilities", "- denied 401 /v1/facilities", "school denied 403 /v1/alerts",
+                    ])
                 #expect(try await AuditVerifier.verify(on: connection, logger: TestDatabase.logger).isIntact)
             }
         }
     }
 
     @Test func aFloodIsCountedNotWrittenRowByRow() {
-        let audit = RefusalAudit(database: ServiceDatabase(client: PostgresClient(configuration: .init(
-            unixSocketPath: "/nonexistent", username: "x", password: nil, database: nil)), logger: TestDatabase.logger),
+        let audit = RefusalAudit(
+            database: ServiceDatabase(
+                client: PostgresClient(
+                    configuration: .init(
+                        unixSocketPath: "/nonexistent", username: "x", password: nil, database: nil)), logger: TestDatabase.logger),
             perCaller: 3, overall: 5)
         let start = ContinuousClock.now
         let first = (0..<5).map { _ in audit.admit("cen_a", now: start) }

@@ -9,8 +9,10 @@ import Testing
 
 /// Reports through the API, as each kind of caller.
 @Suite struct ReportAPITests {
-    static func body(facility: UUID, narrative: String = "La maestra vio a dos adultos disfrazados con los niños.",
-                     extra: String = "") -> String {
+    static func body(
+        facility: UUID, narrative: String = "La maestra vio a dos adultos disfrazados con los niños.",
+        extra: String = ""
+    ) -> String {
         """
         {"facility":"\(facility.uuidString.lowercased())","occurred":{"from":"2026-02-02","to":"2026-02-06","approximate":true},
          "discoveredOn":"2026-02-10","category":"sexual_abuse","reporterType":"parent",
@@ -33,7 +35,9 @@ import Testing
     func reportCount(_ world: World) async throws -> Int {
         try await world.database.withConnection(logger: TestDatabase.logger) { connection in
             var n = 0
-            for try await value in try await connection.query("SELECT count(*) FROM incident_reports", logger: TestDatabase.logger).decode(Int.self) { n = value }
+            for try await value in try await connection.query("SELECT count(*) FROM incident_reports", logger: TestDatabase.logger).decode(
+                Int.self)
+            { n = value }
             return n
         }
     }
@@ -41,7 +45,8 @@ import Testing
     @Test func aSchoolSubmitsAndOnlyThoseConcernedCanRead() async throws {
         try await APITest.run { (api: APITest) async throws in
             try await Self.rosterTeacher(api.world)
-            let created = try await api.call(.post, "/v1/reports", token: api.world.schoolToken, json: Self.body(facility: api.world.nuevoLeon.id))
+            let created = try await api.call(
+                .post, "/v1/reports", token: api.world.schoolToken, json: Self.body(facility: api.world.nuevoLeon.id))
             #expect(created.status == .created, "\(created.body)")
             let id = try #require(created.json["id"] as? String)
             #expect(created.headers[.location] == "/v1/reports/\(id)")
@@ -65,8 +70,13 @@ import Testing
             }
             #expect(try await api.call(.get, "/v1/reports/\(id)", token: api.world.adminToken).status == .forbidden)
             // Nor can another school file a report about NL001, or the operator file one at all.
-            #expect(try await api.call(.post, "/v1/reports", token: api.world.otherSchoolToken, json: Self.body(facility: api.world.nuevoLeon.id)).status == .notFound)
-            #expect(try await api.call(.post, "/v1/reports", token: api.world.adminToken, json: Self.body(facility: api.world.nuevoLeon.id)).status == .forbidden)
+            #expect(
+                try await api.call(
+                    .post, "/v1/reports", token: api.world.otherSchoolToken, json: Self.body(facility: api.world.nuevoLeon.id)
+                ).status == .notFound)
+            #expect(
+                try await api.call(.post, "/v1/reports", token: api.world.adminToken, json: Self.body(facility: api.world.nuevoLeon.id))
+                    .status == .forbidden)
             // A regulator takes a hotline complaint about a school in its jurisdiction.
             let hotline = Self.body(facility: api.world.monterrey.id).replacingOccurrences(of: #"{"staffRef":"T-01"},"#, with: "")
                 .replacingOccurrences(of: "\"parent\"", with: "\"hotline\"")
@@ -88,7 +98,8 @@ import Testing
             #expect(try await reportCount(api.world) == 1)
 
             let changed = try await api.call(
-                .post, "/v1/reports", token: api.world.schoolToken, json: Self.body(facility: api.world.nuevoLeon.id, narrative: "otra cosa"),
+                .post, "/v1/reports", token: api.world.schoolToken,
+                json: Self.body(facility: api.world.nuevoLeon.id, narrative: "otra cosa"),
                 headers: key)
             #expect(changed.status == .unprocessableContent)
             #expect(changed.problemType == "idempotency-key-reused")
@@ -98,8 +109,9 @@ import Testing
             let other = try await api.call(.post, "/v1/reports", token: api.world.regulatorToken, json: body, headers: key)
             #expect(other.status == .created)
             #expect(other.json["id"] as? String != first.json["id"] as? String)
-            let badKey = try await api.call(.post, "/v1/reports", token: api.world.schoolToken, json: body,
-                                            headers: [HTTPField.Name("Idempotency-Key")!: "has space"])
+            let badKey = try await api.call(
+                .post, "/v1/reports", token: api.world.schoolToken, json: body,
+                headers: [HTTPField.Name("Idempotency-Key")!: "has space"])
             #expect(badKey.status == .badRequest)
         }
     }
@@ -144,8 +156,12 @@ import Testing
                 """
             let second = try await api.call(.post, "/v1/reports", token: api.world.schoolToken, json: wellFormedButWrong)
             #expect(second.status == .unprocessableContent)
-            #expect(second.errorFields == ["/children/0/ref", "/children/2/ref", "/discoveredOn", "/modusOperandi", "/narrative", "/occurred/to"])
-            let unknownStaff = try await api.call(.post, "/v1/reports", token: api.world.schoolToken, json: Self.body(facility: api.world.nuevoLeon.id))
+            #expect(
+                second.errorFields == [
+                    "/children/0/ref", "/children/2/ref", "/discoveredOn", "/modusOperandi", "/narrative", "/occurred/to",
+                ])
+            let unknownStaff = try await api.call(
+                .post, "/v1/reports", token: api.world.schoolToken, json: Self.body(facility: api.world.nuevoLeon.id))
             #expect(unknownStaff.status == .unprocessableContent)
             #expect(unknownStaff.errorFields == ["/adults/0/staffRef"])
             #expect(try await reportCount(api.world) == 0)
@@ -155,7 +171,8 @@ import Testing
     @Test func amendmentsAndDecisionsAreAppendedNeverOverwritten() async throws {
         try await APITest.run { (api: APITest) async throws in
             try await Self.rosterTeacher(api.world)
-            let created = try await api.call(.post, "/v1/reports", token: api.world.schoolToken, json: Self.body(facility: api.world.nuevoLeon.id))
+            let created = try await api.call(
+                .post, "/v1/reports", token: api.world.schoolToken, json: Self.body(facility: api.world.nuevoLeon.id))
             let id = try #require(created.json["id"] as? String)
 
             let amended = try await api.call(
@@ -163,21 +180,41 @@ import Testing
                 json: #"{"changes":{"children":[{"ref":"NNA-03","age":3}],"narrative":"Se agrega un tercer niño."},"note":"dato nuevo"}"#)
             #expect(amended.status == .created, "\(amended.body)")
             let refused = try await api.call(
-                .post, "/v1/reports/\(id)/amendments", token: api.world.schoolToken, json: #"{"changes":{"children":[{"ref":"Pedro","age":3}]}}"#)
+                .post, "/v1/reports/\(id)/amendments", token: api.world.schoolToken,
+                json: #"{"changes":{"children":[{"ref":"Pedro","age":3}]}}"#)
             #expect(refused.status == .unprocessableContent)
-            #expect(try await api.call(.post, "/v1/reports/\(id)/amendments", token: api.world.otherSchoolToken, json: #"{"changes":{"narrative":"x"}}"#).status == .notFound)
+            #expect(
+                try await api.call(
+                    .post, "/v1/reports/\(id)/amendments", token: api.world.otherSchoolToken, json: #"{"changes":{"narrative":"x"}}"#
+                ).status == .notFound)
 
-            #expect(try await api.call(.post, "/v1/reports/\(id)/status", token: api.world.schoolToken, json: #"{"status":"unfounded"}"#).status == .forbidden)
-            #expect(try await api.call(.post, "/v1/reports/\(id)/status", token: api.world.otherRegulatorToken, json: #"{"status":"unfounded"}"#).status == .notFound)
-            let review = try await api.call(.post, "/v1/reports/\(id)/status", token: api.world.regulatorToken, json: #"{"status":"under_review","reason":"se abre expediente"}"#)
+            #expect(
+                try await api.call(.post, "/v1/reports/\(id)/status", token: api.world.schoolToken, json: #"{"status":"unfounded"}"#).status
+                    == .forbidden)
+            #expect(
+                try await api.call(
+                    .post, "/v1/reports/\(id)/status", token: api.world.otherRegulatorToken, json: #"{"status":"unfounded"}"#
+                ).status == .notFound)
+            let review = try await api.call(
+                .post, "/v1/reports/\(id)/status", token: api.world.regulatorToken,
+                json: #"{"status":"under_review","reason":"se abre expediente"}"#)
             #expect(review.status == .created, "\(review.body)")
-            #expect(try await api.call(.post, "/v1/reports/\(id)/status", token: api.world.regulatorToken, json: #"{"status":"under_review"}"#).status == .conflict)
-            #expect(try await api.call(.post, "/v1/reports/\(id)/status", token: api.world.regulatorToken, json: #"{"status":"closed"}"#).status == .unprocessableContent)
-            #expect(try await api.call(.post, "/v1/reports/\(id)/status", token: api.world.regulatorToken, json: #"{"status":"substantiated"}"#).status == .created)
+            #expect(
+                try await api.call(.post, "/v1/reports/\(id)/status", token: api.world.regulatorToken, json: #"{"status":"under_review"}"#)
+                    .status == .conflict)
+            #expect(
+                try await api.call(.post, "/v1/reports/\(id)/status", token: api.world.regulatorToken, json: #"{"status":"closed"}"#).status
+                    == .unprocessableContent)
+            #expect(
+                try await api.call(.post, "/v1/reports/\(id)/status", token: api.world.regulatorToken, json: #"{"status":"substantiated"}"#)
+                    .status == .created)
 
             let read = try await api.call(.get, "/v1/reports/\(id)", token: api.world.schoolToken)
             #expect(read.json["status"] as? String == "substantiated")
-            #expect((read.json["statusHistory"] as? [[String: Any]])?.compactMap { $0["status"] as? String } == ["under_review", "substantiated"])
+            #expect(
+                (read.json["statusHistory"] as? [[String: Any]])?.compactMap { $0["status"] as? String } == [
+                    "under_review", "substantiated",
+                ])
             let amendments = read.json["amendments"] as? [[String: Any]] ?? []
             #expect(amendments.count == 1)
             #expect(((amendments.first?["changes"] as? [String: Any])?["narrative"]) as? String == "Se agrega un tercer niño.")
@@ -191,7 +228,10 @@ import Testing
         try await APITest.run { (api: APITest) async throws in
             try await Self.rosterTeacher(api.world)
             for _ in 0..<3 {
-                #expect(try await api.call(.post, "/v1/reports", token: api.world.schoolToken, json: Self.body(facility: api.world.nuevoLeon.id)).status == .created)
+                #expect(
+                    try await api.call(
+                        .post, "/v1/reports", token: api.world.schoolToken, json: Self.body(facility: api.world.nuevoLeon.id)
+                    ).status == .created)
             }
             let oaxaca = Self.body(facility: api.world.oaxaca.id).replacingOccurrences(of: #"{"staffRef":"T-01"},"#, with: "")
             #expect(try await api.call(.post, "/v1/reports", token: api.world.otherSchoolToken, json: oaxaca).status == .created)
@@ -209,7 +249,9 @@ import Testing
             #expect(ids.count == 3)
             #expect(Set(ids).count == 3)
             #expect(try await api.call(.get, "/v1/reports?jurisdiction=MX-OAX", token: api.world.regulatorToken).items.isEmpty)
-            #expect(try await api.call(.get, "/v1/reports?facility=\(api.world.oaxaca.id.uuidString)", token: api.world.schoolToken).items.isEmpty)
+            #expect(
+                try await api.call(.get, "/v1/reports?facility=\(api.world.oaxaca.id.uuidString)", token: api.world.schoolToken).items
+                    .isEmpty)
             #expect(try await api.call(.get, "/v1/reports", token: api.world.otherRegulatorToken).items.count == 1)
             #expect(try await api.call(.get, "/v1/reports?category=neglect", token: api.world.regulatorToken).items.isEmpty)
             #expect(try await api.call(.get, "/v1/reports?from=2000-01-01&to=2099-12-31", token: api.world.regulatorToken).items.count == 3)
@@ -222,7 +264,8 @@ import Testing
     @Test func everyAccessIsAuditedAndTheTrailHolds() async throws {
         try await APITest.run { (api: APITest) async throws in
             try await Self.rosterTeacher(api.world)
-            let created = try await api.call(.post, "/v1/reports", token: api.world.schoolToken, json: Self.body(facility: api.world.nuevoLeon.id))
+            let created = try await api.call(
+                .post, "/v1/reports", token: api.world.schoolToken, json: Self.body(facility: api.world.nuevoLeon.id))
             let id = try #require(created.json["id"] as? String)
             _ = try await api.call(.get, "/v1/reports/\(id)", token: api.world.regulatorToken)
             _ = try await api.call(.get, "/v1/reports/\(id)", token: api.world.otherRegulatorToken)
@@ -232,7 +275,8 @@ import Testing
                 for try await row in try await connection.query(
                     "SELECT action, outcome FROM audit_events WHERE object_type = 'report' ORDER BY position", logger: TestDatabase.logger
                 ).decode((String, String).self) { events.append(row) }
-                #expect(events.map { "\($0.0):\($0.1)" } == ["report.create:ok", "report.read:ok", "report.read:not_found", "report.list:ok"])
+                #expect(
+                    events.map { "\($0.0):\($0.1)" } == ["report.create:ok", "report.read:ok", "report.read:not_found", "report.list:ok"])
                 #expect(try await AuditVerifier.verify(on: connection, logger: TestDatabase.logger).isIntact)
             }
         }

@@ -46,7 +46,10 @@ import Testing
         }
     }
 
-    static func report(_ facility: UUID, category: String = "sexual_abuse", adults: String = #"[{"name":"Hombre del disfraz","role":"other"},{"name":"Mujer del disfraz","role":"other"}]"#) -> String {
+    static func report(
+        _ facility: UUID, category: String = "sexual_abuse",
+        adults: String = #"[{"name":"Hombre del disfraz","role":"other"},{"name":"Mujer del disfraz","role":"other"}]"#
+    ) -> String {
         """
         {"facility":"\(facility.uuidString.lowercased())","occurred":{"on":"2026-02-02"},"discoveredOn":"2026-02-03",
          "category":"\(category)","reporterType":"parent","adults":\(adults),
@@ -61,7 +64,8 @@ import Testing
             // below expects that score before the report's.
             var scored = false
             for _ in 0..<300 where !scored {
-                scored = try await api.call(.get, "/v1/facilities/\(facility.uuidString.lowercased())/risk", token: api.world.regulatorToken)
+                scored =
+                    try await api.call(.get, "/v1/facilities/\(facility.uuidString.lowercased())/risk", token: api.world.regulatorToken)
                     .status == .ok
                 if !scored { try await Task.sleep(for: .milliseconds(100)) }
             }
@@ -86,7 +90,8 @@ import Testing
             #expect((methods?["evidence"] as? [[String: Any]])?.first?["report"] is String)
             #expect(methods?.keys.contains("cap") == false)
 
-            let history = try await api.call(.get, "/v1/facilities/\(facility.uuidString.lowercased())/risk/history", token: api.world.schoolToken)
+            let history = try await api.call(
+                .get, "/v1/facilities/\(facility.uuidString.lowercased())/risk/history", token: api.world.schoolToken)
             #expect(history.status == .ok)
             #expect(history.items.count == 2)  // scored at creation (0), then after the report
             #expect(history.items.first?["score"] as? Double == risk.json["score"] as? Double)
@@ -116,7 +121,8 @@ import Testing
                 #expect(risk.status == .ok, "\(risk.body)")
                 return (risk.json["reasons"] as? [[String: Any]] ?? []).first { $0["code"] as? String == "CROSS_FACILITY" } ?? [:]
             }
-            let regulator = try await cross(api.world.regulatorToken), school = try await cross(api.world.schoolToken)
+            let regulator = try await cross(api.world.regulatorToken)
+            let school = try await cross(api.world.schoolToken)
             // One facility tied by a person implicated at both: strength 1, 8 × log2(1 + 1).
             #expect(regulator["points"] as? Double == 8)
             #expect((regulator["evidence"] as? [[String: Any]])?.first?["adult"] as? String == key)
@@ -144,7 +150,8 @@ import Testing
             #expect(try await api.call(.get, "/v1/facilities/\(facility)/risk", token: nil).status == .unauthorized)
             #expect(try await api.call(.get, "/v1/facilities/not-a-uuid/risk", token: api.world.regulatorToken).status == .notFound)
             #expect(try await api.call(.get, "/v1/facilities/\(facility)/risk?x=1", token: api.world.regulatorToken).status == .badRequest)
-            #expect(try await api.call(.delete, "/v1/facilities/\(facility)/risk", token: api.world.regulatorToken).status == .methodNotAllowed)
+            #expect(
+                try await api.call(.delete, "/v1/facilities/\(facility)/risk", token: api.world.regulatorToken).status == .methodNotAllowed)
             let bad = try await api.call(.get, "/v1/facilities/\(facility)/risk/history?limit=0&cursor=zz", token: api.world.regulatorToken)
             #expect(bad.status == .badRequest && Set(bad.errorFields) == ["limit", "cursor"])
         }
@@ -156,8 +163,10 @@ import Testing
                 _ = try await api.call(.post, "/v1/reports", token: api.world.regulatorToken, json: Self.report(api.world.monterrey.id))
             }
             try await Self.rescored(api.world.nuevoLeon.id, in: api.world) {
-                _ = try await api.call(.post, "/v1/reports", token: api.world.regulatorToken, json: Self.report(
-                    api.world.nuevoLeon.id, category: "neglect", adults: #"[{"name":"Conserje","role":"maintenance"}]"#))
+                _ = try await api.call(
+                    .post, "/v1/reports", token: api.world.regulatorToken,
+                    json: Self.report(
+                        api.world.nuevoLeon.id, category: "neglect", adults: #"[{"name":"Conserje","role":"maintenance"}]"#))
             }
             let ranked = try await api.call(.get, "/v1/facilities?sort=-score&within=MX-NL", token: api.world.regulatorToken)
             #expect(ranked.status == .ok, "\(ranked.body)")
@@ -173,9 +182,10 @@ import Testing
             let second = try await api.call(.get, "/v1/facilities?sort=-score&limit=1&cursor=\(cursor)", token: api.world.regulatorToken)
             #expect(first.items.first?["code"] as? String == "MTY01" && second.items.first?["code"] as? String == "NL001")
             // The other state's regulator sees none of it; the operator reads no case.
-            #expect(try await api.call(.get, "/v1/facilities?sort=-score", token: api.world.otherRegulatorToken).items.allSatisfy {
-                $0["code"] as? String == "OAX01"
-            })
+            #expect(
+                try await api.call(.get, "/v1/facilities?sort=-score", token: api.world.otherRegulatorToken).items.allSatisfy {
+                    $0["code"] as? String == "OAX01"
+                })
             #expect(try await api.call(.get, "/v1/facilities?sort=-score", token: api.world.adminToken).status == .forbidden)
             let plain = try await api.call(.get, "/v1/facilities", token: api.world.adminToken)
             #expect(plain.items.allSatisfy { $0["risk"] is NSNull })
@@ -203,10 +213,13 @@ import Testing
             let risk = try await api.call(.get, "/v1/facilities/\(id.uuidString.lowercased())/risk", token: api.world.schoolToken)
             #expect(risk.json["band"] as? String == "elevated")
             #expect(risk.json["modelBand"] as? String != "elevated")
-            #expect((risk.json["manualOverride"] as? [String: Any])?["reason"] as? String == "Personal separado; visita de supervisión semanal.")
+            #expect(
+                (risk.json["manualOverride"] as? [String: Any])?["reason"] as? String == "Personal separado; visita de supervisión semanal."
+            )
 
             try await Self.rescored(id, in: api.world) {
-                let cleared = try await api.call(.post, path, token: api.world.regulatorToken, json: #"{"band":null,"reason":"Supervisión concluida."}"#)
+                let cleared = try await api.call(
+                    .post, path, token: api.world.regulatorToken, json: #"{"band":null,"reason":"Supervisión concluida."}"#)
                 #expect(cleared.status == .created)
             }
             let after = try await api.call(.get, "/v1/facilities/\(id.uuidString.lowercased())/risk", token: api.world.schoolToken)
@@ -215,9 +228,11 @@ import Testing
 
             let noExpiry = try await api.call(.post, path, token: api.world.regulatorToken, json: #"{"band":"low","reason":"x"}"#)
             #expect(noExpiry.status == .unprocessableContent && noExpiry.errorFields == ["/expiresOn"])
-            let past = try await api.call(.post, path, token: api.world.regulatorToken, json: #"{"band":"low","reason":"x","expiresOn":"2020-01-01"}"#)
+            let past = try await api.call(
+                .post, path, token: api.world.regulatorToken, json: #"{"band":"low","reason":"x","expiresOn":"2020-01-01"}"#)
             #expect(past.status == .unprocessableContent && past.errorFields == ["/expiresOn"])
-            let unknown = try await api.call(.post, path, token: api.world.regulatorToken, json: #"{"band":"severe","reason":"","extra":1}"#)
+            let unknown = try await api.call(
+                .post, path, token: api.world.regulatorToken, json: #"{"band":"severe","reason":"","extra":1}"#)
             #expect(unknown.status == .unprocessableContent && Set(unknown.errorFields) == ["/band", "/reason", "/extra"])
             #expect(try await api.call(.post, path, token: api.world.regulatorToken, json: "[]").status == .badRequest)
         }

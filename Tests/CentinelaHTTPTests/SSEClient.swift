@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -66,7 +67,10 @@ final class SSEClient: @unchecked Sendable {
                     guard poll(&pollfd, 1, min(remaining, 200)) > 0 else { continue }
                     var chunk = [UInt8](repeating: 0, count: 65_536)
                     let n = recv(self.fd, &chunk, chunk.count, 0)
-                    if n <= 0 { self.ended = true; break }
+                    if n <= 0 {
+                        self.ended = true
+                        break
+                    }
                     self.raw += chunk[0..<n]
                     self.decode()
                 }
@@ -106,10 +110,19 @@ final class SSEClient: @unchecked Sendable {
             var event = Event(id: nil, event: nil, data: "")
             var isEvent = false
             for line in block.split(separator: "\n", omittingEmptySubsequences: false) {
-                if line.hasPrefix(":") { comments += 1; continue }
-                if line.hasPrefix("id: ") { event.id = String(line.dropFirst(4)); isEvent = true }
+                if line.hasPrefix(":") {
+                    comments += 1
+                    continue
+                }
+                if line.hasPrefix("id: ") {
+                    event.id = String(line.dropFirst(4))
+                    isEvent = true
+                }
                 if line.hasPrefix("event: ") { event.event = String(line.dropFirst(7)) }
-                if line.hasPrefix("data: ") { event.data += String(line.dropFirst(6)); isEvent = true }
+                if line.hasPrefix("data: ") {
+                    event.data += String(line.dropFirst(6))
+                    isEvent = true
+                }
             }
             // Only complete blocks count: the last one may still be arriving.
             if isEvent && text.contains(block + "\n\n") { events.append(event) }

@@ -36,7 +36,10 @@ import Testing
     }
 
     @Test func networksAreReadInCIDR() throws {
-        #expect(try HTTPConfiguration.parseNetworks("10.0.0.0/8, fd00::/8", source: "x").map(\.description) == ["10.0.0.0/8", "fd00:0:0:0:0:0:0:0/8"])
+        #expect(
+            try HTTPConfiguration.parseNetworks("10.0.0.0/8, fd00::/8", source: "x").map(\.description) == [
+                "10.0.0.0/8", "fd00:0:0:0:0:0:0:0/8",
+            ])
         #expect(throws: ConfigurationError.self) { try HTTPConfiguration.parseNetworks("10.0.0.0/33", source: "x") }
         #expect(throws: ConfigurationError.self) { try HTTPConfiguration.parseNetworks("example.org", source: "x") }
         #expect(IPNetwork("192.168.0.0/16")!.contains(IPAddress("192.168.255.1")!))

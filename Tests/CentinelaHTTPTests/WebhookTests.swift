@@ -82,14 +82,17 @@ import Testing
         try await receiverApp(receiver).test(.live) { receiverClient in
             let port = try #require(receiverClient.port)
             let policy = WebhookRetryPolicy(firstDelay: 0.1, maximumDelay: 0.3, jitter: 0.2, giveUpAfter: 60, maximumAttempts: 4)
-            try await APITest.run(webhookRetry: policy, webhookPoll: .milliseconds(100), caseGroupWait: .seconds(3)) { (api: APITest) async throws in
+            try await APITest.run(webhookRetry: policy, webhookPoll: .milliseconds(100), caseGroupWait: .seconds(3)) {
+                (api: APITest) async throws in
                 let regulator = api.world.regulatorToken
                 // Refused addresses.
                 for url in ["ftp://127.0.0.1/x", "http://example.org/hook", "https://user:pw@example.org/", "not a url"] {
                     let refused = try await api.call(.post, "/v1/webhooks", token: regulator, json: #"{"url":"\#(url)"}"#)
                     #expect(refused.status == .unprocessableContent, "\(url)")
                 }
-                #expect(try await api.call(.post, "/v1/webhooks", token: api.world.schoolToken, json: #"{"url":"https://a.example/"}"#).status == .forbidden)
+                #expect(
+                    try await api.call(.post, "/v1/webhooks", token: api.world.schoolToken, json: #"{"url":"https://a.example/"}"#).status
+                        == .forbidden)
 
                 let hook = try await api.call(.post, "/v1/webhooks", token: regulator, json: #"{"url":"http://127.0.0.1:\#(port)/hook"}"#)
                 #expect(hook.status == .created, "\(hook.body)")
@@ -140,7 +143,9 @@ import Testing
                 // The case waits its group wait (3 s here) from its opening, which came after the
                 // report was posted; alert events go at once.
                 let caseAttempts = hooks.filter { $0.body.contains(#""type":"case."#) }.map(\.at)
-                #expect(caseAttempts.count >= 6 && caseAttempts.allSatisfy { $0.timeIntervalSince(posted) >= 3 }, "\(caseAttempts.map { $0.timeIntervalSince(posted) })")
+                #expect(
+                    caseAttempts.count >= 6 && caseAttempts.allSatisfy { $0.timeIntervalSince(posted) >= 3 },
+                    "\(caseAttempts.map { $0.timeIntervalSince(posted) })")
                 let payload = try #require(payloads.first { $0["type"] as? String == "alert.opened" })
                 #expect(((payload["data"] as? [String: Any])?["alert"] as? [String: Any])?["status"] as? String == "open")
                 try await Task.sleep(for: .milliseconds(500))
@@ -157,10 +162,13 @@ import Testing
                 let deadID = try #require(
                     try await api.call(.get, "/v1/webhooks/\(goneID)/deliveries", token: regulator).items.first?["id"] as? String)
                 receiver.recover()
-                #expect(try await api.call(.post, "/v1/webhooks/\(goneID)/deliveries/\(deadID)/redeliver", token: regulator).status == .accepted)
-                #expect(try await waitUntil(10) {
-                    try await api.call(.get, "/v1/webhooks/\(goneID)/deliveries?status=delivered", token: regulator).items.count == 1
-                })
+                #expect(
+                    try await api.call(.post, "/v1/webhooks/\(goneID)/deliveries/\(deadID)/redeliver", token: regulator).status == .accepted
+                )
+                #expect(
+                    try await waitUntil(10) {
+                        try await api.call(.get, "/v1/webhooks/\(goneID)/deliveries?status=delivered", token: regulator).items.count == 1
+                    })
                 #expect(receiver.received.filter { $0.path == "/gone" }.last?.id == deadID)
 
                 // Only its owner removes an endpoint: the national regulator sees it but may not.
@@ -179,8 +187,10 @@ import Testing
                     .post, "/v1/reports", token: national.national, json: AlertAPITests.report(api.world.monterrey.id))
                 #expect(another.status == .created)
                 let anyAlert = try await waitUntil(20) {
-                    try await api.call(.get, "/v1/alerts?facility=\(api.world.monterrey.id.uuidString.lowercased())", token: national.national)
-                        .items.count == 4
+                    try await api.call(
+                        .get, "/v1/alerts?facility=\(api.world.monterrey.id.uuidString.lowercased())", token: national.national
+                    )
+                    .items.count == 4
                 }
                 #expect(anyAlert)
                 try await Task.sleep(for: .milliseconds(800))
@@ -188,7 +198,8 @@ import Testing
 
                 // Another state's regulator sees neither endpoint.
                 #expect(try await api.call(.get, "/v1/webhooks", token: api.world.otherRegulatorToken).items.isEmpty)
-                #expect(try await api.call(.get, "/v1/webhooks/\(hookID)/deliveries", token: api.world.otherRegulatorToken).status == .notFound)
+                #expect(
+                    try await api.call(.get, "/v1/webhooks/\(hookID)/deliveries", token: api.world.otherRegulatorToken).status == .notFound)
                 #expect(try await api.call(.delete, "/v1/webhooks/\(hookID)", token: api.world.otherRegulatorToken).status == .notFound)
             }
         }
@@ -236,15 +247,19 @@ import Testing
             defer { receiving.cancel() }
             let listening = try await poll(within: .seconds(5), every: .milliseconds(50)) {
                 (try? LoopbackConnection(port: port)).map { $0.close() } != nil
-            } until: { $0 }
+            } until: {
+                $0
+            }
             #expect(listening)
             #expect(try await api.call(.post, "/v1/webhooks/\(UUID())/recover", token: regulator).status == .notFound)
             #expect(try await api.call(.post, "/v1/webhooks/\(hookID)/recover", token: api.world.schoolToken).status == .forbidden)
             let recovered = try await api.call(.post, "/v1/webhooks/\(hookID)/recover", token: regulator)
             #expect(recovered.status == .accepted && recovered.json["queued"] as? Int == alerts, "\(recovered.body)")
-            #expect(try await waitUntil(30) {
-                try await api.call(.get, "/v1/webhooks/\(hookID)/deliveries?status=delivered&limit=200", token: regulator).items.count == alerts
-            })
+            #expect(
+                try await waitUntil(30) {
+                    try await api.call(.get, "/v1/webhooks/\(hookID)/deliveries?status=delivered&limit=200", token: regulator).items.count
+                        == alerts
+                })
             let again = try await api.call(.post, "/v1/webhooks/\(hookID)/recover", token: regulator)
             #expect(again.status == .accepted && again.json["queued"] as? Int == 0)
             try await Task.sleep(for: .milliseconds(500))

@@ -26,12 +26,14 @@ import Testing
         let north = try await one(
             "INSERT INTO jurisdictions (code, name, level, parent_id) VALUES ('MX-NL', 'Nuevo León', 'state', \(country)) RETURNING id")
         let town = try await one(
-            "INSERT INTO jurisdictions (code, name, level, parent_id) VALUES ('MX-NL-MTY', 'Monterrey', 'municipality', \(north)) RETURNING id")
+            "INSERT INTO jurisdictions (code, name, level, parent_id) VALUES ('MX-NL-MTY', 'Monterrey', 'municipality', \(north)) RETURNING id"
+        )
         let south = try await one(
             "INSERT INTO jurisdictions (code, name, level, parent_id) VALUES ('MX-OAX', 'Oaxaca', 'state', \(country)) RETURNING id")
         func facility(_ code: String, _ jurisdiction: UUID) async throws -> UUID {
             try await one(
-                "INSERT INTO facilities (external_code, name, kind, jurisdiction_id) VALUES (\(code), \(code), 'preschool', \(jurisdiction)) RETURNING id")
+                "INSERT INTO facilities (external_code, name, kind, jurisdiction_id) VALUES (\(code), \(code), 'preschool', \(jurisdiction)) RETURNING id"
+            )
         }
         return World(
             north: north, northTown: town, south: south,
@@ -93,8 +95,10 @@ import Testing
                 try await report(world.northSchool, connection)
                 try await connection.query("BEGIN", logger: logger)
                 try await connection.query("SET LOCAL ROLE centinela_service", logger: logger)
-                for table in ["jurisdictions", "facilities", "adults", "incident_reports", "report_children",
-                              "report_adults", "report_status_changes", "report_amendments", "idempotency_keys"] {
+                for table in [
+                    "jurisdictions", "facilities", "adults", "incident_reports", "report_children",
+                    "report_adults", "report_status_changes", "report_amendments", "idempotency_keys",
+                ] {
                     #expect(try await count("SELECT count(*) FROM \(table)", connection) == 0, "\(table)")
                 }
                 // Nor can it write, nor read the tokens or the audit trail.
@@ -146,7 +150,8 @@ import Testing
                 #expect(regulatorPrincipal.jurisdictionIDs == [Jurisdiction.ID(world.north), Jurisdiction.ID(world.northTown)])
 
                 #expect(try await service.withScope(schoolPrincipal) { try await count("SELECT count(*) FROM incident_reports", $0) } == 1)
-                #expect(try await service.withScope(regulatorPrincipal) { try await count("SELECT count(*) FROM incident_reports", $0) } == 2)
+                #expect(
+                    try await service.withScope(regulatorPrincipal) { try await count("SELECT count(*) FROM incident_reports", $0) } == 2)
                 #expect(try await service.withScope(regulatorPrincipal) { try await count("SELECT count(*) FROM facilities", $0) } == 2)
                 let adminPrincipal = try #require(try await service.authenticate(admin.1))
                 // The operator sees every facility but no report.
@@ -186,7 +191,8 @@ import Testing
                 try await report(world.northSchool, connection)
                 try await connection.query(PostgresQuery(unsafeSQL: "CREATE ROLE \(login) LOGIN IN ROLE centinela_service"), logger: logger)
                 return try await tokens.create(
-                    role: .regulator, holder: "SEP NL", facilityCodes: [], jurisdictionCodes: ["MX-NL"], expiresAt: nil, on: connection).1
+                    role: .regulator, holder: "SEP NL", facilityCodes: [], jurisdictionCodes: ["MX-NL"], expiresAt: nil, on: connection
+                ).1
             }
             var asService = database
             asService.username = login
@@ -235,19 +241,26 @@ import Testing
             try await database.withConnection(logger: logger) { connection in
                 _ = try await makeWorld(connection)
                 await #expect(throws: TokenError.self) {
-                    _ = try await tokens.create(role: .school, holder: "x", facilityCodes: [], jurisdictionCodes: [], expiresAt: nil, on: connection)
+                    _ = try await tokens.create(
+                        role: .school, holder: "x", facilityCodes: [], jurisdictionCodes: [], expiresAt: nil, on: connection)
                 }
                 await #expect(throws: TokenError.self) {
-                    _ = try await tokens.create(role: .regulator, holder: "x", facilityCodes: ["NL001"], jurisdictionCodes: ["MX-NL"], expiresAt: nil, on: connection)
+                    _ = try await tokens.create(
+                        role: .regulator, holder: "x", facilityCodes: ["NL001"], jurisdictionCodes: ["MX-NL"], expiresAt: nil,
+                        on: connection)
                 }
                 await #expect(throws: TokenError.unknownFacilities(["NOPE"])) {
-                    _ = try await tokens.create(role: .school, holder: "x", facilityCodes: ["NL001", "NOPE"], jurisdictionCodes: [], expiresAt: nil, on: connection)
+                    _ = try await tokens.create(
+                        role: .school, holder: "x", facilityCodes: ["NL001", "NOPE"], jurisdictionCodes: [], expiresAt: nil, on: connection)
                 }
                 await #expect(throws: TokenError.invalidHolder) {
-                    _ = try await tokens.create(role: .admin, holder: "  ", facilityCodes: [], jurisdictionCodes: [], expiresAt: nil, on: connection)
+                    _ = try await tokens.create(
+                        role: .admin, holder: "  ", facilityCodes: [], jurisdictionCodes: [], expiresAt: nil, on: connection)
                 }
                 await #expect(throws: TokenError.expiryInThePast) {
-                    _ = try await tokens.create(role: .admin, holder: "x", facilityCodes: [], jurisdictionCodes: [], expiresAt: Date(timeIntervalSince1970: 0), on: connection)
+                    _ = try await tokens.create(
+                        role: .admin, holder: "x", facilityCodes: [], jurisdictionCodes: [], expiresAt: Date(timeIntervalSince1970: 0),
+                        on: connection)
                 }
                 #expect(try await tokens.list(on: connection).isEmpty)
             }
@@ -264,7 +277,8 @@ import Testing
                         on: connection, logger: logger)
                     try await connection.query("COMMIT", logger: logger)
                 }
-                #expect(try await AuditVerifier.verify(on: connection, logger: logger) == AuditVerification(rowsChecked: 5, firstBreak: nil))
+                #expect(
+                    try await AuditVerifier.verify(on: connection, logger: logger) == AuditVerification(rowsChecked: 5, firstBreak: nil))
 
                 // Even the owner cannot change the trail without first disabling its guard.
                 await #expect(throws: PSQLError.self) {
@@ -281,7 +295,8 @@ import Testing
 
                 try await connection.query("DELETE FROM audit_events WHERE position >= 3", logger: logger)
                 try await connection.query("BEGIN", logger: logger)
-                try await AuditLog.append(.system(action: "report.read", objectType: "report", objectID: "r9"), on: connection, logger: logger)
+                try await AuditLog.append(
+                    .system(action: "report.read", objectType: "report", objectID: "r9"), on: connection, logger: logger)
                 try await connection.query("COMMIT", logger: logger)
                 #expect(try await AuditVerifier.verify(on: connection, logger: logger).isIntact)
 

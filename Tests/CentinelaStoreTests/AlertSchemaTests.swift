@@ -22,7 +22,10 @@ import Testing
         ).decode(String.self) { definition = text }
         let quoted = try NSRegularExpression(pattern: "'([a-z_]+)'::text")
         let range = NSRange(definition.startIndex..., in: definition)
-        return Set(quoted.matches(in: definition, range: range).compactMap { Range($0.range(at: 1), in: definition).map { String(definition[$0]) } })
+        return Set(
+            quoted.matches(in: definition, range: range).compactMap {
+                Range($0.range(at: 1), in: definition).map { String(definition[$0]) }
+            })
     }
 
     @Test func checkListsAreTheDomainVocabularies() async throws {

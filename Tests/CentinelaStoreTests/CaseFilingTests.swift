@@ -45,7 +45,8 @@ import Testing
                 func caseOf(_ alert: FilingAlert) async throws -> UUID? {
                     var id: UUID?
                     for try await value in try await c.query("SELECT case_id FROM alerts WHERE id = \(alert.id)", logger: logger)
-                        .decode(UUID?.self) { id = value }
+                        .decode(UUID?.self)
+                    { id = value }
                     return id
                 }
 
@@ -57,8 +58,10 @@ import Testing
 
                 // A pattern reaches that school and another state's: one national case, which takes
                 // the school's case in (closed as merged, its alerts moved).
-                let patternHere = try await alert(world.nuevoLeon.id, "pattern_several_facilities", "pattern:" + pattern.uuidString.lowercased())
-                let patternThere = try await alert(world.oaxaca.id, "pattern_several_facilities", "pattern:" + pattern.uuidString.lowercased())
+                let patternHere = try await alert(
+                    world.nuevoLeon.id, "pattern_several_facilities", "pattern:" + pattern.uuidString.lowercased())
+                let patternThere = try await alert(
+                    world.oaxaca.id, "pattern_several_facilities", "pattern:" + pattern.uuidString.lowercased())
                 try await store.file([patternHere, patternThere], on: c)
                 #expect(try await cases() == ["facility closed merged 1 0", "pattern open - 2 4"])
                 let national = try #require(try await caseOf(patternHere))
@@ -70,14 +73,19 @@ import Testing
 
                 // Closed, then the pattern reaches a third school: new evidence reopens it.
                 try await c.query(
-                    "UPDATE cases SET status = 'closed', close_reason = 'action_taken', closed_at = now() WHERE id = \(national)", logger: logger)
+                    "UPDATE cases SET status = 'closed', close_reason = 'action_taken', closed_at = now() WHERE id = \(national)",
+                    logger: logger)
                 try await store.file(
-                    [try await alert(world.monterrey.id, "pattern_several_facilities", "pattern:" + pattern.uuidString.lowercased())], on: c)
+                    [try await alert(world.monterrey.id, "pattern_several_facilities", "pattern:" + pattern.uuidString.lowercased())], on: c
+                )
                 #expect(try await cases() == ["facility closed merged 1 0", "pattern open - 3 6"])
                 var kinds: [String] = []
-                for try await kind in try await c.query("SELECT kind FROM case_events WHERE case_id = \(national) ORDER BY id", logger: logger)
-                    .decode(String.self) { kinds.append(kind) }
-                #expect(kinds.filter { $0 == "facility_added" }.count == 3 && kinds.contains("reopened") && kinds.first == "opened", "\(kinds)")
+                for try await kind in try await c.query(
+                    "SELECT kind FROM case_events WHERE case_id = \(national) ORDER BY id", logger: logger
+                )
+                .decode(String.self) { kinds.append(kind) }
+                #expect(
+                    kinds.filter { $0 == "facility_added" }.count == 3 && kinds.contains("reopened") && kinds.first == "opened", "\(kinds)")
             }
         }
     }
@@ -123,7 +131,8 @@ import Testing
                 let later = try await alert(world.nuevoLeon.id, network)
                 try await store.file([later], on: c)
                 var holder: UUID?
-                for try await id in try await c.query("SELECT case_id FROM alerts WHERE id = \(later.id)", logger: logger).decode(UUID.self) {
+                for try await id in try await c.query("SELECT case_id FROM alerts WHERE id = \(later.id)", logger: logger).decode(UUID.self)
+                {
                     holder = id
                 }
                 #expect(holder == into)
@@ -147,10 +156,13 @@ import Testing
                     RETURNING id, jurisdiction_id
                     """, logger: logger
                 ).decode((UUID, UUID).self) { ids = [id, jurisdiction] }
-                let filming = FilingAlert(id: ids[0], facilityID: world.oaxaca.id, jurisdictionID: ids[1], rule: .filming, subject: "", formerCase: nil)
+                let filming = FilingAlert(
+                    id: ids[0], facilityID: world.oaxaca.id, jurisdictionID: ids[1], rule: .filming, subject: "", formerCase: nil)
                 try await store.file([filming], on: c)
                 var first: UUID?
-                for try await id in try await c.query("SELECT case_id FROM alerts WHERE id = \(filming.id)", logger: logger).decode(UUID.self) { first = id }
+                for try await id in try await c.query("SELECT case_id FROM alerts WHERE id = \(filming.id)", logger: logger).decode(
+                    UUID.self)
+                { first = id }
                 let former = try #require(first)
                 try await c.query(
                     "UPDATE cases SET status = 'closed', close_reason = 'other', closed_at = now() WHERE id = \(former)", logger: logger)
@@ -158,12 +170,16 @@ import Testing
                 news.formerCase = former
                 try await store.file([news], on: c)
                 var status = ""
-                for try await value in try await c.query("SELECT status FROM cases WHERE id = \(former)", logger: logger).decode(String.self) {
+                for try await value in try await c.query("SELECT status FROM cases WHERE id = \(former)", logger: logger).decode(
+                    String.self)
+                {
                     status = value
                 }
                 #expect(status == "open")
                 var count = 0
-                for try await value in try await c.query("SELECT count(*)::int FROM cases", logger: logger).decode(Int.self) { count = value }
+                for try await value in try await c.query("SELECT count(*)::int FROM cases", logger: logger).decode(Int.self) {
+                    count = value
+                }
                 #expect(count == 1)
             }
         }

@@ -1,6 +1,7 @@
 import CentinelaCore
 import CentinelaStore
 import CentinelaTestSupport
+import Foundation
 import Logging
 import PostgresNIO
 import Testing
@@ -26,8 +27,10 @@ import Testing
         return try #require(id)
     }
 
-    func report(_ connection: PostgresConnection, facility: UUID, category: String = "sexual_abuse",
-                reporter: String = "parent", tags: [String] = []) async throws -> UUID {
+    func report(
+        _ connection: PostgresConnection, facility: UUID, category: String = "sexual_abuse",
+        reporter: String = "parent", tags: [String] = []
+    ) async throws -> UUID {
         let rows = try await connection.query(
             """
             INSERT INTO incident_reports
@@ -160,5 +163,3 @@ import Testing
         }
     }
 }
-
-import Foundation

@@ -55,7 +55,8 @@ import Testing
     static func populate(_ world: World, on connection: PostgresConnection) async throws {
         let writer = RescoreTests.Writer(connection: connection)
         for daysAgo in [3, 20, 40] {
-            let report = try await writer.report(world.nuevoLeon.id, daysAgo: daysAgo, described: ["Hombre del disfraz", "Mujer del disfraz"])
+            let report = try await writer.report(
+                world.nuevoLeon.id, daysAgo: daysAgo, described: ["Hombre del disfraz", "Mujer del disfraz"])
             try await connection.query(
                 "INSERT INTO report_children (report_id, child_ref, age_years) VALUES (\(report), 'NNA-01', 4)", logger: logger)
         }
@@ -92,7 +93,10 @@ import Testing
                 #expect(top.first?["Code"] as? String == "NL001" && top.first?["Band"] as? String == "critical", "\(top)")
                 #expect((top.first?["Why"] as? String)?.contains("report(s)") == true, "\(top)")
                 #expect(try #require(answers["Open alerts, critical"]).first?["Critical"] as? Int ?? 0 >= 1)
-                #expect(Set(try #require(answers["Open alerts by rule"]).compactMap { $0["Rule"] as? String }).isSuperset(of: ["band", "several_adults_severe"]))
+                #expect(
+                    Set(try #require(answers["Open alerts by rule"]).compactMap { $0["Rule"] as? String }).isSuperset(of: [
+                        "band", "several_adults_severe",
+                    ]))
                 #expect(try #require(answers["Reports per week by category"]).count >= 3)
                 #expect(!(try #require(answers["Score trends: today's 10 highest"])).isEmpty)
                 // One region only: Oaxaca's panel shows none of Nuevo León's alerts.
@@ -156,7 +160,9 @@ import Testing
                     logger: Self.logger
                 ).decode(String.self) { columns.append(name) }
                 #expect(columns.count > 40)
-                for forbidden in ["narrative", "child", "reference", "adult", "person", "subject", "full_name", "mentioned", "note", "token", "national"] {
+                for forbidden in [
+                    "narrative", "child", "reference", "adult", "person", "subject", "full_name", "mentioned", "note", "token", "national",
+                ] {
                     #expect(!columns.contains { $0.contains(forbidden) }, "\(forbidden) in \(columns)")
                 }
                 // And nothing a school wrote comes through them.

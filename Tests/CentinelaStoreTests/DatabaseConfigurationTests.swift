@@ -4,7 +4,9 @@ import Testing
 @Suite struct DatabaseConfigurationTests {
     @Test func parsesAFullURL() throws {
         let c = try DatabaseConfiguration(
-            url: "postgres://svc:s%40cret@db.example.org:6543/centinela?sslmode=verify-full&sslrootcert=/etc/ca.pem&connect_timeout=3&application_name=api")
+            url:
+                "postgres://svc:s%40cret@db.example.org:6543/centinela?sslmode=verify-full&sslrootcert=/etc/ca.pem&connect_timeout=3&application_name=api"
+        )
         #expect(c.endpoint == .tcp(host: "db.example.org", port: 6543))
         #expect(c.username == "svc")
         #expect(c.password == "s@cret")

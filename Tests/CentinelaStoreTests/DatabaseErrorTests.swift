@@ -1,7 +1,7 @@
 import CentinelaStore
+import CentinelaTestSupport
 import Foundation
 import PostgresNIO
-import CentinelaTestSupport
 import Testing
 
 /// Which failures mean "the database is not there" (503, retry later) rather than a bad request.

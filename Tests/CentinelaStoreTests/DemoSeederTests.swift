@@ -35,12 +35,16 @@ import Testing
                 let school = try #require(try await service.authenticate(second.schoolToken))
                 let seenByRegulator = try await service.withScope(regulator) { connection in
                     var n = 0
-                    for try await value in try await connection.query("SELECT count(*) FROM incident_reports", logger: logger).decode(Int.self) { n = value }
+                    for try await value in try await connection.query("SELECT count(*) FROM incident_reports", logger: logger).decode(
+                        Int.self)
+                    { n = value }
                     return n
                 }
                 let seenBySchool = try await service.withScope(school) { connection in
                     var n = 0
-                    for try await value in try await connection.query("SELECT count(DISTINCT facility_id) FROM incident_reports", logger: logger).decode(Int.self) { n = value }
+                    for try await value in try await connection.query(
+                        "SELECT count(DISTINCT facility_id) FROM incident_reports", logger: logger
+                    ).decode(Int.self) { n = value }
                     return n
                 }
                 #expect(seenByRegulator > 0)

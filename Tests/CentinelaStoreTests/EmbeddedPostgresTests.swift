@@ -53,7 +53,8 @@ import Glibc
         try await database.withConnection(logger: logger) { connection in
             var result = 0
             for try await n in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
-                .decode(Int.self) { result = n }
+                .decode(Int.self)
+            { result = n }
             return result
         }
     }

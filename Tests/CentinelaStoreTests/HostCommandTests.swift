@@ -1,6 +1,7 @@
-@testable import CentinelaStore
 import Foundation
 import Testing
+
+@testable import CentinelaStore
 
 #if canImport(Glibc)
 import Glibc
@@ -13,7 +14,10 @@ import Glibc
         // Descriptors without close-on-exec, as SwiftNIO's accepted sockets are.
         var pair: [Int32] = [-1, -1]
         #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
-        defer { close(pair[0]); close(pair[1]) }
+        defer {
+            close(pair[0])
+            close(pair[1])
+        }
         let result = try await HostCommand(executable: "/bin/ls", arguments: ["/proc/self/fd"], user: nil).run()
         #expect(result.status == 0, "\(result.output)")
         // ls's own: 0, 1, 2 and the folder it reads.

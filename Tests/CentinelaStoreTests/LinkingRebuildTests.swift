@@ -52,18 +52,26 @@ import Testing
         }
         // Moved from a school in Nuevo León to one in Oaxaca; written differently, born the same day.
         country.xochitl = (
-            try await staff("A", "Xóchitl Tlacuilo Ayala", "S1", born: "1988-04-17"), try await staff("C", "XOCHITL TLACUILO AYALA", "S1", born: "1988-04-17")
+            try await staff("A", "Xóchitl Tlacuilo Ayala", "S1", born: "1988-04-17"),
+            try await staff("C", "XOCHITL TLACUILO AYALA", "S1", born: "1988-04-17")
         )
         let k1 = String(repeating: "ab", count: 32)
-        country.ruben = (try await staff("A", "Rubén Tapia Ochoa", "S2", nationalID: k1), try await staff("B", "R. Tapia", "S2", nationalID: k1))
+        country.ruben = (
+            try await staff("A", "Rubén Tapia Ochoa", "S2", nationalID: k1), try await staff("B", "R. Tapia", "S2", nationalID: k1)
+        )
         // One of the country's commonest names in two states, nothing else in common: a regulator decides.
         country.maria = (try await staff("B", "María Hernández López", "S3"), try await staff("D", "María Hernández", "S3"))
         // Everyone else has a name (and a pair of surnames) of their own.
-        let given = ["Ana", "Luis", "Sara", "Omar", "Eva", "Raúl", "Iris", "Hugo", "Rosa", "Abel", "Nora", "Saúl",
-                     "Alma", "Beto", "Celia", "Dario", "Elsa", "Fabio", "Gema", "Ivan", "Julia", "Kevin", "Lidia", "Mario"]
-        let surnames = ["Quiroz", "Bañuelos", "Zamudio", "Olvera", "Tovar", "Urías", "Mancera", "Lozoya", "Arriaga", "Beltrán", "Cuevas", "Dávila"]
+        let given = [
+            "Ana", "Luis", "Sara", "Omar", "Eva", "Raúl", "Iris", "Hugo", "Rosa", "Abel", "Nora", "Saúl",
+            "Alma", "Beto", "Celia", "Dario", "Elsa", "Fabio", "Gema", "Ivan", "Julia", "Kevin", "Lidia", "Mario",
+        ]
+        let surnames = [
+            "Quiroz", "Bañuelos", "Zamudio", "Olvera", "Tovar", "Urías", "Mancera", "Lozoya", "Arriaga", "Beltrán", "Cuevas", "Dávila",
+        ]
         for n in 0..<24 {
-            _ = try await staff(["A", "B", "C", "D", "E", "F"][n % 6], "\(given[n]) \(surnames[n % 12]) \(surnames[(n % 12 + 1 + n / 12) % 12])", "F\(n)")
+            _ = try await staff(
+                ["A", "B", "C", "D", "E", "F"][n % 6], "\(given[n]) \(surnames[n % 12]) \(surnames[(n % 12 + 1 + n / 12) % 12])", "F\(n)")
         }
         func report(_ school: String, _ tags: [String], category: String = "sexual_abuse") async throws -> UUID {
             try await one(
@@ -84,7 +92,8 @@ import Testing
         for (report, adults) in [(together, [country.xochitl.0, country.ruben.0]), (again, [country.ruben.1])] {
             for (index, adult) in adults.enumerated() {
                 try await c.query(
-                    "INSERT INTO report_adults (report_id, position, adult_id) VALUES (\(report), \(index + 1), \(adult))", logger: Self.logger)
+                    "INSERT INTO report_adults (report_id, position, adult_id) VALUES (\(report), \(index + 1), \(adult))",
+                    logger: Self.logger)
             }
         }
         country.network = [together, again]
@@ -118,22 +127,29 @@ import Testing
                 func verdict(_ pair: (UUID, UUID)) async throws -> String? {
                     let (a, b) = pair.0.uuidString < pair.1.uuidString ? pair : (pair.1, pair.0)
                     return try await strings(
-                        "SELECT verdict || ' ' || (comparisons->0->>'field') FROM adult_links WHERE record_a = \(a) AND record_b = \(b)", on: c
+                        "SELECT verdict || ' ' || (comparisons->0->>'field') FROM adult_links WHERE record_a = \(a) AND record_b = \(b)",
+                        on: c
                     ).first
                 }
                 #expect(try await verdict(country.ruben) == "link national_id")
                 #expect(try await verdict(country.xochitl) == "link given_name")
                 #expect(try await verdict(country.maria) == "review given_name")
-                let proposed = try await strings("SELECT verdict || ' ' || round(score::numeric, 1) || ' ' || comparisons::text FROM adult_links", on: c)
+                let proposed = try await strings(
+                    "SELECT verdict || ' ' || round(score::numeric, 1) || ' ' || comparisons::text FROM adult_links", on: c)
                 #expect(outcome.links == 2 && outcome.reviews == 1, "\(outcome) \(proposed)")
                 // Persons: the two linked pairs; the pair under review waits for a regulator.
                 let persons = try await strings(
                     "SELECT string_agg(record_id::text, ',' ORDER BY record_id) FROM adult_persons GROUP BY person_id ORDER BY 1", on: c)
-                let expected = [country.ruben, country.xochitl].map { [$0.0, $0.1].map { $0.uuidString.lowercased() }.sorted().joined(separator: ",") }.sorted()
+                let expected = [country.ruben, country.xochitl].map {
+                    [$0.0, $0.1].map { $0.uuidString.lowercased() }.sorted().joined(separator: ",")
+                }.sorted()
                 #expect(persons == expected)
                 // The pattern: the three preschools' reports, none of the everyday ones.
                 func members(_ kind: String) async throws -> Set<String> {
-                    Set(try await strings("SELECT r.report_id::text FROM pattern_reports r JOIN patterns p ON p.id = r.pattern_id WHERE p.kind = \(kind)", on: c))
+                    Set(
+                        try await strings(
+                            "SELECT r.report_id::text FROM pattern_reports r JOIN patterns p ON p.id = r.pattern_id WHERE p.kind = \(kind)",
+                            on: c))
                 }
                 #expect(try await members("modus_operandi") == Set(country.pattern.map { $0.uuidString.lowercased() }))
                 // The network: two persons implicated together at A, one of them again at B.
@@ -165,36 +181,44 @@ import Testing
                         RETURNING id
                         """, on: c)
                     if let adult {
-                        try await c.query("INSERT INTO report_adults (report_id, position, adult_id) VALUES (\(id), 1, \(adult))", logger: Self.logger)
+                        try await c.query(
+                            "INSERT INTO report_adults (report_id, position, adult_id) VALUES (\(id), 1, \(adult))", logger: Self.logger)
                     }
                     return id
                 }
-                let atB = try await report("B", naming: country.maria.0), atD = try await report("D", naming: country.maria.1)
+                let atB = try await report("B", naming: country.maria.0)
+                let atD = try await report("D", naming: country.maria.1)
                 for school in ["C", "E", "F"] { _ = try await report(school, naming: nil) }
                 // Dismissed: Itzel's complaint at B, and Xóchitl and Rubén's together at A.
                 let together = try await one("SELECT report_id FROM report_adults GROUP BY report_id HAVING count(*) = 2", on: c)
                 for dismissed in [atB, together] {
-                    try await c.query("INSERT INTO report_status_changes (report_id, status) VALUES (\(dismissed), 'unfounded')", logger: Self.logger)
+                    try await c.query(
+                        "INSERT INTO report_status_changes (report_id, status) VALUES (\(dismissed), 'unfounded')", logger: Self.logger)
                 }
 
                 let outcome = try await rebuild(world)
                 #expect(outcome.reviews == 1)
                 func patterns(_ kind: String) async throws -> Set<String> {
-                    Set(try await strings(
-                        "SELECT string_agg(r.report_id::text, ',' ORDER BY r.report_id) FROM pattern_reports r JOIN patterns p ON p.id = r.pattern_id WHERE p.kind = \(kind) GROUP BY p.id",
-                        on: c))
+                    Set(
+                        try await strings(
+                            "SELECT string_agg(r.report_id::text, ',' ORDER BY r.report_id) FROM pattern_reports r JOIN patterns p ON p.id = r.pattern_id WHERE p.kind = \(kind) GROUP BY p.id",
+                            on: c))
                 }
                 let ids = { (reports: [UUID]) in reports.map { $0.uuidString.lowercased() }.sorted().joined(separator: ",") }
-                let alike = try await patterns("modus_operandi"), networks = try await patterns("network")
+                let alike = try await patterns("modus_operandi")
+                let networks = try await patterns("network")
                 #expect(alike == [ids(Array(country.pattern)), ids([atB, atD])], "\(alike)")
                 // The review pair ties B and D: one group of two.
                 #expect(
-                    Set(try await strings("SELECT group_sizes::text FROM patterns WHERE kind = 'modus_operandi'", on: c)) == ["{1,1,1}", "{2}"])
+                    Set(try await strings("SELECT group_sizes::text FROM patterns WHERE kind = 'modus_operandi'", on: c)) == [
+                        "{1,1,1}", "{2}",
+                    ])
                 #expect(networks == [ids(Array(country.network))], "\(networks)")
 
                 // A regulator says the two Itzels are different people: the pair ties nothing any more.
                 let token = try await one("SELECT id FROM api_tokens ORDER BY created_at LIMIT 1", on: c)
-                let (a, b) = country.maria.0.uuidString.lowercased() < country.maria.1.uuidString.lowercased()
+                let (a, b) =
+                    country.maria.0.uuidString.lowercased() < country.maria.1.uuidString.lowercased()
                     ? country.maria : (country.maria.1, country.maria.0)
                 try await c.query(
                     "INSERT INTO adult_link_decisions (record_a, record_b, decision, actor_id, actor) VALUES (\(a), \(b), 'rejected', \(token), 'regulator')",
@@ -227,7 +251,10 @@ import Testing
                 // Rubén, implicated at A and (by his identifier) at B: each school's alert names him by its own key.
                 #expect(
                     try await alerts("adult_several_facilities")
-                        == ["A adult:\(country.ruben.0.uuidString.lowercased()) high", "B adult:\(country.ruben.1.uuidString.lowercased()) high"].sorted())
+                        == [
+                            "A adult:\(country.ruben.0.uuidString.lowercased()) high",
+                            "B adult:\(country.ruben.1.uuidString.lowercased()) high",
+                        ].sorted())
                 // The pattern at three schools alerts each of them (two jurisdictions); the network spans two, so it does not.
                 let pattern = try await strings("SELECT 'pattern:' || id FROM patterns WHERE kind = 'modus_operandi'", on: c)
                 #expect(pattern.count == 1)
@@ -267,7 +294,8 @@ import Testing
                 let tie = try await strings(
                     "SELECT counting_key || ' ' || implicated_here || ' ' || array_to_string(implicated_elsewhere, ',') FROM linked_adults WHERE facility_id = \(country.schools["C"]!)",
                     on: c)
-                #expect(tie == ["adult:\(country.xochitl.1.uuidString.lowercased()) false \(country.schools["A"]!.uuidString.lowercased())"])
+                #expect(
+                    tie == ["adult:\(country.xochitl.1.uuidString.lowercased()) false \(country.schools["A"]!.uuidString.lowercased())"])
                 // A second rebuild finds the same and changes no alert.
                 let events = try await strings("SELECT count(*)::text FROM alert_events", on: c)
                 _ = try await rebuild(world)
@@ -308,7 +336,8 @@ import Testing
                 }
                 let measured = log2(20 / (1_000.0 * 999 / 2))
                 func priors() async throws -> [Double] {
-                    try await strings("SELECT prior::text FROM adult_links WHERE prior <> 0 ORDER BY found_at", on: c).compactMap(Double.init)
+                    try await strings("SELECT prior::text FROM adult_links WHERE prior <> 0 ORDER BY found_at", on: c).compactMap(
+                        Double.init)
                 }
                 let rebuilt = try await rebuild(world)
                 #expect(rebuilt.links == 21, "\(rebuilt)")
@@ -389,10 +418,13 @@ import Testing
                     logger: Self.logger)
                 let afterImport = try #require(try await update(world))
                 #expect(afterImport.records == 1, "\(afterImport)")
-                #expect(try await strings(
-                    "SELECT count(*)::text FROM adult_records WHERE id = centinela_mention_record_id(\(imported), 1::smallint)", on: c) == ["1"])
-                #expect(try await strings("SELECT kind || ' ' || outcome FROM linking_runs ORDER BY started_at", on: c)
-                    == ["rebuild succeeded", "update succeeded", "update succeeded", "update succeeded"])
+                #expect(
+                    try await strings(
+                        "SELECT count(*)::text FROM adult_records WHERE id = centinela_mention_record_id(\(imported), 1::smallint)", on: c)
+                        == ["1"])
+                #expect(
+                    try await strings("SELECT kind || ' ' || outcome FROM linking_runs ORDER BY started_at", on: c)
+                        == ["rebuild succeeded", "update succeeded", "update succeeded", "update succeeded"])
             }
         }
     }
@@ -414,7 +446,8 @@ import Testing
                 #expect(outcome.persons == 2)
                 let grouped = try await strings("SELECT record_id::text FROM adult_persons", on: c)
                 #expect(!grouped.contains(country.xochitl.0.uuidString.lowercased()))
-                #expect(grouped.contains(country.maria.0.uuidString.lowercased()) && grouped.contains(country.maria.1.uuidString.lowercased()))
+                #expect(
+                    grouped.contains(country.maria.0.uuidString.lowercased()) && grouped.contains(country.maria.1.uuidString.lowercased()))
             }
         }
     }
@@ -424,13 +457,16 @@ import Testing
             try await world.database.withConnection(logger: Self.logger) { c in
                 var ids: [UUID] = []
                 // The same rare name and birth date three times: two different identifiers, one without.
-                for (n, (facility, hash)) in [(world.nuevoLeon.id, "aa"), (world.oaxaca.id, "bb"), (world.monterrey.id, nil as String?)].enumerated() {
-                    ids.append(try await one(
-                        """
-                        INSERT INTO adults (facility_id, staff_ref, full_name, role, national_id_hmac, date_of_birth)
-                        VALUES (\(facility), \("T\(n)"), 'Citlali Xicoténcatl Uc', 'teacher', decode(\(hash.map { String(repeating: $0, count: 32) }), 'hex'), '1979-02-03')
-                        RETURNING id
-                        """, on: c))
+                for (n, (facility, hash)) in [(world.nuevoLeon.id, "aa"), (world.oaxaca.id, "bb"), (world.monterrey.id, nil as String?)]
+                    .enumerated()
+                {
+                    ids.append(
+                        try await one(
+                            """
+                            INSERT INTO adults (facility_id, staff_ref, full_name, role, national_id_hmac, date_of_birth)
+                            VALUES (\(facility), \("T\(n)"), 'Citlali Xicoténcatl Uc', 'teacher', decode(\(hash.map { String(repeating: $0, count: 32) }), 'hex'), '1979-02-03')
+                            RETURNING id
+                            """, on: c))
                 }
                 let outcome = try await rebuild(world)
                 #expect(outcome.persons == 1)

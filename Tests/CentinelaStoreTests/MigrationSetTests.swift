@@ -1,4 +1,5 @@
 import CentinelaStore
+import CentinelaTestSupport
 import Foundation
 import Testing
 
@@ -72,5 +73,3 @@ final class SchemaFolder {
         #expect(set.migrations.first?.name == "0001_core")
     }
 }
-
-import CentinelaTestSupport

@@ -157,7 +157,9 @@ import Testing
                 #expect(try await count("SELECT count(*) FROM log", connection) == 0)
                 #expect(try await count("SELECT count(*) FROM pg_tables WHERE tablename = 'half'", connection) == 0)
                 // The connection is usable afterwards: the transaction was rolled back, the lock released.
-                #expect(try await count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()", connection) == 0)
+                #expect(
+                    try await count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()", connection) == 0
+                )
             }
         }
     }

@@ -41,7 +41,8 @@ import Testing
                 """)
             for (index, adult) in adults.enumerated() {
                 try await connection.query(
-                    "INSERT INTO report_adults (report_id, position, adult_id) VALUES (\(id), \(index + 1), \(adult))", logger: RescoreTests.logger)
+                    "INSERT INTO report_adults (report_id, position, adult_id) VALUES (\(id), \(index + 1), \(adult))",
+                    logger: RescoreTests.logger)
             }
             for (index, name) in described.enumerated() {
                 try await connection.query(
@@ -88,14 +89,16 @@ import Testing
 
     @Test func oneReportWithThreeAdultsOutranksThreeSingleAdultReports() async throws {
         try await withWorld { world, db, reader, writer in
-            let a = world.nuevoLeon.id, b = world.monterrey.id
+            let a = world.nuevoLeon.id
+            let b = world.monterrey.id
             try await db.report(a, adults: [try await db.adult(a, "A1"), try await db.adult(a, "A2"), try await db.adult(a, "A3")])
             // Three complaints, each against one adult (the same teacher), as separate cases.
             let teacher = try await db.adult(b, "B1")
             for n in 1...3 { try await db.report(b, daysAgo: n, adults: [teacher]) }
             let run = try await full(reader, writer)
             #expect(run.scored == 3 && run.failures == 0 && run.changed == 3)
-            let scoreA = try #require(try await db.score(a)), scoreB = try #require(try await db.score(b))
+            let scoreA = try #require(try await db.score(a))
+            let scoreB = try #require(try await db.score(b))
             #expect(scoreA.score > scoreB.score, "A \(scoreA) B \(scoreB)")
             #expect(scoreA.points["COORDINATED"]! > 0 && scoreB.points["COORDINATED"] == 0)
             #expect(scoreA.band == "high" || scoreA.band == "critical")  // two or more adults, severity 4
@@ -109,12 +112,16 @@ import Testing
     @Test func aFullRunPublishesThePeersSharesAndTheSpreadThatV2ReadsNext() async throws {
         try await withWorld { world, db, reader, writer in
             let v2 = Rescorer(model: .v2, logger: Self.logger)
-            let a = world.nuevoLeon.id, b = world.monterrey.id
+            let a = world.nuevoLeon.id
+            let b = world.monterrey.id
             let together = [try await db.adult(a, "A1"), try await db.adult(a, "A2")]
             try await db.report(a, adults: together)
             for n in 1...3 { try await db.report(b, daysAgo: n, category: "neglect") }
             try await db.report(b, daysAgo: 400, category: "neglect")  // outside the window: not counted
-            guard case .completed = try await v2.run(.full, reader: reader, writer: writer) else { Issue.record("lock held"); return }
+            guard case .completed = try await v2.run(.full, reader: reader, writer: writer) else {
+                Issue.record("lock held")
+                return
+            }
             #expect(try await db.int("SELECT count(*)::int FROM risk_report_shares WHERE jurisdiction_id IS NOT NULL") == 2)
             #expect(try await db.int("SELECT reports::int FROM risk_report_shares WHERE kind = '*' AND jurisdiction_id IS NULL") == 4)
             #expect(try await db.int("SELECT (counts->>'adults>=2')::int FROM risk_report_shares WHERE kind = '*'") == 1)
@@ -123,7 +130,8 @@ import Testing
 
             let store = ScoreStore(logger: Self.logger)
             let spread = try #require(try await writer.systemTransaction(logger: Self.logger) { try await store.distribution(on: writer) })
-            let top = try #require(try await writer.systemTransaction(logger: Self.logger) { try await store.current(.init(a), on: writer) })
+            let top = try #require(
+                try await writer.systemTransaction(logger: Self.logger) { try await store.current(.init(a), on: writer) })
             // Two of three facilities score less than the one with two adults together.
             #expect(spread.percentile(of: top.assessment.total) == 66.7)
             #expect(spread.percentile(of: 0) == 0)
@@ -132,8 +140,12 @@ import Testing
             // four named two adults, nothing like the default one in a hundred.
             let before = try #require(top.assessment.reason(.together))
             #expect(before.summary.contains("the model's default shares"), "\(before.summary)")
-            guard case .completed = try await v2.run(.full, reader: reader, writer: writer) else { Issue.record("lock held"); return }
-            let after = try #require(try await writer.systemTransaction(logger: Self.logger) { try await store.current(.init(a), on: writer) })
+            guard case .completed = try await v2.run(.full, reader: reader, writer: writer) else {
+                Issue.record("lock held")
+                return
+            }
+            let after = try #require(
+                try await writer.systemTransaction(logger: Self.logger) { try await store.current(.init(a), on: writer) })
             let reason = try #require(after.assessment.reason(.together))
             #expect(reason.summary.contains("the peers' 1 reports") || reason.summary.contains("peers'"), "\(reason.summary)")
             #expect(reason.value < before.value)
@@ -179,7 +191,9 @@ import Testing
                 ).decode(Double.self) { score = value }
                 return score
             }
-            let early = try await backtest(daysAgo: 399), later = try await backtest(daysAgo: 200), now = try await backtest(daysAgo: 0)
+            let early = try await backtest(daysAgo: 399)
+            let later = try await backtest(daysAgo: 200)
+            let now = try await backtest(daysAgo: 0)
             #expect(early > later && later > now, "\(early) \(later) \(now)")
             #expect(try await backtest(daysAgo: 401) == 0)  // before the report arrived
             #expect(try await db.int("SELECT count(*)::int FROM risk_scores") == 0)
@@ -208,7 +222,8 @@ import Testing
             // 60 facilities with a report of filming each: 63 scores written, 60 alerts opened.
             for n in 0..<60 {
                 let id = try await db.one(
-                    "INSERT INTO facilities (external_code, name, kind, jurisdiction_id) SELECT \("S\(n)"), 'x', 'primary', jurisdiction_id FROM facilities WHERE id = \(world.oaxaca.id) RETURNING id")
+                    "INSERT INTO facilities (external_code, name, kind, jurisdiction_id) SELECT \("S\(n)"), 'x', 'primary', jurisdiction_id FROM facilities WHERE id = \(world.oaxaca.id) RETURNING id"
+                )
                 try await db.connection.query(
                     """
                     INSERT INTO incident_reports (facility_id, occurred_from, occurred_to, discovered_on, category, reporter_type, mo_tags, narrative)
@@ -247,27 +262,37 @@ import Testing
                             let db = Writer(connection: a)
                             for n in 0..<40 {
                                 let id = try await db.one(
-                                    "INSERT INTO facilities (external_code, name, kind, jurisdiction_id) SELECT \("X\(n)"), 'x', 'primary', jurisdiction_id FROM facilities WHERE id = \(world.oaxaca.id) RETURNING id")
+                                    "INSERT INTO facilities (external_code, name, kind, jurisdiction_id) SELECT \("X\(n)"), 'x', 'primary', jurisdiction_id FROM facilities WHERE id = \(world.oaxaca.id) RETURNING id"
+                                )
                                 if n % 3 == 0 { try await db.report(id, daysAgo: n) }
                             }
                             let outcome = try await rescorer.run(
                                 .full, lanes: [.init(reader: a, writer: b), .init(reader: c, writer: d)])
-                            guard case .completed(let run) = outcome else { Issue.record("lock held"); return }
+                            guard case .completed(let run) = outcome else {
+                                Issue.record("lock held")
+                                return
+                            }
                             #expect(run.scored == 43 && run.changed == 43 && run.failures == 0)
                             #expect(try await db.int("SELECT count(*)::int FROM risk_scores") == 43)
                             // Ranked by score, then by the points above the cap, then by code, page after page.
                             let scope = Principal(
                                 id: .random(), holder: "t", role: .regulator, facilityIDs: [],
-                                jurisdictionIDs: [Jurisdiction.ID(try await db.one("SELECT jurisdiction_id FROM facilities WHERE id = \(world.oaxaca.id)"))])
+                                jurisdictionIDs: [
+                                    Jurisdiction.ID(
+                                        try await db.one("SELECT jurisdiction_id FROM facilities WHERE id = \(world.oaxaca.id)"))
+                                ])
                             let store = FacilityStore(logger: Self.logger)
-                            var seen: [String] = [], cursor: ScoreCursor?
+                            var seen: [String] = []
+                            var cursor: ScoreCursor?
                             repeat {
                                 let page = try await b.systemTransaction(logger: Self.logger) {
                                     try await ServiceDatabase.enterScope(scope, on: b, logger: Self.logger)
                                     return try await store.facilitiesByScore(.init(), after: cursor, limit: 7, on: b)
                                 }
                                 seen += page.map(\.facility.externalCode)
-                                cursor = page.last.map { ScoreCursor(score: $0.risk?.score ?? -1, total: $0.risk?.total ?? -1, code: $0.facility.externalCode) }
+                                cursor = page.last.map {
+                                    ScoreCursor(score: $0.risk?.score ?? -1, total: $0.risk?.total ?? -1, code: $0.facility.externalCode)
+                                }
                                 if page.count < 7 { cursor = nil }
                             } while cursor != nil
                             #expect(seen.count == 41 && Set(seen).count == 41)  // Oaxaca's own 1 + the 40 added
@@ -302,7 +327,10 @@ import Testing
                 #expect(try await db.int("SELECT count(*)::int FROM rescore_runs WHERE kind = 'full'") == 0)
                 try await db.connection.query("SELECT pg_advisory_unlock(7306086629160088182)", logger: Self.logger)
                 let outcome = try await group.next()
-                guard case .completed(let run) = outcome else { Issue.record("no run after the lock was released"); return }
+                guard case .completed(let run) = outcome else {
+                    Issue.record("no run after the lock was released")
+                    return
+                }
                 #expect(run.scored == 3)
             }
         }
@@ -314,7 +342,8 @@ import Testing
             // World's facilities were marked when created; the full run does not clear marks.
             while try await rescorer.rescoreMarked(on: writer) > 0 {}
             #expect(try await db.int("SELECT count(*)::int FROM rescore_marks") == 0)
-            try await db.report(world.nuevoLeon.id, adults: [try await db.adult(world.nuevoLeon.id, "X"), try await db.adult(world.nuevoLeon.id, "Y")])
+            try await db.report(
+                world.nuevoLeon.id, adults: [try await db.adult(world.nuevoLeon.id, "X"), try await db.adult(world.nuevoLeon.id, "Y")])
             #expect(try await db.int("SELECT count(*)::int FROM rescore_marks WHERE facility_id = \(world.nuevoLeon.id)") == 1)
             #expect(try await rescorer.pendingCount(on: writer) == 1)
             #expect(try await rescorer.rescoreMarked(on: writer) == 1)
@@ -323,7 +352,8 @@ import Testing
             // A mark renewed after it was read stays for the next round.
             try await db.report(world.nuevoLeon.id, daysAgo: 1)
             try await writer.systemTransaction(logger: Self.logger) {
-                try await writer.query("SELECT centinela_clear_rescores(ARRAY[\(world.nuevoLeon.id)]::uuid[], ARRAY[0]::bigint[])", logger: Self.logger)
+                try await writer.query(
+                    "SELECT centinela_clear_rescores(ARRAY[\(world.nuevoLeon.id)]::uuid[], ARRAY[0]::bigint[])", logger: Self.logger)
             }
             #expect(try await db.int("SELECT count(*)::int FROM rescore_marks") == 1)
             // Only the system scope may read or clear marks.
@@ -340,7 +370,8 @@ import Testing
             _ = try await full(reader, writer)
             let before = try #require(try await db.score(a)).points["LOAD"]!
             try await db.connection.query(
-                "INSERT INTO report_amendments (report_id, changes) VALUES (\(report), '{\"category\": \"sexual_abuse\"}')", logger: Self.logger)
+                "INSERT INTO report_amendments (report_id, changes) VALUES (\(report), '{\"category\": \"sexual_abuse\"}')",
+                logger: Self.logger)
             _ = try await full(reader, writer)
             let corrected = try #require(try await db.score(a)).points["LOAD"]!
             #expect(corrected > before * 3.9)
@@ -356,18 +387,24 @@ import Testing
     /// instant. As of the same instant the two must give the same assessments, byte for byte.
     @Test func reportsAsTheyStandAreTheFoldOfTheirRecord() async throws {
         try await withWorld { world, db, reader, writer in
-            let a = world.nuevoLeon.id, b = world.monterrey.id
-            let t1 = try await db.adult(a, "T-1"), t2 = try await db.adult(a, "T-2"), t3 = try await db.adult(b, "T-3")
+            let a = world.nuevoLeon.id
+            let b = world.monterrey.id
+            let t1 = try await db.adult(a, "T-1")
+            let t2 = try await db.adult(a, "T-2")
+            let t3 = try await db.adult(b, "T-3")
             let first = try await db.report(a, daysAgo: 40, category: "neglect", adults: [t1], described: ["Ana  Ruíz"])
             let second = try await db.report(a, daysAgo: 12, category: "grooming", reporter: "hotline", adults: [t1, t2])
             let third = try await db.report(b, daysAgo: 3, reporter: "school_staff", adults: [t3])
             try await db.report(b, daysAgo: 200, category: "physical_abuse", described: ["Luis Gómez"])
             for (report, age) in [(first, 7), (first, 4), (second, 9), (third, 2)] {
                 try await db.connection.query(
-                    "INSERT INTO report_children (report_id, child_ref, age_years) VALUES (\(report), \("NNA-\(age)"), \(age))", logger: Self.logger)
+                    "INSERT INTO report_children (report_id, child_ref, age_years) VALUES (\(report), \("NNA-\(age)"), \(age))",
+                    logger: Self.logger)
             }
             // Several decisions and corrections, the latest of each field winning.
-            for (report, status) in [(first, "under_review"), (first, "substantiated"), (second, "unfounded"), (third, "referred_to_prosecutor")] {
+            for (report, status) in [
+                (first, "under_review"), (first, "substantiated"), (second, "unfounded"), (third, "referred_to_prosecutor"),
+            ] {
                 try await db.connection.query(
                     "INSERT INTO report_status_changes (report_id, status) VALUES (\(report), \(status))", logger: Self.logger)
             }
@@ -381,7 +418,10 @@ import Testing
                     "INSERT INTO report_amendments (report_id, changes) VALUES (\(report), \(changes)::jsonb)", logger: Self.logger)
             }
             #expect(try await db.int("SELECT count(*)::int FROM report_current") == 4)
-            #expect(try await db.int("SELECT count(*)::int FROM report_current WHERE report_id = \(first) AND status = 'substantiated' AND category = 'sexual_abuse' AND youngest_child_age = 3 AND mo_tags = '{filming,threats}'") == 1)
+            #expect(
+                try await db.int(
+                    "SELECT count(*)::int FROM report_current WHERE report_id = \(first) AND status = 'substantiated' AND category = 'sexual_abuse' AND youngest_child_age = 3 AND mo_tags = '{filming,threats}'"
+                ) == 1)
 
             let live = try await full(reader, writer)
             guard case .completed(let backtest) = try await rescorer.run(.backtest(asOf: live.asOf), reader: reader, writer: writer) else {

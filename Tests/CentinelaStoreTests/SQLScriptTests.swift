@@ -1,3 +1,4 @@
+import CentinelaTestSupport
 import Testing
 
 @testable import CentinelaStore
@@ -71,5 +72,3 @@ import Testing
         }
     }
 }
-
-import CentinelaTestSupport

@@ -4,14 +4,16 @@ import Testing
 
 @Suite struct SecretTests {
     @Test func tokensAreRandomRecognisableAndStrictlyParsed() {
-        let a = TokenSecret.generate(), b = TokenSecret.generate()
+        let a = TokenSecret.generate()
+        let b = TokenSecret.generate()
         #expect(a != b)
         #expect(a.value.hasPrefix("cen_"))
         #expect(a.value.count == 47)
         #expect(TokenSecret(presented: a.value) == a)
         #expect(a.displayPrefix.count == 12)
         #expect(a.sha256.count == 32)
-        for bad in ["", "cen_", String(a.value.dropLast()), a.value + "A", "xyz_" + a.value.dropFirst(4), String(a.value.prefix(46)) + "!"] {
+        for bad in ["", "cen_", String(a.value.dropLast()), a.value + "A", "xyz_" + a.value.dropFirst(4), String(a.value.prefix(46)) + "!"]
+        {
             #expect(TokenSecret(presented: bad) == nil, "\(bad)")
         }
     }

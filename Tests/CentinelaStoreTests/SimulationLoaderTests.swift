@@ -1,9 +1,10 @@
 import CentinelaCore
-@testable import CentinelaStore
 import CentinelaTestSupport
 import Foundation
 import PostgresNIO
 import Testing
+
+@testable import CentinelaStore
 
 @Suite struct SimulationLoaderTests {
     let logger = TestDatabase.logger
@@ -16,7 +17,9 @@ import Testing
                 let truth = try await loader.load(simulation, on: connection)
                 func count(_ table: String) async throws -> Int {
                     var n = 0
-                    for try await value in try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger).decode(Int.self) { n = value }
+                    for try await value in try await connection.query(
+                        PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger
+                    ).decode(Int.self) { n = value }
                     return n
                 }
                 #expect(try await count("jurisdictions") == truth.counts.jurisdictions)

@@ -49,7 +49,8 @@ public enum GrafanaDashboards {
                         guard let text = (target["rawSql"] ?? target["expr"]) as? String else {
                             throw FormatError(description: "\(file), \(title): a query without rawSql or expr")
                         }
-                        queries.append(Query(file: file, place: title, datasourceUID: source, text: text, panelType: panel["type"] as? String))
+                        queries.append(
+                            Query(file: file, place: title, datasourceUID: source, text: text, panelType: panel["type"] as? String))
                     }
                     try walk(panel["panels"] as? [[String: Any]] ?? [])
                 }
@@ -60,7 +61,8 @@ public enum GrafanaDashboards {
                 guard let source = uid(variable), let text = variable["query"] as? String else {
                     throw FormatError(description: "\(file), variable \(variable["name"] ?? "?"): no datasource uid or query")
                 }
-                queries.append(Query(file: file, place: "$\(variable["name"] as? String ?? "?")", datasourceUID: source, text: text, panelType: nil))
+                queries.append(
+                    Query(file: file, place: "$\(variable["name"] as? String ?? "?")", datasourceUID: source, text: text, panelType: nil))
             }
         }
         return queries
@@ -70,7 +72,8 @@ public enum GrafanaDashboards {
     /// replaced by its values (already quoted). Throws on a macro or variable it does not know,
     /// so a query cannot pass this test by using something the test leaves untouched.
     public static func sql(_ raw: String, variables: [String: String]) throws -> String {
-        let from = "'2000-01-01T00:00:00Z'::timestamptz", to = "'2100-01-01T00:00:00Z'::timestamptz"
+        let from = "'2000-01-01T00:00:00Z'::timestamptz"
+        let to = "'2100-01-01T00:00:00Z'::timestamptz"
         var text = raw
         text.replace(#/\$__timeFilter\(\s*([^)]+?)\s*\)/#) { "\($0.1) BETWEEN \(from) AND \(to)" }
         var failure: FormatError?

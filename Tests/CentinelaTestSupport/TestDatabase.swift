@@ -99,7 +99,9 @@ public enum TestDatabase {
         }
     }
 
-    static func administer(_ server: DatabaseConfiguration, _ body: (PostgresConnection) async throws -> Void)
+    static func administer(
+        _ server: DatabaseConfiguration, _ body: (PostgresConnection) async throws -> Void
+    )
         async throws
     {
         do {

@@ -37,20 +37,27 @@ public struct World: Sendable {
                     return id
                 }
                 let mx = try await one("INSERT INTO jurisdictions (code, name, level) VALUES ('MX', 'México', 'country') RETURNING id")
-                let nl = try await one("INSERT INTO jurisdictions (code, name, level, parent_id) VALUES ('MX-NL', 'Nuevo León', 'state', \(mx)) RETURNING id")
-                let mty = try await one("INSERT INTO jurisdictions (code, name, level, parent_id) VALUES ('MX-NL-MTY', 'Monterrey', 'municipality', \(nl)) RETURNING id")
-                let oax = try await one("INSERT INTO jurisdictions (code, name, level, parent_id) VALUES ('MX-OAX', 'Oaxaca', 'state', \(mx)) RETURNING id")
+                let nl = try await one(
+                    "INSERT INTO jurisdictions (code, name, level, parent_id) VALUES ('MX-NL', 'Nuevo León', 'state', \(mx)) RETURNING id")
+                let mty = try await one(
+                    "INSERT INTO jurisdictions (code, name, level, parent_id) VALUES ('MX-NL-MTY', 'Monterrey', 'municipality', \(nl)) RETURNING id"
+                )
+                let oax = try await one(
+                    "INSERT INTO jurisdictions (code, name, level, parent_id) VALUES ('MX-OAX', 'Oaxaca', 'state', \(mx)) RETURNING id")
                 func facility(_ code: String, _ name: String, _ jurisdiction: UUID) async throws -> Facility {
                     Facility(
                         id: try await one(
-                            "INSERT INTO facilities (external_code, name, kind, jurisdiction_id, enrolment) VALUES (\(code), \(name), 'preschool', \(jurisdiction), 120) RETURNING id"),
+                            "INSERT INTO facilities (external_code, name, kind, jurisdiction_id, enrolment) VALUES (\(code), \(name), 'preschool', \(jurisdiction), 120) RETURNING id"
+                        ),
                         code: code)
                 }
                 let nuevoLeon = try await facility("NL001", "Jardín de Niños Benito Juárez", nl)
                 let monterrey = try await facility("MTY01", "Estancia Infantil Las Flores", mty)
                 let oaxaca = try await facility("OAX01", "Preescolar Guelaguetza", oax)
                 let tokens = TokenStore(logger: logger)
-                func token(_ role: Principal.Role, _ holder: String, facilities: [String] = [], jurisdictions: [String] = [])
+                func token(
+                    _ role: Principal.Role, _ holder: String, facilities: [String] = [], jurisdictions: [String] = []
+                )
                     async throws -> String
                 {
                     try await tokens.create(

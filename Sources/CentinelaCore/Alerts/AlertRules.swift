@@ -137,9 +137,10 @@ public struct AlertRules: Hashable, Sendable {
         }
 
         if assessment.band >= opensAt {
-            let cited = Set(assessment.reasons.flatMap { reason in
-                reason.evidence.flatMap { item in (item.report.map { [$0] } ?? []) + (item.reports ?? []) }
-            })
+            let cited = Set(
+                assessment.reasons.flatMap { reason in
+                    reason.evidence.flatMap { item in (item.report.map { [$0] } ?? []) + (item.reports ?? []) }
+                })
             add(.band, assessment.band >= escalatesAt ? .critical : .high, evidence.reports.filter { cited.contains($0.id) })
         }
         add(.severalAdultsSevere, .critical, recent.filter { $0.adults.count >= 2 && (model.severity[$0.category] ?? 0) >= severeCategory })
@@ -160,7 +161,9 @@ public struct AlertRules: Hashable, Sendable {
             }
         }
         for pattern in evidence.patterns
-        where pattern.facilities.count >= patternFacilities && asOf.timeIntervalSince(pattern.lastReceivedAt) <= patternLookbackDays * 86_400 {
+        where pattern.facilities.count >= patternFacilities
+            && asOf.timeIntervalSince(pattern.lastReceivedAt) <= patternLookbackDays * 86_400
+        {
             // Adults implicated together across facilities are the ring itself; alike tactics are a lead.
             add(
                 .patternSeveralFacilities, pattern.kind == .network ? .critical : .high,
@@ -211,7 +214,8 @@ public struct AlertRules: Hashable, Sendable {
         // A band alert with no finding: the facility is below the opening band. The quiet clock
         // runs only while the score is also below the quiet threshold; hovering between the two
         // neither resolves nor re-opens anything.
-        for state in existing where state.key.rule == .band && state.status != .resolved
+        for state in existing
+        where state.key.rule == .band && state.status != .resolved
             && !findings.contains(where: { $0.key == state.key })
         {
             guard score < quietBelowScore else {

@@ -19,7 +19,8 @@ public struct WebhookEventKind: ControlledVocabulary, Comparable {
         Alert.EventKind.allCases.map(Self.init) + Case.EventKind.allCases.map(Self.init)
     }
 
-    private static let allCodesSet = Set(Alert.EventKind.allCases.map(\.rawValue) + Case.EventKind.allCases.map { casePrefix + $0.rawValue })
+    private static let allCodesSet = Set(
+        Alert.EventKind.allCases.map(\.rawValue) + Case.EventKind.allCases.map { casePrefix + $0.rawValue })
 
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 }

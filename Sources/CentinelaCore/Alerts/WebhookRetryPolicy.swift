@@ -16,7 +16,10 @@ public struct WebhookRetryPolicy: Hashable, Sendable {
     /// ...nor more attempts than this.
     public var maximumAttempts: Int
 
-    public init(firstDelay: Double = 5, maximumDelay: Double = 3600, jitter: Double = 0.2, giveUpAfter: Double = 3 * 86_400, maximumAttempts: Int = 20) {
+    public init(
+        firstDelay: Double = 5, maximumDelay: Double = 3600, jitter: Double = 0.2, giveUpAfter: Double = 3 * 86_400,
+        maximumAttempts: Int = 20
+    ) {
         self.firstDelay = firstDelay
         self.maximumDelay = maximumDelay
         self.jitter = jitter

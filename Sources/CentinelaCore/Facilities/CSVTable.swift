@@ -140,7 +140,10 @@ public enum FacilityCSV {
         var errors: [RowError] = []
         let known = Set(requiredColumns + optionalColumns)
         for name in names where !known.contains(name) {
-            errors.append(RowError(line: header.line, column: name, message: "unknown column; columns are \((requiredColumns + optionalColumns).joined(separator: ", "))"))
+            errors.append(
+                RowError(
+                    line: header.line, column: name,
+                    message: "unknown column; columns are \((requiredColumns + optionalColumns).joined(separator: ", "))"))
         }
         for name in requiredColumns where !names.contains(name) {
             errors.append(RowError(line: header.line, column: name, message: "required column is missing"))
@@ -157,7 +160,8 @@ public enum FacilityCSV {
         var seenCodes: [String: Int] = [:]
         for record in table.records.dropFirst() {
             guard record.fields.count == names.count else {
-                errors.append(RowError(line: record.line, column: nil, message: "has \(record.fields.count) fields; the header has \(names.count)"))
+                errors.append(
+                    RowError(line: record.line, column: nil, message: "has \(record.fields.count) fields; the header has \(names.count)"))
                 continue
             }
             var row: [String: String] = [:]
@@ -193,8 +197,12 @@ public enum FacilityCSV {
                 }
             }
             if let kind {
-                drafts.append((record.line, FacilityDraft(
-                    code: code, name: name, kind: kind, jurisdictionCode: jurisdiction, address: address, enrolment: enrolment)))
+                drafts.append(
+                    (
+                        record.line,
+                        FacilityDraft(
+                            code: code, name: name, kind: kind, jurisdictionCode: jurisdiction, address: address, enrolment: enrolment)
+                    ))
             }
         }
         guard errors.isEmpty else { throw ImportErrors(rows: errors) }

@@ -42,7 +42,8 @@ public enum FacilityRules {
     }
 
     public static func postalCode(_ text: String) -> String? {
-        let ok = (1...12).contains(text.count)
+        let ok =
+            (1...12).contains(text.count)
             && text.unicodeScalars.allSatisfy { isCodeStart($0) || $0 == " " || $0 == "-" }
         return ok ? nil : "must be 1 to 12 letters, digits, spaces or -"
     }

@@ -10,10 +10,14 @@ public enum JaroWinkler {
         // Names are folded to a–z before they are compared: compare their bytes without copying,
         // with bit masks for the matched letters. Anything else goes letter by letter.
         var (x, y) = (a, b)
-        if let result = x.withUTF8({ s in y.withUTF8({ t -> Double? in
-            guard s.count <= 64, t.count <= 64, !s.contains(where: { $0 >= 0x80 }), !t.contains(where: { $0 >= 0x80 }) else { return nil }
-            return similarity(s, t)
-        }) }) {
+        if let result = x.withUTF8({ s in
+            y.withUTF8({ t -> Double? in
+                guard s.count <= 64, t.count <= 64, !s.contains(where: { $0 >= 0x80 }), !t.contains(where: { $0 >= 0x80 }) else {
+                    return nil
+                }
+                return similarity(s, t)
+            })
+        }) {
             return result
         }
         return similarity(Array(a.unicodeScalars.map(\.value)), Array(b.unicodeScalars.map(\.value)))
@@ -24,10 +28,12 @@ public enum JaroWinkler {
         if s.isEmpty || t.isEmpty { return 0 }
         let (n, m) = (s.count, t.count)
         let window = max(0, max(n, m) / 2 - 1)
-        var sMatched = Flags(count: n), tMatched = Flags(count: m)
+        var sMatched = Flags(count: n)
+        var tMatched = Flags(count: m)
         var matches = 0
         for i in 0..<n {
-            let from = max(0, i - window), to = min(m - 1, i + window)
+            let from = max(0, i - window)
+            let to = min(m - 1, i + window)
             guard from <= to else { continue }
             for j in from...to where !tMatched[j] && s[s.startIndex + i] == t[t.startIndex + j] {
                 sMatched[i] = true

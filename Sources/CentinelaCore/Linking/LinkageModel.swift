@@ -137,7 +137,7 @@ public struct LinkageModel: Sendable, Equatable {
         // Namesakes: a different role in another place, and nothing but names in common.
         let born = level(.dateOfBirth)
         if born != "exact" && born != "close", level(.role) == "different", let place = level(.place),
-           place == "elsewhere" || place == "neighbouring"
+            place == "elsewhere" || place == "neighbouring"
         {
             return .namesakesElsewhere
         }
@@ -149,7 +149,9 @@ public struct LinkageModel: Sendable, Equatable {
     /// facilities, whose name the country's staff hold `namesakesHeldAt` times or more besides.
     /// The prior counts the register's records; this counts the people a young register has not
     /// met yet.
-    func commonName(_ a: AdultRecord, _ b: AdultRecord, _ comparisons: [LinkAssessment.Comparison], _ f: NameFrequencies)
+    func commonName(
+        _ a: AdultRecord, _ b: AdultRecord, _ comparisons: [LinkAssessment.Comparison], _ f: NameFrequencies
+    )
         -> LinkAssessment.HoldReason?
     {
         let place = comparisons.first { $0.field == .place }?.level
@@ -223,8 +225,10 @@ public struct LinkageModel: Sendable, Equatable {
     /// Each field's level and weight; a field missing on either side is left out.
     func compare(_ a: AdultRecord, _ b: AdultRecord, _ frequencies: NameFrequencies) -> [LinkAssessment.Comparison] {
         let (x, y) = Self.read(a.name, b.name)
-        return [given(x, y, frequencies), surnames(x, y, frequencies), birth(a.dateOfBirth, b.dateOfBirth), role(a.role, b.role), place(a, b)]
-            .compactMap { $0 }
+        return [
+            given(x, y, frequencies), surnames(x, y, frequencies), birth(a.dateOfBirth, b.dateOfBirth), role(a.role, b.role), place(a, b),
+        ]
+        .compactMap { $0 }
     }
 
     /// The two names as the pair suggests reading them. A three-word name is read as one given
@@ -234,11 +238,11 @@ public struct LinkageModel: Sendable, Equatable {
     static func read(_ a: NormalizedName, _ b: NormalizedName) -> (NormalizedName, NormalizedName) {
         func reread(_ x: NormalizedName, beside y: NormalizedName) -> NormalizedName {
             guard x.given.count == 1, let middle = x.paternal, let last = x.maternal, y.given.count >= 2,
-                  GivenNameVariants.expanded(y.given[1]) == GivenNameVariants.expanded(middle),
-                  GivenNameVariants.expanded(y.given[0]) == GivenNameVariants.expanded(x.given[0])
-                      || JaroWinkler.similarity(y.given[0], x.given[0]) >= 0.92
-                      // "Manolo Alejandro Castillo" beside "Manuel Alejandro Castillo Grozial".
-                      || GivenNameVariants.areNicknames(x.given, y.given)
+                GivenNameVariants.expanded(y.given[1]) == GivenNameVariants.expanded(middle),
+                GivenNameVariants.expanded(y.given[0]) == GivenNameVariants.expanded(x.given[0])
+                    || JaroWinkler.similarity(y.given[0], x.given[0]) >= 0.92
+                    // "Manolo Alejandro Castillo" beside "Manuel Alejandro Castillo Grozial".
+                    || GivenNameVariants.areNicknames(x.given, y.given)
             else { return x }
             return NormalizedName(given: [x.given[0], middle], paternal: last, maternal: nil)
         }
@@ -310,7 +314,8 @@ public struct LinkageModel: Sendable, Equatable {
             return x.first == y.first ? level(.givenName, "initial", givenInitial) : level(.givenName, "different", givenDifferent)
         }
         // Called by a nickname: "Chuy" for Jesús, "Chema" for José María.
-        let expandedA = a.given.map(GivenNameVariants.expanded), expandedB = b.given.map(GivenNameVariants.expanded)
+        let expandedA = a.given.map(GivenNameVariants.expanded)
+        let expandedB = b.given.map(GivenNameVariants.expanded)
         if GivenNameVariants.areNicknames(expandedA, expandedB) {
             let names = Set(GivenNameVariants.blockingNames(x)).union(GivenNameVariants.blockingNames(y)).union([fullX, fullY])
                 .filter { GivenNameVariants.nicknameOf($0).isEmpty }
@@ -338,7 +343,8 @@ public struct LinkageModel: Sendable, Equatable {
     }
 
     func surnames(_ a: NormalizedName, _ b: NormalizedName, _ f: NameFrequencies) -> LinkAssessment.Comparison? {
-        let x = a.surnames, y = b.surnames
+        let x = a.surnames
+        let y = b.surnames
         guard !x.isEmpty, !y.isEmpty else { return nil }
         func u(_ names: [String], scale: Double = 1) -> Double {
             max(smallestU, scale * names.reduce(1.0) { $0 * f.surnameShare($1) })
@@ -348,10 +354,13 @@ public struct LinkageModel: Sendable, Equatable {
         // common name, though, two different people show two spellings only when one of them is
         // misspelt: "Martníez" beside "Martínez" is not evidence against (`fuzzyShare`).
         func uFuzzy(_ pairs: [(String, String)]) -> Double {
-            max(smallestU, fuzzyScale * pairs.reduce(1.0) { product, pair in
-                let share = max(f.surnameShare(pair.0), f.surnameShare(pair.1))
-                return product * (pair.0 == pair.1 ? share : fuzzyShare(share))
-            })
+            max(
+                smallestU,
+                fuzzyScale
+                    * pairs.reduce(1.0) { product, pair in
+                        let share = max(f.surnameShare(pair.0), f.surnameShare(pair.1))
+                        return product * (pair.0 == pair.1 ? share : fuzzyShare(share))
+                    })
         }
         if x.count == 2 && y.count == 2 {
             if x == y { return level(.surnames, "both_exact", .init(m: surnamesBothExactM, u: u(x))) }
@@ -478,7 +487,9 @@ extension LinkageModel {
     /// `pseudoPairs` more pairs, so a handful of identified pairs moves the model a little and
     /// thousands move it most of the way. The u side (how often different people agree) is not
     /// touched: names' u come from their frequencies.
-    public func fitted(toKnownMatches pairs: [(AdultRecord, AdultRecord)], frequencies: NameFrequencies, pseudoPairs: Double = 200)
+    public func fitted(
+        toKnownMatches pairs: [(AdultRecord, AdultRecord)], frequencies: NameFrequencies, pseudoPairs: Double = 200
+    )
         -> LinkageModel
     {
         guard !pairs.isEmpty else { return self }
@@ -585,4 +596,3 @@ extension LinkageModel {
         return model
     }
 }
-

@@ -83,7 +83,11 @@ extension RiskEvidence {
         var linked: [AdultKey: LinkedAdult] = [:]
         for entry in entries where entry.facility == facilityID {
             counting[entry.key] = entry.linked.key
-            if linked[entry.linked.key] == nil { linked[entry.linked.key] = entry.linked } else { linked[entry.linked.key]!.absorb(entry.linked) }
+            if linked[entry.linked.key] == nil {
+                linked[entry.linked.key] = entry.linked
+            } else {
+                linked[entry.linked.key]!.absorb(entry.linked)
+            }
         }
         for index in reports.indices where reports[index].adults.contains(where: { counting[$0] != nil }) {
             reports[index].adults = Set(reports[index].adults.map { counting[$0] ?? $0 })

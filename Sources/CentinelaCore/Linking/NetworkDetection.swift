@@ -52,10 +52,14 @@ public enum NetworkDetection {
             .compactMap { group -> Network? in
                 let together = Set(group.filter { Set($0.persons).count >= 2 }.map(\.facility))
                 let kept = group.filter { Set($0.persons).count >= 2 || !together.contains($0.facility) }
-                let persons = Set(kept.flatMap(\.persons)), facilities = Set(kept.map(\.facility))
+                let persons = Set(kept.flatMap(\.persons))
+                let facilities = Set(kept.map(\.facility))
                 guard persons.count >= 2, facilities.count >= 2, kept.contains(where: { !$0.unfounded }) else { return nil }
                 return Network(reports: kept.map(\.report), facilities: facilities, persons: persons)
             }
-            .sorted { $0.reports.count != $1.reports.count ? $0.reports.count > $1.reports.count : $0.reports[0].description < $1.reports[0].description }
+            .sorted {
+                $0.reports.count != $1.reports.count
+                    ? $0.reports.count > $1.reports.count : $0.reports[0].description < $1.reports[0].description
+            }
     }
 }

@@ -107,7 +107,9 @@ public struct NormalizedName: Hashable, Sendable {
             } else if let latin = latinFolds[value] {
                 folded.append(latin)
             } else {
-                folded.append(contentsOf: String(scalar).folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: nil).unicodeScalars)
+                folded.append(
+                    contentsOf: String(scalar).folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: nil)
+                        .unicodeScalars)
             }
         }
         return String(folded)

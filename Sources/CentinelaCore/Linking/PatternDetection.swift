@@ -189,7 +189,8 @@ public struct PatternDetection: Sendable, Equatable {
                     groups: groups(ordered, profiles)))
         }
         return found.sorted {
-            $0.reports.count != $1.reports.count ? $0.reports.count > $1.reports.count : $0.reports[0].description < $1.reports[0].description
+            $0.reports.count != $1.reports.count
+                ? $0.reports.count > $1.reports.count : $0.reports[0].description < $1.reports[0].description
         }
     }
 
@@ -237,7 +238,8 @@ public struct PatternDetection: Sendable, Equatable {
         }
         func age(_ member: Int) -> UInt32? { masks[member].ageBand.isEmpty ? nil : masks[member].ageBand.bits }
         func category(_ member: Int) -> String? { profiles[member].features.first { $0.hasPrefix("category:") } }
-        let styleAge = majority(age), styleCategory = majority(category)
+        let styleAge = majority(age)
+        let styleCategory = majority(category)
         return members.filter { member in
             let otherAge = styleAge != nil && age(member) != nil && age(member) != styleAge
             let otherCategory = styleCategory != nil && category(member) != nil && category(member) != styleCategory
@@ -248,7 +250,8 @@ public struct PatternDetection: Sendable, Equatable {
     /// Joins styles whose tactic signatures agree and whose spans overlap or lie close (see the type).
     func merge(_ styles: [Set<Int>], profiles: [CaseProfile]) -> [Set<Int>] {
         var sets = DisjointSets(styles.indices)
-        let signatures = styles.map { TacticCombination(signature($0, profiles)) }, spans = styles.map { span($0, profiles) }
+        let signatures = styles.map { TacticCombination(signature($0, profiles)) }
+        let spans = styles.map { span($0, profiles) }
         for i in styles.indices {
             for j in styles.indices where j > i {
                 guard signatures[i].tacticOverlap(signatures[j]) >= mergeOverlap else { continue }

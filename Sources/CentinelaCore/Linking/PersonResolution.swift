@@ -92,12 +92,16 @@ public enum PersonResolution {
             }
             return false
         }
-        let ordered = links.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : ($0.0.first.description, $0.0.second.description) < ($1.0.first.description, $1.0.second.description) }
+        let ordered = links.sorted {
+            $0.1 != $1.1
+                ? $0.1 > $1.1 : ($0.0.first.description, $0.0.second.description) < ($1.0.first.description, $1.0.second.description)
+        }
         for (pair, _) in ordered {
             guard let a = index[pair.first], let b = index[pair.second] else { continue }
             let (ra, rb) = (sets.find(a), sets.find(b))
             guard ra != rb, !conflict(members[ra], members[rb]) else { continue }
-            let keep = sets.union(ra, rb), drop = keep == ra ? rb : ra
+            let keep = sets.union(ra, rb)
+            let drop = keep == ra ? rb : ra
             members[keep] += members[drop]
             members[drop] = []
         }
@@ -113,7 +117,10 @@ public enum SpanishPhonetic {
     public static func key(_ word: String) -> String {
         // Block keys are taken from names already folded by NormalizedName, so this fold is
         // nearly always a no-op; it keeps the key right for any word.
-        let letters = Array(NormalizedName.fold(word).unicodeScalars.filter { ($0.value >= 0x61 && $0.value <= 0x7A) || ($0.value >= 0x80 && $0.properties.isAlphabetic) }.map(Character.init))
+        let letters = Array(
+            NormalizedName.fold(word).unicodeScalars.filter {
+                ($0.value >= 0x61 && $0.value <= 0x7A) || ($0.value >= 0x80 && $0.properties.isAlphabetic)
+            }.map(Character.init))
         var out: [Character] = []
         var i = 0
         func next(_ offset: Int) -> Character? { i + offset < letters.count ? letters[i + offset] : nil }
@@ -126,12 +133,24 @@ public enum SpanishPhonetic {
             case "z": sound = "s"
             case "h": sound = nil  // silent; "ch" is read at the c
             case "c":
-                if next(1) == "h" { sound = "x"; step = 2 }  // ch
-                else if next(1) == "e" || next(1) == "i" { sound = "s" }
-                else { sound = "k" }
-            case "q": sound = "k"; if next(1) == "u" { step = 2 }
+                if next(1) == "h" {
+                    sound = "x"
+                    step = 2
+                }  // ch
+                else if next(1) == "e" || next(1) == "i" {
+                    sound = "s"
+                } else {
+                    sound = "k"
+                }
+            case "q":
+                sound = "k"
+                if next(1) == "u" { step = 2 }
             case "g": if next(1) == "e" || next(1) == "i" { sound = "j" }
-            case "l": if next(1) == "l" { sound = "y"; step = 2 }
+            case "l":
+                if next(1) == "l" {
+                    sound = "y"
+                    step = 2
+                }
             case "y":
                 let beforeVowel = next(1).map { "aeiou".contains($0) } ?? false
                 sound = beforeVowel ? "y" : "i"

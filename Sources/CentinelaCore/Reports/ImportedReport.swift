@@ -49,14 +49,18 @@ public struct ImportedReport: Hashable, Sendable {
         if receivedAt > now { fail("/receivedAt", "must not be in the future") }
         if Self.day(of: receivedAt) < submission.discoveredOn { fail("/receivedAt", "must not be before /discoveredOn") }
         if let problem = Self.sourceSystemProblem(sourceSystem) { fail("/source/system", problem) }
-        if sourceID.isEmpty || sourceID.count > 200 || sourceID.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if sourceID.isEmpty || sourceID.count > 200
+            || sourceID.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        {
             fail("/source/id", "must be 1 to 200 characters without control characters")
         }
         if decisions.count > Self.maximumDecisions { fail("/decisions", "must list at most \(Self.maximumDecisions) decisions") }
         var previous: (status: IncidentReport.Status, at: Date) = (.received, receivedAt)
         for (index, decision) in decisions.enumerated() {
             if !previous.status.mayChange(to: decision.status) {
-                fail("/decisions/\(index)/status", decision.status == .received ? "received is where a report starts, not a decision" : "repeats the status before it")
+                fail(
+                    "/decisions/\(index)/status",
+                    decision.status == .received ? "received is where a report starts, not a decision" : "repeats the status before it")
             }
             if decision.at < previous.at { fail("/decisions/\(index)/at", "must not be before the receipt or the decision before it") }
             if decision.at > now { fail("/decisions/\(index)/at", "must not be in the future") }

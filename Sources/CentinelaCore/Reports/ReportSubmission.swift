@@ -99,7 +99,8 @@ public struct ReportSubmission: Hashable, Sendable {
     /// `C3`), which a name is not.
     public static func childReferenceProblem(_ reference: String) -> String? {
         let scalars = Array(reference.unicodeScalars)
-        let shapeOK = (1...64).contains(scalars.count)
+        let shapeOK =
+            (1...64).contains(scalars.count)
             && FacilityRules.isCodeStart(scalars[0])
             && scalars.allSatisfy { FacilityRules.isCodeStart($0) || "._-".unicodeScalars.contains($0) }
         guard shapeOK, scalars.contains(where: { ("0"..."9").contains($0) }) else {

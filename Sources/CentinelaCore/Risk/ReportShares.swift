@@ -109,8 +109,10 @@ public struct FeatureShares: Hashable, Sendable {
                 values[feature] = level.share(feature, prior: values[feature]!, priorReports: model.priorReports, floor: model.shareFloor)
             }
         }
-        for thresholds in [ReportShares.Feature.adultThresholds.map { ReportShares.Feature.adults(atLeast: $0) },
-                           ReportShares.Feature.severityThresholds.map { ReportShares.Feature.severity(atLeast: $0) }] {
+        for thresholds in [
+            ReportShares.Feature.adultThresholds.map { ReportShares.Feature.adults(atLeast: $0) },
+            ReportShares.Feature.severityThresholds.map { ReportShares.Feature.severity(atLeast: $0) },
+        ] {
             for (lower, higher) in zip(thresholds, thresholds.dropFirst()) where values[higher]! > values[lower]! {
                 values[higher] = values[lower]!
             }

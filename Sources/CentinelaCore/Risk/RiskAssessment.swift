@@ -127,7 +127,10 @@ public struct RiskAssessment: Hashable, Sendable, Codable {
         let days = Int(floorDivide(millis, 86_400_000))
         let inDay = millis - Int64(days) * 86_400_000
         let day = CalendarDate(daysSinceEpoch: days)
-        let hours = inDay / 3_600_000, minutes = inDay / 60_000 % 60, seconds = inDay / 1000 % 60, ms = inDay % 1000
+        let hours = inDay / 3_600_000
+        let minutes = inDay / 60_000 % 60
+        let seconds = inDay / 1000 % 60
+        let ms = inDay % 1000
         func pad(_ value: Int64, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text

@@ -50,7 +50,9 @@ extension RiskModel {
     }
 
     /// The band in force: a regulator's manual band while it lasts, the model's otherwise.
-    static func inForce(_ modelBand: RiskBand, _ override: RiskEvidence.ManualOverride?, asOf: Date)
+    static func inForce(
+        _ modelBand: RiskBand, _ override: RiskEvidence.ManualOverride?, asOf: Date
+    )
         -> (RiskBand, RiskEvidence.ManualOverride?)
     {
         guard let override, override.setAt <= asOf, asOf < override.expiresAt else { return (modelBand, nil) }
@@ -98,24 +100,33 @@ extension RiskModel {
 
     // MARK: Factors
 
-    private func load(_ reports: [RiskEvidence.Report], evidence: RiskEvidence, _ context: Context)
+    private func load(
+        _ reports: [RiskEvidence.Report], evidence: RiskEvidence, _ context: Context
+    )
         -> (reason: RiskAssessment.Reason, rawLoad: Double)
     {
         var raw = 0.0
         var items: [(Double, RiskAssessment.Evidence)] = []
         for report in reports {
-            let weight = context.weight(report), decay = context.decay(report, halfLife: loadHalfLifeDays)
+            let weight = context.weight(report)
+            let decay = context.decay(report, halfLife: loadHalfLifeDays)
             raw += weight * decay
-            items.append((weight * decay, .init(report: report.id, weight: rounded(weight, 4), decay: rounded(decay, 4), contribution: rounded(weight * decay, 4))))
+            items.append(
+                (
+                    weight * decay,
+                    .init(report: report.id, weight: rounded(weight, 4), decay: rounded(decay, 4), contribution: rounded(weight * decay, 4))
+                ))
         }
         var units = raw
         var summary = "Decayed incident load \(figure(raw)) from \(reports.count) report(s), half-life \(figure(loadHalfLifeDays)) days"
         if let enrolment = evidence.enrolment, enrolment > 0, let baseline = evidence.peerBaseline {
             let expected = baseline.loadPerHundredChildren * Double(enrolment) / 100
             units = Swift.max(0, raw - expected)
-            summary += "; \(figure(expected)) expected for \(enrolment) children at the peers' median of \(figure(baseline.loadPerHundredChildren)) per 100 (\(baseline.peers) peers), excess \(figure(units))"
+            summary +=
+                "; \(figure(expected)) expected for \(enrolment) children at the peers' median of \(figure(baseline.loadPerHundredChildren)) per 100 (\(baseline.peers) peers), excess \(figure(units))"
         } else {
-            summary += evidence.enrolment.map { $0 > 0 } ?? false
+            summary +=
+                evidence.enrolment.map { $0 > 0 } ?? false
                 ? "; no peer baseline yet, so no adjustment" : "; enrolment unknown, so no peer adjustment"
         }
         summary += "; \(figure(load.pointsPerUnit)) points per unit, at most \(figure(load.cap))."
@@ -130,7 +141,8 @@ extension RiskModel {
         let evidence = byAdult.keys.sorted().map { RiskAssessment.Evidence(adult: $0.description, reports: byAdult[$0]) }
         return reason(
             .multiAdult, multiAdult, units: Double(Swift.max(0, byAdult.count - 1)),
-            summary: "\(byAdult.count) distinct adult(s) implicated in the last \(figure(lookbackDays)) days; \(figure(multiAdult.pointsPerUnit)) points for each beyond the first, at most \(figure(multiAdult.cap)).",
+            summary:
+                "\(byAdult.count) distinct adult(s) implicated in the last \(figure(lookbackDays)) days; \(figure(multiAdult.pointsPerUnit)) points for each beyond the first, at most \(figure(multiAdult.cap)).",
             evidence: evidence)
     }
 
@@ -140,11 +152,17 @@ extension RiskModel {
         for report in reports where report.adults.count >= 2 {
             let decay = context.decay(report, halfLife: coordinatedHalfLifeDays)
             units += decay
-            items.append((decay, .init(report: report.id, decay: rounded(decay, 4), contribution: rounded(decay, 4), note: "\(report.adults.count) adults")))
+            items.append(
+                (
+                    decay,
+                    .init(
+                        report: report.id, decay: rounded(decay, 4), contribution: rounded(decay, 4), note: "\(report.adults.count) adults")
+                ))
         }
         return reason(
             .coordinated, coordinated, units: units,
-            summary: "\(items.count) report(s) implicating two or more adults together, decayed count \(figure(units)) (half-life \(figure(coordinatedHalfLifeDays)) days); \(figure(coordinated.pointsPerUnit)) points each, at most \(figure(coordinated.cap)).",
+            summary:
+                "\(items.count) report(s) implicating two or more adults together, decayed count \(figure(units)) (half-life \(figure(coordinatedHalfLifeDays)) days); \(figure(coordinated.pointsPerUnit)) points each, at most \(figure(coordinated.cap)).",
             evidence: byContribution(items))
     }
 
@@ -162,9 +180,12 @@ extension RiskModel {
         var evidence: [RiskAssessment.Evidence] = []
         var summary = "No adult is named in a complaint."
         if let top {
-            evidence.append(.init(adult: top.key.description, reports: top.value.reports, contribution: rounded(top.value.count, 4),
-                                  note: "decayed complaints naming this adult"))
-            summary = "The most-named adult appears in \(top.value.reports.count) complaint(s), decayed count \(figure(top.value.count)) (half-life \(figure(repeatAdultHalfLifeDays)) days); log2(1 + \(figure(top.value.count))) = \(figure(units)) × \(figure(repeatAdult.pointsPerUnit)) points, at most \(figure(repeatAdult.cap))."
+            evidence.append(
+                .init(
+                    adult: top.key.description, reports: top.value.reports, contribution: rounded(top.value.count, 4),
+                    note: "decayed complaints naming this adult"))
+            summary =
+                "The most-named adult appears in \(top.value.reports.count) complaint(s), decayed count \(figure(top.value.count)) (half-life \(figure(repeatAdultHalfLifeDays)) days); log2(1 + \(figure(top.value.count))) = \(figure(units)) × \(figure(repeatAdult.pointsPerUnit)) points, at most \(figure(repeatAdult.cap))."
         }
         return reason(.repeatAdult, repeatAdult, units: units, summary: summary, evidence: evidence)
     }
@@ -173,7 +194,8 @@ extension RiskModel {
         let recent = reports.filter(context.isRecent)
         let sources = Set(recent.map(\.reporterType)).map(\.rawValue).sorted()
         let units = sources.count >= 2 ? Double(Swift.max(0, recent.count - 1)) : 0
-        let summary = sources.count >= 2
+        let summary =
+            sources.count >= 2
             ? "\(recent.count) report(s) in the last \(figure(lookbackDays)) days from \(sources.count) kinds of reporter (\(sources.joined(separator: ", "))); \(figure(repeatFacility.pointsPerUnit)) points for each beyond the first, at most \(figure(repeatFacility.cap))."
             : "\(recent.count) report(s) in the last \(figure(lookbackDays)) days, not from two or more independent kinds of reporter."
         return reason(
@@ -188,7 +210,8 @@ extension RiskModel {
         let items = silenceSigns(reports, context, outsideFrom: 0)
         return reason(
             .silence, silence, units: Double(items.count),
-            summary: "\(items.count) sign(s) of silence in the last \(figure(lookbackDays)) days (outside reports the school did not report within \(figure(silenceWindowDays)) days, school reports filed over \(figure(silenceWindowDays)) days after discovery); \(figure(silence.pointsPerUnit)) points each, at most \(figure(silence.cap)).",
+            summary:
+                "\(items.count) sign(s) of silence in the last \(figure(lookbackDays)) days (outside reports the school did not report within \(figure(silenceWindowDays)) days, school reports filed over \(figure(silenceWindowDays)) days after discovery); \(figure(silence.pointsPerUnit)) points each, at most \(figure(silence.cap)).",
             evidence: items)
     }
 
@@ -205,7 +228,12 @@ extension RiskModel {
                 guard closes <= context.asOf else { continue }
                 let answered = schoolReports.contains { $0.receivedAt < closes && Self.sameIncident($0, report) }
                 if !answered {
-                    items.append(.init(report: report.id, note: "from \(report.reporterType.rawValue); no school report on the same incident within \(figure(silenceWindowDays)) days"))
+                    items.append(
+                        .init(
+                            report: report.id,
+                            note:
+                                "from \(report.reporterType.rawValue); no school report on the same incident within \(figure(silenceWindowDays)) days"
+                        ))
                 }
             } else if report.reporterType == .schoolStaff {
                 let discovered = Date(timeIntervalSince1970: Double(report.discoveredOn.daysSinceEpoch) * 86_400)
@@ -235,7 +263,9 @@ extension RiskModel {
             items.append(
                 .init(
                     reports: pattern.reports.sorted { $0.description < $1.description },
-                    note: "\(pattern.kind == .network ? "network" : "modus-operandi") pattern \(pattern.id.uuidString.lowercased()) spanning \(pattern.facilities.count) facilities"))
+                    note:
+                        "\(pattern.kind == .network ? "network" : "modus-operandi") pattern \(pattern.id.uuidString.lowercased()) spanning \(pattern.facilities.count) facilities"
+                ))
         }
         return reason(
             .crossFacility, crossFacility, units: Double(linked.count),
@@ -275,7 +305,8 @@ func figure(_ value: Double) -> String {
     let hundredths = Int64((value * 100).rounded())
     let sign = hundredths < 0 ? "-" : ""
     let magnitude = hundredths.magnitude
-    let whole = magnitude / 100, fraction = magnitude % 100
+    let whole = magnitude / 100
+    let fraction = magnitude % 100
     if fraction == 0 { return sign + String(whole) }
     if fraction % 10 == 0 { return sign + String(whole) + "." + String(fraction / 10) }
     return sign + String(whole) + "." + (fraction < 10 ? "0" : "") + String(fraction)

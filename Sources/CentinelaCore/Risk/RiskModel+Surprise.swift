@@ -109,7 +109,9 @@ extension RiskModel {
 
     /// v2: the same inputs and instant give the same assessment byte for byte; every factor only
     /// grows with more or heavier evidence (docs/risk-model.md, "Monotone").
-    func assessBySurprise(_ evidence: RiskEvidence, reports: [RiskEvidence.Report], _ context: Context, _ surprise: Surprise) -> RiskAssessment {
+    func assessBySurprise(
+        _ evidence: RiskEvidence, reports: [RiskEvidence.Report], _ context: Context, _ surprise: Surprise
+    ) -> RiskAssessment {
         let asOf = context.asOf
         let shares = evidence.featureShares ?? FeatureShares.shrunk([], model: surprise)
         var raw = 0.0
@@ -179,7 +181,8 @@ extension RiskModel {
     private func unusualReports(
         _ reports: [RiskEvidence.Report], shares: FeatureShares, _ context: Context, _ surprise: Surprise
     ) -> (RiskAssessment.Reason, RiskAssessment.Reason) {
-        var together = 0.0, methods = 0.0
+        var together = 0.0
+        var methods = 0.0
         var togetherItems: [(Double, RiskAssessment.Evidence)] = []
         var methodsItems: [(Double, RiskAssessment.Evidence)] = []
         for report in reports {
@@ -190,9 +193,14 @@ extension RiskModel {
             let described = bits.features.map { "\($0.0) \(figure($0.1)) bits" }.joined(separator: ", ")
             func item(_ share: Double, _ note: String) -> (Double, RiskAssessment.Evidence) {
                 let contribution = share * weight * decay
-                return (contribution, .init(
-                    report: report.id, weight: rounded(weight, 4), decay: rounded(decay, 4), contribution: rounded(contribution, 4),
-                    note: "\(note)of the report's \(figure(bits.raw)) bits (\(described)), \(figure(share)) beyond the \(figure(surprise.allowanceBits)) any report may carry fall here"))
+                return (
+                    contribution,
+                    .init(
+                        report: report.id, weight: rounded(weight, 4), decay: rounded(decay, 4), contribution: rounded(contribution, 4),
+                        note:
+                            "\(note)of the report's \(figure(bits.raw)) bits (\(described)), \(figure(share)) beyond the \(figure(surprise.allowanceBits)) any report may carry fall here"
+                    )
+                )
             }
             if bits.together > 0 {
                 let entry = item(bits.together, "\(report.adults.count) adults named together; ")
@@ -209,17 +217,21 @@ extension RiskModel {
         return (
             reason(
                 .together, points: together * surprise.togetherPoints, value: together,
-                summary: "\(togetherItems.count) report(s) naming two or more adults together and rarer than any report may be by chance (more than \(figure(surprise.allowanceBits)) bits against \(peers); two adults together weigh \(figure(-log2(shares[.adults(atLeast: 2)]))) bits), × credibility × young children × decay (half-life \(figure(surprise.reportHalfLifeDays)) days): \(figure(together)) bits × \(figure(surprise.togetherPoints)) point(s).",
+                summary:
+                    "\(togetherItems.count) report(s) naming two or more adults together and rarer than any report may be by chance (more than \(figure(surprise.allowanceBits)) bits against \(peers); two adults together weigh \(figure(-log2(shares[.adults(atLeast: 2)]))) bits), × credibility × young children × decay (half-life \(figure(surprise.reportHalfLifeDays)) days): \(figure(together)) bits × \(figure(surprise.togetherPoints)) point(s).",
                 evidence: byContribution(togetherItems)),
             reason(
                 .methods, points: methods * surprise.methodsPoints, value: methods,
-                summary: "\(methodsItems.count) report(s) whose category and tactics make them rarer than any report may be by chance (more than \(figure(surprise.allowanceBits)) bits against \(peers)), × credibility × young children × decay (half-life \(figure(surprise.reportHalfLifeDays)) days): \(figure(methods)) bits × \(figure(surprise.methodsPoints)) point(s).",
+                summary:
+                    "\(methodsItems.count) report(s) whose category and tactics make them rarer than any report may be by chance (more than \(figure(surprise.allowanceBits)) bits against \(peers)), × credibility × young children × decay (half-life \(figure(surprise.reportHalfLifeDays)) days): \(figure(methods)) bits × \(figure(surprise.methodsPoints)) point(s).",
                 evidence: byContribution(methodsItems))
         )
     }
 
-    private func repeatAdultBySurprise(_ reports: [RiskEvidence.Report], _ context: Context, _ surprise: Surprise) -> RiskAssessment.Reason {
-        var complaints: [RiskEvidence.AdultKey: (count: Double, reports: [IncidentReport.ID], kinds: Set<IncidentReport.ReporterType>)] = [:]
+    private func repeatAdultBySurprise(_ reports: [RiskEvidence.Report], _ context: Context, _ surprise: Surprise) -> RiskAssessment.Reason
+    {
+        var complaints: [RiskEvidence.AdultKey: (count: Double, reports: [IncidentReport.ID], kinds: Set<IncidentReport.ReporterType>)] =
+            [:]
         for report in reports {
             let decay = context.decay(report, halfLife: repeatAdultHalfLifeDays)
             for adult in report.adults {
@@ -240,8 +252,13 @@ extension RiskModel {
         let kinds = top.1.kinds.map(\.rawValue).sorted()
         return reason(
             .repeatAdult, points: top.2, value: top.1.count,
-            summary: "The most-named adult appears in \(top.1.reports.count) complaint(s) from \(kinds.count) kind(s) of reporter (\(kinds.joined(separator: ", "))), decayed count \(figure(top.1.count)) (half-life \(figure(repeatAdultHalfLifeDays)) days): \(figure(surprise.repeatAdultPoints)) points per doubling beyond the first complaint, \(figure(surprise.repeatAdultReporterPoints)) per doubling of the kinds of reporter.",
-            evidence: [.init(adult: top.0.description, reports: top.1.reports, contribution: rounded(top.1.count, 4), note: "decayed complaints naming this adult")])
+            summary:
+                "The most-named adult appears in \(top.1.reports.count) complaint(s) from \(kinds.count) kind(s) of reporter (\(kinds.joined(separator: ", "))), decayed count \(figure(top.1.count)) (half-life \(figure(repeatAdultHalfLifeDays)) days): \(figure(surprise.repeatAdultPoints)) points per doubling beyond the first complaint, \(figure(surprise.repeatAdultReporterPoints)) per doubling of the kinds of reporter.",
+            evidence: [
+                .init(
+                    adult: top.0.description, reports: top.1.reports, contribution: rounded(top.1.count, 4),
+                    note: "decayed complaints naming this adult")
+            ])
     }
 
     /// As v1's SILENCE (outside reports judged once their window closes, late school reports), but
@@ -252,7 +269,8 @@ extension RiskModel {
         let units = log2(1 + Double(items.count))
         return reason(
             .silence, points: surprise.silencePoints * units, value: Double(items.count),
-            summary: "\(items.count) sign(s) of silence in the last \(figure(lookbackDays)) days (serious outside reports the school did not report within \(figure(silenceWindowDays)) days, school reports filed over \(figure(silenceWindowDays)) days after discovery); \(figure(surprise.silencePoints)) points per doubling of 1 + signs.",
+            summary:
+                "\(items.count) sign(s) of silence in the last \(figure(lookbackDays)) days (serious outside reports the school did not report within \(figure(silenceWindowDays)) days, school reports filed over \(figure(silenceWindowDays)) days after discovery); \(figure(surprise.silencePoints)) points per doubling of 1 + signs.",
             evidence: items)
     }
 
@@ -263,13 +281,16 @@ extension RiskModel {
         var items: [RiskAssessment.Evidence] = []
         for adult in evidence.linkedAdults.sorted(by: { $0.key < $1.key }) where !adult.implicatedAt.isEmpty {
             let tie = adult.implicatedHere ? 1 : surprise.weakTieStrength
-            for facility in adult.implicatedAt where facility != evidence.facilityID { strength[facility] = Swift.max(strength[facility] ?? 0, tie) }
+            for facility in adult.implicatedAt where facility != evidence.facilityID {
+                strength[facility] = Swift.max(strength[facility] ?? 0, tie)
+            }
             let naming = evidence.reports.filter { $0.adults.contains(adult.key) }.map(\.id)
-            items.append(.init(
-                adult: adult.key.description, reports: naming.isEmpty ? nil : naming,
-                note: adult.implicatedHere
-                    ? "implicated here and, as the same person, at \(adult.implicatedAt.count) other facilit(ies)"
-                    : "on this facility's roster; implicated, as the same person, at \(adult.implicatedAt.count) other facilit(ies)"))
+            items.append(
+                .init(
+                    adult: adult.key.description, reports: naming.isEmpty ? nil : naming,
+                    note: adult.implicatedHere
+                        ? "implicated here and, as the same person, at \(adult.implicatedAt.count) other facilit(ies)"
+                        : "on this facility's roster; implicated, as the same person, at \(adult.implicatedAt.count) other facilit(ies)"))
         }
         for pattern in evidence.patterns.sorted(by: { $0.id.uuidString < $1.id.uuidString }) {
             // Alike tactics are a lead, and the more facilities share them the less each says:
@@ -277,9 +298,12 @@ extension RiskModel {
             let others = pattern.facilities.subtracting([evidence.facilityID])
             let tie = pattern.kind == .network ? 1 : surprise.weakTieStrength * Swift.min(1, 2 / Double(Swift.max(1, others.count)))
             for facility in others { strength[facility] = Swift.max(strength[facility] ?? 0, tie) }
-            items.append(.init(
-                reports: pattern.reports.sorted { $0.description < $1.description },
-                note: "\(pattern.kind == .network ? "network" : "modus-operandi") pattern \(pattern.id.uuidString.lowercased()) spanning \(pattern.facilities.count) facilities"))
+            items.append(
+                .init(
+                    reports: pattern.reports.sorted { $0.description < $1.description },
+                    note:
+                        "\(pattern.kind == .network ? "network" : "modus-operandi") pattern \(pattern.id.uuidString.lowercased()) spanning \(pattern.facilities.count) facilities"
+                ))
         }
         // Added in a fixed order, so that the sum is the same on every run.
         let value = strength.sorted { $0.key.description < $1.key.description }.reduce(0) { $0 + $1.value }
@@ -296,7 +320,8 @@ extension RiskModel {
         var summary = "Decayed incident load \(figure(raw)) from \(count) report(s), half-life \(figure(loadHalfLifeDays)) days"
         if let enrolment = evidence.enrolment, enrolment > 0, let baseline = evidence.peerBaseline {
             expected = baseline.loadPerHundredChildren * Double(enrolment) / 100
-            summary += "; \(figure(expected)) expected for \(enrolment) children at the peers' median of \(figure(baseline.loadPerHundredChildren)) per 100 (\(baseline.peers) peers)"
+            summary +=
+                "; \(figure(expected)) expected for \(enrolment) children at the peers' median of \(figure(baseline.loadPerHundredChildren)) per 100 (\(baseline.peers) peers)"
         } else {
             summary += evidence.enrolment.map { $0 > 0 } ?? false ? "; no peer baseline yet" : "; enrolment unknown, so no peer adjustment"
         }

@@ -22,7 +22,8 @@ public struct ScoreDistribution: Hashable, Sendable {
     public func percentile(of total: Double) -> Double {
         guard quantiles.count > 1 else { return 0 }
         // The first quantile not below the total (binary search: the quantiles ascend).
-        var low = 0, high = quantiles.count
+        var low = 0
+        var high = quantiles.count
         while low < high {
             let middle = (low + high) / 2
             if quantiles[middle] < total { low = middle + 1 } else { high = middle }

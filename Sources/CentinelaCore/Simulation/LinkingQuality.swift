@@ -113,7 +113,8 @@ public struct LinkingQuality: Sendable, Equatable, Codable {
 
     /// - Parameter cases: the facility codes each open case covers.
     public init(
-        persons found: [[Record]], patterns: [FoundPattern], truth: GroundTruth, cases: [Set<String>] = [], adultAlerts alerts: [AdultAlert] = []
+        persons found: [[Record]], patterns: [FoundPattern], truth: GroundTruth, cases: [Set<String>] = [],
+        adultAlerts alerts: [AdultAlert] = []
     ) {
         let truePersons = truth.samePerson.map { $0.records.map { Record(facility: $0.facility, staffRef: $0.staffRef) } }
         func pairs(_ groups: [[Record]]) -> Set<[Record]> {
@@ -124,28 +125,32 @@ public struct LinkingQuality: Sendable, Equatable, Codable {
             }
             return all
         }
-        let expected = pairs(truePersons), predicted = pairs(found)
+        let expected = pairs(truePersons)
+        let predicted = pairs(found)
         // Which multi-record person, true or found, each record is in (B-cubed below reads them too).
-        var trueCluster: [Record: Int] = [:], foundCluster: [Record: Int] = [:]
+        var trueCluster: [Record: Int] = [:]
+        var foundCluster: [Record: Int] = [:]
         for (index, group) in truePersons.enumerated() where group.count > 1 { for record in group { trueCluster[record] = index } }
         for (index, group) in found.enumerated() where group.count > 1 { for record in group { foundCluster[record] = index } }
         namesakePairs = truth.namesakes.count
-        namesakePairsLinked = truth.namesakes.filter { pair in
-            let records = pair.map { Record(facility: $0.facility, staffRef: $0.staffRef) }
-            return records.count == 2 && foundCluster[records[0]] != nil && foundCluster[records[0]] == foundCluster[records[1]]
-        }.count
+        namesakePairsLinked =
+            truth.namesakes.filter { pair in
+                let records = pair.map { Record(facility: $0.facility, staffRef: $0.staffRef) }
+                return records.count == 2 && foundCluster[records[0]] != nil && foundCluster[records[0]] == foundCluster[records[1]]
+            }.count
         adultAlerts = alerts.count
-        falseAdultAlerts = alerts.filter { alert in
-            let here = alert.records.filter { $0.facility == alert.facility }
-            let elsewhere = alert.records.filter { $0.facility != alert.facility }
-            // A person linked only through written names (no roster record here) is judged on
-            // all their records.
-            let from = here.isEmpty ? alert.records : here
-            return !from.contains { a in
-                guard let person = trueCluster[a] else { return false }
-                return elsewhere.contains { $0.facility != a.facility && trueCluster[$0] == person }
-            }
-        }.count
+        falseAdultAlerts =
+            alerts.filter { alert in
+                let here = alert.records.filter { $0.facility == alert.facility }
+                let elsewhere = alert.records.filter { $0.facility != alert.facility }
+                // A person linked only through written names (no roster record here) is judged on
+                // all their records.
+                let from = here.isEmpty ? alert.records : here
+                return !from.contains { a in
+                    guard let person = trueCluster[a] else { return false }
+                    return elsewhere.contains { $0.facility != a.facility && trueCluster[$0] == person }
+                }
+            }.count
         truePairs = expected.count
         foundPairs = predicted.count
         correctPairs = expected.intersection(predicted).count
@@ -153,7 +158,8 @@ public struct LinkingQuality: Sendable, Equatable, Codable {
         let trueMembers = Dictionary(grouping: trueCluster.keys) { trueCluster[$0]! }
         let foundMembers = Dictionary(grouping: foundCluster.keys) { foundCluster[$0]! }
         let considered = Set(trueCluster.keys).union(foundCluster.keys)
-        var precision = 0.0, recall = 0.0
+        var precision = 0.0
+        var recall = 0.0
         for record in considered {
             let mine: Set<Record> = foundCluster[record].map { Set(foundMembers[$0]!) } ?? [record]
             let real: Set<Record> = trueCluster[record].map { Set(trueMembers[$0]!) } ?? [record]
@@ -209,11 +215,14 @@ public struct LinkingQuality: Sendable, Equatable, Codable {
             let own = Set(ring.facilities)
             largestRing = RingFigures(
                 ring: ring.id, facilities: own.count,
-                inLargestPattern: holding.map { Set($0.reports.filter { ringOfReport[$0.key] == index }.map(\.value)).intersection(own).count }.max() ?? 0,
+                inLargestPattern: holding.map {
+                    Set($0.reports.filter { ringOfReport[$0.key] == index }.map(\.value)).intersection(own).count
+                }.max() ?? 0,
                 patterns: holding.count,
                 otherFacilities: Set(holding.flatMap(\.facilities)).subtracting(ringFacilities).count,
                 inLargestCase: cases.map { $0.intersection(own).count }.max() ?? 0,
-                casesPerFacility: own.isEmpty ? 0 : Double(own.map { code in cases.filter { $0.contains(code) }.count }.reduce(0, +)) / Double(own.count))
+                casesPerFacility: own.isEmpty
+                    ? 0 : Double(own.map { code in cases.filter { $0.contains(code) }.count }.reduce(0, +)) / Double(own.count))
         } else {
             largestRing = nil
         }

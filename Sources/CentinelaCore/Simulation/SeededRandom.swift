@@ -56,7 +56,8 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 
     /// A standard normal draw (Box–Muller).
     public mutating func normal() -> Double {
-        let u1 = max(unit(), 1e-300), u2 = unit()
+        let u1 = max(unit(), 1e-300)
+        let u2 = unit()
         return (-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2)
     }
 
@@ -65,7 +66,8 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     /// Picks by weight; `cumulative` holds running totals of the weights.
     public mutating func pick<T>(_ items: [T], cumulative: [Double]) -> T {
         let target = unit() * cumulative[cumulative.count - 1]
-        var low = 0, high = cumulative.count - 1
+        var low = 0
+        var high = cumulative.count - 1
         while low < high {
             let mid = (low + high) / 2
             if cumulative[mid] > target { high = mid } else { low = mid + 1 }
@@ -96,10 +98,18 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     // log(x) = 2·atanh((x−1)/(x+1)), series after scaling x into [0.5, 1).
     var exponent = 0
     var m = x
-    while m >= 1 { m /= 2; exponent += 1 }
-    while m < 0.5 { m *= 2; exponent -= 1 }
-    let y = (m - 1) / (m + 1), y2 = y * y
-    var term = y, sum = 0.0
+    while m >= 1 {
+        m /= 2
+        exponent += 1
+    }
+    while m < 0.5 {
+        m *= 2
+        exponent -= 1
+    }
+    let y = (m - 1) / (m + 1)
+    let y2 = y * y
+    var term = y
+    var sum = 0.0
     var n = 1.0
     for _ in 0..<30 {
         sum += term / n
@@ -113,7 +123,8 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     // e^x = 2^k · e^r with |r| ≤ ln2/2, Taylor series for e^r.
     let k = (x / 0.693_147_180_559_945_3).rounded()
     let r = x - k * 0.693_147_180_559_945_3
-    var term = 1.0, sum = 1.0
+    var term = 1.0
+    var sum = 1.0
     for n in 1..<20 {
         term *= r / Double(n)
         sum += term
@@ -127,7 +138,8 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     var r = x.truncatingRemainder(dividingBy: 2 * Double.pi)
     if r > Double.pi { r -= 2 * Double.pi } else if r < -Double.pi { r += 2 * Double.pi }
     let r2 = r * r
-    var term = 1.0, sum = 1.0
+    var term = 1.0
+    var sum = 1.0
     for n in stride(from: 2, to: 40, by: 2) {
         term *= -r2 / Double((n - 1) * n)
         sum += term

@@ -266,7 +266,8 @@ public struct Simulation: Sendable {
     // Stream numbers for SeededRandom, one per part of the world.
     // Dates of birth draw from streams of their own, so that adding them changed nothing else.
     enum Stream: UInt64 {
-        case ids = 1, rings, lone, movers, facility, facilityReports, births, personBirths, network, backgroundTactics, rosters,
+        case ids = 1
+        case rings, lone, movers, facility, facilityReports, births, personBirths, network, backgroundTactics, rosters,
             namesakes, heavyBackground
     }
 
@@ -366,7 +367,8 @@ public struct Simulation: Sendable {
                 let name = SpanishNames.draw(&rng, female: female)
                 let person = "R\(ring + 1)-P\(member + 1)"
                 let nationalID = rng.chance(0.5) ? Self.syntheticNationalID(name, female: female, &rng) : nil
-                let role: Adult.Role = member == 0 && rng.chance(0.3)
+                let role: Adult.Role =
+                    member == 0 && rng.chance(0.3)
                     ? .director : [.teacher, .teacher, .assistant, .caregiver, .maintenance, .security, .driver][rng.below(7)]
                 for (position, facility) in facilities.enumerated() {
                     // Everyone works at the home facility; some move on to the others.
@@ -442,7 +444,8 @@ public struct Simulation: Sendable {
             let first = rng.below(config.facilities)
             // Most transfers stay within a state's school system (facility i is in state i mod 32).
             let states = Self.states.count
-            var second = rng.chance(0.75) && config.facilities > 2 * states
+            var second =
+                rng.chance(0.75) && config.facilities > 2 * states
                 ? first % states + states * rng.below(config.facilities / states)
                 : rng.below(config.facilities)
             if second == first { second = (first + states) % config.facilities }
@@ -484,7 +487,8 @@ public struct Simulation: Sendable {
                 let person = "H\(pair + 1)-\(index == 0 ? "a" : "b")"
                 plan.placements[facility, default: []].append(
                     Placement(person: person, name: name, female: female, nationalID: nil, role: roles[index], ring: nil))
-                plan.reports[facility, default: []].append(.ordinary(day: firstDay + rng.below(config.end.daysSinceEpoch - firstDay + 1), person: person))
+                plan.reports[facility, default: []].append(
+                    .ordinary(day: firstDay + rng.below(config.end.daysSinceEpoch - firstDay + 1), person: person))
             }
             plan.namesakes.append(["H\(pair + 1)-a", "H\(pair + 1)-b"])
         }
@@ -513,7 +517,9 @@ public struct Simulation: Sendable {
         rng.shuffle(&states)
         states = Array(states.prefix(config.networkStates))
         // Young children's facilities in those states (facility i is in state i mod 32).
-        var pool = (0..<config.facilities).filter { states.contains($0 % stateCount) && [.daycare, .preschool].contains(kind(ofFacility: $0)) }
+        var pool = (0..<config.facilities).filter {
+            states.contains($0 % stateCount) && [.daycare, .preschool].contains(kind(ofFacility: $0))
+        }
         rng.shuffle(&pool)
         // At least one facility in each state, the rest anywhere among them.
         var facilities: [Int] = []
@@ -532,7 +538,8 @@ public struct Simulation: Sendable {
                 let female = rng.chance(0.5)
                 let name = SpanishNames.draw(&rng, female: female)
                 let person = "N\(ring + 1)-F\(position + 1)-P\(member + 1)"
-                let role: Adult.Role = member == 0 && rng.chance(0.4)
+                let role: Adult.Role =
+                    member == 0 && rng.chance(0.4)
                     ? .director : [.teacher, .teacher, .assistant, .caregiver, .caregiver, .maintenance, .cook][rng.below(7)]
                 let nationalID = rng.chance(0.4) ? Self.syntheticNationalID(name, female: female, &rng) : nil
                 plan.placements[facility, default: []].append(
@@ -590,10 +597,13 @@ public struct Simulation: Sendable {
             let plain = SpanishNames.stripAccents(text).uppercased()
             return plain.first.flatMap { letters.contains($0) ? $0 : nil } ?? "X"
         }
-        let year = rng.between(55...99), month = rng.between(1...12), day = rng.between(1...28)
+        let year = rng.between(55...99)
+        let month = rng.between(1...12)
+        let day = rng.between(1...28)
         let date = String(format: "%02d%02d%02d", year, month, day)
         let tail = (0..<5).map { _ in String(letters[rng.below(26)]) }.joined()
-        return "\(initial(name.paternal))X\(initial(name.maternal ?? "X"))\(initial(name.given))\(date)\(female ? "M" : "H")\(tail)\(rng.below(10))"
+        return
+            "\(initial(name.paternal))X\(initial(name.maternal ?? "X"))\(initial(name.given))\(date)\(female ? "M" : "H")\(tail)\(rng.below(10))"
     }
 
     /// Generates everything into `sink` and returns the ground truth.
@@ -626,17 +636,19 @@ public struct Simulation: Sendable {
             var rng = SeededRandom(seed: config.seed, stream: Stream.facility.rawValue, index: UInt64(index))
             let state = states[index % states.count]
             let kind = Self.kinds[rng.below(Self.kinds.count)]
-            let typical: Double = switch kind {
-            case .daycare: 60
-            case .preschool: 90
-            case .primary: 240
-            case .secondary: 380
-            case .upperSecondary: 450
-            case .specialEducation, .other: 50
-            }
+            let typical: Double =
+                switch kind {
+                case .daycare: 60
+                case .preschool: 90
+                case .primary: 240
+                case .secondary: 380
+                case .upperSecondary: 450
+                case .specialEducation, .other: 50
+                }
             let enrolment = max(8, min(3000, Int(typical * _exp(0.55 * rng.normal()))))
-            let code = String(format: "%02d%@%05d%@", (index % 32) + 1, Self.kindCode(kind), index % 100_000,
-                              String(UnicodeScalar(UInt8(65 + (index / 100_000) % 26))))
+            let code = String(
+                format: "%02d%@%05d%@", (index % 32) + 1, Self.kindCode(kind), index % 100_000,
+                String(UnicodeScalar(UInt8(65 + (index / 100_000) % 26))))
             let facility = SimulatedFacility(
                 id: UUID(uuid: uuidTuple(rng.uuidBytes())), code: code,
                 name: "\(Self.kindName(kind)) \(Self.patrons[rng.below(Self.patrons.count)])",
@@ -652,9 +664,13 @@ public struct Simulation: Sendable {
             for n in 0..<staffCount {
                 let female = rng.chance(young ? 0.85 : 0.6)
                 let name = SpanishNames.draw(&rng, female: female)
-                let role: Adult.Role = n == 0 ? .director
-                    : [.teacher, .teacher, .teacher, .assistant, young ? .caregiver : .teacher, .administrative, .cook,
-                       .maintenance, .security][rng.below(9)]
+                let role: Adult.Role =
+                    n == 0
+                    ? .director
+                    : [
+                        .teacher, .teacher, .teacher, .assistant, young ? .caregiver : .teacher, .administrative, .cook,
+                        .maintenance, .security,
+                    ][rng.below(9)]
                 let adult = SimulatedAdult(
                     id: UUID(uuid: uuidTuple(rng.uuidBytes())), facilityID: facility.id,
                     staffRef: String(format: "S-%04d", n + 1), fullName: name.full, role: role,
@@ -693,9 +709,15 @@ public struct Simulation: Sendable {
                     continue
                 }
                 report.children = Self.children(kind: kind, count: rng.between(1...4), &rng)
-                report.statusChanges = planned.dismissed
-                    ? [.init(status: rng.chance(0.5) ? .unfounded : .unsubstantiated, secondsSince1970: report.receivedAt + 86_400 * Int64(rng.between(10...60)))]
-                    : (rng.chance(0.5) ? [.init(status: .underReview, secondsSince1970: report.receivedAt + 86_400 * Int64(rng.between(1...20)))] : [])
+                report.statusChanges =
+                    planned.dismissed
+                    ? [
+                        .init(
+                            status: rng.chance(0.5) ? .unfounded : .unsubstantiated,
+                            secondsSince1970: report.receivedAt + 86_400 * Int64(rng.between(10...60)))
+                    ]
+                    : (rng.chance(0.5)
+                        ? [.init(status: .underReview, secondsSince1970: report.receivedAt + 86_400 * Int64(rng.between(1...20)))] : [])
                 if let ring = planned.ring { reportIDsByRing[ring, default: []].append(report.id.uuidString.lowercased()) }
                 if let lone = planned.lone { reportIDsByLone[lone, default: []].append(report.id.uuidString.lowercased()) }
                 reports.append(report)
@@ -733,12 +755,14 @@ public struct Simulation: Sendable {
             // report (a date of birth or identifier seldom written down there).
             var rosterRNG = SeededRandom(seed: config.seed, stream: Stream.rosters.rawValue, index: UInt64(index))
             let uploaded = !config.youngRegister || rosterRNG.chance(Self.youngRosterShare)
-            let named = Set(reports.flatMap { report in
-                report.adults.compactMap { if case .rostered(let id) = $0 { id } else { nil } }
-            })
-            let namedByName = Set(reports.flatMap { report in
-                report.adults.compactMap { if case .described(let name, _) = $0 { name } else { nil } }
-            })
+            let named = Set(
+                reports.flatMap { report in
+                    report.adults.compactMap { if case .rostered(let id) = $0 { id } else { nil } }
+                })
+            let namedByName = Set(
+                reports.flatMap { report in
+                    report.adults.compactMap { if case .described(let name, _) = $0 { name } else { nil } }
+                })
             for (var adult, person) in staff where uploaded || named.contains(adult.id) || namedByName.contains(adult.fullName) {
                 if !uploaded {
                     if !rosterRNG.chance(Self.youngBirthRecorded) { adult.dateOfBirth = nil }
@@ -810,7 +834,9 @@ public struct Simulation: Sendable {
         let receivedDay = min(max(day, discovered.daysSinceEpoch + delay), configuration.end.daysSinceEpoch)
         let received = Int64(receivedDay) * 86_400 + Int64(rng.below(86_400))
         var tags: [IncidentReport.ModusOperandi] = []
-        for (tag, probability) in [(IncidentReport.ModusOperandi.threats, 0.08), (.isolation, 0.08), (.giftsGrooming, 0.03), (.removalFromClassroom, 0.04)]
+        for (tag, probability) in [
+            (IncidentReport.ModusOperandi.threats, 0.08), (.isolation, 0.08), (.giftsGrooming, 0.03), (.removalFromClassroom, 0.04),
+        ]
         where rng.chance(probability) { tags.append(tag) }
         var adults: [SimulatedReport.Implicated] = []
         if rng.chance(0.5), let adult = staff.isEmpty ? nil : staff[rng.below(staff.count)] {
@@ -818,7 +844,10 @@ public struct Simulation: Sendable {
         }
         var changes: [SimulatedReport.StatusChange] = []
         if rng.chance(0.6) {
-            let status: IncidentReport.Status = [.unfounded, .unfounded, .unsubstantiated, .unsubstantiated, .unsubstantiated, .substantiated, .substantiated, .underReview, .underReview, .underReview][rng.below(10)]
+            let status: IncidentReport.Status = [
+                .unfounded, .unfounded, .unsubstantiated, .unsubstantiated, .unsubstantiated, .substantiated, .substantiated, .underReview,
+                .underReview, .underReview,
+            ][rng.below(10)]
             changes.append(.init(status: status, secondsSince1970: received + 86_400 * Int64(rng.between(1...90))))
         }
         return SimulatedReport(
@@ -830,14 +859,15 @@ public struct Simulation: Sendable {
     }
 
     static func children(kind: Facility.Kind, count: Int, _ rng: inout SeededRandom) -> [ReportSubmission.AffectedChild] {
-        let ages: ClosedRange<Int> = switch kind {
-        case .daycare: 1...3
-        case .preschool: 3...5
-        case .primary: 6...11
-        case .secondary: 12...14
-        case .upperSecondary: 15...17
-        case .specialEducation, .other: 4...15
-        }
+        let ages: ClosedRange<Int> =
+            switch kind {
+            case .daycare: 1...3
+            case .preschool: 3...5
+            case .primary: 6...11
+            case .secondary: 12...14
+            case .upperSecondary: 15...17
+            case .specialEducation, .other: 4...15
+            }
         var seen = Set<String>()
         return (0..<count).compactMap { _ in
             let ref = "NNA-\(rng.between(1...9999))"
@@ -866,15 +896,42 @@ public struct Simulation: Sendable {
     }
 
     static let backgroundNarratives: [IncidentReport.Category: [String]] = [
-        .neglect: ["Reporte simulado. Un alumno quedó sin supervisión en el patio.", "Reporte simulado. No se atendió una lesión a tiempo.", "Reporte simulado. Falta de higiene en el área de bebés."],
-        .physicalAbuse: ["Reporte simulado. Un adulto jaló del brazo a un alumno.", "Reporte simulado. Se reporta un golpe durante el recreo.", "Reporte simulado. Un alumno llegó a casa con moretones."],
-        .emotionalAbuse: ["Reporte simulado. Gritos e insultos frecuentes en el salón.", "Reporte simulado. Un maestro humilla a un alumno frente al grupo.", "Reporte simulado. Amenazas de castigo excesivas."],
-        .other: ["Reporte simulado. Conflicto entre familias y la dirección.", "Reporte simulado. Queja por trato inadecuado.", "Reporte simulado. Incidente no clasificado."],
-        .inappropriateContact: ["Reporte simulado. Contacto físico inapropiado señalado por un padre.", "Reporte simulado. Un adulto abraza de forma incómoda a alumnas.", "Reporte simulado. Comentarios y contacto inapropiados."],
-        .grooming: ["Reporte simulado. Un adulto da regalos y pide secretos.", "Reporte simulado. Mensajes de un adulto a un alumno.", "Reporte simulado. Atención especial insistente a un niño."],
-        .exposureToSexualContent: ["Reporte simulado. Se mostró contenido inapropiado en clase.", "Reporte simulado. Imágenes inapropiadas en un dispositivo escolar.", "Reporte simulado. Lenguaje sexual frente a los niños."],
-        .sexualAbuse: ["Reporte simulado. Una madre denuncia un posible abuso.", "Reporte simulado. Relato de un niño sobre un abuso.", "Reporte simulado. Denuncia de abuso por un tercero."],
-        .productionOfAbuseImagery: ["Reporte simulado. Se sospecha que se tomaron imágenes.", "Reporte simulado. Fotografías indebidas.", "Reporte simulado. Grabación indebida."],
+        .neglect: [
+            "Reporte simulado. Un alumno quedó sin supervisión en el patio.", "Reporte simulado. No se atendió una lesión a tiempo.",
+            "Reporte simulado. Falta de higiene en el área de bebés.",
+        ],
+        .physicalAbuse: [
+            "Reporte simulado. Un adulto jaló del brazo a un alumno.", "Reporte simulado. Se reporta un golpe durante el recreo.",
+            "Reporte simulado. Un alumno llegó a casa con moretones.",
+        ],
+        .emotionalAbuse: [
+            "Reporte simulado. Gritos e insultos frecuentes en el salón.",
+            "Reporte simulado. Un maestro humilla a un alumno frente al grupo.", "Reporte simulado. Amenazas de castigo excesivas.",
+        ],
+        .other: [
+            "Reporte simulado. Conflicto entre familias y la dirección.", "Reporte simulado. Queja por trato inadecuado.",
+            "Reporte simulado. Incidente no clasificado.",
+        ],
+        .inappropriateContact: [
+            "Reporte simulado. Contacto físico inapropiado señalado por un padre.",
+            "Reporte simulado. Un adulto abraza de forma incómoda a alumnas.", "Reporte simulado. Comentarios y contacto inapropiados.",
+        ],
+        .grooming: [
+            "Reporte simulado. Un adulto da regalos y pide secretos.", "Reporte simulado. Mensajes de un adulto a un alumno.",
+            "Reporte simulado. Atención especial insistente a un niño.",
+        ],
+        .exposureToSexualContent: [
+            "Reporte simulado. Se mostró contenido inapropiado en clase.",
+            "Reporte simulado. Imágenes inapropiadas en un dispositivo escolar.", "Reporte simulado. Lenguaje sexual frente a los niños.",
+        ],
+        .sexualAbuse: [
+            "Reporte simulado. Una madre denuncia un posible abuso.", "Reporte simulado. Relato de un niño sobre un abuso.",
+            "Reporte simulado. Denuncia de abuso por un tercero.",
+        ],
+        .productionOfAbuseImagery: [
+            "Reporte simulado. Se sospecha que se tomaron imágenes.", "Reporte simulado. Fotografías indebidas.",
+            "Reporte simulado. Grabación indebida.",
+        ],
     ]
 
     static let patrons = [

@@ -46,7 +46,10 @@ public enum SpanishNames {
         init(_ weighted: [(String, Double)]) {
             names = weighted.map(\.0)
             var total = 0.0
-            cumulative = weighted.map { total += $0.1; return total }
+            cumulative = weighted.map {
+                total += $0.1
+                return total
+            }
         }
 
         /// The common names, then `tail` sharing `tailShare` of the draws, the r-th weighted 1/(r + offset).
@@ -60,8 +63,10 @@ public enum SpanishNames {
         func draw(_ rng: inout SeededRandom) -> String { rng.pick(names, cumulative: cumulative) }
     }
 
-    static let female = Table(femaleGiven, tail: syntheticNames(20_000, endings: ["a", "ia", "ela", "ina"]), tailShare: 0.4, tailOffset: 40)
-    static let male = Table(maleGiven, tail: syntheticNames(20_000, endings: ["o", "io", "el", "ín", "ar"]), tailShare: 0.4, tailOffset: 40)
+    static let female = Table(
+        femaleGiven, tail: syntheticNames(20_000, endings: ["a", "ia", "ela", "ina"]), tailShare: 0.4, tailOffset: 40)
+    static let male = Table(
+        maleGiven, tail: syntheticNames(20_000, endings: ["o", "io", "el", "ín", "ar"]), tailShare: 0.4, tailOffset: 40)
     static let surname = Table(
         surnames,
         tail: syntheticNames(100_000, endings: ["", "n", "s", "l", "r", "z", "ez", "es", "al", "ar", "ón", "ado", "edo", "illo", "ero"]),
@@ -70,10 +75,14 @@ public enum SpanishNames {
     /// `count` distinct names of two syllables and an ending, in an order unrelated to their
     /// spelling (so that the common end of the tail is not all one initial).
     static func syntheticNames(_ count: Int, endings: [String]) -> [String] {
-        let onsets = ["B", "C", "Ch", "D", "F", "G", "J", "L", "Ll", "M", "N", "P", "Qu", "R", "S", "T", "V", "Y", "Z", "Br", "Cr", "Gr", "Pr", "Tr"]
+        let onsets = [
+            "B", "C", "Ch", "D", "F", "G", "J", "L", "Ll", "M", "N", "P", "Qu", "R", "S", "T", "V", "Y", "Z", "Br", "Cr", "Gr", "Pr", "Tr",
+        ]
         let middles = ["b", "c", "d", "g", "j", "l", "ll", "m", "n", "ñ", "r", "rr", "s", "t", "v", "z"]
         let vowels = ["a", "e", "i", "o", "u"]
-        let first = onsets.flatMap { onset in vowels.map { onset + $0 } }.filter { !($0.hasPrefix("Qu") && ($0.hasSuffix("a") || $0.hasSuffix("o") || $0.hasSuffix("u"))) }
+        let first = onsets.flatMap { onset in vowels.map { onset + $0 } }.filter {
+            !($0.hasPrefix("Qu") && ($0.hasSuffix("a") || $0.hasSuffix("o") || $0.hasSuffix("u")))
+        }
         let middle = middles.flatMap { onset in vowels.map { onset + $0 } }
         let total = first.count * middle.count * endings.count
         precondition(count <= total)
@@ -157,12 +166,18 @@ public enum SpanishNames {
             result.given = short
             changed = true
         }
-        if rng.chance(0.45) { result = stripAccents(result); changed = true }
+        if rng.chance(0.45) {
+            result = stripAccents(result)
+            changed = true
+        }
         if rng.chance(0.2), let maternal = result.maternal {
             result = PersonName(given: result.given, paternal: maternal, maternal: result.paternal)
             changed = true
         }
-        if rng.chance(0.3) { result.maternal = nil; changed = true }
+        if rng.chance(0.3) {
+            result.maternal = nil
+            changed = true
+        }
         if rng.chance(0.3) || !changed {
             result.paternal = typo(result.paternal, &rng)
         }
@@ -192,7 +207,9 @@ public enum SpanishNames {
         case 1: letters.insert(letters[i], at: i)
         case 2: letters.swapAt(i, i + 1)
         default:
-            let near: [Character: Character] = ["s": "z", "z": "s", "v": "b", "b": "v", "c": "s", "g": "j", "j": "g", "i": "y", "n": "m", "m": "n", "e": "i", "o": "u"]
+            let near: [Character: Character] = [
+                "s": "z", "z": "s", "v": "b", "b": "v", "c": "s", "g": "j", "j": "g", "i": "y", "n": "m", "m": "n", "e": "i", "o": "u",
+            ]
             if let replacement = near[letters[i]] { letters[i] = replacement } else { letters.remove(at: i) }
         }
         let result = String(letters)

@@ -32,7 +32,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     /// Every refusal is audited (rate-limited, `RefusalAudit`): a 401 with the token's display
     /// prefix when one was presented, a 403 with the caller.
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    )
         async throws -> Response
     {
         let address = context.clientAddress ?? "unknown"

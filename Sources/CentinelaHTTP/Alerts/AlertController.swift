@@ -148,7 +148,9 @@ struct AlertController {
         }
         guard let (alert, score, events) = found else { throw Problem.notFound("No alert with this id.") }
         return JSONResponse(
-            body: AlertDetail(alert: AlertBody(alert), risk: score.map { RiskController.RiskBody($0, for: principal) }, events: events.map(EventBody.init)))
+            body: AlertDetail(
+                alert: AlertBody(alert), risk: score.map { RiskController.RiskBody($0, for: principal) }, events: events.map(EventBody.init)
+            ))
     }
 
     /// A regulator's transition or comment: `{"type": "acknowledge" | "assign" | "refer" | "resolve" |
@@ -165,7 +167,11 @@ struct AlertController {
             transition = .acknowledge
         case "assign":
             if let text = body.string("assignee", required: true, maxLength: 36) {
-                if let to = Principal.ID(uuidString: text) { transition = .assign(to: to) } else { body.fail("assignee", "must be a token id") }
+                if let to = Principal.ID(uuidString: text) {
+                    transition = .assign(to: to)
+                } else {
+                    body.fail("assignee", "must be a token id")
+                }
             }
         case "refer":
             let to = body.code("to", Alert.Referral.self, required: true)
@@ -179,7 +185,8 @@ struct AlertController {
         case "snooze":
             let until = body.string("until", required: true, maxLength: 40)
             let reason = body.string("reason", required: true, maxLength: 1000)
-            let parsed = until.flatMap { try? Date.ISO8601FormatStyle(includingFractionalSeconds: false).parse($0) }
+            let parsed =
+                until.flatMap { try? Date.ISO8601FormatStyle(includingFractionalSeconds: false).parse($0) }
                 ?? until.flatMap { try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse($0) }
             if until != nil && parsed == nil { body.fail("until", "must be a date-time such as 2026-12-31T18:00:00Z") }
             if let parsed, parsed <= now || parsed.timeIntervalSince(now) > AlertTransition.longestSnooze {
@@ -241,8 +248,9 @@ extension AlertController {
         let start = try await database.withScope(principal) { [resume] connection in
             let latest = try await store.latestEventID(on: connection)
             try await database.audit(
-                context.auditEvent("alert.stream", on: "alert", id: nil, outcome: .ok,
-                                   details: ["last_event_id": resume.map(String.init) ?? "none"]),
+                context.auditEvent(
+                    "alert.stream", on: "alert", id: nil, outcome: .ok,
+                    details: ["last_event_id": resume.map(String.init) ?? "none"]),
                 on: connection)
             return resume ?? latest
         }
@@ -276,9 +284,10 @@ extension AlertController {
                                 let caseRecords = try await cases.cases(Array(Set(caseEvents.map(\.caseID))), on: connection)
                                 return (events, found, caseEvents, caseRecords)
                             }
-                        } catch where DatabaseError.isUnavailable(error) {
+                        } catch let error where DatabaseError.isUnavailable(error) {
                             scoped.logger.notice(
-                                "live stream: events not read, tried again later", metadata: ["error": "\(DatabaseError.reason(for: error))"])
+                                "live stream: events not read, tried again later",
+                                metadata: ["error": "\(DatabaseError.reason(for: error))"])
                             (look, behind) = (false, true)
                             break
                         }
@@ -315,7 +324,7 @@ extension AlertController {
                         do {
                             guard try await scoped.isStillValid(principal) else { break streaming }
                             failedChecks = 0
-                        } catch where DatabaseError.isUnavailable(error) {
+                        } catch let error where DatabaseError.isUnavailable(error) {
                             failedChecks += 1
                             guard failedChecks < Self.uncheckedTokenLimit else { break streaming }
                         }

@@ -191,11 +191,13 @@ let unversionedRoutes = ["/healthz", "/readyz", "/openapi.yaml", "/docs", "/docs
 /// The /v1 routes of every controller, with their methods.
 var versionOneRoutes: [String: [HTTPRequest.Method]] {
     var routes: [String: [HTTPRequest.Method]] = [:]
-    for table in [FacilityController.endpoints.routeTable(), ReportController.endpoints.routeTable(), RosterController.endpoints.routeTable(),
-                  RiskController.endpoints.routeTable(), AlertController.endpoints.routeTable(),
-                  WebhookController.endpoints.routeTable(), LinkController.endpoints.routeTable(),
-                  PatternController.endpoints.routeTable(), PersonController.endpoints.routeTable(),
-                  CaseController.endpoints.routeTable()] {
+    for table in [
+        FacilityController.endpoints.routeTable(), ReportController.endpoints.routeTable(), RosterController.endpoints.routeTable(),
+        RiskController.endpoints.routeTable(), AlertController.endpoints.routeTable(),
+        WebhookController.endpoints.routeTable(), LinkController.endpoints.routeTable(),
+        PatternController.endpoints.routeTable(), PersonController.endpoints.routeTable(),
+        CaseController.endpoints.routeTable(),
+    ] {
         routes.merge(table) { $0 + $1 }
     }
     return routes

@@ -54,7 +54,8 @@ public struct HTTPConfiguration: Sendable, Equatable {
         var networks: [IPNetwork] = []
         for part in text.split(separator: ",") where !part.trimmingCharacters(in: .whitespaces).isEmpty {
             guard let network = IPNetwork(String(part)) else {
-                throw ConfigurationError(source: source, message: "must be networks in CIDR notation separated by commas (e.g. 10.0.0.0/8), not '\(part)'")
+                throw ConfigurationError(
+                    source: source, message: "must be networks in CIDR notation separated by commas (e.g. 10.0.0.0/8), not '\(part)'")
             }
             networks.append(network)
         }
@@ -72,7 +73,8 @@ public struct HTTPConfiguration: Sendable, Equatable {
     /// A rate limit per token: requests a second, 1 to 100,000, or 0 for none.
     public static func parseRateLimit(_ text: String, source: String) throws(ConfigurationError) -> Double? {
         guard let rate = Int(text.trimmingCharacters(in: .whitespaces)), (0...100_000).contains(rate), text.allSatisfy(\.isASCII) else {
-            throw ConfigurationError(source: source, message: "must be whole requests a second from 1 to 100000, or 0 for no limit, not '\(text)'")
+            throw ConfigurationError(
+                source: source, message: "must be whole requests a second from 1 to 100000, or 0 for no limit, not '\(text)'")
         }
         return rate == 0 ? nil : Double(rate)
     }

@@ -83,7 +83,6 @@ struct CaseController {
         var events: [EventBody]
     }
 
-
     struct Events: Encodable, Sendable {
         var items: [EventBody]
     }
@@ -97,7 +96,11 @@ struct CaseController {
         let limit = query.limit()
         var after: InstantCursor?
         if let text = query.cursor() {
-            if let decoded = InstantCursor(text: text) { after = decoded } else { query.fail("cursor", "is not a cursor this server issued") }
+            if let decoded = InstantCursor(text: text) {
+                after = decoded
+            } else {
+                query.fail("cursor", "is not a cursor this server issued")
+            }
         }
         try query.finish()
         let cases = try await database.withScope(principal) { [after] connection in
@@ -115,10 +118,13 @@ struct CaseController {
         try QueryReader(request).finish()
         let found = try await database.withScope(principal) { connection -> (CaseRecord, [AlertRecord], [CaseEventRecord])? in
             let found = try await store.case(id, on: connection)
-            var alerts: [AlertRecord] = [], events: [CaseEventRecord] = []
+            var alerts: [AlertRecord] = []
+            var events: [CaseEventRecord] = []
             if found != nil {
                 let ids = try await store.alertIDs(of: id, on: connection)
-                let byID = Dictionary(try await AlertStore(logger: database.logger).alerts(ids, on: connection).map { ($0.id, $0) }) { a, _ in a }
+                let byID = Dictionary(try await AlertStore(logger: database.logger).alerts(ids, on: connection).map { ($0.id, $0) }) {
+                    a, _ in a
+                }
                 alerts = ids.compactMap { byID[$0] }
                 events = try await store.events(of: id, on: connection)
             }
@@ -127,7 +133,8 @@ struct CaseController {
             return found.map { ($0, alerts, events) }
         }
         guard let (record, alerts, events) = found else { throw Problem.notFound("No case with this id.") }
-        return JSONResponse(body: Detail(case: CaseBody(record), alerts: alerts.map(AlertController.AlertBody.init), events: events.map(EventBody.init)))
+        return JSONResponse(
+            body: Detail(case: CaseBody(record), alerts: alerts.map(AlertController.AlertBody.init), events: events.map(EventBody.init)))
     }
 
     @Sendable func events(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Events> {

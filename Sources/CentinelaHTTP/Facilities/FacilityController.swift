@@ -249,7 +249,9 @@ struct FacilityController {
         let result = try await database.withScope(principal) { connection in
             let counts = try await store.importFacilities(drafts, on: connection)
             try await database.audit(
-                context.auditEvent("facility.import", on: "facility", id: nil, outcome: .ok, details: ["created": "\(counts.created)", "updated": "\(counts.updated)"]),
+                context.auditEvent(
+                    "facility.import", on: "facility", id: nil, outcome: .ok,
+                    details: ["created": "\(counts.created)", "updated": "\(counts.updated)"]),
                 on: connection)
             return counts
         }

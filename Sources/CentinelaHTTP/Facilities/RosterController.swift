@@ -54,7 +54,9 @@ struct RosterController {
 
     /// Resolves the facility under the caller's scope and checks what the caller may do with its
     /// roster: 404 when the facility is not theirs to see, 403 when their role may not do this.
-    private func facility(_ context: AppRequestContext, _ principal: Principal, _ access: Access, on connection: PostgresConnection)
+    private func facility(
+        _ context: AppRequestContext, _ principal: Principal, _ access: Access, on connection: PostgresConnection
+    )
         async throws -> Facility.ID
     {
         guard let text = context.parameters.get("id"), let id = Facility.ID(uuidString: text),
@@ -80,7 +82,8 @@ struct RosterController {
             let facility = try await facility(context, principal, .read, on: connection)
             let entries = try await store.entries(of: facility, on: connection)
             try await database.audit(
-                context.auditEvent("roster.read", on: "facility", id: facility.description, outcome: .ok, details: ["count": "\(entries.count)"]),
+                context.auditEvent(
+                    "roster.read", on: "facility", id: facility.description, outcome: .ok, details: ["count": "\(entries.count)"]),
                 on: connection)
             return entries
         }

@@ -68,12 +68,19 @@ enum JSONValue: Sendable, Equatable {
                 var escaped = false
                 index += 1
                 while index < bytes.count {
-                    if escaped { escaped = false } else if bytes[index] == UInt8(ascii: "\\") { escaped = true } else if bytes[index] == UInt8(ascii: "\"") { break }
+                    if escaped {
+                        escaped = false
+                    } else if bytes[index] == UInt8(ascii: "\\") {
+                        escaped = true
+                    } else if bytes[index] == UInt8(ascii: "\"") {
+                        break
+                    }
                     index += 1
                 }
                 if expectingKey, var keys = open.last ?? nil {
                     let raw = Data(bytes[start...min(index, bytes.count - 1)])
-                    let key = (try? JSONDecoder().decode(String.self, from: raw)) ?? String(decoding: raw.dropFirst().dropLast(), as: UTF8.self)
+                    let key =
+                        (try? JSONDecoder().decode(String.self, from: raw)) ?? String(decoding: raw.dropFirst().dropLast(), as: UTF8.self)
                     guard keys.insert(key).inserted else { return key }
                     open[open.count - 1] = keys
                     expectingKey = false
@@ -174,11 +181,13 @@ struct ObjectReader {
         }
         if trimmed { text = text.trimmingCharacters(in: .whitespacesAndNewlines) }
         // Only invisible marks (zero-width spaces and joiners, combining marks alone) is blank too.
-        if trimmed, !text.unicodeScalars.contains(where: { scalar in
-            let category = scalar.properties.generalCategory
-            return !scalar.properties.isWhitespace && category != .format && category != .nonspacingMark
-                && category != .enclosingMark && category != .control
-        }) {
+        if trimmed,
+            !text.unicodeScalars.contains(where: { scalar in
+                let category = scalar.properties.generalCategory
+                return !scalar.properties.isWhitespace && category != .format && category != .nonspacingMark
+                    && category != .enclosingMark && category != .control
+            })
+        {
             text = ""
         }
         // A field given is a field set: blank is not a value (a PATCH of "  " used to reach the
@@ -261,8 +270,9 @@ struct ObjectReader {
     /// An instant as an RFC 3339 date-time with its offset, e.g. `2024-03-01T09:30:00Z`.
     mutating func instant(_ name: String, required: Bool = false) -> Date? {
         guard let text = string(name, required: required, maxLength: 40) else { return nil }
-        guard let instant = (try? Date.ISO8601FormatStyle(includingFractionalSeconds: false).parse(text))
-            ?? (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
+        guard
+            let instant = (try? Date.ISO8601FormatStyle(includingFractionalSeconds: false).parse(text))
+                ?? (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
         else {
             fail(name, "must be a date-time such as 2024-03-01T09:30:00Z")
             return nil

@@ -56,7 +56,9 @@ struct QueryReader {
         let parsed = text.split(separator: ",", omittingEmptySubsequences: false).map { Vocabulary(rawValue: String($0)) }
         guard !parsed.contains(where: { $0 == nil }) else {
             errors.append(
-                .init(field: name, message: "must be one or more of \(Vocabulary.allCases.map(\.rawValue).joined(separator: ", ")), separated by commas"))
+                .init(
+                    field: name,
+                    message: "must be one or more of \(Vocabulary.allCases.map(\.rawValue).joined(separator: ", ")), separated by commas"))
             return nil
         }
         return parsed.compactMap { $0 }

@@ -30,7 +30,6 @@ struct LinkController {
         var foundAt: Date
     }
 
-
     struct DecisionBody: Encodable, Sendable {
         var records: [String]
         var decision: String
@@ -44,7 +43,9 @@ struct LinkController {
         var after: (score: Double, first: UUID, second: UUID)?
         if let cursor = query.cursor() {
             let parts = cursor.split(separator: "|").map(String.init)
-            if parts.count == 3, let score = Double(parts[0]), score.isFinite, let a = UUID(uuidString: parts[1]), let b = UUID(uuidString: parts[2]) {
+            if parts.count == 3, let score = Double(parts[0]), score.isFinite, let a = UUID(uuidString: parts[1]),
+                let b = UUID(uuidString: parts[2])
+            {
                 after = (score, a, b)
             } else {
                 query.fail("cursor", "is not a cursor this server issued")
@@ -88,13 +89,15 @@ struct LinkController {
         let objectID = "\(pair.first)|\(pair.second)"
         let outcome = try await database.withScope(principal) { connection in
             let outcome = try await store.decide(pair, decision, note: note, by: principal, on: connection)
-            let audited: AuditEvent.Outcome = switch outcome {
-            case .recorded: .ok
-            case .notFound: .notFound
-            case .alreadyDecided: .invalid
-            }
+            let audited: AuditEvent.Outcome =
+                switch outcome {
+                case .recorded: .ok
+                case .notFound: .notFound
+                case .alreadyDecided: .invalid
+                }
             try await database.audit(
-                context.auditEvent("link_review.decide", on: "adult_link", id: objectID, outcome: audited, details: ["decision": decision.rawValue]),
+                context.auditEvent(
+                    "link_review.decide", on: "adult_link", id: objectID, outcome: audited, details: ["decision": decision.rawValue]),
                 on: connection)
             return outcome
         }
@@ -105,7 +108,8 @@ struct LinkController {
             throw Problem.conflict("This pair has been decided; a decision is final.")
         case .recorded(let at):
             return try JSONResponse(
-                status: .created, body: DecisionBody(records: [pair.first.description, pair.second.description], decision: decision.rawValue, decidedAt: at)
+                status: .created,
+                body: DecisionBody(records: [pair.first.description, pair.second.description], decision: decision.rawValue, decidedAt: at)
             ).response(from: request, context: context)
         }
     }

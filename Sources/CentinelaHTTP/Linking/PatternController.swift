@@ -75,7 +75,6 @@ struct PatternController {
         var reports: [ReportBody]
     }
 
-
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<PatternBody>> {
         let principal = try context.requireRegulator("Patterns")
         var query = QueryReader(request)
@@ -84,7 +83,11 @@ struct PatternController {
         let limit = query.limit()
         var after: InstantCursor?
         if let text = query.cursor() {
-            if let decoded = InstantCursor(text: text) { after = decoded } else { query.fail("cursor", "is not a cursor this server issued") }
+            if let decoded = InstantCursor(text: text) {
+                after = decoded
+            } else {
+                query.fail("cursor", "is not a cursor this server issued")
+            }
         }
         try query.finish()
         let patterns = try await database.withScope(principal) { [after] connection in
@@ -98,7 +101,9 @@ struct PatternController {
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Detail> {
         let principal = try context.requireRegulator("Patterns")
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw Problem.notFound("No pattern with this id.") }
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else {
+            throw Problem.notFound("No pattern with this id.")
+        }
         try QueryReader(request).finish()
         let found = try await database.withScope(principal) { connection in
             let found = try await store.pattern(id, on: connection)

@@ -66,7 +66,9 @@ struct PersonController {
                         comparisons: .comparisons($0.comparisonsJSON))
                 },
                 reports: person.reports.map {
-                    .init(id: $0.id.description, facility: $0.facilityID.description, receivedAt: $0.receivedAt, category: $0.category, status: $0.status)
+                    .init(
+                        id: $0.id.description, facility: $0.facilityID.description, receivedAt: $0.receivedAt, category: $0.category,
+                        status: $0.status)
                 },
                 jurisdictions: person.jurisdictions.map { ["code": $0.code, "name": $0.name] }))
     }

@@ -49,7 +49,8 @@ public final class ServiceMetrics: Sendable {
 
     static let requests = descriptor("http_requests", unit: "total", "HTTP requests answered, by route pattern, method and status.")
     static let requestDuration = descriptor(
-        "http_request_duration", unit: "seconds", "Time from a request to its response (a live stream: to its start), by route pattern, method and status.")
+        "http_request_duration", unit: "seconds",
+        "Time from a request to its response (a live stream: to its start), by route pattern, method and status.")
     static let reportsIngested = descriptor(
         "reports_ingested", unit: "total", "Incident reports received by this process, by category and reporter type.")
     static let facilities = descriptor("facilities", "Facilities by current risk band (unscored: never scored).")
@@ -133,11 +134,14 @@ public final class ServiceMetrics: Sendable {
             registry.makeGauge(descriptor: Self.facilities.descriptor, labels: [("band", band.rawValue)])
                 .record(Double(figures.facilitiesByBand[band] ?? 0))
         }
-        registry.makeGauge(descriptor: Self.facilities.descriptor, labels: [("band", "unscored")]).record(Double(figures.unscoredFacilities))
+        registry.makeGauge(descriptor: Self.facilities.descriptor, labels: [("band", "unscored")]).record(
+            Double(figures.unscoredFacilities))
         for rule in Alert.Rule.allCases {
             for severity in Alert.Severity.allCases {
-                registry.makeGauge(descriptor: Self.alertsOpen.descriptor, labels: [("rule", rule.rawValue), ("severity", severity.rawValue)])
-                    .record(Double(figures.openAlerts[.init(rule: rule, severity: severity)] ?? 0))
+                registry.makeGauge(
+                    descriptor: Self.alertsOpen.descriptor, labels: [("rule", rule.rawValue), ("severity", severity.rawValue)]
+                )
+                .record(Double(figures.openAlerts[.init(rule: rule, severity: severity)] ?? 0))
             }
         }
         registry.makeGauge(descriptor: Self.webhookQueueDepth.descriptor).record(Double(figures.webhookPending))

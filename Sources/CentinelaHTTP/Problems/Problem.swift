@@ -31,7 +31,9 @@ public struct Problem: Error, Sendable, Equatable, Codable, HTTPResponseError {
     public var extraHeaders: [String: String] = [:]
 
     enum CodingKeys: String, CodingKey {
-        case type, title, statusCode = "status", detail, errors
+        case type, title
+        case statusCode = "status"
+        case detail, errors
     }
 
     public init(

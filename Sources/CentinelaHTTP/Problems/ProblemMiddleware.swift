@@ -1,8 +1,8 @@
 import CentinelaStore
 import HTTPTypes
-import PostgresNIO
 import Hummingbird
 import Logging
+import PostgresNIO
 
 /// Maps every error that leaves a handler to a problem document, in one place.
 ///
@@ -10,7 +10,9 @@ import Logging
 /// undecodable body, oversized body) are rewritten into problem documents with a stable type;
 /// anything else is a bug: it is logged with the request id and answered 500 without details.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    )
         async throws -> Response
     {
         do {
@@ -26,7 +28,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try Problem(
                 type: Problem.typeBase + "http-\(status.code)", title: status.reasonPhrase, status: status
             ).response(from: request, context: context)
-        } catch where DatabaseError.isUnavailable(error) {
+        } catch let error where DatabaseError.isUnavailable(error) {
             context.logger.error("database unavailable", metadata: ["reason": "\(DatabaseError.reason(for: error))"])
             return try Problem(
                 type: Problem.typeBase + "unavailable", title: "Service unavailable", status: .serviceUnavailable,
@@ -66,13 +68,18 @@ protocol ProblemConvertible: Error {
 /// Echoes a request id on every response so that a caller can quote it and the operator find it in
 /// the logs: the caller's `X-Request-Id` when it is a sane token, otherwise the server's own.
 struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    )
         async throws -> Response
     {
         var context = context
         let supplied = request.headers[.requestID].flatMap { value -> String? in
-            let valid = value.utf8.count <= 128
-                && value.unicodeScalars.allSatisfy { ($0.isASCII && $0.properties.isAlphabetic) || ("0"..."9").contains($0) || "-_.:".unicodeScalars.contains($0) }
+            let valid =
+                value.utf8.count <= 128
+                && value.unicodeScalars.allSatisfy {
+                    ($0.isASCII && $0.properties.isAlphabetic) || ("0"..."9").contains($0) || "-_.:".unicodeScalars.contains($0)
+                }
             return valid && !value.isEmpty ? value : nil
         }
         let id = supplied ?? context.id

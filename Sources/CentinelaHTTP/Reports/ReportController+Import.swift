@@ -37,7 +37,8 @@ extension ReportController {
         try request.requireMediaType("application/x-ndjson")
         let bytes = try await request.collectBody(limit: Self.maximumImportBytes)
         let now = Date()
-        var reports: [ImportedReport] = [], lineOf: [Int] = []
+        var reports: [ImportedReport] = []
+        var lineOf: [Int] = []
         var problems: [Problem.FieldError] = []
         var number = 0
         for raw in Lines(bytes.readableBytesView) {
@@ -72,7 +73,8 @@ extension ReportController {
             body.refuseUnknownFields()
             problems += body.problems
             guard !body.hasErrors, let submission, let receivedAt, let (system, id) = source else { continue }
-            let report = ImportedReport(submission: submission, receivedAt: receivedAt, sourceSystem: system, sourceID: id, decisions: decisions)
+            let report = ImportedReport(
+                submission: submission, receivedAt: receivedAt, sourceSystem: system, sourceID: id, decisions: decisions)
             let issues = report.validate(now: now)
             problems += issues.map { .init(field: pointer + $0.field, message: $0.message) }
             if issues.isEmpty {
@@ -90,8 +92,10 @@ extension ReportController {
                 try await database.audit(
                     context.auditEvent(
                         "report.import", on: "report", id: nil, outcome: .ok,
-                        details: ["imported": String(outcome.imported), "already_imported": String(reports.count - outcome.imported),
-                                  "source_systems": systems]),
+                        details: [
+                            "imported": String(outcome.imported), "already_imported": String(reports.count - outcome.imported),
+                            "source_systems": systems,
+                        ]),
                     on: connection)
                 return outcome
             }

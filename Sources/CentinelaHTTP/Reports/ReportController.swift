@@ -68,7 +68,9 @@ struct ReportController {
                             """, logger: database.logger)
                     }
                     try await database.audit(
-                        context.auditEvent("report.create", on: "report", id: id.description, outcome: .ok, details: ["facility": submission.facilityID.description, "category": submission.category.rawValue]),
+                        context.auditEvent(
+                            "report.create", on: "report", id: id.description, outcome: .ok,
+                            details: ["facility": submission.facilityID.description, "category": submission.category.rawValue]),
                         on: connection)
                     return (201, encoded, true)
                 }
@@ -81,7 +83,7 @@ struct ReportController {
                     body: .init(byteBuffer: ByteBuffer(bytes: responseBody)))
                 if let key { response.headers[.idempotencyKeyHeader] = key }
                 return response
-            } catch where DatabaseError.sqlState(of: error) == "23505" && key != nil && attempt == 1 {
+            } catch let error where DatabaseError.sqlState(of: error) == "23505" && key != nil && attempt == 1 {
                 continue
             }
         }
@@ -98,7 +100,9 @@ struct ReportController {
         return key
     }
 
-    private func storedResponse(key: String, principal: Principal, on connection: PostgresConnection) async throws
+    private func storedResponse(
+        key: String, principal: Principal, on connection: PostgresConnection
+    ) async throws
         -> (fingerprint: Data, status: Int, body: Data)?
     {
         let rows = try await connection.query(
@@ -183,7 +187,9 @@ struct ReportController {
                 .init(status: $0.status.rawValue, reason: $0.reason, changedAt: $0.changedAt, changedBy: $0.changedBy)
             }
             amendments = r.amendments.map {
-                .init(id: $0.id.uuidString.lowercased(), changes: JSONText($0.changes), note: $0.note, amendedAt: $0.amendedAt, amendedBy: $0.amendedBy)
+                .init(
+                    id: $0.id.uuidString.lowercased(), changes: JSONText($0.changes), note: $0.note, amendedAt: $0.amendedAt,
+                    amendedBy: $0.amendedBy)
             }
         }
     }
@@ -242,7 +248,6 @@ struct ReportController {
         return JSONResponse(body: ReportBody(record))
     }
 
-
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<SummaryBody>> {
         let principal = try context.requireCaseHandler("Reports")
         var query = QueryReader(request)
@@ -254,13 +259,21 @@ struct ReportController {
         filter.category = query.code("category", IncidentReport.Category.self)
         for (name, keyPath) in [("from", \ReportFilter.receivedFrom), ("to", \ReportFilter.receivedTo)] {
             if let text = query.string(name, maxLength: 10) {
-                if let date = CalendarDate(text) { filter[keyPath: keyPath] = date } else { query.fail(name, "must be a date as YYYY-MM-DD") }
+                if let date = CalendarDate(text) {
+                    filter[keyPath: keyPath] = date
+                } else {
+                    query.fail(name, "must be a date as YYYY-MM-DD")
+                }
             }
         }
         let limit = query.limit()
         var cursor: InstantCursor?
         if let text = query.cursor() {
-            if let decoded = InstantCursor(text: text) { cursor = decoded } else { query.fail("cursor", "is not a cursor this server issued") }
+            if let decoded = InstantCursor(text: text) {
+                cursor = decoded
+            } else {
+                query.fail("cursor", "is not a cursor this server issued")
+            }
         }
         try query.finish()
         let summaries = try await database.withScope(principal) { [cursor, filter] connection in
@@ -275,7 +288,8 @@ struct ReportController {
         }
         return JSONResponse(
             body: Page(
-                rows: summaries, limit: limit, position: { InstantCursor(microseconds: $0.receivedAtMicroseconds, id: $0.id.rawValue).text },
+                rows: summaries, limit: limit,
+                position: { InstantCursor(microseconds: $0.receivedAtMicroseconds, id: $0.id.rawValue).text },
                 item: SummaryBody.init))
     }
 
@@ -490,7 +504,11 @@ extension JSONValue: Encodable {
         case .null: try container.encodeNil()
         case .bool(let flag): try container.encode(flag)
         case .number(let number):
-            if number.rounded() == number, let integer = Int(exactly: number) { try container.encode(integer) } else { try container.encode(number) }
+            if number.rounded() == number, let integer = Int(exactly: number) {
+                try container.encode(integer)
+            } else {
+                try container.encode(number)
+            }
         case .string(let text): try container.encode(text)
         case .array(let items): try container.encode(items)
         case .object(let fields): try container.encode(fields)

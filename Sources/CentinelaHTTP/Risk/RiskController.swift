@@ -62,8 +62,9 @@ struct RiskController {
             // Only against a spread of the same model's totals: another model's are another scale.
             standing = distribution.flatMap { spread in
                 spread.modelID == a.modelID
-                    ? Standing(percentile: spread.percentile(of: a.total), facilities: spread.facilities, modelId: spread.modelID,
-                               computedAt: spread.computedAt)
+                    ? Standing(
+                        percentile: spread.percentile(of: a.total), facilities: spread.facilities, modelId: spread.modelID,
+                        computedAt: spread.computedAt)
                     : nil
             }
             reasons = a.reasons

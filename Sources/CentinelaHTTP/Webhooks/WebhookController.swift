@@ -112,8 +112,9 @@ struct WebhookController {
                 url: url!, secret: secret, filters: .init(minimumSeverity: severity, rules: rules, eventKinds: kinds), by: principal,
                 on: connection)
             try await database.audit(
-                context.auditEvent("webhook.register", on: "webhook", id: endpoint.id.uuidString.lowercased(), outcome: .ok,
-                                   details: ["url": endpoint.url]),
+                context.auditEvent(
+                    "webhook.register", on: "webhook", id: endpoint.id.uuidString.lowercased(), outcome: .ok,
+                    details: ["url": endpoint.url]),
                 on: connection)
             return endpoint
         }
@@ -126,7 +127,9 @@ struct WebhookController {
         try QueryReader(request).finish()
         try await database.withScope(principal) { connection in
             guard let endpoint = try await store.endpoint(id, on: connection) else { throw Problem.notFound("No webhook with this id.") }
-            guard endpoint.ownerID == principal.id else { throw Problem.forbidden("Only the regulator who registered a webhook removes it.") }
+            guard endpoint.ownerID == principal.id else {
+                throw Problem.forbidden("Only the regulator who registered a webhook removes it.")
+            }
             try await store.disable(id, on: connection)
             try await database.audit(
                 context.auditEvent("webhook.disable", on: "webhook", id: id.uuidString.lowercased(), outcome: .ok), on: connection)
@@ -178,7 +181,8 @@ struct WebhookController {
             guard try await store.endpoint(id, on: connection) != nil else { throw Problem.notFound("No webhook with this id.") }
             let queued = try await store.redeliverDead(of: id, on: connection)
             try await database.audit(
-                context.auditEvent("webhook.recover", on: "webhook", id: id.uuidString.lowercased(), outcome: .ok, details: ["queued": "\(queued)"]),
+                context.auditEvent(
+                    "webhook.recover", on: "webhook", id: id.uuidString.lowercased(), outcome: .ok, details: ["queued": "\(queued)"]),
                 on: connection)
             return queued
         }

@@ -78,28 +78,36 @@ public struct WebhookDeliverer: Service {
     func deliverDue(_ http: HTTPClient) async {
         do {
             while !Task.isCancelled {
-                let store = WebhookStore(logger: logger), alerts = AlertStore(logger: logger)
+                let store = WebhookStore(logger: logger)
+                let alerts = AlertStore(logger: logger)
                 let lease = timeout + .seconds(30)
                 let (due, bodies) = try await withTimeout(.seconds(30)) { [client, logger, batch, usage, caseGroupWait] in
-                    try await usage.track { try await client.withConnection { connection in
-                        try await connection.systemTransaction(logger: logger) {
-                            let due = try await store.claimDue(limit: batch, lease: lease, caseGroupWait: caseGroupWait, on: connection)
-                            let events = try await alerts.events(Array(Set(due.map(\.eventID))), on: connection)
-                            let byAlert = Dictionary(
-                                try await alerts.alerts(Array(Set(events.map(\.alertID))), on: connection).map { ($0.id, $0) },
-                                uniquingKeysWith: { first, _ in first })
-                            var bodies: [Int64: String] = [:]
-                            for event in events { bodies[event.id] = try AlertMessage(event, alert: byAlert[event.alertID]).webhookBody() }
-                            // Case events share the alert events' ids: those not found above are theirs.
-                            let cases = CaseStore(logger: logger)
-                            let caseEvents = try await cases.events(Array(Set(due.map(\.eventID)).subtracting(bodies.keys)), on: connection)
-                            let byCase = Dictionary(
-                                try await cases.cases(Array(Set(caseEvents.map(\.caseID))), on: connection).map { ($0.id, $0) },
-                                uniquingKeysWith: { first, _ in first })
-                            for event in caseEvents { bodies[event.id] = try CaseMessage(event, case: byCase[event.caseID]).webhookBody() }
-                            return (due, bodies)
+                    try await usage.track {
+                        try await client.withConnection { connection in
+                            try await connection.systemTransaction(logger: logger) {
+                                let due = try await store.claimDue(limit: batch, lease: lease, caseGroupWait: caseGroupWait, on: connection)
+                                let events = try await alerts.events(Array(Set(due.map(\.eventID))), on: connection)
+                                let byAlert = Dictionary(
+                                    try await alerts.alerts(Array(Set(events.map(\.alertID))), on: connection).map { ($0.id, $0) },
+                                    uniquingKeysWith: { first, _ in first })
+                                var bodies: [Int64: String] = [:]
+                                for event in events {
+                                    bodies[event.id] = try AlertMessage(event, alert: byAlert[event.alertID]).webhookBody()
+                                }
+                                // Case events share the alert events' ids: those not found above are theirs.
+                                let cases = CaseStore(logger: logger)
+                                let caseEvents = try await cases.events(
+                                    Array(Set(due.map(\.eventID)).subtracting(bodies.keys)), on: connection)
+                                let byCase = Dictionary(
+                                    try await cases.cases(Array(Set(caseEvents.map(\.caseID))), on: connection).map { ($0.id, $0) },
+                                    uniquingKeysWith: { first, _ in first })
+                                for event in caseEvents {
+                                    bodies[event.id] = try CaseMessage(event, case: byCase[event.caseID]).webhookBody()
+                                }
+                                return (due, bodies)
+                            }
                         }
-                    } }
+                    }
                 }
                 guard !due.isEmpty else { return }
                 let outcomes = await withTaskGroup(of: (DueDelivery, Int?, String?).self) { group in
@@ -111,24 +119,32 @@ public struct WebhookDeliverer: Service {
                     return all
                 }
                 let recorded = try await withTimeout(.seconds(30)) { [client, logger, policy, usage] in
-                    try await usage.track { try await client.withConnection { connection in
-                        try await connection.systemTransaction(logger: logger) {
-                            var recorded: [ServiceMetrics.WebhookOutcome] = []
-                            for (delivery, status, error) in outcomes {
-                                let delivered = status.map { (200..<300).contains($0) } ?? false
-                                let retryAt = delivered ? nil : policy.nextAttempt(
-                                    afterAttempt: delivery.attempt, queuedAt: delivery.queuedAt, now: Date(), random: Double.random(in: 0..<1))
-                                try await store.record(
-                                    delivery.id, delivered: delivered, retryAt: retryAt, httpStatus: status, error: error, on: connection)
-                                if !delivered && retryAt == nil {
-                                    logger.warning(
-                                        "webhook delivery given up", metadata: ["delivery": "\(delivery.id)", "attempts": "\(delivery.attempt)"])
+                    try await usage.track {
+                        try await client.withConnection { connection in
+                            try await connection.systemTransaction(logger: logger) {
+                                var recorded: [ServiceMetrics.WebhookOutcome] = []
+                                for (delivery, status, error) in outcomes {
+                                    let delivered = status.map { (200..<300).contains($0) } ?? false
+                                    let retryAt =
+                                        delivered
+                                        ? nil
+                                        : policy.nextAttempt(
+                                            afterAttempt: delivery.attempt, queuedAt: delivery.queuedAt, now: Date(),
+                                            random: Double.random(in: 0..<1))
+                                    try await store.record(
+                                        delivery.id, delivered: delivered, retryAt: retryAt, httpStatus: status, error: error,
+                                        on: connection)
+                                    if !delivered && retryAt == nil {
+                                        logger.warning(
+                                            "webhook delivery given up",
+                                            metadata: ["delivery": "\(delivery.id)", "attempts": "\(delivery.attempt)"])
+                                    }
+                                    recorded.append(delivered ? .delivered : retryAt == nil ? .givenUp : .retrying)
                                 }
-                                recorded.append(delivered ? .delivered : retryAt == nil ? .givenUp : .retrying)
+                                return recorded
                             }
-                            return recorded
                         }
-                    } }
+                    }
                 }
                 // Counted once committed: a round rolled back is attempted again, and counted then.
                 for outcome in recorded { metrics.webhookAttempted(outcome) }
@@ -169,7 +185,8 @@ public struct WebhookDeliverer: Service {
             // What the regulator sees says no more than that nothing answered: the error's details
             // could tell whether an address is reachable from inside (they are in the log).
             logger.notice("webhook delivery got no answer", metadata: ["delivery": "\(id)", "error": "\(error)"])
-            let timedOut = (error as? HTTPClientError).map { $0 == .deadlineExceeded || $0 == .readTimeout || $0 == .connectTimeout } ?? false
+            let timedOut =
+                (error as? HTTPClientError).map { $0 == .deadlineExceeded || $0 == .readTimeout || $0 == .connectTimeout } ?? false
             return (delivery, nil, timedOut ? "no answer within \(timeout)" : "no answer: the connection could not be made or was closed")
         }
     }

@@ -118,7 +118,9 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch address {
         case .v4(let raw): "\(raw >> 24).\(raw >> 16 & 255).\(raw >> 8 & 255).\(raw & 255)/\(prefix)"
-        case .v6(let bytes): stride(from: 0, to: 16, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }.joined(separator: ":") + "/\(prefix)"
+        case .v6(let bytes):
+            stride(from: 0, to: 16, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }.joined(separator: ":")
+                + "/\(prefix)"
         }
     }
 

@@ -19,7 +19,8 @@ public struct ServiceDatabase: Sendable {
     public let leaseTimeout: Duration
 
     public init(
-        client: PostgresClient, logger: Logger, usage: DatabaseUsage = DatabaseUsage(maximum: 10), leaseTimeout: Duration = DatabaseConfiguration.defaultConnectionWait
+        client: PostgresClient, logger: Logger, usage: DatabaseUsage = DatabaseUsage(maximum: 10),
+        leaseTimeout: Duration = DatabaseConfiguration.defaultConnectionWait
     ) {
         self.client = client
         self.logger = logger
@@ -157,7 +158,9 @@ public struct ServiceDatabase: Sendable {
     }
 
     /// Switches the current transaction to the service role and the principal's scope.
-    public static func enterScope(_ principal: Principal, on connection: PostgresConnection, logger: Logger)
+    public static func enterScope(
+        _ principal: Principal, on connection: PostgresConnection, logger: Logger
+    )
         async throws
     {
         // One round trip: set_config('role', …, true) is SET LOCAL ROLE.

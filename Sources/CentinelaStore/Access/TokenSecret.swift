@@ -29,10 +29,12 @@ public struct TokenSecret: Sendable, Equatable {
     public init?(presented text: String) {
         guard text.utf8.count == Self.prefix.utf8.count + 43, text.hasPrefix(Self.prefix) else { return nil }
         let body = text.utf8.dropFirst(Self.prefix.utf8.count)
-        guard body.allSatisfy({ byte in
-            (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
-                || byte == 0x2D || byte == 0x5F
-        }) else { return nil }
+        guard
+            body.allSatisfy({ byte in
+                (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+                    || byte == 0x2D || byte == 0x5F
+            })
+        else { return nil }
         self.value = text
     }
 

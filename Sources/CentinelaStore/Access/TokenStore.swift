@@ -65,7 +65,8 @@ public struct TokenStore: Sendable {
             }
         case .regulator:
             guard !jurisdictionCodes.isEmpty, facilityCodes.isEmpty else {
-                throw TokenError.scopeMismatch("a regulator token is bound to one or more jurisdictions (--jurisdiction CODE) and no facility")
+                throw TokenError.scopeMismatch(
+                    "a regulator token is bound to one or more jurisdictions (--jurisdiction CODE) and no facility")
             }
         case .admin:
             guard facilityCodes.isEmpty, jurisdictionCodes.isEmpty else {
@@ -166,7 +167,9 @@ public struct TokenStore: Sendable {
         return records
     }
 
-    private func ids(table: String, column: String, codes: [String], _ connection: PostgresConnection) async throws
+    private func ids(
+        table: String, column: String, codes: [String], _ connection: PostgresConnection
+    ) async throws
         -> [String: UUID]
     {
         guard !codes.isEmpty else { return [:] }
@@ -174,7 +177,11 @@ public struct TokenStore: Sendable {
         let rows = try await connection.query(
             PostgresQuery(
                 unsafeSQL: "SELECT \(column), id FROM \(table) WHERE \(column) = ANY($1)",
-                binds: { var binds = PostgresBindings(); binds.append(codes); return binds }()),
+                binds: {
+                    var binds = PostgresBindings()
+                    binds.append(codes)
+                    return binds
+                }()),
             logger: logger)
         for try await (code, id) in rows.decode((String, UUID).self) { found[code] = id }
         return found

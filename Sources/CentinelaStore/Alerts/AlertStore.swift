@@ -100,12 +100,14 @@ public struct AlertStore: Sendable {
     func states(for facilities: [Facility.ID], on connection: PostgresConnection) async throws -> [Facility.ID: [AlertState]] {
         guard !facilities.isEmpty else { return [:] }
         var result: [Facility.ID: [AlertState]] = [:]
-        for try await (rule, facility, subject, status, severity, reports, resolvedAt, snoozedUntil, quietSince) in try await connection.query(
-            """
-            SELECT rule, facility_id, subject, status, severity, reports, resolved_at, snoozed_until, quiet_since
-            FROM alerts WHERE facility_id = ANY(\(facilities.map(\.rawValue))::uuid[])
-            """, logger: logger
-        ).decode((String, UUID, String, String, String, [UUID], Date?, Date?, Date?).self) {
+        for try await (rule, facility, subject, status, severity, reports, resolvedAt, snoozedUntil, quietSince)
+            in try await connection.query(
+                """
+                SELECT rule, facility_id, subject, status, severity, reports, resolved_at, snoozed_until, quiet_since
+                FROM alerts WHERE facility_id = ANY(\(facilities.map(\.rawValue))::uuid[])
+                """, logger: logger
+            ).decode((String, UUID, String, String, String, [UUID], Date?, Date?, Date?).self)
+        {
             guard let rule = Alert.Rule(rawValue: rule), let status = Alert.Status(rawValue: status),
                 let severity = Alert.Severity(rawValue: severity)
             else { continue }
@@ -148,39 +150,40 @@ public struct AlertStore: Sendable {
                 let key = decision.key
                 let finding = decision.finding
                 let times = finding.map { Array($0.reports.values) } ?? []
-                let (quietSet, quietSince): (Bool, Date?) = switch decision.quiet {
-                case .unchanged: (false, nil)
-                case .since(let date): (true, date)
-                case .cleared: (true, nil)
-                }
+                let (quietSet, quietSince): (Bool, Date?) =
+                    switch decision.quiet {
+                    case .unchanged: (false, nil)
+                    case .since(let date): (true, date)
+                    case .cleared: (true, nil)
+                    }
                 let news = decision.notifies && decision.status != .resolved
                 let endsSnooze = decision.events.contains(.snoozeEnded) || decision.events.contains(.reopened)
                 let alertID = try await firstUUID(
-                        """
-                        UPDATE alerts SET
-                            status = coalesce(\(decision.status?.rawValue)::text, status),
-                            severity = coalesce(\(decision.severity?.rawValue)::text, severity),
-                            resolution = CASE WHEN \(decision.status?.rawValue)::text = 'resolved' THEN \(decision.resolution?.rawValue)::text
-                                              WHEN \(decision.status?.rawValue)::text IS NOT NULL THEN NULL ELSE resolution END,
-                            resolution_note = CASE WHEN \(decision.status?.rawValue)::text IS NOT NULL THEN NULL ELSE resolution_note END,
-                            resolved_at = CASE WHEN \(decision.status?.rawValue)::text = 'resolved' THEN \(asOf)::timestamptz
-                                               WHEN \(decision.status?.rawValue)::text IS NOT NULL THEN NULL ELSE resolved_at END,
-                            reports = reports || ARRAY(SELECT unnest(\(decision.newReports.map(\.rawValue).sorted())::uuid[]) EXCEPT SELECT unnest(reports)),
-                            adults = ARRAY(SELECT DISTINCT unnest(adults || \(finding.map { $0.adults.sorted() } ?? [])::text[]) ORDER BY 1),
-                            first_evidence_at = least(first_evidence_at, \(times.min())::timestamptz),
-                            last_evidence_at = greatest(last_evidence_at, \(times.max())::timestamptz),
-                            snoozed_until = CASE WHEN \(endsSnooze) THEN NULL ELSE snoozed_until END,
-                            snooze_reason = CASE WHEN \(endsSnooze) THEN NULL ELSE snooze_reason END,
-                            quiet_since = CASE WHEN \(quietSet) THEN \(quietSince)::timestamptz ELSE quiet_since END,
-                            score = CASE WHEN \(news) THEN \(assessment.score) ELSE score END,
-                            band = CASE WHEN \(news) THEN \(assessment.band.rawValue) ELSE band END,
-                            score_history_id = CASE WHEN \(news) THEN (
-                                SELECT h.id FROM risk_score_history h WHERE h.facility_id = alerts.facility_id
-                                ORDER BY h.as_of DESC, h.id DESC LIMIT 1) ELSE score_history_id END,
-                            updated_at = now()
-                        WHERE rule = \(key.rule.rawValue) AND facility_id = \(key.facilityID.rawValue) AND subject = \(key.subject)
-                        RETURNING id
-                        """, on: connection)
+                    """
+                    UPDATE alerts SET
+                        status = coalesce(\(decision.status?.rawValue)::text, status),
+                        severity = coalesce(\(decision.severity?.rawValue)::text, severity),
+                        resolution = CASE WHEN \(decision.status?.rawValue)::text = 'resolved' THEN \(decision.resolution?.rawValue)::text
+                                          WHEN \(decision.status?.rawValue)::text IS NOT NULL THEN NULL ELSE resolution END,
+                        resolution_note = CASE WHEN \(decision.status?.rawValue)::text IS NOT NULL THEN NULL ELSE resolution_note END,
+                        resolved_at = CASE WHEN \(decision.status?.rawValue)::text = 'resolved' THEN \(asOf)::timestamptz
+                                           WHEN \(decision.status?.rawValue)::text IS NOT NULL THEN NULL ELSE resolved_at END,
+                        reports = reports || ARRAY(SELECT unnest(\(decision.newReports.map(\.rawValue).sorted())::uuid[]) EXCEPT SELECT unnest(reports)),
+                        adults = ARRAY(SELECT DISTINCT unnest(adults || \(finding.map { $0.adults.sorted() } ?? [])::text[]) ORDER BY 1),
+                        first_evidence_at = least(first_evidence_at, \(times.min())::timestamptz),
+                        last_evidence_at = greatest(last_evidence_at, \(times.max())::timestamptz),
+                        snoozed_until = CASE WHEN \(endsSnooze) THEN NULL ELSE snoozed_until END,
+                        snooze_reason = CASE WHEN \(endsSnooze) THEN NULL ELSE snooze_reason END,
+                        quiet_since = CASE WHEN \(quietSet) THEN \(quietSince)::timestamptz ELSE quiet_since END,
+                        score = CASE WHEN \(news) THEN \(assessment.score) ELSE score END,
+                        band = CASE WHEN \(news) THEN \(assessment.band.rawValue) ELSE band END,
+                        score_history_id = CASE WHEN \(news) THEN (
+                            SELECT h.id FROM risk_score_history h WHERE h.facility_id = alerts.facility_id
+                            ORDER BY h.as_of DESC, h.id DESC LIMIT 1) ELSE score_history_id END,
+                        updated_at = now()
+                    WHERE rule = \(key.rule.rawValue) AND facility_id = \(key.facilityID.rawValue) AND subject = \(key.subject)
+                    RETURNING id
+                    """, on: connection)
                 guard let alertID, !decision.events.isEmpty else { continue }
                 if decision.notifies { withNews.append(alertID) }
                 let details = decision.events.map { Self.details(for: $0, decision: decision, assessment: assessment) }
@@ -206,7 +209,9 @@ public struct AlertStore: Sendable {
                 """, logger: logger
             ).decode((UUID, UUID, UUID, String, String, UUID?).self) {
                 guard let rule = Alert.Rule(rawValue: rule) else { continue }
-                filing.append(FilingAlert(id: id, facilityID: facility, jurisdictionID: jurisdiction, rule: rule, subject: subject, formerCase: former))
+                filing.append(
+                    FilingAlert(
+                        id: id, facilityID: facility, jurisdictionID: jurisdiction, rule: rule, subject: subject, formerCase: former))
             }
         }
         try await CaseStore(logger: logger).file(filing, on: connection)
@@ -385,7 +390,8 @@ extension AlertStore {
     public func latestEventID(on connection: PostgresConnection) async throws -> Int64 {
         var latest: Int64 = 0
         for try await id in try await connection.query("SELECT coalesce(max(id), 0) FROM alert_events", logger: logger)
-            .decode(Int64.self) { latest = id }
+            .decode(Int64.self)
+        { latest = id }
         return latest
     }
 
@@ -412,10 +418,14 @@ extension AlertStore {
             throw AlertStoreError.transition(error)
         }
         var details: [String: String] = [:]
-        var assigneeID: UUID? = alert.assigneeID?.rawValue, assignee = alert.assignee
-        var referral = alert.referral?.rawValue, reference = alert.referralReference
-        var resolution = alert.resolution?.rawValue, note = alert.resolutionNote
-        var snoozedUntil = alert.snoozedUntil, snoozeReason = alert.snoozeReason
+        var assigneeID: UUID? = alert.assigneeID?.rawValue
+        var assignee = alert.assignee
+        var referral = alert.referral?.rawValue
+        var reference = alert.referralReference
+        var resolution = alert.resolution?.rawValue
+        var note = alert.resolutionNote
+        var snoozedUntil = alert.snoozedUntil
+        var snoozeReason = alert.snoozeReason
         switch transition {
         case .acknowledge:
             break
@@ -463,24 +473,42 @@ extension AlertStore {
         var result: [AlertRecord] = []
         for try await row in try await connection.query(query, logger: logger) {
             var c = ColumnReader(row)
-            let id = try c.next(UUID.self), rule = try c.next(String.self), facility = try c.next(UUID.self)
-            let code = try c.next(String.self), name = try c.next(String.self), subject = try c.next(String.self)
-            let jurisdiction = try c.next(UUID.self), jurisdictionCode = try c.next(String.self)
-            let severity = try c.next(String.self), status = try c.next(String.self)
-            let assigneeID = try c.next(UUID?.self), assignee = try c.next(String?.self), referral = try c.next(String?.self)
-            let reference = try c.next(String?.self), resolution = try c.next(String?.self), note = try c.next(String?.self)
-            let resolvedAt = try c.next(Date?.self), snoozedUntil = try c.next(Date?.self), snoozeReason = try c.next(String?.self)
-            let reports = try c.next([UUID].self), adults = try c.next([String].self)
-            let first = try c.next(Date?.self), last = try c.next(Date?.self), score = try c.next(Double.self)
-            let band = try c.next(String.self), scoreHistoryID = try c.next(Int64?.self)
-            let openedAt = try c.next(Date.self), updatedAt = try c.next(Date.self)
+            let id = try c.next(UUID.self)
+            let rule = try c.next(String.self)
+            let facility = try c.next(UUID.self)
+            let code = try c.next(String.self)
+            let name = try c.next(String.self)
+            let subject = try c.next(String.self)
+            let jurisdiction = try c.next(UUID.self)
+            let jurisdictionCode = try c.next(String.self)
+            let severity = try c.next(String.self)
+            let status = try c.next(String.self)
+            let assigneeID = try c.next(UUID?.self)
+            let assignee = try c.next(String?.self)
+            let referral = try c.next(String?.self)
+            let reference = try c.next(String?.self)
+            let resolution = try c.next(String?.self)
+            let note = try c.next(String?.self)
+            let resolvedAt = try c.next(Date?.self)
+            let snoozedUntil = try c.next(Date?.self)
+            let snoozeReason = try c.next(String?.self)
+            let reports = try c.next([UUID].self)
+            let adults = try c.next([String].self)
+            let first = try c.next(Date?.self)
+            let last = try c.next(Date?.self)
+            let score = try c.next(Double.self)
+            let band = try c.next(String.self)
+            let scoreHistoryID = try c.next(Int64?.self)
+            let openedAt = try c.next(Date.self)
+            let updatedAt = try c.next(Date.self)
             guard let rule = Alert.Rule(rawValue: rule), let severity = Alert.Severity(rawValue: severity),
                 let status = Alert.Status(rawValue: status), let band = RiskBand(rawValue: band)
             else { throw DatabaseError.queryFailed(reason: "an alert row holds an unknown code") }
             result.append(
                 AlertRecord(
                     id: .init(id), rule: rule, facilityID: .init(facility), facilityCode: code, facilityName: name, subject: subject,
-                    jurisdictionID: .init(jurisdiction), jurisdictionCode: jurisdictionCode, severity: severity, status: status, assigneeID: assigneeID.map(Principal.ID.init),
+                    jurisdictionID: .init(jurisdiction), jurisdictionCode: jurisdictionCode, severity: severity, status: status,
+                    assigneeID: assigneeID.map(Principal.ID.init),
                     assignee: assignee, referral: referral.flatMap(Alert.Referral.init(rawValue:)), referralReference: reference,
                     resolution: resolution.flatMap(Alert.Resolution.init(rawValue:)), resolutionNote: note, resolvedAt: resolvedAt,
                     snoozedUntil: snoozedUntil, snoozeReason: snoozeReason, reports: reports.map(IncidentReport.ID.init), adults: adults,
@@ -495,7 +523,9 @@ extension AlertStore {
         for try await (id, alert, kind, actorID, actor, at, details) in try await connection.query(query, logger: logger)
             .decode((Int64, UUID, String, UUID?, String, Date, String).self)
         {
-            guard let kind = Alert.EventKind(rawValue: kind) else { throw DatabaseError.queryFailed(reason: "an alert event of unknown kind") }
+            guard let kind = Alert.EventKind(rawValue: kind) else {
+                throw DatabaseError.queryFailed(reason: "an alert event of unknown kind")
+            }
             result.append(
                 AlertEventRecord(
                     id: id, alertID: .init(alert), kind: kind, actorID: actorID.map(Principal.ID.init), actor: actor, at: at,

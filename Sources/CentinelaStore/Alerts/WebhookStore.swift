@@ -125,10 +125,16 @@ public struct WebhookStore: Sendable {
             """, logger: logger)
         {
             var c = ColumnReader(row)
-            let id = try c.next(UUID.self), endpointID = try c.next(UUID.self), eventID = try c.next(Int64.self)
+            let id = try c.next(UUID.self)
+            let endpointID = try c.next(UUID.self)
+            let eventID = try c.next(Int64.self)
             let status = WebhookDelivery.Status(rawValue: try c.next(String.self)) ?? .pending
-            let attempts = try c.next(Int.self), next = try c.next(Date.self), last = try c.next(Date?.self)
-            let lastStatus = try c.next(Int?.self), lastError = try c.next(String?.self), delivered = try c.next(Date?.self)
+            let attempts = try c.next(Int.self)
+            let next = try c.next(Date.self)
+            let last = try c.next(Date?.self)
+            let lastStatus = try c.next(Int?.self)
+            let lastError = try c.next(String?.self)
+            let delivered = try c.next(Date?.self)
             let created = try c.next(Date.self)
             result.append(
                 WebhookDelivery(
@@ -219,13 +225,21 @@ public struct WebhookStore: Sendable {
         var result: [WebhookEndpoint] = []
         for try await row in try await connection.query(query, logger: logger) {
             var c = ColumnReader(row)
-            let id = try c.next(UUID.self), owner = try c.next(UUID.self), holder = try c.next(String.self), url = try c.next(String.self)
-            let jurisdictions = try c.next([UUID].self), codes = try c.next([String].self), severity = try c.next(String?.self)
-            let rules = try c.next([String]?.self), kinds = try c.next([String]?.self)
-            let created = try c.next(Date.self), disabled = try c.next(Date?.self)
+            let id = try c.next(UUID.self)
+            let owner = try c.next(UUID.self)
+            let holder = try c.next(String.self)
+            let url = try c.next(String.self)
+            let jurisdictions = try c.next([UUID].self)
+            let codes = try c.next([String].self)
+            let severity = try c.next(String?.self)
+            let rules = try c.next([String]?.self)
+            let kinds = try c.next([String]?.self)
+            let created = try c.next(Date.self)
+            let disabled = try c.next(Date?.self)
             result.append(
                 WebhookEndpoint(
-                    id: id, ownerID: .init(owner), owner: holder, url: url, jurisdictions: jurisdictions.map(Jurisdiction.ID.init), jurisdictionCodes: codes,
+                    id: id, ownerID: .init(owner), owner: holder, url: url, jurisdictions: jurisdictions.map(Jurisdiction.ID.init),
+                    jurisdictionCodes: codes,
                     minimumSeverity: severity.flatMap(Alert.Severity.init(rawValue:)),
                     rules: rules.map { $0.compactMap(Alert.Rule.init(rawValue:)) },
                     eventKinds: kinds.map { $0.compactMap(WebhookEventKind.init(rawValue:)) }, createdAt: created, disabledAt: disabled))

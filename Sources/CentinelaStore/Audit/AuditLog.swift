@@ -6,7 +6,9 @@ import PostgresNIO
 /// One audited access: who did what to which object, when, in which request, and how it ended.
 public struct AuditEvent: Sendable, Equatable {
     public enum Outcome: String, Sendable {
-        case ok, denied, notFound = "not_found", invalid, error
+        case ok, denied
+        case notFound = "not_found"
+        case invalid, error
     }
 
     public var requestID: String
@@ -36,7 +38,9 @@ public struct AuditEvent: Sendable, Equatable {
     }
 
     /// An action taken at the command line by the operator.
-    public static func system(action: String, objectType: String, objectID: String?, details: [String: String] = [:])
+    public static func system(
+        action: String, objectType: String, objectID: String?, details: [String: String] = [:]
+    )
         -> AuditEvent
     {
         var event = AuditEvent(

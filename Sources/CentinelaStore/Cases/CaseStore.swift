@@ -73,7 +73,9 @@ public struct CaseStore: Sendable {
         // 1. Pattern cases: opened, or reopened by new evidence, covering each pattern alert's facility.
         var patternOf: [UUID: UUID] = [:]
         for alert in alerts {
-            if case .pattern(let pattern) = CaseRouting.route(rule: alert.rule, subject: alert.subject, coveringPatternCase: nil, facilityCase: nil) {
+            if case .pattern(let pattern) = CaseRouting.route(
+                rule: alert.rule, subject: alert.subject, coveringPatternCase: nil, facilityCase: nil)
+            {
                 patternOf[alert.id] = pattern
             }
         }
@@ -100,7 +102,11 @@ public struct CaseStore: Sendable {
                 if closed { try await reopen(id, reason: "new evidence", on: connection) }
             }
             var covers: [(UUID, UUID, UUID)] = []
-            for alert in alerts { if let pattern = patternOf[alert.id], let id = patternCase[pattern] { covers.append((id, alert.facilityID, alert.jurisdictionID)) } }
+            for alert in alerts {
+                if let pattern = patternOf[alert.id], let id = patternCase[pattern] {
+                    covers.append((id, alert.facilityID, alert.jurisdictionID))
+                }
+            }
             try await cover(covers, on: connection, touched: &touched)
             // Covering may have merged one pattern's case into another's.
             for (pattern, id, _) in try await liveCases(of: patterns, on: connection) { patternCase[pattern] = id }
@@ -151,7 +157,9 @@ public struct CaseStore: Sendable {
                 (covering, open) = try await openCases(at: facilities, on: connection)
                 try await cover(ids.compactMap { f in open[f].map { ($0, f, missing[f]!) } }, on: connection, touched: &touched)
             }
-            for alert in alerts where destination[alert.id] == nil { destination[alert.id] = covering[alert.facilityID] ?? open[alert.facilityID] }
+            for alert in alerts where destination[alert.id] == nil {
+                destination[alert.id] = covering[alert.facilityID] ?? open[alert.facilityID]
+            }
         }
         // 4. The alerts into their cases, each an event.
         let filed = alerts.compactMap { alert in destination[alert.id].map { (alert, $0) } }
@@ -177,7 +185,8 @@ public struct CaseStore: Sendable {
     /// For each facility, the largest pattern case not closed that covers it, and its facility
     /// case not closed.
     func openCases(at facilities: [UUID], on connection: PostgresConnection) async throws -> (covering: [UUID: UUID], open: [UUID: UUID]) {
-        var covering: [UUID: UUID] = [:], open: [UUID: UUID] = [:]
+        var covering: [UUID: UUID] = [:]
+        var open: [UUID: UUID] = [:]
         for try await (facility, pattern, own) in try await connection.query(
             """
             SELECT f,
@@ -240,7 +249,8 @@ public struct CaseStore: Sendable {
         for (pattern, other, kind) in meetings {
             let (a, b) = (live(pattern), live(other))
             guard a != b else { continue }
-            var target = a, source = b
+            var target = a
+            var source = b
             if kind == "pattern" {
                 // The larger case stays (then the older); the other joins it.
                 var sizes: [UUID: (Int, Date)] = [:]
@@ -385,13 +395,17 @@ public struct CaseStore: Sendable {
     public func `case`(_ id: Case.ID, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> CaseRecord? {
         if forUpdate {
             var found = false
-            for try await _ in try await connection.query("SELECT id FROM cases WHERE id = \(id.rawValue) FOR UPDATE", logger: logger).decode(UUID.self) {
+            for try await _ in try await connection.query("SELECT id FROM cases WHERE id = \(id.rawValue) FOR UPDATE", logger: logger)
+                .decode(UUID.self)
+            {
                 found = true
             }
             guard found else { return nil }
         }
-        return try await records("SELECT \(unescaped: Self.columns) FROM cases c \(unescaped: Self.lists) WHERE c.id = \(id.rawValue)", on: connection)
-            .first
+        return try await records(
+            "SELECT \(unescaped: Self.columns) FROM cases c \(unescaped: Self.lists) WHERE c.id = \(id.rawValue)", on: connection
+        )
+        .first
     }
 
     /// The case's alerts the caller may see, oldest first.
@@ -441,7 +455,9 @@ public struct CaseStore: Sendable {
 
     /// Applies a regulator's transition to a case they may see and appends its event; nil when
     /// there is no such case for the caller.
-    public func apply(_ transition: CaseTransition, to id: Case.ID, by principal: Principal, on connection: PostgresConnection)
+    public func apply(
+        _ transition: CaseTransition, to id: Case.ID, by principal: Principal, on connection: PostgresConnection
+    )
         async throws -> CaseEventRecord?
     {
         guard let found = try await `case`(id, forUpdate: true, on: connection) else { return nil }
@@ -455,7 +471,8 @@ public struct CaseStore: Sendable {
         }
         var details: [String: String] = [:]
         var reference = found.referralReference
-        var reason = found.closeReason?.rawValue, note = found.closeNote
+        var reason = found.closeReason?.rawValue
+        var note = found.closeNote
         switch transition {
         case .acknowledge: break
         case .refer(let text):
@@ -502,18 +519,30 @@ public struct CaseStore: Sendable {
         var found: [CaseRecord] = []
         for try await row in try await connection.query(query, logger: logger) {
             var c = ColumnReader(row)
-            let id = try c.next(UUID.self), kind = try c.next(String.self), pattern = try c.next(UUID?.self)
-            let status = try c.next(String.self), reference = try c.next(String?.self), reason = try c.next(String?.self)
-            let note = try c.next(String?.self), mergedInto = try c.next(UUID?.self), count = try c.next(Int.self)
-            let opened = try c.next(Date.self), updated = try c.next(Date.self), closed = try c.next(Date?.self)
-            let codes = try c.next([String].self), names = try c.next([String].self)
-            let ids = try c.next([UUID].self), facilityCodes = try c.next([String].self), facilityNames = try c.next([String].self)
+            let id = try c.next(UUID.self)
+            let kind = try c.next(String.self)
+            let pattern = try c.next(UUID?.self)
+            let status = try c.next(String.self)
+            let reference = try c.next(String?.self)
+            let reason = try c.next(String?.self)
+            let note = try c.next(String?.self)
+            let mergedInto = try c.next(UUID?.self)
+            let count = try c.next(Int.self)
+            let opened = try c.next(Date.self)
+            let updated = try c.next(Date.self)
+            let closed = try c.next(Date?.self)
+            let codes = try c.next([String].self)
+            let names = try c.next([String].self)
+            let ids = try c.next([UUID].self)
+            let facilityCodes = try c.next([String].self)
+            let facilityNames = try c.next([String].self)
             let alerts = try c.next(Int.self)
             found.append(
                 CaseRecord(
                     id: .init(id), kind: Case.Kind(rawValue: kind) ?? .facility, patternID: pattern,
                     status: Case.Status(rawValue: status) ?? .open, referralReference: reference,
-                    closeReason: reason.flatMap(Case.CloseReason.init(rawValue:)), closeNote: note, mergedInto: mergedInto.map(Case.ID.init),
+                    closeReason: reason.flatMap(Case.CloseReason.init(rawValue:)), closeNote: note,
+                    mergedInto: mergedInto.map(Case.ID.init),
                     facilityCount: count,
                     jurisdictions: zip(codes, names).map { ($0, $1) },
                     visibleFacilities: ids.indices.map { (Facility.ID(ids[$0]), facilityCodes[$0], facilityNames[$0]) },
@@ -529,7 +558,8 @@ public struct CaseStore: Sendable {
         {
             found.append(
                 CaseEventRecord(
-                    id: id, caseID: .init(caseID), kind: Case.EventKind(rawValue: kind) ?? .comment, actorID: actorID.map(Principal.ID.init),
+                    id: id, caseID: .init(caseID), kind: Case.EventKind(rawValue: kind) ?? .comment,
+                    actorID: actorID.map(Principal.ID.init),
                     actor: actor, at: at, alertID: alertID.map(Alert.ID.init), detailsJSON: details))
         }
         return found

@@ -1,6 +1,6 @@
 import Logging
-import Synchronization
 import PostgresNIO
+import Synchronization
 
 /// What `/readyz` needs to know about the database.
 public enum DatabaseHealth: Sendable, Equatable {

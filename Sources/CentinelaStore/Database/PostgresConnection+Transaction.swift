@@ -77,7 +77,9 @@ extension PostgresConnection {
             try await run("SELECT pg_advisory_lock(\(key))", logger: logger)
         } else {
             var acquired = false
-            for try await value in try await query("SELECT pg_try_advisory_lock(\(key))", logger: logger).decode(Bool.self) { acquired = value }
+            for try await value in try await query("SELECT pg_try_advisory_lock(\(key))", logger: logger).decode(Bool.self) {
+                acquired = value
+            }
             guard acquired else { return nil }
         }
         do {

@@ -93,5 +93,10 @@ final class NotifiedFlag: Sendable {
     func raise() { raised.withLock { $0 = true } }
 
     /// The flag, lowered.
-    func take() -> Bool { raised.withLock { flag in defer { flag = false }; return flag } }
+    func take() -> Bool {
+        raised.withLock { flag in
+            defer { flag = false }
+            return flag
+        }
+    }
 }

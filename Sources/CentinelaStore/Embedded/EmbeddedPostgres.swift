@@ -367,7 +367,8 @@ public actor EmbeddedPostgres {
             guard stat(directory, &info) == 0 else { continue }  // created later, as root, 0755
             let mode = info.st_mode
             let allowed =
-                info.st_uid == uid ? (mode & S_IXUSR) != 0
+                info.st_uid == uid
+                ? (mode & S_IXUSR) != 0
                 : info.st_gid == gid ? (mode & S_IXGRP) != 0 : (mode & S_IXOTH) != 0
             if !allowed { return false }
         }

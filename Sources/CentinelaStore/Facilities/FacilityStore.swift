@@ -118,7 +118,7 @@ public struct FacilityStore: Sendable {
                 INSERT INTO jurisdictions (code, name, level, parent_id, language)
                 VALUES (\(code), \(name), \(level.rawValue), \(parent?.jurisdiction.id.rawValue), \(language))
                 """, logger: logger)
-        } catch where DatabaseError.sqlState(of: error) == "23505" {
+        } catch let error where DatabaseError.sqlState(of: error) == "23505" {
             throw FacilityStoreError.duplicateCode(code)
         }
         guard let created = try await jurisdiction(code: code, on: connection) else {
@@ -173,7 +173,7 @@ public struct FacilityStore: Sendable {
                 RETURNING id
                 """, logger: logger)
             for try await value in rows.decode(UUID.self) { id = value }
-        } catch where DatabaseError.sqlState(of: error) == "23505" {
+        } catch let error where DatabaseError.sqlState(of: error) == "23505" {
             throw FacilityStoreError.duplicateCode(draft.code)
         }
         guard let id, let record = try await facility(id: .init(id), on: connection) else {
@@ -212,7 +212,8 @@ public struct FacilityStore: Sendable {
 
     public func facility(id: Facility.ID, on connection: PostgresConnection) async throws -> FacilityRecord? {
         try await readFacilities(
-            "WHERE f.id = \(id.rawValue)", on: connection).first
+            "WHERE f.id = \(id.rawValue)", on: connection
+        ).first
     }
 
     public func facility(code: String, on connection: PostgresConnection) async throws -> FacilityRecord? {
@@ -276,7 +277,9 @@ public struct FacilityStore: Sendable {
 
         // One statement for the whole file: arrays in, upsert out. Arrays cannot carry NULLs here,
         // so absent optional values travel as '' and -1.
-        let codes = drafts.map(\.draft.code), names = drafts.map(\.draft.name), kinds = drafts.map(\.draft.kind.rawValue)
+        let codes = drafts.map(\.draft.code)
+        let names = drafts.map(\.draft.name)
+        let kinds = drafts.map(\.draft.kind.rawValue)
         let jurisdictionIDs = drafts.map { jurisdictions[$0.draft.jurisdictionCode]!.rawValue }
         let streets = drafts.map { $0.draft.address.street ?? "" }
         let localities = drafts.map { $0.draft.address.locality ?? "" }
@@ -299,7 +302,8 @@ public struct FacilityStore: Sendable {
                 enrolment = excluded.enrolment, updated_at = now()
             RETURNING (xmax = 0)
             """, logger: logger)
-        var created = 0, updated = 0
+        var created = 0
+        var updated = 0
         for try await inserted in rows.decode(Bool.self) {
             if inserted { created += 1 } else { updated += 1 }
         }
@@ -319,9 +323,15 @@ public struct FacilityStore: Sendable {
             binds: condition.binds)
         let rows = try await connection.query(query, logger: logger)
         var records: [FacilityRecord] = []
-        for try await (id, code, name, kind, jurisdictionID, jurisdictionCode, street, locality, postal, enrolment, created, updated,
-            score, band, modelBand, asOf, total)
-            in rows.decode((UUID, String, String, String, UUID, String, String?, String?, String?, Int?, Date, Date, Double?, String?, String?, Date?, Double?).self)
+        for try await (
+            id, code, name, kind, jurisdictionID, jurisdictionCode, street, locality, postal, enrolment, created, updated,
+            score, band, modelBand, asOf, total
+        )
+            in rows.decode(
+                (
+                    UUID, String, String, String, UUID, String, String?, String?, String?, Int?, Date, Date, Double?, String?, String?,
+                    Date?, Double?
+                ).self)
         {
             var risk: RiskSummary?
             if let score, let band = band.flatMap(RiskBand.init(rawValue:)), let modelBand = modelBand.flatMap(RiskBand.init(rawValue:)),

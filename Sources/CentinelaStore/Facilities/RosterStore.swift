@@ -100,7 +100,7 @@ public struct RosterStore: Sendable {
                         \(draft.nationalIDHash), \(draft.dateOfBirth?.description)::date, \(draft.startsOn?.description)::date,
                         \(draft.endsOn?.description)::date)
                 """, logger: logger)
-        } catch where DatabaseError.sqlState(of: error) == "23505" {
+        } catch let error where DatabaseError.sqlState(of: error) == "23505" {
             throw RosterStoreError.duplicateStaffRef(staffRef)
         }
         return try await entry(of: facility, staffRef: staffRef, on: connection)
@@ -111,7 +111,8 @@ public struct RosterStore: Sendable {
         facility: Facility.ID, staffRef: String, _ draft: RosterDraft, on connection: PostgresConnection
     ) async throws -> RosterEntry? {
         guard let current = try await entry(of: facility, staffRef: staffRef, on: connection) else { return nil }
-        let starts = draft.startsOn ?? current.startsOn, ends = draft.endsOn ?? current.endsOn
+        let starts = draft.startsOn ?? current.startsOn
+        let ends = draft.endsOn ?? current.endsOn
         if let starts, let ends, ends < starts { throw RosterStoreError.endsBeforeStart }
         try await connection.query(
             """

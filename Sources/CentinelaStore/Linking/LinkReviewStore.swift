@@ -80,10 +80,18 @@ public struct LinkReviewStore: Sendable {
             """, logger: logger)
         for try await row in rows {
             var cells = ColumnReader(row)
-            let linked = try cells.next(Bool.self), score = try cells.next(Double.self), weight = try cells.next(Double.self), prior = try cells.next(Double.self)
-            let comparisons = try cells.next(String.self), foundAt = try cells.next(Date.self)
-            let a = try Self.record(&cells), b = try Self.record(&cells)
-            pairs.append(ReviewPair(records: (a, b), linked: linked, score: score, weight: weight, prior: prior, comparisonsJSON: comparisons, foundAt: foundAt))
+            let linked = try cells.next(Bool.self)
+            let score = try cells.next(Double.self)
+            let weight = try cells.next(Double.self)
+            let prior = try cells.next(Double.self)
+            let comparisons = try cells.next(String.self)
+            let foundAt = try cells.next(Date.self)
+            let a = try Self.record(&cells)
+            let b = try Self.record(&cells)
+            pairs.append(
+                ReviewPair(
+                    records: (a, b), linked: linked, score: score, weight: weight, prior: prior, comparisonsJSON: comparisons,
+                    foundAt: foundAt))
         }
         return pairs
     }
@@ -119,9 +127,15 @@ public struct LinkReviewStore: Sendable {
     }
 
     static func record(_ cells: inout ColumnReader) throws -> AdultRecordView {
-        let id = try cells.next(UUID.self), source = try cells.next(String.self), facility = try cells.next(UUID.self)
-        let code = try cells.next(String.self), name = try cells.next(String.self), given = try cells.next([String].self)
-        let paternal = try cells.next(String?.self), maternal = try cells.next(String?.self), role = try cells.next(String?.self)
+        let id = try cells.next(UUID.self)
+        let source = try cells.next(String.self)
+        let facility = try cells.next(UUID.self)
+        let code = try cells.next(String.self)
+        let name = try cells.next(String.self)
+        let given = try cells.next([String].self)
+        let paternal = try cells.next(String?.self)
+        let maternal = try cells.next(String?.self)
+        let role = try cells.next(String?.self)
         let born = try cells.next(String?.self)
         return AdultRecordView(
             id: .init(id), source: source, facilityID: .init(facility), facilityCode: code, facilityName: name,

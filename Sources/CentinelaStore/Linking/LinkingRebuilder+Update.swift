@@ -91,8 +91,11 @@ extension LinkingRebuilder {
         let oversized = try await oversizedKeys(among: blockKeys, on: reader)
         let comparable = blockKeys.filter { !oversized.contains($0) }
         // No comparable block: nothing to stream (an empty key list would still scan every record).
-        var (found, comparisons) = comparable.isEmpty ? ([], 0) : try await compareBlocks(
-            keys: comparable, oversized: oversized, new: Set(added), frequencies: frequencies, model: model, on: reader)
+        var (found, comparisons) =
+            comparable.isEmpty
+            ? ([], 0)
+            : try await compareBlocks(
+                keys: comparable, oversized: oversized, new: Set(added), frequencies: frequencies, model: model, on: reader)
         found += try await identifiedPairs(new: added, frequencies: frequencies, model: model, on: reader)
         outcome.comparisons = comparisons
         outcome.links = found.count { $0.assessment.verdict == .link }
@@ -104,7 +107,8 @@ extension LinkingRebuilder {
             try await insertLinks(found, on: writer)
             guard !joining.isEmpty else { return }
             outcome.persons = try await resolveAgain(
-                Set(joining.flatMap { [$0.pair.first.rawValue, $0.pair.second.rawValue] }), accepted: accepted, rejected: rejected, on: writer)
+                Set(joining.flatMap { [$0.pair.first.rawValue, $0.pair.second.rawValue] }), accepted: accepted, rejected: rejected,
+                on: writer)
         }
     }
 
@@ -126,7 +130,8 @@ extension LinkingRebuilder {
         for try await (id, facility, hash) in try await writer.query(
             "SELECT id, facility_id, national_id_hmac FROM adult_records WHERE id = ANY (\(ids)::uuid[])", logger: logger
         ).decode((UUID, UUID, Data?).self) {
-            records.append(.init(id: .init(id), facility: .init(facility), name: .init(given: [], paternal: nil, maternal: nil), nationalIDHash: hash))
+            records.append(
+                .init(id: .init(id), facility: .init(facility), name: .init(given: [], paternal: nil, maternal: nil), nationalIDHash: hash))
         }
         var links: [(RecordPair, Double)] = []
         for try await (a, b, verdict, score) in try await writer.query(

@@ -55,7 +55,8 @@ public struct LinkingRebuilder: Sendable {
     /// when another rebuild or update holds the lock.
     public func rebuild(reader: PostgresConnection, writer: PostgresConnection) async throws -> Outcome {
         let outcome = try await writer.withAdvisoryLock(Self.lockKey, wait: false, logger: logger) {
-            try await recorded(.rebuild, on: writer) { outcome in try await rebuildLocked(reader: reader, writer: writer, outcome: &outcome) }
+            try await recorded(.rebuild, on: writer) { outcome in try await rebuildLocked(reader: reader, writer: writer, outcome: &outcome)
+            }
         }
         guard let outcome else { throw Failure.alreadyRunning }
         return outcome
@@ -82,7 +83,9 @@ public struct LinkingRebuilder: Sendable {
 
     /// Runs `body` as one recorded linking run: started, then succeeded with its counts or failed
     /// with its error.
-    private func recorded(_ kind: RunKind, on writer: PostgresConnection, _ body: (inout Outcome) async throws -> Void) async throws -> Outcome {
+    private func recorded(
+        _ kind: RunKind, on writer: PostgresConnection, _ body: (inout Outcome) async throws -> Void
+    ) async throws -> Outcome {
         let started = ContinuousClock.now
         _ = try await RecordedRuns.linking.failAbandoned(on: writer, logger: logger)
         let runID: UUID = try await writer.systemTransaction(logger: logger) {
@@ -109,9 +112,11 @@ public struct LinkingRebuilder: Sendable {
             await RecordedRuns.release(runID, on: writer, logger: logger)
             logger.info(
                 kind == .rebuild ? "linking rebuilt" : "linking updated",
-                metadata: ["records": "\(outcome.records)", "comparisons": "\(outcome.comparisons)", "links": "\(outcome.links)",
-                           "reviews": "\(outcome.reviews)", "persons": "\(outcome.persons)", "patterns": "\(outcome.patterns)",
-                           "marked": "\(outcome.marked)", "seconds": "\(String(format: "%.1f", outcome.seconds))"])
+                metadata: [
+                    "records": "\(outcome.records)", "comparisons": "\(outcome.comparisons)", "links": "\(outcome.links)",
+                    "reviews": "\(outcome.reviews)", "persons": "\(outcome.persons)", "patterns": "\(outcome.patterns)",
+                    "marked": "\(outcome.marked)", "seconds": "\(String(format: "%.1f", outcome.seconds))",
+                ])
             return outcome
         } catch {
             _ = try? await writer.systemTransaction(logger: logger) {
@@ -212,11 +217,13 @@ public struct LinkingRebuilder: Sendable {
             }
             // COPY cannot write into a table under row-level security: it fills a private
             // temporary table, copied over in one statement.
-            try await writer.run("CREATE TEMPORARY TABLE incoming_adult_records (LIKE adult_records INCLUDING DEFAULTS) ON COMMIT DROP", logger: logger)
+            try await writer.run(
+                "CREATE TEMPORARY TABLE incoming_adult_records (LIKE adult_records INCLUDING DEFAULTS) ON COMMIT DROP", logger: logger)
             try await writer.copyFrom(
                 table: "incoming_adult_records",
                 columns: [
-                    "id", "source", "facility_id", "report_id", "given", "paternal", "maternal", "role", "date_of_birth", "national_id_hmac",
+                    "id", "source", "facility_id", "report_id", "given", "paternal", "maternal", "role", "date_of_birth",
+                    "national_id_hmac",
                     "block_keys", "adult_key",
                 ],
                 logger: logger
@@ -227,10 +234,14 @@ public struct LinkingRebuilder: Sendable {
                     let rows = try await reader.query(Self.mentions(since: since), logger: logger)
                     for try await row in rows {
                         var cells = ColumnReader(row)
-                        let id = try cells.next(UUID.self), source = try cells.next(String.self), facility = try cells.next(UUID.self)
+                        let id = try cells.next(UUID.self)
+                        let source = try cells.next(String.self)
+                        let facility = try cells.next(UUID.self)
                         let report = try cells.next(UUID?.self)
-                        let written = try cells.next(String.self), role = try cells.next(String?.self)
-                        let born = try cells.next(String?.self), hmac = try cells.next(Data?.self)
+                        let written = try cells.next(String.self)
+                        let role = try cells.next(String?.self)
+                        let born = try cells.next(String?.self)
+                        let hmac = try cells.next(Data?.self)
                         let name = NormalizedName(written)
                         guard !name.isEmpty else { continue }
                         frequencies.count(name)
@@ -241,10 +252,12 @@ public struct LinkingRebuilder: Sendable {
                         COPYText.appendRow(
                             [
                                 AdultRecord.ID(id).description, source, Facility.ID(facility).description,
-                                report.map { IncidentReport.ID($0).description }, COPYText.array(name.given), name.paternal, name.maternal, role,
+                                report.map { IncidentReport.ID($0).description }, COPYText.array(name.given), name.paternal, name.maternal,
+                                role,
                                 born,
                                 hmac.map(COPYText.bytea),
-                                COPYText.array(PersonResolution.blockKeys(name, dateOfBirth: born.flatMap(CalendarDate.init)).sorted()), key.description,
+                                COPYText.array(PersonResolution.blockKeys(name, dateOfBirth: born.flatMap(CalendarDate.init)).sorted()),
+                                key.description,
                             ], to: &buffer)
                         if buffer.count >= 1 << 20 {
                             try await copy.write(ByteBuffer(bytes: buffer))
@@ -263,7 +276,8 @@ public struct LinkingRebuilder: Sendable {
                 try await writer.run("INSERT INTO adult_records SELECT * FROM incoming_adult_records", logger: logger)
             } else {
                 for try await id in try await writer.query(
-                    "INSERT INTO adult_records SELECT * FROM incoming_adult_records ON CONFLICT (id) DO NOTHING RETURNING id", logger: logger
+                    "INSERT INTO adult_records SELECT * FROM incoming_adult_records ON CONFLICT (id) DO NOTHING RETURNING id",
+                    logger: logger
                 ).decode(UUID.self) { added.append(id) }
             }
         }
@@ -298,10 +312,16 @@ public struct LinkingRebuilder: Sendable {
     /// Reads a record from the next columns `id, facility_id, jurisdiction_id, parent_id, given,
     /// paternal, maternal, role, born, roster`, as `blocks` and `calibrated` select them.
     static func record(_ cells: inout ColumnReader) throws -> AdultRecord {
-        let id = try cells.next(UUID.self), facility = try cells.next(UUID.self), jurisdiction = try cells.next(UUID.self)
-        let parent = try cells.next(UUID?.self), given = try cells.next([String].self)
-        let paternal = try cells.next(String?.self), maternal = try cells.next(String?.self), role = try cells.next(String?.self)
-        let born = try cells.next(Int?.self), roster = try cells.next(Bool.self)
+        let id = try cells.next(UUID.self)
+        let facility = try cells.next(UUID.self)
+        let jurisdiction = try cells.next(UUID.self)
+        let parent = try cells.next(UUID?.self)
+        let given = try cells.next([String].self)
+        let paternal = try cells.next(String?.self)
+        let maternal = try cells.next(String?.self)
+        let role = try cells.next(String?.self)
+        let born = try cells.next(Int?.self)
+        let roster = try cells.next(Bool.self)
         return AdultRecord(
             id: .init(id), facility: .init(facility), jurisdiction: .init(jurisdiction), parentJurisdiction: parent.map { .init($0) },
             name: NormalizedName(given: given, paternal: paternal, maternal: maternal), role: role.flatMap(Adult.Role.init(rawValue:)),
@@ -312,7 +332,9 @@ public struct LinkingRebuilder: Sendable {
     /// there are sets the prior (``LinkageModel/prior(_:)``), how they compare as any pair would
     /// if the identifiers were not there sets each level's m
     /// (``LinkageModel/fitted(toKnownMatches:frequencies:pseudoPairs:)``).
-    func calibrated(_ frequencies: NameFrequencies, on reader: PostgresConnection) async throws
+    func calibrated(
+        _ frequencies: NameFrequencies, on reader: PostgresConnection
+    ) async throws
         -> (frequencies: NameFrequencies, model: LinkageModel)
     {
         var pairs: [(AdultRecord, AdultRecord)] = []
@@ -417,7 +439,8 @@ public struct LinkingRebuilder: Sendable {
                         comparisons += 1
                         let assessment = model.assess(a.record, b.record, frequencies: frequencies)
                         guard assessment.verdict != .distinct else { continue }
-                        found.append(Found(pair: RecordPair(a.record.id, b.record.id), records: (a.record, b.record), assessment: assessment))
+                        found.append(
+                            Found(pair: RecordPair(a.record.id, b.record.id), records: (a.record, b.record), assessment: assessment))
                     }
                 }
             }
@@ -442,28 +465,33 @@ public struct LinkingRebuilder: Sendable {
     /// Pairs sharing a national identifier (the identifiers decide; names do not matter); with
     /// `new`, only pairs with one of those records, found from them through the identifier's index
     /// (a join of every identified record with every other took most of an update's time).
-    func identifiedPairs(new: [UUID]?, frequencies: NameFrequencies, model: LinkageModel, on reader: PostgresConnection)
+    func identifiedPairs(
+        new: [UUID]?, frequencies: NameFrequencies, model: LinkageModel, on reader: PostgresConnection
+    )
         async throws -> [Found]
     {
         var found: [Found] = []
-        let query: PostgresQuery = if let new {
-            """
-            SELECT DISTINCT least(a.id, b.id), CASE WHEN a.id < b.id THEN a.facility_id ELSE b.facility_id END,
-                   greatest(a.id, b.id), CASE WHEN a.id < b.id THEN b.facility_id ELSE a.facility_id END, a.national_id_hmac
-            FROM adult_records a
-            JOIN adult_records b ON b.national_id_hmac = a.national_id_hmac AND b.id <> a.id
-            WHERE a.id = ANY (\(new)::uuid[]) AND a.national_id_hmac IS NOT NULL
-            """
-        } else {
-            """
-            SELECT a.id, a.facility_id, b.id, b.facility_id, a.national_id_hmac FROM adult_records a
-            JOIN adult_records b ON b.national_id_hmac = a.national_id_hmac AND b.id > a.id
-            WHERE a.national_id_hmac IS NOT NULL
-            """
-        }
+        let query: PostgresQuery =
+            if let new {
+                """
+                SELECT DISTINCT least(a.id, b.id), CASE WHEN a.id < b.id THEN a.facility_id ELSE b.facility_id END,
+                       greatest(a.id, b.id), CASE WHEN a.id < b.id THEN b.facility_id ELSE a.facility_id END, a.national_id_hmac
+                FROM adult_records a
+                JOIN adult_records b ON b.national_id_hmac = a.national_id_hmac AND b.id <> a.id
+                WHERE a.id = ANY (\(new)::uuid[]) AND a.national_id_hmac IS NOT NULL
+                """
+            } else {
+                """
+                SELECT a.id, a.facility_id, b.id, b.facility_id, a.national_id_hmac FROM adult_records a
+                JOIN adult_records b ON b.national_id_hmac = a.national_id_hmac AND b.id > a.id
+                WHERE a.national_id_hmac IS NOT NULL
+                """
+            }
         try await reader.systemTransaction(logger: logger) {
-            for try await (a, fa, b, fb, hash) in try await reader.query(query, logger: logger).decode((UUID, UUID, UUID, UUID, Data).self) {
-                let x = AdultRecord(id: .init(a), facility: .init(fa), name: .init(given: [], paternal: nil, maternal: nil), nationalIDHash: hash)
+            for try await (a, fa, b, fb, hash) in try await reader.query(query, logger: logger).decode((UUID, UUID, UUID, UUID, Data).self)
+            {
+                let x = AdultRecord(
+                    id: .init(a), facility: .init(fa), name: .init(given: [], paternal: nil, maternal: nil), nationalIDHash: hash)
                 var y = x
                 y.id = .init(b)
                 y.facility = .init(fb)
@@ -473,7 +501,9 @@ public struct LinkingRebuilder: Sendable {
         return found
     }
 
-    func linkAdults(frequencies counted: NameFrequencies, reader: PostgresConnection, writer: PostgresConnection, outcome: inout Outcome) async throws {
+    func linkAdults(
+        frequencies counted: NameFrequencies, reader: PostgresConnection, writer: PostgresConnection, outcome: inout Outcome
+    ) async throws {
         // 1. Pairs in the same block, compared once: in the first comparable block they share, by
         // the model fitted to the pairs the identifiers prove.
         let (frequencies, model) = try await calibrated(counted, on: reader)
@@ -554,8 +584,11 @@ public struct LinkingRebuilder: Sendable {
 
     /// Adds persons (each named by its first record) to `adult_persons`, then refreshes every
     /// person's jurisdictions, in the caller's transaction.
-    func insertPersons(_ persons: [[AdultRecord.ID]], facilities: [AdultRecord.ID: Facility.ID], on writer: PostgresConnection) async throws {
-        var recordIDs: [UUID] = [], personIDs: [UUID] = [], facilityIDs: [UUID] = []
+    func insertPersons(_ persons: [[AdultRecord.ID]], facilities: [AdultRecord.ID: Facility.ID], on writer: PostgresConnection) async throws
+    {
+        var recordIDs: [UUID] = []
+        var personIDs: [UUID] = []
+        var facilityIDs: [UUID] = []
         for person in persons {
             for id in person {
                 guard let facility = facilities[id] else { continue }
@@ -678,9 +711,14 @@ public struct LinkingRebuilder: Sendable {
         """
 
     func profile(_ cells: inout ColumnReader) throws -> CaseProfile? {
-        let report = try cells.next(UUID.self), facility = try cells.next(UUID.self), tags = try cells.next([String].self)
-        let category = try cells.next(String.self), age = try cells.next(Int16?.self), adults = try cells.next(Int.self)
-        let occurred = try cells.next(Int.self), unfounded = try cells.next(Bool.self)
+        let report = try cells.next(UUID.self)
+        let facility = try cells.next(UUID.self)
+        let tags = try cells.next([String].self)
+        let category = try cells.next(String.self)
+        let age = try cells.next(Int16?.self)
+        let adults = try cells.next(Int.self)
+        let occurred = try cells.next(Int.self)
+        let unfounded = try cells.next(Bool.self)
         guard let category = IncidentReport.Category(rawValue: category) else { return nil }
         return CaseProfile(
             report: .init(report), facility: .init(facility), modusOperandi: tags.compactMap(IncidentReport.ModusOperandi.init(rawValue:)),
@@ -784,12 +822,14 @@ public struct LinkingRebuilder: Sendable {
             try await writer.run("DELETE FROM patterns", logger: logger)
             for pattern in alike {
                 try await insertPattern(
-                    kind: "modus_operandi", signature: pattern.signature.sorted(), persons: [], reports: pattern.reports, groups: pattern.groups,
+                    kind: "modus_operandi", signature: pattern.signature.sorted(), persons: [], reports: pattern.reports,
+                    groups: pattern.groups,
                     where: known, on: writer)
             }
             for network in networks {
                 try await insertPattern(
-                    kind: "network", signature: [], persons: network.persons.sorted().compactMap(UUID.init(uuidString:)), reports: network.reports,
+                    kind: "network", signature: [], persons: network.persons.sorted().compactMap(UUID.init(uuidString:)),
+                    reports: network.reports,
                     groups: [network.facilities], where: known, on: writer)
             }
         }

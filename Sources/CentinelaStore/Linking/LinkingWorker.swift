@@ -26,8 +26,10 @@ public struct LinkingWorker: Service {
     }
 
     public func run() async throws {
-        await WakeLoop(database: database, channel: "centinela_link_decided", pollInterval: pollInterval, shutdownGrace: shutdownGrace, logger: logger)
-            .run { notified in await apply(notified: notified) }
+        await WakeLoop(
+            database: database, channel: "centinela_link_decided", pollInterval: pollInterval, shutdownGrace: shutdownGrace, logger: logger
+        )
+        .run { notified in await apply(notified: notified) }
     }
 
     /// One linking update, when a decision was notified or one is waiting. A notified decision

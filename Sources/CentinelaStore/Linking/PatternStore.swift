@@ -87,8 +87,10 @@ public struct PatternStore: Sendable {
 
     /// One pattern and its reports the caller may see; nil when the caller sees no such pattern.
     public func pattern(_ id: UUID, on connection: PostgresConnection) async throws -> (PatternRecord, [PatternReport])? {
-        guard let pattern = try await records(
-            "SELECT \(unescaped: Self.columns) FROM patterns p \(unescaped: Self.lists) WHERE p.id = \(id)", on: connection).first
+        guard
+            let pattern = try await records(
+                "SELECT \(unescaped: Self.columns) FROM patterns p \(unescaped: Self.lists) WHERE p.id = \(id)", on: connection
+            ).first
         else { return nil }
         var reports: [PatternReport] = []
         for try await (report, facility, received, category, status, tags) in try await connection.query(
@@ -100,7 +102,9 @@ public struct PatternStore: Sendable {
             """, logger: logger
         ).decode((UUID, UUID, Date, String, String, [String]).self) {
             reports.append(
-                PatternReport(id: .init(report), facilityID: .init(facility), receivedAt: received, category: category, status: status, modusOperandi: tags))
+                PatternReport(
+                    id: .init(report), facilityID: .init(facility), receivedAt: received, category: category, status: status,
+                    modusOperandi: tags))
         }
         return (pattern, reports)
     }
@@ -109,12 +113,21 @@ public struct PatternStore: Sendable {
         var found: [PatternRecord] = []
         for try await row in try await connection.query(query, logger: logger) {
             var c = ColumnReader(row)
-            let id = try c.next(UUID.self), kind = try c.next(String.self), signature = try c.next([String].self)
-            let facilities = try c.next(Int.self), reports = try c.next(Int.self)
-            let first = try c.next(Date.self), last = try c.next(Date.self), foundAt = try c.next(Date.self)
-            let codes = try c.next([String].self), names = try c.next([String].self)
-            let facilityIDs = try c.next([UUID].self), facilityCodes = try c.next([String].self), facilityNames = try c.next([String].self)
-            let facilityGroups = try c.next([Int32].self), groupSizes = try c.next([Int32].self)
+            let id = try c.next(UUID.self)
+            let kind = try c.next(String.self)
+            let signature = try c.next([String].self)
+            let facilities = try c.next(Int.self)
+            let reports = try c.next(Int.self)
+            let first = try c.next(Date.self)
+            let last = try c.next(Date.self)
+            let foundAt = try c.next(Date.self)
+            let codes = try c.next([String].self)
+            let names = try c.next([String].self)
+            let facilityIDs = try c.next([UUID].self)
+            let facilityCodes = try c.next([String].self)
+            let facilityNames = try c.next([String].self)
+            let facilityGroups = try c.next([Int32].self)
+            let groupSizes = try c.next([Int32].self)
             found.append(
                 PatternRecord(
                     id: id, kind: kind, signature: signature, facilities: facilities, reports: reports,

@@ -65,7 +65,8 @@ public struct PersonStore: Sendable {
         {
             var c = ColumnReader(row)
             records.append(try LinkReviewStore.record(&c))
-            let report = try c.next(UUID?.self), jurisdiction = try c.next(UUID.self)
+            let report = try c.next(UUID?.self)
+            let jurisdiction = try c.next(UUID.self)
             if let report { reportIDs.append(report) }
             if personID == nil { jurisdictionIDs = [jurisdiction] }
         }

@@ -60,12 +60,17 @@ struct SQLScript: Sendable {
                 repeat {
                     if i + 1 < s.count && s[i] == "/" && s[i + 1] == "*" {
                         depth += 1
-                        append(s[i]); append(s[i + 1]); i += 2
+                        append(s[i])
+                        append(s[i + 1])
+                        i += 2
                     } else if i + 1 < s.count && s[i] == "*" && s[i + 1] == "/" {
                         depth -= 1
-                        append(s[i]); append(s[i + 1]); i += 2
+                        append(s[i])
+                        append(s[i + 1])
+                        i += 2
                     } else if i < s.count {
-                        append(s[i]); i += 1
+                        append(s[i])
+                        i += 1
                     } else {
                         throw .unterminated(construct: "block comment", line: opened)
                     }
@@ -75,21 +80,27 @@ struct SQLScript: Sendable {
             if c == "'" {
                 markCode()
                 // E'...' strings allow backslash escapes; standard strings only double the quote.
-                let escapes = i > 0 && (s[i - 1] == "E" || s[i - 1] == "e")
+                let escapes =
+                    i > 0 && (s[i - 1] == "E" || s[i - 1] == "e")
                     && (i < 2 || !isIdentifierPart(s[i - 2]))
                 let opened = line
-                append(c); i += 1
+                append(c)
+                i += 1
                 var closed = false
                 while i < s.count {
                     let q = s[i]
                     if escapes && q == "\\" && i + 1 < s.count {
-                        append(q); append(s[i + 1]); i += 2
+                        append(q)
+                        append(s[i + 1])
+                        i += 2
                         continue
                     }
-                    append(q); i += 1
+                    append(q)
+                    i += 1
                     if q == "'" {
                         if i < s.count && s[i] == "'" {
-                            append(s[i]); i += 1
+                            append(s[i])
+                            i += 1
                         } else {
                             closed = true
                             break
@@ -102,14 +113,17 @@ struct SQLScript: Sendable {
             if c == "\"" {
                 markCode()
                 let opened = line
-                append(c); i += 1
+                append(c)
+                i += 1
                 var closed = false
                 while i < s.count {
                     let q = s[i]
-                    append(q); i += 1
+                    append(q)
+                    i += 1
                     if q == "\"" {
                         if i < s.count && s[i] == "\"" {
-                            append(s[i]); i += 1
+                            append(s[i])
+                            i += 1
                         } else {
                             closed = true
                             break
@@ -132,7 +146,8 @@ struct SQLScript: Sendable {
                         closed = true
                         break
                     }
-                    append(s[i]); i += 1
+                    append(s[i])
+                    i += 1
                 }
                 if !closed { throw .unterminated(construct: "dollar-quoted string", line: opened) }
                 continue
@@ -163,7 +178,8 @@ struct SQLScript: Sendable {
         var j = i + 1
         while j < s.count && s[j] != "$" {
             let scalar = s[j]
-            let allowed = scalar == "_" || scalar.properties.isAlphabetic
+            let allowed =
+                scalar == "_" || scalar.properties.isAlphabetic
                 || (j > i + 1 && ("0"..."9").contains(scalar))
             if !allowed { return nil }
             j += 1

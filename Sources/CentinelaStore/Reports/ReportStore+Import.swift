@@ -22,7 +22,9 @@ extension ReportStore {
     /// Stores reports from another system with their original receipt times and decisions, in the
     /// caller's transaction: all of them, or (throwing `ImportRefusal`) none. A report whose source
     /// was imported at its facility before is not stored again.
-    public func importReports(_ reports: [ImportedReport], by principal: Principal, on connection: PostgresConnection) async throws
+    public func importReports(
+        _ reports: [ImportedReport], by principal: Principal, on connection: PostgresConnection
+    ) async throws
         -> ImportOutcome
     {
         var problems: [(Int, String, String)] = []
@@ -55,7 +57,11 @@ extension ReportStore {
         var seen: [String: Int] = [:]
         for (index, report) in reports.enumerated() {
             let key = "\(report.submission.facilityID)|\(report.sourceSystem)|\(report.sourceID)"
-            if let first = seen[key] { problems.append((index, "/source/id", "repeats the source of line item \(first + 1)")) } else { seen[key] = index }
+            if let first = seen[key] {
+                problems.append((index, "/source/id", "repeats the source of line item \(first + 1)"))
+            } else {
+                seen[key] = index
+            }
         }
         guard problems.isEmpty else { throw ImportRefusal(problems: problems) }
 
@@ -75,7 +81,8 @@ extension ReportStore {
                 """, logger: logger
             ).decode((UUID, String, String, UUID).self) { existing["\(Facility.ID(facility))|\(system)|\(source)"] = id }
         }
-        var ids: [IncidentReport.ID] = [], new: [Bool] = []
+        var ids: [IncidentReport.ID] = []
+        var new: [Bool] = []
         var fresh: [(IncidentReport.ID, ImportedReport)] = []
         for report in reports {
             if let id = existing["\(report.submission.facilityID)|\(report.sourceSystem)|\(report.sourceID)"] {
@@ -105,9 +112,11 @@ extension ReportStore {
 
     /// One chunk: the reports, then their adults, children and decisions, a statement each.
     private func insert(
-        _ chunk: ArraySlice<(IncidentReport.ID, ImportedReport)>, staff: [String: UUID], by principal: Principal, on connection: PostgresConnection
+        _ chunk: ArraySlice<(IncidentReport.ID, ImportedReport)>, staff: [String: UUID], by principal: Principal,
+        on connection: PostgresConnection
     ) async throws {
-        let reports = chunk.map(\.1), ids = chunk.map(\.0.rawValue)
+        let reports = chunk.map(\.1)
+        let ids = chunk.map(\.0.rawValue)
         let submissions = reports.map(\.submission)
         // Arrays of arrays do not unnest row by row: tags travel as comma-separated text.
         try await connection.run(
@@ -126,9 +135,18 @@ extension ReportStore {
                  AS x(id, f, received, o_from, o_to, approx, discovered, category, reporter, tags, narrative, system, source)
             """, logger: logger)
         // Absent values travel as '' (arrays of optionals do not bind).
-        var adultReport: [UUID] = [], adultPosition: [Int] = [], adultID: [String] = [], adultName: [String] = [], adultRole: [String] = []
-        var childReport: [UUID] = [], childRef: [String] = [], childAge: [Int] = []
-        var decisionReport: [UUID] = [], decisionStatus: [String] = [], decisionAt: [Date] = [], decisionReason: [String] = []
+        var adultReport: [UUID] = []
+        var adultPosition: [Int] = []
+        var adultID: [String] = []
+        var adultName: [String] = []
+        var adultRole: [String] = []
+        var childReport: [UUID] = []
+        var childRef: [String] = []
+        var childAge: [Int] = []
+        var decisionReport: [UUID] = []
+        var decisionStatus: [String] = []
+        var decisionAt: [Date] = []
+        var decisionReason: [String] = []
         for (id, report) in chunk {
             let facility = report.submission.facilityID.rawValue.uuidString
             for (index, adult) in report.submission.adults.enumerated() {

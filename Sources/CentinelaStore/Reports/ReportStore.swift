@@ -114,7 +114,9 @@ public struct ReportStore: Sendable {
     }
 
     /// Stores a validated submission; returns its id and receipt time.
-    public func submit(_ submission: ReportSubmission, by principal: Principal, on connection: PostgresConnection)
+    public func submit(
+        _ submission: ReportSubmission, by principal: Principal, on connection: PostgresConnection
+    )
         async throws -> (id: IncidentReport.ID, receivedAt: Date)
     {
         let staffRefs = submission.adults.compactMap { adult -> String? in
@@ -150,8 +152,11 @@ public struct ReportStore: Sendable {
         guard let (id, receivedAt) = stored else { throw DatabaseError.queryFailed(reason: "the report was not stored") }
 
         // Two statements at most, whatever the number of adults: rostered ones, then described ones.
-        var rosteredPositions: [Int] = [], rosteredIDs: [UUID] = []
-        var describedPositions: [Int] = [], describedNames: [String] = [], describedRoles: [String] = []
+        var rosteredPositions: [Int] = []
+        var rosteredIDs: [UUID] = []
+        var describedPositions: [Int] = []
+        var describedNames: [String] = []
+        var describedRoles: [String] = []
         for (index, adult) in submission.adults.enumerated() {
             switch adult {
             case .rostered(let ref):
@@ -229,7 +234,8 @@ public struct ReportStore: Sendable {
             WHERE report_id = \(id.rawValue) ORDER BY changed_at, id
             """, logger: logger
         ).decode((String, String?, Date, String?).self) {
-            history.append(.init(status: IncidentReport.Status(rawValue: status) ?? .received, reason: reason, changedAt: at, changedBy: by))
+            history.append(
+                .init(status: IncidentReport.Status(rawValue: status) ?? .received, reason: reason, changedAt: at, changedBy: by))
         }
         var amendments: [ReportRecord.Amendment] = []
         for try await (amendmentID, changes, note, at, by) in try await connection.query(
@@ -247,7 +253,9 @@ public struct ReportStore: Sendable {
     }
 
     /// A page of reports, newest first, after `cursor`.
-    public func list(_ filter: ReportFilter, after cursor: InstantCursor?, limit: Int, on connection: PostgresConnection)
+    public func list(
+        _ filter: ReportFilter, after cursor: InstantCursor?, limit: Int, on connection: PostgresConnection
+    )
         async throws -> [ReportSummary]
     {
         try await summaries(
@@ -317,7 +325,9 @@ public struct ReportStore: Sendable {
                 """ + "\n" + condition.sql,
             binds: condition.binds)
         var result: [ReportSummary] = []
-        for try await (id, facility, code, jurisdiction, received, micros, category, reporter, status, adults, children, system, source, importedAt)
+        for try await (
+            id, facility, code, jurisdiction, received, micros, category, reporter, status, adults, children, system, source, importedAt
+        )
             in try await connection.query(query, logger: logger).decode(
                 (UUID, UUID, String, String, Date, Int64, String, String, String, Int, Int, String?, String?, Date?).self)
         {

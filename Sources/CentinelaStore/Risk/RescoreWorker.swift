@@ -30,8 +30,10 @@ public struct RescoreWorker: Service {
 
     public func run() async throws {
         let logger = rescorer.logger
-        await WakeLoop(database: database, channel: "centinela_rescore", pollInterval: pollInterval, shutdownGrace: shutdownGrace, logger: logger)
-            .run { _ in await drain(logger: logger) }
+        await WakeLoop(
+            database: database, channel: "centinela_rescore", pollInterval: pollInterval, shutdownGrace: shutdownGrace, logger: logger
+        )
+        .run { _ in await drain(logger: logger) }
     }
 
     /// Rescores until no mark is left.

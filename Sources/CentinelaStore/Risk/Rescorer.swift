@@ -108,7 +108,8 @@ public struct Rescorer: Sendable {
         var run = try await main.writer.systemTransaction(logger: logger) {
             try await startRun(kind, asOf: asOf, on: main.writer)
         }
-        logger.info("rescoring started", metadata: ["run": "\(run.id)", "kind": "\(kind.code)", "as_of": "\(asOf)", "model": "\(model.id)"])
+        logger.info(
+            "rescoring started", metadata: ["run": "\(run.id)", "kind": "\(kind.code)", "as_of": "\(asOf)", "model": "\(model.id)"])
         do {
             // One facility takes one lane; a full run splits the facilities by id, one range per lane.
             let selections: [RiskEvidenceReader.Selection] =
@@ -123,11 +124,12 @@ public struct Rescorer: Sendable {
                 try await store.baselines(for: nil, model: model, loads: !isBacktest, on: main.writer)
             }
             // Facilities whose band alert's quiet clock runs: looked at even when their score is unchanged.
-            let watched: Set<Facility.ID> = if case .backtest = kind { [] } else {
-                try await main.writer.systemTransaction(logger: logger) {
-                    try await AlertStore(logger: logger).facilitiesWithOpenBandAlerts(on: main.writer)
+            let watched: Set<Facility.ID> =
+                if case .backtest = kind { [] } else {
+                    try await main.writer.systemTransaction(logger: logger) {
+                        try await AlertStore(logger: logger).facilitiesWithOpenBandAlerts(on: main.writer)
+                    }
                 }
-            }
             let counter = ProgressCounter(total: total, report: progress)
             let runID = run.id
             let outcomes = try await withThrowingTaskGroup(of: PartitionTotals.self) { group in
@@ -149,7 +151,11 @@ public struct Rescorer: Sendable {
                 run.changed += outcome.changed
                 run.failures += outcome.failed
                 alertRows += outcome.alertRows
-                shares.merge(outcome.shares) { var merged = $0; merged.merge($1); return merged }
+                shares.merge(outcome.shares) {
+                    var merged = $0
+                    merged.merge($1)
+                    return merged
+                }
             }
             if kind == .full {
                 try await main.writer.systemTransaction(logger: logger) {
@@ -158,7 +164,9 @@ public struct Rescorer: Sendable {
                     try await store.publishDistribution(modelID: model.id, computedAt: asOf, on: main.writer)
                 }
                 try await refreshStatistics(
-                    written: ["risk_scores": run.changed, "risk_score_history": run.changed, "alerts": alertRows, "alert_events": alertRows],
+                    written: [
+                        "risk_scores": run.changed, "risk_score_history": run.changed, "alerts": alertRows, "alert_events": alertRows,
+                    ],
                     on: lanes.map(\.writer))
             }
             run.seconds = (ContinuousClock.now - started).seconds
@@ -176,18 +184,22 @@ public struct Rescorer: Sendable {
         }
         logger.info(
             "rescoring finished",
-            metadata: ["run": "\(run.id)", "scored": "\(run.scored)", "changed": "\(run.changed)", "failures": "\(run.failures)",
-                       "seconds": "\(String(format: "%.1f", run.seconds))"])
+            metadata: [
+                "run": "\(run.id)", "scored": "\(run.scored)", "changed": "\(run.changed)", "failures": "\(run.failures)",
+                "seconds": "\(String(format: "%.1f", run.seconds))",
+            ])
         return run
     }
 
     /// `count` ranges of facility ids covering them all (ids are random, so the ranges are even).
     static func ranges(_ count: Int) -> [RiskEvidenceReader.Selection] {
         guard count > 1 else { return [.all] }
-        let bounds: [UUID?] = [nil] + (1..<count).map { index in
-            let byte = UInt8(index * 256 / count)
-            return UUID(uuid: (byte, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
-        } + [nil]
+        let bounds: [UUID?] =
+            [nil]
+            + (1..<count).map { index in
+                let byte = UInt8(index * 256 / count)
+                return UUID(uuid: (byte, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+            } + [nil]
         return (0..<count).map { .range(from: bounds[$0], upTo: bounds[$0 + 1]) }
     }
 
@@ -215,7 +227,8 @@ public struct Rescorer: Sendable {
                     return PartitionTotals(changed: changed, alertRows: alerts.opened + alerts.events)
                 }
             } catch {
-                logger.error("a batch of scores was not written", metadata: ["run": "\(runID)", "error": "\(DatabaseError.reason(for: error))"])
+                logger.error(
+                    "a batch of scores was not written", metadata: ["run": "\(runID)", "error": "\(DatabaseError.reason(for: error))"])
                 return PartitionTotals(failed: batch.count)
             }
         }
@@ -251,7 +264,9 @@ public struct Rescorer: Sendable {
                 ) { subject in
                     let scored = ScoredFacility(subject: subject, assessment: model.assess(subject.evidence, asOf: asOf))
                     if isFull {
-                        model.countShares(subject.evidence, asOf: asOf, into: &totals.shares[PeerBaselines.Group(subject.kind, subject.jurisdictionID), default: .init()])
+                        model.countShares(
+                            subject.evidence, asOf: asOf,
+                            into: &totals.shares[PeerBaselines.Group(subject.kind, subject.jurisdictionID), default: .init()])
                     }
                     totals.scored += 1
                     unreported += 1
@@ -296,8 +311,10 @@ public struct Rescorer: Sendable {
         let store = ScoreStore(logger: logger)
         return try await connection.systemTransaction(logger: logger) {
             var marks: [(UUID, Int64)] = []
-            for try await mark in try await connection.query("SELECT facility_id, generation FROM centinela_pending_rescores(\(limit)::int)", logger: logger)
-                .decode((UUID, Int64).self) { marks.append(mark) }
+            for try await mark in try await connection.query(
+                "SELECT facility_id, generation FROM centinela_pending_rescores(\(limit)::int)", logger: logger
+            )
+            .decode((UUID, Int64).self) { marks.append(mark) }
             guard !marks.isEmpty else { return 0 }
             let ids = marks.map { Facility.ID($0.0) }
             let asOf = try await databaseNow(on: connection)
@@ -377,20 +394,27 @@ public struct Rescorer: Sendable {
             for (index, connection) in connections.enumerated() {
                 let share = stale.enumerated().filter { $0.offset % connections.count == index }.map(\.element)
                 guard !share.isEmpty else { continue }
-                group.addTask { try await connection.run(PostgresQuery(unsafeSQL: "ANALYZE " + share.joined(separator: ", ")), logger: logger) }
+                group.addTask {
+                    try await connection.run(PostgresQuery(unsafeSQL: "ANALYZE " + share.joined(separator: ", ")), logger: logger)
+                }
             }
         }
         logger.info(
             "planner statistics refreshed",
-            metadata: ["tables": "\(stale.joined(separator: ","))", "seconds": "\(String(format: "%.1f", (ContinuousClock.now - started).seconds))"])
+            metadata: [
+                "tables": "\(stale.joined(separator: ","))",
+                "seconds": "\(String(format: "%.1f", (ContinuousClock.now - started).seconds))",
+            ])
     }
 
     /// How many facilities are waiting to be rescored.
     public func pendingCount(on connection: PostgresConnection) async throws -> Int {
         try await connection.systemTransaction(logger: logger) {
             var count = 0
-            for try await value in try await connection.query("SELECT count(*)::int FROM centinela_pending_rescores(2147483647)", logger: logger)
-                .decode(Int.self) { count = value }
+            for try await value in try await connection.query(
+                "SELECT count(*)::int FROM centinela_pending_rescores(2147483647)", logger: logger
+            )
+            .decode(Int.self) { count = value }
             return count
         }
     }

@@ -72,16 +72,20 @@ struct RiskEvidenceReader {
             return subject
         }
 
-        let rows = switch source {
-        case .current: try await connection.query(Self.currentQuery(asOf: asOf, only: only, from: from, upTo: upTo), logger: logger)
-        case .history: try await connection.query(Self.historyQuery(asOf: asOf, only: only, from: from, upTo: upTo), logger: logger)
-        }
+        let rows =
+            switch source {
+            case .current: try await connection.query(Self.currentQuery(asOf: asOf, only: only, from: from, upTo: upTo), logger: logger)
+            case .history: try await connection.query(Self.historyQuery(asOf: asOf, only: only, from: from, upTo: upTo), logger: logger)
+            }
 
         var current: ScoringSubject?
         for try await row in rows {
             var columns = ColumnReader(row)
-            let facility = try columns.next(UUID.self), kind = try columns.next(String.self), jurisdiction = try columns.next(UUID.self)
-            let enrolment = try columns.next(Int?.self), stored = try columns.next(Int64?.self)
+            let facility = try columns.next(UUID.self)
+            let kind = try columns.next(String.self)
+            let jurisdiction = try columns.next(UUID.self)
+            let enrolment = try columns.next(Int?.self)
+            let stored = try columns.next(Int64?.self)
             if current?.facilityID.rawValue != facility {
                 if let done = current { try await consume(finished(done)) }
                 let kind = Facility.Kind(rawValue: kind) ?? .other
@@ -95,11 +99,18 @@ struct RiskEvidenceReader {
                     storedFingerprint: stored)
             }
             guard let reportID = try columns.next(UUID?.self) else { continue }  // a facility without reports
-            let received = try columns.next(Int64.self), category = try columns.next(String.self)
-            let reporter = try columns.next(String.self), status = try columns.next(String.self), tags = try columns.next([String].self)
-            let ids = try columns.next([UUID].self), names = try columns.next([String].self), roles = try columns.next([String].self)
+            let received = try columns.next(Int64.self)
+            let category = try columns.next(String.self)
+            let reporter = try columns.next(String.self)
+            let status = try columns.next(String.self)
+            let tags = try columns.next([String].self)
+            let ids = try columns.next([UUID].self)
+            let names = try columns.next([String].self)
+            let roles = try columns.next([String].self)
             let youngest = try columns.next(Int?.self)
-            let from = try columns.next(Int.self), to = try columns.next(Int.self), discovered = try columns.next(Int.self)
+            let from = try columns.next(Int.self)
+            let to = try columns.next(Int.self)
+            let discovered = try columns.next(Int.self)
             var adults = Set<RiskEvidence.AdultKey>()
             for (index, id) in ids.enumerated() {
                 if id != Self.notRostered {
@@ -139,7 +150,9 @@ struct RiskEvidenceReader {
               AND (\(from)::uuid IS NULL OR facility_id >= \(from)::uuid) AND (\(upTo)::uuid IS NULL OR facility_id < \(upTo)::uuid)
             """, logger: logger
         ).decode((UUID, String, String, Bool, [UUID], [UUID]).self) {
-            guard let key = RiskEvidence.AdultKey(description: key), let counting = RiskEvidence.AdultKey(description: counting) else { continue }
+            guard let key = RiskEvidence.AdultKey(description: key), let counting = RiskEvidence.AdultKey(description: counting) else {
+                continue
+            }
             ties[facility, default: .init()].adults.append(
                 .init(
                     facility: .init(facility), key: key,

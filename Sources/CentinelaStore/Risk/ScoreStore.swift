@@ -132,11 +132,13 @@ public struct ScoreStore: Sendable {
                OR (s.kind, s.jurisdiction_id) IN (SELECT f.kind, f.jurisdiction_id FROM facilities f WHERE f.id = ANY(\(only)::uuid[]))
             """, logger: logger
         ).decode((String, UUID?, Double, String).self) {
-            let shares = ReportShares(reports: reports, counts: (try? JSONDecoder().decode([String: Double].self, from: Data(counts.utf8))) ?? [:])
+            let shares = ReportShares(
+                reports: reports, counts: (try? JSONDecoder().decode([String: Double].self, from: Data(counts.utf8))) ?? [:])
             switch (kind, jurisdiction) {
             case (Self.allKinds, nil): national = shares
             case (_, nil): byKind[Facility.Kind(rawValue: kind) ?? .other] = shares
-            case (_, let jurisdiction?): groups[PeerBaselines.Group(Facility.Kind(rawValue: kind) ?? .other, Jurisdiction.ID(jurisdiction))] = shares
+            case (_, let jurisdiction?):
+                groups[PeerBaselines.Group(Facility.Kind(rawValue: kind) ?? .other, Jurisdiction.ID(jurisdiction))] = shares
             }
         }
         // Before the first full run has counted anything: the model's defaults, worked out once
@@ -244,7 +246,9 @@ public struct ScoreStore: Sendable {
     }
 
     /// The facility's score changes, newest first, before `cursor` (a history row id).
-    public func history(_ facility: Facility.ID, before cursor: Int64?, limit: Int, on connection: PostgresConnection)
+    public func history(
+        _ facility: Facility.ID, before cursor: Int64?, limit: Int, on connection: PostgresConnection
+    )
         async throws -> [(id: Int64, score: StoredScore)]
     {
         var result: [(Int64, StoredScore)] = []

@@ -41,8 +41,13 @@ public struct SimulationLoader: Sendable {
         ("jurisdictions", ["id", "code", "name", "level", "parent_id"]),
         ("facilities", ["id", "external_code", "name", "kind", "jurisdiction_id", "locality", "enrolment"]),
         ("adults", ["id", "facility_id", "staff_ref", "full_name", "role", "national_id_hmac", "date_of_birth", "starts_on"]),
-        ("incident_reports", ["id", "facility_id", "received_at", "occurred_from", "occurred_to", "occurred_approximate",
-                              "discovered_on", "category", "reporter_type", "mo_tags", "narrative"]),
+        (
+            "incident_reports",
+            [
+                "id", "facility_id", "received_at", "occurred_from", "occurred_to", "occurred_approximate",
+                "discovered_on", "category", "reporter_type", "mo_tags", "narrative",
+            ]
+        ),
         ("report_adults", ["report_id", "position", "adult_id", "mentioned_name", "mentioned_role"]),
         ("report_children", ["report_id", "child_ref", "age_years"]),
         ("report_status_changes", ["report_id", "status", "changed_at"]),
@@ -80,8 +85,10 @@ public struct SimulationLoader: Sendable {
         try sink.close()
         logger.info(
             "simulation generated",
-            metadata: ["reports": "\(truth.counts.reports)", "facilities": "\(truth.counts.facilities)",
-                       "elapsed_ms": "\(started.duration(to: .now).milliseconds)"])
+            metadata: [
+                "reports": "\(truth.counts.reports)", "facilities": "\(truth.counts.facilities)",
+                "elapsed_ms": "\(started.duration(to: .now).milliseconds)",
+            ])
 
         try await connection.query("BEGIN", logger: logger)
         do {
@@ -113,8 +120,10 @@ public struct SimulationLoader: Sendable {
             try await AuditLog.append(
                 .system(
                     action: "simulation.load", objectType: "database", objectID: nil,
-                    details: ["seed": "\(simulation.configuration.seed)", "scale": simulation.configuration.scale.rawValue,
-                              "reports": history == nil ? "\(truth.counts.reports)" : "0 (written for import)"]),
+                    details: [
+                        "seed": "\(simulation.configuration.seed)", "scale": simulation.configuration.scale.rawValue,
+                        "reports": history == nil ? "\(truth.counts.reports)" : "0 (written for import)",
+                    ]),
                 on: connection, logger: logger)
             try await connection.query("COMMIT", logger: logger)
         } catch {
@@ -130,14 +139,38 @@ extension SimulationLoader {
     /// Every reference the skipped foreign-key triggers would have checked, as set-based queries.
     func verifyReferences(on connection: PostgresConnection) async throws {
         let checks: [(String, PostgresQuery)] = [
-            ("jurisdictions.parent_id", "SELECT count(*) FROM jurisdictions c WHERE c.parent_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jurisdictions p WHERE p.id = c.parent_id)"),
-            ("facilities.jurisdiction_id", "SELECT count(*) FROM facilities f WHERE NOT EXISTS (SELECT 1 FROM jurisdictions j WHERE j.id = f.jurisdiction_id)"),
-            ("adults.facility_id", "SELECT count(*) FROM adults a WHERE NOT EXISTS (SELECT 1 FROM facilities f WHERE f.id = a.facility_id)"),
-            ("incident_reports.facility_id", "SELECT count(*) FROM incident_reports r WHERE NOT EXISTS (SELECT 1 FROM facilities f WHERE f.id = r.facility_id)"),
-            ("report_adults.report_id", "SELECT count(*) FROM report_adults x WHERE NOT EXISTS (SELECT 1 FROM incident_reports r WHERE r.id = x.report_id)"),
-            ("report_adults.adult_id", "SELECT count(*) FROM report_adults x WHERE x.adult_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM adults a WHERE a.id = x.adult_id)"),
-            ("report_children.report_id", "SELECT count(*) FROM report_children x WHERE NOT EXISTS (SELECT 1 FROM incident_reports r WHERE r.id = x.report_id)"),
-            ("report_status_changes.report_id", "SELECT count(*) FROM report_status_changes x WHERE NOT EXISTS (SELECT 1 FROM incident_reports r WHERE r.id = x.report_id)"),
+            (
+                "jurisdictions.parent_id",
+                "SELECT count(*) FROM jurisdictions c WHERE c.parent_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jurisdictions p WHERE p.id = c.parent_id)"
+            ),
+            (
+                "facilities.jurisdiction_id",
+                "SELECT count(*) FROM facilities f WHERE NOT EXISTS (SELECT 1 FROM jurisdictions j WHERE j.id = f.jurisdiction_id)"
+            ),
+            (
+                "adults.facility_id",
+                "SELECT count(*) FROM adults a WHERE NOT EXISTS (SELECT 1 FROM facilities f WHERE f.id = a.facility_id)"
+            ),
+            (
+                "incident_reports.facility_id",
+                "SELECT count(*) FROM incident_reports r WHERE NOT EXISTS (SELECT 1 FROM facilities f WHERE f.id = r.facility_id)"
+            ),
+            (
+                "report_adults.report_id",
+                "SELECT count(*) FROM report_adults x WHERE NOT EXISTS (SELECT 1 FROM incident_reports r WHERE r.id = x.report_id)"
+            ),
+            (
+                "report_adults.adult_id",
+                "SELECT count(*) FROM report_adults x WHERE x.adult_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM adults a WHERE a.id = x.adult_id)"
+            ),
+            (
+                "report_children.report_id",
+                "SELECT count(*) FROM report_children x WHERE NOT EXISTS (SELECT 1 FROM incident_reports r WHERE r.id = x.report_id)"
+            ),
+            (
+                "report_status_changes.report_id",
+                "SELECT count(*) FROM report_status_changes x WHERE NOT EXISTS (SELECT 1 FROM incident_reports r WHERE r.id = x.report_id)"
+            ),
         ]
         for (reference, query) in checks {
             var dangling = 0
@@ -175,7 +208,8 @@ struct TSVSink: SimulationSink {
     init(folder: URL, tables: [String], nationalIDs: NationalIDHasher?, history: URL? = nil) throws {
         self.nationalIDs = nationalIDs
         if let history {
-            guard FileManager.default.createFile(atPath: history.path, contents: nil), let handle = FileHandle(forWritingAtPath: history.path)
+            guard FileManager.default.createFile(atPath: history.path, contents: nil),
+                let handle = FileHandle(forWritingAtPath: history.path)
             else { throw SimulationLoader.LoadError.cannotWrite(history.path) }
             self.history = Output(handle)
         }
@@ -199,7 +233,9 @@ struct TSVSink: SimulationSink {
     static func timestamp(_ seconds: Int64) -> String {
         let day = CalendarDate(daysSinceEpoch: Int(seconds / 86_400))
         let rest = Int(seconds % 86_400)
-        let h = rest / 3600, m = (rest / 60) % 60, s = rest % 60
+        let h = rest / 3600
+        let m = (rest / 60) % 60
+        let s = rest % 60
         return "\(day) \(h < 10 ? "0" : "")\(h):\(m < 10 ? "0" : "")\(m):\(s < 10 ? "0" : "")\(s)+00"
     }
 
@@ -208,12 +244,17 @@ struct TSVSink: SimulationSink {
     }
 
     mutating func write(_ f: SimulatedFacility) throws {
-        try outputs["facilities"]!.row([Self.id(f.id), f.code, f.name, f.kind.rawValue, Self.id(f.jurisdictionID), f.locality, "\(f.enrolment)"])
+        try outputs["facilities"]!.row([
+            Self.id(f.id), f.code, f.name, f.kind.rawValue, Self.id(f.jurisdictionID), f.locality, "\(f.enrolment)",
+        ])
     }
 
     mutating func write(_ a: SimulatedAdult) throws {
         let hash = a.nationalID.flatMap { nationalIDs?.hash($0) }.map(COPYText.bytea)
-        try outputs["adults"]!.row([Self.id(a.id), Self.id(a.facilityID), a.staffRef, a.fullName, a.role.rawValue, hash, a.dateOfBirth?.description, a.startsOn.description])
+        try outputs["adults"]!.row([
+            Self.id(a.id), Self.id(a.facilityID), a.staffRef, a.fullName, a.role.rawValue, hash, a.dateOfBirth?.description,
+            a.startsOn.description,
+        ])
         if history != nil { staffRefs[a.id] = a.staffRef }
     }
 
@@ -292,7 +333,9 @@ extension TSVSink {
             adults = try r.adults.map { adult in
                 switch adult {
                 case .rostered(let id):
-                    guard let ref = staffRefs[id] else { throw SimulationLoader.LoadError.danglingReferences("report adult's staff reference", 1) }
+                    guard let ref = staffRefs[id] else {
+                        throw SimulationLoader.LoadError.danglingReferences("report adult's staff reference", 1)
+                    }
                     return .init(staffRef: ref, name: nil, role: nil)
                 case .described(let name, let role): return .init(staffRef: nil, name: name, role: role.rawValue)
                 }
@@ -302,7 +345,9 @@ extension TSVSink {
             narrative = r.narrative
             receivedAt = TSVSink.instant(r.receivedAt)
             source = .init(system: SimulationLoader.historySourceSystem, id: TSVSink.id(r.id))
-            decisions = r.statusChanges.filter { $0.status != .received }.map { .init(status: $0.status.rawValue, at: TSVSink.instant($0.secondsSince1970)) }
+            decisions = r.statusChanges.filter { $0.status != .received }.map {
+                .init(status: $0.status.rawValue, at: TSVSink.instant($0.secondsSince1970))
+            }
         }
     }
 }
