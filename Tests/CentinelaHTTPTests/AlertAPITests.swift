@@ -80,7 +80,7 @@ import Testing
                 #expect(try await api.call(.get, "/v1/alerts", token: token).items.isEmpty)
                 #expect(try await api.call(.get, "/v1/alerts/\(id)", token: token).status == .notFound)
                 #expect(
-                    try await api.call(.post, "/v1/alerts/\(id)/events", token: token, json: #"{"type":"acknowledge"}"#).status == .notFound
+                    try await api.call(.post, "/v1/alerts/\(id)/events", token: token, json: #"{"kind":"acknowledged"}"#).status == .notFound
                 )
             }
             // Schools never see alerts (their staff may be implicated); nor does the operator.
@@ -127,9 +127,9 @@ import Testing
             func event(_ json: String, token: String? = nil) async throws -> APITest.Reply {
                 try await api.call(.post, "/v1/alerts/\(id)/events", token: token ?? regulator, json: json)
             }
-            #expect(try await event(#"{"type":"refer","to":"police","reference":"FGE-1"}"#).status == .conflict)  // not yet acknowledged
-            #expect(try await event(#"{"type":"acknowledge"}"#).status == .created)
-            #expect(try await event(#"{"type":"acknowledge"}"#).status == .conflict)
+            #expect(try await event(#"{"kind":"referred","to":"police","reference":"FGE-1"}"#).status == .conflict)  // not yet acknowledged
+            #expect(try await event(#"{"kind":"acknowledged"}"#).status == .created)
+            #expect(try await event(#"{"kind":"acknowledged"}"#).status == .conflict)
             // Only a regulator who may see the facility can be assigned.
             let oaxacaID = try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
                 var id = ""
@@ -139,20 +139,20 @@ import Testing
                 .decode(String.self) { id = value }
                 return id
             }
-            #expect(try await event(#"{"type":"assign","assignee":"\#(oaxacaID)"}"#).status == .unprocessableContent)
-            #expect(try await event(#"{"type":"assign","assignee":"\#(more.nationalID)"}"#).status == .created)
-            #expect(try await event(#"{"type":"refer","to":"prosecutor","reference":"FGE-NL-2026-0141"}"#).status == .created)
+            #expect(try await event(#"{"kind":"assigned","assignee":"\#(oaxacaID)"}"#).status == .unprocessableContent)
+            #expect(try await event(#"{"kind":"assigned","assignee":"\#(more.nationalID)"}"#).status == .created)
+            #expect(try await event(#"{"kind":"referred","to":"prosecutor","reference":"FGE-NL-2026-0141"}"#).status == .created)
             #expect(
-                try await event(#"{"type":"snooze","until":"2020-01-01T00:00:00Z","reason":"esperando"}"#).status == .unprocessableContent)
-            #expect(try await event(#"{"type":"resolve","resolution":"quiet","note":"x"}"#).status == .unprocessableContent)
-            #expect(try await event(#"{"type":"resolve","resolution":"referred_to_authorities"}"#).status == .unprocessableContent)
-            #expect(try await event(#"{"type":"escalate"}"#).status == .unprocessableContent)
+                try await event(#"{"kind":"snoozed","until":"2020-01-01T00:00:00Z","reason":"esperando"}"#).status == .unprocessableContent)
+            #expect(try await event(#"{"kind":"resolved","resolution":"quiet","note":"x"}"#).status == .unprocessableContent)
+            #expect(try await event(#"{"kind":"resolved","resolution":"referred_to_authorities"}"#).status == .unprocessableContent)
+            #expect(try await event(#"{"kind":"escalated"}"#).status == .unprocessableContent)
             #expect(
                 try await event(
-                    #"{"type":"resolve","resolution":"referred_to_authorities","note":"La fiscalía abrió carpeta."}"#, token: more.national
+                    #"{"kind":"resolved","resolution":"referred_to_authorities","note":"La fiscalía abrió carpeta."}"#, token: more.national
                 )
                 .status == .created)
-            #expect(try await event(#"{"type":"comment","text":"Seguimiento semanal."}"#).status == .created)
+            #expect(try await event(#"{"kind":"comment","text":"Seguimiento semanal."}"#).status == .created)
 
             var detail = try await api.call(.get, "/v1/alerts/\(id)", token: regulator)
             var alert = detail.json["alert"] as? [String: Any] ?? [:]
@@ -243,12 +243,12 @@ import Testing
             // Disconnected, the regulator misses two events.
             let alertID = try #require((item["event"] as? [String: Any])?["alert"] as? String)
             #expect(
-                try await api.call(.post, "/v1/alerts/\(alertID)/events", token: api.world.regulatorToken, json: #"{"type":"acknowledge"}"#)
+                try await api.call(.post, "/v1/alerts/\(alertID)/events", token: api.world.regulatorToken, json: #"{"kind":"acknowledged"}"#)
                     .status == .created)
             #expect(
                 try await api.call(
                     .post, "/v1/alerts/\(alertID)/events", token: api.world.regulatorToken,
-                    json: #"{"type":"comment","text":"Visita mañana."}"#
+                    json: #"{"kind":"comment","text":"Visita mañana."}"#
                 ).status == .created)
             let resumed = try SSEClient(port: port, path: "/v1/alerts/stream", token: api.world.regulatorToken, lastEventID: lastSeen)
             _ = await resumed.events(atLeast: 2, within: .seconds(20))

@@ -41,12 +41,12 @@ import Testing
             func step(_ json: String) async throws -> APITest.Reply {
                 try await api.call(.post, "/v1/cases/\(id)/events", token: api.world.regulatorToken, json: json)
             }
-            #expect(try await step(#"{"type":"refer","reference":"FGE-NL/2026/1"}"#).status == .created)
-            #expect(try await step(#"{"type":"acknowledge"}"#).status == .conflict)
-            #expect(try await step(#"{"type":"close","reason":"merged","note":"x"}"#).status == .unprocessableContent)
-            #expect(try await step(#"{"type":"close","reason":"action_taken"}"#).status == .unprocessableContent)
-            #expect(try await step(#"{"type":"archive"}"#).status == .unprocessableContent)
-            let closed = try await step(#"{"type":"close","reason":"referred_to_authorities","note":"La fiscalía investiga."}"#)
+            #expect(try await step(#"{"kind":"referred","reference":"FGE-NL/2026/1"}"#).status == .created)
+            #expect(try await step(#"{"kind":"acknowledged"}"#).status == .conflict)
+            #expect(try await step(#"{"kind":"closed","reason":"merged","note":"x"}"#).status == .unprocessableContent)
+            #expect(try await step(#"{"kind":"closed","reason":"action_taken"}"#).status == .unprocessableContent)
+            #expect(try await step(#"{"kind":"archived"}"#).status == .unprocessableContent)
+            let closed = try await step(#"{"kind":"closed","reason":"referred_to_authorities","note":"La fiscalía investiga."}"#)
             #expect(closed.status == .created && closed.json["kind"] as? String == "closed", "\(closed.body)")
             let after = try await api.call(.get, "/v1/cases/\(id)", token: api.world.regulatorToken)
             let body = try #require(after.json["case"] as? [String: Any])
@@ -54,7 +54,7 @@ import Testing
             #expect((body["closure"] as? [String: String])?["reason"] == "referred_to_authorities")
             #expect(try await api.call(.get, "/v1/cases?status=closed", token: api.world.regulatorToken).items.count == 1)
             #expect(try await api.call(.get, "/v1/cases?status=open", token: api.world.regulatorToken).items.isEmpty)
-            #expect(try await step(#"{"type":"reopen","note":"Nueva información."}"#).status == .created)
+            #expect(try await step(#"{"kind":"reopened","note":"Nueva información."}"#).status == .created)
             let history = try await api.call(.get, "/v1/cases/\(id)/events", token: api.world.regulatorToken)
             #expect(
                 (history.items.compactMap { $0["kind"] as? String }).suffix(3) == ["referred", "closed", "reopened"], "\(history.body)")
@@ -65,7 +65,7 @@ import Testing
             #expect(try await api.call(.get, "/v1/cases/\(id)", token: api.world.otherRegulatorToken).status == .notFound)
             #expect(
                 try await api.call(
-                    .post, "/v1/cases/\(id)/events", token: api.world.otherRegulatorToken, json: #"{"type":"comment","text":"x"}"#
+                    .post, "/v1/cases/\(id)/events", token: api.world.otherRegulatorToken, json: #"{"kind":"comment","text":"x"}"#
                 )
                 .status == .notFound)
             #expect(try await api.call(.get, "/v1/cases", token: api.world.schoolToken).status == .forbidden)

@@ -62,8 +62,14 @@ import Testing
             #expect(queue.items.count == 1)
             let records = pair["records"] as? [[String: Any]] ?? []
             #expect(Set(records.compactMap { $0["id"] as? String }) == [monterrey, nuevoLeon])
-            let names = records.compactMap { ($0["name"] as? [String: [String]])?["surnames"] }
-            #expect(Set(names) == [["garcia", "lopez"], ["garcia"]], "\(records)")
+            // Names as written, accents and capitals kept; the compared form beside them.
+            #expect(Set(records.compactMap { $0["name"] as? String }) == ["José García López", "José García"], "\(records)")
+            let compared = records.compactMap { ($0["compared"] as? [String: [String]])?["surnames"] }
+            #expect(Set(compared) == [["garcia", "lopez"], ["garcia"]], "\(records)")
+            // The facility as every resource embeds it: id, code, name and jurisdiction code.
+            let facilities = records.compactMap { $0["facility"] as? [String: String] }
+            #expect(facilities.count == 2 && facilities.allSatisfy { Set($0.keys) == ["id", "code", "name", "jurisdiction"] }, "\(records)")
+            #expect(Set(facilities.compactMap { $0["jurisdiction"] }) == ["MX-NL", "MX-NL-MTY"], "\(facilities)")
             let levels = (pair["comparisons"] as? [[String: Any]] ?? []).compactMap { $0["level"] as? String }
             #expect(levels.contains("one_missing_exact"), "\(pair)")
             let score = try #require(pair["score"] as? Double)
@@ -92,7 +98,7 @@ import Testing
             #expect(
                 try await api.call(
                     .post, "/v1/links/review/\(monterrey)/\(nuevoLeon)", token: api.world.otherRegulatorToken,
-                    json: #"{"decision":"reject"}"#
+                    json: #"{"decision":"rejected"}"#
                 )
                 .status == .notFound)
 
@@ -104,22 +110,22 @@ import Testing
             #expect(try await api.call(.post, path, token: api.world.regulatorToken, json: #"{}"#).status == .unprocessableContent)
             #expect(
                 try await api.call(
-                    .post, "/v1/links/review/\(monterrey)/\(monterrey)", token: api.world.regulatorToken, json: #"{"decision":"accept"}"#
+                    .post, "/v1/links/review/\(monterrey)/\(monterrey)", token: api.world.regulatorToken, json: #"{"decision":"accepted"}"#
                 )
                 .status == .notFound)
             #expect(
-                try await api.call(.post, "/v1/links/review/x/y", token: api.world.regulatorToken, json: #"{"decision":"accept"}"#).status
+                try await api.call(.post, "/v1/links/review/x/y", token: api.world.regulatorToken, json: #"{"decision":"accepted"}"#).status
                     == .notFound)
             #expect(try await api.call(.get, "/v1/links/review", token: api.world.regulatorToken).items.count == 1)
 
             // Rejected: gone from the queue, refused a second time, broken by the next rebuild.
             let decided = try await api.call(
                 .post, path, token: api.world.regulatorToken,
-                json: #"{"decision":"reject","note":"Distintas fechas de ingreso; son hermanas."}"#)
+                json: #"{"decision":"rejected","note":"Distintas fechas de ingreso; son hermanas."}"#)
             #expect(decided.status == .created, "\(decided.body)")
             #expect(decided.json["decision"] as? String == "rejected")
             #expect(try await api.call(.get, "/v1/links/review", token: api.world.regulatorToken).items.isEmpty)
-            #expect(try await api.call(.post, path, token: api.world.regulatorToken, json: #"{"decision":"accept"}"#).status == .conflict)
+            #expect(try await api.call(.post, path, token: api.world.regulatorToken, json: #"{"decision":"accepted"}"#).status == .conflict)
             // Applied within seconds by the service's linking worker, not at the next nightly run:
             // the confident link stays; the weak one is gone.
             func succeededRuns() async throws -> [String] {

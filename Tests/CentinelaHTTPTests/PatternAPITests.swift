@@ -68,7 +68,7 @@ import Testing
             #expect(mine.status == .ok, "\(mine.body)")
             let pattern = try #require(mine.items.first)
             #expect(mine.items.count == 1)
-            #expect(pattern["facilities"] as? Int == 2 && pattern["reports"] as? Int == 2)
+            #expect(pattern["facilityCount"] as? Int == 2 && pattern["reportCount"] as? Int == 2)
             #expect(
                 Set((pattern["jurisdictions"] as? [[String: String]] ?? []).compactMap { $0["code"] }) == ["MX-NL", "MX-OAX"], "\(pattern)")
             #expect((pattern["yourFacilities"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String } == ["NL001"])

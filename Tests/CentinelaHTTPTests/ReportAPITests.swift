@@ -56,7 +56,9 @@ import Testing
             for token in [api.world.schoolToken, api.world.regulatorToken] {
                 let read = try await api.call(.get, "/v1/reports/\(id)", token: token)
                 #expect(read.status == .ok)
-                #expect(read.json["facilityCode"] as? String == "NL001")
+                let facility = read.json["facility"] as? [String: String]
+                #expect(facility?["code"] == "NL001" && facility?["jurisdiction"] == read.json["jurisdiction"] as? String, "\(read.body)")
+                #expect(facility?["id"] == api.world.nuevoLeon.id.uuidString.lowercased() && facility?["name"]?.isEmpty == false)
                 #expect(read.json["category"] as? String == "sexual_abuse")
                 #expect((read.json["children"] as? [[String: Any]])?.count == 2)
                 let adults = read.json["adults"] as? [[String: Any]] ?? []

@@ -201,8 +201,8 @@ import Testing
             try await Self.rescored(id, in: api.world) {
                 _ = try await api.call(.post, "/v1/reports", token: api.world.schoolToken, json: Self.report(id))
             }
-            let expires = CalendarDate(daysSinceEpoch: Int(Date().timeIntervalSince1970 / 86_400) + 30).description
-            let body = #"{"band":"elevated","reason":"Personal separado; visita de supervisión semanal.","expiresOn":"\#(expires)"}"#
+            let expires = Date().addingTimeInterval(30 * 86_400).formatted(.iso8601)
+            let body = #"{"band":"elevated","reason":"Personal separado; visita de supervisión semanal.","expiresAt":"\#(expires)"}"#
             #expect(try await api.call(.post, path, token: api.world.schoolToken, json: body).status == .forbidden)
             #expect(try await api.call(.post, path, token: api.world.otherRegulatorToken, json: body).status == .notFound)
             try await Self.rescored(id, in: api.world) {
@@ -227,10 +227,10 @@ import Testing
             #expect(after.json["manualOverride"] is NSNull)
 
             let noExpiry = try await api.call(.post, path, token: api.world.regulatorToken, json: #"{"band":"low","reason":"x"}"#)
-            #expect(noExpiry.status == .unprocessableContent && noExpiry.errorFields == ["/expiresOn"])
+            #expect(noExpiry.status == .unprocessableContent && noExpiry.errorFields == ["/expiresAt"])
             let past = try await api.call(
-                .post, path, token: api.world.regulatorToken, json: #"{"band":"low","reason":"x","expiresOn":"2020-01-01"}"#)
-            #expect(past.status == .unprocessableContent && past.errorFields == ["/expiresOn"])
+                .post, path, token: api.world.regulatorToken, json: #"{"band":"low","reason":"x","expiresAt":"2020-01-01T00:00:00Z"}"#)
+            #expect(past.status == .unprocessableContent && past.errorFields == ["/expiresAt"])
             let unknown = try await api.call(
                 .post, path, token: api.world.regulatorToken, json: #"{"band":"severe","reason":"","extra":1}"#)
             #expect(unknown.status == .unprocessableContent && Set(unknown.errorFields) == ["/band", "/reason", "/extra"])

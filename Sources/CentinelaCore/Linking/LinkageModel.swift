@@ -268,8 +268,8 @@ public struct LinkageModel: Sendable, Equatable {
         let similarity = JaroWinkler.similarity(x, y)
         if similarity >= fuzzyThreshold { return true }
         if TypingError.oneApart(x, y, replacing: min(x.utf8.count, y.utf8.count) >= 5) { return true }
-        // Spellings that sound alike look alike too: the key (which allocates) only for those.
-        return similarity >= 0.7 && SpanishPhonetic.key(x) == SpanishPhonetic.key(y)
+        // Spellings that sound alike look alike too: the keys compared only for those.
+        return similarity >= 0.7 && SpanishPhonetic.sameKey(x, y)
     }
 
     func given(_ a: NormalizedName, _ b: NormalizedName, _ f: NameFrequencies) -> LinkAssessment.Comparison? {

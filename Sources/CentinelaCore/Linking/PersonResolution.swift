@@ -114,6 +114,81 @@ public enum PersonResolution {
 /// A phonetic key for Spanish names: spellings that sound alike in Mexican Spanish share a key
 /// (b/v, s/z/c before e and i, ll/y, silent h, qu/k/c, j/g before e and i, doubled letters).
 public enum SpanishPhonetic {
+    /// Whether two words share a key, as `key(a) == key(b)`, without building either: linking
+    /// asks this of millions of pairs of surnames, and names come folded to ASCII letters, whose
+    /// keys are worked out on the stack. Other words take the general path.
+    public static func sameKey(_ a: String, _ b: String) -> Bool {
+        var (x, y) = (a, b)
+        let fast: Bool? = x.withUTF8 { s in
+            y.withUTF8 { t in
+                guard s.count <= 64, t.count <= 64, !s.contains(where: { $0 >= 0x80 }), !t.contains(where: { $0 >= 0x80 }) else {
+                    return nil
+                }
+                return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 192) { buffer in
+                    let n = asciiKey(s, scratch: buffer.baseAddress!, into: buffer.baseAddress! + 64)
+                    let m = asciiKey(t, scratch: buffer.baseAddress!, into: buffer.baseAddress! + 128)
+                    return n == m && (0..<n).allSatisfy { buffer[64 + $0] == buffer[128 + $0] }
+                }
+            }
+        }
+        return fast ?? (key(a) == key(b))
+    }
+
+    /// `key` of an ASCII word, written at `out` (at most 64 bytes); returns its length. The same
+    /// rules as `key`, letter for letter.
+    private static func asciiKey(_ word: UnsafeBufferPointer<UInt8>, scratch: UnsafeMutablePointer<UInt8>, into out: UnsafeMutablePointer<UInt8>)
+        -> Int
+    {
+        var count = 0
+        for byte in word {
+            let lower = byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte
+            if lower >= 0x61 && lower <= 0x7A {
+                scratch[count] = lower
+                count += 1
+            }
+        }
+        func next(_ i: Int) -> UInt8? { i < count ? scratch[i] : nil }
+        func letter(_ character: Unicode.Scalar) -> UInt8 { UInt8(ascii: character) }
+        let vowels: [UInt8] = [letter("a"), letter("e"), letter("i"), letter("o"), letter("u")]
+        var length = 0
+        var index = 0
+        while index < count {
+            let following = next(index + 1)
+            var sound: UInt8? = scratch[index]
+            var step = 1
+            switch scratch[index] {
+            case letter("v"): sound = letter("b")
+            case letter("z"): sound = letter("s")
+            case letter("h"): sound = nil  // silent; "ch" is read at the c
+            case letter("c"):
+                if following == letter("h") {
+                    sound = letter("x")
+                    step = 2
+                } else {
+                    sound = following == letter("e") || following == letter("i") ? letter("s") : letter("k")
+                }
+            case letter("q"):
+                sound = letter("k")
+                if following == letter("u") { step = 2 }
+            case letter("g"): if following == letter("e") || following == letter("i") { sound = letter("j") }
+            case letter("l"):
+                if following == letter("l") {
+                    sound = letter("y")
+                    step = 2
+                }
+            case letter("y"): sound = following.map(vowels.contains) ?? false ? letter("y") : letter("i")
+            case letter("w"): sound = letter("u")
+            default: break
+            }
+            if let sound, length == 0 || out[length - 1] != sound {
+                out[length] = sound
+                length += 1
+            }
+            index += step
+        }
+        return length
+    }
+
     public static func key(_ word: String) -> String {
         // Block keys are taken from names already folded by NormalizedName, so this fold is
         // nearly always a no-op; it keeps the key right for any word.

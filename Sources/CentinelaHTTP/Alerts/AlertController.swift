@@ -23,12 +23,6 @@ struct AlertController {
         Endpoint(.post, "alerts/{id}/events", AlertController.addEvent),
     ]
 
-    struct FacilityBrief: Encodable, Sendable {
-        var id: String
-        var code: String
-        var name: String
-    }
-
     struct AlertBody: Encodable, Sendable {
         var id: String
         var rule: String
@@ -58,7 +52,7 @@ struct AlertController {
             rule = alert.rule.rawValue
             severity = alert.severity.rawValue
             status = alert.status.rawValue
-            facility = .init(id: alert.facilityID.description, code: alert.facilityCode, name: alert.facilityName)
+            facility = .brief(of: alert)
             jurisdiction = alert.jurisdictionCode
             subject = alert.subject.isEmpty ? nil : alert.subject
             summary = Dictionary(uniqueKeysWithValues: AlertLanguage.allCases.map { ($0.rawValue, alert.summary(in: $0)) })
@@ -153,8 +147,9 @@ struct AlertController {
             ))
     }
 
-    /// A regulator's transition or comment: `{"type": "acknowledge" | "assign" | "refer" | "resolve" |
-    /// "snooze" | "comment", ...}`. Answers 201 with the appended event.
+    /// A regulator's transition or comment, named by the event it appends (the words the event
+    /// comes back with): `{"kind": "acknowledged" | "assigned" | "referred" | "resolved" |
+    /// "snoozed" | "comment", ...}`. Answers 201 with the appended event.
     @Sendable func addEvent(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.requireRegulator()
         let id = try context.alertID()
@@ -162,10 +157,10 @@ struct AlertController {
         var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
         let now = Date()
         var transition: AlertTransition?
-        switch body.string("type", required: true, maxLength: 20) {
-        case "acknowledge":
+        switch body.string("kind", required: true, maxLength: 20) {
+        case "acknowledged":
             transition = .acknowledge
-        case "assign":
+        case "assigned":
             if let text = body.string("assignee", required: true, maxLength: 36) {
                 if let to = Principal.ID(uuidString: text) {
                     transition = .assign(to: to)
@@ -173,16 +168,16 @@ struct AlertController {
                     body.fail("assignee", "must be a token id")
                 }
             }
-        case "refer":
+        case "referred":
             let to = body.code("to", Alert.Referral.self, required: true)
             let reference = body.string("reference", required: true, maxLength: 200)
             if let to, let reference { transition = .refer(to: to, reference: reference) }
-        case "resolve":
+        case "resolved":
             let reason = body.code("resolution", Alert.Resolution.self, required: true)
             let note = body.string("note", required: true, maxLength: 5000)
             if reason == .quiet { body.fail("resolution", "quiet is the service's own; choose another") }
             if let reason, let note, reason != .quiet { transition = .resolve(reason, note: note) }
-        case "snooze":
+        case "snoozed":
             let until = body.string("until", required: true, maxLength: 40)
             let reason = body.string("reason", required: true, maxLength: 1000)
             let parsed =
@@ -198,7 +193,7 @@ struct AlertController {
         case nil:
             break
         case let other?:
-            body.fail("type", "must be one of acknowledge, assign, refer, resolve, snooze, comment (not \(other))")
+            body.fail("kind", "must be one of acknowledged, assigned, referred, resolved, snoozed, comment (not \(other))")
         }
         try body.finish()
         guard let transition else { throw Problem.badRequest("The event is invalid.") }

@@ -18,6 +18,9 @@ public struct AppRequestContext: RequestContext {
         self.clientAddress = source.channel.remoteAddress?.ipAddress
     }
 
+    /// The caller as a use case knows it: the principal and this request's id.
+    func caller(_ principal: Principal) -> Caller { Caller(principal: principal, requestID: id) }
+
     /// An audit event for this request, by its caller.
     func auditEvent(
         _ action: String, on objectType: String, id objectID: String?, outcome: AuditEvent.Outcome,

@@ -31,7 +31,7 @@ struct CaseController {
         @Nullable var mergedInto: String?
         var facilityCount: Int
         var jurisdictions: [[String: String]]
-        var yourFacilities: [AlertController.FacilityBrief]
+        var yourFacilities: [FacilityBrief]
         var alertCount: Int
         var openedAt: Date
         var updatedAt: Date
@@ -47,7 +47,9 @@ struct CaseController {
             mergedInto = record.mergedInto?.description
             facilityCount = record.facilityCount
             jurisdictions = record.jurisdictions.map { ["code": $0.code, "name": $0.name] }
-            yourFacilities = record.visibleFacilities.map { .init(id: $0.id.description, code: $0.code, name: $0.name) }
+            yourFacilities = record.visibleFacilities.map {
+                FacilityBrief(id: $0.id.description, code: $0.code, name: $0.name, jurisdiction: $0.jurisdictionCode)
+            }
             alertCount = record.alertCount
             openedAt = record.openedAt
             updatedAt = record.updatedAt
@@ -152,32 +154,32 @@ struct CaseController {
         return JSONResponse(body: Events(items: events.map(EventBody.init)))
     }
 
-    /// A regulator's step in the case's life: `{"type": "acknowledge" | "refer" | "close" | "reopen" |
-    /// "comment", ...}`. Answers 201 with the appended event.
+    /// A regulator's step in the case's life, named by the event it appends: `{"kind":
+    /// "acknowledged" | "referred" | "closed" | "reopened" | "comment", ...}`. Answers 201 with it.
     @Sendable func addEvent(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.requireRegulator("Cases")
         let id = try context.caseID()
         var request = request
         var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
         var transition: CaseTransition?
-        switch body.string("type", required: true, maxLength: 20) {
-        case "acknowledge":
+        switch body.string("kind", required: true, maxLength: 20) {
+        case "acknowledged":
             transition = .acknowledge
-        case "refer":
+        case "referred":
             if let reference = body.string("reference", required: true, maxLength: 200) { transition = .refer(reference: reference) }
-        case "close":
+        case "closed":
             let reason = body.code("reason", Case.CloseReason.self, required: true)
             let note = body.string("note", required: true, maxLength: 5000)
             if reason == .merged { body.fail("reason", "merged is the service's own; choose another") }
             if let reason, let note, reason != .merged { transition = .close(reason, note: note) }
-        case "reopen":
+        case "reopened":
             if let note = body.string("note", required: true, maxLength: 5000) { transition = .reopen(note: note) }
         case "comment":
             if let text = body.string("text", required: true, maxLength: 5000) { transition = .comment(text) }
         case nil:
             break
         case let other?:
-            body.fail("type", "must be one of acknowledge, refer, close, reopen, comment (not \(other))")
+            body.fail("kind", "must be one of acknowledged, referred, closed, reopened, comment (not \(other))")
         }
         try body.finish()
         guard let transition else { throw Problem.badRequest("The event is invalid.") }

@@ -3,20 +3,24 @@ import CentinelaStore
 import Foundation
 
 /// One adult record as a regulator sees it, in the review queue and in a linked adult: the name as
-/// linking compared it, the facility, the role and the date of birth.
+/// written (accents, capitals and all) and as linking compared it, the facility, the role and the
+/// date of birth.
 struct AdultRecordBody: Encodable, Sendable {
     var id: String
     var source: String
-    var facility: AlertController.FacilityBrief
-    var name: [String: [String]]
+    var facility: FacilityBrief
+    var name: String
+    var compared: [String: [String]]
     @Nullable var role: String?
     @Nullable var dateOfBirth: String?
 
     init(_ record: AdultRecordView) {
         id = record.id.description
         source = record.source
-        facility = .init(id: record.facilityID.description, code: record.facilityCode, name: record.facilityName)
-        name = ["given": record.name.given, "surnames": record.name.surnames]
+        facility = .brief(of: record)
+        // The compared form stands in only should the written one no longer be visible.
+        name = record.writtenName ?? (record.name.given + record.name.surnames).joined(separator: " ")
+        compared = ["given": record.name.given, "surnames": record.name.surnames]
         role = record.role
         dateOfBirth = record.dateOfBirth
     }

@@ -66,7 +66,7 @@ struct LinkController {
             })
     }
 
-    /// `{"decision": "accept" | "reject", "note": "..."}` on the pair of records in the path (either
+    /// `{"decision": "accepted" | "rejected", "note": "..."}` (the words it comes back with) on the pair of records in the path (either
     /// order). Answers 201; 404 when the caller sees no such proposed pair; 409 once decided.
     @Sendable func decide(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.requireRegulator("Link reviews")
@@ -78,10 +78,10 @@ struct LinkController {
         var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
         var decision: LinkReviewStore.Decision?
         switch body.string("decision", required: true, maxLength: 10) {
-        case "accept": decision = .accepted
-        case "reject": decision = .rejected
+        case "accepted": decision = .accepted
+        case "rejected": decision = .rejected
         case nil: break
-        case let other?: body.fail("decision", "must be accept or reject (not \(other))")
+        case let other?: body.fail("decision", "must be accepted or rejected (not \(other))")
         }
         let note = body.string("note", required: false, maxLength: 2000)
         try body.finish()

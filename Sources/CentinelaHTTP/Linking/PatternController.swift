@@ -25,10 +25,10 @@ struct PatternController {
         var id: String
         var kind: String
         var signature: [String]
-        var facilities: Int
-        var reports: Int
+        var facilityCount: Int
+        var reportCount: Int
         var jurisdictions: [[String: String]]
-        var yourFacilities: [AlertController.FacilityBrief]
+        var yourFacilities: [FacilityBrief]
         var groups: [GroupBody]
         var firstReceived: Date
         var lastReceived: Date
@@ -38,10 +38,12 @@ struct PatternController {
             id = pattern.id.uuidString.lowercased()
             kind = pattern.kind
             signature = pattern.signature
-            facilities = pattern.facilities
-            reports = pattern.reports
+            facilityCount = pattern.facilities
+            reportCount = pattern.reports
             jurisdictions = pattern.jurisdictions.map { ["code": $0.code, "name": $0.name] }
-            yourFacilities = pattern.visibleFacilities.map { .init(id: $0.id.description, code: $0.code, name: $0.name) }
+            yourFacilities = pattern.visibleFacilities.map {
+                FacilityBrief(id: $0.id.description, code: $0.code, name: $0.name, jurisdiction: $0.jurisdictionCode)
+            }
             groups = pattern.groupSizes.enumerated().map { index, size in
                 GroupBody(
                     facilityCount: size,

@@ -14,6 +14,7 @@ struct ReportController {
     let limits: HTTPConfiguration
     let metrics: ServiceMetrics
     var store: ReportStore { ReportStore(logger: database.logger) }
+    var intake: ReportIntake { ReportIntake(database: database) }
 
     static let endpoints: [Endpoint<ReportController>] = [
         Endpoint(.post, "reports", ReportController.submit),
@@ -25,12 +26,6 @@ struct ReportController {
     ]
 
     // MARK: Submission
-
-    struct Receipt: Codable, Sendable {
-        var id: String
-        var receivedAt: Date
-        var status: String
-    }
 
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.requireCaseHandler("Reports")
@@ -45,49 +40,16 @@ struct ReportController {
         guard issues.isEmpty else { throw Problem.validation(issues.map { .init(field: $0.field, message: $0.message) }) }
 
         let fingerprint = Data(SHA256.hash(data: Data("POST /v1/reports\n".utf8) + bytes))
-        // A concurrent retry with the same key loses the race on the key's primary key; its
-        // transaction is rolled back whole, and the second pass returns the winner's answer.
-        for attempt in 1...2 {
-            do {
-                let (status, responseBody, received) = try await database.withScope(principal) { connection in
-                    if let key, let stored = try await storedResponse(key: key, principal: principal, on: connection) {
-                        guard stored.fingerprint == fingerprint else { throw Problem.idempotencyMismatch }
-                        return (stored.status, stored.body, false)
-                    }
-                    guard let facility = try await store.facility(submission.facilityID, on: connection),
-                        principal.mayHandleReports(of: facility)
-                    else { throw Problem.notFound("No facility with this id.") }
-                    let (id, receivedAt) = try await store.submit(submission, by: principal, on: connection)
-                    let encoded = try JSONResponseEncoding.encoder.encode(
-                        Receipt(id: id.description, receivedAt: receivedAt, status: IncidentReport.Status.received.rawValue))
-                    if let key {
-                        try await connection.query(
-                            """
-                            INSERT INTO idempotency_keys (token_id, key, request_sha256, response_status, response_body)
-                            VALUES (\(principal.id.rawValue), \(key), \(fingerprint), 201, \(encoded))
-                            """, logger: database.logger)
-                    }
-                    try await database.audit(
-                        context.auditEvent(
-                            "report.create", on: "report", id: id.description, outcome: .ok,
-                            details: ["facility": submission.facilityID.description, "category": submission.category.rawValue]),
-                        on: connection)
-                    return (201, encoded, true)
-                }
-                // Once committed; a replay of an earlier submission is not a new report.
-                if received { metrics.reportIngested(submission.category, by: submission.reporterType) }
-                let receipt = try JSONDecoder.iso8601.decode(Receipt.self, from: responseBody)
-                var response = Response(
-                    status: .init(code: status),
-                    headers: [.contentType: "application/json; charset=utf-8", .location: "/v1/reports/\(receipt.id)"],
-                    body: .init(byteBuffer: ByteBuffer(bytes: responseBody)))
-                if let key { response.headers[.idempotencyKeyHeader] = key }
-                return response
-            } catch let error where DatabaseError.sqlState(of: error) == "23505" && key != nil && attempt == 1 {
-                continue
-            }
-        }
-        throw Problem.conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
+        let filed = try await intake.file(
+            submission, idempotency: key.map { .init(key: $0, fingerprint: fingerprint) }, caller: context.caller(principal))
+        // Once committed; a replay of an earlier submission is not a new report.
+        if filed.isNew { metrics.reportIngested(submission.category, by: submission.reporterType) }
+        var response = Response(
+            status: .created,
+            headers: [.contentType: "application/json; charset=utf-8", .location: "/v1/reports/\(filed.receipt.id)"],
+            body: .init(byteBuffer: ByteBuffer(bytes: filed.json)))
+        if let key { response.headers[.idempotencyKeyHeader] = key }
+        return response
     }
 
     private func idempotencyKey(_ request: Request) throws(Problem) -> String? {
@@ -98,22 +60,6 @@ struct ReportController {
                 errors: [.init(field: "Idempotency-Key", message: "must be 1 to 255 visible ASCII characters")])
         }
         return key
-    }
-
-    private func storedResponse(
-        key: String, principal: Principal, on connection: PostgresConnection
-    ) async throws
-        -> (fingerprint: Data, status: Int, body: Data)?
-    {
-        let rows = try await connection.query(
-            """
-            SELECT request_sha256, response_status, response_body FROM idempotency_keys
-            WHERE token_id = \(principal.id.rawValue) AND key = \(key)
-            """, logger: database.logger)
-        for try await (fingerprint, status, body) in rows.decode((Data, Int, Data).self) {
-            return (fingerprint, status, body)
-        }
-        return nil
     }
 
     // MARK: Reading
@@ -148,8 +94,7 @@ struct ReportController {
             var amendedBy: String?
         }
         var id: String
-        var facility: String
-        var facilityCode: String
+        var facility: FacilityBrief
         var jurisdiction: String
         var receivedAt: Date
         var occurred: Occurred
@@ -168,8 +113,7 @@ struct ReportController {
 
         init(_ r: ReportRecord) {
             id = r.summary.id.description
-            facility = r.summary.facilityID.description
-            facilityCode = r.summary.facilityCode
+            facility = .brief(of: r.summary)
             jurisdiction = r.summary.jurisdictionCode
             receivedAt = r.summary.receivedAt
             occurred = Occurred(from: r.occurredFrom.description, to: r.occurredTo.description, approximate: r.occurredApproximate)
@@ -196,8 +140,7 @@ struct ReportController {
 
     struct SummaryBody: Encodable, Sendable {
         var id: String
-        var facility: String
-        var facilityCode: String
+        var facility: FacilityBrief
         var jurisdiction: String
         var receivedAt: Date
         var category: String
@@ -209,8 +152,7 @@ struct ReportController {
 
         init(_ s: ReportSummary) {
             id = s.id.description
-            facility = s.facilityID.description
-            facilityCode = s.facilityCode
+            facility = .brief(of: s)
             jurisdiction = s.jurisdictionCode
             receivedAt = s.receivedAt
             category = s.category.rawValue
@@ -522,6 +464,16 @@ extension Problem {
         detail: "This Idempotency-Key was used with a different request; use a new key for a new report.")
 }
 
+extension ReportIntake.Refusal: ProblemConvertible {
+    var problem: Problem {
+        switch self {
+        case .facilityNotFound: .notFound("No facility with this id.")
+        case .keyReusedForAnotherRequest: .idempotencyMismatch
+        case .keyInFlight: .conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
+        }
+    }
+}
+
 extension ReportStoreError: ProblemConvertible {
     var problem: Problem {
         switch self {
@@ -533,14 +485,6 @@ extension ReportStoreError: ProblemConvertible {
 
 extension HTTPField.Name {
     static let idempotencyKeyHeader = Self("Idempotency-Key")!
-}
-
-extension JSONDecoder {
-    static var iso8601: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }
 }
 
 extension CalendarDate {

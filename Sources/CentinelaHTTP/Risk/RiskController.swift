@@ -140,22 +140,22 @@ struct RiskController {
         // Required: a band to set one, or an explicit null to clear the current one.
         let band = clearing ? nil : body.code("band", RiskBand.self, required: true)
         let reason = body.string("reason", required: true, maxLength: 2000)
-        let expiresOn = body.date("expiresOn")
-        let today = CalendarDate.today()
+        // An instant, as it comes back (`expiresAt`), like an alert's snooze.
+        let expiresAt = body.instant("expiresAt")
+        let now = Date()
         if band != nil {
-            if let expiresOn {
-                if expiresOn <= today { body.fail("expiresOn", "must be after today") }
-                if expiresOn.daysSinceEpoch - today.daysSinceEpoch > Self.longestOverride {
-                    body.fail("expiresOn", "must be within \(Self.longestOverride) days: a manual band needs a fresh look at least yearly")
+            if let expiresAt {
+                if expiresAt <= now { body.fail("expiresAt", "must be in the future") }
+                if expiresAt.timeIntervalSince(now) > Double(Self.longestOverride) * 86_400 {
+                    body.fail("expiresAt", "must be within \(Self.longestOverride) days: a manual band needs a fresh look at least yearly")
                 }
             } else {
-                body.fail("expiresOn", "is required with a band: a manual band always expires")
+                body.fail("expiresAt", "is required with a band: a manual band always expires")
             }
-        } else if expiresOn != nil {
-            body.fail("expiresOn", "must be absent when clearing an override")
+        } else if expiresAt != nil {
+            body.fail("expiresAt", "must be absent when clearing an override")
         }
         try body.finish()
-        let expiresAt = band == nil ? nil : expiresOn.map { Date(timeIntervalSince1970: Double($0.daysSinceEpoch) * 86_400) }
         let receipt: OverrideReceipt? = try await database.withScope(principal) { connection in
             guard let facility = try await reports.facility(id, on: connection) else {
                 try await database.audit(
@@ -170,7 +170,7 @@ struct RiskController {
             try await database.audit(
                 context.auditEvent(
                     "risk.override", on: "facility", id: id.description, outcome: .ok,
-                    details: ["band": band?.rawValue ?? "cleared", "expires_on": expiresOn?.description ?? ""]),
+                    details: ["band": band?.rawValue ?? "cleared", "expires_at": expiresAt.map { $0.formatted(.iso8601) } ?? ""]),
                 on: connection)
             return OverrideReceipt(
                 id: overrideID.uuidString.lowercased(), facility: id.description, band: band?.rawValue, reason: reason!,

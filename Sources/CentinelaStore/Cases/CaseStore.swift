@@ -19,7 +19,7 @@ public struct CaseRecord: Sendable {
     /// Every jurisdiction it covers, by code and name.
     public var jurisdictions: [(code: String, name: String)]
     /// Of its facilities, those the caller may see.
-    public var visibleFacilities: [(id: Facility.ID, code: String, name: String)]
+    public var visibleFacilities: [(id: Facility.ID, code: String, name: String, jurisdictionCode: String)]
     /// Its alerts the caller may see.
     public var alertCount: Int
     public var openedAt: Date
@@ -357,7 +357,7 @@ public struct CaseStore: Sendable {
 
     static let columns = """
         c.id, c.kind, c.pattern_id, c.status, c.referral_reference, c.close_reason, c.close_note, c.merged_into, c.facility_count,
-        c.opened_at, c.updated_at, c.closed_at, j.codes, j.names, v.ids, v.codes, v.names,
+        c.opened_at, c.updated_at, c.closed_at, j.codes, j.names, v.ids, v.codes, v.names, v.jurisdictions,
         (SELECT count(*) FROM alerts a WHERE a.case_id = c.id)::int
         """
 
@@ -369,8 +369,9 @@ public struct CaseStore: Sendable {
         CROSS JOIN LATERAL (
             SELECT coalesce(array_agg(f.id ORDER BY f.external_code), '{}') AS ids,
                    coalesce(array_agg(f.external_code ORDER BY f.external_code), '{}') AS codes,
-                   coalesce(array_agg(f.name ORDER BY f.external_code), '{}') AS names
-            FROM facilities f WHERE f.id IN (SELECT cf.facility_id FROM case_facilities cf WHERE cf.case_id = c.id)
+                   coalesce(array_agg(f.name ORDER BY f.external_code), '{}') AS names,
+                   coalesce(array_agg(fj.code ORDER BY f.external_code), '{}') AS jurisdictions
+            FROM facilities f JOIN jurisdictions fj ON fj.id = f.jurisdiction_id WHERE f.id IN (SELECT cf.facility_id FROM case_facilities cf WHERE cf.case_id = c.id)
         ) v
         """
 
@@ -536,6 +537,7 @@ public struct CaseStore: Sendable {
             let ids = try c.next([UUID].self)
             let facilityCodes = try c.next([String].self)
             let facilityNames = try c.next([String].self)
+            let facilityJurisdictions = try c.next([String].self)
             let alerts = try c.next(Int.self)
             found.append(
                 CaseRecord(
@@ -545,7 +547,9 @@ public struct CaseStore: Sendable {
                     mergedInto: mergedInto.map(Case.ID.init),
                     facilityCount: count,
                     jurisdictions: zip(codes, names).map { ($0, $1) },
-                    visibleFacilities: ids.indices.map { (Facility.ID(ids[$0]), facilityCodes[$0], facilityNames[$0]) },
+                    visibleFacilities: ids.indices.map {
+                        (Facility.ID(ids[$0]), facilityCodes[$0], facilityNames[$0], facilityJurisdictions[$0])
+                    },
                     alertCount: alerts, openedAt: opened, updatedAt: updated, closedAt: closed))
         }
         return found

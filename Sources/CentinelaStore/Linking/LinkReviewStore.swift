@@ -12,6 +12,10 @@ public struct AdultRecordView: Sendable {
     public var facilityID: Facility.ID
     public var facilityCode: String
     public var facilityName: String
+    public var jurisdictionCode: String
+    /// The name as the roster or the report wrote it (nil should its source no longer be
+    /// visible); `name` is the form linking compared.
+    public var writtenName: String?
     public var name: NormalizedName
     public var role: String?
     public var dateOfBirth: String?
@@ -121,9 +125,16 @@ public struct LinkReviewStore: Sendable {
         return at.map { .recorded($0) } ?? .alreadyDecided
     }
 
+    /// A record's columns for ``record(_:)``, `facility` being its facility's row. The name as
+    /// written comes from the roster entry, or from the report's mention as the report stands now
+    /// (its id is derived from the report and the mention's position).
     static func recordColumns(_ record: String, _ facility: String) -> String {
-        "\(record).id, \(record).source, \(facility).id, \(facility).external_code, \(facility).name, \(record).given, \(record).paternal, "
-            + "\(record).maternal, \(record).role, \(record).date_of_birth::text"
+        "\(record).id, \(record).source, \(facility).id, \(facility).external_code, \(facility).name, "
+            + "(SELECT j.code FROM jurisdictions j WHERE j.id = \(facility).jurisdiction_id), "
+            + "coalesce((SELECT w.full_name FROM adults w WHERE w.id = \(record).id), "
+            + "(SELECT m.name FROM report_current c, unnest(c.adult_names) WITH ORDINALITY AS m(name, position) "
+            + "WHERE c.report_id = \(record).report_id AND centinela_mention_record_id(c.report_id, m.position::smallint) = \(record).id)), "
+            + "\(record).given, \(record).paternal, \(record).maternal, \(record).role, \(record).date_of_birth::text"
     }
 
     static func record(_ cells: inout ColumnReader) throws -> AdultRecordView {
@@ -132,6 +143,8 @@ public struct LinkReviewStore: Sendable {
         let facility = try cells.next(UUID.self)
         let code = try cells.next(String.self)
         let name = try cells.next(String.self)
+        let jurisdiction = try cells.next(String.self)
+        let written = try cells.next(String?.self)
         let given = try cells.next([String].self)
         let paternal = try cells.next(String?.self)
         let maternal = try cells.next(String?.self)
@@ -139,6 +152,6 @@ public struct LinkReviewStore: Sendable {
         let born = try cells.next(String?.self)
         return AdultRecordView(
             id: .init(id), source: source, facilityID: .init(facility), facilityCode: code, facilityName: name,
-            name: NormalizedName(given: given, paternal: paternal, maternal: maternal), role: role, dateOfBirth: born)
+            jurisdictionCode: jurisdiction, writtenName: written, name: NormalizedName(given: given, paternal: paternal, maternal: maternal), role: role, dateOfBirth: born)
     }
 }

@@ -18,7 +18,7 @@ public struct PatternRecord: Sendable {
     public var lastReceived: Date
     public var foundAt: Date
     /// Of its facilities, those the caller may see, each with the group it is in.
-    public var visibleFacilities: [(id: Facility.ID, code: String, name: String, group: Int)]
+    public var visibleFacilities: [(id: Facility.ID, code: String, name: String, jurisdictionCode: String, group: Int)]
     /// The facilities of each group inside it, over every jurisdiction, largest first: the
     /// facilities an adult ties together; a network is one group (docs/linking.md, section 2).
     public var groupSizes: [Int]
@@ -45,10 +45,10 @@ public struct PatternStore: Sendable {
     }
 
     /// A pattern's columns, then its jurisdictions' codes and names, then the facilities the caller
-    /// may see (ids, codes, names), each list gathered once.
+    /// may see (ids, codes, names, jurisdictions' codes), each list gathered once.
     static let columns = """
         p.id, p.kind, p.signature, p.facilities, p.reports, p.first_received, p.last_received, p.found_at,
-        j.codes, j.names, v.ids, v.codes, v.names, v.groups, p.group_sizes
+        j.codes, j.names, v.ids, v.codes, v.names, v.jurisdictions, v.groups, p.group_sizes
         """
 
     /// Joined after `patterns p` by every query that reads `columns`.
@@ -61,8 +61,9 @@ public struct PatternStore: Sendable {
             SELECT coalesce(array_agg(f.id ORDER BY f.external_code), '{}') AS ids,
                    coalesce(array_agg(f.external_code ORDER BY f.external_code), '{}') AS codes,
                    coalesce(array_agg(f.name ORDER BY f.external_code), '{}') AS names,
+                   coalesce(array_agg(fj.code ORDER BY f.external_code), '{}') AS jurisdictions,
                    coalesce(array_agg(g.facility_group::integer ORDER BY f.external_code), '{}') AS groups
-            FROM facilities f
+            FROM facilities f JOIN jurisdictions fj ON fj.id = f.jurisdiction_id
             JOIN (SELECT r.facility_id, min(r.facility_group) AS facility_group FROM pattern_reports r
                   WHERE r.pattern_id = p.id GROUP BY r.facility_id) g ON g.facility_id = f.id
         ) v
@@ -126,6 +127,7 @@ public struct PatternStore: Sendable {
             let facilityIDs = try c.next([UUID].self)
             let facilityCodes = try c.next([String].self)
             let facilityNames = try c.next([String].self)
+            let facilityJurisdictions = try c.next([String].self)
             let facilityGroups = try c.next([Int32].self)
             let groupSizes = try c.next([Int32].self)
             found.append(
@@ -133,7 +135,7 @@ public struct PatternStore: Sendable {
                     id: id, kind: kind, signature: signature, facilities: facilities, reports: reports,
                     jurisdictions: zip(codes, names).map { ($0, $1) }, firstReceived: first, lastReceived: last, foundAt: foundAt,
                     visibleFacilities: facilityIDs.indices.map {
-                        (Facility.ID(facilityIDs[$0]), facilityCodes[$0], facilityNames[$0], Int(facilityGroups[$0]))
+                        (Facility.ID(facilityIDs[$0]), facilityCodes[$0], facilityNames[$0], facilityJurisdictions[$0], Int(facilityGroups[$0]))
                     },
                     groupSizes: groupSizes.map(Int.init)))
         }

@@ -48,6 +48,7 @@ public struct ReportSummary: Sendable, Equatable {
     public var id: IncidentReport.ID
     public var facilityID: Facility.ID
     public var facilityCode: String
+    public var facilityName: String
     public var jurisdictionCode: String
     public var receivedAt: Date
     /// The receipt time exactly as stored, for cursors.
@@ -62,7 +63,8 @@ public struct ReportSummary: Sendable, Equatable {
     public var imported: (system: String, id: String, at: Date)?
 
     public static func == (a: Self, b: Self) -> Bool {
-        a.id == b.id && a.facilityID == b.facilityID && a.facilityCode == b.facilityCode && a.jurisdictionCode == b.jurisdictionCode
+        a.id == b.id && a.facilityID == b.facilityID && a.facilityCode == b.facilityCode && a.facilityName == b.facilityName
+            && a.jurisdictionCode == b.jurisdictionCode
             && a.receivedAt == b.receivedAt && a.receivedAtMicroseconds == b.receivedAtMicroseconds && a.category == b.category
             && a.reporterType == b.reporterType && a.status == b.status && a.adultCount == b.adultCount && a.childCount == b.childCount
             && a.imported?.system == b.imported?.system && a.imported?.id == b.imported?.id && a.imported?.at == b.imported?.at
@@ -312,7 +314,7 @@ public struct ReportStore: Sendable {
         // The condition's $n placeholders stay valid: its binds are the query's only ones.
         let query = PostgresQuery(
             unsafeSQL: """
-                SELECT r.id, r.facility_id, f.external_code, j.code, r.received_at,
+                SELECT r.id, r.facility_id, f.external_code, f.name, j.code, r.received_at,
                        (extract(epoch FROM r.received_at) * 1000000)::bigint, r.category, r.reporter_type,
                        coalesce((SELECT s.status FROM report_status_changes s WHERE s.report_id = r.id
                                  ORDER BY s.changed_at DESC, s.id DESC LIMIT 1), 'received'),
@@ -326,16 +328,16 @@ public struct ReportStore: Sendable {
             binds: condition.binds)
         var result: [ReportSummary] = []
         for try await (
-            id, facility, code, jurisdiction, received, micros, category, reporter, status, adults, children, system, source, importedAt
+            id, facility, code, name, jurisdiction, received, micros, category, reporter, status, adults, children, system, source, importedAt
         )
             in try await connection.query(query, logger: logger).decode(
-                (UUID, UUID, String, String, Date, Int64, String, String, String, Int, Int, String?, String?, Date?).self)
+                (UUID, UUID, String, String, String, Date, Int64, String, String, String, Int, Int, String?, String?, Date?).self)
         {
             var imported: (String, String, Date)?
             if let system, let source, let importedAt { imported = (system, source, importedAt) }
             result.append(
                 ReportSummary(
-                    id: .init(id), facilityID: .init(facility), facilityCode: code, jurisdictionCode: jurisdiction,
+                    id: .init(id), facilityID: .init(facility), facilityCode: code, facilityName: name, jurisdictionCode: jurisdiction,
                     receivedAt: received, receivedAtMicroseconds: micros, category: IncidentReport.Category(rawValue: category) ?? .other,
                     reporterType: IncidentReport.ReporterType(rawValue: reporter) ?? .anonymous,
                     status: IncidentReport.Status(rawValue: status) ?? .received, adultCount: adults, childCount: children,
