@@ -80,7 +80,8 @@ import Testing
                 #expect(try await api.call(.get, "/v1/alerts", token: token).items.isEmpty)
                 #expect(try await api.call(.get, "/v1/alerts/\(id)", token: token).status == .notFound)
                 #expect(
-                    try await api.call(.post, "/v1/alerts/\(id)/events", token: token, json: #"{"kind":"acknowledged"}"#).status == .notFound
+                    try await api.call(.post, "/v1/alerts/\(id)/events", token: token, json: #"{"kind":"acknowledged"}"#).status
+                        == .notFound
                 )
             }
             // Schools never see alerts (their staff may be implicated); nor does the operator.
@@ -243,8 +244,10 @@ import Testing
             // Disconnected, the regulator misses two events.
             let alertID = try #require((item["event"] as? [String: Any])?["alert"] as? String)
             #expect(
-                try await api.call(.post, "/v1/alerts/\(alertID)/events", token: api.world.regulatorToken, json: #"{"kind":"acknowledged"}"#)
-                    .status == .created)
+                try await api.call(
+                    .post, "/v1/alerts/\(alertID)/events", token: api.world.regulatorToken, json: #"{"kind":"acknowledged"}"#
+                )
+                .status == .created)
             #expect(
                 try await api.call(
                     .post, "/v1/alerts/\(alertID)/events", token: api.world.regulatorToken,

@@ -68,7 +68,8 @@ import Testing
             #expect(Set(compared) == [["garcia", "lopez"], ["garcia"]], "\(records)")
             // The facility as every resource embeds it: id, code, name and jurisdiction code.
             let facilities = records.compactMap { $0["facility"] as? [String: String] }
-            #expect(facilities.count == 2 && facilities.allSatisfy { Set($0.keys) == ["id", "code", "name", "jurisdiction"] }, "\(records)")
+            #expect(
+                facilities.count == 2 && facilities.allSatisfy { Set($0.keys) == ["id", "code", "name", "jurisdiction"] }, "\(records)")
             #expect(Set(facilities.compactMap { $0["jurisdiction"] }) == ["MX-NL", "MX-NL-MTY"], "\(facilities)")
             let levels = (pair["comparisons"] as? [[String: Any]] ?? []).compactMap { $0["level"] as? String }
             #expect(levels.contains("one_missing_exact"), "\(pair)")

@@ -136,7 +136,9 @@ public enum SpanishPhonetic {
 
     /// `key` of an ASCII word, written at `out` (at most 64 bytes); returns its length. The same
     /// rules as `key`, letter for letter.
-    private static func asciiKey(_ word: UnsafeBufferPointer<UInt8>, scratch: UnsafeMutablePointer<UInt8>, into out: UnsafeMutablePointer<UInt8>)
+    private static func asciiKey(
+        _ word: UnsafeBufferPointer<UInt8>, scratch: UnsafeMutablePointer<UInt8>, into out: UnsafeMutablePointer<UInt8>
+    )
         -> Int
     {
         var count = 0

@@ -17,7 +17,8 @@ extension FacilityBrief {
     }
 
     static func brief(of alert: AlertRecord) -> FacilityBrief {
-        FacilityBrief(id: alert.facilityID.description, code: alert.facilityCode, name: alert.facilityName, jurisdiction: alert.jurisdictionCode)
+        FacilityBrief(
+            id: alert.facilityID.description, code: alert.facilityCode, name: alert.facilityName, jurisdiction: alert.jurisdictionCode)
     }
 
     static func brief(of record: AdultRecordView) -> FacilityBrief {

@@ -152,6 +152,7 @@ public struct LinkReviewStore: Sendable {
         let born = try cells.next(String?.self)
         return AdultRecordView(
             id: .init(id), source: source, facilityID: .init(facility), facilityCode: code, facilityName: name,
-            jurisdictionCode: jurisdiction, writtenName: written, name: NormalizedName(given: given, paternal: paternal, maternal: maternal), role: role, dateOfBirth: born)
+            jurisdictionCode: jurisdiction, writtenName: written,
+            name: NormalizedName(given: given, paternal: paternal, maternal: maternal), role: role, dateOfBirth: born)
     }
 }

@@ -135,7 +135,10 @@ public struct PatternStore: Sendable {
                     id: id, kind: kind, signature: signature, facilities: facilities, reports: reports,
                     jurisdictions: zip(codes, names).map { ($0, $1) }, firstReceived: first, lastReceived: last, foundAt: foundAt,
                     visibleFacilities: facilityIDs.indices.map {
-                        (Facility.ID(facilityIDs[$0]), facilityCodes[$0], facilityNames[$0], facilityJurisdictions[$0], Int(facilityGroups[$0]))
+                        (
+                            Facility.ID(facilityIDs[$0]), facilityCodes[$0], facilityNames[$0], facilityJurisdictions[$0],
+                            Int(facilityGroups[$0])
+                        )
                     },
                     groupSizes: groupSizes.map(Int.init)))
         }

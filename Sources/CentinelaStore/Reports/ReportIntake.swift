@@ -87,7 +87,9 @@ public struct ReportIntake: Sendable {
         throw Refusal.keyInFlight
     }
 
-    private func storedAnswer(_ key: String, _ principal: Principal, on connection: PostgresConnection) async throws
+    private func storedAnswer(
+        _ key: String, _ principal: Principal, on connection: PostgresConnection
+    ) async throws
         -> (fingerprint: Data, body: Data)?
     {
         let rows = try await connection.query(

@@ -328,7 +328,8 @@ public struct ReportStore: Sendable {
             binds: condition.binds)
         var result: [ReportSummary] = []
         for try await (
-            id, facility, code, name, jurisdiction, received, micros, category, reporter, status, adults, children, system, source, importedAt
+            id, facility, code, name, jurisdiction, received, micros, category, reporter, status, adults, children, system, source,
+            importedAt
         )
             in try await connection.query(query, logger: logger).decode(
                 (UUID, UUID, String, String, String, Date, Int64, String, String, String, Int, Int, String?, String?, Date?).self)
