@@ -4,7 +4,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import PostgresNIO
 import ServiceLifecycle
 
 /// Alerts to regulators: the list of those in the caller's jurisdictions, one alert with its
@@ -14,7 +13,7 @@ struct AlertController {
     let database: ServiceDatabase
     let limits: HTTPConfiguration
     let feed: AlertFeed
-    var store: AlertStore { AlertStore(logger: database.logger) }
+    var desk: AlertDesk { AlertDesk(database: database) }
 
     static let endpoints: [Endpoint<AlertController>] = [
         Endpoint(.get, "alerts", AlertController.list),
@@ -118,11 +117,7 @@ struct AlertController {
             }
         }
         try query.finish()
-        let alerts = try await database.withScope(principal) { [filter, after] connection in
-            let alerts = try await store.list(filter, after: after, limit: limit + 1, on: connection)
-            try await database.audit(context.auditEvent("alert.list", on: "alert", id: nil, outcome: .ok), on: connection)
-            return alerts
-        }
+        let alerts = try await desk.list(filter, after: after, limit: limit + 1, caller: context.caller(principal))
         return JSONResponse(
             body: Page(rows: alerts, limit: limit, position: { InstantCursor($0.openedAt, id: $0.id.rawValue).text }, item: AlertBody.init))
     }
@@ -131,20 +126,11 @@ struct AlertController {
         let principal = try context.requireRegulator()
         let id = try context.alertID()
         try QueryReader(request).finish()
-        let found = try await database.withScope(principal) { connection -> (AlertRecord, StoredScore?, [AlertEventRecord])? in
-            let alert = try await store.alert(id, on: connection)
-            var score: StoredScore?
-            if let alert { score = try await store.score(of: alert, on: connection) }
-            let events = alert == nil ? [] : try await store.events(of: id, on: connection)
-            try await database.audit(
-                context.auditEvent("alert.read", on: "alert", id: id.description, outcome: alert == nil ? .notFound : .ok), on: connection)
-            return alert.map { ($0, score, events) }
-        }
-        guard let (alert, score, events) = found else { throw Problem.notFound("No alert with this id.") }
+        let dossier = try await desk.dossier(id, caller: context.caller(principal))
         return JSONResponse(
             body: AlertDetail(
-                alert: AlertBody(alert), risk: score.map { RiskController.RiskBody($0, for: principal) }, events: events.map(EventBody.init)
-            ))
+                alert: AlertBody(dossier.alert), risk: dossier.score.map { RiskController.RiskBody($0, for: principal) },
+                events: dossier.events.map(EventBody.init)))
     }
 
     /// A regulator's transition or comment, named by the event it appends (the words the event
@@ -156,6 +142,15 @@ struct AlertController {
         var request = request
         var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
         let now = Date()
+        let transition = try Self.transition(from: &body, now: now)
+        let event = try await desk.apply(transition, to: id, now: now, caller: context.caller(principal))
+        return try JSONResponse(status: .created, body: EventBody(event)).response(from: request, context: context)
+    }
+}
+
+extension AlertController {
+    /// The transition a request body asks for, or every field error at once; `now` bounds a snooze.
+    static func transition(from body: inout ObjectReader, now: Date) throws(Problem) -> AlertTransition {
         var transition: AlertTransition?
         switch body.string("kind", required: true, maxLength: 20) {
         case "acknowledged":
@@ -197,29 +192,9 @@ struct AlertController {
         }
         try body.finish()
         guard let transition else { throw Problem.badRequest("The event is invalid.") }
-        let event: AlertEventRecord?
-        do {
-            event = try await database.withScope(principal) { connection in
-                let event = try await store.apply(transition, to: id, by: principal, now: now, on: connection)
-                try await database.audit(
-                    context.auditEvent(
-                        "alert.\(transition.eventKind.rawValue)", on: "alert", id: id.description, outcome: event == nil ? .notFound : .ok),
-                    on: connection)
-                return event
-            }
-        } catch AlertStoreError.transition(let refusal) {
-            throw Problem.conflict("\(refusal).")
-        } catch AlertStoreError.assigneeCannotSee {
-            throw Problem.validation([
-                .init(field: "/assignee", message: "must be an active regulator token whose jurisdictions cover this alert's facility")
-            ])
-        }
-        guard let event else { throw Problem.notFound("No alert with this id.") }
-        return try JSONResponse(status: .created, body: EventBody(event)).response(from: request, context: context)
+        return transition
     }
-}
 
-extension AlertController {
     /// Events read per query while catching up.
     static let streamPage = 200
     /// Token checks in a row the database may fail to answer before a stream ends (with the
@@ -240,18 +215,9 @@ extension AlertController {
             }
             resume = value
         }
-        let start = try await database.withScope(principal) { [resume] connection in
-            let latest = try await store.latestEventID(on: connection)
-            try await database.audit(
-                context.auditEvent(
-                    "alert.stream", on: "alert", id: nil, outcome: .ok,
-                    details: ["last_event_id": resume.map(String.init) ?? "none"]),
-                on: connection)
-            return resume ?? latest
-        }
+        let start = try await desk.openStream(resume: resume, caller: context.caller(principal))
         let (subscription, signals) = feed.subscribe()
-        let (scoped, alerts, signalling) = (database, store, feed)
-        let cases = CaseStore(logger: database.logger)
+        let (scoped, desk, signalling) = (database, desk, feed)
         let body = ResponseBody { writer in
             defer { signalling.unsubscribe(subscription) }
             // The HTTP server is the first service told to shut down, and it waits for open
@@ -270,15 +236,9 @@ extension AlertController {
                 var failedChecks = 0
                 streaming: while true {
                     while look {
-                        let read: (events: [AlertEventRecord], alerts: [AlertRecord], caseEvents: [CaseEventRecord], cases: [CaseRecord])
+                        let read: AlertDesk.StreamPage
                         do {
-                            read = try await scoped.withSnapshot(principal) { [last] connection in
-                                let events = try await alerts.events(after: last, limit: Self.streamPage, on: connection)
-                                let found = try await alerts.alerts(Array(Set(events.map(\.alertID))), on: connection)
-                                let caseEvents = try await cases.events(after: last, limit: Self.streamPage, on: connection)
-                                let caseRecords = try await cases.cases(Array(Set(caseEvents.map(\.caseID))), on: connection)
-                                return (events, found, caseEvents, caseRecords)
-                            }
+                            read = try await desk.streamPage(after: last, limit: Self.streamPage, principal: principal)
                         } catch let error where DatabaseError.isUnavailable(error) {
                             scoped.logger.notice(
                                 "live stream: events not read, tried again later",
@@ -353,5 +313,25 @@ extension AppRequestContext {
             throw Problem.notFound("No alert with this id.")
         }
         return id
+    }
+}
+
+extension AlertDesk.Refusal: ProblemConvertible {
+    var problem: Problem {
+        switch self {
+        case .alertNotFound: .notFound("No alert with this id.")
+        }
+    }
+}
+
+extension AlertStoreError: ProblemConvertible {
+    var problem: Problem {
+        switch self {
+        case .transition(let refusal): .conflict("\(refusal).")
+        case .assigneeCannotSee:
+            .validation([
+                .init(field: "/assignee", message: "must be an active regulator token whose jurisdictions cover this alert's facility")
+            ])
+        }
     }
 }

@@ -12,7 +12,7 @@ import Logging
 struct CaseController {
     let database: ServiceDatabase
     let limits: HTTPConfiguration
-    var store: CaseStore { CaseStore(logger: database.logger) }
+    var desk: CaseDesk { CaseDesk(database: database) }
 
     static let endpoints: [Endpoint<CaseController>] = [
         Endpoint(.get, "cases", CaseController.list),
@@ -105,11 +105,8 @@ struct CaseController {
             }
         }
         try query.finish()
-        let cases = try await database.withScope(principal) { [after] connection in
-            let cases = try await store.list(status: statuses, kind: kind.first, after: after, limit: limit + 1, on: connection)
-            try await database.audit(context.auditEvent("case.list", on: "case", id: nil, outcome: .ok), on: connection)
-            return cases
-        }
+        let cases = try await desk.list(
+            status: statuses, kind: kind.first, after: after, limit: limit + 1, caller: context.caller(principal))
         return JSONResponse(
             body: Page(rows: cases, limit: limit, position: { InstantCursor($0.updatedAt, id: $0.id.rawValue).text }, item: CaseBody.init))
     }
@@ -118,39 +115,18 @@ struct CaseController {
         let principal = try context.requireRegulator("Cases")
         let id = try context.caseID()
         try QueryReader(request).finish()
-        let found = try await database.withScope(principal) { connection -> (CaseRecord, [AlertRecord], [CaseEventRecord])? in
-            let found = try await store.case(id, on: connection)
-            var alerts: [AlertRecord] = []
-            var events: [CaseEventRecord] = []
-            if found != nil {
-                let ids = try await store.alertIDs(of: id, on: connection)
-                let byID = Dictionary(try await AlertStore(logger: database.logger).alerts(ids, on: connection).map { ($0.id, $0) }) {
-                    a, _ in a
-                }
-                alerts = ids.compactMap { byID[$0] }
-                events = try await store.events(of: id, on: connection)
-            }
-            try await database.audit(
-                context.auditEvent("case.read", on: "case", id: id.description, outcome: found == nil ? .notFound : .ok), on: connection)
-            return found.map { ($0, alerts, events) }
-        }
-        guard let (record, alerts, events) = found else { throw Problem.notFound("No case with this id.") }
+        let dossier = try await desk.dossier(id, caller: context.caller(principal))
         return JSONResponse(
-            body: Detail(case: CaseBody(record), alerts: alerts.map(AlertController.AlertBody.init), events: events.map(EventBody.init)))
+            body: Detail(
+                case: CaseBody(dossier.record), alerts: dossier.alerts.map(AlertController.AlertBody.init),
+                events: dossier.events.map(EventBody.init)))
     }
 
     @Sendable func events(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Events> {
         let principal = try context.requireRegulator("Cases")
         let id = try context.caseID()
         try QueryReader(request).finish()
-        let events = try await database.withScope(principal) { connection -> [CaseEventRecord]? in
-            let found = try await store.case(id, on: connection)
-            let events = found == nil ? nil : try await store.events(of: id, on: connection)
-            try await database.audit(
-                context.auditEvent("case.events", on: "case", id: id.description, outcome: found == nil ? .notFound : .ok), on: connection)
-            return events
-        }
-        guard let events else { throw Problem.notFound("No case with this id.") }
+        let events = try await desk.events(of: id, caller: context.caller(principal))
         return JSONResponse(body: Events(items: events.map(EventBody.init)))
     }
 
@@ -183,24 +159,7 @@ struct CaseController {
         }
         try body.finish()
         guard let transition else { throw Problem.badRequest("The event is invalid.") }
-        let event: CaseEventRecord?
-        do {
-            event = try await database.withScope(principal) { connection in
-                let event = try await store.apply(transition, to: id, by: principal, on: connection)
-                try await database.audit(
-                    context.auditEvent(
-                        "case.\(transition.eventKind.rawValue)", on: "case", id: id.description, outcome: event == nil ? .notFound : .ok),
-                    on: connection)
-                return event
-            }
-        } catch CaseStoreError.transition(let refusal) {
-            throw Problem.conflict("\(refusal).")
-        } catch CaseStoreError.anotherCaseOpen {
-            throw Problem.conflict("Another case of this facility is open: work on that one.")
-        } catch CaseStoreError.merged(let into) {
-            throw Problem.conflict("This case joined case \(into); work on that one.")
-        }
-        guard let event else { throw Problem.notFound("No case with this id.") }
+        let event = try await desk.apply(transition, to: id, caller: context.caller(principal))
         return try JSONResponse(status: .created, body: EventBody(event)).response(from: request, context: context)
     }
 }
@@ -210,5 +169,23 @@ extension AppRequestContext {
     func caseID() throws(Problem) -> Case.ID {
         guard let text = parameters.get("id"), let id = Case.ID(uuidString: text) else { throw Problem.notFound("No case with this id.") }
         return id
+    }
+}
+
+extension CaseDesk.Refusal: ProblemConvertible {
+    var problem: Problem {
+        switch self {
+        case .caseNotFound: .notFound("No case with this id.")
+        }
+    }
+}
+
+extension CaseStoreError: ProblemConvertible {
+    var problem: Problem {
+        switch self {
+        case .transition(let refusal): .conflict("\(refusal).")
+        case .anotherCaseOpen: .conflict("Another case of this facility is open: work on that one.")
+        case .merged(let into): .conflict("This case joined case \(into); work on that one.")
+        }
     }
 }

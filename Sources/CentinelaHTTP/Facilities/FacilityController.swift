@@ -4,14 +4,13 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import PostgresNIO
 
 /// Jurisdictions and facilities: the operator registers them; schools and regulators read what is
 /// theirs.
 struct FacilityController {
     let database: ServiceDatabase
     let limits: HTTPConfiguration
-    var store: FacilityStore { FacilityStore(logger: database.logger) }
+    var register: FacilityRegister { FacilityRegister(database: database) }
 
     static let endpoints: [Endpoint<FacilityController>] = [
         Endpoint(.get, "jurisdictions", FacilityController.listJurisdictions),
@@ -46,9 +45,7 @@ struct FacilityController {
     @Sendable func listJurisdictions(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<JurisdictionBody>> {
         let principal = try context.requirePrincipal()
         try QueryReader(request).finish()
-        let records = try await database.withScope(principal) { connection in
-            try await store.jurisdictions(on: connection)
-        }
+        let records = try await register.jurisdictions(caller: context.caller(principal))
         return JSONResponse(body: Page(items: records.map(JurisdictionBody.init), nextCursor: nil))
     }
 
@@ -67,14 +64,8 @@ struct FacilityController {
             body.fail("language", "must be a language tag such as es or en")
         }
         try body.finish()
-        let record = try await database.withScope(principal) { connection in
-            let record = try await store.createJurisdiction(
-                code: code!, name: name!, level: level!, parentCode: parent, language: language, on: connection)
-            try await database.audit(
-                context.auditEvent("jurisdiction.create", on: "jurisdiction", id: record.jurisdiction.id.description, outcome: .ok),
-                on: connection)
-            return record
-        }
+        let record = try await register.createJurisdiction(
+            code: code!, name: name!, level: level!, parentCode: parent, language: language, caller: context.caller(principal))
         return try JSONResponse(status: .created, body: JurisdictionBody(record))
             .response(from: request, context: context)
             .withHeader(.location, "/v1/jurisdictions/\(record.jurisdiction.code)")
@@ -146,12 +137,8 @@ struct FacilityController {
         }
         try query.finish()
         if sort == "-score" || bands != nil { _ = try context.requireCaseHandler("Risk scores") }
-        let records = try await database.withScope(principal) { [scoreCursor] connection in
-            if sort == "-score" {
-                return try await store.facilitiesByScore(filter, after: scoreCursor, limit: limit + 1, on: connection)
-            }
-            return try await store.facilities(filter, after: after, limit: limit + 1, on: connection)
-        }
+        let order: FacilityRegister.Order = sort == "-score" ? .score(after: scoreCursor) : .code(after: after)
+        let records = try await register.facilities(filter, order: order, limit: limit + 1, caller: context.caller(principal))
         return JSONResponse(
             body: Page(
                 rows: records, limit: limit,
@@ -166,9 +153,7 @@ struct FacilityController {
         let principal = try context.requirePrincipal()
         let id = try context.facilityID()
         try QueryReader(request).finish()
-        guard let record = try await database.withScope(principal, { try await store.facility(id: id, on: $0) }) else {
-            throw Problem.notFound("No facility with this id.")
-        }
+        let record = try await register.facility(id, caller: context.caller(principal))
         return JSONResponse(body: FacilityBody(record))
     }
 
@@ -179,13 +164,7 @@ struct FacilityController {
         var body = try ObjectReader.body(try await request.jsonBody(limit: limits.maximumBodySize))
         let draft = readDraft(&body)
         try body.finish()
-        let record = try await database.withScope(principal) { connection in
-            let record = try await store.createFacility(draft!, on: connection)
-            try await database.audit(
-                context.auditEvent("facility.create", on: "facility", id: record.facility.id.description, outcome: .ok),
-                on: connection)
-            return record
-        }
+        let record = try await register.createFacility(draft!, caller: context.caller(principal))
         return try JSONResponse(status: .created, body: FacilityBody(record))
             .response(from: request, context: context)
             .withHeader(.location, "/v1/facilities/\(record.facility.id)")
@@ -214,18 +193,9 @@ struct FacilityController {
         }
         if body.value("code") != nil { body.fail("code", "cannot be changed; register a new facility instead") }
         try body.finish()
-        let record = try await database.withScope(principal) { [address, enrolment] connection in
-            let record = try await store.updateFacility(
-                id: id, name: name, kind: kind, jurisdictionCode: jurisdiction, address: address, enrolment: enrolment,
-                on: connection)
-            if let record {
-                try await database.audit(
-                    context.auditEvent("facility.update", on: "facility", id: record.facility.id.description, outcome: .ok),
-                    on: connection)
-            }
-            return record
-        }
-        guard let record else { throw Problem.notFound("No facility with this id.") }
+        let record = try await register.updateFacility(
+            id, name: name, kind: kind, jurisdictionCode: jurisdiction, address: address, enrolment: enrolment,
+            caller: context.caller(principal))
         return JSONResponse(body: FacilityBody(record))
     }
 
@@ -246,15 +216,7 @@ struct FacilityController {
             throw Problem.badRequest("The file is not valid UTF-8 text.")
         }
         let drafts = try FacilityCSV.drafts(from: text)
-        let result = try await database.withScope(principal) { connection in
-            let counts = try await store.importFacilities(drafts, on: connection)
-            try await database.audit(
-                context.auditEvent(
-                    "facility.import", on: "facility", id: nil, outcome: .ok,
-                    details: ["created": "\(counts.created)", "updated": "\(counts.updated)"]),
-                on: connection)
-            return counts
-        }
+        let result = try await register.importFacilities(drafts, caller: context.caller(principal))
         return JSONResponse(body: ImportResult(created: result.created, updated: result.updated))
     }
 
@@ -290,6 +252,14 @@ extension Response {
         var response = self
         response.headers[name] = value
         return response
+    }
+}
+
+extension FacilityRegister.Refusal: ProblemConvertible {
+    var problem: Problem {
+        switch self {
+        case .facilityNotFound: .notFound("No facility with this id.")
+        }
     }
 }
 

@@ -3,14 +3,13 @@ import CentinelaStore
 import Foundation
 import HTTPTypes
 import Hummingbird
-import PostgresNIO
 
 /// A facility's staff roster: the school maintains it; the school and its regulators read it.
 struct RosterController {
     let database: ServiceDatabase
     let limits: HTTPConfiguration
     let nationalIDs: NationalIDHasher?
-    var store: RosterStore { RosterStore(logger: database.logger) }
+    var roster: StaffRoster { StaffRoster(database: database) }
 
     static let endpoints: [Endpoint<RosterController>] = [
         Endpoint(.get, "facilities/{id}/staff", RosterController.list),
@@ -50,27 +49,10 @@ struct RosterController {
         var items: [EntryBody]
     }
 
-    enum Access { case read, maintain }
-
-    /// Resolves the facility under the caller's scope and checks what the caller may do with its
-    /// roster: 404 when the facility is not theirs to see, 403 when their role may not do this.
-    private func facility(
-        _ context: AppRequestContext, _ principal: Principal, _ access: Access, on connection: PostgresConnection
-    )
-        async throws -> Facility.ID
-    {
-        guard let text = context.parameters.get("id"), let id = Facility.ID(uuidString: text),
-            let record = try await FacilityStore(logger: database.logger).facility(id: id, on: connection)
-        else { throw Problem.notFound("No facility with this id.") }
-        switch access {
-        case .read:
-            guard principal.mayHandleReports(of: record.facility.reference) else {
-                throw Problem.forbidden("Rosters are read by the school and its regulators only.")
-            }
-        case .maintain:
-            guard principal.mayMaintainRoster(of: record.facility.reference) else {
-                throw Problem.forbidden("Only the school maintains its staff roster.")
-            }
+    /// The facility named by the path; one that cannot be an id is simply not found.
+    private func facilityID(_ context: AppRequestContext) throws(Problem) -> Facility.ID {
+        guard let text = context.parameters.get("id"), let id = Facility.ID(uuidString: text) else {
+            throw Problem.notFound("No facility with this id.")
         }
         return id
     }
@@ -78,15 +60,7 @@ struct RosterController {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ListBody> {
         let principal = try context.requirePrincipal()
         try QueryReader(request).finish()
-        let entries = try await database.withScope(principal) { connection in
-            let facility = try await facility(context, principal, .read, on: connection)
-            let entries = try await store.entries(of: facility, on: connection)
-            try await database.audit(
-                context.auditEvent(
-                    "roster.read", on: "facility", id: facility.description, outcome: .ok, details: ["count": "\(entries.count)"]),
-                on: connection)
-            return entries
-        }
+        let entries = try await roster.entries(of: try facilityID(context), caller: context.caller(principal))
         return JSONResponse(body: ListBody(items: entries.map(EntryBody.init)))
     }
 
@@ -94,15 +68,7 @@ struct RosterController {
         let principal = try context.requirePrincipal()
         try QueryReader(request).finish()
         let staffRef = context.parameters.get("staffRef") ?? ""
-        let entry = try await database.withScope(principal) { connection in
-            let facility = try await facility(context, principal, .read, on: connection)
-            let entry = try await store.entry(of: facility, staffRef: staffRef, on: connection)
-            try await database.audit(
-                context.auditEvent("adult.read", on: "adult", id: entry?.id.description, outcome: entry == nil ? .notFound : .ok),
-                on: connection)
-            return entry
-        }
-        guard let entry else { throw Problem.notFound("No one with this staff reference on the roster.") }
+        let entry = try await roster.entry(of: try facilityID(context), staffRef: staffRef, caller: context.caller(principal))
         return JSONResponse(body: EntryBody(entry))
     }
 
@@ -116,15 +82,7 @@ struct RosterController {
         if draft.fullName == nil && !body.hasErrors { body.fail("fullName", "is required") }
         if draft.role == nil { draft.role = body.hasErrors ? nil : .other }
         try body.finish()
-        let entry = try await database.withScope(principal) { [draft] connection in
-            let facility = try await facility(context, principal, .maintain, on: connection)
-            let entry = try await store.add(to: facility, staffRef: staffRef!, draft, on: connection)
-            try await database.audit(
-                context.auditEvent("adult.create", on: "adult", id: entry?.id.description, outcome: .ok),
-                on: connection)
-            return entry
-        }
-        guard let entry else { throw Problem.notFound("No facility with this id.") }
+        let entry = try await roster.add(to: try facilityID(context), staffRef: staffRef!, draft, caller: context.caller(principal))
         return try JSONResponse(status: .created, body: EntryBody(entry)).response(from: request, context: context)
             .withHeader(.location, "/v1/facilities/\(entry.facilityID)/staff/\(entry.staffRef)")
     }
@@ -137,15 +95,7 @@ struct RosterController {
         if body.value("staffRef") != nil { body.fail("staffRef", "cannot be changed; add a new roster entry instead") }
         let draft = readDraft(&body)
         try body.finish()
-        let entry = try await database.withScope(principal) { connection in
-            let facility = try await facility(context, principal, .maintain, on: connection)
-            let entry = try await store.update(facility: facility, staffRef: staffRef, draft, on: connection)
-            try await database.audit(
-                context.auditEvent("adult.update", on: "adult", id: entry?.id.description, outcome: entry == nil ? .notFound : .ok),
-                on: connection)
-            return entry
-        }
-        guard let entry else { throw Problem.notFound("No one with this staff reference on the roster.") }
+        let entry = try await roster.update(facility: try facilityID(context), staffRef: staffRef, draft, caller: context.caller(principal))
         return JSONResponse(body: EntryBody(entry))
     }
 
@@ -173,6 +123,17 @@ struct RosterController {
         draft.startsOn = body.date("startsOn")
         draft.endsOn = body.date("endsOn")
         return draft
+    }
+}
+
+extension StaffRoster.Refusal: ProblemConvertible {
+    var problem: Problem {
+        switch self {
+        case .facilityNotFound: .notFound("No facility with this id.")
+        case .entryNotFound: .notFound("No one with this staff reference on the roster.")
+        case .mayNotRead: .forbidden("Rosters are read by the school and its regulators only.")
+        case .mayNotMaintain: .forbidden("Only the school maintains its staff roster.")
+        }
     }
 }
 

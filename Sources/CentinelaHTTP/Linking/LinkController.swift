@@ -11,7 +11,7 @@ import Logging
 struct LinkController {
     let database: ServiceDatabase
     let limits: HTTPConfiguration
-    var store: LinkReviewStore { LinkReviewStore(logger: database.logger) }
+    var desk: LinkingDesk { LinkingDesk(database: database) }
 
     static let endpoints: [Endpoint<LinkController>] = [
         Endpoint(.get, "links/review", LinkController.pending),
@@ -52,11 +52,7 @@ struct LinkController {
             }
         }
         try query.finish()
-        let pairs = try await database.withScope(principal) { [after] connection in
-            let pairs = try await store.pending(after: after, limit: limit + 1, on: connection)
-            try await database.audit(context.auditEvent("link_review.list", on: "adult_link", id: nil, outcome: .ok), on: connection)
-            return pairs
-        }
+        let pairs = try await desk.pending(after: after, limit: limit + 1, caller: context.caller(principal))
         return JSONResponse(
             body: Page(rows: pairs, limit: limit, position: { "\($0.score)|\($0.records.0.id)|\($0.records.1.id)" }) {
                 PairBody(
@@ -86,31 +82,21 @@ struct LinkController {
         let note = body.string("note", required: false, maxLength: 2000)
         try body.finish()
         guard let decision else { throw Problem.badRequest("The decision is invalid.") }
-        let objectID = "\(pair.first)|\(pair.second)"
-        let outcome = try await database.withScope(principal) { connection in
-            let outcome = try await store.decide(pair, decision, note: note, by: principal, on: connection)
-            let audited: AuditEvent.Outcome =
-                switch outcome {
-                case .recorded: .ok
-                case .notFound: .notFound
-                case .alreadyDecided: .invalid
-                }
-            try await database.audit(
-                context.auditEvent(
-                    "link_review.decide", on: "adult_link", id: objectID, outcome: audited, details: ["decision": decision.rawValue]),
-                on: connection)
-            return outcome
-        }
-        switch outcome {
-        case .notFound:
-            throw Problem.notFound("No proposed pair of these records.")
-        case .alreadyDecided:
-            throw Problem.conflict("This pair has been decided; a decision is final.")
-        case .recorded(let at):
-            return try JSONResponse(
-                status: .created,
-                body: DecisionBody(records: [pair.first.description, pair.second.description], decision: decision.rawValue, decidedAt: at)
-            ).response(from: request, context: context)
+        let at = try await desk.decide(pair, decision, note: note, caller: context.caller(principal))
+        return try JSONResponse(
+            status: .created,
+            body: DecisionBody(records: [pair.first.description, pair.second.description], decision: decision.rawValue, decidedAt: at)
+        ).response(from: request, context: context)
+    }
+}
+
+extension LinkingDesk.Refusal: ProblemConvertible {
+    var problem: Problem {
+        switch self {
+        case .patternNotFound: .notFound("No pattern with this id.")
+        case .adultNotFound: .notFound("No adult with this id.")
+        case .pairNotFound: .notFound("No proposed pair of these records.")
+        case .pairAlreadyDecided: .conflict("This pair has been decided; a decision is final.")
         }
     }
 }

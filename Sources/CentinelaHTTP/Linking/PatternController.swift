@@ -12,7 +12,7 @@ import Logging
 struct PatternController {
     let database: ServiceDatabase
     let limits: HTTPConfiguration
-    var store: PatternStore { PatternStore(logger: database.logger) }
+    var desk: LinkingDesk { LinkingDesk(database: database) }
 
     static let endpoints: [Endpoint<PatternController>] = [
         Endpoint(.get, "patterns", PatternController.list),
@@ -92,11 +92,7 @@ struct PatternController {
             }
         }
         try query.finish()
-        let patterns = try await database.withScope(principal) { [after] connection in
-            let patterns = try await store.list(kind: kind, after: after, limit: limit + 1, on: connection)
-            try await database.audit(context.auditEvent("pattern.list", on: "pattern", id: nil, outcome: .ok), on: connection)
-            return patterns
-        }
+        let patterns = try await desk.patterns(kind: kind, after: after, limit: limit + 1, caller: context.caller(principal))
         return JSONResponse(
             body: Page(rows: patterns, limit: limit, position: { InstantCursor($0.lastReceived, id: $0.id).text }, item: PatternBody.init))
     }
@@ -107,14 +103,7 @@ struct PatternController {
             throw Problem.notFound("No pattern with this id.")
         }
         try QueryReader(request).finish()
-        let found = try await database.withScope(principal) { connection in
-            let found = try await store.pattern(id, on: connection)
-            try await database.audit(
-                context.auditEvent("pattern.read", on: "pattern", id: id.uuidString.lowercased(), outcome: found == nil ? .notFound : .ok),
-                on: connection)
-            return found
-        }
-        guard let (pattern, reports) = found else { throw Problem.notFound("No pattern with this id.") }
+        let (pattern, reports) = try await desk.pattern(id, caller: context.caller(principal))
         return JSONResponse(
             body: Detail(
                 pattern: PatternBody(pattern),

@@ -10,7 +10,7 @@ import Logging
 /// linked across states shows each regulator only their side, and whom to contact for the rest.
 struct PersonController {
     let database: ServiceDatabase
-    var store: PersonStore { PersonStore(logger: database.logger) }
+    var desk: LinkingDesk { LinkingDesk(database: database) }
 
     static let endpoints: [Endpoint<PersonController>] = [
         Endpoint(.get, "adults/{id}", PersonController.get)
@@ -48,13 +48,7 @@ struct PersonController {
             throw Problem.notFound("No adult with this id.")
         }
         try QueryReader(request).finish()
-        let found = try await database.withScope(principal) { connection in
-            let found = try await store.person(of: id, on: connection)
-            try await database.audit(
-                context.auditEvent("person.read", on: "adult", id: id.description, outcome: found == nil ? .notFound : .ok), on: connection)
-            return found
-        }
-        guard let person = found else { throw Problem.notFound("No adult with this id.") }
+        let person = try await desk.person(of: id, caller: context.caller(principal))
         return JSONResponse(
             body: Body(
                 person: person.personID.map { $0.uuidString.lowercased() },

@@ -4,7 +4,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import PostgresNIO
 
 /// `GET /metrics`: Prometheus' text format. Outside /v1 and its API tokens (a scraper is not a
 /// school or a regulator); protected by its own bearer token when one is configured
@@ -30,11 +29,7 @@ struct MetricsController {
         // The pool's use first, so the scrape's own connection is not counted in it.
         metrics.record(database.usage.snapshot(), maximum: database.usage.maximum)
         do {
-            let figures = try await withTimeout(.seconds(5)) { [database, logger] in
-                try await database.usage.track {
-                    try await database.client.withConnection { try await ServiceFiguresReader(logger: logger).read(on: $0) }
-                }
-            }
+            let figures = try await withTimeout(.seconds(5)) { [database] in try await database.serviceFigures() }
             metrics.record(figures, databaseReachable: true)
         } catch {
             // The process's own metrics are still worth having when the database is not.

@@ -2,7 +2,6 @@ import CentinelaStore
 import HTTPTypes
 import Hummingbird
 import Logging
-import PostgresNIO
 
 /// Maps every error that leaves a handler to a problem document, in one place.
 ///

@@ -86,19 +86,7 @@ extension ReportController {
         guard problems.isEmpty else { throw Self.importRefused(problems) }
         let outcome: ImportOutcome
         do {
-            outcome = try await database.withScope(principal) { [reports] connection in
-                let outcome = try await store.importReports(reports, by: principal, on: connection)
-                let systems = Set(reports.map(\.sourceSystem)).sorted().joined(separator: ",")
-                try await database.audit(
-                    context.auditEvent(
-                        "report.import", on: "report", id: nil, outcome: .ok,
-                        details: [
-                            "imported": String(outcome.imported), "already_imported": String(reports.count - outcome.imported),
-                            "source_systems": systems,
-                        ]),
-                    on: connection)
-                return outcome
-            }
+            outcome = try await intake.importReports(reports, caller: context.caller(principal))
         } catch let refusal as ImportRefusal {
             throw Self.importRefused(refusal.problems.map { .init(field: "/lines/\(lineOf[$0.index])" + $0.field, message: $0.message) })
         }

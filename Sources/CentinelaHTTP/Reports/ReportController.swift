@@ -5,7 +5,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import PostgresNIO
 
 /// Incident reports: submitted by schools (and regulators' intake staff), read by those who may,
 /// never altered: corrections are amendments, decisions are status changes.
@@ -13,8 +12,8 @@ struct ReportController {
     let database: ServiceDatabase
     let limits: HTTPConfiguration
     let metrics: ServiceMetrics
-    var store: ReportStore { ReportStore(logger: database.logger) }
     var intake: ReportIntake { ReportIntake(database: database) }
+    var desk: ReportDesk { ReportDesk(database: database) }
 
     static let endpoints: [Endpoint<ReportController>] = [
         Endpoint(.post, "reports", ReportController.submit),
@@ -179,14 +178,7 @@ struct ReportController {
         let principal = try context.requireCaseHandler("Reports")
         try QueryReader(request).finish()
         let id = try reportID(context)
-        let record = try await database.withScope(principal) { connection in
-            let record = try await store.report(id, on: connection)
-            try await database.audit(
-                context.auditEvent("report.read", on: "report", id: id.description, outcome: record == nil ? .notFound : .ok),
-                on: connection)
-            return record
-        }
-        guard let record else { throw Problem.notFound("No report with this id.") }
+        let record = try await desk.report(id, caller: context.caller(principal))
         return JSONResponse(body: ReportBody(record))
     }
 
@@ -218,16 +210,7 @@ struct ReportController {
             }
         }
         try query.finish()
-        let summaries = try await database.withScope(principal) { [cursor, filter] connection in
-            let summaries = try await store.list(filter, after: cursor, limit: limit + 1, on: connection)
-            var details = ["count": "\(min(summaries.count, limit))"]
-            if let facility = filter.facilityID { details["facility"] = facility.description }
-            if let jurisdiction = filter.jurisdictionCode { details["jurisdiction"] = jurisdiction }
-            try await database.audit(
-                context.auditEvent("report.list", on: "report", id: nil, outcome: .ok, details: details),
-                on: connection)
-            return summaries
-        }
+        let summaries = try await desk.list(filter, after: cursor, limit: limit + 1, shown: limit, caller: context.caller(principal))
         return JSONResponse(
             body: Page(
                 rows: summaries, limit: limit,
@@ -258,14 +241,7 @@ struct ReportController {
                 decoding: try JSONSerialization.data(withJSONObject: encoded, options: [.sortedKeys]), as: UTF8.self)
         }
         try body.finish()
-        let amendment = try await database.withScope(principal) { [changesJSON] connection in
-            let amendment = try await store.amend(id, changes: changesJSON ?? "{}", note: note, by: principal, on: connection)
-            try await database.audit(
-                context.auditEvent("report.amend", on: "report", id: id.description, outcome: amendment == nil ? .notFound : .ok),
-                on: connection)
-            return amendment
-        }
-        guard let amendment else { throw Problem.notFound("No report with this id.") }
+        let amendment = try await desk.amend(id, changes: changesJSON ?? "{}", note: note, caller: context.caller(principal))
         return try JSONResponse(
             status: .created,
             body: AmendmentReceipt(id: amendment.id.uuidString.lowercased(), amendedAt: amendment.amendedAt)
@@ -285,28 +261,7 @@ struct ReportController {
         let reason = body.string("reason", maxLength: 5000)
         try body.finish()
         guard let status else { throw Problem.validation([]) }
-        let found = try await database.withScope(principal) { connection in
-            guard let summary = try await store.summary(id, on: connection),
-                let facility = try await store.facility(summary.facilityID, on: connection)
-            else {
-                try await database.audit(
-                    context.auditEvent("report.status", on: "report", id: id.description, outcome: .notFound),
-                    on: connection)
-                return false
-            }
-            guard principal.mayDecideOnReports(of: facility) else {
-                throw Problem.forbidden("Only the facility's regulators decide on its reports.")
-            }
-            guard summary.status.mayChange(to: status) else {
-                throw Problem.conflict("A report that is \(summary.status.rawValue) cannot become \(status.rawValue).")
-            }
-            try await store.changeStatus(id, to: status, reason: reason, by: principal, on: connection)
-            try await database.audit(
-                context.auditEvent("report.status", on: "report", id: id.description, outcome: .ok, details: ["status": status.rawValue]),
-                on: connection)
-            return true
-        }
-        guard found else { throw Problem.notFound("No report with this id.") }
+        try await desk.changeStatus(id, to: status, reason: reason, caller: context.caller(principal))
         return try JSONResponse(status: .created, body: StatusReceipt(status: status.rawValue)).response(from: request, context: context)
     }
 
@@ -462,6 +417,16 @@ extension Problem {
     static let idempotencyMismatch = Problem(
         type: typeBase + "idempotency-key-reused", title: "Idempotency-Key reused", status: .unprocessableContent,
         detail: "This Idempotency-Key was used with a different request; use a new key for a new report.")
+}
+
+extension ReportDesk.Refusal: ProblemConvertible {
+    var problem: Problem {
+        switch self {
+        case .reportNotFound: .notFound("No report with this id.")
+        case .notTheFacilitysRegulator: .forbidden("Only the facility's regulators decide on its reports.")
+        case .statusCannotChange(let from, let to): .conflict("A report that is \(from.rawValue) cannot become \(to.rawValue).")
+        }
+    }
 }
 
 extension ReportIntake.Refusal: ProblemConvertible {

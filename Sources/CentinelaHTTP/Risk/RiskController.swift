@@ -4,15 +4,13 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import PostgresNIO
 
 /// Facility risk scores with their reasons, their history, and regulators' manual bands. Readable
 /// by whoever may read the facility's reports (docs/risk-model.md explains every field).
 struct RiskController {
     let database: ServiceDatabase
     let limits: HTTPConfiguration
-    var scores: ScoreStore { ScoreStore(logger: database.logger) }
-    var reports: ReportStore { ReportStore(logger: database.logger) }
+    var desk: RiskDesk { RiskDesk(database: database) }
 
     static let endpoints: [Endpoint<RiskController>] = [
         Endpoint(.get, "facilities/{id}/risk", RiskController.current),
@@ -81,16 +79,7 @@ struct RiskController {
         let principal = try context.requireCaseHandler("Risk scores")
         let id = try context.facilityID()
         try QueryReader(request).finish()
-        let (facility, stored, distribution) = try await database.withScope(principal) { connection in
-            let facility = try await reports.facility(id, on: connection)
-            let stored = facility == nil ? nil : try await scores.current(id, on: connection)
-            try await database.audit(
-                context.auditEvent("risk.read", on: "facility", id: id.description, outcome: stored == nil ? .notFound : .ok),
-                on: connection)
-            return (facility, stored, stored == nil ? nil : try await scores.distribution(on: connection))
-        }
-        guard facility != nil else { throw Problem.notFound("No facility with this id.") }
-        guard let stored else { throw Problem.notScoredYet }
+        let (stored, distribution) = try await desk.current(id, caller: context.caller(principal))
         return JSONResponse(body: RiskBody(stored, for: principal, among: distribution))
     }
 
@@ -104,15 +93,7 @@ struct RiskController {
             if let value = Int64(cursor), value > 0 { before = value } else { query.fail("cursor", "is not a cursor this server issued") }
         }
         try query.finish()
-        let (facility, rows) = try await database.withScope(principal) { [before] connection in
-            let facility = try await reports.facility(id, on: connection)
-            let rows = facility == nil ? [] : try await scores.history(id, before: before, limit: limit + 1, on: connection)
-            try await database.audit(
-                context.auditEvent("risk.history", on: "facility", id: id.description, outcome: facility == nil ? .notFound : .ok),
-                on: connection)
-            return (facility, rows)
-        }
-        guard facility != nil else { throw Problem.notFound("No facility with this id.") }
+        let rows = try await desk.history(id, before: before, limit: limit + 1, caller: context.caller(principal))
         return JSONResponse(body: Page(rows: rows, limit: limit, position: { String($0.id) }) { RiskBody($0.score, for: principal) })
     }
 
@@ -156,30 +137,24 @@ struct RiskController {
             body.fail("expiresAt", "must be absent when clearing an override")
         }
         try body.finish()
-        let receipt: OverrideReceipt? = try await database.withScope(principal) { connection in
-            guard let facility = try await reports.facility(id, on: connection) else {
-                try await database.audit(
-                    context.auditEvent("risk.override", on: "facility", id: id.description, outcome: .notFound), on: connection)
-                return nil
-            }
-            guard principal.mayDecideOnReports(of: facility) else {
-                throw Problem.forbidden("Only the facility's regulators set its band by hand.")
-            }
-            let (overrideID, setAt) = try await scores.recordOverride(
-                facility: id, band: band, reason: reason!, expiresAt: expiresAt, by: principal, on: connection)
-            try await database.audit(
-                context.auditEvent(
-                    "risk.override", on: "facility", id: id.description, outcome: .ok,
-                    details: ["band": band?.rawValue ?? "cleared", "expires_at": expiresAt.map { $0.formatted(.iso8601) } ?? ""]),
-                on: connection)
-            return OverrideReceipt(
-                id: overrideID.uuidString.lowercased(), facility: id.description, band: band?.rawValue, reason: reason!,
-                expiresAt: expiresAt, setAt: setAt)
-        }
-        guard let receipt else { throw Problem.notFound("No facility with this id.") }
+        let (overrideID, setAt) = try await desk.setOverride(
+            facility: id, band: band, reason: reason!, expiresAt: expiresAt, caller: context.caller(principal))
+        let receipt = OverrideReceipt(
+            id: overrideID.uuidString.lowercased(), facility: id.description, band: band?.rawValue, reason: reason!, expiresAt: expiresAt,
+            setAt: setAt)
         return try JSONResponse(status: .created, body: receipt).response(from: request, context: context)
     }
 
+}
+
+extension RiskDesk.Refusal: ProblemConvertible {
+    var problem: Problem {
+        switch self {
+        case .facilityNotFound: .notFound("No facility with this id.")
+        case .notScoredYet: .notScoredYet
+        case .notTheFacilitysRegulator: .forbidden("Only the facility's regulators set its band by hand.")
+        }
+    }
 }
 
 extension Problem {

@@ -4,14 +4,13 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import PostgresNIO
 
 /// Regulators' webhook endpoints: registration (the signing secret is shown once), the list, and
 /// each endpoint's deliveries, with manual redelivery of the dead ones, one or all (docs/alerts.md).
 struct WebhookController {
     let database: ServiceDatabase
     let limits: HTTPConfiguration
-    var store: WebhookStore { WebhookStore(logger: database.logger) }
+    var desk: WebhookDesk { WebhookDesk(database: database) }
 
     static let endpoints: [Endpoint<WebhookController>] = [
         Endpoint(.get, "webhooks", WebhookController.list),
@@ -86,9 +85,7 @@ struct WebhookController {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Items<EndpointBody>> {
         let principal = try context.requireRegulator()
         try QueryReader(request).finish()
-        let endpoints = try await database.withScope(principal) { connection in
-            try await store.endpoints(on: connection)
-        }
+        let endpoints = try await desk.endpoints(caller: context.caller(principal))
         return JSONResponse(body: Items(items: endpoints.map { EndpointBody($0) }))
     }
 
@@ -107,17 +104,9 @@ struct WebhookController {
         body.refuseUnknownFields()
         try body.finish()
         let secret = WebhookSignature.newSecret()
-        let endpoint = try await database.withScope(principal) { connection in
-            let endpoint = try await store.register(
-                url: url!, secret: secret, filters: .init(minimumSeverity: severity, rules: rules, eventKinds: kinds), by: principal,
-                on: connection)
-            try await database.audit(
-                context.auditEvent(
-                    "webhook.register", on: "webhook", id: endpoint.id.uuidString.lowercased(), outcome: .ok,
-                    details: ["url": endpoint.url]),
-                on: connection)
-            return endpoint
-        }
+        let endpoint = try await desk.register(
+            url: url!, secret: secret, filters: .init(minimumSeverity: severity, rules: rules, eventKinds: kinds),
+            caller: context.caller(principal))
         return try JSONResponse(status: .created, body: EndpointBody(endpoint, secret: secret)).response(from: request, context: context)
     }
 
@@ -125,15 +114,7 @@ struct WebhookController {
         let principal = try context.requireRegulator()
         let id = try context.webhookID()
         try QueryReader(request).finish()
-        try await database.withScope(principal) { connection in
-            guard let endpoint = try await store.endpoint(id, on: connection) else { throw Problem.notFound("No webhook with this id.") }
-            guard endpoint.ownerID == principal.id else {
-                throw Problem.forbidden("Only the regulator who registered a webhook removes it.")
-            }
-            try await store.disable(id, on: connection)
-            try await database.audit(
-                context.auditEvent("webhook.disable", on: "webhook", id: id.uuidString.lowercased(), outcome: .ok), on: connection)
-        }
+        try await desk.disable(id, caller: context.caller(principal))
         return Response(status: .noContent)
     }
 
@@ -144,10 +125,7 @@ struct WebhookController {
         let status = query.code("status", WebhookDelivery.Status.self)
         let limit = query.limit(default: 50, maximum: 200)
         try query.finish()
-        let deliveries = try await database.withScope(principal) { connection in
-            guard try await store.endpoint(id, on: connection) != nil else { throw Problem.notFound("No webhook with this id.") }
-            return try await store.deliveries(of: id, status: status, limit: limit, on: connection)
-        }
+        let deliveries = try await desk.deliveries(of: id, status: status, limit: limit, caller: context.caller(principal))
         return JSONResponse(body: Items(items: deliveries.map(DeliveryBody.init)))
     }
 
@@ -159,14 +137,7 @@ struct WebhookController {
             throw Problem.notFound("No delivery with this id.")
         }
         try QueryReader(request).finish()
-        let found = try await database.withScope(principal) { connection in
-            let found = try await store.redeliver(delivery, of: id, on: connection)
-            try await database.audit(
-                context.auditEvent("webhook.redeliver", on: "webhook_delivery", id: text.lowercased(), outcome: found ? .ok : .notFound),
-                on: connection)
-            return found
-        }
-        guard found else { throw Problem.notFound("No delivery with this id.") }
+        try await desk.redeliver(delivery, of: id, caller: context.caller(principal))
         return Response(status: .accepted)
     }
 
@@ -177,15 +148,7 @@ struct WebhookController {
         let principal = try context.requireRegulator()
         let id = try context.webhookID()
         try QueryReader(request).finish()
-        let queued = try await database.withScope(principal) { connection in
-            guard try await store.endpoint(id, on: connection) != nil else { throw Problem.notFound("No webhook with this id.") }
-            let queued = try await store.redeliverDead(of: id, on: connection)
-            try await database.audit(
-                context.auditEvent(
-                    "webhook.recover", on: "webhook", id: id.uuidString.lowercased(), outcome: .ok, details: ["queued": "\(queued)"]),
-                on: connection)
-            return queued
-        }
+        let queued = try await desk.recover(id, caller: context.caller(principal))
         return try JSONResponse(status: .accepted, body: Recovered(queued: queued)).response(from: request, context: context)
     }
 }
@@ -195,5 +158,15 @@ extension AppRequestContext {
     func webhookID() throws(Problem) -> UUID {
         guard let text = parameters.get("id"), let id = UUID(uuidString: text) else { throw Problem.notFound("No webhook with this id.") }
         return id
+    }
+}
+
+extension WebhookDesk.Refusal: ProblemConvertible {
+    var problem: Problem {
+        switch self {
+        case .webhookNotFound: .notFound("No webhook with this id.")
+        case .deliveryNotFound: .notFound("No delivery with this id.")
+        case .notTheOwner: .forbidden("Only the regulator who registered a webhook removes it.")
+        }
     }
 }

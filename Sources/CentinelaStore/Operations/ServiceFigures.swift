@@ -119,3 +119,13 @@ public struct ServiceFiguresReader: Sendable {
         }
     }
 }
+
+extension ServiceDatabase {
+    /// The figures `/metrics` reports from the database, read on a connection of the service's
+    /// pool (counted in its use) outside any caller's scope.
+    public func serviceFigures() async throws -> ServiceFigures {
+        try await usage.track {
+            try await client.withConnection { try await ServiceFiguresReader(logger: logger).read(on: $0) }
+        }
+    }
+}

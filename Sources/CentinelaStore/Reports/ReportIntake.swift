@@ -87,6 +87,25 @@ public struct ReportIntake: Sendable {
         throw Refusal.keyInFlight
     }
 
+    /// Imports a regulator's history (docs/operations.md, "Importing a history"), all or nothing
+    /// in one transaction: reports imported before from the same source are left as they were.
+    /// Throws `ImportRefusal` for reports the database refuses (by their index).
+    public func importReports(_ reports: [ImportedReport], caller: Caller) async throws -> ImportOutcome {
+        try await database.withScope(caller.principal) { connection in
+            let outcome = try await store.importReports(reports, by: caller.principal, on: connection)
+            let systems = Set(reports.map(\.sourceSystem)).sorted().joined(separator: ",")
+            try await database.audit(
+                caller.event(
+                    "report.import", on: "report", id: nil, outcome: .ok,
+                    details: [
+                        "imported": String(outcome.imported), "already_imported": String(reports.count - outcome.imported),
+                        "source_systems": systems,
+                    ]),
+                on: connection)
+            return outcome
+        }
+    }
+
     private func storedAnswer(
         _ key: String, _ principal: Principal, on connection: PostgresConnection
     ) async throws

@@ -1,0 +1,107 @@
+import CentinelaCore
+import Foundation
+import Logging
+
+/// A regulator's work on alerts (docs/alerts.md), each step one unit: in the caller's scope and
+/// one transaction, with its audit event — listing, reading one alert with its history and the
+/// score behind it, appending a transition or comment, and the live stream's reads. A miss is
+/// audited too, then refused.
+public struct AlertDesk: Sendable {
+    public enum Refusal: Error, Equatable {
+        /// No alert with this id in the caller's jurisdictions.
+        case alertNotFound
+    }
+
+    /// An alert as its page shows it: the alert, the score when it opened or last had news, its history.
+    public struct Dossier: Sendable {
+        public var alert: AlertRecord
+        public var score: StoredScore?
+        public var events: [AlertEventRecord]
+    }
+
+    /// What the live stream sends next: alert and case events after a position, with the alerts
+    /// and cases they belong to, read in one snapshot.
+    public struct StreamPage: Sendable {
+        public var events: [AlertEventRecord]
+        public var alerts: [AlertRecord]
+        public var caseEvents: [CaseEventRecord]
+        public var cases: [CaseRecord]
+    }
+
+    public let database: ServiceDatabase
+    var alerts: AlertStore { AlertStore(logger: database.logger) }
+    var cases: CaseStore { CaseStore(logger: database.logger) }
+
+    public init(database: ServiceDatabase) {
+        self.database = database
+    }
+
+    /// Alerts in the caller's jurisdictions, newest first, after the cursor.
+    public func list(
+        _ filter: AlertFilter, after cursor: (openedAtMicroseconds: Int64, id: Alert.ID)?, limit: Int, caller: Caller
+    ) async throws -> [AlertRecord] {
+        try await database.withScope(caller.principal) { connection in
+            let found = try await alerts.list(filter, after: cursor, limit: limit, on: connection)
+            try await database.audit(caller.event("alert.list", on: "alert", id: nil, outcome: .ok), on: connection)
+            return found
+        }
+    }
+
+    public func dossier(_ id: Alert.ID, caller: Caller) async throws -> Dossier {
+        let found = try await database.withScope(caller.principal) { connection -> Dossier? in
+            let alert = try await alerts.alert(id, on: connection)
+            var dossier: Dossier?
+            if let alert {
+                dossier = Dossier(
+                    alert: alert, score: try await alerts.score(of: alert, on: connection),
+                    events: try await alerts.events(of: id, on: connection))
+            }
+            try await database.audit(
+                caller.event("alert.read", on: "alert", id: id.description, outcome: alert == nil ? .notFound : .ok), on: connection)
+            return dossier
+        }
+        guard let found else { throw Refusal.alertNotFound }
+        return found
+    }
+
+    /// Appends a regulator's transition or comment; throws `AlertStoreError` for one that cannot
+    /// follow the alert's status or an assignee who may not see it.
+    public func apply(_ transition: AlertTransition, to id: Alert.ID, now: Date, caller: Caller) async throws -> AlertEventRecord {
+        let event = try await database.withScope(caller.principal) { connection in
+            let event = try await alerts.apply(transition, to: id, by: caller.principal, now: now, on: connection)
+            try await database.audit(
+                caller.event(
+                    "alert.\(transition.eventKind.rawValue)", on: "alert", id: id.description, outcome: event == nil ? .notFound : .ok),
+                on: connection)
+            return event
+        }
+        guard let event else { throw Refusal.alertNotFound }
+        return event
+    }
+
+    /// Opens the caller's live stream (audited): where it starts, `resume` (a client's
+    /// Last-Event-ID) or the latest event now.
+    public func openStream(resume: Int64?, caller: Caller) async throws -> Int64 {
+        try await database.withScope(caller.principal) { connection in
+            let latest = try await alerts.latestEventID(on: connection)
+            try await database.audit(
+                caller.event(
+                    "alert.stream", on: "alert", id: nil, outcome: .ok, details: ["last_event_id": resume.map(String.init) ?? "none"]),
+                on: connection)
+            return resume ?? latest
+        }
+    }
+
+    /// The stream's next read, in one snapshot: under READ COMMITTED each statement sees what is
+    /// committed when it starts, and a report's alerts committed between the two reads were
+    /// skipped for good while their case events were sent.
+    public func streamPage(after last: Int64, limit: Int, principal: Principal) async throws -> StreamPage {
+        try await database.withSnapshot(principal) { connection in
+            let events = try await alerts.events(after: last, limit: limit, on: connection)
+            let found = try await alerts.alerts(Array(Set(events.map(\.alertID))), on: connection)
+            let caseEvents = try await cases.events(after: last, limit: limit, on: connection)
+            let caseRecords = try await cases.cases(Array(Set(caseEvents.map(\.caseID))), on: connection)
+            return StreamPage(events: events, alerts: found, caseEvents: caseEvents, cases: caseRecords)
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import CentinelaCore
+import Foundation
+import Logging
+
+/// A regulator's work on what linking found (docs/linking.md), each step one unit in the caller's
+/// scope with its audit event: patterns, one adult's person, and the review queue with its final
+/// decisions. A miss is audited too, then refused.
+public struct LinkingDesk: Sendable {
+    public enum Refusal: Error, Equatable {
+        case patternNotFound
+        case adultNotFound
+        /// No proposed pair of these records that the caller may see.
+        case pairNotFound
+        /// Decided before: a decision is final.
+        case pairAlreadyDecided
+    }
+
+    public let database: ServiceDatabase
+    var patterns: PatternStore { PatternStore(logger: database.logger) }
+    var persons: PersonStore { PersonStore(logger: database.logger) }
+    var review: LinkReviewStore { LinkReviewStore(logger: database.logger) }
+
+    public init(database: ServiceDatabase) {
+        self.database = database
+    }
+
+    /// Patterns the caller may see, most recently active first, after the cursor.
+    public func patterns(kind: String?, after cursor: InstantCursor?, limit: Int, caller: Caller) async throws -> [PatternRecord] {
+        try await database.withScope(caller.principal) { connection in
+            let found = try await patterns.list(kind: kind, after: cursor, limit: limit, on: connection)
+            try await database.audit(caller.event("pattern.list", on: "pattern", id: nil, outcome: .ok), on: connection)
+            return found
+        }
+    }
+
+    public func pattern(_ id: UUID, caller: Caller) async throws -> (PatternRecord, [PatternReport]) {
+        let found = try await database.withScope(caller.principal) { connection in
+            let found = try await patterns.pattern(id, on: connection)
+            try await database.audit(
+                caller.event("pattern.read", on: "pattern", id: id.uuidString.lowercased(), outcome: found == nil ? .notFound : .ok),
+                on: connection)
+            return found
+        }
+        guard let found else { throw Refusal.patternNotFound }
+        return found
+    }
+
+    /// The person an adult record belongs to, the caller's side of them.
+    public func person(of id: AdultRecord.ID, caller: Caller) async throws -> PersonView {
+        let found = try await database.withScope(caller.principal) { connection in
+            let found = try await persons.person(of: id, on: connection)
+            try await database.audit(
+                caller.event("person.read", on: "adult", id: id.description, outcome: found == nil ? .notFound : .ok), on: connection)
+            return found
+        }
+        guard let found else { throw Refusal.adultNotFound }
+        return found
+    }
+
+    /// Pairs waiting for a decision, strongest first, after the cursor.
+    public func pending(
+        after cursor: (score: Double, first: UUID, second: UUID)?, limit: Int, caller: Caller
+    ) async throws
+        -> [ReviewPair]
+    {
+        try await database.withScope(caller.principal) { connection in
+            let pairs = try await review.pending(after: cursor, limit: limit, on: connection)
+            try await database.audit(caller.event("link_review.list", on: "adult_link", id: nil, outcome: .ok), on: connection)
+            return pairs
+        }
+    }
+
+    /// Records the caller's final decision on a proposed pair; returns when it was recorded.
+    public func decide(_ pair: RecordPair, _ decision: LinkReviewStore.Decision, note: String?, caller: Caller) async throws -> Date {
+        let outcome = try await database.withScope(caller.principal) { connection in
+            let outcome = try await review.decide(pair, decision, note: note, by: caller.principal, on: connection)
+            let audited: AuditEvent.Outcome =
+                switch outcome {
+                case .recorded: .ok
+                case .notFound: .notFound
+                case .alreadyDecided: .invalid
+                }
+            try await database.audit(
+                caller.event(
+                    "link_review.decide", on: "adult_link", id: "\(pair.first)|\(pair.second)", outcome: audited,
+                    details: ["decision": decision.rawValue]),
+                on: connection)
+            return outcome
+        }
+        switch outcome {
+        case .recorded(let at): return at
+        case .notFound: throw Refusal.pairNotFound
+        case .alreadyDecided: throw Refusal.pairAlreadyDecided
+        }
+    }
+}
