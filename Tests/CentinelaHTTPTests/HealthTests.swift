@@ -171,21 +171,7 @@ import Glibc
 
 @Suite struct RoutingTests {
     func withRoutes(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        struct AlwaysReady: DatabaseHealthChecking {
-            func check() async -> DatabaseHealth { .ready(SchemaStatus(applied: ["0001_core"], pending: [])) }
-        }
-        // The routes under test never reach the database; this client is never even run.
-        let unused = PostgresClient(
-            configuration: .init(unixSocketPath: "/nonexistent", username: "x", password: nil, database: "x"))
-        let app = Application(
-            router: buildRouter(
-                ApplicationDependencies(
-                    databaseHealth: AlwaysReady(), database: ServiceDatabase(client: unused, logger: TestDatabase.logger),
-                    alertFeed: AlertFeed(
-                        database: DatabaseConfiguration(
-                            endpoint: .unixSocket(directory: "/nonexistent", port: 5432), username: "x", password: nil, database: "x",
-                            tlsMode: .disable),
-                        logger: TestDatabase.logger))))
+        let app = Application(router: buildRouter(.offline))
         try await app.test(.router, test)
     }
 

@@ -15,12 +15,16 @@ struct AlertController {
     let feed: AlertFeed
     var desk: AlertDesk { AlertDesk(database: database) }
 
-    static let endpoints: [Endpoint<AlertController>] = [
-        Endpoint(.get, "alerts", AlertController.list),
-        Endpoint(.get, "alerts/stream", AlertController.stream),
-        Endpoint(.get, "alerts/{id}", AlertController.get),
-        Endpoint(.post, "alerts/{id}/events", AlertController.addEvent),
-    ]
+    /// The routes below /v1, registered as Hummingbird registers any: the 405 answers and the
+    /// OpenAPI contract test read them back from the router.
+    var routes: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.get("alerts", use: list)
+        routes.get("alerts/stream", use: stream)
+        routes.get("alerts/{id}", use: get)
+        routes.post("alerts/{id}/events", use: addEvent)
+        return routes
+    }
 
     struct AlertBody: Encodable, Sendable {
         var id: String

@@ -145,6 +145,20 @@ public func buildApplication(
 /// The routes and the middleware around them, separate from the server so that tests can run
 /// them with other dependencies.
 public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRequestContext> {
+    let router = servingRouter(dependencies)
+    router.refuseOtherMethods(on: servedRoutes(of: router))
+    return router
+}
+
+/// Every route the service serves, with its methods (HEAD wherever GET is): what the OpenAPI
+/// document must describe. Read back from Hummingbird's own registry, so it cannot drift from
+/// what is served.
+public func servedRoutes(_ dependencies: ApplicationDependencies) -> [String: [HTTPRequest.Method]] {
+    servedRoutes(of: servingRouter(dependencies))
+}
+
+/// The router with every route that serves something, before the 405 answers are added.
+func servingRouter(_ dependencies: ApplicationDependencies) -> Router<AppRequestContext> {
     // HEAD is answered wherever GET is, as HTTP expects (Hummingbird does not do it by default).
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     // Outermost first: requests are counted with the status the client gets; every response,
@@ -152,56 +166,40 @@ public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRe
     router.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics))
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: ProblemMiddleware())
-    router.addRoutes(HealthController(database: dependencies.databaseHealth).endpoints)
+    router.addRoutes(HealthController(database: dependencies.databaseHealth).routes)
     let metrics = MetricsController(
         metrics: dependencies.metrics, database: dependencies.database, token: dependencies.metricsToken,
         logger: dependencies.database.logger)
     router.get("metrics") { request, context in try await metrics.scrape(request, context: context) }
-    router.refuseOtherMethods(on: unversionedRoutes, allowed: [.get, .head])
     OpenAPIDocument.register(on: router)
 
-    let api = router.group("v1").add(middleware: AuthenticationMiddleware(database: dependencies.database, limits: dependencies.limits))
-    api.register(FacilityController(database: dependencies.database, limits: dependencies.limits), FacilityController.endpoints)
-    api.register(
-        ReportController(database: dependencies.database, limits: dependencies.limits, metrics: dependencies.metrics),
-        ReportController.endpoints)
-    api.register(
-        RosterController(database: dependencies.database, limits: dependencies.limits, nationalIDs: dependencies.nationalIDs),
-        RosterController.endpoints)
-    api.register(RiskController(database: dependencies.database, limits: dependencies.limits), RiskController.endpoints)
-    api.register(
-        AlertController(database: dependencies.database, limits: dependencies.limits, feed: dependencies.alertFeed),
-        AlertController.endpoints)
-    api.register(WebhookController(database: dependencies.database, limits: dependencies.limits), WebhookController.endpoints)
-    api.register(LinkController(database: dependencies.database, limits: dependencies.limits), LinkController.endpoints)
-    api.register(PatternController(database: dependencies.database, limits: dependencies.limits), PatternController.endpoints)
-    api.register(CaseController(database: dependencies.database, limits: dependencies.limits), CaseController.endpoints)
-    api.register(PersonController(database: dependencies.database), PersonController.endpoints)
-    router.refuseOtherMethods(on: versionOneRoutes)
+    let (database, limits) = (dependencies.database, dependencies.limits)
+    let api = router.group("v1").add(middleware: AuthenticationMiddleware(database: database, limits: limits))
+    for routes in [
+        FacilityController(database: database, limits: limits).routes,
+        ReportController(database: database, limits: limits, metrics: dependencies.metrics).routes,
+        RosterController(database: database, limits: limits, nationalIDs: dependencies.nationalIDs).routes,
+        RiskController(database: database, limits: limits).routes,
+        AlertController(database: database, limits: limits, feed: dependencies.alertFeed).routes,
+        WebhookController(database: database, limits: limits).routes,
+        LinkController(database: database, limits: limits).routes,
+        PatternController(database: database, limits: limits).routes,
+        CaseController(database: database, limits: limits).routes,
+        PersonController(database: database).routes,
+    ] {
+        api.addRoutes(routes)
+    }
     return router
 }
 
-/// Every route the service serves, with its methods: what the OpenAPI document must describe.
-public var apiRoutes: [String: [HTTPRequest.Method]] {
-    var routes = Dictionary(uniqueKeysWithValues: unversionedRoutes.map { ($0, [HTTPRequest.Method.get, .head]) })
-    routes.merge(versionOneRoutes) { $0 + $1 }
-    return routes
-}
-
-/// The routes outside /v1: health, metrics and the contract; each answers GET and HEAD only.
-let unversionedRoutes = ["/healthz", "/readyz", "/openapi.yaml", "/docs", "/docs/redoc.standalone.js", "/metrics"]
-
-/// The /v1 routes of every controller, with their methods.
-var versionOneRoutes: [String: [HTTPRequest.Method]] {
+/// Path → methods of a router's routes, HEAD wherever GET is.
+func servedRoutes(of router: Router<AppRequestContext>) -> [String: [HTTPRequest.Method]] {
     var routes: [String: [HTTPRequest.Method]] = [:]
-    for table in [
-        FacilityController.endpoints.routeTable(), ReportController.endpoints.routeTable(), RosterController.endpoints.routeTable(),
-        RiskController.endpoints.routeTable(), AlertController.endpoints.routeTable(),
-        WebhookController.endpoints.routeTable(), LinkController.endpoints.routeTable(),
-        PatternController.endpoints.routeTable(), PersonController.endpoints.routeTable(),
-        CaseController.endpoints.routeTable(),
-    ] {
-        routes.merge(table) { $0 + $1 }
+    for route in router.routes {
+        let path = route.path.description
+        for method in route.method == .get ? [.get, .head] : [route.method] where !(routes[path] ?? []).contains(method) {
+            routes[path, default: []].append(method)
+        }
     }
     return routes
 }
@@ -209,14 +207,9 @@ var versionOneRoutes: [String: [HTTPRequest.Method]] {
 extension Router {
     /// Hummingbird answers 404 for a known path with an unregistered method; HTTP says 405 with an
     /// `Allow` header, which tells a client its mistake instead of suggesting the resource is gone.
-    /// The same, for routes given as path → allowed methods.
     func refuseOtherMethods(on routes: [String: [HTTPRequest.Method]]) {
-        for (path, allowed) in routes { refuseOtherMethods(on: [path], allowed: allowed) }
-    }
-
-    func refuseOtherMethods(on paths: [String], allowed: [HTTPRequest.Method]) {
         let all: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options, .trace]
-        for path in paths {
+        for (path, allowed) in routes {
             for method in all where !allowed.contains(method) {
                 self.on(RouterPath(path), method: method) { _, _ -> Response in
                     throw Problem.methodNotAllowed(allowed: allowed)

@@ -11,12 +11,16 @@ struct RosterController {
     let nationalIDs: NationalIDHasher?
     var roster: StaffRoster { StaffRoster(database: database) }
 
-    static let endpoints: [Endpoint<RosterController>] = [
-        Endpoint(.get, "facilities/{id}/staff", RosterController.list),
-        Endpoint(.post, "facilities/{id}/staff", RosterController.add),
-        Endpoint(.get, "facilities/{id}/staff/{staffRef}", RosterController.get),
-        Endpoint(.patch, "facilities/{id}/staff/{staffRef}", RosterController.update),
-    ]
+    /// The routes below /v1, registered as Hummingbird registers any: the 405 answers and the
+    /// OpenAPI contract test read them back from the router.
+    var routes: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.get("facilities/{id}/staff", use: list)
+        routes.post("facilities/{id}/staff", use: add)
+        routes.get("facilities/{id}/staff/{staffRef}", use: get)
+        routes.patch("facilities/{id}/staff/{staffRef}", use: update)
+        return routes
+    }
 
     struct EntryBody: Encodable, Sendable {
         var id: String

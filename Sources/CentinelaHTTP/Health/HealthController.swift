@@ -29,7 +29,7 @@ struct HealthController<Context: RequestContext> {
         var reason: String?
     }
 
-    var endpoints: RouteCollection<Context> {
+    var routes: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
         routes.get("healthz") { _, _ in JSONResponse(body: Liveness(status: "ok")) }
         routes.get("readyz") { _, _ in await readiness() }

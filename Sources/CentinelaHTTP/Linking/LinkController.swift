@@ -13,10 +13,14 @@ struct LinkController {
     let limits: HTTPConfiguration
     var desk: LinkingDesk { LinkingDesk(database: database) }
 
-    static let endpoints: [Endpoint<LinkController>] = [
-        Endpoint(.get, "links/review", LinkController.pending),
-        Endpoint(.post, "links/review/{a}/{b}", LinkController.decide),
-    ]
+    /// The routes below /v1, registered as Hummingbird registers any: the 405 answers and the
+    /// OpenAPI contract test read them back from the router.
+    var routes: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.get("links/review", use: pending)
+        routes.post("links/review/{a}/{b}", use: decide)
+        return routes
+    }
 
     struct PairBody: Encodable, Sendable {
         var records: [AdultRecordBody]

@@ -14,10 +14,14 @@ struct PatternController {
     let limits: HTTPConfiguration
     var desk: LinkingDesk { LinkingDesk(database: database) }
 
-    static let endpoints: [Endpoint<PatternController>] = [
-        Endpoint(.get, "patterns", PatternController.list),
-        Endpoint(.get, "patterns/{id}", PatternController.get),
-    ]
+    /// The routes below /v1, registered as Hummingbird registers any: the 405 answers and the
+    /// OpenAPI contract test read them back from the router.
+    var routes: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.get("patterns", use: list)
+        routes.get("patterns/{id}", use: get)
+        return routes
+    }
 
     static let kinds: Set<String> = ["modus_operandi", "network"]
 

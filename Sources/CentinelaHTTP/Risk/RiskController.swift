@@ -12,11 +12,15 @@ struct RiskController {
     let limits: HTTPConfiguration
     var desk: RiskDesk { RiskDesk(database: database) }
 
-    static let endpoints: [Endpoint<RiskController>] = [
-        Endpoint(.get, "facilities/{id}/risk", RiskController.current),
-        Endpoint(.get, "facilities/{id}/risk/history", RiskController.history),
-        Endpoint(.post, "facilities/{id}/risk/overrides", RiskController.setOverride),
-    ]
+    /// The routes below /v1, registered as Hummingbird registers any: the 405 answers and the
+    /// OpenAPI contract test read them back from the router.
+    var routes: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.get("facilities/{id}/risk", use: current)
+        routes.get("facilities/{id}/risk/history", use: history)
+        routes.post("facilities/{id}/risk/overrides", use: setOverride)
+        return routes
+    }
 
     /// A stored assessment as the API shows it.
     struct RiskBody: Encodable, Sendable {

@@ -12,14 +12,18 @@ struct WebhookController {
     let limits: HTTPConfiguration
     var desk: WebhookDesk { WebhookDesk(database: database) }
 
-    static let endpoints: [Endpoint<WebhookController>] = [
-        Endpoint(.get, "webhooks", WebhookController.list),
-        Endpoint(.post, "webhooks", WebhookController.register),
-        Endpoint(.delete, "webhooks/{id}", WebhookController.disable),
-        Endpoint(.get, "webhooks/{id}/deliveries", WebhookController.deliveries),
-        Endpoint(.post, "webhooks/{id}/deliveries/{delivery}/redeliver", WebhookController.redeliver),
-        Endpoint(.post, "webhooks/{id}/recover", WebhookController.recover),
-    ]
+    /// The routes below /v1, registered as Hummingbird registers any: the 405 answers and the
+    /// OpenAPI contract test read them back from the router.
+    var routes: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.get("webhooks", use: list)
+        routes.post("webhooks", use: register)
+        routes.delete("webhooks/{id}", use: disable)
+        routes.get("webhooks/{id}/deliveries", use: deliveries)
+        routes.post("webhooks/{id}/deliveries/{delivery}/redeliver", use: redeliver)
+        routes.post("webhooks/{id}/recover", use: recover)
+        return routes
+    }
 
     struct Recovered: Encodable, Sendable {
         var queued: Int
