@@ -67,6 +67,18 @@ let package = Package(
             resources: [.copy("Resources/openapi.yaml"), .copy("Resources/docs")],
             swiftSettings: swiftSettings
         ),
+        // The simulated country, its loader and the demo: for `simulate`, `evaluate`, `serve --demo`
+        // and the tests; the service's own modules never carry it.
+        .target(
+            name: "CentinelaSimulation",
+            dependencies: [
+                "CentinelaCore",
+                "CentinelaStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The one executable: argument parsing and wiring only.
         .executableTarget(
             name: "centinela",
@@ -74,6 +86,7 @@ let package = Package(
                 "CentinelaCore",
                 "CentinelaStore",
                 "CentinelaHTTP",
+                "CentinelaSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -99,13 +112,13 @@ let package = Package(
         ),
         .testTarget(
             name: "CentinelaCoreTests",
-            dependencies: ["CentinelaCore"],
+            dependencies: ["CentinelaCore", "CentinelaSimulation"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CentinelaStoreTests",
             dependencies: [
-                "CentinelaCore", "CentinelaStore", "CentinelaTestSupport",
+                "CentinelaCore", "CentinelaStore", "CentinelaSimulation", "CentinelaTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

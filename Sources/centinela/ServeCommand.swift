@@ -1,6 +1,7 @@
 import ArgumentParser
 import CentinelaCore
 import CentinelaHTTP
+import CentinelaSimulation
 import CentinelaStore
 import Foundation
 import Hummingbird

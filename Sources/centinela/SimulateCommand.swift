@@ -1,5 +1,6 @@
 import ArgumentParser
 import CentinelaCore
+import CentinelaSimulation
 import CentinelaStore
 import Foundation
 import Logging

@@ -1,4 +1,5 @@
 import CentinelaCore
+import CentinelaSimulation
 import Foundation
 import Testing
 

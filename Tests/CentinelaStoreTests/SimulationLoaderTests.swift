@@ -1,10 +1,11 @@
 import CentinelaCore
+import CentinelaStore
 import CentinelaTestSupport
 import Foundation
 import PostgresNIO
 import Testing
 
-@testable import CentinelaStore
+@testable import CentinelaSimulation
 
 @Suite struct SimulationLoaderTests {
     let logger = TestDatabase.logger

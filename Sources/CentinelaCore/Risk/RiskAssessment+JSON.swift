@@ -5,7 +5,7 @@ extension RiskAssessment {
     /// hundreds of thousands of assessments, and the generic `JSONEncoder` spent most of a run's
     /// time doing so. Same assessment, same bytes; `RiskAssessment.decoder` reads it back.
     public var canonicalJSON: String {
-        var out = JSONText()
+        var out = JSONWriter()
         out.object {
             $0.field("asOf") { $0.string(RiskAssessment.timestamp(asOf)) }
             $0.field("band") { $0.string(band.rawValue) }
@@ -43,7 +43,7 @@ extension RiskAssessment {
 
 /// A minimal JSON writer into UTF-8 bytes: objects are written with their keys in the order given
 /// (sorted by the caller), numbers in Swift's shortest round-trip form.
-struct JSONText {
+struct JSONWriter {
     private var bytes: [UInt8] = []
 
     init() {
@@ -53,10 +53,10 @@ struct JSONText {
     var text: String { String(decoding: bytes, as: UTF8.self) }
 
     struct Object {
-        fileprivate var writer: JSONText
+        fileprivate var writer: JSONWriter
         fileprivate var first = true
 
-        mutating func field(_ name: String, _ value: (inout JSONText) -> Void) {
+        mutating func field(_ name: String, _ value: (inout JSONWriter) -> Void) {
             if !first { writer.bytes.append(UInt8(ascii: ",")) }
             first = false
             writer.string(name)
@@ -75,7 +75,7 @@ struct JSONText {
         bytes.append(UInt8(ascii: "}"))
     }
 
-    mutating func array<Element>(_ items: [Element], _ item: (inout JSONText, Element) -> Void) {
+    mutating func array<Element>(_ items: [Element], _ item: (inout JSONWriter, Element) -> Void) {
         bytes.append(UInt8(ascii: "["))
         for (index, element) in items.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }

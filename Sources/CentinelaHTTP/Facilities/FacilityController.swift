@@ -251,14 +251,6 @@ struct FacilityController {
     }
 }
 
-extension Response {
-    func withHeader(_ name: HTTPField.Name, _ value: String) -> Response {
-        var response = self
-        response.headers[name] = value
-        return response
-    }
-}
-
 extension FacilityRegister.Refusal: ProblemConvertible {
     var problem: Problem {
         switch self {

@@ -91,7 +91,7 @@ struct ReportController {
         }
         struct AmendmentBody: Encodable, Sendable {
             var id: String
-            var changes: JSONText
+            var changes: EmbeddedJSON
             var note: String?
             var amendedAt: Date
             var amendedBy: String?
@@ -135,7 +135,7 @@ struct ReportController {
             }
             amendments = r.amendments.map {
                 .init(
-                    id: $0.id.uuidString.lowercased(), changes: JSONText($0.changes), note: $0.note, amendedAt: $0.amendedAt,
+                    id: $0.id.uuidString.lowercased(), changes: EmbeddedJSON($0.changes), note: $0.note, amendedAt: $0.amendedAt,
                     amendedBy: $0.amendedBy)
             }
         }
@@ -387,36 +387,6 @@ struct ReportController {
     }
 }
 
-/// JSON already encoded as text, embedded as a value (not as a string) when encoding.
-struct JSONText: Encodable, Sendable {
-    let text: String
-    init(_ text: String) { self.text = text }
-
-    func encode(to encoder: any Encoder) throws {
-        let value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
-        try value.encode(to: encoder)
-    }
-}
-
-extension JSONValue: Encodable {
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case .bool(let flag): try container.encode(flag)
-        case .number(let number):
-            if number.rounded() == number, let integer = Int(exactly: number) {
-                try container.encode(integer)
-            } else {
-                try container.encode(number)
-            }
-        case .string(let text): try container.encode(text)
-        case .array(let items): try container.encode(items)
-        case .object(let fields): try container.encode(fields)
-        }
-    }
-}
-
 extension Problem {
     static let idempotencyMismatch = Problem(
         type: typeBase + "idempotency-key-reused", title: "Idempotency-Key reused", status: .unprocessableContent,
@@ -454,14 +424,4 @@ extension ReportStoreError: ProblemConvertible {
 
 extension HTTPField.Name {
     static let idempotencyKeyHeader = Self("Idempotency-Key")!
-}
-
-extension CalendarDate {
-    /// Today in UTC: reports are dated as the server receives them.
-    static func today(now: Date = Date()) -> CalendarDate {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day], from: now)
-        return CalendarDate(year: parts.year!, month: parts.month!, day: parts.day!)!
-    }
 }

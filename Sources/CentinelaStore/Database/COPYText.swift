@@ -2,8 +2,8 @@ import Foundation
 
 /// PostgreSQL's COPY text format: tab-separated fields, `\N` for NULL, backslash escapes for tabs,
 /// newlines and backslashes.
-enum COPYText {
-    static func appendRow(_ fields: [String?], to buffer: inout [UInt8]) {
+public enum COPYText {
+    public static func appendRow(_ fields: [String?], to buffer: inout [UInt8]) {
         for (index, field) in fields.enumerated() {
             if index > 0 { buffer.append(0x09) }
             guard let field else {
@@ -24,7 +24,7 @@ enum COPYText {
     }
 
     /// A `text[]` literal, every element quoted.
-    static func array(_ items: [String]) -> String {
+    public static func array(_ items: [String]) -> String {
         var literal = "{"
         for (index, item) in items.enumerated() {
             if index > 0 { literal += "," }
@@ -40,7 +40,7 @@ enum COPYText {
     }
 
     /// A `bytea` value in hex input format.
-    static func bytea(_ bytes: some Sequence<UInt8>) -> String {
+    public static func bytea(_ bytes: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = [0x5C, 0x78]  // \x
         for byte in bytes {

@@ -61,7 +61,7 @@ extension PostgresConnection {
 
     /// Runs a statement whose rows are not needed, reading them all so that an error raised while
     /// it executes (inside a function, say) is thrown here rather than lost.
-    func run(_ query: PostgresQuery, logger: Logger) async throws {
+    public func run(_ query: PostgresQuery, logger: Logger) async throws {
         for try await _ in try await self.query(query, logger: logger) {}
     }
 }

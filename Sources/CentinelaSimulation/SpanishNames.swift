@@ -1,3 +1,5 @@
+import CentinelaCore
+
 /// Mexican given names and surnames with rough relative frequencies, and the ways a name gets
 /// written differently from one record to the next. Common names repeat on purpose: different
 /// people with the same common name must not be linked without more evidence.

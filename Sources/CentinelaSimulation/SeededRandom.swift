@@ -1,3 +1,5 @@
+import CentinelaCore
+
 /// A small, fast, seedable generator (xoshiro256**, seeded through SplitMix64) whose output is the
 /// same on every platform and Swift version: the simulator must be reproducible from its seed.
 public struct SeededRandom: RandomNumberGenerator, Sendable {

@@ -1,4 +1,5 @@
 import CentinelaCore
+import CentinelaStore
 import Foundation
 import Logging
 import PostgresNIO

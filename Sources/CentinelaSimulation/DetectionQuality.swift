@@ -1,3 +1,5 @@
+import CentinelaCore
+
 /// How well a ranking of facilities (riskiest first) finds the planted rings of a simulation.
 ///
 /// With k the number of distinct facilities where rings operate, the top k of the ranking is

@@ -1,3 +1,4 @@
+import CentinelaCore
 import Foundation
 
 /// How big a simulated country to make. `full` is national scale: 250,000 facilities and about

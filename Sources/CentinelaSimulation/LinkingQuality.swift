@@ -1,3 +1,5 @@
+import CentinelaCore
+
 /// How well linking recovers what a simulation planted: the same person's roster records across
 /// facilities, and multi-facility rings as patterns.
 ///
