@@ -55,7 +55,7 @@ final class CommandProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        HostProcess.closeInheritedDescriptors(&actions)
+        Self.closeInheritedDescriptors(&actions)
 
         let directory = workingDirectory ?? FileManager.default.currentDirectoryPath
         let argv = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory, program] + arguments
@@ -81,6 +81,20 @@ final class CommandProcess: Sendable {
             }
         }
     }
+
+    /// Has the child close every descriptor above standard error: Linux's posix_spawn passes every
+    /// open one on, and a test's sockets held by a child stay open to their peers. glibc (2.34 and
+    /// later) does it in the child; its function is hidden from Swift (_GNU_SOURCE), so it is looked
+    /// up at run time. (The service itself runs its host programs with swift-subprocess, which does
+    /// this; the tests keep posix_spawn for the pid they signal.)
+    private static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        guard let symbol = closeFromSymbol else { return }
+        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        _ = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, 3)
+    }
+
+    private nonisolated(unsafe) static let closeFromSymbol: UnsafeMutableRawPointer? =
+        dlopen(nil, RTLD_NOW).flatMap { dlsym($0, "posix_spawn_file_actions_addclosefrom_np") }
 
     static let schemaDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

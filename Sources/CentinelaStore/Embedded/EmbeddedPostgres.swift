@@ -175,9 +175,9 @@ public actor EmbeddedPostgres {
         let versionFile = dataDirectory + "/PG_VERSION"
         if let version = try? String(contentsOfFile: versionFile, encoding: .utf8) {
             let major = version.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard major == binaries.majorVersion else {
-                throw EmbeddedPostgresError.versionMismatch(
-                    dataDirectory: dataDirectory, cluster: major, binaries: binaries.majorVersion)
+            let installed = try await binaries.majorVersion()
+            guard major == installed else {
+                throw EmbeddedPostgresError.versionMismatch(dataDirectory: dataDirectory, cluster: major, binaries: installed)
             }
             return
         }
@@ -379,7 +379,21 @@ public actor EmbeddedPostgres {
 /// The PostgreSQL server programs: from `PATH`, or the newest `/usr/lib/postgresql/*/bin`.
 struct PostgresBinaries: Sendable {
     var directory: String
-    var majorVersion: String
+    /// The major version, when the folder's path says it (`/usr/lib/postgresql/NN/bin`).
+    var majorVersionFromPath: String?
+
+    /// The major version: from the path, or asked of `postgres --version`.
+    func majorVersion() async throws -> String {
+        if let majorVersionFromPath { return majorVersionFromPath }
+        let result = try await HostCommand(executable: directory + "/postgres", arguments: ["--version"], user: nil).run()
+        // "postgres (PostgreSQL) 15.18 (Debian ...)"
+        guard result.status == 0, let number = result.output.split(separator: " ").first(where: { $0.first?.isNumber == true }),
+            let major = number.split(separator: ".").first
+        else {
+            throw EmbeddedPostgresError.commandFailed(command: directory + "/postgres --version", reason: result.lastLine)
+        }
+        return String(major)
+    }
 
     static func locate(in explicit: String?) throws -> PostgresBinaries {
         let fm = FileManager.default
@@ -400,24 +414,16 @@ struct PostgresBinaries: Sendable {
         for directory in candidates {
             let tools = ["initdb", "pg_ctl", "postgres"]
             guard tools.allSatisfy({ fm.isExecutableFile(atPath: directory + "/" + $0) }) else { continue }
-            guard let major = version(of: directory) else { continue }
-            return PostgresBinaries(directory: directory, majorVersion: major)
+            return PostgresBinaries(directory: directory, majorVersionFromPath: version(of: directory))
         }
         throw EmbeddedPostgresError.binariesNotFound
     }
 
-    /// The major version from the `/usr/lib/postgresql/NN/bin` path, or from `postgres --version`.
+    /// The major version from the `/usr/lib/postgresql/NN/bin` path.
     private static func version(of directory: String) -> String? {
         let parts = directory.split(separator: "/")
-        if parts.count >= 2, parts[parts.count - 1] == "bin", Int(parts[parts.count - 2]) != nil {
-            return String(parts[parts.count - 2])
-        }
-        let probe = HostCommand(executable: directory + "/postgres", arguments: ["--version"], user: nil)
-        guard let result = try? probe.runBlocking(), result.status == 0 else { return nil }
-        // "postgres (PostgreSQL) 15.18 (Debian ...)"
-        let text = result.output
-        guard let number = text.split(separator: " ").first(where: { $0.first?.isNumber == true }) else { return nil }
-        return number.split(separator: ".").first.map(String.init)
+        guard parts.count >= 2, parts[parts.count - 1] == "bin", Int(parts[parts.count - 2]) != nil else { return nil }
+        return String(parts[parts.count - 2])
     }
 
     func run(_ tool: String, _ arguments: [String], as user: String?) async throws -> HostCommand.Result {

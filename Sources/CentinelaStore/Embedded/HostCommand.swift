@@ -1,4 +1,6 @@
 import Foundation
+import Subprocess
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -8,10 +10,14 @@ import Musl
 import Darwin
 #endif
 
-/// Runs a program of the host (initdb, pg_ctl) and waits for it without blocking a thread.
+/// Runs a program of the host (initdb, pg_ctl) and waits for it, with swift-subprocess.
 ///
 /// Output goes to a temporary file rather than a pipe: `pg_ctl start` leaves a server running that
-/// could otherwise hold the pipe open and make the wait hang.
+/// could otherwise hold the pipe open and make the wait hang. The child starts in a session of its
+/// own, with default signal handling and no descriptor of this process but its standard ones
+/// (swift-subprocess closes the rest): a Ctrl-C meant for centinela reaches centinela, which then
+/// stops the server in order; and a PostgreSQL server started while clients are connected does not
+/// hold their sockets for its whole life (SwiftNIO opens accepted sockets without close-on-exec).
 struct HostCommand: Sendable {
     struct Result: Sendable {
         var status: Int32
@@ -29,84 +35,28 @@ struct HostCommand: Sendable {
     var user: String?
 
     func run() async throws -> Result {
-        let outputPath = Self.temporaryOutputPath()
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("centinela-cmd-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        let status = await Self.waitForExit(try spawn(argv, outputPath: outputPath))
-        return Result(status: status, output: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
-    }
-
-    /// Runs to completion on the calling thread: only for quick probes such as `postgres --version`.
-    func runBlocking() throws -> Result {
-        let outputPath = Self.temporaryOutputPath()
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        let status = Self.reap(try spawn(argv, outputPath: outputPath))
-        return Result(status: status, output: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
-    }
-
-    /// The command, through runuser when it must run as another user, started from a neutral
-    /// folder: the postgres user may not be able to enter the caller's.
-    private var argv: [String] {
-        let command = user.map { [HostCommand.runuser, "-u", $0, "--", executable] + arguments } ?? [executable] + arguments
-        return ["/bin/sh", "-c", "cd / && exec \"$@\"", "sh"] + command
-    }
-
-    private static func temporaryOutputPath() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("centinela-cmd-\(UUID().uuidString).log").path
-    }
-
-    /// posix_spawn rather than Foundation's Process, whose termination handler was seen never to
-    /// fire for `runuser pg_ctl start` here. The child gets default signal handling and a session
-    /// of its own, so a Ctrl-C meant for centinela reaches centinela, which then stops the server
-    /// in order, instead of reaching the server directly.
-    private func spawn(_ argv: [String], outputPath: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        HostProcess.closeInheritedDescriptors(&actions)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        // POSIX_SPAWN_SETSID (glibc's 0x80) is hidden behind _GNU_SOURCE in the imported headers.
-        let setSessionID: Int32 = 0x80
-        posix_spawnattr_setflags(
-            &attributes, Int16(Int32(POSIX_SPAWN_SETSIGDEF) | Int32(POSIX_SPAWN_SETSIGMASK) | setSessionID))
-
-        var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for pointer in cArguments { free(pointer) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, argv[0], &actions, &attributes, &cArguments, environ)
-        guard result == 0 else {
-            throw EmbeddedPostgresError.commandFailed(command: argv[0], reason: String(cString: strerror(result)))
-        }
-        return pid
-    }
-
-    /// Reaps the child on a thread of its own, so that no thread of the cooperative pool blocks.
-    private static func waitForExit(_ pid: pid_t) async -> Int32 {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(returning: reap(pid))
+        let output = try FileDescriptor.open(
+            FilePath(outputPath), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite])
+        var options = PlatformOptions()
+        options.createSession = true
+        let (program, arguments) =
+            user.map { (HostCommand.runuser, ["-u", $0, "--", executable] + self.arguments) } ?? (executable, self.arguments)
+        let status: Int32
+        do {
+            // From a neutral folder: the postgres user may not be able to enter the caller's.
+            let result = try await Subprocess.run(
+                .path(FilePath(program)), arguments: Arguments(arguments), workingDirectory: FilePath("/"), platformOptions: options,
+                input: .none, output: .fileDescriptor(output, closeAfterSpawningProcess: true), error: .combinedWithOutput)
+            switch result.terminationStatus {
+            case .exited(let code): status = code
+            case .signaled(let signal): status = 128 + signal
             }
+        } catch let error as SubprocessError {
+            throw EmbeddedPostgresError.commandFailed(command: program, reason: "\(error)")
         }
-    }
-
-    /// Waits for the child and returns its exit status (128 + signal number when it was killed).
-    private static func reap(_ pid: pid_t) -> Int32 {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        // WIFEXITED / WEXITSTATUS, which Swift does not import as macros.
-        let exited = (status & 0x7f) == 0
-        return exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return Result(status: status, output: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
     }
 
     static var runuser: String {
@@ -119,22 +69,6 @@ struct HostCommand: Sendable {
 /// Facts about the processes of this host that the embedded cluster needs.
 package enum HostProcess {
     static var isRoot: Bool { geteuid() == 0 }
-
-    /// Has a child spawned with `actions` close every descriptor above standard error. Linux's
-    /// posix_spawn passes every open descriptor on, and SwiftNIO opens the sockets it accepts
-    /// without close-on-exec: a PostgreSQL server started while clients are connected (a cluster
-    /// restarted, a test's) held their sockets for its whole life, so that a connection the
-    /// service had closed stayed open to its client. glibc (2.34 and later) can do it in the
-    /// child; its function is hidden from Swift (_GNU_SOURCE), so it is looked up at run time, and
-    /// where it does not exist the child inherits as before.
-    package static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
-        guard let symbol = closeFromSymbol else { return }
-        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        _ = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, 3)
-    }
-
-    private nonisolated(unsafe) static let closeFromSymbol: UnsafeMutableRawPointer? =
-        dlopen(nil, RTLD_NOW).flatMap { dlsym($0, "posix_spawn_file_actions_addclosefrom_np") }
 
     static var currentPID: Int32 { getpid() }
 
