@@ -105,6 +105,8 @@ docker-check: docker-tools prometheus-tools
 	sh -n Docker/cron/rescore-schedule.sh
 	sh -n Docker/postgres/init-centinela.sh
 	sh -n Docker/make-secrets
+	sh -n Docker/dependencies
+	Docker/dependencies check
 	/usr/bin/python3 -c 'import sys, yaml; docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]; assert [d["kind"] for d in docs] == ["CronJob", "CronJob"], docs' Docker/kubernetes/rescore-cronjobs.yaml
 	@echo "Docker/: Dockerfile, compose.yaml, alert rules, cron and Kubernetes files check out"
 
