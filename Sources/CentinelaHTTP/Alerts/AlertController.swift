@@ -133,7 +133,8 @@ struct AlertController {
         let dossier = try await desk.dossier(id, caller: context.caller(principal))
         return JSONResponse(
             body: AlertDetail(
-                alert: AlertBody(dossier.alert), risk: dossier.score.map { RiskController.RiskBody($0, for: principal) },
+                alert: AlertBody(dossier.alert),
+                risk: dossier.score.map { RiskController.RiskBody($0, of: .brief(of: dossier.alert), for: principal) },
                 events: dossier.events.map(EventBody.init)))
     }
 

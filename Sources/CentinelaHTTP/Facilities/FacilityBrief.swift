@@ -25,4 +25,10 @@ extension FacilityBrief {
         FacilityBrief(
             id: record.facilityID.description, code: record.facilityCode, name: record.facilityName, jurisdiction: record.jurisdictionCode)
     }
+
+    static func brief(of record: FacilityRecord) -> FacilityBrief {
+        FacilityBrief(
+            id: record.facility.id.description, code: record.facility.externalCode, name: record.facility.name,
+            jurisdiction: record.jurisdictionCode)
+    }
 }

@@ -68,7 +68,7 @@ struct PatternController {
 
     struct ReportBody: Encodable, Sendable {
         var id: String
-        var facility: String
+        var facility: FacilityBrief
         var receivedAt: Date
         var category: String
         var status: String
@@ -113,7 +113,10 @@ struct PatternController {
                 pattern: PatternBody(pattern),
                 reports: reports.map {
                     ReportBody(
-                        id: $0.id.description, facility: $0.facilityID.description, receivedAt: $0.receivedAt, category: $0.category,
+                        id: $0.id.description,
+                        facility: FacilityBrief(
+                            id: $0.facilityID.description, code: $0.facilityCode, name: $0.facilityName, jurisdiction: $0.jurisdictionCode),
+                        receivedAt: $0.receivedAt, category: $0.category,
                         status: $0.status, modusOperandi: $0.modusOperandi)
                 }))
     }

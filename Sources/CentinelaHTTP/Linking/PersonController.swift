@@ -23,7 +23,7 @@ struct PersonController {
     struct Body: Encodable, Sendable {
         struct Report: Encodable, Sendable {
             var id: String
-            var facility: String
+            var facility: FacilityBrief
             var receivedAt: Date
             var category: String
             var status: String
@@ -65,7 +65,10 @@ struct PersonController {
                 },
                 reports: person.reports.map {
                     .init(
-                        id: $0.id.description, facility: $0.facilityID.description, receivedAt: $0.receivedAt, category: $0.category,
+                        id: $0.id.description,
+                        facility: FacilityBrief(
+                            id: $0.facilityID.description, code: $0.facilityCode, name: $0.facilityName, jurisdiction: $0.jurisdictionCode),
+                        receivedAt: $0.receivedAt, category: $0.category,
                         status: $0.status)
                 },
                 jurisdictions: person.jurisdictions.map { ["code": $0.code, "name": $0.name] }))

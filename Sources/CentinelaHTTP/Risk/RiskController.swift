@@ -24,7 +24,7 @@ struct RiskController {
 
     /// A stored assessment as the API shows it.
     struct RiskBody: Encodable, Sendable {
-        var facility: String
+        var facility: FacilityBrief
         var modelId: String
         var asOf: Date
         var recordedAt: Date
@@ -49,9 +49,9 @@ struct RiskController {
         /// `for` a school: the CROSS_FACILITY evidence (which of its adults or reports linking tied
         /// to other facilities, and which patterns) is for regulators only. The school's own staff
         /// may be the adults concerned; its points and summary stay, as the score depends on them.
-        init(_ stored: StoredScore, for principal: Principal, among distribution: ScoreDistribution? = nil) {
+        init(_ stored: StoredScore, of facility: FacilityBrief, for principal: Principal, among distribution: ScoreDistribution? = nil) {
             let a = stored.assessment
-            facility = a.facilityID.description
+            self.facility = facility
             modelId = a.modelID
             asOf = a.asOf
             recordedAt = stored.recordedAt
@@ -83,8 +83,8 @@ struct RiskController {
         let principal = try context.requireCaseHandler("Risk scores")
         let id = try context.facilityID()
         try QueryReader(request).finish()
-        let (stored, distribution) = try await desk.current(id, caller: context.caller(principal))
-        return JSONResponse(body: RiskBody(stored, for: principal, among: distribution))
+        let (facility, stored, distribution) = try await desk.current(id, caller: context.caller(principal))
+        return JSONResponse(body: RiskBody(stored, of: .brief(of: facility), for: principal, among: distribution))
     }
 
     @Sendable func history(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<RiskBody>> {
@@ -97,13 +97,16 @@ struct RiskController {
             if let value = Int64(cursor), value > 0 { before = value } else { query.fail("cursor", "is not a cursor this server issued") }
         }
         try query.finish()
-        let rows = try await desk.history(id, before: before, limit: limit + 1, caller: context.caller(principal))
-        return JSONResponse(body: Page(rows: rows, limit: limit, position: { String($0.id) }) { RiskBody($0.score, for: principal) })
+        let (facility, rows) = try await desk.history(id, before: before, limit: limit + 1, caller: context.caller(principal))
+        return JSONResponse(
+            body: Page(rows: rows, limit: limit, position: { String($0.id) }) {
+                RiskBody($0.score, of: .brief(of: facility), for: principal)
+            })
     }
 
     struct OverrideReceipt: Encodable, Sendable {
         var id: String
-        var facility: String
+        var facility: FacilityBrief
         @Nullable var band: String?
         var reason: String
         @Nullable var expiresAt: Date?
@@ -141,11 +144,11 @@ struct RiskController {
             body.fail("expiresAt", "must be absent when clearing an override")
         }
         try body.finish()
-        let (overrideID, setAt) = try await desk.setOverride(
+        let (overrideID, setAt, facility) = try await desk.setOverride(
             facility: id, band: band, reason: reason!, expiresAt: expiresAt, caller: context.caller(principal))
         let receipt = OverrideReceipt(
-            id: overrideID.uuidString.lowercased(), facility: id.description, band: band?.rawValue, reason: reason!, expiresAt: expiresAt,
-            setAt: setAt)
+            id: overrideID.uuidString.lowercased(), facility: .brief(of: facility), band: band?.rawValue, reason: reason!,
+            expiresAt: expiresAt, setAt: setAt)
         return try JSONResponse(status: .created, body: receipt).response(from: request, context: context)
     }
 

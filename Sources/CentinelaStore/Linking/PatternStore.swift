@@ -28,6 +28,9 @@ public struct PatternRecord: Sendable {
 public struct PatternReport: Sendable {
     public var id: IncidentReport.ID
     public var facilityID: Facility.ID
+    public var facilityCode: String
+    public var facilityName: String
+    public var jurisdictionCode: String
     public var receivedAt: Date
     public var category: String
     public var status: String
@@ -94,18 +97,19 @@ public struct PatternStore: Sendable {
             ).first
         else { return nil }
         var reports: [PatternReport] = []
-        for try await (report, facility, received, category, status, tags) in try await connection.query(
+        for try await (report, facility, code, name, jurisdiction, received, category, status, tags) in try await connection.query(
             """
-            SELECT c.report_id, c.facility_id, c.received_at, c.category, c.status, c.mo_tags
+            SELECT c.report_id, c.facility_id, f.external_code, f.name, j.code, c.received_at, c.category, c.status, c.mo_tags
             FROM pattern_reports r JOIN report_current c ON c.report_id = r.report_id
+            JOIN facilities f ON f.id = c.facility_id JOIN jurisdictions j ON j.id = f.jurisdiction_id
             WHERE r.pattern_id = \(id)
             ORDER BY c.received_at, c.report_id
             """, logger: logger
-        ).decode((UUID, UUID, Date, String, String, [String]).self) {
+        ).decode((UUID, UUID, String, String, String, Date, String, String, [String]).self) {
             reports.append(
                 PatternReport(
-                    id: .init(report), facilityID: .init(facility), receivedAt: received, category: category, status: status,
-                    modusOperandi: tags))
+                    id: .init(report), facilityID: .init(facility), facilityCode: code, facilityName: name, jurisdictionCode: jurisdiction,
+                    receivedAt: received, category: category, status: status, modusOperandi: tags))
         }
         return (pattern, reports)
     }

@@ -10,6 +10,9 @@ public struct PersonView: Sendable {
     public struct Report: Sendable {
         public var id: IncidentReport.ID
         public var facilityID: Facility.ID
+        public var facilityCode: String
+        public var facilityName: String
+        public var jurisdictionCode: String
         public var receivedAt: Date
         public var category: String
         public var status: String
@@ -88,15 +91,19 @@ public struct PersonStore: Sendable {
         // written names through the report they come from; as each report stands now.
         let roster = records.filter { $0.source == "roster" }.map(\.id.rawValue)
         var reports: [PersonView.Report] = []
-        for try await (report, facility, received, category, status) in try await connection.query(
+        for try await (report, facility, code, name, jurisdiction, received, category, status) in try await connection.query(
             """
-            SELECT c.report_id, c.facility_id, c.received_at, c.category, c.status FROM report_current c
+            SELECT c.report_id, c.facility_id, f.external_code, f.name, j.code, c.received_at, c.category, c.status
+            FROM report_current c JOIN facilities f ON f.id = c.facility_id JOIN jurisdictions j ON j.id = f.jurisdiction_id
             WHERE c.report_id IN (SELECT ra.report_id FROM report_adults ra WHERE ra.adult_id = ANY(\(roster)::uuid[])
                                   UNION SELECT unnest(\(reportIDs)::uuid[]))
             ORDER BY c.received_at, c.report_id
             """, logger: logger
-        ).decode((UUID, UUID, Date, String, String).self) {
-            reports.append(.init(id: .init(report), facilityID: .init(facility), receivedAt: received, category: category, status: status))
+        ).decode((UUID, UUID, String, String, String, Date, String, String).self) {
+            reports.append(
+                .init(
+                    id: .init(report), facilityID: .init(facility), facilityCode: code, facilityName: name, jurisdictionCode: jurisdiction,
+                    receivedAt: received, category: category, status: status))
         }
         var jurisdictions: [(code: String, name: String)] = []
         for try await (code, name) in try await connection.query(

@@ -16,57 +16,61 @@ public struct RiskDesk: Sendable {
 
     public let database: ServiceDatabase
     var scores: ScoreStore { ScoreStore(logger: database.logger) }
-    var reports: ReportStore { ReportStore(logger: database.logger) }
+    var facilities: FacilityStore { FacilityStore(logger: database.logger) }
 
     public init(database: ServiceDatabase) {
         self.database = database
     }
 
     /// The facility's current score, and the spread of every facility's at the last full rescoring.
-    public func current(_ id: Facility.ID, caller: Caller) async throws -> (score: StoredScore, among: ScoreDistribution?) {
+    public func current(
+        _ id: Facility.ID, caller: Caller
+    ) async throws
+        -> (facility: FacilityRecord, score: StoredScore, among: ScoreDistribution?)
+    {
         let (facility, stored, distribution) = try await database.withScope(caller.principal) { connection in
-            let facility = try await reports.facility(id, on: connection)
+            let facility = try await facilities.facility(id: id, on: connection)
             let stored = facility == nil ? nil : try await scores.current(id, on: connection)
             try await database.audit(
                 caller.event("risk.read", on: "facility", id: id.description, outcome: stored == nil ? .notFound : .ok), on: connection)
             return (facility, stored, stored == nil ? nil : try await scores.distribution(on: connection))
         }
-        guard facility != nil else { throw Refusal.facilityNotFound }
+        guard let facility else { throw Refusal.facilityNotFound }
         guard let stored else { throw Refusal.notScoredYet }
-        return (stored, distribution)
+        return (facility, stored, distribution)
     }
 
     /// The facility's past scores, newest first, before the cursor.
     public func history(
         _ id: Facility.ID, before cursor: Int64?, limit: Int, caller: Caller
     ) async throws
-        -> [(id: Int64, score: StoredScore)]
+        -> (facility: FacilityRecord, rows: [(id: Int64, score: StoredScore)])
     {
         let (facility, rows) = try await database.withScope(caller.principal) { connection in
-            let facility = try await reports.facility(id, on: connection)
+            let facility = try await facilities.facility(id: id, on: connection)
             let rows = facility == nil ? [] : try await scores.history(id, before: cursor, limit: limit, on: connection)
             try await database.audit(
                 caller.event("risk.history", on: "facility", id: id.description, outcome: facility == nil ? .notFound : .ok),
                 on: connection)
             return (facility, rows)
         }
-        guard facility != nil else { throw Refusal.facilityNotFound }
-        return rows
+        guard let facility else { throw Refusal.facilityNotFound }
+        return (facility, rows)
     }
 
     /// Sets (or, with no band, clears) the facility's manual band; the band follows within seconds.
     public func setOverride(
         facility id: Facility.ID, band: RiskBand?, reason: String, expiresAt: Date?, caller: Caller
     ) async throws
-        -> (id: UUID, setAt: Date)
+        -> (id: UUID, setAt: Date, facility: FacilityRecord)
     {
-        let recorded: (id: UUID, setAt: Date)? = try await database.withScope(caller.principal) { connection in
-            guard let facility = try await reports.facility(id, on: connection) else {
+        let recorded: (id: UUID, setAt: Date, facility: FacilityRecord)? = try await database.withScope(caller.principal) { connection in
+            guard let facility = try await facilities.facility(id: id, on: connection) else {
                 try await database.audit(
                     caller.event("risk.override", on: "facility", id: id.description, outcome: .notFound), on: connection)
                 return nil
             }
-            guard caller.principal.mayDecideOnReports(of: facility) else { throw Refusal.notTheFacilitysRegulator }
+            guard caller.principal.mayDecideOnReports(of: facility.facility.reference) else { throw Refusal.notTheFacilitysRegulator }
             let recorded = try await scores.recordOverride(
                 facility: id, band: band, reason: reason, expiresAt: expiresAt, by: caller.principal, on: connection)
             try await database.audit(
@@ -74,7 +78,7 @@ public struct RiskDesk: Sendable {
                     "risk.override", on: "facility", id: id.description, outcome: .ok,
                     details: ["band": band?.rawValue ?? "cleared", "expires_at": expiresAt.map { $0.formatted(.iso8601) } ?? ""]),
                 on: connection)
-            return recorded
+            return (recorded.id, recorded.setAt, facility)
         }
         guard let recorded else { throw Refusal.facilityNotFound }
         return recorded
