@@ -118,10 +118,7 @@ struct RescoreCommand: AsyncParsableCommand {
 
     static func facilityID(code: String, on connection: PostgresConnection, logger: Logger) async throws -> Facility.ID? {
         try await connection.systemTransaction(logger: logger) {
-            for try await id in try await connection.query("SELECT id FROM facilities WHERE external_code = \(code)", logger: logger)
-                .decode(UUID.self)
-            { return Facility.ID(id) }
-            return nil
+            try await FacilityStore(logger: logger).facilityID(code: code, on: connection)
         }
     }
 

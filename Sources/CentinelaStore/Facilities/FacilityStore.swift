@@ -210,6 +210,14 @@ public struct FacilityStore: Sendable {
         return try await facility(id: id, on: connection)
     }
 
+    /// The id of the facility with this code, in the caller's scope.
+    public func facilityID(code: String, on connection: PostgresConnection) async throws -> Facility.ID? {
+        for try await id in try await connection.query("SELECT id FROM facilities WHERE external_code = \(code)", logger: logger)
+            .decode(UUID.self)
+        { return Facility.ID(id) }
+        return nil
+    }
+
     public func facility(id: Facility.ID, on connection: PostgresConnection) async throws -> FacilityRecord? {
         try await readFacilities(
             "WHERE f.id = \(id.rawValue)", on: connection
