@@ -227,7 +227,9 @@ import Testing
             // (the rescoring that raises the alerts waits its turn behind the whole suite).
             let all = await mine.events(atLeast: 10, within: .seconds(120))
             let opened = all.filter { $0.event?.hasPrefix("case.") == false }
-            #expect(opened.map(\.event) == Array(repeating: "opened", count: 4), "\(all.map { ($0.id ?? "-") + " " + ($0.event ?? "-") })")
+            #expect(
+                opened.map(\.event) == Array(repeating: "alert.opened", count: 4), "\(all.map { ($0.id ?? "-") + " " + ($0.event ?? "-") })"
+            )
             #expect(
                 all.filter { $0.event?.hasPrefix("case.") == true }.map(\.event) == ["case.opened", "case.facility_added"]
                     + Array(repeating: "case.alert_added", count: 4))
@@ -256,7 +258,7 @@ import Testing
             let resumed = try SSEClient(port: port, path: "/v1/alerts/stream", token: api.world.regulatorToken, lastEventID: lastSeen)
             _ = await resumed.events(atLeast: 2, within: .seconds(20))
             let missed = await resumed.events(atLeast: 3, within: .seconds(1))  // waits for a third that must not come
-            #expect(missed.map(\.event) == ["acknowledged", "comment"], "\(missed)")
+            #expect(missed.map(\.event) == ["alert.acknowledged", "alert.comment"], "\(missed)")
             #expect(missed.compactMap { $0.id.flatMap(Int64.init) }.allSatisfy { $0 > Int64(lastSeen)! })
             #expect(await resumed.heartbeats(atLeast: 1, within: .seconds(20)) > 0, "a heartbeat")
 

@@ -218,7 +218,7 @@ import Testing
         try await APITest.run(webhookRetry: policy, webhookPoll: .milliseconds(100)) { (api: APITest) async throws in
             let regulator = api.world.regulatorToken
             let hook = try await api.call(
-                .post, "/v1/webhooks", token: regulator, json: #"{"url":"http://127.0.0.1:\#(port)/hook","events":["opened"]}"#)
+                .post, "/v1/webhooks", token: regulator, json: #"{"url":"http://127.0.0.1:\#(port)/hook","events":["alert.opened"]}"#)
             #expect(hook.status == .created, "\(hook.body)")
             let hookID = try #require(hook.json["id"] as? String)
             for tags in [#"["disguise","filming"]"#, #"["isolation"]"#] {

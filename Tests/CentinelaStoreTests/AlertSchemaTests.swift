@@ -81,3 +81,40 @@ import Testing
         }
     }
 }
+
+/// Migration 0023 renames the alert kinds a webhook stored before it (`opened` → `alert.opened`),
+/// and the outbox then matches the prefixed name.
+@Suite struct AlertEventNameMigrationTests {
+    @Test func storedFiltersAreRenamedAndStillMatch() async throws {
+        let logger = TestDatabase.logger
+        try await TestDatabase.withEmptyDatabase { database in
+            try await database.withConnection(logger: logger) { connection in
+                let all = try TestDatabase.migrations()
+                let before = try MigrationSet(all.migrations.filter { $0.version < 23 })
+                try await Migrator(migrations: before, logger: logger).migrate(on: connection)
+                try await connection.run(
+                    """
+                    WITH j AS (INSERT INTO jurisdictions (code, name, level) VALUES ('MX', 'México', 'country') RETURNING id),
+                    t AS (INSERT INTO api_tokens (secret_sha256, display_prefix, holder, role)
+                          VALUES (sha256('x'), 'cen_abcdefgh', 'Regulador', 'regulator') RETURNING id)
+                    INSERT INTO webhook_endpoints (owner_id, owner, url, secret, jurisdictions, event_kinds)
+                    SELECT t.id, 'Regulador', 'https://example.org/hook', 'whsec_' || repeat('A', 32), ARRAY[j.id], kinds
+                    FROM j, t, (VALUES (ARRAY['opened', 'case.opened']), (NULL::text[]), (ARRAY['escalated'])) AS k(kinds)
+                    """, logger: logger)
+                try await Migrator(migrations: all, logger: logger).migrate(on: connection)
+                var stored: [[String]?] = []
+                for try await kinds in try await connection.query(
+                    "SELECT event_kinds FROM webhook_endpoints ORDER BY cardinality(event_kinds) NULLS FIRST", logger: logger
+                ).decode([String]?.self) { stored.append(kinds) }
+                #expect(stored == [nil, ["alert.escalated"], ["alert.opened", "case.opened"]])
+                // Every stored name is one the API reads back.
+                for name in stored.compactMap({ $0 }).joined() { #expect(WebhookEventKind(rawValue: name) != nil, "\(name)") }
+                var definition = ""
+                for try await text in try await connection.query(
+                    "SELECT prosrc FROM pg_proc WHERE proname = 'centinela_webhook_outbox'", logger: logger
+                ).decode(String.self) { definition = text }
+                #expect(definition.contains("'alert.' || e.kind = ANY (w.event_kinds)"))
+            }
+        }
+    }
+}

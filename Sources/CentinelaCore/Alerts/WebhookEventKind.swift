@@ -10,9 +10,10 @@ public struct WebhookEventKind: ControlledVocabulary, Comparable {
         self.rawValue = rawValue
     }
 
-    public init(_ kind: Alert.EventKind) { rawValue = kind.rawValue }
+    public init(_ kind: Alert.EventKind) { rawValue = Self.alertPrefix + kind.rawValue }
     public init(_ kind: Case.EventKind) { rawValue = Self.casePrefix + kind.rawValue }
 
+    public static let alertPrefix = "alert."
     public static let casePrefix = "case."
 
     public static var allCases: [WebhookEventKind] {
@@ -20,7 +21,7 @@ public struct WebhookEventKind: ControlledVocabulary, Comparable {
     }
 
     private static let allCodesSet = Set(
-        Alert.EventKind.allCases.map(\.rawValue) + Case.EventKind.allCases.map { casePrefix + $0.rawValue })
+        Alert.EventKind.allCases.map { alertPrefix + $0.rawValue } + Case.EventKind.allCases.map { casePrefix + $0.rawValue })
 
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 }

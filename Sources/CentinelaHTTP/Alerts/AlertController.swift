@@ -262,7 +262,7 @@ extension AlertController {
                         var messages: [(Int64, String)] = []
                         for event in read.events where event.id <= cutoff {
                             let json = try AlertMessage(event, alert: byID[event.alertID]).json()
-                            messages.append((event.id, "id: \(event.id)\nevent: \(event.kind.rawValue)\ndata: \(json)\n\n"))
+                            messages.append((event.id, "id: \(event.id)\nevent: alert.\(event.kind.rawValue)\ndata: \(json)\n\n"))
                         }
                         for event in read.caseEvents where event.id <= cutoff {
                             let json = try CaseMessage(event, case: caseByID[event.caseID]).json()
