@@ -4,7 +4,7 @@
 #       scores every facility (scores decay without new reports), then links what arrived since
 #       the last linking run;
 #   once a day, at the first round at or after the hour CENTINELA_REBUILD_AT (UTC, 00-23, default
-#       02)  centinela patterns rebuild  decides every link and pattern afresh (so on the first
+#       02)  centinela linking rebuild  decides every link and pattern afresh (so on the first
 #       start after that hour too: a new installation is linked at once).
 # Each run takes a PostgreSQL advisory lock, so a second replica or a manual run never works at
 # the same time: a rescore that finds the lock held says so and exits 0, a rebuild exits 3.
@@ -21,7 +21,7 @@ last_rebuild=""
 while :; do
     today=$(date -u +%F)
     if [ "$(date -u +%H)" -ge "$rebuild_at" ] && [ "$last_rebuild" != "$today" ]; then
-        centinela patterns rebuild || echo "rescore-schedule: centinela patterns rebuild exited $?" >&2
+        centinela linking rebuild || echo "rescore-schedule: centinela linking rebuild exited $?" >&2
         last_rebuild=$today
     fi
     centinela rescore || echo "rescore-schedule: centinela rescore exited $?" >&2

@@ -15,7 +15,7 @@ struct CentinelaCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, TokenCommand.self, FacilitiesCommand.self, AuditCommand.self, SimulateCommand.self,
-            EvaluateCommand.self, RescoreCommand.self, PatternsCommand.self, ModelCommand.self, HealthcheckCommand.self,
+            EvaluateCommand.self, RescoreCommand.self, LinkingCommand.self, ModelCommand.self, HealthcheckCommand.self,
         ]
     )
 }

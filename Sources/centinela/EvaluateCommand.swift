@@ -15,7 +15,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             by their current risk scores (run `centinela rescore` first; ties broken by the points
             above the display cap of 100), or `report-count` by reports received in the last 365
             days, the naive baseline any model must beat. With --linking, scores instead the persons
-            and patterns of the last `centinela patterns rebuild` against the planted ones
+            and patterns of the last `centinela linking rebuild` against the planted ones
             (docs/linking.md), and how the largest ring's facilities fall into open cases (after a
             `centinela rescore`). Prints one JSON object.
             """)

@@ -13,7 +13,7 @@ struct RescoreCommand: AsyncParsableCommand {
             Without options, rescores every facility as of now — scores decay even without new
             reports — writes only the scores that changed, records the run, publishes the peer
             baselines; then links what arrived since the last linking run (the adults named in new
-            reports, new roster entries, the patterns: as `centinela patterns update`; skipped
+            reports, new roster entries, the patterns: as `centinela linking update`; skipped
             with --skip-linking or while a rebuild runs), and rescores every facility marked stale
             by new reports or whose ties to others changed.
 
@@ -105,8 +105,8 @@ struct RescoreCommand: AsyncParsableCommand {
                 print(
                     "linked \(linked.records) new adult records (\(linked.comparisons) pairs compared): \(linked.links) links, \(linked.reviews) for review; \(linked.patterns) patterns; \(linked.marked) facilities' ties refreshed; \(String(format: "%.1f", linked.seconds)) s"
                 )
-            case .busy: printNote("a patterns rebuild is running; linking left to it")
-            case .notYet: printNote("no linking run yet: run `centinela patterns rebuild` once, and rescores will keep linking up to date")
+            case .busy: printNote("a linking rebuild is running; linking left to it")
+            case .notYet: printNote("no linking run yet: run `centinela linking rebuild` once, and rescores will keep linking up to date")
             case .failed(let reason):
                 printNote("linking failed (\(reason)); scores keep the ties of the last linking run")
                 linkingFailed = true
@@ -154,7 +154,7 @@ extension RescoreCommand {
         case linked(LinkingRebuilder.Outcome)
         /// A rebuild holds the linking lock.
         case busy
-        /// No linking run yet: updates start from a `centinela patterns rebuild`.
+        /// No linking run yet: updates start from a `centinela linking rebuild`.
         case notYet
         case failed(String)
     }

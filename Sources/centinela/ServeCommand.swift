@@ -110,7 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
                                     _ = try await linking.rebuild(reader: reader, writer: writer)
                                 }
                             } catch LinkingRebuilder.Failure.alreadyRunning {
-                                logger.notice("a patterns rebuild or update is running; the demo starts without waiting for it")
+                                logger.notice("a linking rebuild or update is running; the demo starts without waiting for it")
                             }
                             _ = try await Rescorer(model: model, logger: logger).run(.full, reader: reader, writer: writer, wait: true)
                         }

@@ -22,7 +22,7 @@ struct MonitoringTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         // The runs the tiles report on: a full rescore and a linking rebuild have finished.
         #expect(try await CommandProcess.run(["rescore"] + data, limit: .seconds(120)).status == 0)
-        #expect(try await CommandProcess.run(["patterns", "rebuild"] + data, limit: .seconds(120)).status == 0)
+        #expect(try await CommandProcess.run(["linking", "rebuild"] + data, limit: .seconds(120)).status == 0)
         let server = FaultTests.Server(data)
         try await server.start()
         let servicePort = try #require(await server.port)

@@ -31,7 +31,7 @@ import Testing
             #expect(first.output.contains("with model v2: 3 changed, 0 failures"))
             // Then linking: only once a rebuild gave it a start.
             #expect(!first.output.contains("linked") && first.error.contains("no linking run yet"), "\(first.output) \(first.error)")
-            #expect(try await CommandProcess.run(["patterns", "rebuild"], environment: env).status == 0)
+            #expect(try await CommandProcess.run(["linking", "rebuild"], environment: env).status == 0)
             let second = try await CommandProcess.run(["rescore"], environment: env)
             #expect(second.output.contains(": 0 changed, 0 failures"), "\(second.output)")
             #expect(second.output.contains("\nlinked 0 new adult records"), "\(second.output)")

@@ -6,7 +6,7 @@ import Logging
 import PostgresNIO
 import Testing
 
-/// `centinela patterns rebuild` against a real database: a hand-built country where an adult
+/// `centinela linking rebuild` against a real database: a hand-built country where an adult
 /// moved schools, another is known by a national identifier, and three schools share a pattern.
 @Suite struct LinkingRebuildTests {
     static let logger = TestDatabase.logger

@@ -21,16 +21,6 @@ public struct AppRequestContext: RequestContext {
     /// The caller as a use case knows it: the principal and this request's id.
     func caller(_ principal: Principal) -> Caller { Caller(principal: principal, requestID: id) }
 
-    /// An audit event for this request, by its caller.
-    func auditEvent(
-        _ action: String, on objectType: String, id objectID: String?, outcome: AuditEvent.Outcome,
-        details: [String: String] = [:]
-    ) -> AuditEvent {
-        AuditEvent(
-            requestID: id, actor: principal, action: action, objectType: objectType, objectID: objectID, outcome: outcome,
-            details: details)
-    }
-
     /// The facility named by the path's `{id}`; a malformed id is simply not found.
     func facilityID() throws(Problem) -> Facility.ID {
         guard let text = parameters.get("id"), let id = Facility.ID(uuidString: text) else {

@@ -71,7 +71,7 @@ public final class ServiceMetrics: Sendable {
     static let rescoreLastSuccess = descriptor(
         "rescore_last_success", unit: "timestamp_seconds", "When the latest successful full rescoring run finished (0: never).")
     static let linkingRebuildDuration = descriptor(
-        "patterns_rebuild_last_duration", unit: "seconds", "Duration of the latest finished full linking and patterns rebuild.")
+        "patterns_rebuild_last_duration", unit: "seconds", "Duration of the latest finished full linking and linking rebuild.")
     static let linkingLastSuccess = descriptor(
         "patterns_last_success", unit: "timestamp_seconds",
         "When the latest successful linking run of each kind (rebuild, update) finished (0: never).")

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Linking between rebuilds (`centinela patterns update`, and every full `centinela rescore`):
+/// Linking between rebuilds (`centinela linking update`, and every full `centinela rescore`):
 /// the roster entries added and the names written in reports received since the last run become
 /// records, compared only with the records sharing one of their block keys (found through the GIN
 /// index on `block_keys`, not by reading every record); the persons they join are resolved again

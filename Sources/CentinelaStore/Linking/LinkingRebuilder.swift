@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 
-/// `centinela patterns rebuild`: links adults across facilities and reports by modus operandi, in
+/// `centinela linking rebuild`: links adults across facilities and reports by modus operandi, in
 /// full, from what the database holds now (docs/linking.md, Schema/0008_linking.sql).
 ///
 /// Adults: every roster entry and every name written in a report is read once, its name

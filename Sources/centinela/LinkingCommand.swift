@@ -4,11 +4,13 @@ import Foundation
 import PostgresNIO
 
 /// `centinela patterns`: linking adults across facilities and reports by modus operandi.
-struct PatternsCommand: AsyncParsableCommand {
+struct LinkingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "patterns",
+        commandName: "linking",
         abstract: "Link adults across facilities and reports by modus operandi (docs/linking.md).",
-        subcommands: [Rebuild.self, Update.self])
+        subcommands: [Rebuild.self, Update.self],
+        // The name it had until API 0.2.0: crontabs and CronJobs written with it keep working.
+        aliases: ["patterns"])
 
     struct Rebuild: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -32,11 +34,11 @@ struct PatternsCommand: AsyncParsableCommand {
         @OptionGroup var log: LogOptions
 
         func run() async throws {
-            let result = try await PatternsCommand.linkThenRescore(model: model, database: database, log: log) { linking, reader, writer in
+            let result = try await LinkingCommand.linkThenRescore(model: model, database: database, log: log) { linking, reader, writer in
                 try await linking.rebuild(reader: reader, writer: writer)
             }
             guard let (outcome, rescored) = result else {
-                printNote("another patterns rebuild or update is running; nothing done")
+                printNote("another linking rebuild or update is running; nothing done")
                 throw ExitCode(3)
             }
             print(
@@ -55,7 +57,7 @@ struct PatternsCommand: AsyncParsableCommand {
                 block key are compared); resolves the persons they touch again; finds the patterns
                 afresh; then rescores every facility whose ties to others changed. Every full
                 `centinela rescore` ends with this (without the rebuild). Name corrections and
-                removed roster entries wait for the next `centinela patterns rebuild`.
+                removed roster entries wait for the next `centinela linking rebuild`.
 
                 Exit status: 0 done, 1 failed, 3 a rebuild or update is running.
                 """)
@@ -65,13 +67,13 @@ struct PatternsCommand: AsyncParsableCommand {
         @OptionGroup var log: LogOptions
 
         func run() async throws {
-            let result = try await PatternsCommand.linkThenRescore(model: model, database: database, log: log) { linking, reader, writer in
+            let result = try await LinkingCommand.linkThenRescore(model: model, database: database, log: log) { linking, reader, writer in
                 // Updates start from a rebuild.
                 if let updated = try await linking.update(reader: reader, writer: writer) { return updated }
                 return try await linking.rebuild(reader: reader, writer: writer)
             }
             guard let (outcome, rescored) = result else {
-                printNote("a patterns rebuild or update is running; nothing done")
+                printNote("a linking rebuild or update is running; nothing done")
                 throw ExitCode(3)
             }
             print(
