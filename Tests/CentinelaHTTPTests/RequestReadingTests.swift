@@ -97,4 +97,45 @@ import Testing
         #expect(reader.integer("count", range: 0...10) == nil)
         #expect(Set(reader.problems.map(\.field)) == ["/age", "/day", "/count"])
     }
+
+    // MARK: A report
+
+    static let report = #"""
+        {"facility":"0b5c1e52-3a4f-4d0e-9c1a-2f6a8e1d7b90","occurred":{"from":"2026-11-02","to":"2026-11-06","approximate":true},
+         "discoveredOn":"2026-11-10","category":"sexual_abuse","reporterType":"school_staff",
+         "adults":[{"staffRef":"DOC-07"},{"name":"Hombre disfrazado","role":"other"}],"children":[{"ref":"NNA-01","age":4}],
+         "modusOperandi":["disguise","several_adults_present"],"narrative":"Una niña relató a su maestra lo ocurrido."}
+        """#
+
+    @Test func aReportIsReadIntoASubmission() throws {
+        var reader = try body(Self.report)
+        let submission = try #require(ReportController.readSubmission(&reader))
+        #expect(reader.problems.isEmpty, "\(reader.problems)")
+        #expect(submission.facilityID.description == "0b5c1e52-3a4f-4d0e-9c1a-2f6a8e1d7b90")
+        #expect(submission.occurredFrom == CalendarDate("2026-11-02") && submission.occurredTo == CalendarDate("2026-11-06"))
+        #expect(submission.occurredApproximate && submission.category == .sexualAbuse && submission.reporterType == .schoolStaff)
+        #expect(
+            submission.adults.count == 2 && submission.children.count == 1
+                && submission.modusOperandi == [.disguise, .severalAdultsPresent])
+        // Dates are checked against the day passed in, not the machine's clock.
+        #expect(submission.validate(today: CalendarDate("2026-12-07")!).isEmpty)
+        #expect(!submission.validate(today: CalendarDate("2026-11-05")!).isEmpty, "discovered after today")
+    }
+
+    @Test(arguments: [
+        ("facility", #""not-an-id""#, "/facility"),
+        ("category", #""bullying""#, "/category"),
+        ("reporterType", "7", "/reporterType"),
+        ("discoveredOn", #""2026-13-01""#, "/discoveredOn"),
+        ("modusOperandi", #"["disguise","telepathy"]"#, "/modusOperandi/1"),
+    ])
+    func aBadReportFieldIsNamedAndTheRestStillRead(field: String, value: String, pointer: String) throws {
+        let json = Self.report.replacingOccurrences(
+            of: #""\#(field)":"#, with: #""\#(field)":\#(value),"ignored\#(field)":"#)
+        var reader = try body(json)
+        _ = ReportController.readSubmission(&reader)
+        let fields = Set(reader.problems.map(\.field))
+        #expect(fields.contains(pointer), "\(fields)")
+        #expect(!fields.contains("/narrative") && !fields.contains("/children"), "\(fields)")
+    }
 }

@@ -52,7 +52,7 @@ extension ReportController {
                 problems.append(.init(field: pointer, message: "must be one JSON object on one line (UTF-8)"))
                 continue
             }
-            let submission = readSubmission(&body)
+            let submission = Self.readSubmission(&body)
             let receivedAt = body.instant("receivedAt", required: true)
             var source: (String, String)?
             if var object = body.object("source", required: true) {

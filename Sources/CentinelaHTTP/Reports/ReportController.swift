@@ -36,7 +36,7 @@ struct ReportController {
         var request = request
         let (json, bytes) = try await request.jsonBodyAndBytes(limit: limits.maximumBodySize)
         var body = try ObjectReader.body(json)
-        let submission = readSubmission(&body)
+        let submission = Self.readSubmission(&body)
         try body.finish()
         guard let submission else { throw Problem.validation([]) }
         let issues = submission.validate(today: CalendarDate.today())
@@ -238,7 +238,7 @@ struct ReportController {
         var changesJSON: String?
         if var changes = body.object("changes", required: true) {
             let before = changes.hasErrors
-            let encoded = readAmendableFields(&changes)
+            let encoded = Self.readAmendableFields(&changes)
             changes.refuseUnknownFields()
             if encoded.isEmpty && !before { body.fail("changes", "must correct at least one field") }
             changesJSON = String(
@@ -278,7 +278,7 @@ struct ReportController {
         return id
     }
 
-    func readSubmission(_ body: inout ObjectReader) -> ReportSubmission? {
+    static func readSubmission(_ body: inout ObjectReader) -> ReportSubmission? {
         var facility: Facility.ID?
         if let text = body.string("facility", required: true, maxLength: 36) {
             facility = Facility.ID(uuidString: text)
@@ -300,7 +300,9 @@ struct ReportController {
     }
 
     /// `{"on": "2026-03-01"}` for a single day, or `{"from": …, "to": …}`; `approximate` either way.
-    private func readOccurred(_ body: inout ObjectReader, required: Bool) -> (from: CalendarDate, to: CalendarDate, approximate: Bool)? {
+    private static func readOccurred(
+        _ body: inout ObjectReader, required: Bool
+    ) -> (from: CalendarDate, to: CalendarDate, approximate: Bool)? {
         guard var occurred = body.object("occurred", required: required) else { return nil }
         let on = occurred.date("on")
         let from = occurred.date("from")
@@ -317,7 +319,7 @@ struct ReportController {
         }
     }
 
-    private func readAdults(_ body: inout ObjectReader) -> [ReportSubmission.ImplicatedAdult]? {
+    private static func readAdults(_ body: inout ObjectReader) -> [ReportSubmission.ImplicatedAdult]? {
         body.arrayItems("adults", maxCount: ReportSubmission.maximumAdults)?.compactMap { value, pointer in
             guard var adult = body.element(value, at: pointer) else { return nil }
             let staffRef = adult.string("staffRef", maxLength: 64)
@@ -334,7 +336,7 @@ struct ReportController {
         }
     }
 
-    private func readChildren(_ body: inout ObjectReader) -> [ReportSubmission.AffectedChild]? {
+    private static func readChildren(_ body: inout ObjectReader) -> [ReportSubmission.AffectedChild]? {
         body.arrayItems("children", maxCount: ReportSubmission.maximumChildren)?.compactMap { value, pointer in
             guard var child = body.element(value, at: pointer) else { return nil }
             let ref = child.string("ref", required: true, maxLength: 64)
@@ -345,12 +347,12 @@ struct ReportController {
         }
     }
 
-    private func readTags(_ body: inout ObjectReader) -> [IncidentReport.ModusOperandi]? {
+    private static func readTags(_ body: inout ObjectReader) -> [IncidentReport.ModusOperandi]? {
         body.codes("modusOperandi", IncidentReport.ModusOperandi.self, maxCount: 20)
     }
 
     /// The fields an amendment may correct, validated like a submission's; returned as JSON-ready values.
-    private func readAmendableFields(_ changes: inout ObjectReader) -> [String: Any] {
+    private static func readAmendableFields(_ changes: inout ObjectReader) -> [String: Any] {
         var result: [String: Any] = [:]
         let today = CalendarDate.today()
         if let occurred = readOccurred(&changes, required: false) {
