@@ -154,6 +154,39 @@ import Testing
 
     /// Pages follow `nextCursor`, or the `Link: <…>; rel="next"` header (RFC 8288) that carries the
     /// request's own filters with the cursor; the last page says `"nextCursor": null` and has none.
+    @Test func aListSaysItsTotalOnEveryPageWhenAsked() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            var totals: [Int] = []
+            var next: String? = "/v1/facilities?limit=1&total=true"
+            while let uri = next {
+                let page = try await api.call(.get, uri, token: api.world.adminToken)
+                #expect(page.status == .ok, "\(uri): \(page.body)")
+                totals.append(page.json["total"] as? Int ?? -1)
+                next = page.headers[HTTPField.Name("Link")!].map { String($0.dropFirst().prefix { $0 != ">" }) }
+            }
+            #expect(totals == [3, 3, 3], "\(totals)")
+            // With the list's filters and the caller's scope: what the list would show.
+            let filtered = try await api.call(.get, "/v1/facilities?within=MX-NL&total=true&limit=1", token: api.world.regulatorToken)
+            let shown = try await api.call(.get, "/v1/facilities?within=MX-NL", token: api.world.regulatorToken).items.count
+            #expect(filtered.json["total"] as? Int == shown && shown == 2, "\(filtered.body)")
+            // Not asked, not counted; a bad value is refused.
+            #expect(!(try await api.call(.get, "/v1/facilities", token: api.world.adminToken).json.keys.contains("total")))
+            let bad = try await api.call(.get, "/v1/facilities?total=yes", token: api.world.adminToken)
+            #expect(bad.status == .badRequest && bad.errorFields == ["total"], "\(bad.body)")
+            // Every paged list takes it.
+            _ = try await api.call(.post, "/v1/reports", token: api.world.schoolToken, json: RiskAPITests.report(api.world.nuevoLeon.id))
+            let reports = try await api.call(.get, "/v1/reports?total=true", token: api.world.regulatorToken)
+            #expect(reports.json["total"] as? Int == reports.items.count && reports.items.count == 1, "\(reports.body)")
+            for path in [
+                "/v1/alerts", "/v1/cases", "/v1/patterns", "/v1/links/review",
+                "/v1/facilities/\(api.world.nuevoLeon.id.uuidString.lowercased())/risk/history",
+            ] {
+                let page = try await api.call(.get, path + "?total=true", token: api.world.regulatorToken)
+                #expect(page.status == .ok && page.json["total"] as? Int == page.items.count, "\(path): \(page.body)")
+            }
+        }
+    }
+
     @Test func pagesFollowTheCursor() async throws {
         try await APITest.run { (api: APITest) async throws in
             var seen: [String] = []

@@ -120,10 +120,13 @@ struct AlertController {
                 query.fail("cursor", "is not a cursor this server issued")
             }
         }
+        let total = query.total()
         try query.finish()
-        let alerts = try await desk.list(filter, after: after, limit: limit + 1, caller: context.caller(principal))
+        let (alerts, count) = try await desk.list(filter, after: after, limit: limit + 1, total: total, caller: context.caller(principal))
         return JSONResponse(
-            body: Page(rows: alerts, limit: limit, position: { InstantCursor($0.openedAt, id: $0.id.rawValue).text }, item: AlertBody.init))
+            body: Page(
+                rows: alerts, limit: limit, total: count, position: { InstantCursor($0.openedAt, id: $0.id.rawValue).text },
+                item: AlertBody.init))
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<AlertDetail> {

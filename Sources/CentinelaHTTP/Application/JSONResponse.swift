@@ -54,17 +54,21 @@ struct Nullable<Value: Encodable & Sendable>: Encodable, Sendable {
 struct Page<Item: Encodable & Sendable>: Encodable, Sendable, PagedBody {
     var items: [Item]
     @Nullable var nextCursor: String?
+    /// With `?total=true`: how many items the whole list holds, on every page; absent otherwise.
+    var total: Int?
 
-    init(items: [Item], nextCursor: String?) {
+    init(items: [Item], nextCursor: String?, total: Int? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.total = total
     }
 
     /// A page of rows fetched as `limit + 1`: the first `limit` as items, and when a further row
     /// shows that another page follows, the cursor at the last one kept (`position`, made opaque).
-    init<Row>(rows: [Row], limit: Int, position: (Row) -> String, item: (Row) throws -> Item) rethrows {
+    init<Row>(rows: [Row], limit: Int, total: Int? = nil, position: (Row) -> String, item: (Row) throws -> Item) rethrows {
         let kept = rows.prefix(limit)
-        self.init(items: try kept.map(item), nextCursor: rows.count > limit ? kept.last.map { Cursor.encode(position($0)) } : nil)
+        self.init(
+            items: try kept.map(item), nextCursor: rows.count > limit ? kept.last.map { Cursor.encode(position($0)) } : nil, total: total)
     }
 }
 

@@ -108,11 +108,14 @@ struct CaseController {
                 query.fail("cursor", "is not a cursor this server issued")
             }
         }
+        let total = query.total()
         try query.finish()
-        let cases = try await desk.list(
-            status: statuses, kind: kind.first, after: after, limit: limit + 1, caller: context.caller(principal))
+        let (cases, count) = try await desk.list(
+            status: statuses, kind: kind.first, after: after, limit: limit + 1, total: total, caller: context.caller(principal))
         return JSONResponse(
-            body: Page(rows: cases, limit: limit, position: { InstantCursor($0.updatedAt, id: $0.id.rawValue).text }, item: CaseBody.init))
+            body: Page(
+                rows: cases, limit: limit, total: count, position: { InstantCursor($0.updatedAt, id: $0.id.rawValue).text },
+                item: CaseBody.init))
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Detail> {

@@ -139,13 +139,15 @@ struct FacilityController {
             scoreCursor = ScoreCursor(text: after)
             if scoreCursor == nil { query.fail("cursor", "is not a cursor this server issued") }
         }
+        let total = query.total()
         try query.finish()
         if sort == "-score" || bands != nil { _ = try context.requireCaseHandler("Risk scores") }
         let order: FacilityRegister.Order = sort == "-score" ? .score(after: scoreCursor) : .code(after: after)
-        let records = try await register.facilities(filter, order: order, limit: limit + 1, caller: context.caller(principal))
+        let (records, count) = try await register.facilities(
+            filter, order: order, limit: limit + 1, total: total, caller: context.caller(principal))
         return JSONResponse(
             body: Page(
-                rows: records, limit: limit,
+                rows: records, limit: limit, total: count,
                 position: { last in
                     sort == "-score"
                         ? ScoreCursor(score: last.risk?.score ?? -1, total: last.risk?.total ?? -1, code: last.facility.externalCode).text

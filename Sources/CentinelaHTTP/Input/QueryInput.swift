@@ -74,6 +74,16 @@ struct QueryReader {
     }
 
     /// An opaque cursor from a previous page's `nextCursor`.
+    /// `total=true` asks a list for how many items it holds in all; `false` or absent does not.
+    mutating func total() -> Bool {
+        guard let text = string("total", maxLength: 5) else { return false }
+        guard text == "true" || text == "false" else {
+            fail("total", "must be true or false")
+            return false
+        }
+        return text == "true"
+    }
+
     mutating func cursor() -> String? {
         guard let text = string("cursor", maxLength: 500) else { return nil }
         guard let decoded = Cursor.decode(text) else {

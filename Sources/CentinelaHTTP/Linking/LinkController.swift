@@ -55,10 +55,11 @@ struct LinkController {
                 query.fail("cursor", "is not a cursor this server issued")
             }
         }
+        let total = query.total()
         try query.finish()
-        let pairs = try await desk.pending(after: after, limit: limit + 1, caller: context.caller(principal))
+        let (pairs, count) = try await desk.pending(after: after, limit: limit + 1, total: total, caller: context.caller(principal))
         return JSONResponse(
-            body: Page(rows: pairs, limit: limit, position: { "\($0.score)|\($0.records.0.id)|\($0.records.1.id)" }) {
+            body: Page(rows: pairs, limit: limit, total: count, position: { "\($0.score)|\($0.records.0.id)|\($0.records.1.id)" }) {
                 PairBody(
                     records: [AdultRecordBody($0.records.0), AdultRecordBody($0.records.1)], linked: $0.linked, score: $0.score.bits,
                     weight: $0.weight.bits, prior: $0.prior.bits,

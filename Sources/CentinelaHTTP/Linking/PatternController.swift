@@ -95,10 +95,14 @@ struct PatternController {
                 query.fail("cursor", "is not a cursor this server issued")
             }
         }
+        let total = query.total()
         try query.finish()
-        let patterns = try await desk.patterns(kind: kind, after: after, limit: limit + 1, caller: context.caller(principal))
+        let (patterns, count) = try await desk.patterns(
+            kind: kind, after: after, limit: limit + 1, total: total, caller: context.caller(principal))
         return JSONResponse(
-            body: Page(rows: patterns, limit: limit, position: { InstantCursor($0.lastReceived, id: $0.id).text }, item: PatternBody.init))
+            body: Page(
+                rows: patterns, limit: limit, total: count, position: { InstantCursor($0.lastReceived, id: $0.id).text },
+                item: PatternBody.init))
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Detail> {

@@ -213,11 +213,13 @@ struct ReportController {
                 query.fail("cursor", "is not a cursor this server issued")
             }
         }
+        let total = query.total()
         try query.finish()
-        let summaries = try await desk.list(filter, after: cursor, limit: limit + 1, shown: limit, caller: context.caller(principal))
+        let (summaries, count) = try await desk.list(
+            filter, after: cursor, limit: limit + 1, shown: limit, total: total, caller: context.caller(principal))
         return JSONResponse(
             body: Page(
-                rows: summaries, limit: limit,
+                rows: summaries, limit: limit, total: count,
                 position: { InstantCursor(microseconds: $0.receivedAtMicroseconds, id: $0.id.rawValue).text },
                 item: SummaryBody.init))
     }

@@ -96,10 +96,12 @@ struct RiskController {
         if let cursor = query.cursor() {
             if let value = Int64(cursor), value > 0 { before = value } else { query.fail("cursor", "is not a cursor this server issued") }
         }
+        let total = query.total()
         try query.finish()
-        let (facility, rows) = try await desk.history(id, before: before, limit: limit + 1, caller: context.caller(principal))
+        let (facility, rows, count) = try await desk.history(
+            id, before: before, limit: limit + 1, total: total, caller: context.caller(principal))
         return JSONResponse(
-            body: Page(rows: rows, limit: limit, position: { String($0.id) }) {
+            body: Page(rows: rows, limit: limit, total: count, position: { String($0.id) }) {
                 RiskBody($0.score, of: .brief(of: facility), for: principal)
             })
     }

@@ -36,14 +36,17 @@ public struct AlertDesk: Sendable {
         self.database = database
     }
 
-    /// Alerts in the caller's jurisdictions, newest first, after the cursor.
+    /// Alerts in the caller's jurisdictions, newest first, after the cursor; with `total`, how
+    /// many the whole list holds.
     public func list(
-        _ filter: AlertFilter, after cursor: (openedAtMicroseconds: Int64, id: Alert.ID)?, limit: Int, caller: Caller
-    ) async throws -> [AlertRecord] {
+        _ filter: AlertFilter, after cursor: (openedAtMicroseconds: Int64, id: Alert.ID)?, limit: Int, total: Bool = false,
+        caller: Caller
+    ) async throws -> (items: [AlertRecord], total: Int?) {
         try await database.withScope(caller.principal) { connection in
             let found = try await alerts.list(filter, after: cursor, limit: limit, on: connection)
+            let count = total ? try await alerts.count(filter, on: connection) : nil
             try await database.audit(caller.event("alert.list", on: "alert", id: nil, outcome: .ok), on: connection)
-            return found
+            return (found, count)
         }
     }
 

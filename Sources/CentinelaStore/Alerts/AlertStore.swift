@@ -317,9 +317,17 @@ extension AlertStore {
     public func list(
         _ filter: AlertFilter, after cursor: (openedAtMicroseconds: Int64, id: Alert.ID)?, limit: Int, on connection: PostgresConnection
     ) async throws -> [AlertRecord] {
-        try await records(
-            """
-            SELECT \(unescaped: Self.columns) FROM alerts a JOIN facilities f ON f.id = a.facility_id
+        try await records(Self.listQuery(filter, after: cursor, limit: limit), on: connection)
+    }
+
+    /// How many alerts the list would show across all its pages.
+    public func count(_ filter: AlertFilter, on connection: PostgresConnection) async throws -> Int {
+        try await connection.count(of: Self.listQuery(filter, after: nil, limit: nil), logger: logger)
+    }
+
+    static func listQuery(_ filter: AlertFilter, after cursor: (openedAtMicroseconds: Int64, id: Alert.ID)?, limit: Int?) -> PostgresQuery {
+        """
+            SELECT \(unescaped: limit == nil ? "1" : Self.columns) FROM alerts a JOIN facilities f ON f.id = a.facility_id
             WHERE (\(filter.statuses?.map(\.rawValue))::text[] IS NULL OR a.status = ANY(\(filter.statuses?.map(\.rawValue))::text[]))
               AND (\(filter.severities?.map(\.rawValue))::text[] IS NULL OR a.severity = ANY(\(filter.severities?.map(\.rawValue))::text[]))
               AND (\(filter.rules?.map(\.rawValue))::text[] IS NULL OR a.rule = ANY(\(filter.rules?.map(\.rawValue))::text[]))
@@ -332,9 +340,9 @@ extension AlertStore {
               AND (\(cursor?.openedAtMicroseconds)::bigint IS NULL
                    OR (a.opened_at, a.id) < ('epoch'::timestamptz + \(cursor?.openedAtMicroseconds)::bigint * interval '1 microsecond',
                                             \(cursor?.id.rawValue)::uuid))
-            ORDER BY a.opened_at DESC, a.id DESC
+            \(unescaped: limit == nil ? "" : "ORDER BY a.opened_at DESC, a.id DESC")
             LIMIT \(limit)
-            """, on: connection)
+        """
     }
 
     /// One alert, if the caller may see it.

@@ -27,14 +27,15 @@ public struct CaseDesk: Sendable {
 
     /// Cases the caller may see, most recently updated first, after the cursor.
     public func list(
-        status: [Case.Status], kind: Case.Kind?, after cursor: InstantCursor?, limit: Int, caller: Caller
+        status: [Case.Status], kind: Case.Kind?, after cursor: InstantCursor?, limit: Int, total: Bool = false, caller: Caller
     ) async throws
-        -> [CaseRecord]
+        -> (items: [CaseRecord], total: Int?)
     {
         try await database.withScope(caller.principal) { connection in
             let found = try await cases.list(status: status, kind: kind, after: cursor, limit: limit, on: connection)
+            let count = total ? try await cases.count(status: status, kind: kind, on: connection) : nil
             try await database.audit(caller.event("case.list", on: "case", id: nil, outcome: .ok), on: connection)
-            return found
+            return (found, count)
         }
     }
 

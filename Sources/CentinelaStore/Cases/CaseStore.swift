@@ -379,17 +379,26 @@ public struct CaseStore: Sendable {
     public func list(
         status: [Case.Status], kind: Case.Kind?, after cursor: InstantCursor?, limit: Int, on connection: PostgresConnection
     ) async throws -> [CaseRecord] {
-        try await records(
-            """
-            SELECT \(unescaped: Self.columns) FROM cases c \(unescaped: Self.lists)
+        try await records(Self.listQuery(status: status, kind: kind, after: cursor, limit: limit), on: connection)
+    }
+
+    /// How many cases the list would show across all its pages.
+    public func count(status: [Case.Status], kind: Case.Kind?, on connection: PostgresConnection) async throws -> Int {
+        try await connection.count(of: Self.listQuery(status: status, kind: kind, after: nil, limit: nil), logger: logger)
+    }
+
+    /// The list's query; with no limit, the rows to count (no columns, no order).
+    static func listQuery(status: [Case.Status], kind: Case.Kind?, after cursor: InstantCursor?, limit: Int?) -> PostgresQuery {
+        """
+            SELECT \(unescaped: limit == nil ? "1" : Self.columns) FROM cases c \(unescaped: limit == nil ? "" : Self.lists)
             WHERE (cardinality(\(status.map(\.rawValue))::text[]) = 0 OR c.status = ANY(\(status.map(\.rawValue))::text[]))
               AND (\(kind?.rawValue)::text IS NULL OR c.kind = \(kind?.rawValue))
               AND (\(cursor?.microseconds)::bigint IS NULL
                    OR (c.updated_at, c.id) < ('epoch'::timestamptz + \(cursor?.microseconds)::bigint * interval '1 microsecond',
                                               \(cursor?.id)::uuid))
-            ORDER BY c.updated_at DESC, c.id DESC
+            \(unescaped: limit == nil ? "" : "ORDER BY c.updated_at DESC, c.id DESC")
             LIMIT \(limit)
-            """, on: connection)
+        """
     }
 
     /// One case the caller may see; nil otherwise.

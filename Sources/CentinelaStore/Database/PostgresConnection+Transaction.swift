@@ -92,3 +92,15 @@ extension PostgresConnection {
         }
     }
 }
+
+extension PostgresConnection {
+    /// How many rows `query` (a list's own query, with no cursor and `LIMIT NULL`) returns: a
+    /// list's total counts exactly what the list would show, filters and row-level security alike.
+    public func count(of query: PostgresQuery, logger: Logger) async throws -> Int {
+        var total = 0
+        for try await value in try await self.query(
+            PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM (\n" + query.sql + "\n) listed", binds: query.binds), logger: logger
+        ).decode(Int.self) { total = value }
+        return total
+    }
+}

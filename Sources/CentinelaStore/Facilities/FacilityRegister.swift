@@ -40,12 +40,19 @@ public struct FacilityRegister: Sendable {
         }
     }
 
-    public func facilities(_ filter: FacilityFilter, order: Order, limit: Int, caller: Caller) async throws -> [FacilityRecord] {
+    /// A page of the register in the caller's scope; with `total`, how many the whole list holds.
+    public func facilities(
+        _ filter: FacilityFilter, order: Order, limit: Int, total: Bool = false, caller: Caller
+    ) async throws
+        -> (items: [FacilityRecord], total: Int?)
+    {
         try await database.withScope(caller.principal) { connection in
-            switch order {
-            case .code(let after): try await store.facilities(filter, after: after, limit: limit, on: connection)
-            case .score(let after): try await store.facilitiesByScore(filter, after: after, limit: limit, on: connection)
-            }
+            let found =
+                switch order {
+                case .code(let after): try await store.facilities(filter, after: after, limit: limit, on: connection)
+                case .score(let after): try await store.facilitiesByScore(filter, after: after, limit: limit, on: connection)
+                }
+            return (found, total ? try await store.count(filter, on: connection) : nil)
         }
     }
 

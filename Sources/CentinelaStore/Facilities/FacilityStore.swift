@@ -250,7 +250,27 @@ public struct FacilityStore: Sendable {
         on connection: PostgresConnection
     ) async throws -> [FacilityRecord] {
         try await readFacilities(
-            """
+            Self.listCondition(
+                filter, byScore: byScore, afterCode: afterCode, afterScore: afterScore, afterTotal: afterTotal, limit: limit),
+            on: connection)
+    }
+
+    /// How many facilities the list would show across all its pages (whatever its order).
+    public func count(_ filter: FacilityFilter, on connection: PostgresConnection) async throws -> Int {
+        let condition = Self.listCondition(filter, byScore: false, afterCode: nil, afterScore: nil, afterTotal: nil, limit: nil)
+        return try await connection.count(
+            of: PostgresQuery(
+                unsafeSQL: """
+                    SELECT 1 FROM facilities f JOIN jurisdictions j ON j.id = f.jurisdiction_id
+                    LEFT JOIN risk_scores s ON s.facility_id = f.id
+                    """ + "\n" + condition.sql, binds: condition.binds),
+            logger: logger)
+    }
+
+    static func listCondition(
+        _ filter: FacilityFilter, byScore: Bool, afterCode: String?, afterScore: Double?, afterTotal: Double?, limit: Int?
+    ) -> PostgresQuery {
+        """
             WHERE (\(filter.jurisdictionCode)::text IS NULL OR j.code = \(filter.jurisdictionCode))
               AND (\(filter.kind?.rawValue)::text IS NULL OR f.kind = \(filter.kind?.rawValue))
               AND (\(filter.bands?.map(\.rawValue))::text[] IS NULL OR s.band = ANY(\(filter.bands?.map(\.rawValue))::text[]))
@@ -267,7 +287,7 @@ public struct FacilityStore: Sendable {
             ORDER BY CASE WHEN \(byScore) THEN coalesce(s.score, -1) END DESC,
                      CASE WHEN \(byScore) THEN coalesce(s.total, -1) END DESC, f.external_code
             LIMIT \(limit)
-            """, on: connection)
+        """
     }
 
     /// Creates or updates every draft, all or nothing (the caller's transaction); returns how many

@@ -67,21 +67,7 @@ public struct LinkReviewStore: Sendable {
         after cursor: (score: Double, first: UUID, second: UUID)?, limit: Int, on connection: PostgresConnection
     ) async throws -> [ReviewPair] {
         var pairs: [ReviewPair] = []
-        let rows = try await connection.query(
-            """
-            SELECT l.verdict = 'link', l.score, l.weight, l.prior, l.comparisons::text, l.found_at,
-                   \(unescaped: Self.recordColumns("a", "fa")), \(unescaped: Self.recordColumns("b", "fb"))
-            FROM adult_links l
-            JOIN adult_records a ON a.id = l.record_a JOIN facilities fa ON fa.id = a.facility_id
-            JOIN adult_records b ON b.id = l.record_b JOIN facilities fb ON fb.id = b.facility_id
-            WHERE \(unescaped: Self.open)
-              AND NOT EXISTS (SELECT 1 FROM adult_link_decisions d WHERE d.record_a = l.record_a AND d.record_b = l.record_b)
-              AND (\(cursor?.score)::float8 IS NULL
-                   OR l.score < \(cursor?.score)::float8
-                   OR (l.score = \(cursor?.score)::float8 AND (l.record_a, l.record_b) > (\(cursor?.first)::uuid, \(cursor?.second)::uuid)))
-            ORDER BY l.score DESC, l.record_a, l.record_b
-            LIMIT \(limit)
-            """, logger: logger)
+        let rows = try await connection.query(Self.pendingQuery(after: cursor, limit: limit), logger: logger)
         for try await row in rows {
             var cells = ColumnReader(row)
             let linked = try cells.next(Bool.self)
@@ -98,6 +84,31 @@ public struct LinkReviewStore: Sendable {
                     foundAt: foundAt))
         }
         return pairs
+    }
+
+    /// How many pairs wait for a decision that the caller may see.
+    public func pendingCount(on connection: PostgresConnection) async throws -> Int {
+        try await connection.count(of: Self.pendingQuery(after: nil, limit: nil), logger: logger)
+    }
+
+    /// The queue's query; with no limit, the rows to count (no order).
+    static func pendingQuery(after cursor: (score: Double, first: UUID, second: UUID)?, limit: Int?) -> PostgresQuery {
+        let columns =
+            "l.verdict = 'link', l.score, l.weight, l.prior, l.comparisons::text, l.found_at, "
+            + Self.recordColumns("a", "fa") + ", " + Self.recordColumns("b", "fb")
+        return """
+            SELECT \(unescaped: limit == nil ? "1" : columns)
+            FROM adult_links l
+            JOIN adult_records a ON a.id = l.record_a JOIN facilities fa ON fa.id = a.facility_id
+            JOIN adult_records b ON b.id = l.record_b JOIN facilities fb ON fb.id = b.facility_id
+            WHERE \(unescaped: Self.open)
+              AND NOT EXISTS (SELECT 1 FROM adult_link_decisions d WHERE d.record_a = l.record_a AND d.record_b = l.record_b)
+              AND (\(cursor?.score)::float8 IS NULL
+                   OR l.score < \(cursor?.score)::float8
+                   OR (l.score = \(cursor?.score)::float8 AND (l.record_a, l.record_b) > (\(cursor?.first)::uuid, \(cursor?.second)::uuid)))
+            \(unescaped: limit == nil ? "" : "ORDER BY l.score DESC, l.record_a, l.record_b")
+            LIMIT \(limit)
+            """
     }
 
     /// Records the caller's decision on a proposed pair.

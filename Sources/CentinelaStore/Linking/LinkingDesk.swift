@@ -25,11 +25,16 @@ public struct LinkingDesk: Sendable {
     }
 
     /// Patterns the caller may see, most recently active first, after the cursor.
-    public func patterns(kind: String?, after cursor: InstantCursor?, limit: Int, caller: Caller) async throws -> [PatternRecord] {
+    public func patterns(
+        kind: String?, after cursor: InstantCursor?, limit: Int, total: Bool = false, caller: Caller
+    ) async throws
+        -> (items: [PatternRecord], total: Int?)
+    {
         try await database.withScope(caller.principal) { connection in
             let found = try await patterns.list(kind: kind, after: cursor, limit: limit, on: connection)
+            let count = total ? try await patterns.count(kind: kind, on: connection) : nil
             try await database.audit(caller.event("pattern.list", on: "pattern", id: nil, outcome: .ok), on: connection)
-            return found
+            return (found, count)
         }
     }
 
@@ -59,14 +64,15 @@ public struct LinkingDesk: Sendable {
 
     /// Pairs waiting for a decision, strongest first, after the cursor.
     public func pending(
-        after cursor: (score: Double, first: UUID, second: UUID)?, limit: Int, caller: Caller
+        after cursor: (score: Double, first: UUID, second: UUID)?, limit: Int, total: Bool = false, caller: Caller
     ) async throws
-        -> [ReviewPair]
+        -> (items: [ReviewPair], total: Int?)
     {
         try await database.withScope(caller.principal) { connection in
             let pairs = try await review.pending(after: cursor, limit: limit, on: connection)
+            let count = total ? try await review.pendingCount(on: connection) : nil
             try await database.audit(caller.event("link_review.list", on: "adult_link", id: nil, outcome: .ok), on: connection)
-            return pairs
+            return (pairs, count)
         }
     }
 

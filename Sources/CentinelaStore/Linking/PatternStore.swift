@@ -77,16 +77,25 @@ public struct PatternStore: Sendable {
     public func list(
         kind: String?, after cursor: InstantCursor?, limit: Int, on connection: PostgresConnection
     ) async throws -> [PatternRecord] {
-        try await records(
-            """
-            SELECT \(unescaped: Self.columns) FROM patterns p \(unescaped: Self.lists)
+        try await records(Self.listQuery(kind: kind, after: cursor, limit: limit), on: connection)
+    }
+
+    /// How many patterns the list would show across all its pages.
+    public func count(kind: String?, on connection: PostgresConnection) async throws -> Int {
+        try await connection.count(of: Self.listQuery(kind: kind, after: nil, limit: nil), logger: logger)
+    }
+
+    /// The list's query; with no limit, the rows to count (no columns, no order).
+    static func listQuery(kind: String?, after cursor: InstantCursor?, limit: Int?) -> PostgresQuery {
+        """
+            SELECT \(unescaped: limit == nil ? "1" : Self.columns) FROM patterns p \(unescaped: limit == nil ? "" : Self.lists)
             WHERE (\(kind)::text IS NULL OR p.kind = \(kind))
               AND (\(cursor?.microseconds)::bigint IS NULL
                    OR (p.last_received, p.id) < ('epoch'::timestamptz + \(cursor?.microseconds)::bigint * interval '1 microsecond',
                                                  \(cursor?.id)::uuid))
-            ORDER BY p.last_received DESC, p.id DESC
+            \(unescaped: limit == nil ? "" : "ORDER BY p.last_received DESC, p.id DESC")
             LIMIT \(limit)
-            """, on: connection)
+        """
     }
 
     /// One pattern and its reports the caller may see; nil when the caller sees no such pattern.

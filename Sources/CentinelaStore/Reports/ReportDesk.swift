@@ -35,17 +35,18 @@ public struct ReportDesk: Sendable {
     /// Reports the caller may see, newest first, after the cursor; the audit event names the
     /// filter's facility or jurisdiction and how many were shown (`shown`, at most).
     public func list(
-        _ filter: ReportFilter, after cursor: InstantCursor?, limit: Int, shown: Int, caller: Caller
+        _ filter: ReportFilter, after cursor: InstantCursor?, limit: Int, shown: Int, total: Bool = false, caller: Caller
     ) async throws
-        -> [ReportSummary]
+        -> (items: [ReportSummary], total: Int?)
     {
         try await database.withScope(caller.principal) { connection in
             let summaries = try await store.list(filter, after: cursor, limit: limit, on: connection)
+            let count = total ? try await store.count(filter, on: connection) : nil
             var details = ["count": "\(min(summaries.count, shown))"]
             if let facility = filter.facilityID { details["facility"] = facility.description }
             if let jurisdiction = filter.jurisdictionCode { details["jurisdiction"] = jurisdiction }
             try await database.audit(caller.event("report.list", on: "report", id: nil, outcome: .ok, details: details), on: connection)
-            return summaries
+            return (summaries, count)
         }
     }
 

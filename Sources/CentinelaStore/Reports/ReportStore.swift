@@ -260,8 +260,24 @@ public struct ReportStore: Sendable {
     )
         async throws -> [ReportSummary]
     {
-        try await summaries(
-            where: """
+        try await summaries(where: Self.listCondition(filter, after: cursor, limit: limit), on: connection)
+    }
+
+    /// How many reports the list would show across all its pages.
+    public func count(_ filter: ReportFilter, on connection: PostgresConnection) async throws -> Int {
+        let condition = Self.listCondition(filter, after: nil, limit: nil)
+        return try await connection.count(
+            of: PostgresQuery(
+                unsafeSQL: """
+                    SELECT 1 FROM incident_reports r JOIN facilities f ON f.id = r.facility_id
+                    JOIN jurisdictions j ON j.id = f.jurisdiction_id
+                    """ + "\n" + condition.sql, binds: condition.binds),
+            logger: logger)
+    }
+
+    /// The list's condition, order and limit; with no limit, unordered (to count).
+    static func listCondition(_ filter: ReportFilter, after cursor: InstantCursor?, limit: Int?) -> PostgresQuery {
+        """
                 WHERE (\(filter.facilityID?.rawValue)::uuid IS NULL OR r.facility_id = \(filter.facilityID?.rawValue))
                   AND (\(filter.jurisdictionCode)::text IS NULL OR j.code = \(filter.jurisdictionCode))
                   AND (\(filter.category?.rawValue)::text IS NULL OR r.category = \(filter.category?.rawValue))
@@ -272,9 +288,9 @@ public struct ReportStore: Sendable {
                   AND (\(cursor?.microseconds)::bigint IS NULL
                        OR (r.received_at, r.id) < ('epoch'::timestamptz + \(cursor?.microseconds)::bigint * interval '1 microsecond',
                                                   \(cursor?.id)::uuid))
-                ORDER BY r.received_at DESC, r.id DESC
+                \(unescaped: limit == nil ? "" : "ORDER BY r.received_at DESC, r.id DESC")
                 LIMIT \(limit)
-                """, on: connection)
+        """
     }
 
     /// Appends a correction. Nil when the report does not exist for the caller.

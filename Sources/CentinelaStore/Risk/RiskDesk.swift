@@ -42,20 +42,21 @@ public struct RiskDesk: Sendable {
 
     /// The facility's past scores, newest first, before the cursor.
     public func history(
-        _ id: Facility.ID, before cursor: Int64?, limit: Int, caller: Caller
+        _ id: Facility.ID, before cursor: Int64?, limit: Int, total: Bool = false, caller: Caller
     ) async throws
-        -> (facility: FacilityRecord, rows: [(id: Int64, score: StoredScore)])
+        -> (facility: FacilityRecord, rows: [(id: Int64, score: StoredScore)], total: Int?)
     {
-        let (facility, rows) = try await database.withScope(caller.principal) { connection in
+        let (facility, rows, count) = try await database.withScope(caller.principal) { connection in
             let facility = try await facilities.facility(id: id, on: connection)
             let rows = facility == nil ? [] : try await scores.history(id, before: cursor, limit: limit, on: connection)
+            let count = facility != nil && total ? try await scores.historyCount(id, on: connection) : nil
             try await database.audit(
                 caller.event("risk.history", on: "facility", id: id.description, outcome: facility == nil ? .notFound : .ok),
                 on: connection)
-            return (facility, rows)
+            return (facility, rows, count)
         }
         guard let facility else { throw Refusal.facilityNotFound }
-        return (facility, rows)
+        return (facility, rows, count)
     }
 
     /// Sets (or, with no band, clears) the facility's manual band; the band follows within seconds.

@@ -264,6 +264,11 @@ public struct ScoreStore: Sendable {
         return result
     }
 
+    /// How many past scores the facility's history holds.
+    public func historyCount(_ facility: Facility.ID, on connection: PostgresConnection) async throws -> Int {
+        try await connection.count(of: "SELECT 1 FROM risk_score_history WHERE facility_id = \(facility.rawValue)", logger: logger)
+    }
+
     private func stored(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [StoredScore] {
         var result: [StoredScore] = []
         for try await (json, recordedAt) in try await connection.query(query, logger: logger).decode((String, Date).self) {
