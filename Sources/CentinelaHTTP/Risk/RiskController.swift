@@ -41,7 +41,7 @@ struct RiskController {
         struct Standing: Encodable, Sendable {
             /// The share of facilities scoring less, in percent: 99.5 is the top 0.5 %.
             var percentile: Double
-            var facilities: Int
+            var facilityCount: Int
             var modelId: String
             var computedAt: Date
         }
@@ -65,7 +65,7 @@ struct RiskController {
             standing = distribution.flatMap { spread in
                 spread.modelID == a.modelID
                     ? Standing(
-                        percentile: spread.percentile(of: a.total), facilities: spread.facilities, modelId: spread.modelID,
+                        percentile: spread.percentile(of: a.total), facilityCount: spread.facilities, modelId: spread.modelID,
                         computedAt: spread.computedAt)
                     : nil
             }
