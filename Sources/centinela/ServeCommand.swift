@@ -52,6 +52,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .long,
         help:
+            "Where the problem documents' types are documented: an absolute http(s) URL ending in '/', to which each type's slug (not-found, …) is appended. (env: CENTINELA_PROBLEM_TYPE_BASE; default: https://centinela.example/problems/)"
+    )
+    var problemTypeBase: String?
+
+    @Option(
+        name: .long,
+        help:
             "How long a new case's events wait before webhooks announce it, in seconds (0 to 3600), so that alerts following at once are announced with it. (env: CENTINELA_CASE_GROUP_WAIT; default: 30)"
     )
     var caseGroupWait: String?
@@ -182,7 +189,10 @@ struct ServeCommand: AsyncParsableCommand {
                     HTTPConfiguration.parseNetworks) ?? []),
             requestsPerSecondPerToken: try env.setting(
                 flag: rateLimit, "--rate-limit", variable: "CENTINELA_RATE_LIMIT", HTTPConfiguration.parseRateLimit)
-                ?? HTTPConfiguration.defaultRequestsPerSecondPerToken)
+                ?? HTTPConfiguration.defaultRequestsPerSecondPerToken,
+            problemTypeBase: try env.setting(
+                flag: problemTypeBase, "--problem-type-base", variable: "CENTINELA_PROBLEM_TYPE_BASE",
+                HTTPConfiguration.parseProblemTypeBase) ?? Problem.typeBase)
     }
 
     /// A case group wait: whole seconds, 0 to 3600 (an hour).

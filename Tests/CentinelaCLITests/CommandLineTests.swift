@@ -59,6 +59,19 @@ import Glibc
             saying: "--rate-limit must be whole requests a second from 1 to 100000, or 0 for no limit, not '2.5'")
     }
 
+    @Test func badProblemTypeBase() async throws {
+        try await expectOneLineError(
+            ["serve"], environment: ["CENTINELA_PROBLEM_TYPE_BASE": "sep.gob.mx/problemas"],
+            saying:
+                "CENTINELA_PROBLEM_TYPE_BASE must be an absolute http(s) URL ending in '/', such as https://example.org/problems/, not 'sep.gob.mx/problemas'"
+        )
+        try await expectOneLineError(
+            ["serve", "--problem-type-base", "https://sep.gob.mx/problemas"],
+            saying:
+                "--problem-type-base must be an absolute http(s) URL ending in '/', such as https://example.org/problems/, not 'https://sep.gob.mx/problemas'"
+        )
+    }
+
     @Test func badPoolSettings() async throws {
         try await expectOneLineError(
             ["serve"], environment: ["DATABASE_CONNECTION_WAIT": "0"],

@@ -180,6 +180,23 @@ import Glibc
         var title: String
         var status: Int
         var detail: String?
+        var instance: String?
+    }
+
+    @Test func aProblemNamesItsRequestAndTheOperatorsTypeBase() async throws {
+        try await withRoutes { client in
+            let response = try await client.execute(uri: "/v1/nothing/here?x=1", method: .get)
+            let problem = try JSONDecoder().decode(ProblemBody.self, from: Data(String(buffer: response.body).utf8))
+            #expect(problem.instance == "/v1/nothing/here" && problem.type == Problem.typeBase + "not-found", "\(problem)")
+        }
+        var dependencies = ApplicationDependencies.offline
+        dependencies.limits.problemTypeBase = "https://sep.gob.mx/centinela/problemas/"
+        try await Application(router: buildRouter(dependencies)).test(.router) { client in
+            let response = try await client.execute(uri: "/healthz", method: .delete)
+            let problem = try JSONDecoder().decode(ProblemBody.self, from: Data(String(buffer: response.body).utf8))
+            #expect(
+                problem.type == "https://sep.gob.mx/centinela/problemas/method-not-allowed" && problem.instance == "/healthz", "\(problem)")
+        }
     }
 
     @Test func unknownPathsAreProblemDocuments() async throws {

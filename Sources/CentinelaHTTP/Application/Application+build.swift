@@ -155,7 +155,7 @@ func servingRouter(_ dependencies: ApplicationDependencies) -> Router<AppRequest
     // errors included, carries the request id.
     router.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics))
     router.add(middleware: RequestIDMiddleware())
-    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: ProblemMiddleware(typeBase: dependencies.limits.problemTypeBase))
     router.addRoutes(HealthController(database: dependencies.databaseHealth).routes)
     let metrics = MetricsController(
         metrics: dependencies.metrics, database: dependencies.database, token: dependencies.metricsToken,

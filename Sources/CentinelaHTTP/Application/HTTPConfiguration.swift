@@ -17,6 +17,8 @@ public struct HTTPConfiguration: Sendable, Equatable {
     /// Failed authentications one address may make at once, and then one every `failedAuthenticationEvery`.
     public var failedAuthenticationBurst: Int
     public var failedAuthenticationEvery: Duration
+    /// The base of every problem document's `type`: where the operator documents them.
+    public var problemTypeBase: String
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 8080
@@ -28,8 +30,10 @@ public struct HTTPConfiguration: Sendable, Equatable {
         host: String = defaultHost, port: Int = defaultPort, maximumBodySize: Int = defaultMaximumBodySize,
         webhookTargets: WebhookTargets = .init(), idleTimeout: Duration = defaultIdleTimeout,
         requestsPerSecondPerToken: Double? = defaultRequestsPerSecondPerToken,
-        failedAuthenticationBurst: Int = 20, failedAuthenticationEvery: Duration = .seconds(3)
+        failedAuthenticationBurst: Int = 20, failedAuthenticationEvery: Duration = .seconds(3),
+        problemTypeBase: String = Problem.typeBase
     ) {
+        self.problemTypeBase = problemTypeBase
         self.failedAuthenticationBurst = failedAuthenticationBurst
         self.failedAuthenticationEvery = failedAuthenticationEvery
         self.webhookTargets = webhookTargets
@@ -68,6 +72,20 @@ public struct HTTPConfiguration: Sendable, Equatable {
             throw ConfigurationError(source: source, message: "must be a number of bytes from 1024 to 67108864, not '\(text)'")
         }
         return bytes
+    }
+
+    /// A problem type base: an absolute http(s) URL of at most 200 characters ending in `/`, to
+    /// which the type's slug is appended (`https://sep.gob.mx/centinela/problemas/` + `not-found`).
+    public static func parseProblemTypeBase(_ text: String, source: String) throws(ConfigurationError) -> String {
+        let valid =
+            text.count <= 200 && text.hasSuffix("/") && text.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 32 && $0.value < 127 }
+            && URL(string: text).map { ($0.scheme == "https" || $0.scheme == "http") && $0.host?.isEmpty == false } == true
+        guard valid else {
+            throw ConfigurationError(
+                source: source,
+                message: "must be an absolute http(s) URL ending in '/', such as https://example.org/problems/, not '\(text)'")
+        }
+        return text
     }
 
     /// A rate limit per token: requests a second, 1 to 100,000, or 0 for none.

@@ -27,13 +27,16 @@ public struct Problem: Error, Sendable, Equatable, Codable, HTTPResponseError {
     public var statusCode: Int
     public var detail: String?
     public var errors: [FieldError]?
+    /// This occurrence: the path of the request it answers (RFC 9457, § 3.1.5), so that a
+    /// problem a user quotes leads to the request; its id is in `X-Request-Id`.
+    public var instance: String?
     /// Extra headers to send (e.g. `Allow` with a 405).
     public var extraHeaders: [String: String] = [:]
 
     enum CodingKeys: String, CodingKey {
         case type, title
         case statusCode = "status"
-        case detail, errors
+        case detail, errors, instance
     }
 
     public init(
@@ -48,7 +51,20 @@ public struct Problem: Error, Sendable, Equatable, Codable, HTTPResponseError {
 
     public var status: HTTPResponse.Status { .init(code: statusCode) }
 
-    static let typeBase = "https://centinela.example/problems/"
+    /// Where problem types live unless the operator names their own documentation
+    /// (`CENTINELA_PROBLEM_TYPE_BASE`): `type` is this base and a stable slug (`not-found`).
+    public static let typeBase = "https://centinela.example/problems/"
+
+    /// The problem as sent: its type under `base` instead of the default one, and its
+    /// `instance` the request's path unless it names one already.
+    func sent(for request: Request, typeBase base: String) -> Problem {
+        var problem = self
+        if base != Self.typeBase, problem.type.hasPrefix(Self.typeBase) {
+            problem.type = base + problem.type.dropFirst(Self.typeBase.count)
+        }
+        if problem.instance == nil { problem.instance = request.uri.path }
+        return problem
+    }
 
     public static func unauthorized(_ detail: String) -> Problem {
         var problem = Problem(type: typeBase + "unauthorized", title: "Unauthorized", status: .unauthorized, detail: detail)

@@ -9,34 +9,39 @@ import Logging
 /// undecodable body, oversized body) are rewritten into problem documents with a stable type;
 /// anything else is a bug: it is logged with the request id and answered 500 without details.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The base of every problem `type` (HTTPConfiguration.problemTypeBase).
+    var typeBase = Problem.typeBase
+
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     )
         async throws -> Response
     {
+        func send(_ problem: Problem) throws -> Response {
+            try problem.sent(for: request, typeBase: typeBase).response(from: request, context: context)
+        }
         do {
             return try await next(request, context)
         } catch let problem as Problem {
-            return try problem.response(from: request, context: context)
+            return try send(problem)
         } catch let error as any ProblemConvertible {
-            return try error.problem.response(from: request, context: context)
+            return try send(error.problem)
         } catch let error as HTTPError {
-            return try Self.problem(for: error).response(from: request, context: context)
+            return try send(Self.problem(for: error))
         } catch let error as any HTTPResponseError {
             let status = error.status
-            return try Problem(
-                type: Problem.typeBase + "http-\(status.code)", title: status.reasonPhrase, status: status
-            ).response(from: request, context: context)
+            return try send(Problem(type: Problem.typeBase + "http-\(status.code)", title: status.reasonPhrase, status: status))
         } catch let error where DatabaseError.isUnavailable(error) {
             context.logger.error("database unavailable", metadata: ["reason": "\(DatabaseError.reason(for: error))"])
-            return try Problem(
-                type: Problem.typeBase + "unavailable", title: "Service unavailable", status: .serviceUnavailable,
-                detail: "The database cannot be reached; nothing was changed. Retry later."
-            ).response(from: request, context: context).withHeader(.retryAfter, "5")
+            return try send(
+                Problem(
+                    type: Problem.typeBase + "unavailable", title: "Service unavailable", status: .serviceUnavailable,
+                    detail: "The database cannot be reached; nothing was changed. Retry later.")
+            ).withHeader(.retryAfter, "5")
         } catch {
             context.logger.error(
                 "unhandled error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
-            return try Problem.internalError(requestID: context.id).response(from: request, context: context)
+            return try send(Problem.internalError(requestID: context.id))
         }
     }
 
