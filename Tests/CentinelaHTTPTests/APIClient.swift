@@ -68,10 +68,13 @@ struct APITest {
         // Every answer any API test provokes must be one the OpenAPI document promises.
         let documented = OpenAPIContract.shared.documents(method, uri, reply.status.code)
         #expect(documented, "\(method) \(uri) answered \(reply.status.code), which openapi.yaml does not document")
-        // One spelling of ids everywhere: lowercase, as PostgreSQL prints them (issue 22).
-        let capitalID = reply.body.firstMatch(of: /[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}/)
+        // One spelling of ids everywhere: lowercase, as PostgreSQL prints them (issue 22). A
+        // problem's `instance` echoes the request's path as the client wrote it: not the server's.
+        let path = String(uri.split(separator: "?", maxSplits: 1).first ?? "")
+        let written = reply.body.replacingOccurrences(of: #""instance":"\#(path)""#, with: "")
+        let capitalID = written.firstMatch(of: /[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}/)
         #expect(
-            capitalID == nil || !reply.body[capitalID!.range].contains(where: \.isLetter),
+            capitalID == nil || !written[capitalID!.range].contains(where: \.isLetter),
             "\(method) \(uri) wrote an id in capitals: \(reply.body.prefix(300))")
         return reply
     }
