@@ -259,13 +259,14 @@ public struct FacilityStore: Sendable {
     public func count(_ filter: FacilityFilter, on connection: PostgresConnection) async throws -> Int {
         let condition = Self.listCondition(filter, byScore: false, afterCode: nil, afterScore: nil, afterTotal: nil, limit: nil)
         return try await connection.count(
-            of: PostgresQuery(
-                unsafeSQL: """
-                    SELECT 1 FROM facilities f JOIN jurisdictions j ON j.id = f.jurisdiction_id
-                    LEFT JOIN risk_scores s ON s.facility_id = f.id
-                    """ + "\n" + condition.sql, binds: condition.binds),
-            logger: logger)
+            of: PostgresQuery(unsafeSQL: "SELECT 1 " + Self.listed + "\n" + condition.sql, binds: condition.binds), logger: logger)
     }
+
+    /// What a list of facilities reads, for its rows and for its count alike.
+    static let listed = """
+        FROM facilities f JOIN jurisdictions j ON j.id = f.jurisdiction_id
+        LEFT JOIN risk_scores s ON s.facility_id = f.id
+        """
 
     static func listCondition(
         _ filter: FacilityFilter, byScore: Bool, afterCode: String?, afterScore: Double?, afterTotal: Double?, limit: Int?
@@ -345,9 +346,7 @@ public struct FacilityStore: Sendable {
                 SELECT f.id, f.external_code, f.name, f.kind, f.jurisdiction_id, j.code, f.street, f.locality,
                        f.postal_code, f.enrolment, f.created_at, f.updated_at,
                        s.score::float8, s.band, s.model_band, s.as_of, s.total::float8
-                FROM facilities f JOIN jurisdictions j ON j.id = f.jurisdiction_id
-                LEFT JOIN risk_scores s ON s.facility_id = f.id
-                """ + "\n" + condition.sql,
+                """ + "\n" + Self.listed + "\n" + condition.sql,
             binds: condition.binds)
         let rows = try await connection.query(query, logger: logger)
         var records: [FacilityRecord] = []

@@ -267,13 +267,15 @@ public struct ReportStore: Sendable {
     public func count(_ filter: ReportFilter, on connection: PostgresConnection) async throws -> Int {
         let condition = Self.listCondition(filter, after: nil, limit: nil)
         return try await connection.count(
-            of: PostgresQuery(
-                unsafeSQL: """
-                    SELECT 1 FROM incident_reports r JOIN facilities f ON f.id = r.facility_id
-                    JOIN jurisdictions j ON j.id = f.jurisdiction_id
-                    """ + "\n" + condition.sql, binds: condition.binds),
-            logger: logger)
+            of: PostgresQuery(unsafeSQL: "SELECT 1 " + Self.listed + "\n" + condition.sql, binds: condition.binds), logger: logger)
     }
+
+    /// What a list of reports reads, for its rows and for its count alike.
+    static let listed = """
+        FROM incident_reports r
+        JOIN facilities f ON f.id = r.facility_id
+        JOIN jurisdictions j ON j.id = f.jurisdiction_id
+        """
 
     /// The list's condition, order and limit; with no limit, unordered (to count).
     static func listCondition(_ filter: ReportFilter, after cursor: InstantCursor?, limit: Int?) -> PostgresQuery {
@@ -337,10 +339,7 @@ public struct ReportStore: Sendable {
                        (SELECT count(*) FROM report_adults ra WHERE ra.report_id = r.id)::int,
                        (SELECT count(*) FROM report_children rc WHERE rc.report_id = r.id)::int,
                        r.source_system, r.source_id, r.imported_at
-                FROM incident_reports r
-                JOIN facilities f ON f.id = r.facility_id
-                JOIN jurisdictions j ON j.id = f.jurisdiction_id
-                """ + "\n" + condition.sql,
+                """ + "\n" + Self.listed + "\n" + condition.sql,
             binds: condition.binds)
         var result: [ReportSummary] = []
         for try await (
