@@ -67,7 +67,7 @@ struct HostCommand: Sendable {
 }
 
 /// Facts about the processes of this host that the embedded cluster needs.
-package enum HostProcess {
+enum HostProcess {
     static var isRoot: Bool { geteuid() == 0 }
 
     static var currentPID: Int32 { getpid() }
