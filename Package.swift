@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -52,7 +53,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // HTTP: Hummingbird routes, health, problem+json, logging format, /metrics; webhooks out (AsyncHTTPClient).
+        // HTTP: Hummingbird routes, health, problem+json, logging format, /metrics; webhooks out (AsyncHTTPClient);
+        // the web console (server-rendered Mustache templates, message catalogs).
         .target(
             name: "CentinelaHTTP",
             dependencies: [
@@ -63,13 +65,14 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.copy("Resources/openapi.yaml"), .copy("Resources/docs")],
+            resources: [.copy("Resources/openapi.yaml"), .copy("Resources/docs"), .copy("Resources/console")],
             swiftSettings: swiftSettings
         ),
         // The simulated country, its loader and the demo: for `simulate`, `evaluate`, `serve --demo`

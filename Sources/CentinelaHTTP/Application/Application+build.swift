@@ -12,6 +12,8 @@ public struct AppRequestContext: RequestContext {
     public var principal: Principal?
     /// The client's IP address, for the limits on failed authentication.
     public var clientAddress: String?
+    /// On console pages: the language and the signed-in session (``ConsoleMiddleware``).
+    var consoleVisit: ConsoleVisit?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -92,6 +94,8 @@ public func buildApplication(
     metricsToken: String? = nil,
     logger: Logger
 ) throws -> some ApplicationProtocol {
+    // The console's templates and catalogs are part of the build: a broken one stops serve here.
+    _ = try ConsoleRenderer.shared.get()
     let client = PostgresClient(configuration: try database.clientConfiguration(), backgroundLogger: logger)
     let feed = AlertFeed(database: database, heartbeat: alertHeartbeat, logger: logger)
     let usage = DatabaseUsage(maximum: database.maximumConnections)
@@ -140,11 +144,11 @@ public func buildRouter(_ dependencies: ApplicationDependencies) -> Router<AppRe
     return router
 }
 
-/// Every route the service serves, with its methods (HEAD wherever GET is): what the OpenAPI
-/// document must describe. Read back from Hummingbird's own registry, so it cannot drift from
+/// Every route of the API, with its methods (HEAD wherever GET is): what the OpenAPI document
+/// must describe (the console's pages at /console are not the API's). Read back from Hummingbird's own registry, so it cannot drift from
 /// what is served.
 public func servedRoutes(_ dependencies: ApplicationDependencies) -> [String: [HTTPRequest.Method]] {
-    servedRoutes(of: servingRouter(dependencies))
+    servedRoutes(of: servingRouter(dependencies)).filter { !$0.key.hasPrefix("/console") }
 }
 
 /// The router with every route that serves something, before the 405 answers are added.
@@ -178,6 +182,18 @@ func servingRouter(_ dependencies: ApplicationDependencies) -> Router<AppRequest
         PersonController(database: database).routes,
     ] {
         api.addRoutes(routes)
+    }
+
+    // The web console: the same use cases behind a session cookie instead of a bearer token.
+    let console = ConsoleController(database: database, limits: limits)
+    let pages = router.group("console").add(middleware: ConsoleMiddleware(sessions: console.sessions))
+    for routes in [
+        console.routes,
+        ConsoleCasePages(database: database, limits: limits).routes,
+        ConsoleFacilityPage(database: database).routes,
+        ConsoleReportPages(database: database, limits: limits, metrics: dependencies.metrics).routes,
+    ] {
+        pages.addRoutes(routes)
     }
     return router
 }

@@ -1,3 +1,4 @@
+import CentinelaStore
 import Foundation
 
 /// Where the HTTP server listens, and the limits it applies to requests.
@@ -19,6 +20,8 @@ public struct HTTPConfiguration: Sendable, Equatable {
     public var failedAuthenticationEvery: Duration
     /// The base of every problem document's `type`: where the operator documents them.
     public var problemTypeBase: String
+    /// How long a console session may sit unused, and last at all.
+    public var consoleSessions: ConsoleSessions.Limits
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 8080
@@ -31,8 +34,9 @@ public struct HTTPConfiguration: Sendable, Equatable {
         webhookTargets: WebhookTargets = .init(), idleTimeout: Duration = defaultIdleTimeout,
         requestsPerSecondPerToken: Double? = defaultRequestsPerSecondPerToken,
         failedAuthenticationBurst: Int = 20, failedAuthenticationEvery: Duration = .seconds(3),
-        problemTypeBase: String = Problem.typeBase
+        problemTypeBase: String = Problem.typeBase, consoleSessions: ConsoleSessions.Limits = .init()
     ) {
+        self.consoleSessions = consoleSessions
         self.problemTypeBase = problemTypeBase
         self.failedAuthenticationBurst = failedAuthenticationBurst
         self.failedAuthenticationEvery = failedAuthenticationEvery

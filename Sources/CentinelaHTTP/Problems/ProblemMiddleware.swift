@@ -17,31 +17,38 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     )
         async throws -> Response
     {
-        func send(_ problem: Problem) throws -> Response {
-            try problem.sent(for: request, typeBase: typeBase).response(from: request, context: context)
-        }
         do {
             return try await next(request, context)
-        } catch let problem as Problem {
-            return try send(problem)
-        } catch let error as any ProblemConvertible {
-            return try send(error.problem)
-        } catch let error as HTTPError {
-            return try send(Self.problem(for: error))
-        } catch let error as any HTTPResponseError {
-            let status = error.status
-            return try send(Problem(type: Problem.typeBase + "http-\(status.code)", title: status.reasonPhrase, status: status))
-        } catch let error where DatabaseError.isUnavailable(error) {
-            context.logger.error("database unavailable", metadata: ["reason": "\(DatabaseError.reason(for: error))"])
-            return try send(
-                Problem(
-                    type: Problem.typeBase + "unavailable", title: "Service unavailable", status: .serviceUnavailable,
-                    detail: "The database cannot be reached; nothing was changed. Retry later.")
-            ).withHeader(.retryAfter, "5")
         } catch {
+            let problem = Self.problem(describing: error, request: request, context: context)
+            return try problem.sent(for: request, typeBase: typeBase).response(from: request, context: context)
+        }
+    }
+
+    /// The problem an error that left a handler stands for: the one place errors become HTTP
+    /// (the console renders the same problem as a page). Anything unexpected is logged here.
+    static func problem(describing error: any Error, request: Request, context: Context) -> Problem {
+        switch error {
+        case let problem as Problem:
+            return problem
+        case let error as any ProblemConvertible:
+            return error.problem
+        case let error as HTTPError:
+            return Self.problem(for: error)
+        case let error as any HTTPResponseError:
+            let status = error.status
+            return Problem(type: Problem.typeBase + "http-\(status.code)", title: status.reasonPhrase, status: status)
+        case let error where DatabaseError.isUnavailable(error):
+            context.logger.error("database unavailable", metadata: ["reason": "\(DatabaseError.reason(for: error))"])
+            var problem = Problem(
+                type: Problem.typeBase + "unavailable", title: "Service unavailable", status: .serviceUnavailable,
+                detail: "The database cannot be reached; nothing was changed. Retry later.")
+            problem.extraHeaders["Retry-After"] = "5"
+            return problem
+        default:
             context.logger.error(
                 "unhandled error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
-            return try send(Problem.internalError(requestID: context.id))
+            return Problem.internalError(requestID: context.id)
         }
     }
 

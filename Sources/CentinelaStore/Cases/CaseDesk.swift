@@ -39,6 +39,25 @@ public struct CaseDesk: Sendable {
         }
     }
 
+    /// A regulator's inbox: the cases of one status (and kind), most recently updated first, and
+    /// how many cases the caller may see in each status, read in one transaction.
+    public func inbox(
+        status: Case.Status, kind: Case.Kind?, after cursor: InstantCursor?, limit: Int, caller: Caller
+    ) async throws
+        -> (items: [CaseRecord], counts: [Case.Status: Int])
+    {
+        try await database.withScope(caller.principal) { connection in
+            let found = try await cases.list(status: [status], kind: kind, after: cursor, limit: limit, on: connection)
+            var counts: [Case.Status: Int] = [:]
+            for each in Case.Status.allCases {
+                counts[each] = try await cases.count(status: [each], kind: kind, on: connection)
+            }
+            try await database.audit(
+                caller.event("case.list", on: "case", id: nil, outcome: .ok, details: ["status": status.rawValue]), on: connection)
+            return (found, counts)
+        }
+    }
+
     public func dossier(_ id: Case.ID, caller: Caller) async throws -> Dossier {
         let found = try await database.withScope(caller.principal) { connection -> Dossier? in
             let record = try await cases.case(id, on: connection)

@@ -1,0 +1,276 @@
+import CentinelaCore
+import CentinelaStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// A regulator's cases in the console: the inbox (by status, with counts) and a case's page (what
+/// happened, its alerts with scores, the facilities it covers, its history, and the steps a
+/// regulator takes on it).
+struct ConsoleCasePages {
+    let database: ServiceDatabase
+    let limits: HTTPConfiguration
+    var desk: CaseDesk { CaseDesk(database: database) }
+    var renderer: ConsoleRenderer {
+        get throws { try ConsoleRenderer.shared.get() }
+    }
+
+    static let pageSize = 50
+
+    var routes: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.get("cases", use: inbox)
+        routes.get("cases/{id}", use: casePage)
+        routes.post("cases/{id}", use: act)
+        return routes
+    }
+
+    /// Cases are a regulator's; a school (or anyone else) is told there is no such page.
+    static func requireRegulator(_ context: AppRequestContext) throws -> ConsoleSession {
+        let session = try context.consoleSession()
+        guard session.principal.role == .regulator else { throw Problem.notFound() }
+        return session
+    }
+
+    // MARK: Inbox
+
+    struct InboxPage {
+        struct Tab {
+            var label: String
+            var count: Int
+            var href: String
+            var current: Bool
+        }
+        struct Row {
+            var href: String
+            var title: String
+            var kind: String
+            var status: String
+            var jurisdictions: String
+            var alertCount: Int
+            var facilityCount: Int
+            var updated: String
+        }
+        var tabs: [Tab]
+        var rows: [Row]
+        var empty: Bool
+        var next: String?
+        var heading: String
+    }
+
+    @Sendable func inbox(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try Self.requireRegulator(context)
+        let visit = context.visit()
+        let renderer = try renderer
+        let query = request.uri.queryParameters
+        let status = query["status"].flatMap { Case.Status(code: String($0)) } ?? .open
+        let cursor = query["after"].flatMap { InstantCursor(text: String($0)) }
+        let (items, counts) = try await desk.inbox(
+            status: status, kind: nil, after: cursor, limit: Self.pageSize + 1, caller: context.caller(session.principal))
+        let shown = items.prefix(Self.pageSize)
+        let language = visit.language
+        let page = InboxPage(
+            tabs: Case.Status.allCases.map { each in
+                .init(
+                    label: renderer.text("case.status.\(each.rawValue)", visit), count: counts[each] ?? 0,
+                    href: "/console/cases?status=\(each.rawValue)", current: each == status)
+            },
+            rows: shown.map { record in
+                .init(
+                    href: "/console/cases/\(record.id)", title: Self.title(of: record, renderer: renderer, visit: visit),
+                    kind: renderer.text("case.kind.\(record.kind.rawValue)", visit),
+                    status: renderer.text("case.state.\(record.status.rawValue)", visit),
+                    jurisdictions: record.jurisdictions.map(\.name).joined(separator: ", "), alertCount: record.alertCount,
+                    facilityCount: record.facilityCount, updated: ConsoleFormat.instant(record.updatedAt, language))
+            },
+            empty: shown.isEmpty,
+            next: items.count > Self.pageSize
+                ? shown.last.map {
+                    "/console/cases?status=\(status.rawValue)&after="
+                        + InstantCursor($0.updatedAt, id: $0.id.rawValue).text
+                } : nil,
+            heading: renderer.text("cases.heading", visit))
+        return renderer.response("cases", title: page.heading, visit: visit, request: request, page: page)
+    }
+
+    /// What a case is called in lists: its facility, or the network it covers.
+    static func title(of record: CaseRecord, renderer: ConsoleRenderer, visit: ConsoleVisit) -> String {
+        switch record.kind {
+        case .facility:
+            record.visibleFacilities.first.map { "\($0.name) (\($0.code))" } ?? renderer.text("case.kind.facility", visit)
+        case .pattern:
+            renderer.text("case.pattern_title", visit, ["count": "\(record.facilityCount)"])
+        }
+    }
+
+    // MARK: One case
+
+    struct CasePage {
+        struct FacilityLink {
+            var href: String
+            var name: String
+            var code: String
+            var jurisdiction: String
+        }
+        struct AlertRow {
+            var rule: String
+            var severity: String
+            var critical: Bool
+            var facility: String
+            var facilityHref: String
+            var score: String
+            var band: String
+            var bandCode: String
+            var opened: String
+            var reportCount: Int
+        }
+        struct EventRow {
+            var kind: String
+            var actor: String
+            var at: String
+            var detail: String?
+        }
+        struct Option {
+            var value: String
+            var label: String
+        }
+        var id: String
+        var heading: String
+        var summary: String
+        var status: String
+        var statusCode: String
+        var kind: String
+        var opened: String
+        var updated: String
+        var referral: String?
+        var closeReason: String?
+        var facilities: [FacilityLink]
+        var alerts: [AlertRow]
+        var events: [EventRow]
+        var canAcknowledge: Bool
+        var canRefer: Bool
+        var canClose: Bool
+        var canReopen: Bool
+        var closeReasons: [Option]
+        var notice: String?
+        var error: String?
+        var action: String
+    }
+
+    @Sendable func casePage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try Self.requireRegulator(context)
+        let id = try Self.caseID(context)
+        let notice = request.uri.queryParameters["done"].map { _ in try? renderer.text("case.action_done", context.visit()) } ?? nil
+        return try await render(id, session: session, request: request, context: context, notice: notice)
+    }
+
+    private func render(
+        _ id: Case.ID, session: ConsoleSession, request: Request, context: AppRequestContext, notice: String? = nil, error: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let visit = context.visit()
+        let renderer = try renderer
+        let dossier = try await desk.dossier(id, caller: context.caller(session.principal))
+        let record = dossier.record
+        let language = visit.language
+        let summary = renderer.text(
+            record.kind == .pattern ? "case.summary.pattern" : "case.summary.facility", visit,
+            [
+                "facilities": "\(record.facilityCount)", "alerts": "\(record.alertCount)",
+                "jurisdictions": record.jurisdictions.map(\.name).joined(separator: ", "),
+                "opened": ConsoleFormat.instant(record.openedAt, language),
+            ])
+        let page = CasePage(
+            id: record.id.description, heading: Self.title(of: record, renderer: renderer, visit: visit), summary: summary,
+            status: renderer.text("case.state.\(record.status.rawValue)", visit), statusCode: record.status.rawValue,
+            kind: renderer.text("case.kind.\(record.kind.rawValue)", visit), opened: ConsoleFormat.instant(record.openedAt, language),
+            updated: ConsoleFormat.instant(record.updatedAt, language), referral: record.referralReference,
+            closeReason: record.closeReason.map { renderer.text("case.close_reason.\($0.rawValue)", visit) },
+            facilities: record.visibleFacilities.map {
+                .init(href: "/console/facilities/\($0.id)", name: $0.name, code: $0.code, jurisdiction: $0.jurisdictionCode)
+            },
+            alerts: dossier.alerts.map { alert in
+                .init(
+                    rule: renderer.text("alert.rule.\(alert.rule.rawValue)", visit),
+                    severity: renderer.text("alert.severity.\(alert.severity.rawValue)", visit), critical: alert.severity == .critical,
+                    facility: alert.facilityName, facilityHref: "/console/facilities/\(alert.facilityID)",
+                    score: ConsoleFormat.points(alert.score), band: renderer.text("band.\(alert.band.rawValue)", visit),
+                    bandCode: alert.band.rawValue,
+                    opened: ConsoleFormat.instant(alert.openedAt, language), reportCount: alert.reports.count)
+            },
+            events: dossier.events.reversed().map { event in
+                .init(
+                    kind: renderer.text("case.event.\(event.kind.rawValue)", visit), actor: event.actor,
+                    at: ConsoleFormat.instant(event.at, language), detail: Self.detail(of: event, renderer: renderer, visit: visit))
+            },
+            canAcknowledge: record.status == .open, canRefer: record.status != .closed, canClose: record.status != .closed,
+            canReopen: record.status == .closed && record.closeReason != .merged,
+            closeReasons: Case.CloseReason.allCases.filter { $0 != .merged }.map {
+                .init(value: $0.rawValue, label: renderer.text("case.close_reason.\($0.rawValue)", visit))
+            },
+            notice: notice, error: error, action: "/console/cases/\(record.id)")
+        return renderer.response("case", title: page.heading, visit: visit, request: request, page: page, status: status)
+    }
+
+    /// The words of an event's details that a person wrote or chose (a comment, a reference, a
+    /// reason and note); the service's own details (ids) are not shown.
+    static func detail(of event: CaseEventRecord, renderer: ConsoleRenderer, visit: ConsoleVisit) -> String? {
+        guard let data = event.detailsJSON.data(using: .utf8),
+            let details = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
+        var parts: [String] = []
+        if let reason = details["reason"] as? String {
+            let key = "case.close_reason.\(reason)"
+            let label = renderer.text(key, visit)
+            parts.append(label == key ? reason : label)
+        }
+        for key in ["reference", "note", "text"] { if let text = details[key] as? String, !text.isEmpty { parts.append(text) } }
+        if let rule = details["rule"] as? String { parts.append(renderer.text("alert.rule.\(rule)", visit)) }
+        return parts.isEmpty ? nil : parts.joined(separator: " — ")
+    }
+
+    // MARK: Steps
+
+    @Sendable func act(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try Self.requireRegulator(context)
+        let id = try Self.caseID(context)
+        let form = try await ConsoleController.checkedForm(request, context: context, limit: limits.maximumBodySize)
+        let visit = context.visit()
+        let renderer = try renderer
+        func text(_ name: String) -> String { String((form.value(name) ?? "").prefix(5000)) }
+        let transition: CaseTransition
+        switch form.value("action") {
+        case "acknowledge": transition = .acknowledge
+        case "refer": transition = .refer(reference: String(text("reference").prefix(200)))
+        case "close":
+            guard let reason = form.value("reason").flatMap(Case.CloseReason.init(code:)) else {
+                return try await render(
+                    id, session: session, request: request, context: context, error: renderer.text("case.error.reason", visit),
+                    status: .unprocessableContent)
+            }
+            transition = .close(reason, note: text("note"))
+        case "reopen": transition = .reopen(note: text("note"))
+        case "comment": transition = .comment(text("text"))
+        default: throw Problem.badRequest("Unknown step.")
+        }
+        do {
+            _ = try await desk.apply(transition, to: id, caller: context.caller(session.principal))
+        } catch let error as CaseStoreError {
+            let message: String
+            switch error {
+            case .transition(.missingText(let field)): message = renderer.text("case.error.missing", visit, ["field": field])
+            case .transition(.reservedReason): message = renderer.text("case.error.reason", visit)
+            case .transition(.notAllowed): message = renderer.text("case.error.not_allowed", visit)
+            case .anotherCaseOpen: message = renderer.text("case.error.another_open", visit)
+            case .merged: message = renderer.text("case.error.merged", visit)
+            }
+            return try await render(id, session: session, request: request, context: context, error: message, status: .conflict)
+        }
+        throw ConsoleRedirect.to("/console/cases/\(id)?done=1")
+    }
+
+    static func caseID(_ context: AppRequestContext) throws -> Case.ID {
+        guard let text = context.parameters.get("id"), let id = Case.ID(uuidString: text) else { throw Problem.notFound() }
+        return id
+    }
+}

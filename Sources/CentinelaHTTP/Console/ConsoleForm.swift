@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+
+/// A submitted HTML form (`application/x-www-form-urlencoded`): every field in order, a name may
+/// repeat (checkboxes, rows). Names and values are percent-decoded, `+` read as a space.
+struct ConsoleForm: Sendable {
+    private(set) var fields: [(name: String, value: String)]
+
+    init(fields: [(name: String, value: String)]) {
+        self.fields = fields
+    }
+
+    /// Parses a body; nil when it is not valid form encoding (a broken percent escape, invalid
+    /// UTF-8), which a browser never sends.
+    init?(encoded text: String) {
+        var fields: [(String, String)] = []
+        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = Self.decode(parts[0]), let value = Self.decode(parts.count > 1 ? parts[1] : "") else { return nil }
+            fields.append((name, value))
+        }
+        self.fields = fields
+    }
+
+    private static func decode(_ text: Substring) -> String? {
+        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
+
+    /// The first value of a field, trimmed; nil when absent or blank.
+    func value(_ name: String) -> String? {
+        guard let raw = fields.first(where: { $0.name == name })?.value else { return nil }
+        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
+    /// The first value of a field exactly as typed (a narrative keeps its spacing).
+    func raw(_ name: String) -> String? { fields.first(where: { $0.name == name })?.value }
+
+    /// Every value of a repeated field, as sent.
+    func values(_ name: String) -> [String] { fields.filter { $0.name == name }.map(\.value) }
+
+    /// Reads a request's form body, at most `limit` bytes; a body that is not a form is refused.
+    static func read(_ request: Request, limit: Int) async throws -> ConsoleForm {
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
+            throw Problem.unsupportedMediaType("Send the form as application/x-www-form-urlencoded.")
+        }
+        let buffer = try await request.body.collect(upTo: limit)
+        guard let form = ConsoleForm(encoded: String(decoding: buffer.readableBytesView, as: UTF8.self)) else {
+            throw Problem.badRequest("The form could not be read.")
+        }
+        return form
+    }
+}

@@ -1,0 +1,126 @@
+import CentinelaCore
+import Crypto
+import Foundation
+import PostgresNIO
+
+/// A signed-in person in the web console: the principal their token stands for, and the
+/// anti-forgery token every form of the session must carry.
+public struct ConsoleSession: Sendable {
+    public var principal: Principal
+    public var csrfToken: String
+}
+
+/// Sign-in, resumption and sign-out of console sessions (Schema/0024_console_sessions.sql).
+///
+/// The cookie carries a random session id (32 bytes, URL-safe base64); the database keeps its
+/// SHA-256 only. A session has no rights of its own: each page resolves it to its token's
+/// principal, so a revoked or expired token ends its sessions at once.
+public struct ConsoleSessions: Sendable {
+    /// How long a session may sit unused, and how long it may last at all.
+    public struct Limits: Sendable, Equatable {
+        public var idle: Duration
+        public var absolute: Duration
+
+        public init(idle: Duration = .seconds(30 * 60), absolute: Duration = .seconds(12 * 3600)) {
+            self.idle = idle
+            self.absolute = absolute
+        }
+    }
+
+    public let database: ServiceDatabase
+    public let limits: Limits
+
+    public init(database: ServiceDatabase, limits: Limits = .init()) {
+        self.database = database
+        self.limits = limits
+    }
+
+    /// Starts a session for a presented token: the cookie value and the session, or nil for a
+    /// token that is unknown, expired or revoked. The sign-in is audited in the person's scope.
+    public func begin(with secret: TokenSecret, requestID: String) async throws -> (cookie: String, session: ConsoleSession)? {
+        let cookie = Self.randomToken()
+        let csrf = Self.randomToken()
+        let started = try await database.usage.track {
+            try await database.withLease { [logger = database.logger] connection in
+                var token: UUID?
+                for try await id in try await connection.query(
+                    "SELECT centinela_console_begin(\(Data(secret.sha256)), \(Self.digest(cookie)), \(csrf))", logger: logger
+                ).decode(UUID?.self) { token = id }
+                return token != nil
+            }
+        }
+        guard started, let session = try await resume(cookie) else { return nil }
+        try await database.withScope(session.principal) { connection in
+            try await database.audit(
+                Caller(principal: session.principal, requestID: requestID).event(
+                    "console.sign_in", on: "token", id: session.principal.id.description, outcome: .ok),
+                on: connection)
+        }
+        return (cookie, session)
+    }
+
+    /// The session a cookie names, or nil when it is unknown, ended, idle or expired, or its token
+    /// no longer holds.
+    public func resume(_ cookie: String) async throws -> ConsoleSession? {
+        guard Self.isWellFormed(cookie) else { return nil }
+        return try await database.usage.track {
+            try await database.withLease { [logger = database.logger, limits] connection in
+                let rows = try await connection.query(
+                    """
+                    SELECT token_id, holder, role, facility_ids, jurisdiction_ids, csrf_token
+                    FROM centinela_console_resume(\(Self.digest(cookie)), \(Self.seconds(limits.idle)), \(Self.seconds(limits.absolute)))
+                    """, logger: logger)
+                var session: ConsoleSession?
+                for try await (id, holder, role, facilities, jurisdictions, csrf)
+                    in rows.decode((UUID, String, String, [UUID], [UUID], String).self)
+                {
+                    guard let role = Principal.Role(rawValue: role) else { continue }
+                    session = ConsoleSession(
+                        principal: Principal(
+                            id: .init(id), holder: holder, role: role, facilityIDs: Set(facilities.map(Facility.ID.init)),
+                            jurisdictionIDs: Set(jurisdictions.map(Jurisdiction.ID.init))),
+                        csrfToken: csrf)
+                }
+                return session
+            }
+        }
+    }
+
+    /// Ends the session on sign-out, audited; ending one already ended changes nothing.
+    public func end(_ cookie: String, caller: Caller) async throws {
+        guard Self.isWellFormed(cookie) else { return }
+        try await database.withScope(caller.principal) { connection in
+            var ended = false
+            for try await token in try await connection.query(
+                "SELECT centinela_console_end(\(Self.digest(cookie)))", logger: database.logger
+            ).decode(UUID?.self) { ended = token != nil }
+            try await database.audit(
+                caller.event(
+                    "console.sign_out", on: "token", id: caller.principal.id.description, outcome: ended ? .ok : .notFound),
+                on: connection)
+        }
+    }
+
+    /// 32 random bytes as URL-safe base64 without padding: 43 characters.
+    public static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Whether text has the shape of ``randomToken()``: anything else never reaches the database.
+    public static func isWellFormed(_ text: String) -> Bool {
+        text.utf8.count == 43
+            && text.utf8.allSatisfy { byte in
+                (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+                    || byte == 0x2D || byte == 0x5F
+            }
+    }
+
+    static func digest(_ cookie: String) -> Data { Data(SHA256.hash(data: Data(cookie.utf8))) }
+
+    static func seconds(_ duration: Duration) -> Int32 { Int32(clamping: duration.components.seconds) }
+}

@@ -1,0 +1,323 @@
+import CentinelaCore
+import CentinelaStore
+import CentinelaTestSupport
+import Foundation
+import HTTPTypes
+import Logging
+import PostgresNIO
+import Testing
+
+@testable import CentinelaHTTP
+
+/// The web console (issue 23) through its pages, as a browser uses them: sign-in, a regulator's
+/// case work, a school's report, and what each may not see; every page is read with a parser.
+@Suite struct ConsoleTests {
+    @Test func aRegulatorSignsInAndWorksACaseToItsEnd() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let browser = ConsoleBrowser(client: api.client)
+            // Not signed in: every page leads to the sign-in page.
+            let away = try await browser.get("/console/cases")
+            #expect(away.status == .seeOther && away.location == "/console/sign-in")
+
+            let signInPage = try await browser.get("/console/sign-in")
+            #expect(signInPage.contains("lang=\"es-MX\"") && signInPage.contains("Iniciar sesión"))
+            Self.expectConsoleHeaders(signInPage)
+            let preSession = try #require(signInPage.setCookies.first { $0.hasPrefix("centinela_signin=") })
+            #expect(preSession.contains("HttpOnly") && preSession.contains("SameSite=Strict") && preSession.contains("Path=/console"))
+
+            // A form without its anti-forgery field, and a bad key: refused, no session.
+            let forged = try await browser.post("/console/sign-in", [("token", api.world.regulatorToken)])
+            #expect(forged.status == .forbidden && browser.cookies["centinela_session"] == nil)
+            let wrong = try await browser.post(
+                "/console/sign-in", [("csrf", signInPage.field("csrf") ?? ""), ("token", "cen_" + String(repeating: "A", count: 43))])
+            #expect(wrong.status == .unauthorized && wrong.contains("no es válida") && browser.cookies["centinela_session"] == nil)
+
+            let signedIn = try await browser.signIn(api.world.regulatorToken)
+            #expect(signedIn.status == .seeOther && signedIn.location == "/console/cases", "\(signedIn.body)")
+            let session = try #require(signedIn.setCookies.first { $0.hasPrefix("centinela_session=") })
+            #expect(session.contains("HttpOnly") && session.contains("SameSite=Strict") && !session.contains("Secure"))
+            #expect(browser.cookies["centinela_signin"] == nil)
+
+            // A school's report raises alerts: one case in the regulator's inbox.
+            try await AlertAPITests().post(api, api.world.nuevoLeon.id)
+            let inbox = try await browser.get("/console/cases")
+            #expect(inbox.status == .ok && inbox.contains("Jardín de Niños Benito Juárez"), "\(inbox.body)")
+            #expect(inbox.contains("Abiertos <span class=\"count\">1</span>"))
+            Self.expectConsoleHeaders(inbox)
+            let cases = try await api.call(.get, "/v1/cases", token: api.world.regulatorToken)
+            let id = try #require(cases.items.first?["id"] as? String)
+            let path = "/console/cases/\(id)"
+
+            let page = try await browser.get(path)
+            #expect(page.status == .ok && page.contains("Marcar como atendido") && page.contains("Se filmó o fotografió"))
+            let csrf = try #require(page.field("csrf"))
+            // Forged (no or another token): refused and nothing changes.
+            #expect(try await browser.post(path, [("action", "acknowledge")]).status == .forbidden)
+            #expect(try await browser.post(path, [("csrf", String(csrf.reversed())), ("action", "acknowledge")]).status == .forbidden)
+            #expect(try await api.call(.get, "/v1/cases/\(id)", token: api.world.regulatorToken).json["case"].map(Self.status) == "open")
+
+            let acknowledged = try await browser.post(path, [("csrf", csrf), ("action", "acknowledge")])
+            #expect(acknowledged.status == .seeOther && acknowledged.location == path + "?done=1")
+            let after = try await browser.get(path + "?done=1")
+            #expect(after.contains("Hecho.") && after.contains("Atendido"))
+            // Closing needs a reason and a note; the page says so and keeps the case as it was.
+            let noReason = try await browser.post(path, [("csrf", csrf), ("action", "close"), ("reason", ""), ("note", "x")])
+            #expect(noReason.status == .unprocessableContent && noReason.contains("Elija un motivo de cierre"))
+            let noNote = try await browser.post(path, [("csrf", csrf), ("action", "close"), ("reason", "action_taken"), ("note", " ")])
+            #expect(noNote.status == .conflict && noNote.contains("Falta el texto"))
+            #expect(
+                try await browser.post(path, [("csrf", csrf), ("action", "refer"), ("reference", "FGE-NL/2026/7")]).status == .seeOther)
+            let closed = try await browser.post(
+                path, [("csrf", csrf), ("action", "close"), ("reason", "referred_to_authorities"), ("note", "La fiscalía investiga.")])
+            #expect(closed.status == .seeOther)
+            // The same case through the API: the console's steps are the case's own.
+            let detail = try await api.call(.get, "/v1/cases/\(id)", token: api.world.regulatorToken)
+            let record = try #require(detail.json["case"] as? [String: Any])
+            #expect(record["status"] as? String == "closed" && record["referralReference"] as? String == "FGE-NL/2026/7")
+            let kinds = (detail.json["events"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+            #expect(kinds.suffix(3) == ["acknowledged", "referred", "closed"], "\(kinds)")
+            #expect(try await browser.get("/console/cases?status=closed").contains("Cerrados <span class=\"count\">1</span>"))
+
+            // The facility's page: the score and the factors that make it.
+            let facility = try await browser.get("/console/facilities/\(api.world.nuevoLeon.id.uuidString.lowercased())")
+            #expect(facility.status == .ok && facility.contains("Puntaje de riesgo") && facility.contains("Formas de actuar"))
+            #expect(facility.contains("class=\"c0\""), "factor bars are drawn")
+            // Another jurisdiction's facility, a malformed id: no such page.
+            #expect(try await browser.get("/console/facilities/\(api.world.oaxaca.id.uuidString.lowercased())").status == .notFound)
+            #expect(try await browser.get("/console/cases/nope").status == .notFound)
+
+            // Signing out ends the session on the server: the old cookie opens nothing.
+            let cookie = try #require(browser.cookies["centinela_session"])
+            let out = try await browser.post("/console/sign-out", [("csrf", csrf)])
+            #expect(out.status == .seeOther && out.location == "/console/sign-in" && browser.cookies["centinela_session"] == nil)
+            browser.setCookie("centinela_session", cookie)
+            #expect(try await browser.get("/console/cases").location == "/console/sign-in")
+        }
+    }
+
+    @Test func aSchoolFilesAReportAndSeesOnlyItsOwn() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let browser = ConsoleBrowser(client: api.client)
+            #expect(try await browser.signIn(api.world.schoolToken).location == "/console/reports")
+            let empty = try await browser.get("/console/reports")
+            #expect(empty.status == .ok && empty.contains("Aún no hay reportes"))
+            let form = try await browser.get("/console/reports/new")
+            #expect(form.status == .ok && form.contains("Registrar un reporte"), "\(form.body)")
+            let csrf = try #require(form.field("csrf"))
+            let key = try #require(form.field("idempotency_key"))
+            let facility = api.world.nuevoLeon.id.uuidString.lowercased()
+
+            // Mistakes are shown beside their fields, and nothing typed is lost.
+            let narrative = "Dos adultos disfrazados\nfilmaron a los niños en el patio."
+            let bad = try await browser.post(
+                "/console/reports",
+                [
+                    ("csrf", csrf), ("idempotency_key", key), ("facility", facility), ("occurred_from", "2099-01-01"),
+                    ("discovered_on", "2026-02-03"), ("reporter_type", "parent"), ("adult_name", "Hombre del disfraz"),
+                    ("adult_role", ""), ("child_ref", "Ana"), ("child_age", "4"), ("tactic", "disguise"), ("narrative", narrative),
+                ])
+            #expect(bad.status == .unprocessableContent)
+            for field in ["occurred_from", "category", "adults", "children"] {
+                #expect(bad.contains("id=\"field-\(field)\"") && bad.contains("href=\"#field-\(field)\""), "\(field)")
+            }
+            #expect(!bad.contains("href=\"#field-narrative\"") && !bad.contains("href=\"#field-reporter_type\""))
+            #expect(bad.contains("value=\"2099-01-01\"") && bad.contains("value=\"Hombre del disfraz\"") && bad.contains("value=\"Ana\""))
+            #expect(bad.contains(">Dos adultos disfrazados\nfilmaron a los niños en el patio.</textarea>"))
+            #expect(bad.contains("value=\"disguise\" checked=\"checked\""))
+            #expect(try await api.call(.get, "/v1/reports", token: api.world.schoolToken).items.isEmpty, "nothing was filed")
+
+            let good: [(String, String)] = [
+                ("csrf", csrf), ("idempotency_key", key), ("facility", facility), ("occurred_from", "2026-02-02"),
+                ("occurred_to", ""), ("discovered_on", "2026-02-03"), ("category", "sexual_abuse"), ("reporter_type", "parent"),
+                ("adult_name", "Hombre del disfraz"), ("adult_role", "other"), ("adult_name", ""), ("adult_role", ""),
+                ("child_ref", "NNA-01"), ("child_age", "4"), ("child_ref", ""), ("child_age", ""), ("tactic", "disguise"),
+                ("tactic", "filming"), ("narrative", narrative),
+            ]
+            let filed = try await browser.post("/console/reports", good)
+            #expect(filed.status == .seeOther, "\(filed.body)")
+            let receiptPath = try #require(filed.location)
+            #expect(receiptPath.hasPrefix("/console/reports/") && receiptPath.hasSuffix("?filed=1"))
+            // Sent twice (a double click, a reload): still one report.
+            #expect(try await browser.post("/console/reports", good).location == receiptPath)
+            let receipt = try await browser.get(receiptPath)
+            #expect(receipt.status == .ok && receipt.contains("Reporte recibido") && receipt.contains("Abuso sexual"))
+            #expect(receipt.contains("Hombre del disfraz") && receipt.contains("NNA-01, 4 años") && receipt.contains("Disfraces"))
+            let reports = try await api.call(.get, "/v1/reports", token: api.world.schoolToken)
+            #expect(reports.items.count == 1)
+            let id = try #require(reports.items.first?["id"] as? String)
+            #expect(receiptPath == "/console/reports/\(id)?filed=1")
+            let stored = try await api.call(.get, "/v1/reports/\(id)", token: api.world.schoolToken)
+            #expect(stored.json["narrative"] as? String == narrative)
+            #expect(stored.json["modusOperandi"] as? [String] == ["disguise", "filming"])
+            #expect(try await browser.get("/console/reports").contains("/console/reports/\(id)"))
+
+            // A school sees no regulator page and no other school's report: there is no such page.
+            #expect(try await browser.get("/console/cases").status == .notFound)
+            let other = ConsoleBrowser(client: api.client)
+            _ = try await other.signIn(api.world.otherSchoolToken)
+            #expect(try await other.get("/console/reports/\(id)").status == .notFound)
+            #expect(try await other.get("/console/facilities/\(facility)").status == .notFound)
+            #expect(!(try await other.get("/console/reports").contains(id)))
+            // The facility's regulator reads it.
+            let regulator = ConsoleBrowser(client: api.client)
+            _ = try await regulator.signIn(api.world.regulatorToken)
+            #expect(try await regulator.get("/console/reports/\(id)").contains("Dos adultos disfrazados"))
+        }
+    }
+
+    @Test func revokingATokenEndsItsSessionsAndOperatorsAreNotLetIn() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let browser = ConsoleBrowser(client: api.client)
+            _ = try await browser.signIn(api.world.schoolToken)
+            #expect(try await browser.get("/console/reports").status == .ok)
+            try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
+                _ = try await TokenStore(logger: TestDatabase.logger).revoke(
+                    String(api.world.schoolToken.prefix(12)), reason: "left the school", on: connection)
+            }
+            let after = try await browser.get("/console/reports")
+            #expect(after.status == .seeOther && after.location == "/console/sign-in")
+
+            let operatorBrowser = ConsoleBrowser(client: api.client)
+            let refused = try await operatorBrowser.signIn(api.world.adminToken)
+            #expect(refused.status == .forbidden && refused.contains("línea de comandos"))
+            #expect(operatorBrowser.cookies["centinela_session"] == nil)
+
+            // Sign-in and sign-out are in the audit trail.
+            let actions = try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
+                var actions: [String] = []
+                for try await action in try await connection.query(
+                    "SELECT action FROM audit_events WHERE action LIKE 'console.%' ORDER BY position", logger: TestDatabase.logger
+                ).decode(String.self) { actions.append(action) }
+                return actions
+            }
+            #expect(actions == ["console.sign_in"])
+        }
+    }
+
+    @Test func theLanguageIsThePersonsChoiceThenTheBrowsers() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let english = ConsoleBrowser(client: api.client, acceptLanguage: "en-US,en;q=0.9,es;q=0.5")
+            let page = try await english.get("/console/sign-in")
+            #expect(page.contains("lang=\"en\"") && page.contains("Sign in to Centinela"))
+            // The switch remembers Spanish and goes back to the page it was used on.
+            let switched = try await english.post("/console/language", [("lang", "es-MX"), ("return", "/console/sign-in")])
+            #expect(switched.status == .seeOther && switched.location == "/console/sign-in")
+            #expect(try await english.get("/console/sign-in").contains("Iniciar sesión en Centinela"))
+            // It never sends anyone to another site, and refuses a language it does not speak.
+            for target in ["https://example.org/", "//example.org/console", "/v1/reports"] {
+                #expect(try await english.post("/console/language", [("lang", "en"), ("return", target)]).location == "/console/")
+            }
+            #expect(try await english.post("/console/language", [("lang", "fr")]).status == .badRequest)
+            // Errors are pages in the person's language, never JSON.
+            let missing = try await english.get("/console/nothing-here")
+            #expect(missing.status == .notFound)
+        }
+    }
+
+    static func status(_ record: Any) -> String? { (record as? [String: Any])?["status"] as? String }
+
+    static func expectConsoleHeaders(_ page: ConsoleBrowser.Page) {
+        let policy = page.headers[.contentSecurityPolicy] ?? ""
+        #expect(policy.contains("frame-ancestors 'none'") && policy.contains("script-src 'self'") && !policy.contains("unsafe-inline"))
+        #expect(page.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
+        #expect(page.headers[.cacheControl] == "no-store")
+        #expect(page.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
+    }
+}
+
+/// The console's parts that need no database: language negotiation, form reading, catalogs and
+/// templates.
+@Suite struct ConsolePartsTests {
+    @Test(
+        arguments: [
+            (nil, nil, ConsoleLanguage.spanish),
+            (nil, "en", .english),
+            (nil, "en-GB,es;q=0.8", .english),
+            (nil, "fr-FR,es-MX;q=0.9,en;q=0.8", .spanish),
+            (nil, "es;q=0.4,en;q=0.9", .english),
+            (nil, "en;q=0", .spanish),
+            (nil, "de, fr", .spanish),
+            ("en", "es-MX", .english),
+            ("es-MX", "en", .spanish),
+            ("xx", "en", .english),
+        ] as [(String?, String?, ConsoleLanguage)])
+    func languageNegotiation(choice: String?, header: String?, expected: ConsoleLanguage) {
+        #expect(ConsoleLanguage.negotiate(choice: choice, acceptLanguage: header) == expected)
+    }
+
+    @Test func formsAreReadAsBrowsersSendThem() throws {
+        let form = try #require(ConsoleForm(encoded: "a=1&b=Jard%C3%ADn+de+Ni%C3%B1os&c=&a=2&d"))
+        #expect(form.values("a") == ["1", "2"] && form.value("b") == "Jardín de Niños")
+        #expect(form.value("c") == nil && form.raw("c") == "" && form.value("d") == nil && form.raw("d") == "")
+        #expect(ConsoleForm(encoded: "a=%E0%A4") == nil, "invalid UTF-8")
+        #expect(ConsoleForm(encoded: "a=%ZZ") == nil, "broken escape")
+    }
+
+    @Test func aFilledFormIsTheSubmissionTheAPIWouldTake() throws {
+        let facility = UUID()
+        let form = ConsoleForm(fields: [
+            ("facility", facility.uuidString), ("occurred_from", "2026-03-01"), ("occurred_to", "2026-03-04"), ("approximate", "1"),
+            ("discovered_on", "2026-03-05"), ("category", "grooming"), ("reporter_type", "hotline"), ("staff", "S-1"),
+            ("adult_name", " Juan Pérez "), ("adult_role", "cook"), ("adult_name", ""), ("adult_role", ""), ("child_ref", "NNA-7"),
+            ("child_age", "5"), ("tactic", "isolation"), ("narrative", "  Texto  "),
+        ])
+        let (submission, errors) = ConsoleReportPages.read(form, today: CalendarDate(year: 2026, month: 12, day: 1)!)
+        #expect(errors.isEmpty)
+        let read = try #require(submission)
+        #expect(read.facilityID.rawValue == facility && read.occurredApproximate && read.category == .grooming)
+        #expect(read.adults == [.rostered(staffRef: "S-1"), .described(name: "Juan Pérez", role: .cook)])
+        #expect(read.children == [.init(reference: "NNA-7", ageYears: 5)] && read.modusOperandi == [.isolation])
+        #expect(read.narrative == "  Texto  ", "the account is kept as typed")
+
+        let (_, missing) = ConsoleReportPages.read(
+            ConsoleForm(fields: [("narrative", " ")]), today: CalendarDate(year: 2026, month: 12, day: 1)!)
+        #expect(missing == ["facility", "occurred_from", "discovered_on", "category", "reporter_type", "narrative"])
+    }
+
+    @Test func catalogsSayEverythingInBothLanguages() throws {
+        let renderer = try ConsoleRenderer.load()
+        let spanish = Set(renderer.catalog.table(.spanish).keys)
+        let english = Set(renderer.catalog.table(.english).keys)
+        #expect(spanish == english, "only in one: \(spanish.symmetricDifference(english).sorted())")
+        for language in ConsoleLanguage.allCases { #expect(renderer.catalog.conflicts(language).isEmpty) }
+        // Every message a template asks for exists.
+        let used = try Self.templateKeys()
+        #expect(!used.isEmpty)
+        #expect(used.subtracting(spanish).isEmpty, "missing from the catalogs: \(used.subtracting(spanish).sorted())")
+        // Every code of the vocabularies the pages show has its words.
+        var needed: [String] = []
+        needed += IncidentReport.Category.allCases.map { "report.category.\($0.rawValue)" }
+        needed += IncidentReport.ReporterType.allCases.map { "report.reporter.\($0.rawValue)" }
+        needed += IncidentReport.Status.allCases.map { "report.status.\($0.rawValue)" }
+        needed += IncidentReport.ModusOperandi.allCases.map { "report.tactic.\($0.rawValue)" }
+        needed += Adult.Role.allCases.map { "adult.role.\($0.rawValue)" }
+        needed += Alert.Rule.allCases.map { "alert.rule.\($0.rawValue)" }
+        needed += Alert.Severity.allCases.map { "alert.severity.\($0.rawValue)" }
+        needed += RiskBand.allCases.map { "band.\($0.rawValue)" }
+        needed += Case.Status.allCases.flatMap { ["case.status.\($0.rawValue)", "case.state.\($0.rawValue)"] }
+        needed += Case.Kind.allCases.map { "case.kind.\($0.rawValue)" }
+        needed += Case.CloseReason.allCases.map { "case.close_reason.\($0.rawValue)" }
+        needed += Case.EventKind.allCases.map { "case.event.\($0.rawValue)" }
+        needed += RiskAssessment.FactorCode.allCases.flatMap { ["factor.\($0.rawValue)", "factor_help.\($0.rawValue)"] }
+        needed += Principal.Role.allCases.map { "role.\($0.rawValue)" }
+        needed += ConsoleLanguage.allCases.map { "language.\($0.tag)" }
+        #expect(Set(needed).subtracting(spanish).isEmpty, "\(Set(needed).subtracting(spanish).sorted())")
+    }
+
+    /// The `t.…` keys of every template.
+    static func templateKeys() throws -> Set<String> {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let folder = root.appendingPathComponent("Sources/CentinelaHTTP/Resources/console/templates")
+        var keys = Set<String>()
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.hasSuffix(".mustache") {
+            let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+            for part in text.components(separatedBy: "{{").dropFirst() {
+                guard let end = part.range(of: "}}") else { continue }
+                var tag = String(part[..<end.lowerBound]).trimmingCharacters(in: .whitespaces)
+                if let first = tag.first, "#^/".contains(first) { tag.removeFirst() }
+                if tag.hasPrefix("t.") { keys.insert(String(tag.dropFirst(2))) }
+            }
+        }
+        return keys
+    }
+}
