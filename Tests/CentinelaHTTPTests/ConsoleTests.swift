@@ -117,10 +117,12 @@ import Testing
                     ("adult_role", ""), ("child_ref", "Ana"), ("child_age", "4"), ("tactic", "disguise"), ("narrative", narrative),
                 ])
             #expect(bad.status == .unprocessableContent)
-            for field in ["occurred_from", "category", "adults", "children"] {
+            for field in ["occurred_from", "category", "adults", "children"] {  // and no other
                 #expect(bad.contains("id=\"field-\(field)\"") && bad.contains("href=\"#field-\(field)\""), "\(field)")
             }
-            #expect(!bad.contains("href=\"#field-narrative\"") && !bad.contains("href=\"#field-reporter_type\""))
+            for field in ["narrative", "reporter_type", "occurred_to", "discovered_on"] {
+                #expect(!bad.contains("href=\"#field-\(field)\""), "\(field)")
+            }
             #expect(bad.contains("value=\"2099-01-01\"") && bad.contains("value=\"Hombre del disfraz\"") && bad.contains("value=\"Ana\""))
             #expect(bad.contains(">Dos adultos disfrazados\nfilmaron a los niños en el patio.</textarea>"))
             #expect(bad.contains("value=\"disguise\" checked=\"checked\""))
@@ -272,6 +274,14 @@ import Testing
         let (_, missing) = ConsoleReportPages.read(
             ConsoleForm(fields: [("narrative", " ")]), today: CalendarDate(year: 2026, month: 12, day: 1)!)
         #expect(missing == ["facility", "occurred_from", "discovered_on", "category", "reporter_type", "narrative"])
+
+        // A start in the future is one mistake: the empty end and a sound discovery date are not blamed for it.
+        var future = form
+        future.drop("occurred_from")
+        future.drop("occurred_to")
+        let (_, blamed) = ConsoleReportPages.read(
+            ConsoleForm(fields: future.fields + [("occurred_from", "2027-01-01")]), today: CalendarDate(year: 2026, month: 12, day: 1)!)
+        #expect(blamed == ["occurred_from"])
     }
 
     @Test func catalogsSayEverythingInBothLanguages() throws {

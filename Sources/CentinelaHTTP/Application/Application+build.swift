@@ -189,7 +189,7 @@ func servingRouter(_ dependencies: ApplicationDependencies) -> Router<AppRequest
     let pages = router.group("console").add(middleware: ConsoleMiddleware(sessions: console.sessions))
     for routes in [
         console.routes,
-        ConsoleCasePages(database: database, limits: limits).routes,
+        ConsoleCasePages(database: database, limits: limits, feed: dependencies.alertFeed).routes,
         ConsoleFacilityPage(database: database).routes,
         ConsoleReportPages(database: database, limits: limits, metrics: dependencies.metrics).routes,
     ] {

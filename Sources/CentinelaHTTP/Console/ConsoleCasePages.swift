@@ -10,6 +10,7 @@ import Hummingbird
 struct ConsoleCasePages {
     let database: ServiceDatabase
     let limits: HTTPConfiguration
+    let feed: AlertFeed
     var desk: CaseDesk { CaseDesk(database: database) }
     var renderer: ConsoleRenderer {
         get throws { try ConsoleRenderer.shared.get() }
@@ -20,6 +21,13 @@ struct ConsoleCasePages {
     var routes: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
         routes.get("cases", use: inbox)
+        // The inbox's live updates: the API's own stream of alert and case events, in the
+        // session's scope (console.js reloads the inbox's list when a case event arrives).
+        let stream = AlertController(database: database, limits: limits, feed: feed)
+        routes.get("cases/stream") { request, context in
+            _ = try Self.requireRegulator(context)
+            return try await stream.stream(request, context: context)
+        }
         routes.get("cases/{id}", use: casePage)
         routes.post("cases/{id}", use: act)
         return routes
@@ -52,6 +60,8 @@ struct ConsoleCasePages {
             var updated: String
         }
         var tabs: [Tab]
+        /// All cases, networks only, single schools only: links that keep the status.
+        var kinds: [Tab]
         var rows: [Row]
         var empty: Bool
         var next: String?
@@ -64,16 +74,24 @@ struct ConsoleCasePages {
         let renderer = try renderer
         let query = request.uri.queryParameters
         let status = query["status"].flatMap { Case.Status(code: String($0)) } ?? .open
+        let kind = query["kind"].flatMap { Case.Kind(code: String($0)) }
+        let kindQuery = kind.map { "&kind=\($0.rawValue)" } ?? ""
         let cursor = query["after"].flatMap { InstantCursor(text: String($0)) }
         let (items, counts) = try await desk.inbox(
-            status: status, kind: nil, after: cursor, limit: Self.pageSize + 1, caller: context.caller(session.principal))
+            status: status, kind: kind, after: cursor, limit: Self.pageSize + 1, caller: context.caller(session.principal))
         let shown = items.prefix(Self.pageSize)
         let language = visit.language
         let page = InboxPage(
             tabs: Case.Status.allCases.map { each in
                 .init(
                     label: renderer.text("case.status.\(each.rawValue)", visit), count: counts[each] ?? 0,
-                    href: "/console/cases?status=\(each.rawValue)", current: each == status)
+                    href: "/console/cases?status=\(each.rawValue)" + kindQuery, current: each == status)
+            },
+            kinds: ([nil] + Case.Kind.allCases.map { Optional($0) }).map { each in
+                .init(
+                    label: renderer.text("cases.kind.\(each?.rawValue ?? "all")", visit), count: 0,
+                    href: "/console/cases?status=\(status.rawValue)" + (each.map { "&kind=\($0.rawValue)" } ?? ""),
+                    current: each == kind)
             },
             rows: shown.map { record in
                 .init(
@@ -86,7 +104,7 @@ struct ConsoleCasePages {
             empty: shown.isEmpty,
             next: items.count > Self.pageSize
                 ? shown.last.map {
-                    "/console/cases?status=\(status.rawValue)&after="
+                    "/console/cases?status=\(status.rawValue)\(kindQuery)&after="
                         + InstantCursor($0.updatedAt, id: $0.id.rawValue).text
                 } : nil,
             heading: renderer.text("cases.heading", visit))

@@ -58,6 +58,19 @@ struct ConsoleController {
 
     struct SignInPage {
         var error: String?
+        /// How long a session lasts, from the service's settings.
+        var privacy: String
+    }
+
+    func signInPage(error: String? = nil, renderer: ConsoleRenderer, visit: ConsoleVisit) -> SignInPage {
+        SignInPage(
+            error: error,
+            privacy: renderer.text(
+                "sign_in.privacy", visit,
+                [
+                    "idle": "\(sessions.limits.idle.components.seconds / 60)",
+                    "absolute": "\(sessions.limits.absolute.components.seconds / 3600)",
+                ]))
     }
 
     @Sendable func signInPage(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -66,7 +79,8 @@ struct ConsoleController {
         let token = visit.signInToken.flatMap { ConsoleSessions.isWellFormed($0) ? $0 : nil } ?? ConsoleSessions.randomToken()
         visit.signInToken = token
         var response = try renderer.response(
-            "sign-in", title: renderer.text("sign_in.title", visit), visit: visit, request: request, page: SignInPage())
+            "sign-in", title: renderer.text("sign_in.title", visit), visit: visit, request: request,
+            page: signInPage(renderer: renderer, visit: visit))
         response.setCookie(Self.cookie(ConsoleVisit.signInCookie, token, visit: visit))
         return response
     }
@@ -78,7 +92,7 @@ struct ConsoleController {
         func refuse(_ key: String, status: HTTPResponse.Status) throws -> Response {
             try renderer.response(
                 "sign-in", title: renderer.text("sign_in.title", visit), visit: visit, request: request,
-                page: SignInPage(error: renderer.text(key, visit)), status: status)
+                page: signInPage(error: renderer.text(key, visit), renderer: renderer, visit: visit), status: status)
         }
         if failures.check(address) != nil { return try refuse("sign_in.too_many", status: .tooManyRequests) }
         guard let secret = form.value("token").flatMap(TokenSecret.init(presented:)),

@@ -204,7 +204,8 @@ struct ConsoleReportPages {
             narrative: typed.raw("narrative") ?? "",
             idempotencyKey: typed.value("idempotency_key").flatMap { ConsoleSessions.isWellFormed($0) ? $0 : nil }
                 ?? ConsoleSessions.randomToken(),
-            errors: errors.sorted { $0.key < $1.key }.map { .init(field: $0.key, message: $0.value) }, hasErrors: !errors.isEmpty,
+            errors: errors.sorted { Self.order($0.key) < Self.order($1.key) }.map { .init(field: $0.key, message: $0.value) },
+            hasErrors: !errors.isEmpty,
             today: CalendarDate.today().description, error: errors)
         return renderer.response(
             "report-form", title: renderer.text("report_form.title", visit), visit: visit, request: request, page: page, status: status)
@@ -300,10 +301,26 @@ struct ConsoleReportPages {
             occurredApproximate: form.value("approximate") != nil, discoveredOn: discovered ?? max(today, start),
             category: category ?? .other, reporterType: reporter ?? .anonymous, adults: adults, children: children,
             modusOperandi: tactics, narrative: narrative)
-        for issue in submission.validate(today: today) { errors.insert(Self.formField(of: issue.field)) }
+        for issue in submission.validate(today: today) {
+            let field = Self.formField(of: issue.field)
+            // An end date or a discovery date is only wrong of itself: one left empty, or judged
+            // against a start that is itself wrong, is not blamed for the start's mistake.
+            if field == "occurred_to", form.value("occurred_to") == nil { continue }
+            if field == "discovered_on", errors.contains("occurred_from") || from == nil, discovered.map({ $0 <= today }) ?? false {
+                continue
+            }
+            errors.insert(field)
+        }
         guard facility != nil, from != nil, to != nil, discovered != nil, category != nil, reporter != nil else { return (nil, errors) }
         return (submission, errors)
     }
+
+    /// The form's fields in the order they are shown, so that the summary of errors reads down the page.
+    static let fieldOrder = [
+        "facility", "occurred_from", "occurred_to", "discovered_on", "category", "reporter_type", "staff", "adults", "children",
+        "tactic", "narrative", "form",
+    ]
+    static func order(_ field: String) -> Int { fieldOrder.firstIndex(of: field) ?? fieldOrder.count }
 
     /// The form field a validation issue (a JSON pointer into the API's body) belongs to.
     static func formField(of pointer: String) -> String {
