@@ -216,6 +216,33 @@ import Testing
         }
     }
 
+    @Test func aRegulatorDecidesAProposedPairInWords() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let (monterrey, nuevoLeon) = try await LinkReviewAPITests.proposePair(api.world)
+            let browser = ConsoleBrowser(client: api.client)
+            _ = try await browser.signIn(api.world.regulatorToken)
+            let queue = try await browser.get("/console/review")
+            #expect(queue.status == .ok && queue.contains("José García López") && queue.contains("José García"), "\(queue.body)")
+            #expect(queue.contains("Misma persona con una probabilidad de") && queue.contains("Apellidos"))
+            #expect(queue.contains("falta uno; el otro idéntico") || queue.contains("sólo uno coincide"), "surnames in words")
+            let csrf = try #require(queue.field("csrf"))
+            let decided = try await browser.post(
+                "/console/review",
+                [("csrf", csrf), ("first", monterrey), ("second", nuevoLeon), ("note", "Revisado con la SEP"), ("decision", "rejected")])
+            #expect(decided.status == .seeOther && decided.location == "/console/review?done=1", "\(decided.body)")
+            #expect(try await browser.get("/console/review?done=1").contains("Decisión registrada"))
+            // A decision is final: the same again is refused in words; the API sees it decided.
+            let again = try await browser.post(
+                "/console/review", [("csrf", csrf), ("first", nuevoLeon), ("second", monterrey), ("decision", "accepted")])
+            #expect(again.status == .conflict && again.contains("ya se había decidido"))
+            #expect(try await api.call(.get, "/v1/links/review", token: api.world.regulatorToken).items.isEmpty)
+            // Schools have no review queue.
+            let school = ConsoleBrowser(client: api.client)
+            _ = try await school.signIn(api.world.schoolToken)
+            #expect(try await school.get("/console/review").status == .notFound)
+        }
+    }
+
     static func status(_ record: Any) -> String? { (record as? [String: Any])?["status"] as? String }
 
     static func expectConsoleHeaders(_ page: ConsoleBrowser.Page) {

@@ -191,6 +191,7 @@ func servingRouter(_ dependencies: ApplicationDependencies) -> Router<AppRequest
         console.routes,
         ConsoleCasePages(database: database, limits: limits, feed: dependencies.alertFeed).routes,
         ConsoleFacilityPage(database: database).routes,
+        ConsoleReviewPage(database: database, limits: limits).routes,
         ConsoleReportPages(database: database, limits: limits, metrics: dependencies.metrics).routes,
     ] {
         pages.addRoutes(routes)
