@@ -124,6 +124,16 @@ def main():
             wait_for(regulator, EC.presence_of_element_located((By.CSS_SELECTOR, "figure.factors, .score")))
             accessible(regulator, "facility")
             shot(regulator, "facility")
+            # Its case file, made to print.
+            regulator.find_element(By.PARTIAL_LINK_TEXT, "Expediente para imprimir").click()
+            wait_for(regulator, EC.presence_of_element_located((By.CSS_SELECTOR, "article.case-file")))
+            check("Expediente de" in regulator.find_element(By.TAG_NAME, "h1").text, "the case file opens")
+            accessible(regulator, "case file")
+        # The review queue of proposed pairs.
+        regulator.find_element(By.LINK_TEXT, "Revisión de personas").click()
+        wait_for(regulator, EC.presence_of_element_located((By.CSS_SELECTOR, "main h1")))
+        accessible(regulator, "review queue")
+        shot(regulator, "review")
         regulator.get(BASE + "/console/cases")
         wait_for(regulator, EC.presence_of_element_located((By.CSS_SELECTOR, "[data-live-region]")))
 

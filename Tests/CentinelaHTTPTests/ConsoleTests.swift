@@ -153,12 +153,34 @@ import Testing
             #expect(stored.json["modusOperandi"] as? [String] == ["disguise", "filming"])
             #expect(try await browser.get("/console/reports").contains("/console/reports/\(id)"))
 
+            // The facility's case file, to print and as CSV; each export is audited.
+            let file = try await browser.get("/console/facilities/\(facility)/file")
+            #expect(file.status == .ok && file.contains("Expediente de Jardín de Niños Benito Juárez"), "\(file.body)")
+            #expect(file.contains("Dos adultos disfrazados") && file.contains("Hombre del disfraz") && file.contains(id))
+            let csv = try await browser.get("/console/facilities/\(facility)/file.csv")
+            #expect(csv.status == .ok && csv.headers[.contentType] == "text/csv; charset=utf-8")
+            #expect(csv.headers[.contentDisposition] == "attachment; filename=\"expediente-NL001.csv\"")
+            let lines = csv.body.components(separatedBy: "\r\n")
+            #expect(lines.first == "\u{FEFF}" + ConsoleCaseFile.header.joined(separator: ","))
+            #expect(lines.count == 3 && lines[1].hasPrefix(id + ",") && lines[1].contains("\"Dos adultos disfrazados\nfilmaron"))
+            let exports = try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
+                var formats: [String] = []
+                for try await format in try await connection.query(
+                    "SELECT details->>'format' FROM audit_events WHERE action = 'facility.export' ORDER BY position",
+                    logger: TestDatabase.logger
+                ).decode(String.self) { formats.append(format) }
+                return formats
+            }
+            #expect(exports == ["html", "csv"])
+
             // A school sees no regulator page and no other school's report: there is no such page.
             #expect(try await browser.get("/console/cases").status == .notFound)
             let other = ConsoleBrowser(client: api.client)
             _ = try await other.signIn(api.world.otherSchoolToken)
             #expect(try await other.get("/console/reports/\(id)").status == .notFound)
             #expect(try await other.get("/console/facilities/\(facility)").status == .notFound)
+            #expect(try await other.get("/console/facilities/\(facility)/file").status == .notFound)
+            #expect(try await other.get("/console/facilities/\(facility)/file.csv").status == .notFound)
             #expect(!(try await other.get("/console/reports").contains(id)))
             // The facility's regulator reads it.
             let regulator = ConsoleBrowser(client: api.client)
@@ -309,6 +331,15 @@ import Testing
         let (_, blamed) = ConsoleReportPages.read(
             ConsoleForm(fields: future.fields + [("occurred_from", "2027-01-01")]), today: CalendarDate(year: 2026, month: 12, day: 1)!)
         #expect(blamed == ["occurred_from"])
+    }
+
+    @Test func csvFieldsAreQuotedAndNeverFormulas() {
+        #expect(ConsoleCaseFile.field("plain") == "plain")
+        #expect(ConsoleCaseFile.field("a, b") == "\"a, b\"")
+        #expect(ConsoleCaseFile.field("say \"hi\"") == "\"say \"\"hi\"\"\"")
+        #expect(ConsoleCaseFile.field("two\nlines") == "\"two\nlines\"")
+        #expect(ConsoleCaseFile.field("=HYPERLINK(\"x\")") == "\"'=HYPERLINK(\"\"x\"\")\"")
+        #expect(ConsoleCaseFile.field("+52 81") == "'+52 81" && ConsoleCaseFile.field("@x") == "'@x")
     }
 
     @Test func catalogsSayEverythingInBothLanguages() throws {

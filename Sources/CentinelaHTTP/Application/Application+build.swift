@@ -192,6 +192,7 @@ func servingRouter(_ dependencies: ApplicationDependencies) -> Router<AppRequest
         ConsoleCasePages(database: database, limits: limits, feed: dependencies.alertFeed).routes,
         ConsoleFacilityPage(database: database).routes,
         ConsoleReviewPage(database: database, limits: limits).routes,
+        ConsoleCaseFile(database: database).routes,
         ConsoleReportPages(database: database, limits: limits, metrics: dependencies.metrics).routes,
     ] {
         pages.addRoutes(routes)

@@ -50,6 +50,9 @@ struct ConsoleFacilityPage {
         var chart: ScoreChart?
         var reports: [Row]
         var noReports: Bool
+        var fileHref: String
+        /// A regulator's intake staff file a report for this facility from here.
+        var fileReportHref: String?
     }
 
     @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -104,7 +107,8 @@ struct ConsoleFacilityPage {
                     category: renderer.text("report.category.\($0.category.rawValue)", visit),
                     status: renderer.text("report.status.\($0.status.rawValue)", visit), adults: $0.adultCount, children: $0.childCount)
             },
-            noReports: rows.isEmpty)
+            noReports: rows.isEmpty, fileHref: "/console/facilities/\(id)/file",
+            fileReportHref: session.principal.role == .regulator ? "/console/reports/new?facility=\(id)" : nil)
         return renderer.response("facility", title: page.name, visit: visit, request: request, page: page)
     }
 }

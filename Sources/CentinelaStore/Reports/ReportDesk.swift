@@ -32,6 +32,34 @@ public struct ReportDesk: Sendable {
         return record
     }
 
+    /// A facility's case file, for a prosecutor or a hearing: every report of the facility the
+    /// caller may see, whole (narratives, adults, children's references, decisions, amendments),
+    /// oldest first, at most `limit`; read in one transaction and audited as one export, with its
+    /// format and how many reports it holds. Nil when the caller sees no such facility.
+    public func caseFile(
+        of facility: Facility.ID, format: String, limit: Int = 2000, caller: Caller
+    ) async throws -> (reports: [ReportRecord], complete: Bool)? {
+        let found = try await database.withScope(caller.principal) { connection -> ([ReportRecord], Bool)? in
+            let visible = try await FacilityStore(logger: database.logger).facility(id: facility, on: connection) != nil
+            var records: [ReportRecord] = []
+            var complete = true
+            if visible {
+                let summaries = try await store.list(.init(facilityID: facility), after: nil, limit: limit + 1, on: connection)
+                complete = summaries.count <= limit
+                for summary in summaries.prefix(limit).reversed() {
+                    if let record = try await store.report(summary.id, on: connection) { records.append(record) }
+                }
+            }
+            try await database.audit(
+                caller.event(
+                    "facility.export", on: "facility", id: facility.description, outcome: visible ? .ok : .notFound,
+                    details: ["format": format, "reports": "\(records.count)"]),
+                on: connection)
+            return visible ? (records, complete) : nil
+        }
+        return found.map { (reports: $0.0, complete: $0.1) }
+    }
+
     /// Reports the caller may see, newest first, after the cursor; the audit event names the
     /// filter's facility or jurisdiction and how many were shown (`shown`, at most).
     public func list(

@@ -37,3 +37,7 @@ document.addEventListener("DOMContentLoaded", function () {
     source.addEventListener("case." + kind, later);
   });
 });
+// The case file's print button (printing to PDF is the browser's own).
+document.addEventListener("click", function (event) {
+  if (event.target && event.target.hasAttribute && event.target.hasAttribute("data-print")) { window.print(); }
+});

@@ -1,0 +1,163 @@
+import CentinelaCore
+import CentinelaStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// A facility's case file for a prosecutor or a hearing: every report whole, its decisions and
+/// amendments, the score and its history — as a page made to be printed (or saved as PDF from
+/// the browser's print dialog) and as CSV. Each export is audited (`facility.export`, with its
+/// format and how many reports it held).
+struct ConsoleCaseFile {
+    let database: ServiceDatabase
+    var reports: ReportDesk { ReportDesk(database: database) }
+    var risk: RiskDesk { RiskDesk(database: database) }
+
+    var routes: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.get("facilities/{id}/file", use: page)
+        routes.get("facilities/{id}/file.csv", use: csv)
+        return routes
+    }
+
+    struct Page {
+        struct Line {
+            var label: String
+            var value: String
+        }
+        struct Report {
+            var number: Int
+            var receipt: String
+            var received: String
+            var lines: [Line]
+            var adults: [String]
+            var children: [String]
+            var tactics: String
+            var narrative: String
+            var history: [String]
+        }
+        struct Score {
+            var at: String
+            var score: String
+            var band: String
+        }
+        var heading: String
+        var facility: String
+        var jurisdiction: String
+        var prepared: String
+        var score: String?
+        var factors: [Line]
+        var history: [Score]
+        var reports: [Report]
+        var incomplete: Bool
+        var csv: String
+    }
+
+    @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try ConsoleReportPages.requireCaseHandler(context)
+        let id = try context.facilityID()
+        let visit = context.visit()
+        let renderer = try ConsoleRenderer.shared.get()
+        let caller = context.caller(session.principal)
+        let language = visit.language
+        guard let file = try await reports.caseFile(of: id, format: "html", caller: caller) else { throw Problem.notFound() }
+        let record = try await FacilityRegister(database: database).facility(id, caller: caller)
+        let current = try? await risk.current(id, caller: caller)
+        let history = (try? await risk.history(id, before: nil, limit: 200, caller: caller).rows) ?? []
+        func say(_ key: String) -> String { renderer.text(key, visit) }
+        let page = Page(
+            heading: renderer.text("file.heading", visit, ["facility": record.facility.name]),
+            facility: "\(record.facility.name) (\(record.facility.externalCode))", jurisdiction: record.jurisdictionCode,
+            prepared: renderer.text(
+                "file.prepared", visit,
+                ["when": ConsoleFormat.instant(Date(), language), "who": session.principal.holder, "count": "\(file.reports.count)"]),
+            score: current.map {
+                "\(ConsoleFormat.points($0.score.assessment.score)) — \(say("band.\($0.score.assessment.band.rawValue)"))"
+            },
+            factors: (current?.score.assessment.reasons ?? []).filter { $0.points > 0 }.map {
+                .init(label: say("factor.\($0.code.rawValue)"), value: ConsoleFormat.points($0.points))
+            },
+            history: history.map {
+                .init(
+                    at: ConsoleFormat.instant($0.score.assessment.asOf, language), score: ConsoleFormat.points($0.score.assessment.score),
+                    band: say("band.\($0.score.assessment.band.rawValue)"))
+            },
+            reports: file.reports.enumerated().map { index, report in
+                let summary = report.summary
+                return Page.Report(
+                    number: index + 1, receipt: summary.id.description, received: ConsoleFormat.instant(summary.receivedAt, language),
+                    lines: [
+                        .init(label: say("report.field.category"), value: say("report.category.\(summary.category.rawValue)")),
+                        .init(label: say("report.field.status"), value: say("report.status.\(summary.status.rawValue)")),
+                        .init(
+                            label: say("report.field.occurred"),
+                            value: "\(report.occurredFrom) – \(report.occurredTo)"
+                                + (report.occurredApproximate ? " (\(say("report.approximate")))" : "")),
+                        .init(label: say("report.field.discovered"), value: report.discoveredOn.description),
+                        .init(label: say("report.field.reporter"), value: say("report.reporter.\(summary.reporterType.rawValue)")),
+                    ],
+                    adults: report.adults.map { adult in
+                        let role = Adult.Role(code: adult.role).map { say("adult.role.\($0.rawValue)") } ?? adult.role
+                        return "\(adult.name) — \(role)" + (adult.staffRef.map { " (\($0))" } ?? "")
+                    },
+                    children: report.children.map { renderer.text("report.child", visit, ["ref": $0.reference, "age": "\($0.ageYears)"]) },
+                    tactics: report.modusOperandi.map { say("report.tactic.\($0)") }.joined(separator: ", "),
+                    narrative: report.narrative,
+                    history: report.statusHistory.map {
+                        "\(ConsoleFormat.instant($0.changedAt, language)): \(say("report.status.\($0.status.rawValue)"))"
+                            + ($0.reason.map { " — \($0)" } ?? "")
+                    }
+                        + report.amendments.map {
+                            "\(ConsoleFormat.instant($0.amendedAt, language)): \(say("file.amendment")) \($0.changes)"
+                                + ($0.note.map { " — \($0)" } ?? "")
+                        })
+            },
+            incomplete: !file.complete, csv: "/console/facilities/\(id)/file.csv")
+        return renderer.response("case-file", title: page.heading, visit: visit, request: request, page: page)
+    }
+
+    @Sendable func csv(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try ConsoleReportPages.requireCaseHandler(context)
+        let id = try context.facilityID()
+        let caller = context.caller(session.principal)
+        guard let file = try await reports.caseFile(of: id, format: "csv", caller: caller) else { throw Problem.notFound() }
+        let code = file.reports.first?.summary.facilityCode ?? "facility"
+        var text = "\u{FEFF}"  // a byte-order mark, so that spreadsheet programs read UTF-8
+        text += Self.header.joined(separator: ",") + "\r\n"
+        for report in file.reports { text += Self.row(report).map(Self.field).joined(separator: ",") + "\r\n" }
+        let safeCode = String(code.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) || $0 == "-" })
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/csv; charset=utf-8",
+                .contentDisposition: "attachment; filename=\"expediente-\(safeCode).csv\"",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static let header = [
+        "report_id", "received_at", "facility_code", "jurisdiction", "category", "status", "occurred_from", "occurred_to",
+        "occurred_approximate", "discovered_on", "reporter_type", "adults", "children", "modus_operandi", "narrative", "amendments",
+    ]
+
+    static func row(_ report: ReportRecord) -> [String] {
+        let summary = report.summary
+        return [
+            summary.id.description, summary.receivedAt.ISO8601Format(), summary.facilityCode, summary.jurisdictionCode,
+            summary.category.rawValue, summary.status.rawValue, report.occurredFrom.description, report.occurredTo.description,
+            report.occurredApproximate ? "true" : "false", report.discoveredOn.description, summary.reporterType.rawValue,
+            report.adults.map { "\($0.name) (\($0.role))" }.joined(separator: "; "),
+            report.children.map { "\($0.reference):\($0.ageYears)" }.joined(separator: "; "),
+            report.modusOperandi.joined(separator: "; "), report.narrative, "\(report.amendments.count)",
+        ]
+    }
+
+    /// One CSV field (RFC 4180): quoted when it must be; a leading `=`, `+`, `-` or `@` is
+    /// prefixed with `'` so that a spreadsheet never runs text a school typed as a formula.
+    static func field(_ text: String) -> String {
+        var text = text
+        if let first = text.first, "=+-@".contains(first) { text = "'" + text }
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
