@@ -119,6 +119,14 @@ def main():
             check("Red en" in regulator.find_element(By.TAG_NAME, "h1").text, "a network case page opens")
             accessible(regulator, "network case")
             shot(regulator, "network-case")
+            # What the ring's reports share, and who appears where.
+            regulator.find_element(By.PARTIAL_LINK_TEXT, "Ver lo que comparten").click()
+            wait_for(regulator, EC.presence_of_element_located((By.ID, "people-heading")))
+            check(bool(regulator.find_elements(By.CSS_SELECTOR, "svg.network circle.person")), "the network is drawn")
+            accessible(regulator, "pattern")
+            shot(regulator, "pattern")
+            regulator.back()
+            wait_for(regulator, EC.presence_of_element_located((By.ID, "facilities-heading")))
             # The facility of a ring (3): its score and the factors behind it.
             regulator.find_element(By.CSS_SELECTOR, "#facilities-heading + ul a").click()
             wait_for(regulator, EC.presence_of_element_located((By.CSS_SELECTOR, "figure.factors, .score")))

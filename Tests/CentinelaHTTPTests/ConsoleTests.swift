@@ -265,6 +265,42 @@ import Testing
         }
     }
 
+    @Test func aNetworkShowsWhoAppearsWhereAsFarAsTheRegulatorMaySee() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            _ = try await PatternAPITests.network(api.world)
+            let national = try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
+                try await TokenStore(logger: TestDatabase.logger).create(
+                    role: .regulator, holder: "SEP nacional", facilityCodes: [], jurisdictionCodes: ["MX"], expiresAt: nil, on: connection
+                ).1.value
+            }
+            let browser = ConsoleBrowser(client: api.client)
+            _ = try await browser.signIn(national)
+            let list = try await browser.get("/console/patterns")
+            #expect(list.status == .ok && list.contains("Red de adultos"), "\(list.body)")
+            let id = try #require(
+                list.body.components(separatedBy: "href=\"/console/patterns/").dropFirst().first.map { String($0.prefix(36)) })
+            let page = try await browser.get("/console/patterns/\(id)")
+            #expect(page.status == .ok && page.contains("Red de adultos en 2 escuelas"), "\(page.body)")
+            // Rubén, named at both schools, is the tie: drawn in red and listed first; Omar at one.
+            #expect(page.contains("class=\"person bridge\"") && page.contains("class=\"tie bridge\""))
+            let people = try #require(page.body.components(separatedBy: "id=\"people-heading\"").last)
+            let ruben = try #require(people.range(of: "Rubén Tapia Ochoa") ?? people.range(of: "Ruben Tapia"), "\(people)")
+            let omar = try #require(people.range(of: "Omar Tovar Urías"))
+            #expect(ruben.lowerBound < omar.lowerBound)
+
+            // Nuevo León's regulator sees their side only: no one there is named elsewhere as far as they may see.
+            let state = ConsoleBrowser(client: api.client)
+            _ = try await state.signIn(api.world.regulatorToken)
+            let side = try await state.get("/console/patterns/\(id)")
+            #expect(side.status == .ok && side.contains("Omar Tovar Urías") && !side.contains("class=\"person bridge\""))
+            #expect(!side.contains("Preescolar Guelaguetza"), "Oaxaca's school is not shown to Nuevo León")
+            // Schools have no pattern pages.
+            let school = ConsoleBrowser(client: api.client)
+            _ = try await school.signIn(api.world.schoolToken)
+            #expect(try await school.get("/console/patterns/\(id)").status == .notFound)
+        }
+    }
+
     static func status(_ record: Any) -> String? { (record as? [String: Any])?["status"] as? String }
 
     static func expectConsoleHeaders(_ page: ConsoleBrowser.Page) {

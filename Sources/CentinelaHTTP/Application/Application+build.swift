@@ -193,6 +193,7 @@ func servingRouter(_ dependencies: ApplicationDependencies) -> Router<AppRequest
         ConsoleFacilityPage(database: database).routes,
         ConsoleReviewPage(database: database, limits: limits).routes,
         ConsoleCaseFile(database: database).routes,
+        ConsolePatternPages(database: database).routes,
         ConsoleReportPages(database: database, limits: limits, metrics: dependencies.metrics).routes,
     ] {
         pages.addRoutes(routes)

@@ -173,6 +173,8 @@ struct ConsoleCasePages {
         var notice: String?
         var error: String?
         var action: String
+        /// A network case: its pattern's page (what the reports share, the network drawn).
+        var patternHref: String?
     }
 
     @Sendable func casePage(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -226,7 +228,8 @@ struct ConsoleCasePages {
             closeReasons: Case.CloseReason.allCases.filter { $0 != .merged }.map {
                 .init(value: $0.rawValue, label: renderer.text("case.close_reason.\($0.rawValue)", visit))
             },
-            notice: notice, error: error, action: "/console/cases/\(record.id)")
+            notice: notice, error: error, action: "/console/cases/\(record.id)",
+            patternHref: record.patternID.map { "/console/patterns/\($0.uuidString.lowercased())" })
         return renderer.response("case", title: page.heading, visit: visit, request: request, page: page, status: status)
     }
 

@@ -97,7 +97,11 @@ struct ConsoleChrome {
         csrf = visit.session?.csrfToken ?? visit.signInToken
         let links: [(String, String)] =
             switch visit.session?.principal.role {
-            case .regulator: [("/console/cases", "nav.cases"), ("/console/review", "nav.review"), ("/console/reports", "nav.reports")]
+            case .regulator:
+                [
+                    ("/console/cases", "nav.cases"), ("/console/patterns", "nav.patterns"), ("/console/review", "nav.review"),
+                    ("/console/reports", "nav.reports"),
+                ]
             case .school: [("/console/reports/new", "nav.new_report"), ("/console/reports", "nav.my_reports")]
             case .admin, nil: []
             }

@@ -50,6 +50,21 @@ public struct LinkingDesk: Sendable {
         return found
     }
 
+    /// A pattern as its page shows it: the pattern, its reports and the network of adults and
+    /// facilities they name, read in one transaction and audited once.
+    public func patternDossier(_ id: UUID, caller: Caller) async throws -> (PatternRecord, [PatternReport], [PatternTie]) {
+        let found = try await database.withScope(caller.principal) { connection -> (PatternRecord, [PatternReport], [PatternTie])? in
+            let found = try await patterns.pattern(id, on: connection)
+            let ties = found == nil ? [] : try await patterns.network(of: id, on: connection)
+            try await database.audit(
+                caller.event("pattern.read", on: "pattern", id: id.uuidString.lowercased(), outcome: found == nil ? .notFound : .ok),
+                on: connection)
+            return found.map { ($0.0, $0.1, ties) }
+        }
+        guard let found else { throw Refusal.patternNotFound }
+        return found
+    }
+
     /// The person an adult record belongs to, the caller's side of them.
     public func person(of id: AdultRecord.ID, caller: Caller) async throws -> PersonView {
         let found = try await database.withScope(caller.principal) { connection in

@@ -24,6 +24,15 @@ public struct PatternRecord: Sendable {
     public var groupSizes: [Int]
 }
 
+/// An adult named at a facility in one of a pattern's reports: the edge of its network.
+public struct PatternTie: Sendable, Hashable {
+    public var facilityID: Facility.ID
+    /// The person (linked records) or, unlinked, the record.
+    public var person: UUID
+    /// The name as the report gives it, or as the roster does for someone on it.
+    public var name: String
+}
+
 /// One of a pattern's reports the caller may see.
 public struct PatternReport: Sendable {
     public var id: IncidentReport.ID
@@ -121,6 +130,27 @@ public struct PatternStore: Sendable {
                     receivedAt: received, category: category, status: status, modusOperandi: tags))
         }
         return (pattern, reports)
+    }
+
+    /// Who the pattern's reports name, and where: one tie for each adult named at a facility in a
+    /// report of the pattern the caller may see. An adult is their person when linking joined
+    /// their records (so one person named at several schools is one node), else the record.
+    public func network(of id: UUID, on connection: PostgresConnection) async throws -> [PatternTie] {
+        var ties: [PatternTie] = []
+        for try await (facility, person, name) in try await connection.query(
+            """
+            SELECT DISTINCT c.facility_id, coalesce(p.person_id, x.record), coalesce(nullif(c.adult_names[n.i], ''), a.full_name, '—')
+            FROM pattern_reports r JOIN report_current c ON c.report_id = r.report_id
+            CROSS JOIN LATERAL generate_subscripts(c.adult_names, 1) AS n(i)
+            CROSS JOIN LATERAL (SELECT coalesce(c.adult_ids[n.i], centinela_mention_record_id(c.report_id, n.i::smallint))) AS x(record)
+            LEFT JOIN adult_persons p ON p.record_id = x.record
+            LEFT JOIN adults a ON a.id = c.adult_ids[n.i]
+            WHERE r.pattern_id = \(id)
+            """, logger: logger
+        ).decode((UUID, UUID, String).self) {
+            ties.append(PatternTie(facilityID: .init(facility), person: person, name: name))
+        }
+        return ties
     }
 
     private func records(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [PatternRecord] {
