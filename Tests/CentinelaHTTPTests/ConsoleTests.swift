@@ -301,6 +301,35 @@ import Testing
         }
     }
 
+    @Test func problemsFollowAcceptLanguage() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let missing = "/v1/reports/\(UUID().uuidString.lowercased())"
+            let english = try await api.call(.get, missing, token: api.world.schoolToken)
+            #expect(english.json["title"] as? String == "Not found" && english.headers[.contentLanguage] == "en")
+            let spanish = try await api.call(
+                .get, missing, token: api.world.schoolToken, headers: [.acceptLanguage: "es-MX,es;q=0.9,en;q=0.5"])
+            #expect(spanish.json["title"] as? String == "No encontrado", "\(spanish.body)")
+            #expect(spanish.json["detail"] as? String == "No hay ningún reporte con este id.")
+            #expect(spanish.problemType == "not-found" && spanish.headers[.contentLanguage] == "es-MX")
+            #expect(spanish.headers[.vary] == "Accept-Language")
+            // Built from values: the values are said too; field names and codes stay as they are.
+            let refused = try await api.call(.get, "/v1/cases", token: api.world.schoolToken, headers: [.acceptLanguage: "es"])
+            #expect(
+                refused.status == .forbidden && (refused.json["detail"] as? String)?.hasPrefix("Casos: sólo para") == true,
+                "\(refused.body)")
+            let invalid = try await api.call(
+                .post, "/v1/reports", token: api.world.schoolToken, json: "{}", headers: [.acceptLanguage: "es-MX"])
+            #expect(invalid.json["title"] as? String == "Solicitud no válida", "\(invalid.body)")
+            #expect(
+                (invalid.json["detail"] as? String)?.hasSuffix("campos no son válidos.") == true
+                    && invalid.errorFields.contains("/facility"))
+            // A language the catalogs do not speak: English.
+            #expect(
+                try await api.call(.get, missing, token: api.world.schoolToken, headers: [.acceptLanguage: "fr"]).json["title"]
+                    as? String == "Not found")
+        }
+    }
+
     static func status(_ record: Any) -> String? { (record as? [String: Any])?["status"] as? String }
 
     static func expectConsoleHeaders(_ page: ConsoleBrowser.Page) {
@@ -406,6 +435,30 @@ import Testing
         needed += Principal.Role.allCases.map { "role.\($0.rawValue)" }
         needed += ConsoleLanguage.allCases.map { "language.\($0.tag)" }
         #expect(Set(needed).subtracting(spanish).isEmpty, "\(Set(needed).subtracting(spanish).sorted())")
+    }
+
+    /// Every problem title and every fixed detail the API writes has its Spanish in the catalog
+    /// (the English text is the message id, as in gettext); details built from values say so.
+    @Test func everyProblemTheAPIWritesCanBeSaidInSpanish() throws {
+        let catalog = try ConsoleRenderer.load().catalog
+        let spanish = try #require(catalog.problems[.spanish])
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let folder = root.appendingPathComponent("Sources/CentinelaHTTP")
+        var titles = Set<String>()
+        var details = Set<String>()
+        let enumerator = try #require(FileManager.default.enumerator(atPath: folder.path))
+        for case let path as String in enumerator where path.hasSuffix(".swift") && !path.hasPrefix("Console/") {
+            let text = try String(contentsOf: folder.appendingPathComponent(path), encoding: .utf8)
+            for match in text.matches(of: /title: "([^"\\]+)"/) { titles.insert(String(match.1)) }
+            for match in text.matches(of: /\.(?:notFound|badRequest|conflict|forbidden|unauthorized|tooManyRequests)\("([^"\\]+)"/) {
+                details.insert(String(match.1))
+            }
+            for match in text.matches(of: /detail: "([^"\\]+)"/) { details.insert(String(match.1)) }
+            for match in text.matches(of: /saying\(\s*"([^"\\]+)"/) { details.insert(String(match.1)) }
+        }
+        #expect(titles.count >= 10 && details.count >= 40, "\(titles.count) titles, \(details.count) details found")
+        #expect(titles.subtracting(spanish.titles.keys).isEmpty, "\(titles.subtracting(spanish.titles.keys).sorted())")
+        #expect(details.subtracting(spanish.details.keys).isEmpty, "\(details.subtracting(spanish.details.keys).sorted())")
     }
 
     /// The `t.…` keys of every template.

@@ -311,7 +311,9 @@ extension AppRequestContext {
     /// and the operator are refused (403). `what` names the data in the refusal.
     func requireRegulator(_ what: String = "Alerts") throws(Problem) -> Principal {
         let principal = try requirePrincipal()
-        guard principal.role == .regulator else { throw Problem.forbidden("\(what) are for regulators.") }
+        guard principal.role == .regulator else {
+            throw Problem.forbidden("\(what) are for regulators.").saying("{what} are for regulators.", ["what": what])
+        }
         return principal
     }
 

@@ -36,7 +36,8 @@ public struct AppRequestContext: RequestContext {
     func requireCaseHandler(_ what: String) throws(Problem) -> Principal {
         let principal = try requirePrincipal()
         guard principal.role != .admin else {
-            throw Problem.forbidden("\(what) are for schools and regulators; the operator reads no case.")
+            throw Problem.forbidden("\(what) are for schools and regulators; the operator reads no case.").saying(
+                "{what} are for schools and regulators; the operator reads no case.", ["what": what])
         }
         return principal
     }

@@ -21,6 +21,18 @@ enum ConsoleLanguage: String, CaseIterable, Sendable {
         }
     }
 
+    /// The language the API answers a problem in: the first of `Accept-Language` the catalogs
+    /// speak, or nil (English, the API's own) when the header names none of them.
+    static func preferred(acceptLanguage: String?) -> ConsoleLanguage? {
+        guard let acceptLanguage else { return nil }
+        let language = negotiate(choice: nil, acceptLanguage: acceptLanguage)
+        let mentioned = acceptLanguage.lowercased().split(separator: ",").contains {
+            let range = $0.split(separator: ";").first?.trimmingCharacters(in: .whitespaces) ?? ""
+            return range.hasPrefix(language == .spanish ? "es" : "en")
+        }
+        return mentioned ? language : nil
+    }
+
     /// The language for a request: the person's choice, else the first of `Accept-Language`
     /// (by quality, RFC 9110 § 12.5.4) that the console speaks, else Spanish.
     static func negotiate(choice: String?, acceptLanguage: String?) -> ConsoleLanguage {
@@ -53,6 +65,23 @@ enum ConsoleLanguage: String, CaseIterable, Sendable {
 /// every key the templates use).
 struct MessageCatalog: Sendable {
     let messages: [ConsoleLanguage: [String: String]]
+    /// The API's problem titles and details, by their English text (gettext's message ids), per
+    /// language other than English: `Resources/console/messages/problems.<tag>.json`.
+    var problems: [ConsoleLanguage: (titles: [String: String], details: [String: String])] = [:]
+
+    func problemTitle(_ title: String, _ language: ConsoleLanguage) -> String { problems[language]?.titles[title] ?? title }
+
+    /// A detail in `language`: its message filled with its values (themselves translated when the
+    /// catalog has them, "Reports" → "Reportes"); the English text when the catalog lacks it.
+    func problemDetail(_ id: String, values: [String: String], _ language: ConsoleLanguage) -> String {
+        guard let table = problems[language]?.details, var text = table[id] else {
+            var text = id
+            for (name, value) in values { text = text.replacingOccurrences(of: "{\(name)}", with: value) }
+            return text
+        }
+        for (name, value) in values { text = text.replacingOccurrences(of: "{\(name)}", with: table[value] ?? value) }
+        return text
+    }
 
     /// Loads both catalogs from the module's resources.
     static func load() throws -> MessageCatalog {
@@ -68,7 +97,17 @@ struct MessageCatalog: Sendable {
             }
             messages[language] = table
         }
-        return MessageCatalog(messages: messages)
+        var catalog = MessageCatalog(messages: messages)
+        for language in ConsoleLanguage.allCases where language != .english {
+            guard
+                let url = Bundle.module.url(
+                    forResource: "problems.\(language.tag)", withExtension: "json", subdirectory: "console/messages"),
+                let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: [String: String]],
+                let titles = object["titles"], let details = object["details"]
+            else { throw ConsoleResourceError.malformed("console/messages/problems.\(language.tag).json") }
+            catalog.problems[language] = (titles, details)
+        }
+        return catalog
     }
 
     func table(_ language: ConsoleLanguage) -> [String: String] { messages[language] ?? [:] }

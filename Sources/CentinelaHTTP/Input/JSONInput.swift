@@ -342,7 +342,8 @@ extension Problem {
         Problem(
             type: typeBase + "validation", title: "Invalid request", status: .unprocessableContent,
             detail: errors.count == 1 ? "1 field is invalid." : "\(errors.count) fields are invalid.",
-            errors: errors.sorted { $0.field < $1.field })
+            errors: errors.sorted { $0.field < $1.field }
+        ).saying(errors.count == 1 ? "1 field is invalid." : "{count} fields are invalid.", ["count": "\(errors.count)"])
     }
 }
 

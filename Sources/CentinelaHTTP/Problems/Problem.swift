@@ -8,6 +8,11 @@ import Hummingbird
 /// `type` is a stable identifier per kind of error that clients can branch on; `detail` is for
 /// people; `errors` lists every invalid field of a request at once.
 public struct Problem: Error, Sendable, Equatable, Codable, HTTPResponseError {
+    public static func == (a: Problem, b: Problem) -> Bool {
+        a.type == b.type && a.title == b.title && a.statusCode == b.statusCode && a.detail == b.detail && a.errors == b.errors
+            && a.instance == b.instance && a.extraHeaders == b.extraHeaders
+    }
+
     public struct FieldError: Sendable, Equatable, Codable {
         /// A JSON pointer or parameter name, e.g. `/children/0/age` or `cursor`; for CSV, the column.
         public var field: String
@@ -32,6 +37,9 @@ public struct Problem: Error, Sendable, Equatable, Codable, HTTPResponseError {
     public var instance: String?
     /// Extra headers to send (e.g. `Allow` with a 405).
     public var extraHeaders: [String: String] = [:]
+    /// The detail as a message of the catalog with its values, when it is built from values
+    /// (`This resource accepts {methods}.`); otherwise the English detail is its own message id.
+    var message: (id: String, values: [String: String])?
 
     enum CodingKeys: String, CodingKey {
         case type, title
@@ -55,10 +63,19 @@ public struct Problem: Error, Sendable, Equatable, Codable, HTTPResponseError {
     /// (`CENTINELA_PROBLEM_TYPE_BASE`): `type` is this base and a stable slug (`not-found`).
     public static let typeBase = "https://centinela.example/problems/"
 
-    /// The problem as sent: its type under `base` instead of the default one, and its
-    /// `instance` the request's path unless it names one already.
-    func sent(for request: Request, typeBase base: String) -> Problem {
+    /// The problem as sent: its type under `base` instead of the default one, its `instance` the
+    /// request's path unless it names one already, and its title and detail in `language` where
+    /// the catalog has them (English, the messages' own language, otherwise).
+    func sent(for request: Request, typeBase base: String, language: ConsoleLanguage? = nil) -> Problem {
         var problem = self
+        if let language, language != .english, let catalog = try? ConsoleRenderer.shared.get().catalog {
+            problem.title = catalog.problemTitle(title, language)
+            if let message {
+                problem.detail = catalog.problemDetail(message.id, values: message.values, language)
+            } else if let detail {
+                problem.detail = catalog.problemDetail(detail, values: [:], language)
+            }
+        }
         if base != Self.typeBase, problem.type.hasPrefix(Self.typeBase) {
             problem.type = base + problem.type.dropFirst(Self.typeBase.count)
         }
@@ -91,6 +108,7 @@ public struct Problem: Error, Sendable, Equatable, Codable, HTTPResponseError {
         var problem = Problem(
             type: typeBase + "method-not-allowed", title: "Method not allowed", status: .methodNotAllowed,
             detail: "This resource accepts \(list).")
+        problem.message = ("This resource accepts {methods}.", ["methods": list])
         problem.extraHeaders["Allow"] = list
         return problem
     }
@@ -100,15 +118,19 @@ public struct Problem: Error, Sendable, Equatable, Codable, HTTPResponseError {
     }
 
     public static func unsupportedMediaType(_ expected: String) -> Problem {
-        Problem(
+        var problem = Problem(
             type: typeBase + "unsupported-media-type", title: "Unsupported media type", status: .unsupportedMediaType,
             detail: "Send the body as \(expected).")
+        problem.message = ("Send the body as {expected}.", ["expected": expected])
+        return problem
     }
 
     public static func payloadTooLarge(limit: Int) -> Problem {
-        Problem(
+        var problem = Problem(
             type: typeBase + "payload-too-large", title: "Request body too large", status: .contentTooLarge,
             detail: "Request bodies may be at most \(limit) bytes.")
+        problem.message = ("Request bodies may be at most {limit} bytes.", ["limit": "\(limit)"])
+        return problem
     }
 
     /// Too many requests: `Retry-After` says when to come back.
@@ -120,9 +142,19 @@ public struct Problem: Error, Sendable, Equatable, Codable, HTTPResponseError {
 
     /// A true bug: the detail names the request id to quote to the operator, nothing else.
     public static func internalError(requestID: String) -> Problem {
-        Problem(
+        var problem = Problem(
             type: typeBase + "internal-error", title: "Internal error", status: .internalServerError,
             detail: "The request failed on the server. Quote request id \(requestID) to the operator.")
+        problem.message = ("The request failed on the server. Quote request id {id} to the operator.", ["id": requestID])
+        return problem
+    }
+
+    /// A problem whose detail is a catalog message with values, so that it can be said in the
+    /// caller's language: `detail` is the English text.
+    func saying(_ id: String, _ values: [String: String]) -> Problem {
+        var problem = self
+        problem.message = (id, values)
+        return problem
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {

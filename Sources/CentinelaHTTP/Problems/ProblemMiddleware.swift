@@ -21,7 +21,14 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let problem = Self.problem(describing: error, request: request, context: context)
-            return try problem.sent(for: request, typeBase: typeBase).response(from: request, context: context)
+            // Title and detail follow Accept-Language when it names a language the catalogs
+            // speak (issue 23); `type`, `status` and field names stay as they are.
+            let language = ConsoleLanguage.preferred(acceptLanguage: request.headers[.acceptLanguage])
+            var response = try problem.sent(for: request, typeBase: typeBase, language: language).response(
+                from: request, context: context)
+            response.headers[.contentLanguage] = (language ?? .english).tag
+            response.headers[.vary] = "Accept-Language"
+            return response
         }
     }
 
