@@ -75,7 +75,7 @@ struct MonitoringTests {
         for tile in tiles {
             let values = try await prometheus.values(Prometheus.resolved(tile.text))
             #expect(values.count == 1, "\(tile): blank with the service down (\(tile.text))")
-            if tile.place == "Service up" || tile.place == "Database reachable" {
+            if tile.place == "Servicio activo" || tile.place == "Base de datos accesible" {
                 #expect(values == [0], "\(tile) with the service down: \(values)")
             }
         }

@@ -142,7 +142,7 @@ import Yams
             #expect(queries.count >= 16)
             for query in queries {
                 let names = GrafanaDashboards.metricNames(inPromQL: query.text).subtracting(["up"])
-                #expect(!names.isEmpty || query.place == "Service up", "\(query) reads no metric")
+                #expect(!names.isEmpty || query.place == "Servicio activo", "\(query) reads no metric")
                 for name in names {
                     #expect(exposed.contains(name), "\(query): \(name) is not exposed by /metrics")
                 }
@@ -165,7 +165,7 @@ import Yams
         let alertAfter = try #require(Double(match.1)) * 3600
         let file = GrafanaDashboards.directory.appendingPathComponent("service-health.json")
         let dashboard = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
-        let tile = try #require((dashboard["panels"] as? [[String: Any]])?.first { $0["title"] as? String == "Last full rescore, age" })
+        let tile = try #require((dashboard["panels"] as? [[String: Any]])?.first { $0["title"] as? String == "Último recálculo completo, antigüedad" })
         let defaults = (tile["fieldConfig"] as? [String: Any])?["defaults"] as? [String: Any]
         let steps = ((defaults?["thresholds"] as? [String: Any])?["steps"] as? [[String: Any]]) ?? []
         let red = steps.first { $0["color"] as? String == "red" }?["value"] as? Double

@@ -88,20 +88,20 @@ import Testing
                     }
                 }
                 // The data reaches the panels through the views.
-                let top = try #require(answers["Highest-risk facilities"])
+                let top = try #require(answers["Escuelas de mayor riesgo"])
                 #expect(top.count == 3)
-                #expect(top.first?["Code"] as? String == "NL001" && top.first?["Band"] as? String == "critical", "\(top)")
-                #expect((top.first?["Why"] as? String)?.contains("report(s)") == true, "\(top)")
-                #expect(try #require(answers["Open alerts, critical"]).first?["Critical"] as? Int ?? 0 >= 1)
+                #expect(top.first?["Clave"] as? String == "NL001" && top.first?["Nivel"] as? String == "critical", "\(top)")
+                #expect((top.first?["Por qué"] as? String)?.contains("report(s)") == true, "\(top)")
+                #expect(try #require(answers["Alertas abiertas, críticas"]).first?["Críticas"] as? Int ?? 0 >= 1)
                 #expect(
-                    Set(try #require(answers["Open alerts by rule"]).compactMap { $0["Rule"] as? String }).isSuperset(of: [
+                    Set(try #require(answers["Alertas abiertas por regla"]).compactMap { $0["Regla"] as? String }).isSuperset(of: [
                         "band", "several_adults_severe",
                     ]))
-                #expect(try #require(answers["Reports per week by category"]).count >= 3)
-                #expect(!(try #require(answers["Score trends: today's 10 highest"])).isEmpty)
+                #expect(try #require(answers["Reportes por semana y tipo de hecho"]).count >= 3)
+                #expect(!(try #require(answers["Evolución del puntaje: las 10 más altas hoy"])).isEmpty)
                 // One region only: Oaxaca's panel shows none of Nuevo León's alerts.
                 let oaxaca = try GrafanaDashboards.sql(
-                    try #require(queries.first { $0.place == "Open alerts by jurisdiction and severity" }).text,
+                    try #require(queries.first { $0.place == "Alertas abiertas por jurisdicción y gravedad" }).text,
                     variables: ["region": "'MX-OAX'"])
                 #expect(try await Self.asDashboard(oaxaca, in: world.database).isEmpty)
             }
@@ -128,10 +128,10 @@ import Testing
                         WHERE facility_id = (SELECT id FROM facilities WHERE name = \(name))
                         """, logger: Self.logger)
                 }
-                let query = try #require(try GrafanaDashboards.queries().first { $0.place == "Highest-risk facilities" })
+                let query = try #require(try GrafanaDashboards.queries().first { $0.place == "Escuelas de mayor riesgo" })
                 let top = try await Self.asDashboard(
                     try GrafanaDashboards.sql(query.text, variables: ["region": "'MX','MX-NL','MX-OAX'"]), in: world.database)
-                #expect(top.compactMap { $0["Facility"] as? String } == names.reversed(), "\(top)")
+                #expect(top.compactMap { $0["Escuela"] as? String } == names.reversed(), "\(top)")
             }
         }
     }
