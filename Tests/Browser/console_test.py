@@ -209,6 +209,11 @@ def main():
         accessible(regulator, "case closed")
         shot(regulator, "case-closed")
 
+        # The school's staff roster.
+        school.find_element(By.LINK_TEXT, "Plantilla").click()
+        wait_for(school, EC.presence_of_element_located((By.ID, "staff_ref")))
+        accessible(school, "staff roster")
+
         # A school cannot open a regulator's page.
         school.get(case_url)
         check("Página no encontrada" in text(school), "a school is told a regulator's case does not exist")

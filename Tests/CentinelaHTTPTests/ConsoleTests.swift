@@ -153,6 +153,18 @@ import Testing
             #expect(stored.json["modusOperandi"] as? [String] == ["disguise", "filming"])
             #expect(try await browser.get("/console/reports").contains("/console/reports/\(id)"))
 
+            // A correction is appended with its reason; the report as submitted stays.
+            let amendPath = "/console/reports/\(id)/amendments"
+            let noReason = try await browser.post(amendPath, [("csrf", csrf), ("narrative", "Corregido."), ("note", "")])
+            #expect(noReason.status == .unprocessableContent && noReason.contains("Escriba el relato corregido"))
+            let amended = try await browser.post(
+                amendPath, [("csrf", csrf), ("narrative", narrative + " Eran tres adultos."), ("note", "La madre precisó el número")])
+            #expect(amended.status == .seeOther && amended.location == "/console/reports/\(id)?amended=1", "\(amended.body)")
+            let withAmendment = try await browser.get("/console/reports/\(id)?amended=1")
+            #expect(withAmendment.contains("Corrección agregada") && withAmendment.contains("La madre precisó el número"))
+            let history = try await api.call(.get, "/v1/reports/\(id)", token: api.world.schoolToken)
+            #expect((history.json["amendments"] as? [[String: Any]])?.count == 1)
+
             // The facility's case file, to print and as CSV; each export is audited.
             let file = try await browser.get("/console/facilities/\(facility)/file")
             #expect(file.status == .ok && file.contains("Expediente de Jardín de Niños Benito Juárez"), "\(file.body)")
@@ -327,6 +339,54 @@ import Testing
             #expect(
                 try await api.call(.get, missing, token: api.world.schoolToken, headers: [.acceptLanguage: "fr"]).json["title"]
                     as? String == "Not found")
+        }
+    }
+
+    @Test func aSchoolKeepsItsRosterAndNoOneIsDeleted() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let browser = ConsoleBrowser(client: api.client)
+            _ = try await browser.signIn(api.world.schoolToken)
+            let page = try await browser.get("/console/roster")
+            #expect(page.status == .ok && page.contains("La plantilla está vacía"), "\(page.body)")
+            let csrf = try #require(page.field("csrf"))
+            let facility = api.world.nuevoLeon.id.uuidString.lowercased()
+            let add: [(String, String)] = [
+                ("csrf", csrf), ("action", "add"), ("facility", facility), ("staff_ref", "S-0042"), ("full_name", "María Guadalupe Pérez"),
+                ("role", "teacher"), ("date_of_birth", "1980-05-06"), ("starts_on", "2020-08-20"),
+            ]
+            let added = try await browser.post("/console/roster", add)
+            #expect(added.status == .seeOther, "\(added.body)")
+            let after = try await browser.get(try #require(added.location))
+            #expect(after.contains("Plantilla actualizada") && after.contains("María Guadalupe Pérez") && after.contains("Docente"))
+            // The same reference again, and a name left out: refused in words, what was typed kept.
+            let twice = try await browser.post("/console/roster", add)
+            #expect(twice.status == .unprocessableContent && twice.contains("Ya hay alguien con esa clave"))
+            let unnamed = try await browser.post(
+                "/console/roster",
+                [("csrf", csrf), ("action", "add"), ("facility", facility), ("staff_ref", "S-7"), ("full_name", ""), ("role", "cook")])
+            #expect(unnamed.status == .unprocessableContent && unnamed.contains("value=\"S-7\""))
+            // Leaving is recorded, never a deletion; the API sees the same roster.
+            let early = try await browser.post(
+                "/console/roster",
+                [("csrf", csrf), ("action", "end"), ("facility", facility), ("staff_ref", "S-0042"), ("ends_on", "2019-01-01")])
+            #expect(early.status == .unprocessableContent && early.contains("no puede ser anterior al ingreso"))
+            let left = try await browser.post(
+                "/console/roster",
+                [("csrf", csrf), ("action", "end"), ("facility", facility), ("staff_ref", "S-0042"), ("ends_on", "2026-06-30")])
+            #expect(left.status == .seeOther)
+            let staff = try await api.call(.get, "/v1/facilities/\(facility)/staff", token: api.world.schoolToken)
+            #expect(staff.items.count == 1 && staff.items.first?["endsOn"] as? String == "2026-06-30", "\(staff.body)")
+            // Another school's facility, and regulators: no roster page of theirs to change.
+            let forged = try await browser.post(
+                "/console/roster",
+                [
+                    ("csrf", csrf), ("action", "add"), ("facility", api.world.oaxaca.id.uuidString.lowercased()), ("staff_ref", "X1"),
+                    ("full_name", "Nadie"), ("role", "cook"),
+                ])
+            #expect(forged.status == .notFound, "\(forged.status)")
+            let regulator = ConsoleBrowser(client: api.client)
+            _ = try await regulator.signIn(api.world.regulatorToken)
+            #expect(try await regulator.get("/console/roster").status == .notFound)
         }
     }
 

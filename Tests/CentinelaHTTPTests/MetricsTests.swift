@@ -165,7 +165,8 @@ import Yams
         let alertAfter = try #require(Double(match.1)) * 3600
         let file = GrafanaDashboards.directory.appendingPathComponent("service-health.json")
         let dashboard = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
-        let tile = try #require((dashboard["panels"] as? [[String: Any]])?.first { $0["title"] as? String == "Último recálculo completo, antigüedad" })
+        let tile = try #require(
+            (dashboard["panels"] as? [[String: Any]])?.first { $0["title"] as? String == "Último recálculo completo, antigüedad" })
         let defaults = (tile["fieldConfig"] as? [String: Any])?["defaults"] as? [String: Any]
         let steps = ((defaults?["thresholds"] as? [String: Any])?["steps"] as? [[String: Any]]) ?? []
         let red = steps.first { $0["color"] as? String == "red" }?["value"] as? Double

@@ -195,6 +195,7 @@ func servingRouter(_ dependencies: ApplicationDependencies) -> Router<AppRequest
         ConsoleReviewPage(database: database, limits: limits).routes,
         ConsoleCaseFile(database: database).routes,
         ConsolePatternPages(database: database).routes,
+        ConsoleRosterPage(database: database, limits: limits).routes,
         ConsoleReportPages(database: database, limits: limits, metrics: dependencies.metrics).routes,
     ] {
         pages.addRoutes(routes)

@@ -102,7 +102,8 @@ struct ConsoleChrome {
                     ("/console/cases", "nav.cases"), ("/console/patterns", "nav.patterns"), ("/console/review", "nav.review"),
                     ("/console/reports", "nav.reports"),
                 ]
-            case .school: [("/console/reports/new", "nav.new_report"), ("/console/reports", "nav.my_reports")]
+            case .school:
+                [("/console/reports/new", "nav.new_report"), ("/console/reports", "nav.my_reports"), ("/console/roster", "nav.roster")]
             case .admin, nil: []
             }
         nav = links.map { href, key in

@@ -30,6 +30,7 @@ struct ConsoleReportPages {
         routes.get("reports/new", use: newReport)
         routes.post("reports", use: file)
         routes.get("reports/{id}", use: report)
+        routes.post("reports/{id}/amendments", use: amend)
         return routes
     }
 
@@ -362,9 +363,18 @@ struct ConsoleReportPages {
         var statusHistory: [Entry]
         var amendments: [Entry]
         var hasAmendments: Bool
+        var amendAction: String
+        var amended: Bool
+        var amendError: String?
     }
 
     @Sendable func report(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await report(request, context: context, amendError: nil)
+    }
+
+    private func report(
+        _ request: Request, context: AppRequestContext, amendError: String?, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         let session = try Self.requireCaseHandler(context)
         guard let text = context.parameters.get("id"), let id = IncidentReport.ID(uuidString: text) else { throw Problem.notFound() }
         let visit = context.visit()
@@ -408,8 +418,29 @@ struct ConsoleReportPages {
             amendments: record.amendments.map {
                 .init(at: ConsoleFormat.instant($0.amendedAt, language), by: $0.amendedBy ?? "", text: $0.note ?? "")
             },
-            hasAmendments: !record.amendments.isEmpty)
-        return renderer.response("report", title: page.heading, visit: visit, request: request, page: page)
+            hasAmendments: !record.amendments.isEmpty, amendAction: "/console/reports/\(summary.id)/amendments",
+            amended: request.uri.queryParameters["amended"] != nil, amendError: amendError)
+        return renderer.response("report", title: page.heading, visit: visit, request: request, page: page, status: status)
+    }
+
+    /// A correction of the account, appended as an amendment with its reason: the report as
+    /// submitted never changes, and its history shows both.
+    @Sendable func amend(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try Self.requireCaseHandler(context)
+        guard let text = context.parameters.get("id"), let id = IncidentReport.ID(uuidString: text) else { throw Problem.notFound() }
+        let form = try await ConsoleController.checkedForm(request, context: context, limit: limits.maximumBodySize)
+        let renderer = try ConsoleRenderer.shared.get()
+        let narrative = form.raw("narrative") ?? ""
+        let trimmed = narrative.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, narrative.count <= ReportSubmission.maximumNarrative, let note = form.value("note"), note.count <= 5000
+        else {
+            return try await report(
+                request, context: context, amendError: renderer.text("report.amend_error", context.visit()), status: .unprocessableContent)
+        }
+        let changes = String(
+            decoding: try JSONSerialization.data(withJSONObject: ["narrative": narrative], options: [.sortedKeys]), as: UTF8.self)
+        _ = try await desk.amend(id, changes: changes, note: note, caller: context.caller(session.principal))
+        throw ConsoleRedirect.to("/console/reports/\(id)?amended=1")
     }
 }
 
