@@ -17,7 +17,7 @@ import time
 from axe_selenium_python import Axe
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -72,7 +72,11 @@ def shot(driver, name):
 
 
 def wait_for(driver, condition, seconds=20):
-    return WebDriverWait(driver, seconds, poll_frequency=0.2).until(condition)
+    # A page being replaced (a form sent, a link followed) leaves the element a condition read
+    # stale for a moment: the condition is simply read again.
+    return WebDriverWait(
+        driver, seconds, poll_frequency=0.2, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)
+    ).until(condition)
 
 
 def text(driver):

@@ -21,10 +21,7 @@ struct ConsoleCaseFile {
     }
 
     struct Page {
-        struct Line {
-            var label: String
-            var value: String
-        }
+        typealias Line = ReportWords.Line
         struct Report {
             var number: Int
             var receipt: String
@@ -65,6 +62,7 @@ struct ConsoleCaseFile {
         let current = try? await risk.current(id, caller: caller)
         let history = (try? await risk.history(id, before: nil, limit: 200, caller: caller).rows) ?? []
         func say(_ key: String) -> String { renderer.text(key, visit) }
+        let words = ReportWords(renderer: renderer, visit: visit)
         let page = Page(
             heading: renderer.text("file.heading", visit, ["facility": record.facility.name]),
             facility: "\(record.facility.name) (\(record.facility.externalCode))", jurisdiction: record.jurisdictionCode,
@@ -86,22 +84,8 @@ struct ConsoleCaseFile {
                 let summary = report.summary
                 return Page.Report(
                     number: index + 1, receipt: summary.id.description, received: ConsoleFormat.instant(summary.receivedAt, language),
-                    lines: [
-                        .init(label: say("report.field.category"), value: say("report.category.\(summary.category.rawValue)")),
-                        .init(label: say("report.field.status"), value: say("report.status.\(summary.status.rawValue)")),
-                        .init(
-                            label: say("report.field.occurred"),
-                            value: "\(report.occurredFrom) – \(report.occurredTo)"
-                                + (report.occurredApproximate ? " (\(say("report.approximate")))" : "")),
-                        .init(label: say("report.field.discovered"), value: report.discoveredOn.description),
-                        .init(label: say("report.field.reporter"), value: say("report.reporter.\(summary.reporterType.rawValue)")),
-                    ],
-                    adults: report.adults.map { adult in
-                        let role = Adult.Role(code: adult.role).map { say("adult.role.\($0.rawValue)") } ?? adult.role
-                        return "\(adult.name) — \(role)" + (adult.staffRef.map { " (\($0))" } ?? "")
-                    },
-                    children: report.children.map { renderer.text("report.child", visit, ["ref": $0.reference, "age": "\($0.ageYears)"]) },
-                    tactics: report.modusOperandi.map { say("report.tactic.\($0)") }.joined(separator: ", "),
+                    lines: words.facts(report), adults: words.adults(report), children: words.children(report),
+                    tactics: words.tactics(report).joined(separator: ", "),
                     narrative: report.narrative,
                     history: report.statusHistory.map {
                         "\(ConsoleFormat.instant($0.changedAt, language)): \(say("report.status.\($0.status.rawValue)"))"

@@ -340,10 +340,6 @@ struct ConsoleReportPages {
     // MARK: One report
 
     struct ReportPage {
-        struct Line {
-            var label: String
-            var value: String
-        }
         struct Entry {
             var at: String
             var by: String
@@ -355,7 +351,7 @@ struct ConsoleReportPages {
         var received: String
         var facility: String
         var facilityHref: String?
-        var lines: [Line]
+        var lines: [ReportWords.Line]
         var adults: [String]
         var children: [String]
         var tactics: [String]
@@ -382,33 +378,14 @@ struct ConsoleReportPages {
         let record = try await desk.report(id, caller: context.caller(session.principal))
         let summary = record.summary
         let language = visit.language
-        let occurred =
-            record.occurredFrom == record.occurredTo
-            ? record.occurredFrom.description : "\(record.occurredFrom) – \(record.occurredTo)"
+        let words = ReportWords(renderer: renderer, visit: visit)
         let page = ReportPage(
             heading: renderer.text(
                 "report.heading", visit, ["category": renderer.text("report.category.\(summary.category.rawValue)", visit)]),
             filed: request.uri.queryParameters["filed"] != nil, receipt: summary.id.description,
             received: ConsoleFormat.instant(summary.receivedAt, language), facility: "\(summary.facilityName) (\(summary.facilityCode))",
             facilityHref: "/console/facilities/\(summary.facilityID)",
-            lines: [
-                .init(
-                    label: renderer.text("report.field.status", visit),
-                    value: renderer.text("report.status.\(summary.status.rawValue)", visit)),
-                .init(
-                    label: renderer.text("report.field.occurred", visit),
-                    value: occurred + (record.occurredApproximate ? " (" + renderer.text("report.approximate", visit) + ")" : "")),
-                .init(label: renderer.text("report.field.discovered", visit), value: record.discoveredOn.description),
-                .init(
-                    label: renderer.text("report.field.reporter", visit),
-                    value: renderer.text("report.reporter.\(summary.reporterType.rawValue)", visit)),
-            ],
-            adults: record.adults.map {
-                let role = Adult.Role(code: $0.role).map { renderer.text("adult.role.\($0.rawValue)", visit) } ?? $0.role
-                return "\($0.name) — \(role)" + ($0.staffRef.map { " (\($0))" } ?? "")
-            },
-            children: record.children.map { renderer.text("report.child", visit, ["ref": $0.reference, "age": "\($0.ageYears)"]) },
-            tactics: record.modusOperandi.map { renderer.text("report.tactic.\($0)", visit) },
+            lines: words.facts(record), adults: words.adults(record), children: words.children(record), tactics: words.tactics(record),
             narrative: record.narrative,
             statusHistory: record.statusHistory.map {
                 .init(
