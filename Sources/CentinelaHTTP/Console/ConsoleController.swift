@@ -76,7 +76,7 @@ struct ConsoleController {
     @Sendable func signInPage(_ request: Request, context: AppRequestContext) async throws -> Response {
         var visit = context.visit()
         if let session = visit.session { throw ConsoleRedirect.to(Self.start(for: session.principal.role)) }
-        let token = visit.signInToken.flatMap { ConsoleSessions.isWellFormed($0) ? $0 : nil } ?? ConsoleSessions.randomToken()
+        let token = visit.signInToken.flatMap { RandomToken.isWellFormed($0) ? $0 : nil } ?? RandomToken.generate()
         visit.signInToken = token
         var response = try renderer.response(
             "sign-in", title: renderer.text("sign_in.title", visit), visit: visit, request: request,

@@ -203,8 +203,8 @@ struct ConsoleReportPages {
                     id: "tactic-\($0.rawValue)")
             },
             narrative: typed.raw("narrative") ?? "",
-            idempotencyKey: typed.value("idempotency_key").flatMap { ConsoleSessions.isWellFormed($0) ? $0 : nil }
-                ?? ConsoleSessions.randomToken(),
+            idempotencyKey: typed.value("idempotency_key").flatMap { RandomToken.isWellFormed($0) ? $0 : nil }
+                ?? RandomToken.generate(),
             errors: errors.sorted { Self.order($0.key) < Self.order($1.key) }.map { .init(field: $0.key, message: $0.value) },
             hasErrors: !errors.isEmpty,
             today: CalendarDate.today().description, error: errors)
@@ -225,7 +225,7 @@ struct ConsoleReportPages {
             return try await form(
                 typed, errors: messages, session: session, request: request, context: context, status: .unprocessableContent)
         }
-        let key = typed.value("idempotency_key").flatMap { ConsoleSessions.isWellFormed($0) ? $0 : nil }
+        let key = typed.value("idempotency_key").flatMap { RandomToken.isWellFormed($0) ? $0 : nil }
         let fingerprint = Data(SHA256.hash(data: Data("console report\n".utf8) + Data(String(describing: submission).utf8)))
         let filed: ReportIntake.Filed
         do {

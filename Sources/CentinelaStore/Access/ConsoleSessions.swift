@@ -12,7 +12,7 @@ public struct ConsoleSession: Sendable {
 
 /// Sign-in, resumption and sign-out of console sessions (Schema/0024_console_sessions.sql).
 ///
-/// The cookie carries a random session id (32 bytes, URL-safe base64); the database keeps its
+/// The cookie carries a random session id (``RandomToken``); the database keeps its
 /// SHA-256 only. A session has no rights of its own: each page resolves it to its token's
 /// principal, so a revoked or expired token ends its sessions at once.
 public struct ConsoleSessions: Sendable {
@@ -38,8 +38,8 @@ public struct ConsoleSessions: Sendable {
     /// Starts a session for a presented token: the cookie value and the session, or nil for a
     /// token that is unknown, expired or revoked. The sign-in is audited in the person's scope.
     public func begin(with secret: TokenSecret, requestID: String) async throws -> (cookie: String, session: ConsoleSession)? {
-        let cookie = Self.randomToken()
-        let csrf = Self.randomToken()
+        let cookie = RandomToken.generate()
+        let csrf = RandomToken.generate()
         let started = try await database.usage.track {
             try await database.withLease { [logger = database.logger] connection in
                 var token: UUID?
@@ -62,7 +62,7 @@ public struct ConsoleSessions: Sendable {
     /// The session a cookie names, or nil when it is unknown, ended, idle or expired, or its token
     /// no longer holds.
     public func resume(_ cookie: String) async throws -> ConsoleSession? {
-        guard Self.isWellFormed(cookie) else { return nil }
+        guard RandomToken.isWellFormed(cookie) else { return nil }
         return try await database.usage.track {
             try await database.withLease { [logger = database.logger, limits] connection in
                 let rows = try await connection.query(
@@ -88,7 +88,7 @@ public struct ConsoleSessions: Sendable {
 
     /// Ends the session on sign-out, audited; ending one already ended changes nothing.
     public func end(_ cookie: String, caller: Caller) async throws {
-        guard Self.isWellFormed(cookie) else { return }
+        guard RandomToken.isWellFormed(cookie) else { return }
         try await database.withScope(caller.principal) { connection in
             var ended = false
             for try await token in try await connection.query(
@@ -99,25 +99,6 @@ public struct ConsoleSessions: Sendable {
                     "console.sign_out", on: "token", id: caller.principal.id.description, outcome: ended ? .ok : .notFound),
                 on: connection)
         }
-    }
-
-    /// 32 random bytes as URL-safe base64 without padding: 43 characters.
-    public static func randomToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    /// Whether text has the shape of ``randomToken()``: anything else never reaches the database.
-    public static func isWellFormed(_ text: String) -> Bool {
-        text.utf8.count == 43
-            && text.utf8.allSatisfy { byte in
-                (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
-                    || byte == 0x2D || byte == 0x5F
-            }
     }
 
     static func digest(_ cookie: String) -> Data { Data(SHA256.hash(data: Data(cookie.utf8))) }

@@ -12,13 +12,7 @@ public struct TokenSecret: Sendable, Equatable {
 
     /// A new random token.
     public static func generate() -> TokenSecret {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let encoded = Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-        return TokenSecret(uncheckedValue: prefix + encoded)
+        TokenSecret(uncheckedValue: prefix + RandomToken.generate())
     }
 
     private init(uncheckedValue: String) {
@@ -27,14 +21,7 @@ public struct TokenSecret: Sendable, Equatable {
 
     /// Accepts only text of a token's exact shape, so that junk never reaches the database.
     public init?(presented text: String) {
-        guard text.utf8.count == Self.prefix.utf8.count + 43, text.hasPrefix(Self.prefix) else { return nil }
-        let body = text.utf8.dropFirst(Self.prefix.utf8.count)
-        guard
-            body.allSatisfy({ byte in
-                (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
-                    || byte == 0x2D || byte == 0x5F
-            })
-        else { return nil }
+        guard text.hasPrefix(Self.prefix), RandomToken.isWellFormed(text.dropFirst(Self.prefix.count)) else { return nil }
         self.value = text
     }
 
@@ -43,4 +30,26 @@ public struct TokenSecret: Sendable, Equatable {
 
     /// `cen_` and the next 8 characters: enough to tell tokens apart in lists, useless to an attacker.
     public var displayPrefix: String { String(value.prefix(Self.prefix.count + 8)) }
+}
+
+/// 32 random bytes as URL-safe base64 without padding (43 characters): the secret part of an API
+/// token, and the console's session ids, anti-forgery values and idempotency keys.
+public enum RandomToken {
+    public static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Whether text has the shape of ``generate()``: anything else never reaches the database.
+    public static func isWellFormed(_ text: some StringProtocol) -> Bool {
+        text.utf8.count == 43
+            && text.utf8.allSatisfy { byte in
+                (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+                    || byte == 0x2D || byte == 0x5F
+            }
+    }
 }
