@@ -74,12 +74,8 @@ public struct ConsoleSessions: Sendable {
                 for try await (id, holder, role, facilities, jurisdictions, csrf)
                     in rows.decode((UUID, String, String, [UUID], [UUID], String).self)
                 {
-                    guard let role = Principal.Role(rawValue: role) else { continue }
-                    session = ConsoleSession(
-                        principal: Principal(
-                            id: .init(id), holder: holder, role: role, facilityIDs: Set(facilities.map(Facility.ID.init)),
-                            jurisdictionIDs: Set(jurisdictions.map(Jurisdiction.ID.init))),
-                        csrfToken: csrf)
+                    guard let principal = ServiceDatabase.principal((id, holder, role, facilities, jurisdictions)) else { continue }
+                    session = ConsoleSession(principal: principal, csrfToken: csrf)
                 }
                 return session
             }

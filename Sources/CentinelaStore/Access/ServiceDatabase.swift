@@ -105,16 +105,20 @@ public struct ServiceDatabase: Sendable {
             FROM centinela_authenticate(\(Data(secret.sha256)))
             """, logger: logger)
         var principal: Principal?
-        for try await (id, holder, role, facilities, jurisdictions)
-            in rows.decode((UUID, String, String, [UUID], [UUID]).self)
-        {
-            guard let role = Principal.Role(rawValue: role) else { continue }
-            principal = Principal(
-                id: .init(id), holder: holder, role: role,
-                facilityIDs: Set(facilities.map(Facility.ID.init)),
-                jurisdictionIDs: Set(jurisdictions.map(Jurisdiction.ID.init)))
+        for try await row in rows.decode((UUID, String, String, [UUID], [UUID]).self) {
+            principal = Self.principal(row) ?? principal
         }
         return principal
+    }
+
+    /// A token's principal from the columns `centinela_authenticate` (and the console's
+    /// `centinela_console_resume`) return: token id, holder, role, facilities, jurisdictions.
+    static func principal(_ row: (UUID, String, String, [UUID], [UUID])) -> Principal? {
+        let (id, holder, role, facilities, jurisdictions) = row
+        guard let role = Principal.Role(rawValue: role) else { return nil }
+        return Principal(
+            id: .init(id), holder: holder, role: role, facilityIDs: Set(facilities.map(Facility.ID.init)),
+            jurisdictionIDs: Set(jurisdictions.map(Jurisdiction.ID.init)))
     }
 
     /// Runs `body` in one transaction as `centinela_service`, scoped to `principal`.
