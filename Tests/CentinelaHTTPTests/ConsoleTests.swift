@@ -244,6 +244,12 @@ import Testing
                 #expect(try await english.post("/console/language", [("lang", "en"), ("return", target)]).location == "/console/")
             }
             #expect(try await english.post("/console/language", [("lang", "fr")]).status == .badRequest)
+            // The style sheet and script are served without a session, cacheable.
+            let css = try await english.get("/console/static/console.css")
+            #expect(css.status == .ok && css.headers[.contentType] == "text/css; charset=utf-8" && css.contains(".topbar"))
+            #expect(
+                css.headers[.cacheControl] == "public, max-age=300" && css.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
+            #expect(try await english.get("/console/static/console.js").contains("EventSource"))
             // Errors are pages in the person's language, never JSON.
             let missing = try await english.get("/console/nothing-here")
             #expect(missing.status == .notFound)

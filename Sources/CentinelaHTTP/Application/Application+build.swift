@@ -187,6 +187,7 @@ func servingRouter(_ dependencies: ApplicationDependencies) -> Router<AppRequest
 
     // The web console: the same use cases behind a session cookie instead of a bearer token.
     let console = ConsoleController(database: database, limits: limits)
+    router.group("console/static").addRoutes(console.assetRoutes)
     let pages = router.group("console").add(middleware: ConsoleMiddleware(sessions: console.sessions))
     for routes in [
         console.routes,

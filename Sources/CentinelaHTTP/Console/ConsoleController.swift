@@ -35,13 +35,23 @@ struct ConsoleController {
         routes.post("sign-in", use: signIn)
         routes.post("sign-out", use: signOut)
         routes.post("language", use: chooseLanguage)
-        routes.get("static/console.css") { _, _ in try asset(renderer.styleSheet, type: "text/css; charset=utf-8") }
-        routes.get("static/console.js") { _, _ in try asset(renderer.script, type: "text/javascript; charset=utf-8") }
+        return routes
+    }
+
+    /// The style sheet and script, under /console/static: registered apart from the pages, since
+    /// they need no session (reading one costs a database round trip and write per file).
+    var assetRoutes: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.get("console.css") { _, _ in try asset(renderer.styleSheet, type: "text/css; charset=utf-8") }
+        routes.get("console.js") { _, _ in try asset(renderer.script, type: "text/javascript; charset=utf-8") }
         return routes
     }
 
     private func asset(_ buffer: ByteBuffer, type: String) -> Response {
-        Response(status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=300"], body: .init(byteBuffer: buffer))
+        Response(
+            status: .ok,
+            headers: [.contentType: type, .cacheControl: "public, max-age=300", HTTPField.Name("X-Content-Type-Options")!: "nosniff"],
+            body: .init(byteBuffer: buffer))
     }
 
     /// Where a signed-in person starts: a regulator's inbox, a school's reports.
