@@ -65,6 +65,8 @@ enum ConsoleLanguage: String, CaseIterable, Sendable {
 /// every key the templates use).
 struct MessageCatalog: Sendable {
     let messages: [ConsoleLanguage: [String: String]]
+    /// ``tree(_:)`` per language, built once: every page renders with it.
+    private let trees: [ConsoleLanguage: MessageTree]
     /// The API's problem titles and details, by their English text (gettext's message ids), per
     /// language other than English: `Resources/console/messages/problems.<tag>.json`.
     var problems: [ConsoleLanguage: (titles: [String: String], details: [String: String])] = [:]
@@ -115,10 +117,17 @@ struct MessageCatalog: Sendable {
     /// The messages as nested objects, so that a template writes `{{t.case.status.open}}` for the
     /// key `case.status.open`. A key that is both a message and a prefix of others would be lost
     /// here: ``conflicts`` names them (a test holds it empty).
-    func tree(_ language: ConsoleLanguage) -> [String: Any] {
-        var root: [String: Any] = [:]
-        for (key, text) in table(language) { Self.insert(text, at: key.split(separator: ".").map(String.init)[...], into: &root) }
-        return root
+    func tree(_ language: ConsoleLanguage) -> [String: Any] { trees[language]?.root ?? [:] }
+
+    init(messages: [ConsoleLanguage: [String: String]]) {
+        self.messages = messages
+        var trees: [ConsoleLanguage: MessageTree] = [:]
+        for (language, table) in messages {
+            var root: [String: Any] = [:]
+            for (key, text) in table { Self.insert(text, at: key.split(separator: ".").map(String.init)[...], into: &root) }
+            trees[language] = MessageTree(root: root)
+        }
+        self.trees = trees
     }
 
     private static func insert(_ text: String, at path: ArraySlice<String>, into node: inout [String: Any]) {
@@ -160,5 +169,15 @@ enum ConsoleResourceError: Error, CustomStringConvertible {
         case .missing(let path): "the console's resource \(path) is missing from this build"
         case .malformed(let path): "the console's resource \(path) is not what it should be"
         }
+    }
+}
+
+/// A catalog's messages nested by their dotted keys, as Mustache reads them. Never changed after it
+/// is built, so it is safe to share between requests.
+final class MessageTree: @unchecked Sendable {
+    let root: [String: Any]
+
+    init(root: [String: Any]) {
+        self.root = root
     }
 }
