@@ -51,7 +51,7 @@ struct ConsoleCaseFile {
     }
 
     @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try ConsoleReportPages.requireCaseHandler(context)
+        let session = try context.consoleSession(for: [.school, .regulator])
         let id = try context.facilityID()
         let visit = context.visit()
         let renderer = try ConsoleRenderer.shared.get()
@@ -101,7 +101,7 @@ struct ConsoleCaseFile {
     }
 
     @Sendable func csv(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try ConsoleReportPages.requireCaseHandler(context)
+        let session = try context.consoleSession(for: [.school, .regulator])
         let id = try context.facilityID()
         let caller = context.caller(session.principal)
         guard let file = try await reports.caseFile(of: id, format: "csv", caller: caller) else { throw Problem.notFound() }

@@ -25,19 +25,12 @@ struct ConsoleCasePages {
         // session's scope (console.js reloads the inbox's list when a case event arrives).
         let stream = AlertController(database: database, limits: limits, feed: feed)
         routes.get("cases/stream") { request, context in
-            _ = try Self.requireRegulator(context)
+            _ = try context.consoleSession(for: [.regulator])
             return try await stream.stream(request, context: context)
         }
         routes.get("cases/{id}", use: casePage)
         routes.post("cases/{id}", use: act)
         return routes
-    }
-
-    /// Cases are a regulator's; a school (or anyone else) is told there is no such page.
-    static func requireRegulator(_ context: AppRequestContext) throws -> ConsoleSession {
-        let session = try context.consoleSession()
-        guard session.principal.role == .regulator else { throw Problem.notFound() }
-        return session
     }
 
     // MARK: Inbox
@@ -69,7 +62,7 @@ struct ConsoleCasePages {
     }
 
     @Sendable func inbox(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try Self.requireRegulator(context)
+        let session = try context.consoleSession(for: [.regulator])
         let visit = context.visit()
         let renderer = try renderer
         let query = request.uri.queryParameters
@@ -178,7 +171,7 @@ struct ConsoleCasePages {
     }
 
     @Sendable func casePage(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try Self.requireRegulator(context)
+        let session = try context.consoleSession(for: [.regulator])
         let id = try Self.caseID(context)
         let notice = request.uri.queryParameters["done"].map { _ in try? renderer.text("case.action_done", context.visit()) } ?? nil
         return try await render(id, session: session, request: request, context: context, notice: notice)
@@ -253,7 +246,7 @@ struct ConsoleCasePages {
     // MARK: Steps
 
     @Sendable func act(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try Self.requireRegulator(context)
+        let session = try context.consoleSession(for: [.regulator])
         let id = try Self.caseID(context)
         let form = try await ConsoleController.checkedForm(request, context: context, limit: limits.maximumBodySize)
         let visit = context.visit()

@@ -56,8 +56,7 @@ struct ConsoleFacilityPage {
     }
 
     @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try context.consoleSession()
-        guard session.principal.role != .admin else { throw Problem.notFound() }
+        let session = try context.consoleSession(for: [.school, .regulator])
         let id = try context.facilityID()
         let visit = context.visit()
         let renderer = try ConsoleRenderer.shared.get()

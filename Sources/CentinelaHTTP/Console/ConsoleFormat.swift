@@ -13,10 +13,6 @@ enum ConsoleFormat {
         return date.formatted(style) + " " + (language == .spanish ? "(hora del centro)" : "(Mexico City)")
     }
 
-    static func day(_ date: CalendarDate, _ language: ConsoleLanguage) -> String {
-        date.description
-    }
-
     static func points(_ value: Double) -> String { String(format: "%.1f", value) }
 }
 

@@ -126,4 +126,12 @@ extension AppRequestContext {
         guard let session = consoleVisit?.session else { throw ConsoleRedirect.to("/console/sign-in") }
         return session
     }
+
+    /// The signed-in person when their role may open this page; anyone else is told there is no
+    /// such page (404), as the API answers for what is outside a caller's scope.
+    func consoleSession(for roles: Set<Principal.Role>) throws -> ConsoleSession {
+        let session = try consoleSession()
+        guard roles.contains(session.principal.role) else { throw Problem.notFound() }
+        return session
+    }
 }

@@ -38,7 +38,7 @@ struct ConsolePatternPages {
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try ConsoleCasePages.requireRegulator(context)
+        let session = try context.consoleSession(for: [.regulator])
         let visit = context.visit()
         let renderer = try ConsoleRenderer.shared.get()
         let cursor = request.uri.queryParameters["after"].flatMap { InstantCursor(text: String($0)) }
@@ -109,7 +109,7 @@ struct ConsolePatternPages {
     }
 
     @Sendable func pattern(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try ConsoleCasePages.requireRegulator(context)
+        let session = try context.consoleSession(for: [.regulator])
         guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else { throw Problem.notFound() }
         let visit = context.visit()
         let renderer = try ConsoleRenderer.shared.get()

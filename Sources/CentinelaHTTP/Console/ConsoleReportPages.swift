@@ -34,12 +34,6 @@ struct ConsoleReportPages {
         return routes
     }
 
-    static func requireCaseHandler(_ context: AppRequestContext) throws -> ConsoleSession {
-        let session = try context.consoleSession()
-        guard session.principal.role != .admin else { throw Problem.notFound() }
-        return session
-    }
-
     // MARK: List
 
     struct ListPage {
@@ -60,7 +54,7 @@ struct ConsoleReportPages {
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try Self.requireCaseHandler(context)
+        let session = try context.consoleSession(for: [.school, .regulator])
         let visit = context.visit()
         let renderer = try ConsoleRenderer.shared.get()
         let cursor = request.uri.queryParameters["after"].flatMap { InstantCursor(text: String($0)) }
@@ -137,7 +131,7 @@ struct ConsoleReportPages {
     }
 
     @Sendable func newReport(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try Self.requireCaseHandler(context)
+        let session = try context.consoleSession(for: [.school, .regulator])
         let chosen = request.uri.queryParameters["facility"].flatMap { Facility.ID(uuidString: String($0)) }
         return try await form(
             ConsoleForm(fields: chosen.map { [("facility", $0.description)] } ?? []), errors: [:], session: session,
@@ -215,7 +209,7 @@ struct ConsoleReportPages {
     // MARK: Filing
 
     @Sendable func file(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try Self.requireCaseHandler(context)
+        let session = try context.consoleSession(for: [.school, .regulator])
         let typed = try await ConsoleController.checkedForm(request, context: context, limit: limits.maximumBodySize)
         let visit = context.visit()
         let renderer = try ConsoleRenderer.shared.get()
@@ -371,7 +365,7 @@ struct ConsoleReportPages {
     private func report(
         _ request: Request, context: AppRequestContext, amendError: String?, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        let session = try Self.requireCaseHandler(context)
+        let session = try context.consoleSession(for: [.school, .regulator])
         guard let text = context.parameters.get("id"), let id = IncidentReport.ID(uuidString: text) else { throw Problem.notFound() }
         let visit = context.visit()
         let renderer = try ConsoleRenderer.shared.get()
@@ -403,7 +397,7 @@ struct ConsoleReportPages {
     /// A correction of the account, appended as an amendment with its reason: the report as
     /// submitted never changes, and its history shows both.
     @Sendable func amend(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try Self.requireCaseHandler(context)
+        let session = try context.consoleSession(for: [.school, .regulator])
         guard let text = context.parameters.get("id"), let id = IncidentReport.ID(uuidString: text) else { throw Problem.notFound() }
         let form = try await ConsoleController.checkedForm(request, context: context, limit: limits.maximumBodySize)
         let renderer = try ConsoleRenderer.shared.get()

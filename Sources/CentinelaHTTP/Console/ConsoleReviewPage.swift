@@ -58,7 +58,7 @@ struct ConsoleReviewPage {
     private func render(
         request: Request, context: AppRequestContext, notice: Bool = false, error: String? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        let session = try ConsoleCasePages.requireRegulator(context)
+        let session = try context.consoleSession(for: [.regulator])
         let visit = context.visit()
         let renderer = try ConsoleRenderer.shared.get()
         let (pairs, _) = try await desk.pending(after: nil, limit: Self.pageSize, caller: context.caller(session.principal))
@@ -101,7 +101,7 @@ struct ConsoleReviewPage {
     }
 
     @Sendable func decide(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try ConsoleCasePages.requireRegulator(context)
+        let session = try context.consoleSession(for: [.regulator])
         let form = try await ConsoleController.checkedForm(request, context: context, limit: limits.maximumBodySize)
         let renderer = try ConsoleRenderer.shared.get()
         guard let a = form.value("first").flatMap(AdultRecord.ID.init(uuidString:)),

@@ -48,14 +48,8 @@ struct ConsoleRosterPage {
         var today: String
     }
 
-    static func requireSchool(_ context: AppRequestContext) throws -> ConsoleSession {
-        let session = try context.consoleSession()
-        guard session.principal.role == .school else { throw Problem.notFound() }
-        return session
-    }
-
     @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try Self.requireSchool(context)
+        let session = try context.consoleSession(for: [.school])
         let chosen = request.uri.queryParameters["facility"].flatMap { Facility.ID(uuidString: String($0)) }
         return try await render(
             chosen, typed: [:], session: session, request: request, context: context,
@@ -97,7 +91,7 @@ struct ConsoleRosterPage {
     }
 
     @Sendable func change(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try Self.requireSchool(context)
+        let session = try context.consoleSession(for: [.school])
         let form = try await ConsoleController.checkedForm(request, context: context, limit: limits.maximumBodySize)
         let visit = context.visit()
         let renderer = try ConsoleRenderer.shared.get()
