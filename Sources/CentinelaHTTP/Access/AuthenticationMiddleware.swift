@@ -25,8 +25,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     init(database: ServiceDatabase, limits: HTTPConfiguration) {
         self.database = database
         self.refusals = RefusalAudit(database: database)
-        self.failures = RateLimiter(
-            rate: 1 / (limits.failedAuthenticationEvery / .seconds(1)), burst: Double(max(1, limits.failedAuthenticationBurst)))
+        self.failures = RateLimiter.failedAuthentications(limits)
         self.requests = limits.requestsPerSecondPerToken.map { RateLimiter(rate: $0, burst: max(1, 10 * $0)) }
     }
 

@@ -29,6 +29,12 @@ final class RateLimiter: Sendable {
         self.capacity = capacity
     }
 
+    /// The limit on failed authentications from one address (`HTTPConfiguration`): a burst, then
+    /// one attempt every `failedAuthenticationEvery`. The API and the console's sign-in use it.
+    static func failedAuthentications(_ limits: HTTPConfiguration) -> RateLimiter {
+        RateLimiter(rate: 1 / (limits.failedAuthenticationEvery / .seconds(1)), burst: Double(max(1, limits.failedAuthenticationBurst)))
+    }
+
     /// Takes one request from `key`'s bucket: nil when there was one, else how long to wait.
     func take(_ key: String, now: ContinuousClock.Instant = .now) -> Duration? {
         buckets.withLock { buckets in

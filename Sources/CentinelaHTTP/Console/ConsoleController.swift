@@ -19,8 +19,7 @@ struct ConsoleController {
         self.database = database
         self.limits = limits
         self.sessions = ConsoleSessions(database: database, limits: limits.consoleSessions)
-        self.failures = RateLimiter(
-            rate: 1 / (limits.failedAuthenticationEvery / .seconds(1)), burst: Double(max(1, limits.failedAuthenticationBurst)))
+        self.failures = RateLimiter.failedAuthentications(limits)
         self.refusals = RefusalAudit(database: database)
     }
 
