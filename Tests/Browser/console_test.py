@@ -146,6 +146,23 @@ def main():
         wait_for(regulator, EC.presence_of_element_located((By.CSS_SELECTOR, "main h1")))
         accessible(regulator, "review queue")
         shot(regulator, "review")
+        # The alerts, filtered by severity, and one alert's page with its steps.
+        regulator.find_element(By.LINK_TEXT, "Alertas").click()
+        wait_for(regulator, EC.presence_of_element_located((By.ID, "filter-severity")))
+        Select(regulator.find_element(By.ID, "filter-severity")).select_by_value("critical")
+        regulator.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+        wait_for(regulator, EC.url_contains("severity=critical"))
+        accessible(regulator, "alerts")
+        shot(regulator, "alerts")
+        regulator.find_element(By.LINK_TEXT, "Quitar filtros").click()
+        wait_for(regulator, lambda d: "severity=" not in d.current_url)
+        rows = regulator.find_elements(By.CSS_SELECTOR, "[data-live-region] tbody tr a")
+        check(bool(rows), "the planted ring's reports raised alerts")
+        if rows:
+            rows[0].click()
+            wait_for(regulator, EC.presence_of_element_located((By.ID, "actions-heading")))
+            check(bool(regulator.find_elements(By.ID, "snooze-until")), "an open alert can be snoozed")
+            accessible(regulator, "alert")
         regulator.get(BASE + "/console/cases")
         wait_for(regulator, EC.presence_of_element_located((By.CSS_SELECTOR, "[data-live-region]")))
 

@@ -95,6 +95,101 @@ import Testing
         }
     }
 
+    @Test func aRegulatorFiltersAlertsAndTakesEveryStepOnOne() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let more = try await AlertAPITests.moreRegulators(api.world)
+            let browser = ConsoleBrowser(client: api.client)
+            _ = try await browser.signIn(api.world.regulatorToken)
+            try await AlertAPITests().post(api, api.world.nuevoLeon.id)
+
+            // Four rules fired: all open, counted per status; the filters narrow the list.
+            let inbox = try await browser.get("/console/alerts")
+            #expect(inbox.status == .ok && inbox.contains("Abiertas <span class=\"count\">4</span>"), "\(inbox.body)")
+            #expect(inbox.contains("Se filmó o fotografió") && inbox.contains("Jardín de Niños Benito Juárez"))
+            Self.expectConsoleHeaders(inbox)
+            let filming = try await browser.get("/console/alerts?status=open&rule=filming&severity=critical")
+            #expect(filming.contains("Abiertas <span class=\"count\">1</span>") && filming.contains("Quitar filtros"), "\(filming.body)")
+            #expect(
+                !filming.contains(">Varios adultos en un hecho muy grave</a>")
+                    && inbox.contains(">Varios adultos en un hecho muy grave</a>"))
+            // The jurisdiction filter offers the regulator's own jurisdictions and those below, no others.
+            #expect(inbox.contains("value=\"MX-NL-MTY\"") && !inbox.contains("value=\"MX-OAX\"") && !inbox.contains("value=\"MX\""))
+            // A jurisdiction outside the regulator's scope, or an unknown one: nothing, not an error.
+            for other in ["MX-OAX", "XX-NOPE"] {
+                let empty = try await browser.get("/console/alerts?jurisdiction=\(other)")
+                #expect(empty.status == .ok && empty.contains("No hay alertas"), "\(other)")
+            }
+            // Unknown filter values are ignored.
+            #expect(try await browser.get("/console/alerts?rule=nope&severity=x&status=y").contains("<span class=\"count\">4</span>"))
+
+            let alert = try #require(try await AlertAPITests().alert(api, rule: "filming", token: api.world.regulatorToken))
+            let id = try #require(alert["id"] as? String)
+            let path = "/console/alerts/\(id)"
+            let page = try await browser.get(path)
+            #expect(page.status == .ok && page.contains("Un reporte dice que se filmó") && page.contains("Marcar como atendido"))
+            #expect(!page.contains("Canalizar a</label>"), "an open alert is acknowledged before it is referred")
+            let csrf = try #require(page.field("csrf"))
+            #expect(try await browser.post(path, [("action", "acknowledge")]).status == .forbidden)
+            #expect(try await browser.post(path, [("csrf", csrf), ("action", "acknowledge")]).location == path + "?done=1")
+
+            // Assign: a colleague who cannot see the school is refused in words; empty is "to me".
+            let oaxaca = try await browser.post(path, [("csrf", csrf), ("action", "assign"), ("assignee", UUID().uuidString)])
+            #expect(oaxaca.status == .conflict && oaxaca.contains("no puede recibir la alerta"))
+            let garbage = try await browser.post(path, [("csrf", csrf), ("action", "assign"), ("assignee", "Juana")])
+            #expect(garbage.status == .unprocessableContent && garbage.contains("no puede recibir la alerta"))
+            #expect(try await browser.post(path, [("csrf", csrf), ("action", "assign"), ("assignee", "")]).status == .seeOther)
+            #expect(try await browser.get(path).contains("SEP Nuevo León"))
+            #expect(
+                try await browser.post(path, [("csrf", csrf), ("action", "assign"), ("assignee", more.nationalID)]).status == .seeOther)
+
+            // Snooze: a day in the past, beyond 90 days or not a date is refused; tomorrow is taken.
+            for until in ["2020-01-01", "2099-01-01", "mañana", "2026-02-30"] {
+                let refused = try await browser.post(path, [("csrf", csrf), ("action", "snooze"), ("until", until), ("reason", "x")])
+                #expect(refused.status == .unprocessableContent && refused.contains("dentro de 90 días"), "\(until)")
+            }
+            let tomorrow = ConsoleAlertPages.day(Date().addingTimeInterval(86_400))
+            let noReason = try await browser.post(path, [("csrf", csrf), ("action", "snooze"), ("until", tomorrow), ("reason", " ")])
+            #expect(noReason.status == .conflict && noReason.contains("Falta el texto (motivo)"))
+            #expect(
+                try await browser.post(
+                    path, [("csrf", csrf), ("action", "snooze"), ("until", tomorrow), ("reason", "Esperamos el informe de la escuela")]
+                ).status == .seeOther)
+            #expect(try await browser.get(path).contains("Pospuesta hasta"))
+
+            #expect(
+                try await browser.post(path, [("csrf", csrf), ("action", "refer"), ("to", "nope"), ("reference", "x")]).status
+                    == .unprocessableContent)
+            #expect(
+                try await browser.post(path, [("csrf", csrf), ("action", "refer"), ("to", "prosecutor"), ("reference", "FGE-NL/9")])
+                    .status == .seeOther)
+            let quiet = try await browser.post(path, [("csrf", csrf), ("action", "resolve"), ("resolution", "quiet"), ("note", "x")])
+            #expect(quiet.status == .unprocessableContent && quiet.contains("Elija un motivo de resolución"))
+            #expect(
+                try await browser.post(
+                    path, [("csrf", csrf), ("action", "resolve"), ("resolution", "referred_to_authorities"), ("note", "Fiscalía")]
+                ).status == .seeOther)
+            #expect(try await browser.post(path, [("csrf", csrf), ("action", "comment"), ("text", "Visto")]).status == .seeOther)
+            let done = try await browser.get(path)
+            #expect(done.contains("Resuelta") && done.contains("Fiscalía — FGE-NL/9") && !done.contains("Marcar como atendido"))
+
+            // The same alert through the API: the console's steps are the alert's own.
+            let detail = try await api.call(.get, "/v1/alerts/\(id)", token: api.world.regulatorToken)
+            let kinds = (detail.json["events"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+            #expect(kinds == ["opened", "acknowledged", "assigned", "assigned", "snoozed", "referred", "resolved", "comment"], "\(kinds)")
+            #expect(try await browser.get("/console/alerts?status=resolved").contains("Resueltas <span class=\"count\">1</span>"))
+
+            // Another jurisdiction's regulator: no such alert; a school: no alert pages at all.
+            let oaxacaBrowser = ConsoleBrowser(client: api.client)
+            _ = try await oaxacaBrowser.signIn(api.world.otherRegulatorToken)
+            #expect(try await oaxacaBrowser.get(path).status == .notFound)
+            #expect(try await oaxacaBrowser.get("/console/alerts").contains("No hay alertas"))
+            let school = ConsoleBrowser(client: api.client)
+            _ = try await school.signIn(api.world.schoolToken)
+            #expect(try await school.get("/console/alerts").status == .notFound)
+            #expect(try await school.get(path).status == .notFound)
+        }
+    }
+
     @Test func aSchoolFilesAReportAndSeesOnlyItsOwn() async throws {
         try await APITest.run { (api: APITest) async throws in
             let browser = ConsoleBrowser(client: api.client)

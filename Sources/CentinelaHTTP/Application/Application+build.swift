@@ -192,6 +192,7 @@ func servingRouter(_ dependencies: ApplicationDependencies) -> Router<AppRequest
     for routes in [
         console.routes,
         ConsoleCasePages(database: database, limits: limits, feed: dependencies.alertFeed).routes,
+        ConsoleAlertPages(database: database, limits: limits).routes,
         ConsoleFacilityPage(database: database).routes,
         ConsoleReviewPage(database: database, limits: limits).routes,
         ConsoleCaseFile(database: database).routes,

@@ -214,7 +214,10 @@ struct ConsoleCasePages {
             events: dossier.events.reversed().map { event in
                 .init(
                     kind: renderer.text("case.event.\(event.kind.rawValue)", visit), actor: event.actor,
-                    at: ConsoleFormat.instant(event.at, language), detail: Self.detail(of: event, renderer: renderer, visit: visit))
+                    at: ConsoleFormat.instant(event.at, language),
+                    detail: ConsoleEventWords.detail(
+                        event.detailsJSON, renderer: renderer, visit: visit,
+                        codes: ["reason": "case.close_reason", "rule": "alert.rule"]))
             },
             canAcknowledge: record.status == .open, canRefer: record.status != .closed, canClose: record.status != .closed,
             canReopen: record.status == .closed && record.closeReason != .merged,
@@ -224,23 +227,6 @@ struct ConsoleCasePages {
             notice: notice, error: error, action: "/console/cases/\(record.id)",
             patternHref: record.patternID.map { "/console/patterns/\($0.uuidString.lowercased())" })
         return renderer.response("case", title: page.heading, visit: visit, request: request, page: page, status: status)
-    }
-
-    /// The words of an event's details that a person wrote or chose (a comment, a reference, a
-    /// reason and note); the service's own details (ids) are not shown.
-    static func detail(of event: CaseEventRecord, renderer: ConsoleRenderer, visit: ConsoleVisit) -> String? {
-        guard let data = event.detailsJSON.data(using: .utf8),
-            let details = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { return nil }
-        var parts: [String] = []
-        if let reason = details["reason"] as? String {
-            let key = "case.close_reason.\(reason)"
-            let label = renderer.text(key, visit)
-            parts.append(label == key ? reason : label)
-        }
-        for key in ["reference", "note", "text"] { if let text = details[key] as? String, !text.isEmpty { parts.append(text) } }
-        if let rule = details["rule"] as? String { parts.append(renderer.text("alert.rule.\(rule)", visit)) }
-        return parts.isEmpty ? nil : parts.joined(separator: " — ")
     }
 
     // MARK: Steps

@@ -50,6 +50,27 @@ public struct AlertDesk: Sendable {
         }
     }
 
+    /// A regulator's alert inbox: the alerts of one status that pass the other filters, newest
+    /// first, and how many alerts pass those filters in each status, read in one transaction.
+    public func inbox(
+        _ filter: AlertFilter, status: Alert.Status, after cursor: (openedAtMicroseconds: Int64, id: Alert.ID)?, limit: Int,
+        caller: Caller
+    ) async throws -> (items: [AlertRecord], counts: [Alert.Status: Int]) {
+        try await database.withScope(caller.principal) { connection in
+            var listed = filter
+            listed.statuses = [status]
+            let found = try await alerts.list(listed, after: cursor, limit: limit, on: connection)
+            var counts: [Alert.Status: Int] = [:]
+            for each in Alert.Status.allCases {
+                listed.statuses = [each]
+                counts[each] = try await alerts.count(listed, on: connection)
+            }
+            try await database.audit(
+                caller.event("alert.list", on: "alert", id: nil, outcome: .ok, details: ["status": status.rawValue]), on: connection)
+            return (found, counts)
+        }
+    }
+
     public func dossier(_ id: Alert.ID, caller: Caller) async throws -> Dossier {
         let found = try await database.withScope(caller.principal) { connection -> Dossier? in
             let alert = try await alerts.alert(id, on: connection)

@@ -10,7 +10,7 @@ document.addEventListener("DOMContentLoaded", function () {
   var summary = document.getElementById("form-errors");
   if (summary) { summary.focus(); }
 });
-// The inbox follows the case events of the regulator's jurisdictions (Server-Sent Events): when
+// The inboxes follow the case and alert events of the regulator's jurisdictions (Server-Sent Events): when
 // one arrives, the list is fetched again and swapped in place, and the change is announced.
 // Without script, a reload shows the same.
 document.addEventListener("DOMContentLoaded", function () {
@@ -35,6 +35,10 @@ document.addEventListener("DOMContentLoaded", function () {
   function later() { clearTimeout(timer); timer = setTimeout(refresh, 400); }
   ["opened", "alert_added", "facility_added", "acknowledged", "referred", "closed", "reopened", "comment"].forEach(function (kind) {
     source.addEventListener("case." + kind, later);
+  });
+  ["opened", "evidence_added", "escalated", "reopened", "acknowledged", "assigned", "referred", "resolved", "snoozed",
+   "snooze_ended", "comment"].forEach(function (kind) {
+    source.addEventListener("alert." + kind, later);
   });
 });
 // The case file's print button (printing to PDF is the browser's own).
