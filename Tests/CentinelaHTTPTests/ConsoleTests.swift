@@ -190,6 +190,62 @@ import Testing
         }
     }
 
+    @Test func aFacilitysRegulatorSeesWhoTheReportsNameAndSetsItsBandByHand() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            try await AlertAPITests().post(api, api.world.nuevoLeon.id)
+            let facility = api.world.nuevoLeon.id.uuidString.lowercased()
+            let path = "/console/facilities/\(facility)"
+            let browser = ConsoleBrowser(client: api.client)
+            _ = try await browser.signIn(api.world.regulatorToken)
+            let page = try await browser.get(path)
+            #expect(page.status == .ok && page.contains("Personas que señalan los reportes"), "\(page.body)")
+            #expect(page.contains("Hombre del disfraz") && page.contains("Mujer del disfraz") && page.contains("Fijar el nivel"))
+            let csrf = try #require(page.field("csrf"))
+
+            // Each mistake is said in words and changes nothing.
+            let tomorrow = ConsoleAlertPages.day(Date().addingTimeInterval(86_400))
+            for (fields, words) in [
+                ([("band", "critical"), ("until", tomorrow), ("reason", " ")], "Escriba el motivo"),
+                ([("band", "purple"), ("until", tomorrow), ("reason", "Visita")], "Elija un nivel"),
+                ([("band", "critical"), ("until", "2020-01-01"), ("reason", "Visita")], "dentro de un año"),
+                ([("band", "critical"), ("until", "2099-01-01"), ("reason", "Visita")], "dentro de un año"),
+            ] {
+                let refused = try await browser.post(path, [("csrf", csrf), ("action", "band")] + fields)
+                #expect(refused.status == .unprocessableContent && refused.contains(words), "\(fields)")
+            }
+            let risk = "/v1/facilities/\(facility)/risk"
+            #expect(try await api.call(.get, risk, token: api.world.regulatorToken).json["manualOverride"] as? [String: Any] == nil)
+
+            try await RiskAPITests.rescored(api.world.nuevoLeon.id, in: api.world) {
+                let set = try await browser.post(
+                    path,
+                    [("csrf", csrf), ("action", "band"), ("band", "critical"), ("until", tomorrow), ("reason", "Visita de inspección")])
+                #expect(set.status == .seeOther && set.location == path + "?done=1")
+            }
+            let scored = try await api.call(.get, risk, token: api.world.regulatorToken)
+            let manual = try #require(scored.json["manualOverride"] as? [String: Any], "\(scored.body)")
+            #expect(manual["band"] as? String == "critical" && manual["reason"] as? String == "Visita de inspección")
+            let after = try await browser.get(path + "?done=1")
+            #expect(
+                after.contains("Nivel fijado ahora:") && after.contains("Visita de inspección") && after.contains("Quitar el nivel fijado"))
+
+            try await RiskAPITests.rescored(api.world.nuevoLeon.id, in: api.world) {
+                let cleared = try await browser.post(path, [("csrf", csrf), ("action", "clear"), ("reason", "Se normalizó")])
+                #expect(cleared.status == .seeOther)
+            }
+            #expect(try await api.call(.get, risk, token: api.world.regulatorToken).json["manualOverride"] as? [String: Any] == nil)
+
+            // The school sees its page, not who its reports name nor the band form; it cannot post one.
+            let school = ConsoleBrowser(client: api.client)
+            _ = try await school.signIn(api.world.schoolToken)
+            let own = try await school.get(path)
+            #expect(own.status == .ok && !own.contains("Hombre del disfraz") && !own.contains("Fijar el nivel"))
+            let schoolPost = try await school.post(
+                path, [("csrf", own.field("csrf") ?? ""), ("action", "band"), ("band", "low"), ("until", tomorrow), ("reason", "x")])
+            #expect(schoolPost.status == .notFound)
+        }
+    }
+
     @Test func aSchoolFilesAReportAndSeesOnlyItsOwn() async throws {
         try await APITest.run { (api: APITest) async throws in
             let browser = ConsoleBrowser(client: api.client)
@@ -407,10 +463,19 @@ import Testing
             let side = try await state.get("/console/patterns/\(id)")
             #expect(side.status == .ok && side.contains("Omar Tovar Urías") && !side.contains("class=\"person bridge\""))
             #expect(!side.contains("Preescolar Guelaguetza"), "Oaxaca's school is not shown to Nuevo León")
+            // On the school's page, Rubén is one person of two reports there, also held in Oaxaca
+            // (whom to tell); Omar, named once, is not held elsewhere.
+            let school = try await state.get("/console/facilities/\(api.world.nuevoLeon.id.uuidString.lowercased())")
+            let adults = try #require(school.body.components(separatedBy: "id=\"adults-heading\"").last)
+            let rubenRow = try #require(
+                adults.components(separatedBy: "<tr>").first { $0.contains("Rubén Tapia") || $0.contains("Ruben Tapia") })
+            #expect(rubenRow.contains("otras jurisdicciones: MX-OAX"), "\(rubenRow)")
+            let omarRow = try #require(adults.components(separatedBy: "<tr>").first { $0.contains("Omar Tovar") })
+            #expect(!omarRow.contains("otras jurisdicciones"), "\(omarRow)")
             // Schools have no pattern pages.
-            let school = ConsoleBrowser(client: api.client)
-            _ = try await school.signIn(api.world.schoolToken)
-            #expect(try await school.get("/console/patterns/\(id)").status == .notFound)
+            let schoolBrowser = ConsoleBrowser(client: api.client)
+            _ = try await schoolBrowser.signIn(api.world.schoolToken)
+            #expect(try await schoolBrowser.get("/console/patterns/\(id)").status == .notFound)
         }
     }
 

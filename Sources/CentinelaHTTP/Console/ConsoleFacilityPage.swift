@@ -1,19 +1,24 @@
 import CentinelaCore
 import CentinelaStore
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// A facility's page: its score now, the factors as bars that add up to it, the score's history
 /// as a chart drawn on the server (SVG), and its reports. For the facility's regulators and its
-/// own school; anyone else is told there is no such page.
+/// own school; anyone else is told there is no such page. Its regulators also see the adults the
+/// reports name (and where else each appears) and set or clear a band by hand, with a reason and
+/// an end date.
 struct ConsoleFacilityPage {
     let database: ServiceDatabase
+    let limits: HTTPConfiguration
     var risk: RiskDesk { RiskDesk(database: database) }
     var reports: ReportDesk { ReportDesk(database: database) }
 
     var routes: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
         routes.get("facilities/{id}", use: page)
+        routes.post("facilities/{id}", use: setBand)
         return routes
     }
 
@@ -26,6 +31,22 @@ struct ConsoleFacilityPage {
             var x: String
             var width: String
             var colour: Int
+        }
+        struct Adult {
+            var names: String
+            var roles: String
+            var reports: Int
+            var elsewhere: String?
+        }
+        struct Override {
+            var band: String
+            var reason: String
+            var setBy: String
+            var until: String
+        }
+        struct Option {
+            var value: String
+            var label: String
         }
         struct Row {
             var href: String
@@ -53,11 +74,31 @@ struct ConsoleFacilityPage {
         var fileHref: String
         /// A regulator's intake staff file a report for this facility from here.
         var fileReportHref: String?
+        var isRegulator: Bool
+        var adults: [Adult]
+        var noAdults: Bool
+        var override: Override?
+        var bands: [Option]
+        var bandMin: String
+        var bandMax: String
+        var action: String
+        var notice: String?
+        var error: String?
     }
 
     @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try context.consoleSession(for: [.school, .regulator])
         let id = try context.facilityID()
+        let notice =
+            request.uri.queryParameters["done"].map { _ in try? ConsoleRenderer.shared.get().text("facility.band_done", context.visit()) }
+            ?? nil
+        return try await render(id, session: session, request: request, context: context, notice: notice)
+    }
+
+    private func render(
+        _ id: Facility.ID, session: ConsoleSession, request: Request, context: AppRequestContext, notice: String? = nil,
+        error: String? = nil, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         let visit = context.visit()
         let renderer = try ConsoleRenderer.shared.get()
         let caller = context.caller(session.principal)
@@ -74,6 +115,9 @@ struct ConsoleFacilityPage {
         }
         guard let facility = found else { throw Problem.notFound() }
         let (rows, _) = try await reports.list(.init(facilityID: id), after: nil, limit: 100, shown: 100, caller: caller)
+        let isRegulator = session.principal.role == .regulator
+        let adults = isRegulator ? try await LinkingDesk(database: database).implicated(at: id, caller: caller) : []
+        let now = Date()
         let assessment = score?.assessment
         // The bars share the width in proportion to their points: together they are the total.
         let scale = max(assessment?.total ?? 0, 0.1)
@@ -107,8 +151,70 @@ struct ConsoleFacilityPage {
                     status: renderer.text("report.status.\($0.status.rawValue)", visit), adults: $0.adultCount, children: $0.childCount)
             },
             noReports: rows.isEmpty, fileHref: "/console/facilities/\(id)/file",
-            fileReportHref: session.principal.role == .regulator ? "/console/reports/new?facility=\(id)" : nil)
-        return renderer.response("facility", title: page.name, visit: visit, request: request, page: page)
+            fileReportHref: isRegulator ? "/console/reports/new?facility=\(id)" : nil,
+            isRegulator: isRegulator,
+            adults: adults.map { adult in
+                .init(
+                    names: adult.writtenNames.joined(separator: " / "),
+                    roles: adult.roles.map { renderer.text("adult.role.\($0)", visit) }.joined(separator: ", "),
+                    reports: adult.reports,
+                    elsewhere: adult.otherJurisdictions.isEmpty
+                        ? (adult.elsewhere ? renderer.text("facility.adult_elsewhere", visit) : nil)
+                        : renderer.text(
+                            "facility.adult_other_jurisdictions", visit, ["codes": adult.otherJurisdictions.joined(separator: ", ")]))
+            },
+            noAdults: adults.isEmpty,
+            override: assessment?.manualOverride.map { manual in
+                .init(
+                    band: renderer.text("band.\(manual.band.rawValue)", visit), reason: manual.reason, setBy: manual.setBy ?? "",
+                    until: ConsoleFormat.instant(manual.expiresAt, language))
+            },
+            bands: RiskBand.allCases.map { .init(value: $0.rawValue, label: renderer.text("band.\($0.rawValue)", visit)) },
+            bandMin: ConsoleAlertPages.day(now.addingTimeInterval(86_400)),
+            bandMax: ConsoleAlertPages.day(now.addingTimeInterval(Double(RiskController.longestOverride) * 86_400)),
+            action: "/console/facilities/\(id)", notice: notice, error: error)
+        return renderer.response("facility", title: page.name, visit: visit, request: request, page: page, status: status)
+    }
+
+    /// A regulator sets the facility's band by hand (with a reason and a last day) or clears it
+    /// (with a reason): the same step as `POST /v1/facilities/{id}/risk/overrides`.
+    @Sendable func setBand(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try context.consoleSession(for: [.regulator])
+        let id = try context.facilityID()
+        let form = try await ConsoleController.checkedForm(request, context: context, limit: limits.maximumBodySize)
+        let visit = context.visit()
+        let renderer = try ConsoleRenderer.shared.get()
+        let now = Date()
+        func refuse(_ key: String) async throws -> Response {
+            try await render(
+                id, session: session, request: request, context: context, error: renderer.text(key, visit), status: .unprocessableContent)
+        }
+        let reason = String((form.value("reason") ?? "").prefix(2000)).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty else { return try await refuse("facility.error.band_reason") }
+        let band: RiskBand?
+        let until: Date?
+        switch form.value("action") {
+        case "band":
+            guard let chosen = form.value("band").flatMap(RiskBand.init(code:)) else { return try await refuse("facility.error.band") }
+            guard let last = ConsoleAlertPages.endOfDay(String((form.value("until") ?? "").prefix(10))), last > now,
+                last.timeIntervalSince(now) <= Double(RiskController.longestOverride + 1) * 86_400
+            else { return try await refuse("facility.error.band_until") }
+            band = chosen
+            until = min(last, now.addingTimeInterval(Double(RiskController.longestOverride) * 86_400))
+        case "clear":
+            band = nil
+            until = nil
+        default: throw Problem.badRequest("Unknown step.")
+        }
+        do {
+            _ = try await risk.setOverride(
+                facility: id, band: band, reason: reason, expiresAt: until, caller: context.caller(session.principal))
+        } catch RiskDesk.Refusal.notTheFacilitysRegulator {
+            return try await render(
+                id, session: session, request: request, context: context, error: renderer.text("facility.error.band_regulator", visit),
+                status: .forbidden)
+        }
+        throw ConsoleRedirect.to("/console/facilities/\(id)?done=1")
     }
 }
 

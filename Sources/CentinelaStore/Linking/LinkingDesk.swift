@@ -77,6 +77,19 @@ public struct LinkingDesk: Sendable {
         return found
     }
 
+    /// The adults a facility's reports name, grouped by person, with where else each appears
+    /// (regulators: the people behind the reports are theirs to weigh; audited as one read).
+    public func implicated(at facility: Facility.ID, caller: Caller) async throws -> [ImplicatedAdult] {
+        try await database.withScope(caller.principal) { connection in
+            let found = try await persons.implicated(at: facility, on: connection)
+            try await database.audit(
+                caller.event(
+                    "facility.adults", on: "facility", id: facility.description, outcome: .ok, details: ["count": "\(found.count)"]),
+                on: connection)
+            return found
+        }
+    }
+
     /// Pairs waiting for a decision, strongest first, after the cursor.
     public func pending(
         after cursor: (score: Double, first: UUID, second: UUID)?, limit: Int, total: Bool = false, caller: Caller

@@ -112,3 +112,74 @@ public struct PersonStore: Sendable {
         return PersonView(personID: personID, records: records, links: links, reports: reports, jurisdictions: jurisdictions)
     }
 }
+
+/// One adult the reports of a facility name, as the facility's regulator sees them: the records
+/// of one person (or a lone record) at this facility, and where else the person appears.
+public struct ImplicatedAdult: Sendable, Equatable {
+    /// One of the person's records here: the person's page in the API (`/v1/adults/{id}`).
+    public var recordID: AdultRecord.ID
+    /// The names as the reports wrote them, most frequent first.
+    public var writtenNames: [String]
+    public var roles: [String]
+    /// Reports of this facility that name the person.
+    public var reports: Int
+    /// Codes of the other jurisdictions holding a record of the person (whom to contact).
+    public var otherJurisdictions: [String]
+    /// Whether a record of the person is at another facility the caller may see.
+    public var elsewhere: Bool
+}
+
+extension PersonStore {
+    /// The adults this facility's reports name, most reports first: the mentions of one person
+    /// (as linking grouped them, or one roster entry) together, any other mention on its own;
+    /// empty when the caller may see no report there. Read from the reports as they stand, so a
+    /// report's adults show before linking has run.
+    public func implicated(at facility: Facility.ID, on connection: PostgresConnection) async throws -> [ImplicatedAdult] {
+        struct Group {
+            var record: AdultRecord.ID
+            var names: [String: Int] = [:]
+            var roles: Set<String> = []
+            var reports: Set<UUID> = []
+            var others: Set<String> = []
+            var elsewhere = false
+        }
+        var groups: [UUID: Group] = [:]
+        var order: [UUID] = []
+        for try await (report, mention, roster, name, role, person, others, elsewhere) in try await connection.query(
+            """
+            SELECT c.report_id, centinela_mention_record_id(c.report_id, m.position::smallint), c.adult_ids[m.position],
+                   coalesce(nullif(m.name, ''), (SELECT w.full_name FROM adults w WHERE w.id = c.adult_ids[m.position]), ''),
+                   coalesce(c.adult_roles[m.position], ''), p.person_id,
+                   coalesce((SELECT array_agg(j.code ORDER BY j.code) FROM jurisdictions j
+                             WHERE j.id = ANY(p.jurisdictions) AND j.id <> f.jurisdiction_id), '{}'),
+                   coalesce(EXISTS (SELECT 1 FROM adult_persons o WHERE o.person_id = p.person_id AND o.facility_id <> c.facility_id), false)
+            FROM report_current c JOIN facilities f ON f.id = c.facility_id
+            CROSS JOIN LATERAL unnest(c.adult_names) WITH ORDINALITY AS m(name, position)
+            LEFT JOIN LATERAL (
+                SELECT q.person_id, q.jurisdictions FROM adult_persons q
+                WHERE q.record_id IN (centinela_mention_record_id(c.report_id, m.position::smallint), c.adult_ids[m.position])
+                LIMIT 1) p ON true
+            WHERE c.facility_id = \(facility.rawValue)
+            ORDER BY c.received_at, c.report_id, m.position
+            """, logger: logger
+        ).decode((UUID, UUID, UUID?, String, String, UUID?, [String], Bool).self) {
+            let key = person ?? roster ?? mention
+            var group = groups[key] ?? Group(record: .init(mention))
+            if groups[key] == nil { order.append(key) }
+            let written = name.trimmingCharacters(in: .whitespaces)
+            if !written.isEmpty { group.names[written, default: 0] += 1 }
+            if !role.isEmpty { group.roles.insert(role) }
+            group.reports.insert(report)
+            group.others.formUnion(others)
+            group.elsewhere = group.elsewhere || elsewhere
+            groups[key] = group
+        }
+        return order.compactMap { groups[$0] }.map { group in
+            ImplicatedAdult(
+                recordID: group.record,
+                writtenNames: group.names.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map(\.key),
+                roles: group.roles.sorted(), reports: group.reports.count, otherJurisdictions: group.others.sorted(),
+                elsewhere: group.elsewhere)
+        }.sorted { ($0.reports, $1.writtenNames.first ?? "") > ($1.reports, $0.writtenNames.first ?? "") }
+    }
+}
