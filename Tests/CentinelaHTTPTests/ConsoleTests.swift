@@ -82,6 +82,7 @@ import Testing
             let facility = try await browser.get("/console/facilities/\(api.world.nuevoLeon.id.uuidString.lowercased())")
             #expect(facility.status == .ok && facility.contains("Puntaje de riesgo") && facility.contains("Formas de actuar"))
             #expect(facility.contains("class=\"c0\""), "factor bars are drawn")
+            #expect(facility.contains("Cómo se calculó") && facility.contains("vida media"), "each factor's computation in Spanish")
             // Another jurisdiction's facility, a malformed id: no such page.
             #expect(try await browser.get("/console/facilities/\(api.world.oaxaca.id.uuidString.lowercased())").status == .notFound)
             #expect(try await browser.get("/console/cases/nope").status == .notFound)
@@ -505,6 +506,34 @@ import Testing
             #expect(
                 try await api.call(.get, missing, token: api.world.schoolToken, headers: [.acceptLanguage: "fr"]).json["title"]
                     as? String == "Not found")
+        }
+    }
+
+    @Test func riskReasonsFollowAcceptLanguage() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            try await AlertAPITests().post(api, api.world.nuevoLeon.id)
+            let path = "/v1/facilities/\(api.world.nuevoLeon.id.uuidString.lowercased())/risk"
+            let english = try await api.call(.get, path, token: api.world.regulatorToken)
+            let spanish = try await api.call(.get, path, token: api.world.regulatorToken, headers: [.acceptLanguage: "es-MX,es;q=0.9"])
+            #expect(english.headers[.contentLanguage] == "en" && spanish.headers[.contentLanguage] == "es-MX")
+            #expect(spanish.headers[.vary] == "Accept-Language")
+            let said = (english.json["reasons"] as? [[String: Any]] ?? [], spanish.json["reasons"] as? [[String: Any]] ?? [])
+            #expect(!said.0.isEmpty && said.0.count == said.1.count, "\(spanish.body)")
+            for (en, es) in zip(said.0, said.1) {
+                // Codes, points and evidence as they are; the summary in Spanish.
+                #expect(en["code"] as? String == es["code"] as? String && en["points"] as? Double == es["points"] as? Double)
+                #expect((en["evidence"] as? [Any])?.count == (es["evidence"] as? [Any])?.count)
+                let summary = es["summary"] as? String ?? ""
+                #expect(summary != en["summary"] as? String && !summary.contains(" report(s)"), "\(summary)")
+            }
+            #expect(said.1.contains { ($0["summary"] as? String)?.contains("vida media") == true })
+            // An alert's page carries the same score in the same language.
+            let alert = try #require(try await AlertAPITests().alert(api, rule: "filming", token: api.world.regulatorToken))
+            let detail = try await api.call(
+                .get, "/v1/alerts/\(alert["id"] as? String ?? "")", token: api.world.regulatorToken, headers: [.acceptLanguage: "es"])
+            let risk = try #require(detail.json["risk"] as? [String: Any])
+            #expect((risk["reasons"] as? [[String: Any]])?.allSatisfy { !(($0["summary"] as? String) ?? "").contains("half-life") } == true)
+            #expect(detail.headers[.contentLanguage] == "es-MX")
         }
     }
 

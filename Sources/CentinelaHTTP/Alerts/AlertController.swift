@@ -137,8 +137,10 @@ struct AlertController {
         return JSONResponse(
             body: AlertDetail(
                 alert: AlertBody(dossier.alert),
-                risk: dossier.score.map { RiskController.RiskBody($0, of: .brief(of: dossier.alert), for: principal) },
-                events: dossier.events.map(EventBody.init)))
+                risk: dossier.score.map {
+                    RiskController.RiskBody($0, of: .brief(of: dossier.alert), for: principal, in: request.reasonLanguage)
+                },
+                events: dossier.events.map(EventBody.init)), language: request.reasonLanguage ?? .english)
     }
 
     /// A regulator's transition or comment, named by the event it appends (the words the event

@@ -7,12 +7,19 @@ import Hummingbird
 struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator {
     var status: HTTPResponse.Status = .ok
     var body: Body
+    /// The language of the body's words, when they follow `Accept-Language` (risk reasons):
+    /// sent as `Content-Language`, with `Vary: Accept-Language` for caches.
+    var language: ConsoleLanguage? = nil
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         let data = try JSONResponseEncoding.encoder.encode(body)
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"]
         if let page = body as? any PagedBody, let next = page.nextCursor {
             headers[HTTPField.Name("Link")!] = "<\(request.nextPage(next))>; rel=\"next\""
+        }
+        if let language {
+            headers[.contentLanguage] = language.tag
+            headers[.vary] = "Accept-Language"
         }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }

@@ -26,6 +26,8 @@ struct ConsoleFacilityPage {
         struct Factor {
             var label: String
             var help: String
+            /// How the model computed it, in the reader's language (the API's `summary`).
+            var computed: String
             var points: String
             /// The bar's start and width, in percent of the total.
             var x: String
@@ -127,7 +129,9 @@ struct ConsoleFacilityPage {
             factors.append(
                 .init(
                     label: renderer.text("factor.\(reason.code.rawValue)", visit),
-                    help: renderer.text("factor_help.\(reason.code.rawValue)", visit), points: ConsoleFormat.points(reason.points),
+                    help: renderer.text("factor_help.\(reason.code.rawValue)", visit),
+                    computed: language == .english ? reason.summary : renderer.catalog.reasonSummary(reason.summary, language),
+                    points: ConsoleFormat.points(reason.points),
                     x: ConsoleFormat.points(start / scale * 100), width: ConsoleFormat.points(reason.points / scale * 100),
                     colour: index % 6))
             start += reason.points

@@ -71,7 +71,15 @@ struct MessageCatalog: Sendable {
     /// language other than English: `Resources/console/messages/problems.<tag>.json`.
     var problems: [ConsoleLanguage: (titles: [String: String], details: [String: String])] = [:]
 
+    /// Risk reasons' summaries per language other than English (`reasons.<tag>.json`).
+    var reasons: [ConsoleLanguage: ReasonTranslation] = [:]
+
     func problemTitle(_ title: String, _ language: ConsoleLanguage) -> String { problems[language]?.titles[title] ?? title }
+
+    /// A risk reason's summary in `language`; the English text when no template says it.
+    func reasonSummary(_ english: String, _ language: ConsoleLanguage) -> String {
+        reasons[language]?.translate(english) ?? english
+    }
 
     /// A detail in `language`: its message filled with its values (themselves translated when the
     /// catalog has them, "Reports" → "Reportes"); the English text when the catalog lacks it.
@@ -109,6 +117,7 @@ struct MessageCatalog: Sendable {
             else { throw ConsoleResourceError.malformed("console/messages/problems.\(language.tag).json") }
             catalog.problems[language] = (titles, details)
         }
+        catalog.reasons = try ReasonTranslation.load()
         return catalog
     }
 

@@ -49,7 +49,13 @@ struct RiskController {
         /// `for` a school: the CROSS_FACILITY evidence (which of its adults or reports linking tied
         /// to other facilities, and which patterns) is for regulators only. The school's own staff
         /// may be the adults concerned; its points and summary stay, as the score depends on them.
-        init(_ stored: StoredScore, of facility: FacilityBrief, for principal: Principal, among distribution: ScoreDistribution? = nil) {
+        ///
+        /// `in` a language other than English: each reason's summary said in it (the codes, the
+        /// figures and the evidence stay as they are).
+        init(
+            _ stored: StoredScore, of facility: FacilityBrief, for principal: Principal, among distribution: ScoreDistribution? = nil,
+            in language: ConsoleLanguage? = nil
+        ) {
             let a = stored.assessment
             self.facility = facility
             modelId = a.modelID
@@ -70,6 +76,9 @@ struct RiskController {
                     : nil
             }
             reasons = a.reasons
+            if let language, language != .english, let catalog = try? ConsoleRenderer.shared.get().catalog {
+                for index in reasons.indices { reasons[index].summary = catalog.reasonSummary(reasons[index].summary, language) }
+            }
             if principal.role != .regulator {
                 for index in reasons.indices where reasons[index].code == .crossFacility && !reasons[index].evidence.isEmpty {
                     reasons[index].omittedEvidence = (reasons[index].omittedEvidence ?? 0) + reasons[index].evidence.count
@@ -84,7 +93,10 @@ struct RiskController {
         let id = try context.facilityID()
         try QueryReader(request).finish()
         let (facility, stored, distribution) = try await desk.current(id, caller: context.caller(principal))
-        return JSONResponse(body: RiskBody(stored, of: .brief(of: facility), for: principal, among: distribution))
+        let language = request.reasonLanguage
+        return JSONResponse(
+            body: RiskBody(stored, of: .brief(of: facility), for: principal, among: distribution, in: language),
+            language: language ?? .english)
     }
 
     @Sendable func history(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<RiskBody>> {
@@ -100,10 +112,11 @@ struct RiskController {
         try query.finish()
         let (facility, rows, count) = try await desk.history(
             id, before: before, limit: limit + 1, total: total, caller: context.caller(principal))
+        let language = request.reasonLanguage
         return JSONResponse(
             body: Page(rows: rows, limit: limit, total: count, position: { String($0.id) }) {
-                RiskBody($0.score, of: .brief(of: facility), for: principal)
-            })
+                RiskBody($0.score, of: .brief(of: facility), for: principal, in: language)
+            }, language: language ?? .english)
     }
 
     struct OverrideReceipt: Encodable, Sendable {
@@ -170,4 +183,10 @@ extension Problem {
     static let notScoredYet = Problem(
         type: typeBase + "not-scored-yet", title: "Not scored yet", status: .notFound,
         detail: "This facility has no risk score yet; new facilities and new reports are scored within seconds.")
+}
+
+extension Request {
+    /// The language risk reasons are said in: the first of `Accept-Language` the catalogs speak,
+    /// or nil (English, the models' own).
+    var reasonLanguage: ConsoleLanguage? { ConsoleLanguage.preferred(acceptLanguage: headers[.acceptLanguage]) }
 }
