@@ -163,6 +163,19 @@ def main():
             wait_for(regulator, EC.presence_of_element_located((By.ID, "actions-heading")))
             check(bool(regulator.find_elements(By.ID, "snooze-until")), "an open alert can be snoozed")
             accessible(regulator, "alert")
+        # The map by state, and a state's schools by score.
+        regulator.find_element(By.LINK_TEXT, "Mapa").click()
+        wait_for(regulator, EC.presence_of_element_located((By.CSS_SELECTOR, "svg.tiles")))
+        check(len(regulator.find_elements(By.CSS_SELECTOR, "svg.tiles g.tile")) == 32, "the map draws Mexico's 32 states")
+        accessible(regulator, "map")
+        shot(regulator, "map")
+        states = regulator.find_elements(By.CSS_SELECTOR, "table a[href*='within=']")
+        check(bool(states), "the map lists the regulator's states")
+        if states:
+            states[0].click()
+            wait_for(regulator, EC.url_contains("/console/facilities?within="))
+            check(bool(regulator.find_elements(By.CSS_SELECTOR, "tbody tr a")), "a state's schools are listed")
+            accessible(regulator, "state's schools")
         regulator.get(BASE + "/console/cases")
         wait_for(regulator, EC.presence_of_element_located((By.CSS_SELECTOR, "[data-live-region]")))
 

@@ -247,6 +247,45 @@ import Testing
         }
     }
 
+    @Test func theMapShadesTheRegulatorsStatesAndLeadsToTheirSchoolsByScore() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            try await AlertAPITests().post(api, api.world.nuevoLeon.id)
+            let browser = ConsoleBrowser(client: api.client)
+            _ = try await browser.signIn(api.world.regulatorToken)
+            let map = try await browser.get("/console/map")
+            #expect(map.status == .ok && map.contains("Nuevo León: 1 caso(s) sin cerrar"), "\(map.body)")
+            #expect(map.contains("href=\"/console/facilities?within=MX-NL\"") && map.contains("class=\"tile shade1\""))
+            // Another state is drawn, greyed, and is not a link.
+            #expect(map.contains("Oaxaca: fuera de su jurisdicción") && !map.contains("within=MX-OAX"))
+
+            let state = try await browser.get("/console/facilities?within=MX-NL")
+            #expect(state.status == .ok && state.contains("Escuelas de Nuevo León") && state.contains("Jardín de Niños Benito Juárez"))
+            #expect(state.contains("href=\"/console/facilities/\(api.world.nuevoLeon.id.uuidString.lowercased())\""))
+            for outside in ["MX-OAX", "MX", "NOPE", ""] {
+                #expect(try await browser.get("/console/facilities?within=\(outside)").status == .notFound, "\(outside)")
+            }
+            #expect(try await browser.get("/console/facilities").status == .notFound)
+
+            let school = ConsoleBrowser(client: api.client)
+            _ = try await school.signIn(api.world.schoolToken)
+            #expect(try await school.get("/console/map").status == .notFound)
+            #expect(try await school.get("/console/facilities?within=MX-NL").status == .notFound)
+        }
+    }
+
+    @Test func everyStateHasItsOwnTile() {
+        let states = [
+            "AGU", "BCN", "BCS", "CAM", "CHP", "CHH", "CMX", "COA", "COL", "DUR", "GUA", "GRO", "HID", "JAL", "MEX", "MIC",
+            "MOR", "NAY", "NLE", "OAX", "PUE", "QUE", "ROO", "SLP", "SIN", "SON", "TAB", "TAM", "TLA", "VER", "YUC", "ZAC",
+        ]
+        let tiles = states.compactMap { ConsoleMapPage.tile(of: "MX-\($0)") }
+        #expect(tiles.count == 32 && Set(tiles.map { "\($0.column),\($0.row)" }).count == 32)
+        #expect(tiles.allSatisfy { (0..<10).contains($0.column) && (0..<5).contains($0.row) })
+        #expect(ConsoleMapPage.tile(of: "MX-NL").map { "\($0)" } == ConsoleMapPage.tile(of: "MX-NLE").map { "\($0)" })
+        #expect(ConsoleMapPage.tile(of: "MX") == nil && ConsoleMapPage.tile(of: "US-TX") == nil)
+        #expect([0, 1, 2, 4, 5, 9, 10, 250].map(ConsoleMapPage.shade) == [0, 1, 2, 2, 3, 3, 4, 4])
+    }
+
     @Test func aSchoolFilesAReportAndSeesOnlyItsOwn() async throws {
         try await APITest.run { (api: APITest) async throws in
             let browser = ConsoleBrowser(client: api.client)

@@ -193,6 +193,7 @@ func servingRouter(_ dependencies: ApplicationDependencies) -> Router<AppRequest
         console.routes,
         ConsoleCasePages(database: database, limits: limits, feed: dependencies.alertFeed).routes,
         ConsoleAlertPages(database: database, limits: limits).routes,
+        ConsoleMapPage(database: database).routes,
         ConsoleFacilityPage(database: database, limits: limits).routes,
         ConsoleReviewPage(database: database, limits: limits).routes,
         ConsoleCaseFile(database: database).routes,

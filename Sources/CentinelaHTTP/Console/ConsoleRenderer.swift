@@ -99,7 +99,8 @@ struct ConsoleChrome {
             switch visit.session?.principal.role {
             case .regulator:
                 [
-                    ("/console/cases", "nav.cases"), ("/console/alerts", "nav.alerts"), ("/console/patterns", "nav.patterns"),
+                    ("/console/cases", "nav.cases"), ("/console/alerts", "nav.alerts"), ("/console/map", "nav.map"),
+                    ("/console/patterns", "nav.patterns"),
                     ("/console/review", "nav.review"),
                     ("/console/reports", "nav.reports"),
                 ]

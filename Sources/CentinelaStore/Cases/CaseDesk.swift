@@ -58,6 +58,15 @@ public struct CaseDesk: Sendable {
         }
     }
 
+    /// The map's figures: cases not closed per state, in the caller's scope (audited as one read).
+    public func openByState(caller: Caller) async throws -> [(state: String, cases: Int, facilities: Int)] {
+        try await database.withScope(caller.principal) { connection in
+            let found = try await cases.openByState(on: connection)
+            try await database.audit(caller.event("case.map", on: "case", id: nil, outcome: .ok), on: connection)
+            return found
+        }
+    }
+
     public func dossier(_ id: Case.ID, caller: Caller) async throws -> Dossier {
         let found = try await database.withScope(caller.principal) { connection -> Dossier? in
             let record = try await cases.case(id, on: connection)

@@ -382,6 +382,29 @@ public struct CaseStore: Sendable {
         try await records(Self.listQuery(status: status, kind: kind, after: cursor, limit: limit), on: connection)
     }
 
+    /// Cases not closed, per state: each state (a jurisdiction of level `state`) with how many
+    /// such cases cover a facility in it or below it, and how many of its facilities they cover,
+    /// as far as the caller may see. A network case across states counts in each.
+    public func openByState(on connection: PostgresConnection) async throws -> [(state: String, cases: Int, facilities: Int)] {
+        var found: [(String, Int, Int)] = []
+        for try await row in try await connection.query(
+            """
+            WITH RECURSIVE up(id, state) AS (
+                SELECT id, id FROM jurisdictions WHERE level = 'state'
+                UNION ALL
+                SELECT j.id, up.state FROM jurisdictions j JOIN up ON j.parent_id = up.id)
+            SELECT s.code, count(DISTINCT cf.case_id)::int, count(DISTINCT cf.facility_id)::int
+            FROM case_facilities cf JOIN cases c ON c.id = cf.case_id
+            JOIN up ON up.id = cf.jurisdiction_id JOIN jurisdictions s ON s.id = up.state
+            WHERE c.status <> 'closed'
+            GROUP BY s.code
+            """, logger: logger
+        ).decode((String, Int, Int).self) {
+            found.append(row)
+        }
+        return found
+    }
+
     /// How many cases the list would show across all its pages.
     public func count(status: [Case.Status], kind: Case.Kind?, on connection: PostgresConnection) async throws -> Int {
         try await connection.count(of: Self.listQuery(status: status, kind: kind, after: nil, limit: nil), logger: logger)
