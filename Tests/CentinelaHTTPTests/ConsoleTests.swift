@@ -286,6 +286,28 @@ import Testing
         #expect([0, 1, 2, 4, 5, 9, 10, 250].map(ConsoleMapPage.shade) == [0, 1, 2, 2, 3, 3, 4, 4])
     }
 
+    @Test func aLongHistoryIsShownLatestFirstAndWholeOnRequest() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            try await AlertAPITests().post(api, api.world.nuevoLeon.id)
+            let cases = try await api.call(.get, "/v1/cases", token: api.world.regulatorToken)
+            let id = try #require(cases.items.first?["id"] as? String)
+            for n in 1...(ConsoleCasePages.shownAtFirst + 5) {
+                let added = try await api.call(
+                    .post, "/v1/cases/\(id)/events", token: api.world.regulatorToken, json: #"{"kind":"comment","text":"Nota \#(n)"}"#)
+                #expect(added.status == .created)
+            }
+            let browser = ConsoleBrowser(client: api.client)
+            _ = try await browser.signIn(api.world.regulatorToken)
+            let first = try await browser.get("/console/cases/\(id)")
+            let shown = first.body.components(separatedBy: "<span class=\"when\">").count - 1
+            #expect(shown == ConsoleCasePages.shownAtFirst && first.contains("Ver todo"), "\(shown)")
+            #expect(first.contains("Nota \(ConsoleCasePages.shownAtFirst + 5)<") && !first.contains("Nota 1<"), "the latest first")
+            let all = try await browser.get("/console/cases/\(id)?all=1")
+            #expect(all.contains("Nota 1<") && !all.contains("Ver todo"))
+            #expect(all.body.components(separatedBy: "<span class=\"when\">").count - 1 > ConsoleCasePages.shownAtFirst + 5)
+        }
+    }
+
     @Test func aSchoolFilesAReportAndSeesOnlyItsOwn() async throws {
         try await APITest.run { (api: APITest) async throws in
             let browser = ConsoleBrowser(client: api.client)

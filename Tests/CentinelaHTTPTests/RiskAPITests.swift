@@ -157,6 +157,54 @@ import Testing
         }
     }
 
+    /// Schema/0025: a regulator reads a score by the score's own jurisdiction, which moves with its
+    /// facility in the transaction that moves it — no moment in which the old jurisdiction's
+    /// regulator still reads it or the new one cannot.
+    @Test func aScoreMovesWithItsFacilityInTheSameTransaction() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            try await AlertAPITests().post(api, api.world.nuevoLeon.id)
+            let logger = TestDatabase.logger
+            try await api.world.database.withConnection(logger: logger) { connection in
+                func ids(_ code: String) async throws -> String {
+                    var found = ""
+                    for try await id in try await connection.query(
+                        "SELECT id::text FROM jurisdictions WHERE code = \(code)", logger: logger
+                    ).decode(String.self) { found = id }
+                    return found
+                }
+                let (nuevoLeon, oaxaca) = (try await ids("MX-NL"), try await ids("MX-OAX"))
+                func seen(by jurisdiction: String) async throws -> Int {
+                    var count = -1
+                    try await connection.query(
+                        """
+                        SELECT set_config('role', 'centinela_service', true), set_config('centinela.role', 'regulator', true),
+                               set_config('centinela.jurisdictions', \("{" + jurisdiction + "}"), true)
+                        """, logger: logger)
+                    for try await n in try await connection.query(
+                        "SELECT count(*)::int FROM risk_scores WHERE facility_id = \(api.world.nuevoLeon.id)", logger: logger
+                    ).decode(Int.self) { count = n }
+                    try await connection.query("RESET ROLE", logger: logger)
+                    return count
+                }
+                try await connection.query("BEGIN", logger: logger)
+                #expect(try await seen(by: nuevoLeon) == 1)
+                #expect(try await seen(by: oaxaca) == 0)
+                try await connection.query("SELECT set_config('centinela.role', 'admin', true)", logger: logger)
+                try await connection.query(
+                    "UPDATE facilities SET jurisdiction_id = \(oaxaca)::uuid WHERE id = \(api.world.nuevoLeon.id)", logger: logger)
+                var scope = ""
+                for try await value in try await connection.query("SELECT current_setting('centinela.role')", logger: logger)
+                    .decode(String.self)
+                { scope = value }
+                #expect(scope == "admin", "the trigger gives the caller's scope back")
+                // Before any rescoring (this transaction is not even committed): the score moved.
+                #expect(try await seen(by: oaxaca) == 1)
+                #expect(try await seen(by: nuevoLeon) == 0)
+                try await connection.query("ROLLBACK", logger: logger)
+            }
+        }
+    }
+
     @Test func regulatorsRankFacilitiesByScore() async throws {
         try await APITest.run { (api: APITest) async throws in
             try await Self.rescored(api.world.monterrey.id, in: api.world) {

@@ -168,7 +168,13 @@ struct ConsoleCasePages {
         var action: String
         /// A network case: its pattern's page (what the reports share, the network drawn).
         var patternHref: String?
+        /// Said when some alerts or events are not shown, with the link that shows them all.
+        var more: String?
+        var moreHref: String?
     }
+
+    /// Alerts and history events a case's page shows before `?all=1`.
+    static let shownAtFirst = 100
 
     @Sendable func casePage(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try context.consoleSession(for: [.regulator])
@@ -186,6 +192,11 @@ struct ConsoleCasePages {
         let dossier = try await desk.dossier(id, caller: context.caller(session.principal))
         let record = dossier.record
         let language = visit.language
+        // A network case of many schools gathers hundreds of alerts and events: the page shows
+        // the first alerts and the latest events, and all of them on request (`?all=1`).
+        let all = request.uri.queryParameters["all"] == "1"
+        let shown = all ? Int.max : Self.shownAtFirst
+        let hidden = max(0, dossier.alerts.count - shown) + max(0, dossier.events.count - shown)
         let summary = renderer.text(
             record.kind == .pattern ? "case.summary.pattern" : "case.summary.facility", visit,
             [
@@ -202,7 +213,7 @@ struct ConsoleCasePages {
             facilities: record.visibleFacilities.map {
                 .init(href: "/console/facilities/\($0.id)", name: $0.name, code: $0.code, jurisdiction: $0.jurisdictionCode)
             },
-            alerts: dossier.alerts.map { alert in
+            alerts: dossier.alerts.prefix(shown).map { alert in
                 .init(
                     rule: renderer.text("alert.rule.\(alert.rule.rawValue)", visit),
                     severity: renderer.text("alert.severity.\(alert.severity.rawValue)", visit), critical: alert.severity == .critical,
@@ -211,7 +222,7 @@ struct ConsoleCasePages {
                     bandCode: alert.band.rawValue,
                     opened: ConsoleFormat.instant(alert.openedAt, language), reportCount: alert.reports.count)
             },
-            events: dossier.events.reversed().map { event in
+            events: dossier.events.reversed().prefix(shown).map { event in
                 .init(
                     kind: renderer.text("case.event.\(event.kind.rawValue)", visit), actor: event.actor,
                     at: ConsoleFormat.instant(event.at, language),
@@ -225,7 +236,13 @@ struct ConsoleCasePages {
                 .init(value: $0.rawValue, label: renderer.text("case.close_reason.\($0.rawValue)", visit))
             },
             notice: notice, error: error, action: "/console/cases/\(record.id)",
-            patternHref: record.patternID.map { "/console/patterns/\($0.uuidString.lowercased())" })
+            patternHref: record.patternID.map { "/console/patterns/\($0.uuidString.lowercased())" },
+            more: hidden > 0
+                ? renderer.text(
+                    "case.more", visit,
+                    ["alerts": "\(dossier.alerts.count)", "events": "\(dossier.events.count)", "shown": "\(Self.shownAtFirst)"])
+                : nil,
+            moreHref: hidden > 0 ? "/console/cases/\(record.id)?all=1" : nil)
         return renderer.response("case", title: page.heading, visit: visit, request: request, page: page, status: status)
     }
 

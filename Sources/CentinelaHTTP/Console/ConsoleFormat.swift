@@ -8,10 +8,16 @@ enum ConsoleFormat {
     static let zone = TimeZone(identifier: "America/Mexico_City") ?? .gmt
 
     static func instant(_ date: Date, _ language: ConsoleLanguage) -> String {
-        var style = Date.FormatStyle(date: .abbreviated, time: .shortened, locale: Locale(identifier: language.localeIdentifier))
-        style.timeZone = zone
-        return date.formatted(style) + " " + (language == .spanish ? "(hora del centro)" : "(Mexico City)")
+        date.formatted(styles[language] ?? styles[.spanish]!) + (language == .spanish ? " (hora del centro)" : " (Mexico City)")
     }
+
+    /// One style per language, made once: a page of a large case writes a thousand instants.
+    private static let styles: [ConsoleLanguage: Date.FormatStyle] = Dictionary(
+        uniqueKeysWithValues: ConsoleLanguage.allCases.map { language in
+            var style = Date.FormatStyle(date: .abbreviated, time: .shortened, locale: Locale(identifier: language.localeIdentifier))
+            style.timeZone = zone
+            return (language, style)
+        })
 
     static func points(_ value: Double) -> String { String(format: "%.1f", value) }
 }

@@ -60,11 +60,7 @@ public struct AlertDesk: Sendable {
             var listed = filter
             listed.statuses = [status]
             let found = try await alerts.list(listed, after: cursor, limit: limit, on: connection)
-            var counts: [Alert.Status: Int] = [:]
-            for each in Alert.Status.allCases {
-                listed.statuses = [each]
-                counts[each] = try await alerts.count(listed, on: connection)
-            }
+            let counts = try await alerts.countsByStatus(filter, on: connection)
             try await database.audit(
                 caller.event("alert.list", on: "alert", id: nil, outcome: .ok, details: ["status": status.rawValue]), on: connection)
             return (found, counts)

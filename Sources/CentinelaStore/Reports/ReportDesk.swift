@@ -46,9 +46,7 @@ public struct ReportDesk: Sendable {
             if visible {
                 let summaries = try await store.list(.init(facilityID: facility), after: nil, limit: limit + 1, on: connection)
                 complete = summaries.count <= limit
-                for summary in summaries.prefix(limit).reversed() {
-                    if let record = try await store.report(summary.id, on: connection) { records.append(record) }
-                }
+                records = try await store.reports(summaries.prefix(limit).reversed().map(\.id), on: connection)
             }
             try await database.audit(
                 caller.event(

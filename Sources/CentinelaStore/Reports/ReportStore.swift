@@ -197,61 +197,77 @@ public struct ReportStore: Sendable {
 
     /// One report with its parts and history, if the caller may see it.
     public func report(_ id: IncidentReport.ID, on connection: PostgresConnection) async throws -> ReportRecord? {
-        guard let summary = try await summaries(where: "WHERE r.id = \(id.rawValue)", on: connection).first else {
-            return nil
-        }
-        var details: (String, String, Bool, String, [String], String, String?)?
-        for try await row in try await connection.query(
-            """
-            SELECT to_char(r.occurred_from, 'YYYY-MM-DD'), to_char(r.occurred_to, 'YYYY-MM-DD'), r.occurred_approximate,
-                   to_char(r.discovered_on, 'YYYY-MM-DD'), r.mo_tags, r.narrative, r.submitted_by::text
-            FROM incident_reports r WHERE r.id = \(id.rawValue)
-            """, logger: logger
-        ).decode((String, String, Bool, String, [String], String, String?).self) { details = row }
-        guard let (from, to, approximate, discovered, tags, narrative, submittedBy) = details,
-            let occurredFrom = CalendarDate(from), let occurredTo = CalendarDate(to), let discoveredOn = CalendarDate(discovered)
-        else { return nil }
+        try await reports([id], on: connection).first
+    }
 
-        var adults: [ReportRecord.Adult] = []
-        for try await (position, adultID, staffRef, name, role) in try await connection.query(
+    /// Reports with their parts and history, in the order asked, those the caller may see: six
+    /// statements however many reports (a case file of 150 reports read them one by one in 900).
+    public func reports(_ ids: [IncidentReport.ID], on connection: PostgresConnection) async throws -> [ReportRecord] {
+        guard !ids.isEmpty else { return [] }
+        let keys = ids.map(\.rawValue)
+        var summaries: [UUID: ReportSummary] = [:]
+        for summary in try await self.summaries(where: "WHERE r.id = ANY(\(keys)::uuid[])", on: connection) {
+            summaries[summary.id.rawValue] = summary
+        }
+        guard !summaries.isEmpty else { return [] }
+        var details: [UUID: (String, String, Bool, String, [String], String, String?)] = [:]
+        for try await (id, from, to, approximate, discovered, tags, narrative, submittedBy) in try await connection.query(
             """
-            SELECT ra.position, ra.adult_id, a.staff_ref, coalesce(a.full_name, ra.mentioned_name, ''),
+            SELECT r.id, to_char(r.occurred_from, 'YYYY-MM-DD'), to_char(r.occurred_to, 'YYYY-MM-DD'), r.occurred_approximate,
+                   to_char(r.discovered_on, 'YYYY-MM-DD'), r.mo_tags, r.narrative, r.submitted_by::text
+            FROM incident_reports r WHERE r.id = ANY(\(keys)::uuid[])
+            """, logger: logger
+        ).decode((UUID, String, String, Bool, String, [String], String, String?).self) {
+            details[id] = (from, to, approximate, discovered, tags, narrative, submittedBy)
+        }
+        var adults: [UUID: [ReportRecord.Adult]] = [:]
+        for try await (report, position, adultID, staffRef, name, role) in try await connection.query(
+            """
+            SELECT ra.report_id, ra.position, ra.adult_id, a.staff_ref, coalesce(a.full_name, ra.mentioned_name, ''),
                    coalesce(a.role, ra.mentioned_role, 'other')
             FROM report_adults ra LEFT JOIN adults a ON a.id = ra.adult_id
-            WHERE ra.report_id = \(id.rawValue) ORDER BY ra.position
+            WHERE ra.report_id = ANY(\(keys)::uuid[]) ORDER BY ra.report_id, ra.position
             """, logger: logger
-        ).decode((Int, UUID?, String?, String, String).self) {
-            adults.append(.init(position: position, adultID: adultID.map(Adult.ID.init), staffRef: staffRef, name: name, role: role))
+        ).decode((UUID, Int, UUID?, String?, String, String).self) {
+            adults[report, default: []].append(
+                .init(position: position, adultID: adultID.map(Adult.ID.init), staffRef: staffRef, name: name, role: role))
         }
-        var children: [ReportSubmission.AffectedChild] = []
-        for try await (ref, age) in try await connection.query(
-            "SELECT child_ref, age_years FROM report_children WHERE report_id = \(id.rawValue) ORDER BY child_ref",
-            logger: logger
-        ).decode((String, Int).self) { children.append(.init(reference: ref, ageYears: age)) }
-
-        var history: [ReportRecord.StatusChange] = []
-        for try await (status, reason, at, by) in try await connection.query(
+        var children: [UUID: [ReportSubmission.AffectedChild]] = [:]
+        for try await (report, ref, age) in try await connection.query(
             """
-            SELECT status, reason, changed_at, changed_by::text FROM report_status_changes
-            WHERE report_id = \(id.rawValue) ORDER BY changed_at, id
+            SELECT report_id, child_ref, age_years FROM report_children
+            WHERE report_id = ANY(\(keys)::uuid[]) ORDER BY report_id, child_ref
             """, logger: logger
-        ).decode((String, String?, Date, String?).self) {
-            history.append(
-                .init(status: IncidentReport.Status(rawValue: status) ?? .received, reason: reason, changedAt: at, changedBy: by))
-        }
-        var amendments: [ReportRecord.Amendment] = []
-        for try await (amendmentID, changes, note, at, by) in try await connection.query(
+        ).decode((UUID, String, Int).self) { children[report, default: []].append(.init(reference: ref, ageYears: age)) }
+        var history: [UUID: [ReportRecord.StatusChange]] = [:]
+        for try await (report, status, reason, at, by) in try await connection.query(
             """
-            SELECT id, changes::text, note, amended_at, amended_by::text FROM report_amendments
-            WHERE report_id = \(id.rawValue) ORDER BY amended_at, id
+            SELECT report_id, status, reason, changed_at, changed_by::text FROM report_status_changes
+            WHERE report_id = ANY(\(keys)::uuid[]) ORDER BY report_id, changed_at, id
             """, logger: logger
         ).decode((UUID, String, String?, Date, String?).self) {
-            amendments.append(.init(id: amendmentID, changes: changes, note: note, amendedAt: at, amendedBy: by))
+            history[report, default: []].append(
+                .init(status: IncidentReport.Status(rawValue: status) ?? .received, reason: reason, changedAt: at, changedBy: by))
         }
-        return ReportRecord(
-            summary: summary, occurredFrom: occurredFrom, occurredTo: occurredTo, occurredApproximate: approximate,
-            discoveredOn: discoveredOn, modusOperandi: tags, narrative: narrative, submittedBy: submittedBy, adults: adults,
-            children: children, statusHistory: history, amendments: amendments)
+        var amendments: [UUID: [ReportRecord.Amendment]] = [:]
+        for try await (report, amendmentID, changes, note, at, by) in try await connection.query(
+            """
+            SELECT report_id, id, changes::text, note, amended_at, amended_by::text FROM report_amendments
+            WHERE report_id = ANY(\(keys)::uuid[]) ORDER BY report_id, amended_at, id
+            """, logger: logger
+        ).decode((UUID, UUID, String, String?, Date, String?).self) {
+            amendments[report, default: []].append(.init(id: amendmentID, changes: changes, note: note, amendedAt: at, amendedBy: by))
+        }
+        return keys.compactMap { key -> ReportRecord? in
+            guard let summary = summaries[key], let (from, to, approximate, discovered, tags, narrative, submittedBy) = details[key],
+                let occurredFrom = CalendarDate(from), let occurredTo = CalendarDate(to), let discoveredOn = CalendarDate(discovered)
+            else { return nil }
+            return ReportRecord(
+                summary: summary, occurredFrom: occurredFrom, occurredTo: occurredTo, occurredApproximate: approximate,
+                discoveredOn: discoveredOn, modusOperandi: tags, narrative: narrative, submittedBy: submittedBy,
+                adults: adults[key] ?? [], children: children[key] ?? [], statusHistory: history[key] ?? [],
+                amendments: amendments[key] ?? [])
+        }
     }
 
     /// A page of reports, newest first, after `cursor`.
