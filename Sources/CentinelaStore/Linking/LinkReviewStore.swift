@@ -46,7 +46,9 @@ public struct LinkReviewStore: Sendable {
     }
 
     /// The pairs of `adult_links l` open to a decision: proposed pairs, and links scored below
-    /// ``LinkageModel/confirmThreshold``.
+    /// ``LinkageModel/confirmThreshold``. Schema/0026's partial index holds exactly these rows (its
+    /// predicate repeats this one: a test holds them together), so that the queue is found without
+    /// checking every pair's row-level policy.
     static let open = "(l.verdict = 'review' OR (l.verdict = 'link' AND l.score < \(LinkageModel.v1.confirmThreshold)))"
 
     public enum Decision: String, Sendable, CaseIterable {
