@@ -3,6 +3,7 @@ import CentinelaStore
 import CentinelaTestSupport
 import Foundation
 import HTTPTypes
+import HummingbirdTesting
 import Logging
 import PostgresNIO
 import Testing
@@ -305,6 +306,31 @@ import Testing
             let all = try await browser.get("/console/cases/\(id)?all=1")
             #expect(all.contains("Nota 1<") && !all.contains("Ver todo"))
             #expect(all.body.components(separatedBy: "<span class=\"when\">").count - 1 > ConsoleCasePages.shownAtFirst + 5)
+        }
+    }
+
+    /// The inbox's live stream ends when its session does (sign-out), not only with its token.
+    @Test func signingOutEndsTheInboxesLiveStream() async throws {
+        try await APITest.run(live: true, alertHeartbeat: .milliseconds(500)) { (api: APITest) async throws in
+            let port = try #require(api.client.port)
+            let browser = ConsoleBrowser(client: api.client)
+            _ = try await browser.signIn(api.world.regulatorToken)
+            let cookie = try #require(browser.cookies["centinela_session"])
+            let stream = try SSEClient(port: port, path: "/console/cases/stream", token: "", cookie: "centinela_session=\(cookie)")
+            #expect(await stream.heartbeats(atLeast: 1, within: .seconds(20)) > 0, "open, with heartbeats")
+            #expect(stream.status == 200 && !stream.ended)
+            let csrf = try #require(try await browser.get("/console/cases").field("csrf"))
+            #expect(try await browser.post("/console/sign-out", [("csrf", csrf)]).status == .seeOther)
+            let signedOut = ContinuousClock.now
+            _ = await stream.events(atLeast: 1, within: .seconds(20))
+            #expect(stream.ended, "the stream of a session signed out ended")
+            #expect(ContinuousClock.now - signedOut < .seconds(12))
+            // The token itself still holds: its API calls and other sessions go on.
+            #expect(try await api.call(.get, "/v1/cases", token: api.world.regulatorToken).status == .ok)
+            // Without a session, the stream is not opened at all.
+            let refused = try SSEClient(port: port, path: "/console/cases/stream", token: "", cookie: "centinela_session=\(cookie)")
+            _ = await refused.events(atLeast: 1, within: .seconds(5))
+            #expect(refused.status == 303)
         }
     }
 

@@ -25,7 +25,8 @@ final class SSEClient: @unchecked Sendable {
     /// The server ended the response (its last, empty chunk) or closed the connection.
     private(set) var ended = false
 
-    init(port: Int, path: String, token: String, lastEventID: String? = nil) throws {
+    /// `token` as a bearer token, or with `cookie`, a `Cookie` header instead (the console's stream).
+    init(port: Int, path: String, token: String, lastEventID: String? = nil, cookie: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -35,7 +36,8 @@ final class SSEClient: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-        var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nAuthorization: Bearer \(token)\r\n"
+        var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+        request += cookie.map { "Cookie: \($0)\r\n" } ?? "Authorization: Bearer \(token)\r\n"
         if let lastEventID { request += "Last-Event-ID: \(lastEventID)\r\n" }
         request += "\r\n"
         _ = request.withCString { send(fd, $0, strlen($0), 0) }

@@ -216,6 +216,14 @@ extension AlertController {
     /// `Last-Event-ID` receives exactly the events it missed; without it, the stream starts now.
     /// A comment line is sent at every heartbeat.
     @Sendable func stream(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await stream(request, context: context, holds: nil)
+    }
+
+    /// The stream, ended when `holds` answers false at a token check (the console's session
+    /// signed out); by default, when the caller's token no longer holds.
+    func stream(
+        _ request: Request, context: AppRequestContext, holds: (@Sendable () async throws -> Bool)?
+    ) async throws -> Response {
         let principal = try context.requireRegulator()
         try QueryReader(request).finish()
         var resume: Int64?
@@ -287,7 +295,9 @@ extension AlertController {
                         // A check the database cannot answer is made again at the next one; a token
                         // that cannot be checked for `uncheckedTokenLimit` checks in a row ends it.
                         do {
-                            guard try await scoped.isStillValid(principal) else { break streaming }
+                            let valid: Bool
+                            if let holds { valid = try await holds() } else { valid = try await scoped.isStillValid(principal) }
+                            guard valid else { break streaming }
                             failedChecks = 0
                         } catch let error where DatabaseError.isUnavailable(error) {
                             failedChecks += 1

@@ -191,7 +191,7 @@ func servingRouter(_ dependencies: ApplicationDependencies) -> Router<AppRequest
     let pages = router.group("console").add(middleware: ConsoleMiddleware(sessions: console.sessions))
     for routes in [
         console.routes,
-        ConsoleCasePages(database: database, limits: limits, feed: dependencies.alertFeed).routes,
+        ConsoleCasePages(database: database, limits: limits, feed: dependencies.alertFeed, sessions: console.sessions).routes,
         ConsoleAlertPages(database: database, limits: limits).routes,
         ConsoleMapPage(database: database).routes,
         ConsoleFacilityPage(database: database, limits: limits).routes,

@@ -11,6 +11,8 @@ struct ConsoleCasePages {
     let database: ServiceDatabase
     let limits: HTTPConfiguration
     let feed: AlertFeed
+    /// The console's sessions: the live stream asks them whether its session still holds.
+    let sessions: ConsoleSessions
     var desk: CaseDesk { CaseDesk(database: database) }
     var renderer: ConsoleRenderer {
         get throws { try ConsoleRenderer.shared.get() }
@@ -24,9 +26,11 @@ struct ConsoleCasePages {
         // The inbox's live updates: the API's own stream of alert and case events, in the
         // session's scope (console.js reloads the inbox's list when a case event arrives).
         let stream = AlertController(database: database, limits: limits, feed: feed)
-        routes.get("cases/stream") { request, context in
+        routes.get("cases/stream") { [sessions] request, context in
             _ = try context.consoleSession(for: [.regulator])
-            return try await stream.stream(request, context: context)
+            // Ends on sign-out too, not only when the token is revoked: the session is what holds it.
+            let cookie = request.cookies[ConsoleVisit.sessionCookie]?.value ?? ""
+            return try await stream.stream(request, context: context, holds: { try await sessions.isAlive(cookie) })
         }
         routes.get("cases/{id}", use: casePage)
         routes.post("cases/{id}", use: act)

@@ -82,6 +82,24 @@ public struct ConsoleSessions: Sendable {
         }
     }
 
+    /// Whether the session a cookie names still holds (not ended, its token active, within its
+    /// limits), without counting the question as activity: what a live stream asks every few
+    /// seconds, so that signing out ends it.
+    public func isAlive(_ cookie: String) async throws -> Bool {
+        guard RandomToken.isWellFormed(cookie) else { return false }
+        return try await database.usage.track {
+            try await database.withLease { [logger = database.logger, limits] connection in
+                var alive = false
+                for try await value in try await connection.query(
+                    """
+                    SELECT centinela_console_alive(\(Self.digest(cookie)), \(Self.seconds(limits.idle)), \(Self.seconds(limits.absolute)))
+                    """, logger: logger
+                ).decode(Bool.self) { alive = value }
+                return alive
+            }
+        }
+    }
+
     /// Ends the session on sign-out, audited; ending one already ended changes nothing.
     public func end(_ cookie: String, caller: Caller) async throws {
         guard RandomToken.isWellFormed(cookie) else { return }
