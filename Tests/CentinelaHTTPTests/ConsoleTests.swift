@@ -589,6 +589,16 @@ import Testing
             #expect(
                 (invalid.json["detail"] as? String)?.hasSuffix("campos no son válidos.") == true
                     && invalid.errorFields.contains("/facility"))
+            // Each field's message too; the field named stays as it is.
+            let errors = invalid.json["errors"] as? [[String: Any]] ?? []
+            let facility = errors.first { $0["field"] as? String == "/facility" }
+            #expect(facility?["message"] as? String == "es obligatorio", "\(invalid.body)")
+            let typed = try await api.call(
+                .post, "/v1/reports", token: api.world.schoolToken, json: #"{"facility":5}"#, headers: [.acceptLanguage: "es-MX"])
+            let wrongType = (typed.json["errors"] as? [[String: Any]] ?? []).first { $0["field"] as? String == "/facility" }
+            #expect(wrongType?["message"] as? String == "debe ser texto, no un número", "\(typed.body)")
+            let untyped = try await api.call(.post, "/v1/reports", token: api.world.schoolToken, json: #"{"facility":5}"#)
+            #expect(untyped.body.contains("must be a string, not a number"))
             // A language the catalogs do not speak: English.
             #expect(
                 try await api.call(.get, missing, token: api.world.schoolToken, headers: [.acceptLanguage: "fr"]).json["title"]

@@ -72,13 +72,20 @@ struct MessageCatalog: Sendable {
     var problems: [ConsoleLanguage: (titles: [String: String], details: [String: String])] = [:]
 
     /// Risk reasons' summaries per language other than English (`reasons.<tag>.json`).
-    var reasons: [ConsoleLanguage: ReasonTranslation] = [:]
+    var reasons: [ConsoleLanguage: SentenceTranslation] = [:]
+    /// The API's per-field validation messages (`errors[].message`), likewise (`fields.<tag>.json`).
+    var fieldMessages: [ConsoleLanguage: SentenceTranslation] = [:]
 
     func problemTitle(_ title: String, _ language: ConsoleLanguage) -> String { problems[language]?.titles[title] ?? title }
 
     /// A risk reason's summary in `language`; the English text when no template says it.
     func reasonSummary(_ english: String, _ language: ConsoleLanguage) -> String {
         reasons[language]?.translate(english) ?? english
+    }
+
+    /// A field's validation message in `language`; the English text when no template says it.
+    func fieldMessage(_ english: String, _ language: ConsoleLanguage) -> String {
+        fieldMessages[language]?.translate(english) ?? english
     }
 
     /// A detail in `language`: its message filled with its values (themselves translated when the
@@ -117,7 +124,8 @@ struct MessageCatalog: Sendable {
             else { throw ConsoleResourceError.malformed("console/messages/problems.\(language.tag).json") }
             catalog.problems[language] = (titles, details)
         }
-        catalog.reasons = try ReasonTranslation.load()
+        catalog.reasons = try SentenceTranslation.load("reasons")
+        catalog.fieldMessages = try SentenceTranslation.load("fields")
         return catalog
     }
 

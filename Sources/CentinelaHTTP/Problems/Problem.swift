@@ -75,6 +75,11 @@ public struct Problem: Error, Sendable, Equatable, Codable, HTTPResponseError {
             } else if let detail {
                 problem.detail = catalog.problemDetail(detail, values: [:], language)
             }
+            problem.errors = errors?.map { error in
+                var said = error
+                said.message = catalog.fieldMessage(error.message, language)
+                return said
+            }
         }
         if base != Self.typeBase, problem.type.hasPrefix(Self.typeBase) {
             problem.type = base + problem.type.dropFirst(Self.typeBase.count)

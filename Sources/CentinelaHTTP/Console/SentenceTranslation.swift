@@ -1,12 +1,14 @@
 import Foundation
 
-/// A risk reason's summary in another language, from `Resources/console/messages/reasons.<tag>.json`:
-/// English templates (the sentences the risk models write, their figures as `{name}`) mapped to
-/// the language's own, as gettext keys messages by their English text. A summary is matched
-/// whole, else piece by piece between "; " (the load factor's sentence is built from pieces);
-/// a figure that is itself a known phrase ("the model's default shares") is translated too.
-/// Summaries stored before a template existed stay in English: nil.
-struct ReasonTranslation: Sendable {
+/// Sentences the service writes in English, said in another language from a table of templates
+/// in `Resources/console/messages/<table>.<tag>.json`: each English sentence with its figures as
+/// `{name}`, mapped to the language's own, as gettext keys messages by their English text. Two
+/// tables: `reasons` (the sentences the risk models write in a score's reasons, decision 39) and
+/// `fields` (the API's per-field validation messages). A sentence is matched whole, else piece by
+/// piece between "; " (the load factor's sentence is built from pieces); a figure that is itself
+/// a known phrase ("the model's default shares", "an array") is said too. A sentence no template
+/// says (a summary stored before its template existed) stays in English: nil.
+struct SentenceTranslation: Sendable {
     /// One template: literal text between named figures; figures are never adjacent and never
     /// span a "; " (where the models join the pieces of a sentence).
     struct Template: Sendable {
@@ -105,16 +107,16 @@ struct ReasonTranslation: Sendable {
         return nil
     }
 
-    /// The translations of every language but English, from the module's resources.
-    static func load() throws -> [ConsoleLanguage: ReasonTranslation] {
-        var found: [ConsoleLanguage: ReasonTranslation] = [:]
+    /// A table's translations into every language but English, from the module's resources.
+    static func load(_ table: String) throws -> [ConsoleLanguage: SentenceTranslation] {
+        var found: [ConsoleLanguage: SentenceTranslation] = [:]
         for language in ConsoleLanguage.allCases where language != .english {
+            let name = "\(table).\(language.tag)"
             guard
-                let url = Bundle.module.url(
-                    forResource: "reasons.\(language.tag)", withExtension: "json", subdirectory: "console/messages"),
-                let table = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: String]
-            else { throw ConsoleResourceError.malformed("console/messages/reasons.\(language.tag).json") }
-            found[language] = try ReasonTranslation(table: table)
+                let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "console/messages"),
+                let entries = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: String]
+            else { throw ConsoleResourceError.malformed("console/messages/\(name).json") }
+            found[language] = try SentenceTranslation(table: entries)
         }
         return found
     }

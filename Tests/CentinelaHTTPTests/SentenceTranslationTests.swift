@@ -6,7 +6,7 @@ import Testing
 
 /// Risk reasons in Spanish (issue 23): every sentence either model writes has its template, and
 /// the matching takes figures, lists and nested phrases as they come.
-@Suite struct ReasonTranslationTests {
+@Suite struct SentenceTranslationTests {
     static let asOf = Date(timeIntervalSince1970: 1_782_777_600)  // 2026-06-30
     static let facility = Facility.ID(UUID())
     static let other = Facility.ID(UUID())
@@ -71,7 +71,7 @@ import Testing
     }
 
     @Test func figuresListsAndNestedPhrasesAreCarriedOver() throws {
-        let translation = try ReasonTranslation(table: [
+        let translation = try SentenceTranslation(table: [
             "{n} report(s) from {kinds} kinds of reporter ({list}); {points} points each.":
                 "{n} reporte(s) de {kinds} tipos ({list}); {points} puntos cada uno.",
             "{n} report(s) against {peers}.": "{n} reporte(s) frente a {peers}.",
@@ -88,6 +88,64 @@ import Testing
         #expect(translation.translate("Load 2.5; 3 per unit.") == "Carga 2.5; 3 por unidad.")
         #expect(translation.translate("Load 2.5; something new; 3 per unit.") == nil)
         #expect(translation.translate("Something else entirely.") == nil)
-        #expect(throws: (any Error).self) { try ReasonTranslation(table: ["{a}{b} adjacent": "x"]) }
+        #expect(throws: (any Error).self) { try SentenceTranslation(table: ["{a}{b} adjacent": "x"]) }
+    }
+}
+
+extension SentenceTranslationTests {
+    /// Every message a field error is given in the sources (`fail(field, "…")`, `.add(pointer,
+    /// "…")`, `message: "…"`), its interpolations read as figures, has a template in fields.es-MX.
+    @Test func everyFieldMessageTheSourcesWriteCanBeSaidInSpanish() throws {
+        let table = try #require(try MessageCatalog.load().fieldMessages[.spanish])
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        var messages = Set<String>()
+        for module in ["CentinelaHTTP", "CentinelaCore", "CentinelaStore"] {
+            let folder = root.appendingPathComponent("Sources/\(module)")
+            let files = try #require(FileManager.default.enumerator(atPath: folder.path))
+            for case let path as String in files where path.hasSuffix(".swift") && !path.hasPrefix("Console/") {
+                messages.formUnion(Self.fieldMessages(in: try String(contentsOf: folder.appendingPathComponent(path), encoding: .utf8)))
+            }
+        }
+        #expect(messages.count >= 60, "\(messages.count) messages found")
+        // Each interpolation given a figure, as a request would.
+        let missing = messages.filter { table.translate($0.replacingOccurrences(of: "{}", with: "7")) == nil }.sorted()
+        #expect(missing.isEmpty, "no template for: \(missing)")
+    }
+
+    /// The string literals that follow `fail(…, ` / `.add(…, ` / `message: `, each interpolation
+    /// written `{}`.
+    static func fieldMessages(in text: String) -> [String] {
+        var found: [String] = []
+        let characters = Array(text)
+        for match in text.matches(of: /(?:\bfail\((?:at: )?(?:"[^"\n]*"|[^,"\n]*),\s*|\.add\([^,"\n]*,\s*|message:\s*)"/) {
+            var index = text.distance(from: text.startIndex, to: match.range.upperBound)
+            var literal = ""
+            while index < characters.count, characters[index] != "\"" {
+                if characters[index] == "\\", index + 1 < characters.count, characters[index + 1] == "(" {
+                    var depth = 1
+                    index += 2
+                    while index < characters.count, depth > 0 {
+                        switch characters[index] {
+                        case "(": depth += 1
+                        case ")": depth -= 1
+                        case "\"":
+                            index += 1
+                            while index < characters.count, characters[index] != "\"" { index += 1 }
+                        default: break
+                        }
+                        index += 1
+                    }
+                    literal += "{}"
+                } else if characters[index] == "\\", index + 1 < characters.count {
+                    literal.append(characters[index + 1])
+                    index += 2
+                } else {
+                    literal.append(characters[index])
+                    index += 1
+                }
+            }
+            found.append(literal)
+        }
+        return found
     }
 }
