@@ -129,6 +129,12 @@ def main():
             check(bool(regulator.find_elements(By.CSS_SELECTOR, "svg.network circle.person")), "the network is drawn")
             accessible(regulator, "pattern")
             shot(regulator, "pattern")
+            # The ring's case file: every school's reports, for a prosecutor.
+            regulator.find_element(By.PARTIAL_LINK_TEXT, "todas sus escuelas").click()
+            wait_for(regulator, EC.presence_of_element_located((By.CSS_SELECTOR, "article.case-file")))
+            check(len(regulator.find_elements(By.CSS_SELECTOR, "section.file-report")) > 1, "the ring's reports are in its file")
+            accessible(regulator, "pattern case file")
+            regulator.back()
             regulator.back()
             wait_for(regulator, EC.presence_of_element_located((By.ID, "facilities-heading")))
             # The facility of a ring (3): its score and the factors behind it.

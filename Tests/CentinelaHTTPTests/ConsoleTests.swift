@@ -545,12 +545,22 @@ import Testing
             let omar = try #require(people.range(of: "Omar Tovar Urías"))
             #expect(ruben.lowerBound < omar.lowerBound)
 
+            // The pattern's case file: every report of both schools, each with its school; as CSV too.
+            let file = try await browser.get("/console/patterns/\(id)/file")
+            #expect(file.status == .ok && file.contains("Expediente: Red de adultos en 2 escuelas"), "\(file.body)")
+            #expect(file.contains("Preescolar Guelaguetza") && file.contains("Jardín de Niños Benito Juárez"))
+            let csv = try await browser.get("/console/patterns/\(id)/file.csv")
+            #expect(csv.status == .ok && csv.contains("NL001") && csv.contains("OAX01"), "\(csv.body)")
+            #expect(csv.headers[.contentDisposition]?.contains("patron-") == true)
             // Nuevo León's regulator sees their side only: no one there is named elsewhere as far as they may see.
             let state = ConsoleBrowser(client: api.client)
             _ = try await state.signIn(api.world.regulatorToken)
             let side = try await state.get("/console/patterns/\(id)")
             #expect(side.status == .ok && side.contains("Omar Tovar Urías") && !side.contains("class=\"person bridge\""))
             #expect(!side.contains("Preescolar Guelaguetza"), "Oaxaca's school is not shown to Nuevo León")
+            let sideFile = try await state.get("/console/patterns/\(id)/file")
+            #expect(sideFile.status == .ok && !sideFile.contains("Preescolar Guelaguetza") && !sideFile.contains("OAX01"))
+            #expect(try await state.get("/console/patterns/\(UUID())/file").status == .notFound)
             // On the school's page, Rubén is one person of two reports there, also held in Oaxaca
             // (whom to tell); Omar, named once, is not held elsewhere.
             let school = try await state.get("/console/facilities/\(api.world.nuevoLeon.id.uuidString.lowercased())")
@@ -564,6 +574,18 @@ import Testing
             let schoolBrowser = ConsoleBrowser(client: api.client)
             _ = try await schoolBrowser.signIn(api.world.schoolToken)
             #expect(try await schoolBrowser.get("/console/patterns/\(id)").status == .notFound)
+            #expect(try await schoolBrowser.get("/console/patterns/\(id)/file").status == .notFound)
+            #expect(try await schoolBrowser.get("/console/patterns/\(id)/file.csv").status == .notFound)
+            // Every export is one audited event, with its format and how many reports it held.
+            let exports = try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
+                var formats: [String] = []
+                for try await format in try await connection.query(
+                    "SELECT details->>'format' FROM audit_events WHERE action = 'pattern.export' AND outcome = 'ok' ORDER BY position",
+                    logger: TestDatabase.logger
+                ).decode(String.self) { formats.append(format) }
+                return formats
+            }
+            #expect(exports == ["html", "csv", "html"], "\(exports)")
         }
     }
 

@@ -62,6 +62,11 @@ struct ConsolePatternPages {
     }
 
     /// A signature in words: tactics, the kind of incident, several adults.
+    static func patternID(_ context: AppRequestContext) throws -> UUID {
+        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else { throw Problem.notFound() }
+        return id
+    }
+
     static func signature(_ features: [String], renderer: ConsoleRenderer, visit: ConsoleVisit) -> String {
         features.map { feature in
             let parts = feature.split(separator: ":", maxSplits: 1).map(String.init)
@@ -106,11 +111,13 @@ struct ConsolePatternPages {
         var reports: [ReportRow]
         var network: PatternNetwork?
         var people: [PatternNetwork.Person]
+        /// The pattern's case file (every report of its schools the regulator may see, whole).
+        var fileHref: String
     }
 
     @Sendable func pattern(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try context.consoleSession(for: [.regulator])
-        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else { throw Problem.notFound() }
+        let id = try Self.patternID(context)
         let visit = context.visit()
         let renderer = try ConsoleRenderer.shared.get()
         let (record, reports, ties) = try await desk.patternDossier(id, caller: context.caller(session.principal))
@@ -138,7 +145,8 @@ struct ConsolePatternPages {
                     category: renderer.text("report.category.\(report.category)", visit),
                     tactics: report.modusOperandi.map { renderer.text("report.tactic.\($0)", visit) }.joined(separator: ", "))
             },
-            network: network.people.isEmpty ? nil : network, people: network.people)
+            network: network.people.isEmpty ? nil : network, people: network.people,
+            fileHref: "/console/patterns/\(id.uuidString.lowercased())/file")
         return renderer.response("pattern", title: page.heading, visit: visit, request: request, page: page)
     }
 }

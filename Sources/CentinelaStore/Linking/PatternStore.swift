@@ -132,6 +132,18 @@ public struct PatternStore: Sendable {
         return (pattern, reports)
     }
 
+    /// The newest `limit` reports of a pattern the caller may see, newest first.
+    public func reportIDs(of pattern: UUID, newest limit: Int, on connection: PostgresConnection) async throws -> [IncidentReport.ID] {
+        var ids: [IncidentReport.ID] = []
+        for try await id in try await connection.query(
+            """
+            SELECT p.report_id FROM pattern_reports p JOIN report_current c ON c.report_id = p.report_id
+            WHERE p.pattern_id = \(pattern) ORDER BY c.received_at DESC, p.report_id DESC LIMIT \(Int32(clamping: limit))
+            """, logger: logger
+        ).decode(UUID.self) { ids.append(.init(id)) }
+        return ids
+    }
+
     /// Who the pattern's reports name, and where: one tie for each adult named at a facility in a
     /// report of the pattern the caller may see. An adult is their person when linking joined
     /// their records (so one person named at several schools is one node), else the record.

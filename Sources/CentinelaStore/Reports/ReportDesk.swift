@@ -32,25 +32,44 @@ public struct ReportDesk: Sendable {
         return record
     }
 
-    /// A facility's case file, for a prosecutor or a hearing: every report of the facility the
+    /// What a case file gathers: one facility's reports, or one pattern's.
+    public enum CaseFileSubject: Sendable, Equatable {
+        case facility(Facility.ID)
+        case pattern(UUID)
+    }
+
+    /// A case file for a prosecutor or a hearing: the reports of a facility, or of a pattern, the
     /// caller may see, whole (narratives, adults, children's references, decisions, amendments),
-    /// oldest first, at most `limit`; read in one transaction and audited as one export, with its
-    /// format and how many reports it holds. Nil when the caller sees no such facility.
+    /// oldest first, at most `limit`; read in one transaction and audited as one export
+    /// (`facility.export` or `pattern.export`), with its format and how many reports it holds.
+    /// Nil when the caller sees no such facility, or no report of such a pattern.
     public func caseFile(
-        of facility: Facility.ID, format: String, limit: Int = 2000, caller: Caller
+        of subject: CaseFileSubject, format: String, limit: Int = 2000, caller: Caller
     ) async throws -> (reports: [ReportRecord], complete: Bool)? {
         let found = try await database.withScope(caller.principal) { connection -> ([ReportRecord], Bool)? in
-            let visible = try await FacilityStore(logger: database.logger).facility(id: facility, on: connection) != nil
-            var records: [ReportRecord] = []
-            var complete = true
-            if visible {
-                let summaries = try await store.list(.init(facilityID: facility), after: nil, limit: limit + 1, on: connection)
-                complete = summaries.count <= limit
-                records = try await store.reports(summaries.prefix(limit).reversed().map(\.id), on: connection)
+            // The newest `limit` reports (one more, to know whether any were left out), shown oldest first.
+            var newest: [IncidentReport.ID] = []
+            var visible = false
+            switch subject {
+            case .facility(let facility):
+                visible = try await FacilityStore(logger: database.logger).facility(id: facility, on: connection) != nil
+                if visible {
+                    newest = try await store.list(.init(facilityID: facility), after: nil, limit: limit + 1, on: connection).map(\.id)
+                }
+            case .pattern(let pattern):
+                newest = try await PatternStore(logger: database.logger).reportIDs(of: pattern, newest: limit + 1, on: connection)
+                visible = !newest.isEmpty
             }
+            let complete = newest.count <= limit
+            let records = try await store.reports(newest.prefix(limit).reversed(), on: connection)
+            let (action, object, id) =
+                switch subject {
+                case .facility(let facility): ("facility.export", "facility", facility.description)
+                case .pattern(let pattern): ("pattern.export", "pattern", pattern.uuidString.lowercased())
+                }
             try await database.audit(
                 caller.event(
-                    "facility.export", on: "facility", id: facility.description, outcome: visible ? .ok : .notFound,
+                    action, on: object, id: id, outcome: visible ? .ok : .notFound,
                     details: ["format": format, "reports": "\(records.count)"]),
                 on: connection)
             return visible ? (records, complete) : nil
