@@ -51,6 +51,10 @@ import Testing
 
             let page = try await browser.get(path)
             #expect(page.status == .ok && page.contains("Marcar como atendido") && page.contains("Se filmó o fotografió"))
+            // Its evidence: the report behind its alerts, linked to the report's page.
+            let reports = try await api.call(.get, "/v1/reports", token: api.world.regulatorToken)
+            let report = try #require(reports.items.first?["id"] as? String)
+            #expect(page.contains("Reportes que la sustentan") && page.contains("href=\"/console/reports/\(report)\""))
             let csrf = try #require(page.field("csrf"))
             // Forged (no or another token): refused and nothing changes.
             #expect(try await browser.post(path, [("action", "acknowledge")]).status == .forbidden)

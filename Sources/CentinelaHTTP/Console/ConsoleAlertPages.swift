@@ -159,10 +159,6 @@ struct ConsoleAlertPages {
             var at: String
             var detail: String?
         }
-        struct Reason {
-            var summary: String
-            var points: String
-        }
         var id: String
         var heading: String
         var summary: String
@@ -178,7 +174,9 @@ struct ConsoleAlertPages {
         var score: String
         var band: String
         var bandCode: String
-        var reasons: [Reason]
+        /// The score's factors when the alert opened or last had news, as bars that make its total.
+        var factors: [FactorBar]
+        var total: String
         var hasReasons: Bool
         var reportCount: Int
         var firstEvidence: String?
@@ -222,9 +220,7 @@ struct ConsoleAlertPages {
         let language = visit.language
         let now = Date()
         let snoozed = alert.snoozedUntil.flatMap { $0 > now ? $0 : nil }
-        let reasons: [AlertPage.Reason] = (dossier.score?.assessment.reasons ?? []).filter { $0.points > 0 }.map {
-            .init(summary: renderer.text("factor.\($0.code.rawValue)", visit), points: ConsoleFormat.points($0.points))
-        }
+        let factors = FactorBar.bars(of: dossier.score?.assessment, renderer: renderer, visit: visit)
         let page = AlertPage(
             id: alert.id.description, heading: renderer.text("alert.rule.\(alert.rule.rawValue)", visit) + " — " + alert.facilityName,
             summary: alert.summary(in: language.alertLanguage), rule: renderer.text("alert.rule.\(alert.rule.rawValue)", visit),
@@ -234,7 +230,7 @@ struct ConsoleAlertPages {
             facility: "\(alert.facilityName) (\(alert.facilityCode))", facilityHref: "/console/facilities/\(alert.facilityID)",
             jurisdiction: alert.jurisdictionCode, score: ConsoleFormat.points(alert.score),
             band: renderer.text("band.\(alert.band.rawValue)", visit), bandCode: alert.band.rawValue,
-            reasons: reasons, hasReasons: !reasons.isEmpty,
+            factors: factors, total: ConsoleFormat.points(dossier.score?.assessment.total ?? 0), hasReasons: !factors.isEmpty,
             reportCount: alert.reports.count,
             firstEvidence: alert.firstEvidenceAt.map { ConsoleFormat.instant($0, language) },
             lastEvidence: alert.lastEvidenceAt.map { ConsoleFormat.instant($0, language) },

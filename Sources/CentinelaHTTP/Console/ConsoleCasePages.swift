@@ -145,6 +145,14 @@ struct ConsoleCasePages {
             var at: String
             var detail: String?
         }
+        struct ReportRow {
+            var href: String
+            var received: String
+            var facility: String
+            var category: String
+            var status: String
+            var adults: Int
+        }
         struct Option {
             var value: String
             var label: String
@@ -161,6 +169,8 @@ struct ConsoleCasePages {
         var closeReason: String?
         var facilities: [FacilityLink]
         var alerts: [AlertRow]
+        /// The evidence: the reports behind the alerts, newest first.
+        var reports: [ReportRow]
         var events: [EventRow]
         var canAcknowledge: Bool
         var canRefer: Bool
@@ -200,7 +210,8 @@ struct ConsoleCasePages {
         // the first alerts and the latest events, and all of them on request (`?all=1`).
         let all = request.uri.queryParameters["all"] == "1"
         let shown = all ? Int.max : Self.shownAtFirst
-        let hidden = max(0, dossier.alerts.count - shown) + max(0, dossier.events.count - shown)
+        let hidden =
+            max(0, dossier.alerts.count - shown) + max(0, dossier.events.count - shown) + max(0, dossier.reports.count - shown)
         let summary = renderer.text(
             record.kind == .pattern ? "case.summary.pattern" : "case.summary.facility", visit,
             [
@@ -226,6 +237,13 @@ struct ConsoleCasePages {
                     bandCode: alert.band.rawValue,
                     opened: ConsoleFormat.instant(alert.openedAt, language), reportCount: alert.reports.count)
             },
+            reports: dossier.reports.prefix(shown).map { report in
+                .init(
+                    href: "/console/reports/\(report.id)", received: ConsoleFormat.instant(report.receivedAt, language),
+                    facility: "\(report.facilityName) (\(report.facilityCode))",
+                    category: renderer.text("report.category.\(report.category.rawValue)", visit),
+                    status: renderer.text("report.status.\(report.status.rawValue)", visit), adults: report.adultCount)
+            },
             events: dossier.events.reversed().prefix(shown).map { event in
                 .init(
                     kind: renderer.text("case.event.\(event.kind.rawValue)", visit), actor: event.actor,
@@ -244,7 +262,10 @@ struct ConsoleCasePages {
             more: hidden > 0
                 ? renderer.text(
                     "case.more", visit,
-                    ["alerts": "\(dossier.alerts.count)", "events": "\(dossier.events.count)", "shown": "\(Self.shownAtFirst)"])
+                    [
+                        "alerts": "\(dossier.alerts.count)", "events": "\(dossier.events.count)", "reports": "\(dossier.reports.count)",
+                        "shown": "\(Self.shownAtFirst)",
+                    ])
                 : nil,
             moreHref: hidden > 0 ? "/console/cases/\(record.id)?all=1" : nil)
         return renderer.response("case", title: page.heading, visit: visit, request: request, page: page, status: status)

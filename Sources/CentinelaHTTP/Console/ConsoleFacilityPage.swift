@@ -23,17 +23,7 @@ struct ConsoleFacilityPage {
     }
 
     struct Page {
-        struct Factor {
-            var label: String
-            var help: String
-            /// How the model computed it, in the reader's language (the API's `summary`).
-            var computed: String
-            var points: String
-            /// The bar's start and width, in percent of the total.
-            var x: String
-            var width: String
-            var colour: Int
-        }
+        typealias Factor = FactorBar
         struct Adult {
             var names: String
             var roles: String
@@ -121,21 +111,7 @@ struct ConsoleFacilityPage {
         let adults = isRegulator ? try await LinkingDesk(database: database).implicated(at: id, caller: caller) : []
         let now = Date()
         let assessment = score?.assessment
-        // The bars share the width in proportion to their points: together they are the total.
-        let scale = max(assessment?.total ?? 0, 0.1)
-        var start = 0.0
-        var factors: [Page.Factor] = []
-        for (index, reason) in (assessment?.reasons ?? []).enumerated() where reason.points > 0 {
-            factors.append(
-                .init(
-                    label: renderer.text("factor.\(reason.code.rawValue)", visit),
-                    help: renderer.text("factor_help.\(reason.code.rawValue)", visit),
-                    computed: language == .english ? reason.summary : renderer.catalog.reasonSummary(reason.summary, language),
-                    points: ConsoleFormat.points(reason.points),
-                    x: ConsoleFormat.points(start / scale * 100), width: ConsoleFormat.points(reason.points / scale * 100),
-                    colour: index % 6))
-            start += reason.points
-        }
+        let factors = FactorBar.bars(of: assessment, renderer: renderer, visit: visit)
         let page = Page(
             name: facility.facility.name, code: facility.facility.externalCode, jurisdiction: facility.jurisdictionCode,
             scored: assessment != nil, score: ConsoleFormat.points(assessment?.score ?? 0),
@@ -250,5 +226,39 @@ struct ScoreChart {
         first = String(start.ISO8601Format().prefix(10))
         last = String(end.ISO8601Format().prefix(10))
         ticks = [0, 25, 50, 75, 100].map { Tick(y: ConsoleFormat.points(Self.height - $0 / 100 * Self.height), label: "\(Int($0))") }
+    }
+}
+
+/// One factor of a score as the console draws it: a bar whose width is its share of the total, so
+/// that the bars, laid end to end, are the total (the facility's page and an alert's).
+struct FactorBar {
+    var label: String
+    var help: String
+    /// How the model computed it, in the reader's language (the API's `summary`).
+    var computed: String
+    var points: String
+    /// The bar's start and width, in percent of the total.
+    var x: String
+    var width: String
+    var colour: Int
+
+    static func bars(of assessment: RiskAssessment?, renderer: ConsoleRenderer, visit: ConsoleVisit) -> [FactorBar] {
+        let language = visit.language
+        // The bars share the width in proportion to their points: together they are the total.
+        let scale = max(assessment?.total ?? 0, 0.1)
+        var start = 0.0
+        var bars: [FactorBar] = []
+        for (index, reason) in (assessment?.reasons ?? []).enumerated() where reason.points > 0 {
+            bars.append(
+                .init(
+                    label: renderer.text("factor.\(reason.code.rawValue)", visit),
+                    help: renderer.text("factor_help.\(reason.code.rawValue)", visit),
+                    computed: language == .english ? reason.summary : renderer.catalog.reasonSummary(reason.summary, language),
+                    points: ConsoleFormat.points(reason.points),
+                    x: ConsoleFormat.points(start / scale * 100), width: ConsoleFormat.points(reason.points / scale * 100),
+                    colour: index % 6))
+            start += reason.points
+        }
+        return bars
     }
 }

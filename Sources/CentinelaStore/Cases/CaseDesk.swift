@@ -16,6 +16,8 @@ public struct CaseDesk: Sendable {
         public var record: CaseRecord
         public var alerts: [AlertRecord]
         public var events: [CaseEventRecord]
+        /// The reports behind the case's alerts the caller may see, newest first: its evidence.
+        public var reports: [ReportSummary] = []
     }
 
     public let database: ServiceDatabase
@@ -76,8 +78,12 @@ public struct CaseDesk: Sendable {
                 let byID = Dictionary(try await AlertStore(logger: database.logger).alerts(ids, on: connection).map { ($0.id, $0) }) {
                     a, _ in a
                 }
+                let alerts = ids.compactMap { byID[$0] }
+                var seen = Set<IncidentReport.ID>()
+                let evidence = alerts.flatMap(\.reports).filter { seen.insert($0).inserted }
                 dossier = Dossier(
-                    record: record, alerts: ids.compactMap { byID[$0] }, events: try await cases.events(of: id, on: connection))
+                    record: record, alerts: alerts, events: try await cases.events(of: id, on: connection),
+                    reports: try await ReportStore(logger: database.logger).summaries(evidence, on: connection))
             }
             try await database.audit(
                 caller.event("case.read", on: "case", id: id.description, outcome: record == nil ? .notFound : .ok), on: connection)

@@ -195,6 +195,13 @@ public struct ReportStore: Sendable {
         return (.init(id), receivedAt)
     }
 
+    /// The summaries of these reports the caller may see, newest first.
+    public func summaries(_ ids: [IncidentReport.ID], on connection: PostgresConnection) async throws -> [ReportSummary] {
+        guard !ids.isEmpty else { return [] }
+        return try await summaries(where: "WHERE r.id = ANY(\(ids.map(\.rawValue))::uuid[])", on: connection)
+            .sorted { ($0.receivedAtMicroseconds, $0.id.rawValue.uuidString) > ($1.receivedAtMicroseconds, $1.id.rawValue.uuidString) }
+    }
+
     /// One report with its parts and history, if the caller may see it.
     public func report(_ id: IncidentReport.ID, on connection: PostgresConnection) async throws -> ReportRecord? {
         try await reports([id], on: connection).first
