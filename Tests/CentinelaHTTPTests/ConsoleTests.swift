@@ -45,6 +45,13 @@ import Testing
             #expect(inbox.status == .ok && inbox.contains("Jardín de Niños Benito Juárez"), "\(inbox.body)")
             #expect(inbox.contains("Abiertos <span class=\"count\">1</span>"))
             Self.expectConsoleHeaders(inbox)
+            // By jurisdiction: the state holds the case, its municipality of Monterrey does not;
+            // the filter offers the regulator's own jurisdictions only, and the tabs keep it.
+            let state = try await browser.get("/console/cases?jurisdiction=MX-NL")
+            #expect(state.contains("Abiertos <span class=\"count\">1</span>") && state.contains("status=closed&amp;jurisdiction=MX-NL"))
+            let city = try await browser.get("/console/cases?jurisdiction=MX-NL-MTY")
+            #expect(city.contains("Abiertos <span class=\"count\">0</span>") && city.contains("No hay casos"))
+            #expect(inbox.contains("value=\"MX-NL-MTY\"") && !inbox.contains("value=\"MX-OAX\""))
             let cases = try await api.call(.get, "/v1/cases", token: api.world.regulatorToken)
             let id = try #require(cases.items.first?["id"] as? String)
             let path = "/console/cases/\(id)"

@@ -62,11 +62,7 @@ struct ConsoleAlertPages {
     }
 
     struct InboxPage {
-        struct Option {
-            var value: String
-            var label: String
-            var selected: Bool
-        }
+        typealias Option = ConsoleChoice
         struct Row {
             var href: String
             var summary: String
@@ -103,15 +99,10 @@ struct ConsoleAlertPages {
         let (items, counts) = try await desk.inbox(
             filters.store, status: filters.status, after: cursor.map { ($0.microseconds, Alert.ID($0.id)) },
             limit: Self.pageSize + 1, caller: caller)
-        let jurisdictions = try await FacilityRegister(database: database).jurisdictions(caller: caller)
         let shown = items.prefix(Self.pageSize)
         let language = visit.language
-        // The register of jurisdictions is public; the filter offers the regulator's own, and below.
-        let places = jurisdictions.map(\.jurisdiction).filter { session.principal.jurisdictionIDs.contains($0.id) }
-            .sorted { $0.name < $1.name }
-        let jurisdictionOptions: [InboxPage.Option] = places.map { place in
-            InboxPage.Option(value: place.code, label: "\(place.name) (\(place.code))", selected: place.code == filters.jurisdiction)
-        }
+        let jurisdictionOptions = try await ConsoleChoice.jurisdictions(
+            database: database, session: session, caller: caller, selected: filters.jurisdiction)
         let page = InboxPage(
             heading: renderer.text("alerts.heading", visit), status: filters.status.rawValue,
             tabs: Alert.Status.allCases.map { each in

@@ -63,6 +63,12 @@ struct ConsoleCasePages {
         var empty: Bool
         var next: String?
         var heading: String
+        /// The jurisdictions to filter by (the regulator's own and below); the chosen one kept by
+        /// every other link of the page.
+        var jurisdictions: [ConsoleChoice]
+        var status: String
+        var kind: String?
+        var filtered: Bool
     }
 
     @Sendable func inbox(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -72,10 +78,17 @@ struct ConsoleCasePages {
         let query = request.uri.queryParameters
         let status = query["status"].flatMap { Case.Status(code: String($0)) } ?? .open
         let kind = query["kind"].flatMap { Case.Kind(code: String($0)) }
-        let kindQuery = kind.map { "&kind=\($0.rawValue)" } ?? ""
+        let jurisdiction = query["jurisdiction"].map(String.init).flatMap { $0.isEmpty || $0.count > 64 ? nil : $0 }
+        let within =
+            jurisdiction.flatMap { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-", "_", "."])) }
+            .map { "&jurisdiction=\($0)" } ?? ""
+        let kindQuery = (kind.map { "&kind=\($0.rawValue)" } ?? "") + within
         let cursor = query["after"].flatMap { InstantCursor(text: String($0)) }
+        let caller = context.caller(session.principal)
         let (items, counts) = try await desk.inbox(
-            status: status, kind: kind, after: cursor, limit: Self.pageSize + 1, caller: context.caller(session.principal))
+            status: status, kind: kind, within: jurisdiction, after: cursor, limit: Self.pageSize + 1, caller: caller)
+        let jurisdictions = try await ConsoleChoice.jurisdictions(
+            database: database, session: session, caller: caller, selected: jurisdiction)
         let shown = items.prefix(Self.pageSize)
         let language = visit.language
         let page = InboxPage(
@@ -87,7 +100,7 @@ struct ConsoleCasePages {
             kinds: ([nil] + Case.Kind.allCases.map { Optional($0) }).map { each in
                 .init(
                     label: renderer.text("cases.kind.\(each?.rawValue ?? "all")", visit), count: 0,
-                    href: "/console/cases?status=\(status.rawValue)" + (each.map { "&kind=\($0.rawValue)" } ?? ""),
+                    href: "/console/cases?status=\(status.rawValue)" + (each.map { "&kind=\($0.rawValue)" } ?? "") + within,
                     current: each == kind)
             },
             rows: shown.map { record in
@@ -104,7 +117,8 @@ struct ConsoleCasePages {
                     "/console/cases?status=\(status.rawValue)\(kindQuery)&after="
                         + InstantCursor($0.updatedAt, id: $0.id.rawValue).text
                 } : nil,
-            heading: renderer.text("cases.heading", visit))
+            heading: renderer.text("cases.heading", visit), jurisdictions: jurisdictions, status: status.rawValue,
+            kind: kind?.rawValue, filtered: jurisdiction != nil)
         return renderer.response("cases", title: page.heading, visit: visit, request: request, page: page)
     }
 

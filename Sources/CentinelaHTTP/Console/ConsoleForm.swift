@@ -1,3 +1,5 @@
+import CentinelaCore
+import CentinelaStore
 import Foundation
 import Hummingbird
 
@@ -50,5 +52,24 @@ struct ConsoleForm: Sendable {
             throw Problem.badRequest("The form could not be read.")
         }
         return form
+    }
+}
+
+/// One option of a select in a filter form, with whether it is the one chosen.
+struct ConsoleChoice {
+    var value: String
+    var label: String
+    var selected: Bool
+
+    /// The jurisdictions a regulator may filter by: their own and those below, by name. (The
+    /// register of jurisdictions is public; others would only ever filter to nothing.)
+    static func jurisdictions(
+        database: ServiceDatabase, session: ConsoleSession, caller: Caller, selected: String?
+    ) async throws -> [ConsoleChoice] {
+        let all = try await FacilityRegister(database: database).jurisdictions(caller: caller).map(\.jurisdiction)
+        let own = all.filter { session.principal.jurisdictionIDs.contains($0.id) }.sorted { $0.name < $1.name }
+        return own.map { place in
+            ConsoleChoice(value: place.code, label: "\(place.name) (\(place.code))", selected: place.code == selected)
+        }
     }
 }

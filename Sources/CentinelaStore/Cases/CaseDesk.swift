@@ -41,18 +41,21 @@ public struct CaseDesk: Sendable {
         }
     }
 
-    /// A regulator's inbox: the cases of one status (and kind), most recently updated first, and
-    /// how many cases the caller may see in each status, read in one transaction.
+    /// A regulator's inbox: the cases of one status (and kind, and covering a facility within a
+    /// jurisdiction), most recently updated first, and how many cases the caller may see in each
+    /// status with the same filters, read in one transaction.
     public func inbox(
-        status: Case.Status, kind: Case.Kind?, after cursor: InstantCursor?, limit: Int, caller: Caller
+        status: Case.Status, kind: Case.Kind?, within jurisdictionCode: String? = nil, after cursor: InstantCursor?, limit: Int,
+        caller: Caller
     ) async throws
         -> (items: [CaseRecord], counts: [Case.Status: Int])
     {
         try await database.withScope(caller.principal) { connection in
-            let found = try await cases.list(status: [status], kind: kind, after: cursor, limit: limit, on: connection)
+            let within = try await FacilityStore(logger: database.logger).subtree(jurisdictionCode, on: connection)
+            let found = try await cases.list(status: [status], kind: kind, within: within, after: cursor, limit: limit, on: connection)
             var counts: [Case.Status: Int] = [:]
             for each in Case.Status.allCases {
-                counts[each] = try await cases.count(status: [each], kind: kind, on: connection)
+                counts[each] = try await cases.count(status: [each], kind: kind, within: within, on: connection)
             }
             try await database.audit(
                 caller.event("case.list", on: "case", id: nil, outcome: .ok, details: ["status": status.rawValue]), on: connection)

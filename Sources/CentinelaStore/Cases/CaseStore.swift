@@ -376,10 +376,12 @@ public struct CaseStore: Sendable {
         """
 
     /// Cases the caller may see, most recently updated first, after the cursor.
+    /// `within`: only cases covering a facility in one of these jurisdictions (nil: any).
     public func list(
-        status: [Case.Status], kind: Case.Kind?, after cursor: InstantCursor?, limit: Int, on connection: PostgresConnection
+        status: [Case.Status], kind: Case.Kind?, within: [UUID]? = nil, after cursor: InstantCursor?, limit: Int,
+        on connection: PostgresConnection
     ) async throws -> [CaseRecord] {
-        try await records(Self.listQuery(status: status, kind: kind, after: cursor, limit: limit), on: connection)
+        try await records(Self.listQuery(status: status, kind: kind, within: within, after: cursor, limit: limit), on: connection)
     }
 
     /// Cases not closed, per state: each state (a jurisdiction of level `state`) with how many
@@ -406,16 +408,22 @@ public struct CaseStore: Sendable {
     }
 
     /// How many cases the list would show across all its pages.
-    public func count(status: [Case.Status], kind: Case.Kind?, on connection: PostgresConnection) async throws -> Int {
-        try await connection.count(of: Self.listQuery(status: status, kind: kind, after: nil, limit: nil), logger: logger)
+    public func count(
+        status: [Case.Status], kind: Case.Kind?, within: [UUID]? = nil, on connection: PostgresConnection
+    ) async throws -> Int {
+        try await connection.count(of: Self.listQuery(status: status, kind: kind, within: within, after: nil, limit: nil), logger: logger)
     }
 
     /// The list's query; with no limit, the rows to count (no columns, no order).
-    static func listQuery(status: [Case.Status], kind: Case.Kind?, after cursor: InstantCursor?, limit: Int?) -> PostgresQuery {
+    static func listQuery(
+        status: [Case.Status], kind: Case.Kind?, within: [UUID]? = nil, after cursor: InstantCursor?, limit: Int?
+    ) -> PostgresQuery {
         """
             SELECT \(unescaped: limit == nil ? "1" : Self.columns) FROM cases c \(unescaped: limit == nil ? "" : Self.lists)
             WHERE (cardinality(\(status.map(\.rawValue))::text[]) = 0 OR c.status = ANY(\(status.map(\.rawValue))::text[]))
               AND (\(kind?.rawValue)::text IS NULL OR c.kind = \(kind?.rawValue))
+              AND (\(within)::uuid[] IS NULL OR EXISTS (
+                    SELECT 1 FROM case_facilities w WHERE w.case_id = c.id AND w.jurisdiction_id = ANY(\(within)::uuid[])))
               AND (\(cursor?.microseconds)::bigint IS NULL
                    OR (c.updated_at, c.id) < ('epoch'::timestamptz + \(cursor?.microseconds)::bigint * interval '1 microsecond',
                                               \(cursor?.id)::uuid))
