@@ -159,14 +159,7 @@ struct ConsoleCasePages {
             var at: String
             var detail: String?
         }
-        struct ReportRow {
-            var href: String
-            var received: String
-            var facility: String
-            var category: String
-            var status: String
-            var adults: Int
-        }
+        typealias ReportRow = ReportWords.Row
         struct Option {
             var value: String
             var label: String
@@ -251,13 +244,7 @@ struct ConsoleCasePages {
                     bandCode: alert.band.rawValue,
                     opened: ConsoleFormat.instant(alert.openedAt, language), reportCount: alert.reports.count)
             },
-            reports: dossier.reports.prefix(shown).map { report in
-                .init(
-                    href: "/console/reports/\(report.id)", received: ConsoleFormat.instant(report.receivedAt, language),
-                    facility: "\(report.facilityName) (\(report.facilityCode))",
-                    category: renderer.text("report.category.\(report.category.rawValue)", visit),
-                    status: renderer.text("report.status.\(report.status.rawValue)", visit), adults: report.adultCount)
-            },
+            reports: dossier.reports.prefix(shown).map(ReportWords(renderer: renderer, visit: visit).row),
             events: dossier.events.reversed().prefix(shown).map { event in
                 .init(
                     kind: renderer.text("case.event.\(event.kind.rawValue)", visit), actor: event.actor,

@@ -40,14 +40,7 @@ struct ConsoleFacilityPage {
             var value: String
             var label: String
         }
-        struct Row {
-            var href: String
-            var received: String
-            var category: String
-            var status: String
-            var adults: Int
-            var children: Int
-        }
+        typealias Row = ReportWords.Row
         var name: String
         var code: String
         var jurisdiction: String
@@ -124,12 +117,7 @@ struct ConsoleFacilityPage {
             asOf: assessment.map { ConsoleFormat.instant($0.asOf, language) } ?? "",
             factors: factors,
             chart: ScoreChart(history.map { ($0.score.assessment.asOf, $0.score.assessment.score) }),
-            reports: rows.map {
-                .init(
-                    href: "/console/reports/\($0.id)", received: ConsoleFormat.instant($0.receivedAt, language),
-                    category: renderer.text("report.category.\($0.category.rawValue)", visit),
-                    status: renderer.text("report.status.\($0.status.rawValue)", visit), adults: $0.adultCount, children: $0.childCount)
-            },
+            reports: rows.map(ReportWords(renderer: renderer, visit: visit).row),
             noReports: rows.isEmpty, fileHref: "/console/facilities/\(id)/file",
             fileReportHref: isRegulator ? "/console/reports/new?facility=\(id)" : nil,
             isRegulator: isRegulator,

@@ -37,15 +37,7 @@ struct ConsoleReportPages {
     // MARK: List
 
     struct ListPage {
-        struct Row {
-            var href: String
-            var received: String
-            var facility: String
-            var category: String
-            var status: String
-            var adults: Int
-            var children: Int
-        }
+        typealias Row = ReportWords.Row
         var heading: String
         var rows: [Row]
         var empty: Bool
@@ -63,13 +55,7 @@ struct ConsoleReportPages {
         let shown = items.prefix(Self.pageSize)
         let page = ListPage(
             heading: renderer.text(session.principal.role == .school ? "reports.heading.school" : "reports.heading.regulator", visit),
-            rows: shown.map {
-                .init(
-                    href: "/console/reports/\($0.id)", received: ConsoleFormat.instant($0.receivedAt, visit.language),
-                    facility: "\($0.facilityName) (\($0.facilityCode))",
-                    category: renderer.text("report.category.\($0.category.rawValue)", visit),
-                    status: renderer.text("report.status.\($0.status.rawValue)", visit), adults: $0.adultCount, children: $0.childCount)
-            },
+            rows: shown.map(ReportWords(renderer: renderer, visit: visit).row),
             empty: shown.isEmpty,
             next: items.count > Self.pageSize
                 ? shown.last.map {

@@ -9,8 +9,26 @@ struct ReportWords {
         var value: String
     }
 
+    /// A report as one row of a list (the reports, a facility's, a case's evidence), linked to it.
+    struct Row {
+        var href: String
+        var received: String
+        var facility: String
+        var category: String
+        var status: String
+        var adults: Int
+        var children: Int
+    }
+
     let renderer: ConsoleRenderer
     let visit: ConsoleVisit
+
+    func row(_ summary: ReportSummary) -> Row {
+        Row(
+            href: "/console/reports/\(summary.id)", received: ConsoleFormat.instant(summary.receivedAt, visit.language),
+            facility: "\(summary.facilityName) (\(summary.facilityCode))", category: say("report.category.\(summary.category.rawValue)"),
+            status: say("report.status.\(summary.status.rawValue)"), adults: summary.adultCount, children: summary.childCount)
+    }
 
     /// Its category, status, when it happened and came to light, and who brought it to light.
     func facts(_ report: ReportRecord) -> [Line] {
