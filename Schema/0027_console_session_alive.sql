@@ -9,7 +9,7 @@
 -- idle limit still applies to it.
 CREATE FUNCTION centinela_console_alive(session_sha256 bytea, idle_seconds integer, absolute_seconds integer)
 RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT EXISTS (
         SELECT 1 FROM console_sessions s JOIN api_tokens t ON t.id = s.token_id
         WHERE s.id_sha256 = session_sha256 AND s.ended_at IS NULL

@@ -69,7 +69,7 @@ struct ConsoleCaseFile {
         guard let file = try await reports.caseFile(of: .facility(id), format: "html", caller: caller) else { throw Problem.notFound() }
         let record = try await FacilityRegister(database: database).facility(id, caller: caller)
         let current = try? await risk.current(id, caller: caller)
-        let history = (try? await risk.history(id, before: nil, limit: 200, caller: caller).rows) ?? []
+        let history = (try? await risk.trail(id, limit: 200, caller: caller).points) ?? []
         func say(_ key: String) -> String { renderer.text(key, visit) }
         let words = ReportWords(renderer: renderer, visit: visit)
         let factors: [Page.Line] = (current?.score.assessment.reasons ?? []).filter { $0.points > 0 }.map {
@@ -87,8 +87,8 @@ struct ConsoleCaseFile {
             factors: factors, hasFactors: !factors.isEmpty,
             history: history.map {
                 .init(
-                    at: ConsoleFormat.instant($0.score.assessment.asOf, language), score: ConsoleFormat.points($0.score.assessment.score),
-                    band: say("band.\($0.score.assessment.band.rawValue)"))
+                    at: ConsoleFormat.instant($0.asOf, language), score: ConsoleFormat.points($0.score),
+                    band: say("band.\($0.band.rawValue)"))
             },
             hasHistory: !history.isEmpty,
             reports: Self.reports(file.reports, words: words, visit: visit, naming: false),

@@ -210,15 +210,15 @@ struct ConsoleCasePages {
     ) async throws -> Response {
         let visit = context.visit()
         let renderer = try renderer
-        let dossier = try await desk.dossier(id, caller: context.caller(session.principal))
-        let record = dossier.record
-        let language = visit.language
-        // A network case of many schools gathers hundreds of alerts and events: the page shows
-        // the first alerts and the latest events, and all of them on request (`?all=1`).
+        // A network case of many schools gathers hundreds of alerts, reports and events: the page
+        // shows the first alerts and the latest reports and events, and all of them on request.
         let all = request.uri.queryParameters["all"] == "1"
         let shown = all ? Int.max : Self.shownAtFirst
+        let dossier = try await desk.dossier(id, evidence: shown, caller: context.caller(session.principal))
+        let record = dossier.record
+        let language = visit.language
         let hidden =
-            max(0, dossier.alerts.count - shown) + max(0, dossier.events.count - shown) + max(0, dossier.reports.count - shown)
+            max(0, dossier.alerts.count - shown) + max(0, dossier.events.count - shown) + max(0, dossier.reportCount - shown)
         let summary = renderer.text(
             record.kind == .pattern ? "case.summary.pattern" : "case.summary.facility", visit,
             [
@@ -264,7 +264,7 @@ struct ConsoleCasePages {
                 ? renderer.text(
                     "case.more", visit,
                     [
-                        "alerts": "\(dossier.alerts.count)", "events": "\(dossier.events.count)", "reports": "\(dossier.reports.count)",
+                        "alerts": "\(dossier.alerts.count)", "events": "\(dossier.events.count)", "reports": "\(dossier.reportCount)",
                         "shown": "\(Self.shownAtFirst)",
                     ])
                 : nil,

@@ -90,13 +90,13 @@ struct ConsoleFacilityPage {
         let language = visit.language
         var found: FacilityRecord?
         var score: StoredScore?
-        var history: [(id: Int64, score: StoredScore)] = []
+        var history: [ScorePoint] = []
         do {
             let current = try await risk.current(id, caller: caller)
             (found, score) = (current.facility, current.score)
-            history = try await risk.history(id, before: nil, limit: 120, caller: caller).rows
+            history = try await risk.trail(id, limit: 120, caller: caller).points
         } catch RiskDesk.Refusal.notScoredYet {
-            found = try await risk.history(id, before: nil, limit: 1, caller: caller).facility
+            found = try await risk.trail(id, limit: 1, caller: caller).facility
         }
         guard let facility = found else { throw Problem.notFound() }
         let (rows, _) = try await reports.list(.init(facilityID: id), after: nil, limit: 100, shown: 100, caller: caller)
@@ -116,7 +116,7 @@ struct ConsoleFacilityPage {
             manualBand: assessment?.manualOverride.map { _ in renderer.text("facility.manual_band", visit) },
             asOf: assessment.map { ConsoleFormat.instant($0.asOf, language) } ?? "",
             factors: factors,
-            chart: ScoreChart(history.map { ($0.score.assessment.asOf, $0.score.assessment.score) }),
+            chart: ScoreChart(history.map { ($0.asOf, $0.score) }),
             reports: rows.map(ReportWords(renderer: renderer, visit: visit).row),
             noReports: rows.isEmpty, fileHref: "/console/facilities/\(id)/file",
             fileReportHref: isRegulator ? "/console/reports/new?facility=\(id)" : nil,

@@ -16,8 +16,11 @@ public struct CaseDesk: Sendable {
         public var record: CaseRecord
         public var alerts: [AlertRecord]
         public var events: [CaseEventRecord]
-        /// The reports behind the case's alerts the caller may see, newest first: its evidence.
+        /// Reports behind the case's alerts the caller may see, newest first: its evidence (at most
+        /// the number asked for, from the latest alerts' reports).
         public var reports: [ReportSummary] = []
+        /// How many distinct reports the case's alerts rest on.
+        public var reportCount = 0
     }
 
     public let database: ServiceDatabase
@@ -72,7 +75,9 @@ public struct CaseDesk: Sendable {
         }
     }
 
-    public func dossier(_ id: Case.ID, caller: Caller) async throws -> Dossier {
+    /// `evidence`: how many of the reports behind its alerts to read as well (none by default: a
+    /// national network case rests on a thousand reports).
+    public func dossier(_ id: Case.ID, evidence: Int = 0, caller: Caller) async throws -> Dossier {
         let found = try await database.withScope(caller.principal) { connection -> Dossier? in
             let record = try await cases.case(id, on: connection)
             var dossier: Dossier?
@@ -83,10 +88,11 @@ public struct CaseDesk: Sendable {
                 }
                 let alerts = ids.compactMap { byID[$0] }
                 var seen = Set<IncidentReport.ID>()
-                let evidence = alerts.flatMap(\.reports).filter { seen.insert($0).inserted }
+                let behind = alerts.reversed().flatMap(\.reports).filter { seen.insert($0).inserted }
                 dossier = Dossier(
                     record: record, alerts: alerts, events: try await cases.events(of: id, on: connection),
-                    reports: try await ReportStore(logger: database.logger).summaries(evidence, on: connection))
+                    reports: try await ReportStore(logger: database.logger).summaries(Array(behind.prefix(evidence)), on: connection),
+                    reportCount: behind.count)
             }
             try await database.audit(
                 caller.event("case.read", on: "case", id: id.description, outcome: record == nil ? .notFound : .ok), on: connection)

@@ -59,6 +59,21 @@ public struct RiskDesk: Sendable {
         return (facility, rows, count)
     }
 
+    /// The facility's past scores as points (when, score, band), newest first, at most `limit`;
+    /// audited as the history it is.
+    public func trail(_ id: Facility.ID, limit: Int, caller: Caller) async throws -> (facility: FacilityRecord, points: [ScorePoint]) {
+        let (facility, points) = try await database.withScope(caller.principal) { connection in
+            let facility = try await facilities.facility(id: id, on: connection)
+            let points = facility == nil ? [] : try await scores.trail(id, limit: limit, on: connection)
+            try await database.audit(
+                caller.event("risk.history", on: "facility", id: id.description, outcome: facility == nil ? .notFound : .ok),
+                on: connection)
+            return (facility, points)
+        }
+        guard let facility else { throw Refusal.facilityNotFound }
+        return (facility, points)
+    }
+
     /// Sets (or, with no band, clears) the facility's manual band; the band follows within seconds.
     public func setOverride(
         facility id: Facility.ID, band: RiskBand?, reason: String, expiresAt: Date?, caller: Caller

@@ -34,6 +34,13 @@ public struct StoredScore: Sendable, Equatable {
     }
 }
 
+/// One past score as a chart or a table shows it.
+public struct ScorePoint: Sendable, Equatable {
+    public var asOf: Date
+    public var score: Double
+    public var band: RiskBand
+}
+
 /// Scores as stored: written by rescoring (system scope), read by the API (caller's scope).
 public struct ScoreStore: Sendable {
     let logger: Logger
@@ -262,6 +269,21 @@ public struct ScoreStore: Sendable {
             result.append((id, try Self.decode(json, recordedAt: recordedAt)))
         }
         return result
+    }
+
+    /// The facility's past scores as a line to draw (when, score, band), newest first: the
+    /// columns only, without reading each assessment (a chart of 120 decoded 120 of ~2 kB).
+    public func trail(_ facility: Facility.ID, limit: Int, on connection: PostgresConnection) async throws -> [ScorePoint] {
+        var points: [ScorePoint] = []
+        for try await (asOf, score, band) in try await connection.query(
+            """
+            SELECT as_of, score::float8, band FROM risk_score_history
+            WHERE facility_id = \(facility.rawValue) ORDER BY id DESC LIMIT \(Int32(clamping: limit))
+            """, logger: logger
+        ).decode((Date, Double, String).self) {
+            points.append(ScorePoint(asOf: asOf, score: score, band: RiskBand(rawValue: band) ?? .low))
+        }
+        return points
     }
 
     /// How many past scores the facility's history holds.
