@@ -196,6 +196,9 @@ struct ConsoleCasePages {
 
     /// Alerts and history events a case's page shows before `?all=1`.
     static let shownAtFirst = 100
+    /// Reports a case's page shows before `?all=1` (each read with its decisions' latest status
+    /// and its counts: ~0.4 ms apiece nationally).
+    static let reportsAtFirst = 30
 
     @Sendable func casePage(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try context.consoleSession(for: [.regulator])
@@ -214,11 +217,13 @@ struct ConsoleCasePages {
         // shows the first alerts and the latest reports and events, and all of them on request.
         let all = request.uri.queryParameters["all"] == "1"
         let shown = all ? Int.max : Self.shownAtFirst
-        let dossier = try await desk.dossier(id, evidence: shown, caller: context.caller(session.principal))
+        let dossier = try await desk.dossier(
+            id, evidence: all ? Int.max : Self.reportsAtFirst, caller: context.caller(session.principal))
         let record = dossier.record
         let language = visit.language
         let hidden =
-            max(0, dossier.alerts.count - shown) + max(0, dossier.events.count - shown) + max(0, dossier.reportCount - shown)
+            max(0, dossier.alerts.count - shown) + max(0, dossier.events.count - shown)
+            + max(0, dossier.reportCount - dossier.reports.count)
         let summary = renderer.text(
             record.kind == .pattern ? "case.summary.pattern" : "case.summary.facility", visit,
             [
@@ -265,6 +270,7 @@ struct ConsoleCasePages {
                     "case.more", visit,
                     [
                         "alerts": "\(dossier.alerts.count)", "events": "\(dossier.events.count)", "reports": "\(dossier.reportCount)",
+                        "shownReports": "\(Self.reportsAtFirst)",
                         "shown": "\(Self.shownAtFirst)",
                     ])
                 : nil,
