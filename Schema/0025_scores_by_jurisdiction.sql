@@ -10,7 +10,9 @@
 -- ranking's index); the policy now reads that column. It was true only as of the last rescoring:
 -- a facility moved to another jurisdiction kept its score in the old one until the move's own
 -- rescoring (seconds). The trigger below moves the score with the facility, in the same
--- transaction, so the two never disagree in what a regulator's query can see.
+-- transaction, and rescoring writes the facility's jurisdiction as of its write, not as of its
+-- read (ScoreStore.writeLive). What is left: a facility scored for the first time while it is
+-- being moved keeps its old jurisdiction until the move's own rescoring, seconds later.
 
 CREATE FUNCTION centinela_score_follows_facility() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$

@@ -53,7 +53,10 @@ public struct ScoreStore: Sendable {
     /// appended, only when its fingerprint (points, bands, model, jurisdiction, manual band)
     /// differs and the new assessment is not older than the stored one (a slower run never
     /// overwrites a newer score). Returns how many changed.
-    /// Facilities whose stored fingerprint already matches are not even sent.
+    /// Facilities whose stored fingerprint already matches are not even sent. The jurisdiction is
+    /// the facility's as this statement runs, not as the evidence was read: a regulator reads
+    /// scores by it (Schema/0025), and a facility moved since would otherwise be written back
+    /// into its old jurisdiction until its next rescoring.
     func writeLive(_ scored: [ScoredFacility], on connection: PostgresConnection) async throws -> Int {
         let batch = scored.filter { !$0.isUnchanged }
         guard !batch.isEmpty else { return 0 }
@@ -70,7 +73,9 @@ public struct ScoreStore: Sendable {
                     AS i(facility_id, jurisdiction_id, model_id, as_of, score, total, band, model_band, load, points, assessment, fingerprint)
             ), changed AS (
                 INSERT INTO risk_scores AS s (facility_id, jurisdiction_id, model_id, as_of, score, total, band, model_band, load, points, assessment, fingerprint)
-                SELECT facility_id, jurisdiction_id, model_id, as_of, score, total, band, model_band, load, points, assessment, fingerprint FROM input
+                SELECT i.facility_id, f.jurisdiction_id, i.model_id, i.as_of, i.score, i.total, i.band, i.model_band, i.load, i.points,
+                       i.assessment, i.fingerprint
+                FROM input i JOIN facilities f ON f.id = i.facility_id
                 ON CONFLICT (facility_id) DO UPDATE
                     SET jurisdiction_id = excluded.jurisdiction_id, model_id = excluded.model_id, as_of = excluded.as_of,
                         score = excluded.score, total = excluded.total, band = excluded.band, model_band = excluded.model_band,
