@@ -32,9 +32,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
-        // Pure domain: types, risk model, pattern detection. No I/O, no NIO.
+        // Pure domain: types, risk model, pattern detection. No I/O, no NIO. Crypto for the audit
+        // log's tree and signed checkpoints, which are verified without a database (issue 24).
         .target(
             name: "CentinelaCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // PostgreSQL: repositories, migrations, the embedded cluster.
