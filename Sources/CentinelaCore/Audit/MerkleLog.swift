@@ -60,12 +60,7 @@ public enum MerkleLog {
             guard sn > 0 else { return false }
             if fn & 1 == 1 || fn == sn {
                 r = nodeHash(p, r)
-                if fn & 1 == 0 {
-                    repeat {
-                        fn >>= 1
-                        sn >>= 1
-                    } while fn & 1 == 0 && fn != 0
-                }
+                climbRightEdge(&fn, &sn)
             } else {
                 r = nodeHash(r, p)
             }
@@ -111,12 +106,7 @@ public enum MerkleLog {
             if fn & 1 == 1 || fn == sn {
                 fr = nodeHash(c, fr)
                 sr = nodeHash(c, sr)
-                if fn & 1 == 0 {
-                    repeat {
-                        fn >>= 1
-                        sn >>= 1
-                    } while fn & 1 == 0 && fn != 0
-                }
+                climbRightEdge(&fn, &sn)
             } else {
                 sr = nodeHash(sr, c)
             }
@@ -124,6 +114,16 @@ public enum MerkleLog {
             sn >>= 1
         }
         return fr == firstRoot && sr == secondRoot && sn == 0
+    }
+
+    /// RFC 9162's step for a node on the right edge of its subtree (`fn == sn` with `fn` even):
+    /// up until `fn` is a right child or the root is reached.
+    private static func climbRightEdge(_ fn: inout Int, _ sn: inout Int) {
+        guard fn & 1 == 0 else { return }
+        repeat {
+            fn >>= 1
+            sn >>= 1
+        } while fn & 1 == 0 && fn != 0
     }
 
     /// The largest power of two strictly below `n` (n ≥ 2).
