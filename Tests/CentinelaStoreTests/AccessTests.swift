@@ -267,6 +267,32 @@ import Testing
         }
     }
 
+    /// Verification computes each hash in Swift: replacing the database's digest function with one
+    /// that vouches for anything does not hide an edited row (issue 24: the chain used to check
+    /// itself with code stored in the database it checks).
+    @Test func aReplacedDigestFunctionCannotVouchForAnEditedRow() async throws {
+        try await TestDatabase.withMigratedDatabase { database in
+            try await database.withConnection(logger: logger) { connection in
+                for index in 1...3 {
+                    try await connection.query("BEGIN", logger: logger)
+                    try await AuditLog.append(
+                        .system(action: "report.read", objectType: "report", objectID: "r\(index)", details: ["n": "\(index)", "ñ": "sí"]),
+                        on: connection, logger: logger)
+                    try await connection.query("COMMIT", logger: logger)
+                }
+                #expect(try await AuditVerifier.verify(on: connection, logger: logger).isIntact, "Swift computes what the database wrote")
+                try await connection.query(
+                    """
+                    CREATE OR REPLACE FUNCTION audit_event_digest(e audit_events) RETURNS bytea
+                    LANGUAGE sql IMMUTABLE AS $$ SELECT e.hash $$
+                    """, logger: logger)
+                try await connection.query("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only", logger: logger)
+                try await connection.query("UPDATE audit_events SET outcome = 'denied' WHERE position = 2", logger: logger)
+                #expect(try await AuditVerifier.verify(on: connection, logger: logger).firstBreak == .alteredRow(position: 2))
+            }
+        }
+    }
+
     @Test func theAuditChainDetectsEditedAndDeletedRows() async throws {
         try await TestDatabase.withMigratedDatabase { database in
             try await database.withConnection(logger: logger) { connection in

@@ -90,18 +90,28 @@ public struct AuditVerification: Sendable, Equatable {
 }
 
 public enum AuditVerifier {
-    /// Recomputes every row's hash and checks each link, streaming in chain order; stops at the
-    /// first break.
+    /// Recomputes every row's hash in Swift (`AuditEventDigest`; never the database's own
+    /// `audit_event_digest`, which whoever could edit a row could also replace) and checks each
+    /// link, streaming in chain order; stops at the first break.
     public static func verify(on connection: PostgresConnection, logger: Logger) async throws -> AuditVerification {
         let rows = try await connection.query(
             """
-            SELECT position, prev_hash, hash, audit_event_digest(e) = hash
+            SELECT position, prev_hash, hash, (extract(epoch FROM occurred_at) * 1000000)::bigint, request_id,
+                   actor_token::text, actor_role, action, object_type, object_id, outcome, details::text
             FROM audit_events e ORDER BY position
             """, logger: logger)
         var checked = 0
         var previous: (position: Int64, hash: Data)? = nil
         let genesis = Data(repeating: 0, count: 32)
-        for try await (position, prevHash, hash, contentMatches) in rows.decode((Int64, Data, Data, Bool).self) {
+        for try await row in rows {
+            var cells = ColumnReader(row)
+            let (position, prevHash, hash) = (try cells.next(Int64.self), try cells.next(Data.self), try cells.next(Data.self))
+            let digest = AuditEventDigest(
+                previous: Array(prevHash), position: position, occurredAtMicroseconds: try cells.next(Int64.self),
+                requestID: try cells.next(String.self), actorToken: try cells.next(String?.self), actorRole: try cells.next(String?.self),
+                action: try cells.next(String.self), objectType: try cells.next(String.self), objectID: try cells.next(String?.self),
+                outcome: try cells.next(String.self), details: try cells.next(String.self))
+            let contentMatches = digest.hash == Array(hash)
             let expectedPosition = (previous?.position ?? 0) + 1
             if position != expectedPosition {
                 return AuditVerification(
