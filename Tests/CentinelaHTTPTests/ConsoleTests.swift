@@ -160,7 +160,7 @@ import Testing
                 let refused = try await browser.post(path, [("csrf", csrf), ("action", "snooze"), ("until", until), ("reason", "x")])
                 #expect(refused.status == .unprocessableContent && refused.contains("dentro de 90 días"), "\(until)")
             }
-            let tomorrow = ConsoleAlertPages.day(Date().addingTimeInterval(86_400))
+            let tomorrow = ConsoleFormat.day(Date().addingTimeInterval(86_400))
             let noReason = try await browser.post(path, [("csrf", csrf), ("action", "snooze"), ("until", tomorrow), ("reason", " ")])
             #expect(noReason.status == .conflict && noReason.contains("Falta el texto (motivo)"))
             #expect(
@@ -216,7 +216,7 @@ import Testing
             let csrf = try #require(page.field("csrf"))
 
             // Each mistake is said in words and changes nothing.
-            let tomorrow = ConsoleAlertPages.day(Date().addingTimeInterval(86_400))
+            let tomorrow = ConsoleFormat.day(Date().addingTimeInterval(86_400))
             for (fields, words) in [
                 ([("band", "critical"), ("until", tomorrow), ("reason", " ")], "Escriba el motivo"),
                 ([("band", "purple"), ("until", tomorrow), ("reason", "Visita")], "Elija un nivel"),

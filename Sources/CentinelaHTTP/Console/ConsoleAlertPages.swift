@@ -40,7 +40,7 @@ struct ConsoleAlertPages {
             status = query["status"].flatMap { Alert.Status(code: String($0)) } ?? .open
             severity = query["severity"].flatMap { Alert.Severity(code: String($0)) }
             rule = query["rule"].flatMap { Alert.Rule(code: String($0)) }
-            jurisdiction = query["jurisdiction"].map(String.init).flatMap { $0.isEmpty || $0.count > 64 ? nil : $0 }
+            jurisdiction = ConsoleChoice.jurisdictionFilter(request)
         }
 
         var store: AlertFilter {
@@ -52,11 +52,7 @@ struct ConsoleAlertPages {
             var parts = ["status=\(status.rawValue)"]
             if let severity { parts.append("severity=\(severity.rawValue)") }
             if let rule { parts.append("rule=\(rule.rawValue)") }
-            if let jurisdiction,
-                let encoded = jurisdiction.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-", "_", "."]))
-            {
-                parts.append("jurisdiction=\(encoded)")
-            }
+            if let jurisdiction { parts.append("jurisdiction=\(ConsoleFormat.queryValue(jurisdiction))") }
             return "?" + parts.joined(separator: "&")
         }
     }
@@ -250,7 +246,8 @@ struct ConsoleAlertPages {
             resolutions: Alert.Resolution.allCases.filter { $0 != .quiet }.map {
                 .init(value: $0.rawValue, label: renderer.text("alert.resolution.\($0.rawValue)", visit))
             },
-            snoozeMin: Self.day(now.addingTimeInterval(86_400)), snoozeMax: Self.day(now.addingTimeInterval(AlertTransition.longestSnooze)),
+            snoozeMin: ConsoleFormat.day(now.addingTimeInterval(86_400)),
+            snoozeMax: ConsoleFormat.day(now.addingTimeInterval(AlertTransition.longestSnooze)),
             notice: notice, error: error, action: "/console/alerts/\(alert.id)")
         return renderer.response("alert", title: page.heading, visit: visit, request: request, page: page, status: status)
     }
@@ -292,7 +289,7 @@ struct ConsoleAlertPages {
             }
             transition = .resolve(resolution, note: text("note"))
         case "snooze":
-            guard let until = Self.endOfDay(text("until", 10)), until > now,
+            guard let until = CalendarDate(text("until", 10)).map(ConsoleFormat.endOfDay), until > now,
                 until.timeIntervalSince(now) <= AlertTransition.longestSnooze + 86_400
             else { return try await refuse("alert.error.snooze") }
             transition = .snooze(until: min(until, now.addingTimeInterval(AlertTransition.longestSnooze)), reason: text("reason", 1000))
@@ -319,26 +316,6 @@ struct ConsoleAlertPages {
     static func alertID(_ context: AppRequestContext) throws -> Alert.ID {
         guard let text = context.parameters.get("id"), let id = Alert.ID(uuidString: text) else { throw Problem.notFound() }
         return id
-    }
-
-    /// A day as a date input writes it, in Mexico City's calendar.
-    static func day(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = ConsoleFormat.zone
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
-    }
-
-    /// A snooze "until 20 December" lasts through that day in Mexico City: its end, as an instant.
-    static func endOfDay(_ text: String) -> Date? {
-        let parts = text.split(separator: "-").compactMap { Int($0) }
-        guard text.count == 10, parts.count == 3 else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = ConsoleFormat.zone
-        guard let start = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])),
-            Self.day(start) == text
-        else { return nil }
-        return calendar.date(byAdding: .day, value: 1, to: start)?.addingTimeInterval(-1)
     }
 }
 

@@ -78,10 +78,8 @@ struct ConsoleCasePages {
         let query = request.uri.queryParameters
         let status = query["status"].flatMap { Case.Status(code: String($0)) } ?? .open
         let kind = query["kind"].flatMap { Case.Kind(code: String($0)) }
-        let jurisdiction = query["jurisdiction"].map(String.init).flatMap { $0.isEmpty || $0.count > 64 ? nil : $0 }
-        let within =
-            jurisdiction.flatMap { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-", "_", "."])) }
-            .map { "&jurisdiction=\($0)" } ?? ""
+        let jurisdiction = ConsoleChoice.jurisdictionFilter(request)
+        let within = jurisdiction.map { "&jurisdiction=\(ConsoleFormat.queryValue($0))" } ?? ""
         let kindQuery = (kind.map { "&kind=\($0.rawValue)" } ?? "") + within
         let cursor = query["after"].flatMap { InstantCursor(text: String($0)) }
         let caller = context.caller(session.principal)

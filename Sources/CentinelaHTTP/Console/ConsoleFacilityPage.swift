@@ -138,8 +138,8 @@ struct ConsoleFacilityPage {
                     until: ConsoleFormat.instant(manual.expiresAt, language))
             },
             bands: RiskBand.allCases.map { .init(value: $0.rawValue, label: renderer.text("band.\($0.rawValue)", visit)) },
-            bandMin: ConsoleAlertPages.day(now.addingTimeInterval(86_400)),
-            bandMax: ConsoleAlertPages.day(now.addingTimeInterval(Double(RiskController.longestOverride) * 86_400)),
+            bandMin: ConsoleFormat.day(now.addingTimeInterval(86_400)),
+            bandMax: ConsoleFormat.day(now.addingTimeInterval(Double(RiskController.longestOverride) * 86_400)),
             action: "/console/facilities/\(id)", notice: notice, error: error)
         return renderer.response("facility", title: page.name, visit: visit, request: request, page: page, status: status)
     }
@@ -164,7 +164,7 @@ struct ConsoleFacilityPage {
         switch form.value("action") {
         case "band":
             guard let chosen = form.value("band").flatMap(RiskBand.init(code:)) else { return try await refuse("facility.error.band") }
-            guard let last = ConsoleAlertPages.endOfDay(String((form.value("until") ?? "").prefix(10))), last > now,
+            guard let last = CalendarDate(String((form.value("until") ?? "").prefix(10))).map(ConsoleFormat.endOfDay), last > now,
                 last.timeIntervalSince(now) <= Double(RiskController.longestOverride + 1) * 86_400
             else { return try await refuse("facility.error.band_until") }
             band = chosen

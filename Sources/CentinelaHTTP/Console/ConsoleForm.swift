@@ -61,6 +61,12 @@ struct ConsoleChoice {
     var label: String
     var selected: Bool
 
+    /// The jurisdiction a page's query filters by (`jurisdiction=`); none when absent, empty or
+    /// too long to be a code (ignored, never an error).
+    static func jurisdictionFilter(_ request: Request) -> String? {
+        request.uri.queryParameters["jurisdiction"].map(String.init).flatMap { $0.isEmpty || $0.count > 64 ? nil : $0 }
+    }
+
     /// The jurisdictions a regulator may filter by: their own and those below, by name. (The
     /// register of jurisdictions is public; others would only ever filter to nothing.)
     static func jurisdictions(

@@ -20,6 +20,28 @@ enum ConsoleFormat {
         })
 
     static func points(_ value: Double) -> String { String(format: "%.1f", value) }
+
+    /// A day in Mexico City's calendar, as a date input writes it (`2026-12-20`).
+    static func day(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    }
+
+    /// The last second of a day in Mexico City: "until 20 December" (a snooze, a band set by
+    /// hand) lasts through that day.
+    static func endOfDay(_ day: CalendarDate) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let start = calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day)) ?? .distantPast
+        return (calendar.date(byAdding: .day, value: 1, to: start) ?? start).addingTimeInterval(-1)
+    }
+
+    /// A value as it goes into a link's query string.
+    static func queryValue(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-", "_", "."])) ?? text
+    }
 }
 
 extension ConsoleLanguage {

@@ -170,7 +170,7 @@ struct ConsoleMapPage {
         let (items, total) = try await register.facilities(
             FacilityFilter(withinCode: within), order: .score(after: cursor), limit: Self.pageSize + 1, total: true, caller: caller)
         let shown = items.prefix(Self.pageSize)
-        let encoded = within.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-", "_", "."])) ?? within
+        let encoded = ConsoleFormat.queryValue(within)
         let page = FacilitiesPage(
             heading: renderer.text("map.facilities_heading", visit, ["name": place.name]), total: total ?? shown.count,
             rows: shown.map { record in
