@@ -45,7 +45,10 @@ public struct DemoSeeder: Sendable {
         }
         var simulated = false
         for try await n in try await connection.query(
-            "SELECT count(*) FROM audit_events WHERE action = 'simulation.load'", logger: logger
+            """
+            SELECT (SELECT count(*) FROM audit_events WHERE action = 'simulation.load')
+                 + (SELECT count(*) FROM audit_pending WHERE action = 'simulation.load')
+            """, logger: logger
         ).decode(Int.self) { simulated = n > 0 }
 
         var seeded = false

@@ -143,7 +143,12 @@ struct ServeCommand: AsyncParsableCommand {
                 let app = try buildApplication(
                     configuration: http, database: databaseConfiguration, migrations: migrations,
                     nationalIDs: nationalIDs, riskModel: model, caseGroupWait: groupWait, metrics: metrics, metricsToken: metricsToken,
-                    logger: logger)
+                    auditCheckpoints: setup.auditCheckpoints, logger: logger)
+                if setup.auditCheckpoints == nil {
+                    logger.warning(
+                        "no CENTINELA_AUDIT_SIGNING_KEY: the audit log is chained but no checkpoint is signed, so nothing outside the database can show it was not rewritten"
+                    )
+                }
                 if let access { printDemo(access, http: http) }
                 do {
                     try await Self.runUntilStopped(app, logger: logger)

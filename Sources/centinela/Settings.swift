@@ -12,7 +12,9 @@ struct Environment {
 
     /// Secrets that may come from a file instead (`NAME_FILE=/run/secrets/…`, as Docker and
     /// Kubernetes mount them), so that they never sit in a compose file or a process listing.
-    static let secretsFromFiles = ["DATABASE_URL", "CENTINELA_NATIONAL_ID_KEY", "CENTINELA_METRICS_TOKEN"]
+    static let secretsFromFiles = [
+        "DATABASE_URL", "CENTINELA_NATIONAL_ID_KEY", "CENTINELA_METRICS_TOKEN", "CENTINELA_AUDIT_SIGNING_KEY",
+    ]
 
     /// The process environment with each `NAME_FILE` read into `NAME` (trailing newlines dropped).
     static func process() throws(ConfigurationError) -> Environment {
@@ -228,12 +230,70 @@ extension DatabaseOptions {
     }
 }
 
+extension DatabaseOptions {
+    /// How audit checkpoints are signed: `CENTINELA_AUDIT_SIGNING_KEY` (the Ed25519 private key's
+    /// 32 bytes, base64, as `centinela audit keygen` writes it) named `CENTINELA_AUDIT_LOG_NAME`,
+    /// kept in `CENTINELA_AUDIT_CHECKPOINT_DIR`, at most every `CENTINELA_AUDIT_CHECKPOINT_SECONDS`.
+    /// With the embedded database and no key, a key and a folder beside the data folder, made on
+    /// first use (`generatedKey`): enough to try the product, not to guard against its operator,
+    /// who can read that key. Without either, nil.
+    func auditCheckpointing(_ env: Environment) throws -> (checkpointing: AuditCheckpointing?, generatedKey: URL?) {
+        let name = env["CENTINELA_AUDIT_LOG_NAME"] ?? "centinela-audit"
+        let interval =
+            try env.setting(flag: nil, "", variable: "CENTINELA_AUDIT_CHECKPOINT_SECONDS") { text, source throws(ConfigurationError) in
+                try Environment.wholeSeconds(text, source: source, in: 10...86_400)
+            } ?? .seconds(60)
+        guard AuditSigningKey.isUsableName(name) else {
+            throw ConfigurationError(source: "CENTINELA_AUDIT_LOG_NAME", message: "must be 1 to 100 characters with no space or '+'")
+        }
+        var folder = try env["CENTINELA_AUDIT_CHECKPOINT_DIR"].map { path throws(ConfigurationError) in
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue,
+                FileManager.default.isWritableFile(atPath: path)
+            else {
+                throw ConfigurationError(
+                    source: "CENTINELA_AUDIT_CHECKPOINT_DIR", message: "must name a folder this user can write: \(path)")
+            }
+            return URL(fileURLWithPath: path)
+        }
+        if let seed = env["CENTINELA_AUDIT_SIGNING_KEY"] {
+            guard let signing = try? AuditSigningKey(name: name, seed: seed) else {
+                throw ConfigurationError(
+                    source: "CENTINELA_AUDIT_SIGNING_KEY",
+                    message: "must be 32 bytes, base64-encoded, as `centinela audit keygen` writes it")
+            }
+            return (AuditCheckpointing(key: signing, folder: folder, interval: interval), nil)
+        }
+        guard case .embedded(let embedded, _) = try resolveTarget(env) else { return (nil, nil) }
+        let beside = URL(fileURLWithPath: embedded.dataDirectory).deletingLastPathComponent()
+        let file = beside.appendingPathComponent("audit-signing.key")
+        if folder == nil {
+            folder = beside.appendingPathComponent("audit-checkpoints")
+            try FileManager.default.createDirectory(at: folder!, withIntermediateDirectories: true)
+        }
+        if let text = try? String(contentsOf: file, encoding: .utf8) {
+            guard let signing = try? AuditSigningKey(name: name, seed: text) else {
+                throw ConfigurationErrorMessage("\(file.path) does not hold a usable audit signing key (32 bytes, base64)")
+            }
+            return (AuditCheckpointing(key: signing, folder: folder, interval: interval), nil)
+        }
+        let signing = AuditSigningKey.generated(name: name)
+        guard
+            FileManager.default.createFile(
+                atPath: file.path, contents: Data((signing.seed + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        else { throw ConfigurationErrorMessage("cannot write \(file.path)") }
+        return (AuditCheckpointing(key: signing, folder: folder, interval: interval), file)
+    }
+}
+
 /// What every command that touches the database sets up first, in this order: settings are all
 /// validated before logging starts and before any database is started.
 struct CommandSetup {
     var env: Environment
     var logger: Logger
     var migrations: MigrationSet
+    /// How the audit log's checkpoints are signed and kept; nil without a key (decision 43).
+    var auditCheckpoints: AuditCheckpointing?
 
     /// `quiet` commands print results for people and scripts: they log warnings and worse only,
     /// unless a level is asked for.
@@ -246,9 +306,16 @@ struct CommandSetup {
         _ = try database.resolveTarget(env)
         try validate(env)
         migrations = try database.resolveMigrations(env)
+        let audit = try database.auditCheckpointing(env)
+        auditCheckpoints = audit.checkpointing
         logConfiguration.bootstrap()
         logger = Logger(label: "centinela")
         logger.logLevel = logConfiguration.level
+        if let generated = audit.generatedKey {
+            logger.notice(
+                "generated the key that signs the audit log's checkpoints; give its verifier key to the regulators who keep them",
+                metadata: ["path": "\(generated.path)", "verifier_key": "\(audit.checkpointing?.key.verifierKey ?? "")"])
+        }
     }
 }
 
@@ -263,8 +330,18 @@ extension CommandSetup {
             try await database.withConnection(logger: logger) { connection in
                 let status = try await migrator.status(on: connection)
                 guard status.isCurrent else { throw MigrationError.schemaBehind(pending: status.pending) }
-                return try await body(connection)
+                let result = try await body(connection)
+                try await settleAuditLog(on: connection)
+                return result
             }
+        }
+    }
+
+    /// Chains the audit events this command wrote, when no server sequences the log (decision
+    /// 43): a command's writes are in the log by the time it exits.
+    func settleAuditLog(on connection: PostgresConnection, sign: Bool = true) async throws {
+        if try await !AuditSequencer(checkpoints: auditCheckpoints, logger: logger).settle(on: connection, sign: sign) {
+            logger.warning("the server sequencing the audit log has not chained this command's events yet; it will")
         }
     }
 }
@@ -333,11 +410,12 @@ extension CommandSetup {
             func open(_ opened: [PostgresConnection]) async throws -> Result {
                 if opened.count == max(count, 1) { return try await body(opened) }
                 return try await database.withConnection(logger: logger) { connection in
-                    if opened.isEmpty {
-                        let status = try await migrator.status(on: connection)
-                        guard status.isCurrent else { throw MigrationError.schemaBehind(pending: status.pending) }
-                    }
-                    return try await open(opened + [connection])
+                    guard opened.isEmpty else { return try await open(opened + [connection]) }
+                    let status = try await migrator.status(on: connection)
+                    guard status.isCurrent else { throw MigrationError.schemaBehind(pending: status.pending) }
+                    let result = try await open([connection])
+                    try await settleAuditLog(on: connection)
+                    return result
                 }
             }
             return try await open([])

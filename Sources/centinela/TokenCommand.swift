@@ -115,14 +115,100 @@ struct TokenCommand: AsyncParsableCommand {
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Check the audit trail.",
-        subcommands: [Verify.self]
+        abstract: "Check the audit log, sign its checkpoints, make the key that signs them.",
+        subcommands: [Verify.self, Checkpoint.self, Keygen.self]
     )
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Walk the hash chain of the audit trail and report the first broken link.",
-            discussion: "Exit status: 0 intact, 2 broken, 1 could not check.")
+            abstract: "Walk the audit log's hash chain, and hold it against signed checkpoints kept outside the database.",
+            discussion: """
+                Every hash is computed here, never by the database checked. Each --checkpoint (a file \
+                holding one signed checkpoint, as `audit checkpoint` prints it or the server keeps \
+                it) must be signed by the verifier key and match the log's first events: a log cut \
+                short, or edited and re-hashed, no longer does. Exit status: 0 intact, 2 broken, 1 \
+                could not check.
+                """)
+
+        @Option(name: .long, help: "A file holding a signed checkpoint; repeat for several.")
+        var checkpoint: [String] = []
+
+        @Option(
+            name: .long,
+            help:
+                "The key checkpoints must be signed by, as `audit keygen` prints it (name+id+key). (env: CENTINELA_AUDIT_VERIFIER_KEY; default: the public half of the configured signing key)"
+        )
+        var verifierKey: String?
+
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var log: LogOptions
+
+        func run() async throws {
+            try await failingClearly {
+                var checkpoints: [AuditCheckpoint] = []
+                let setup = try CommandSetup(log: log, database: database, quiet: true) { env in
+                    guard !checkpoint.isEmpty else { return }
+                    let source = verifierKey != nil ? "--verifier-key" : "CENTINELA_AUDIT_VERIFIER_KEY"
+                    let verifier: AuditVerifierKey
+                    if let text = verifierKey ?? env["CENTINELA_AUDIT_VERIFIER_KEY"] {
+                        do throws(AuditCheckpointError) { verifier = try AuditSigningKey.verifier(text) } catch {
+                            throw ConfigurationErrorMessage("\(source): \(error.description)")
+                        }
+                    } else if let signing = try database.auditCheckpointing(env).checkpointing?.key {
+                        verifier = signing.verifier
+                    } else {
+                        throw ConfigurationErrorMessage("--checkpoint needs the key that signed it: give --verifier-key")
+                    }
+                    for path in checkpoint {
+                        guard let data = FileManager.default.contents(atPath: path), let note = String(data: data, encoding: .utf8) else {
+                            throw ConfigurationErrorMessage("cannot read the checkpoint \(path)")
+                        }
+                        do throws(AuditCheckpointError) {
+                            checkpoints.append(try verifier.checkpoint(note))
+                        } catch {
+                            throw ConfigurationErrorMessage("\(path): \(error.description)")
+                        }
+                    }
+                }
+                let result = try await setup.withCurrentSchema(database) { connection in
+                    // Verifying signs nothing: a checkpoint is the sequencer's word, not the checker's.
+                    try await setup.settleAuditLog(on: connection, sign: false)
+                    return try await AuditVerifier.verify(on: connection, checkpoints: checkpoints, logger: setup.logger)
+                }
+                guard let broken = result.firstBreak else {
+                    let held = checkpoints.isEmpty ? "" : "; \(result.checkpointsHeld) checkpoints held"
+                    print("audit trail intact: \(result.rowsChecked) events checked\(held)")
+                    return
+                }
+                print("audit trail BROKEN \(Self.explain(broken, intactBefore: result.rowsChecked))")
+                throw ExitCode(2)
+            }
+        }
+
+        static func explain(_ broken: AuditVerification.Break, intactBefore checked: Int) -> String {
+            switch broken {
+            case .alteredRow(let position):
+                "at event \(position): its content does not match its hash (edited); \(checked) events before it are intact"
+            case .hashMismatch(let position):
+                "at event \(position): it does not chain to the event before it (that event was altered and re-hashed); \(checked) events before it are intact"
+            case .brokenLink(let position, let expected):
+                "at event \(position): the events after \(expected) up to it are missing (deleted); \(checked) events before it are intact"
+            case .truncated(let checkpoint, let size):
+                "after event \(size): the checkpoint signed \(checkpoint.time.formatted(.iso8601)) vouched for \(checkpoint.size) events, the log holds \(size) (its newest were removed)"
+            case .rewritten(let checkpoint):
+                "within the first \(checkpoint.size) events: they are not those the checkpoint signed \(checkpoint.time.formatted(.iso8601)) vouched for (edited, removed or inserted, and the chain re-hashed to hide it)"
+            }
+        }
+    }
+
+    struct Checkpoint: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Chain what is pending, sign a checkpoint of the audit log and print it.",
+            discussion: """
+                Needs the signing key (CENTINELA_AUDIT_SIGNING_KEY, or the embedded database's own). \
+                Keep the output outside the database: `audit verify --checkpoint FILE` holds the log \
+                against it later.
+                """)
 
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var log: LogOptions
@@ -130,29 +216,47 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             try await failingClearly {
                 let setup = try CommandSetup(log: log, database: database, quiet: true)
-                let result = try await setup.withCurrentSchema(database) { connection in
-                    try await AuditVerifier.verify(on: connection, logger: setup.logger)
+                guard let checkpoints = setup.auditCheckpoints else {
+                    throw ConfigurationErrorMessage("no signing key: set CENTINELA_AUDIT_SIGNING_KEY (see `centinela audit keygen`)")
                 }
-                switch result.firstBreak {
-                case nil:
-                    print("audit trail intact: \(result.rowsChecked) events checked")
-                case .alteredRow(let position):
-                    print(
-                        "audit trail BROKEN at event \(position): its content does not match its hash (edited); \(result.rowsChecked) events before it are intact"
-                    )
-                    throw ExitCode(2)
-                case .hashMismatch(let position):
-                    print(
-                        "audit trail BROKEN at event \(position): it does not chain to the event before it (that event was altered and re-hashed); \(result.rowsChecked) events before it are intact"
-                    )
-                    throw ExitCode(2)
-                case .brokenLink(let position, let expected):
-                    print(
-                        "audit trail BROKEN at event \(position): the events after \(expected) up to it are missing (deleted); \(result.rowsChecked) events before it are intact"
-                    )
-                    throw ExitCode(2)
+                let note: String? = try await setup.withCurrentSchema(database) { connection in
+                    // Settling chains what is pending and signs, unless the newest checkpoint already
+                    // states the log's size (or a server's sequencer signs it): the newest is printed.
+                    try await setup.settleAuditLog(on: connection)
+                    return try await AuditSequencer(checkpoints: checkpoints, logger: setup.logger).newestCheckpoint(on: connection)
                 }
+                guard let note else { throw ConfigurationErrorMessage("no checkpoint could be signed") }
+                print(note, terminator: "")
             }
+        }
+    }
+
+    struct Keygen: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a key to sign the audit log's checkpoints; print the verifier key regulators keep.",
+            discussion: """
+                Writes the private key (32 bytes, base64) to --out, readable by its owner only, and \
+                prints its verifier key. Give the service the private key as \
+                CENTINELA_AUDIT_SIGNING_KEY_FILE=FILE (never inside the database), and the verifier \
+                key to whoever keeps checkpoints.
+                """)
+
+        @Option(name: .long, help: "Where to write the private key; must not exist.")
+        var out: String
+
+        @Option(name: .long, help: "The log's name, in every checkpoint. (default: centinela-audit)")
+        var name = "centinela-audit"
+
+        func run() throws {
+            guard AuditSigningKey.isUsableName(name) else {
+                throw ValidationError("--name must be 1 to 100 characters with no space or '+'")
+            }
+            guard !FileManager.default.fileExists(atPath: out) else { throw ValidationError("\(out) exists; choose another --out") }
+            let key = AuditSigningKey.generated(name: name)
+            guard
+                FileManager.default.createFile(atPath: out, contents: Data((key.seed + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            else { throw ValidationError("cannot write \(out)") }
+            print(key.verifierKey)
         }
     }
 }

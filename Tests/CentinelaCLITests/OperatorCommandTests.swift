@@ -88,4 +88,67 @@ import Testing
             #expect(broken.output.hasPrefix("audit trail BROKEN at event 2: its content does not match its hash"))
         }
     }
+
+    /// The whole path of issue 24 at the command line: a key made, a checkpoint signed and kept
+    /// outside the database, the log held against it, and the newest events' removal shown.
+    @Test func signsCheckpointsAndHoldsTheLogAgainstThem() async throws {
+        try await World.with { world in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent("kept"), withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let keyFile = folder.appendingPathComponent("signing.key").path
+
+            let keygen = try await CommandProcess.run(["audit", "keygen", "--out", keyFile, "--name", "centinela.test/audit"])
+            #expect(keygen.status == 0, "\(keygen.error)")
+            let verifierKey = keygen.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(verifierKey.hasPrefix("centinela.test/audit+"))
+            #expect(try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? Int == 0o600)
+            let again = try await CommandProcess.run(["audit", "keygen", "--out", keyFile])
+            #expect(again.status != 0 && again.error.contains("exists"), "a key is never overwritten")
+
+            let env = [
+                "DATABASE_URL": world.database.connectionURL, "CENTINELA_AUDIT_SIGNING_KEY_FILE": keyFile,
+                "CENTINELA_AUDIT_LOG_NAME": "centinela.test/audit",
+                "CENTINELA_AUDIT_CHECKPOINT_DIR": folder.appendingPathComponent("kept").path,
+            ]
+            let signed = try await CommandProcess.run(["audit", "checkpoint"], environment: env)
+            #expect(signed.status == 0, "\(signed.error)")
+            #expect(signed.output.hasPrefix("centinela.test/audit\n5\n"), "\(signed.output)")
+            let kept = folder.appendingPathComponent("kept/latest.checkpoint")
+            #expect(try String(contentsOf: kept, encoding: .utf8) == signed.output)
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("kept/5.checkpoint").path))
+
+            // A regulator's check: no signing key, only the verifier key and the kept file.
+            let reader = ["DATABASE_URL": world.database.connectionURL]
+            let intact = try await CommandProcess.run(
+                ["audit", "verify", "--checkpoint", kept.path, "--verifier-key", verifierKey], environment: reader)
+            #expect(intact.status == 0, "\(intact.error)")
+            #expect(intact.output.hasPrefix("audit trail intact: ") && intact.output.hasSuffix("events checked; 1 checkpoints held\n"))
+
+            try await world.database.withConnection(logger: TestDatabase.logger) { connection in
+                try await connection.query("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only", logger: TestDatabase.logger)
+                try await connection.query("DELETE FROM audit_events WHERE position > 3", logger: TestDatabase.logger)
+            }
+            let plain = try await CommandProcess.run(["audit", "verify"], environment: reader)
+            #expect(plain.status == 0, "the chain alone cannot tell")
+            let broken = try await CommandProcess.run(
+                ["audit", "verify", "--checkpoint", kept.path, "--verifier-key", verifierKey], environment: reader)
+            #expect(broken.status == 2)
+            #expect(broken.output.contains("vouched for 5 events, the log holds 3 (its newest were removed)"), "\(broken.output)")
+
+            // A checkpoint altered, or checked with another key, is refused in one line.
+            let altered = folder.appendingPathComponent("altered.checkpoint")
+            try signed.output.replacingOccurrences(of: "\n5\n", with: "\n3\n").write(to: altered, atomically: true, encoding: .utf8)
+            let forged = try await CommandProcess.run(
+                ["audit", "verify", "--checkpoint", altered.path, "--verifier-key", verifierKey], environment: reader)
+            #expect(forged.status == 1 && forged.error.contains("not signed by the key centinela.test/audit"), "\(forged.error)")
+            let otherKey = try await CommandProcess.run(["audit", "keygen", "--out", folder.appendingPathComponent("other.key").path])
+            let wrongKey = try await CommandProcess.run(
+                ["audit", "verify", "--checkpoint", kept.path, "--verifier-key", otherKey.output.trimmingCharacters(in: .newlines)],
+                environment: reader)
+            #expect(wrongKey.status == 1 && wrongKey.error.split(separator: "\n").count == 1, "\(wrongKey.error)")
+            let noKey = try await CommandProcess.run(["audit", "verify", "--checkpoint", kept.path], environment: reader)
+            #expect(noKey.status == 1 && noKey.error.contains("--verifier-key"), "\(noKey.error)")
+        }
+    }
 }

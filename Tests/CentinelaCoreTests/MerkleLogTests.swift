@@ -106,4 +106,48 @@ import Testing
         #expect(throws: (any Error).self) { try AuditCheckpoint.verified(note, keyName: "someone-else", key: key.publicKey) }
         #expect(throws: AuditCheckpointError.self) { try AuditCheckpoint.verified("nonsense", keyName: "k", key: key.publicKey) }
     }
+
+    /// The frontier the sequencer keeps (log₂ n hashes) states the same root as the whole tree,
+    /// at every size, and is refused back from storage unless it fits its size.
+    @Test func theFrontierStatesTheTreesRootAtEverySize() {
+        let leaves = Self.leaves(70)
+        var frontier = MerkleLog.Frontier()
+        #expect(frontier.root == MerkleLog.root([]))
+        for (index, leaf) in leaves.enumerated() {
+            frontier.append(leaf)
+            #expect(frontier.size == index + 1)
+            #expect(frontier.root == MerkleLog.root(leaves.prefix(index + 1)), "size \(index + 1)")
+            #expect(frontier.subtrees.count == (index + 1).nonzeroBitCount)
+            #expect(MerkleLog.Frontier(size: frontier.size, subtrees: frontier.subtrees) == frontier)
+        }
+        #expect(MerkleLog.Frontier(size: 6, subtrees: [leaves[0]]) == nil)
+        #expect(MerkleLog.Frontier(size: 1, subtrees: [[1, 2, 3]]) == nil)
+    }
+
+    /// The verifier key a regulator keeps: one line, read back to the same key, refused when any
+    /// part of it is altered; checkpoints signed by the key verify with it alone.
+    @Test func theVerifierKeyIsOneLineThatChecksTheKeysCheckpoints() throws {
+        let key = AuditSigningKey.generated(name: "centinela.example/audit")
+        let line = key.verifierKey
+        #expect(line.hasPrefix("centinela.example/audit+") && !line.contains("\n"))
+        let verifier = try AuditSigningKey.verifier(line)
+        #expect(verifier.name == key.name && verifier.key.rawRepresentation == key.privateKey.publicKey.rawRepresentation)
+        let checkpoint = AuditCheckpoint(
+            origin: key.name, size: 3, root: MerkleLog.root(Self.leaves(3)), time: Date(timeIntervalSince1970: 1_800_000_000))
+        #expect(try verifier.checkpoint(try key.sign(checkpoint)) == checkpoint)
+
+        let parts = line.split(separator: "+", maxSplits: 2).map(String.init)
+        for altered in [
+            "other+\(parts[1])+\(parts[2])", "\(parts[0])+00000000+\(parts[2])", "\(parts[0])+\(parts[1])+\(parts[2].dropLast(4))AAA=",
+            "\(parts[0])+\(parts[1])", "", "a b+\(parts[1])+\(parts[2])",
+        ] {
+            #expect(throws: AuditCheckpointError.self, "\(altered)") { try AuditSigningKey.verifier(altered) }
+        }
+        // The seed reads back to the same key; anything else is refused.
+        #expect(try AuditSigningKey(name: key.name, seed: key.seed + "\n").verifierKey == line)
+        for seed in ["", "not base64", Data(repeating: 1, count: 31).base64EncodedString()] {
+            #expect(throws: AuditCheckpointError.self) { try AuditSigningKey(name: "k", seed: seed) }
+        }
+        #expect(throws: AuditCheckpointError.self) { try AuditSigningKey(name: "has space", seed: key.seed) }
+    }
 }

@@ -426,6 +426,7 @@ import Testing
             #expect(lines.first == "\u{FEFF}" + ConsoleCaseFile.header.joined(separator: ","))
             #expect(lines.count == 3 && lines[1].hasPrefix(id + ",") && lines[1].contains("\"Dos adultos disfrazados\nfilmaron"))
             let exports = try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
+                try await TestDatabase.chainAuditEvents(on: connection)
                 var formats: [String] = []
                 for try await format in try await connection.query(
                     "SELECT details->>'format' FROM audit_events WHERE action = 'facility.export' ORDER BY position",
@@ -470,6 +471,7 @@ import Testing
 
             // Sign-in and sign-out are in the audit trail.
             let actions = try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
+                try await TestDatabase.chainAuditEvents(on: connection)
                 var actions: [String] = []
                 for try await action in try await connection.query(
                     "SELECT action FROM audit_events WHERE action LIKE 'console.%' ORDER BY position", logger: TestDatabase.logger
@@ -589,6 +591,7 @@ import Testing
             #expect(try await schoolBrowser.get("/console/patterns/\(id)/file.csv").status == .notFound)
             // Every export is one audited event, with its format and how many reports it held.
             let exports = try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
+                try await TestDatabase.chainAuditEvents(on: connection)
                 var formats: [String] = []
                 for try await format in try await connection.query(
                     "SELECT details->>'format' FROM audit_events WHERE action = 'pattern.export' AND outcome = 'ok' ORDER BY position",

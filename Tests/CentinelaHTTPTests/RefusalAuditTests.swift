@@ -17,6 +17,7 @@ import Testing
                 try await api.call(.get, "/v1/facilities", token: "cen_notavalidtokenatallxxxxxxxxxxxxxxxxxxxxxxx").status == .unauthorized)
             #expect(try await api.call(.get, "/v1/alerts", token: api.world.schoolToken).status == .forbidden)
             try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
+                try await TestDatabase.chainAuditEvents(on: connection)
                 var rows: [(String?, String, String, String)] = []
                 for try await row in try await connection.query(
                     """

@@ -273,6 +273,7 @@ import Testing
             _ = try await api.call(.get, "/v1/reports/\(id)", token: api.world.otherRegulatorToken)
             _ = try await api.call(.get, "/v1/reports", token: api.world.schoolToken)
             try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
+                try await TestDatabase.chainAuditEvents(on: connection)
                 var events: [(String, String)] = []
                 for try await row in try await connection.query(
                     "SELECT action, outcome FROM audit_events WHERE object_type = 'report' ORDER BY position", logger: TestDatabase.logger

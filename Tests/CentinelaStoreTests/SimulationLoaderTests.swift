@@ -39,6 +39,7 @@ import Testing
                     logger: logger
                 ).decode(String.self) { code = value }
                 #expect(ring.facilities.contains(code))
+                try await TestDatabase.chainAuditEvents(on: connection)
                 #expect(try await count("audit_events WHERE action = 'simulation.load'") == 1)
 
                 await #expect(throws: SimulationLoader.LoadError.self) { _ = try await loader.load(simulation, on: connection) }

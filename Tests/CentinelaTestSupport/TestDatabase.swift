@@ -33,6 +33,15 @@ public enum TestDatabase {
     /// tests of the bounded wait itself (OutageTests) set the production value back.
     public static let connectionWait = Duration.seconds(20)
 
+    /// Chains every audit event appended so far (decision 43: writers append to `audit_pending`,
+    /// the sequencer moves them into `audit_events`), waiting for a running server's sequencer
+    /// when one leads. For tests that read the trail right after writing it.
+    public static func chainAuditEvents(on connection: PostgresConnection) async throws {
+        guard try await AuditSequencer(logger: logger).settle(on: connection) else {
+            throw ReadableDatabaseError(reason: "the audit sequencer did not chain the pending events within 10 s")
+        }
+    }
+
     /// The migrations of this source tree.
     public static func migrations() throws -> MigrationSet {
         try MigrationSet.load(from: schemaDirectory)
@@ -170,7 +179,7 @@ private actor SharedServer {
         var configuration = EmbeddedPostgres.Configuration(dataDirectory: root + "/postgres")
         configuration.databaseName = "postgres"
         configuration.settings = [
-            "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "600",
+            "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "1000",
         ]
         let cluster = try EmbeddedPostgres(configuration: configuration, logger: TestDatabase.logger)
         let database = try await cluster.start()

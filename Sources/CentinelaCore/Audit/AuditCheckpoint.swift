@@ -69,11 +69,83 @@ public enum AuditCheckpointError: Error, Equatable, CustomStringConvertible {
     case malformed(String)
     /// No valid signature by this key on this exact note.
     case unsigned(String)
+    /// A signing or verifier key that cannot be used, and why.
+    case unusableKey(String)
 
     public var description: String {
         switch self {
         case .malformed(let why): "not a checkpoint: \(why)"
         case .unsigned(let key): "not signed by the key \(key): the checkpoint was altered, or comes from another log"
+        case .unusableKey(let why): why
         }
+    }
+}
+
+/// The key that signs checkpoints, and the public half a regulator keeps to check them, written
+/// as a signed note's verifier key (C2SP signed-note): `name+id+base64(0x01 || public key)`, id
+/// being the key id in hex. One line holds everything a verifier needs and nothing secret.
+public struct AuditSigningKey: Sendable {
+    public var name: String
+    public var privateKey: Curve25519.Signing.PrivateKey
+
+    /// `seed`: the private key's 32 bytes, base64 (as `centinela audit keygen` writes them).
+    public init(name: String, seed: String) throws(AuditCheckpointError) {
+        guard Self.isUsableName(name) else { throw .unusableKey("a key name is 1 to 100 characters with no space or '+'") }
+        guard let raw = Data(base64Encoded: seed.trimmingCharacters(in: .whitespacesAndNewlines)), raw.count == 32,
+            let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+        else { throw .unusableKey("a signing key is 32 bytes, base64-encoded") }
+        self.name = name
+        self.privateKey = key
+    }
+
+    public init(name: String, privateKey: Curve25519.Signing.PrivateKey) {
+        self.name = name
+        self.privateKey = privateKey
+    }
+
+    /// A new key (from the system's random source).
+    public static func generated(name: String) -> AuditSigningKey {
+        AuditSigningKey(name: name, privateKey: Curve25519.Signing.PrivateKey())
+    }
+
+    public var seed: String { privateKey.rawRepresentation.base64EncodedString() }
+
+    public var verifierKey: String {
+        let id = AuditCheckpoint.keyID(name: name, key: privateKey.publicKey).map { String(format: "%02x", $0) }.joined()
+        return "\(name)+\(id)+\(Data([0x01] + privateKey.publicKey.rawRepresentation).base64EncodedString())"
+    }
+
+    public func sign(_ checkpoint: AuditCheckpoint) throws -> String { try checkpoint.signed(with: privateKey, keyName: name) }
+
+    /// This key's public half, which checks what it signs.
+    public var verifier: AuditVerifierKey { AuditVerifierKey(name: name, key: privateKey.publicKey) }
+
+    /// A verifier key's name and public key; refused when its id does not match them.
+    public static func verifier(_ text: String) throws(AuditCheckpointError) -> AuditVerifierKey {
+        // The key's base64 may itself hold '+': only the first two separate.
+        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(
+            separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, isUsableName(String(parts[0])), let raw = Data(base64Encoded: String(parts[2])), raw.count == 33,
+            raw.first == 0x01, let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw.dropFirst())
+        else { throw .unusableKey("a verifier key is name+id+key, as `centinela audit keygen` prints it") }
+        let name = String(parts[0])
+        let id = AuditCheckpoint.keyID(name: name, key: key).map { String(format: "%02x", $0) }.joined()
+        guard id == parts[1].lowercased() else { throw .unusableKey("the verifier key's id does not match its name and key") }
+        return AuditVerifierKey(name: name, key: key)
+    }
+
+    public static func isUsableName(_ name: String) -> Bool {
+        (1...100).contains(name.count) && !name.contains(where: { $0 == "+" || $0.isWhitespace || $0.isNewline })
+    }
+}
+
+/// The public half of a checkpoint signing key, with the name its signatures carry.
+public struct AuditVerifierKey: Sendable {
+    public var name: String
+    public var key: Curve25519.Signing.PublicKey
+
+    /// The checkpoint a note states, if this key signed exactly this note.
+    public func checkpoint(_ note: String) throws(AuditCheckpointError) -> AuditCheckpoint {
+        try AuditCheckpoint.verified(note, keyName: name, key: key)
     }
 }

@@ -50,7 +50,7 @@ public struct AuditEventDigest: Sendable {
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ` in UTC, as the chain's function writes the time.
-    static func timestamp(_ microseconds: Int64) -> String {
+    public static func timestamp(_ microseconds: Int64) -> String {
         let seconds = microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000
         let fraction = microseconds - seconds * 1_000_000
         var calendar = Calendar(identifier: .gregorian)

@@ -133,3 +133,44 @@ public enum MerkleLog {
         return k
     }
 }
+
+extension MerkleLog {
+    /// The right edge of a growing tree: the roots of its perfect subtrees, largest first (one
+    /// per set bit of `size`). It is all the sequencer keeps to append leaves and state the root
+    /// (log₂ n hashes, not the n leaves), and all `audit verify` keeps while it streams the log.
+    public struct Frontier: Sendable, Equatable {
+        public private(set) var size: Int
+        public private(set) var subtrees: [Hash]
+
+        public init() {
+            size = 0
+            subtrees = []
+        }
+
+        /// A frontier read back from storage; nil unless it holds one hash per set bit of `size`.
+        public init?(size: Int, subtrees: [Hash]) {
+            guard size >= 0, size.nonzeroBitCount == subtrees.count, subtrees.allSatisfy({ $0.count == 32 }) else { return nil }
+            self.size = size
+            self.subtrees = subtrees
+        }
+
+        /// Appends a leaf hash (`MerkleLog.leafHash` of the entry).
+        public mutating func append(_ leaf: Hash) {
+            var node = leaf
+            var carried = size
+            while carried & 1 == 1 {
+                node = nodeHash(subtrees.removeLast(), node)
+                carried >>= 1
+            }
+            subtrees.append(node)
+            size += 1
+        }
+
+        /// The tree's root, as `MerkleLog.root` of all the leaves appended so far.
+        public var root: Hash {
+            guard var node = subtrees.last else { return Array(SHA256.hash(data: [UInt8]())) }
+            for subtree in subtrees.dropLast().reversed() { node = nodeHash(subtree, node) }
+            return node
+        }
+    }
+}

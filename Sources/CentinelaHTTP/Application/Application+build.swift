@@ -93,6 +93,7 @@ public func buildApplication(
     caseGroupWait: Duration = .seconds(30),
     metrics: ServiceMetrics = ServiceMetrics(),
     metricsToken: String? = nil,
+    auditCheckpoints: AuditCheckpointing? = nil,
     logger: Logger
 ) throws -> some ApplicationProtocol {
     // The console's templates and catalogs are part of the build: a broken one stops serve here.
@@ -116,6 +117,9 @@ public func buildApplication(
         // The pool first: the rescoring worker uses it, and stops before it on shutdown.
         services: [
             client,
+            // Stops after every writer before it in this list (services stop in reverse order),
+            // and integrates once more as it does, so that their last events are chained.
+            AuditSequencerService(client: client, sequencer: AuditSequencer(checkpoints: auditCheckpoints, logger: logger), logger: logger),
             RescoreWorker(client: client, database: database, rescorer: Rescorer(model: riskModel, logger: logger), usage: usage),
             LinkingWorker(client: client, database: database, usage: usage, logger: logger),
             feed,

@@ -51,15 +51,16 @@ public struct AuditEvent: Sendable, Equatable {
     }
 }
 
-/// Appends audit events. Call it as the last statement of a transaction: the chain lock it takes is
-/// held until commit.
+/// Appends audit events: a plain insert into `audit_pending`, taking no lock, so that writers never
+/// wait on one another; the sequencer chains them within a second of commit (decision 43). An
+/// event rolled back with its transaction never existed.
 public enum AuditLog {
     public static func append(_ event: AuditEvent, on connection: PostgresConnection, logger: Logger) async throws {
         let details = String(
             decoding: try JSONSerialization.data(withJSONObject: event.details, options: [.sortedKeys]), as: UTF8.self)
         try await connection.query(
             """
-            INSERT INTO audit_events
+            INSERT INTO audit_pending
                 (request_id, actor_token, actor_role, action, object_type, object_id, outcome, details)
             VALUES (\(event.requestID), \(event.actor?.id.rawValue), \(event.actorRole), \(event.action),
                     \(event.objectType), \(event.objectID), \(event.outcome.rawValue), \(details)::jsonb)
@@ -67,7 +68,8 @@ public enum AuditLog {
     }
 }
 
-/// The result of walking the audit chain from its first row.
+/// The result of walking the audit chain from its first row, and of holding the log against the
+/// checkpoints given.
 public struct AuditVerification: Sendable, Equatable {
     public enum Break: Sendable, Equatable {
         /// The row's content no longer matches its hash: it was edited.
@@ -76,15 +78,23 @@ public struct AuditVerification: Sendable, Equatable {
         case brokenLink(position: Int64, expectedPrevious: Int64)
         /// The row's `prev_hash` is not the previous row's hash.
         case hashMismatch(position: Int64)
+        /// The log holds fewer events than a checkpoint signed for: its newest were removed.
+        case truncated(checkpoint: AuditCheckpoint, logSize: Int)
+        /// The log's first `checkpoint.size` events are not those the checkpoint signed for:
+        /// events were edited, removed or inserted, and the chain re-hashed to hide it.
+        case rewritten(checkpoint: AuditCheckpoint)
     }
 
     public var rowsChecked: Int
+    /// The checkpoints the log was found to extend.
+    public var checkpointsHeld: Int
     public var firstBreak: Break?
 
     public var isIntact: Bool { firstBreak == nil }
 
-    public init(rowsChecked: Int, firstBreak: Break?) {
+    public init(rowsChecked: Int, checkpointsHeld: Int = 0, firstBreak: Break?) {
         self.rowsChecked = rowsChecked
+        self.checkpointsHeld = checkpointsHeld
         self.firstBreak = firstBreak
     }
 }
@@ -92,14 +102,32 @@ public struct AuditVerification: Sendable, Equatable {
 public enum AuditVerifier {
     /// Recomputes every row's hash in Swift (`AuditEventDigest`; never the database's own
     /// `audit_event_digest`, which whoever could edit a row could also replace) and checks each
-    /// link, streaming in chain order; stops at the first break.
-    public static func verify(on connection: PostgresConnection, logger: Logger) async throws -> AuditVerification {
+    /// link, streaming in chain order; stops at the first break. Each checkpoint (verified
+    /// signed notes, kept outside the database) must be the root of the log's first `size`
+    /// events: a log re-hashed after an edit, or cut short, no longer is.
+    public static func verify(
+        on connection: PostgresConnection, checkpoints: [AuditCheckpoint] = [], logger: Logger
+    ) async throws -> AuditVerification {
         let rows = try await connection.query(
             """
             SELECT position, prev_hash, hash, (extract(epoch FROM occurred_at) * 1000000)::bigint, request_id,
                    actor_token::text, actor_role, action, object_type, object_id, outcome, details::text
             FROM audit_events e ORDER BY position
             """, logger: logger)
+        var awaiting = checkpoints.sorted { $0.size < $1.size }[...]
+        var held = 0
+        var tree = MerkleLog.Frontier()
+        func holdCheckpoints() -> AuditCheckpoint? {
+            while let next = awaiting.first, next.size == tree.size {
+                guard next.root == tree.root else { return next }
+                held += 1
+                awaiting.removeFirst()
+            }
+            return nil
+        }
+        if let broken = holdCheckpoints() {
+            return AuditVerification(rowsChecked: 0, firstBreak: .rewritten(checkpoint: broken))
+        }
         var checked = 0
         var previous: (position: Int64, hash: Data)? = nil
         let genesis = Data(repeating: 0, count: 32)
@@ -113,19 +141,23 @@ public enum AuditVerifier {
                 outcome: try cells.next(String.self), details: try cells.next(String.self))
             let contentMatches = digest.hash == Array(hash)
             let expectedPosition = (previous?.position ?? 0) + 1
+            func broken(_ why: AuditVerification.Break) -> AuditVerification {
+                AuditVerification(rowsChecked: checked, checkpointsHeld: held, firstBreak: why)
+            }
             if position != expectedPosition {
-                return AuditVerification(
-                    rowsChecked: checked, firstBreak: .brokenLink(position: position, expectedPrevious: expectedPosition - 1))
+                return broken(.brokenLink(position: position, expectedPrevious: expectedPosition - 1))
             }
-            if prevHash != (previous?.hash ?? genesis) {
-                return AuditVerification(rowsChecked: checked, firstBreak: .hashMismatch(position: position))
-            }
-            if !contentMatches {
-                return AuditVerification(rowsChecked: checked, firstBreak: .alteredRow(position: position))
-            }
+            if prevHash != (previous?.hash ?? genesis) { return broken(.hashMismatch(position: position)) }
+            if !contentMatches { return broken(.alteredRow(position: position)) }
             checked += 1
             previous = (position, hash)
+            tree.append(MerkleLog.leafHash(hash))
+            if let rewritten = holdCheckpoints() { return broken(.rewritten(checkpoint: rewritten)) }
         }
-        return AuditVerification(rowsChecked: checked, firstBreak: nil)
+        if let beyond = awaiting.first {
+            return AuditVerification(
+                rowsChecked: checked, checkpointsHeld: held, firstBreak: .truncated(checkpoint: beyond, logSize: tree.size))
+        }
+        return AuditVerification(rowsChecked: checked, checkpointsHeld: held, firstBreak: nil)
     }
 }
