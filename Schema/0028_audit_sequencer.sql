@@ -53,3 +53,45 @@ CREATE TABLE audit_checkpoints (
     note      text        NOT NULL,
     signed_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
+
+-- What reports hold is in the log too: a rewritten narrative, an added or removed adult, a deleted
+-- amendment must show. Every report and amendment inserted (by the API, an import, a simulation
+-- load: one statement-level trigger each, no lock) is queued here; the sequencer reads what it
+-- holds once committed and appends a `report.sealed` or `amendment.sealed` event carrying the
+-- SHA-256 of its contents, computed in Swift (decision 43). `audit verify` reads every sealed
+-- report again and compares.
+CREATE TABLE audit_seal_queue (
+    seq  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind text   NOT NULL CHECK (kind IN ('report', 'amendment')),
+    id   uuid   NOT NULL
+);
+
+CREATE FUNCTION centinela_seal_reports() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    INSERT INTO audit_seal_queue (kind, id) SELECT 'report', id FROM arrived;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER incident_reports_seal AFTER INSERT ON incident_reports
+    REFERENCING NEW TABLE AS arrived FOR EACH STATEMENT EXECUTE FUNCTION centinela_seal_reports();
+
+CREATE FUNCTION centinela_seal_amendments() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    INSERT INTO audit_seal_queue (kind, id) SELECT 'amendment', id FROM arrived;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER report_amendments_seal AFTER INSERT ON report_amendments
+    REFERENCING NEW TABLE AS arrived FOR EACH STATEMENT EXECUTE FUNCTION centinela_seal_amendments();
+
+-- The reports and amendments already here are sealed by the sequencer's first rounds, oldest first
+-- (read in the system scope: row-level security applies to the owner too).
+SELECT set_config('centinela.role', 'system', true);
+INSERT INTO audit_seal_queue (kind, id)
+    SELECT kind, id FROM (
+        SELECT 'report' AS kind, id, received_at AS at FROM incident_reports
+        UNION ALL
+        SELECT 'amendment', id, amended_at FROM report_amendments) existing
+    ORDER BY at, id;

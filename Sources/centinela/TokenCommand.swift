@@ -195,6 +195,10 @@ struct AuditCommand: AsyncParsableCommand {
                 "at event \(position): the events after \(expected) up to it are missing (deleted); \(checked) events before it are intact"
             case .truncated(let checkpoint, let size):
                 "after event \(size): the checkpoint signed \(checkpoint.time.formatted(.iso8601)) vouched for \(checkpoint.size) events, the log holds \(size) (its newest were removed)"
+            case .contentChanged(let position, let kind, let id, let removed):
+                removed
+                    ? "at event \(position): the \(kind) \(id) it sealed is gone (deleted)"
+                    : "at event \(position): the \(kind) \(id) no longer holds what it held when sealed (rewritten)"
             case .rewritten(let checkpoint):
                 "within the first \(checkpoint.size) events: they are not those the checkpoint signed \(checkpoint.time.formatted(.iso8601)) vouched for (edited, removed or inserted, and the chain re-hashed to hide it)"
             }

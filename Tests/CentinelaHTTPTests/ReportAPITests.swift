@@ -276,11 +276,65 @@ import Testing
                 try await TestDatabase.chainAuditEvents(on: connection)
                 var events: [(String, String)] = []
                 for try await row in try await connection.query(
-                    "SELECT action, outcome FROM audit_events WHERE object_type = 'report' ORDER BY position", logger: TestDatabase.logger
+                    "SELECT action, outcome FROM audit_events WHERE object_type = 'report' AND action <> 'report.sealed' ORDER BY position",
+                    logger: TestDatabase.logger
                 ).decode((String, String).self) { events.append(row) }
                 #expect(
                     events.map { "\($0.0):\($0.1)" } == ["report.create:ok", "report.read:ok", "report.read:not_found", "report.list:ok"])
                 #expect(try await AuditVerifier.verify(on: connection, logger: TestDatabase.logger).isIntact)
+            }
+        }
+    }
+
+    enum ContentTampering: String, CaseIterable {
+        case rewriteNarrative, deleteAmendment, addChild
+    }
+
+    /// What a report holds is sealed in the audit log by the sequencer, and its amendments too:
+    /// the database's owner rewriting a narrative, deleting an amendment or adding a child is
+    /// shown by `audit verify` (issue 24).
+    @Test(arguments: ContentTampering.allCases)
+    func aReportsContentsAreSealedInTheLog(_ tampering: ContentTampering) async throws {
+        try await APITest.run { api in
+            try await Self.rosterTeacher(api.world)
+            let created = try await api.call(
+                .post, "/v1/reports", token: api.world.schoolToken, json: Self.body(facility: api.world.nuevoLeon.id))
+            let id = try #require(created.json["id"] as? String, "\(created.body)")
+            let amended = try await api.call(
+                .post, "/v1/reports/\(id)/amendments", token: api.world.schoolToken,
+                json: #"{"changes":{"narrative":"Se agrega que había una cámara."},"note":"dato nuevo"}"#)
+            #expect(amended.status == .created, "\(amended.body)")
+            try await api.world.database.withConnection(logger: TestDatabase.logger) { connection in
+                try await TestDatabase.chainAuditEvents(on: connection)
+                var sealed: [String] = []
+                for try await (action, outcome) in try await connection.query(
+                    "SELECT action, outcome FROM audit_events WHERE action LIKE '%.sealed' ORDER BY position", logger: TestDatabase.logger
+                ).decode((String, String).self) { sealed.append("\(action):\(outcome)") }
+                #expect(sealed == ["report.sealed:ok", "amendment.sealed:ok"])
+                #expect(try await AuditVerifier.verify(on: connection, logger: TestDatabase.logger).isIntact)
+
+                let logger = TestDatabase.logger
+                switch tampering {
+                case .rewriteNarrative:
+                    try await connection.query("ALTER TABLE incident_reports DISABLE TRIGGER USER", logger: logger)
+                    try await connection.query(
+                        "UPDATE incident_reports SET narrative = 'Nada grave.' WHERE id = \(UUID(uuidString: id))", logger: logger)
+                case .deleteAmendment:
+                    try await connection.query("ALTER TABLE report_amendments DISABLE TRIGGER USER", logger: logger)
+                    try await connection.query("DELETE FROM report_amendments", logger: logger)
+                case .addChild:
+                    try await connection.query("ALTER TABLE report_children DISABLE ROW LEVEL SECURITY", logger: logger)
+                    try await connection.query(
+                        "INSERT INTO report_children (report_id, child_ref, age_years) VALUES (\(UUID(uuidString: id)), 'NNA-09', 3)",
+                        logger: logger)
+                }
+                let verification = try await AuditVerifier.verify(on: connection, logger: TestDatabase.logger)
+                guard case .contentChanged(_, let kind, _, let removed) = verification.firstBreak else {
+                    Issue.record("not detected: \(verification)")
+                    return
+                }
+                #expect(kind == (tampering == .deleteAmendment ? "amendment" : "report"))
+                #expect(removed == (tampering == .deleteAmendment))
             }
         }
     }

@@ -83,6 +83,9 @@ public struct AuditVerification: Sendable, Equatable {
         /// The log's first `checkpoint.size` events are not those the checkpoint signed for:
         /// events were edited, removed or inserted, and the chain re-hashed to hide it.
         case rewritten(checkpoint: AuditCheckpoint)
+        /// A sealed report or amendment no longer holds what it held when sealed (`removed`:
+        /// it is gone), at the seal's position.
+        case contentChanged(position: Int64, kind: String, id: String, removed: Bool)
     }
 
     public var rowsChecked: Int
@@ -158,6 +161,43 @@ public enum AuditVerifier {
             return AuditVerification(
                 rowsChecked: checked, checkpointsHeld: held, firstBreak: .truncated(checkpoint: beyond, logSize: tree.size))
         }
-        return AuditVerification(rowsChecked: checked, checkpointsHeld: held, firstBreak: nil)
+        let changed = try await verifySeals(on: connection, logger: logger)
+        return AuditVerification(rowsChecked: checked, checkpointsHeld: held, firstBreak: changed)
+    }
+
+    /// Reads every sealed report and amendment again, a batch at a time, and compares its seal
+    /// with the one in the log (whose own integrity the chain and the checkpoints have shown).
+    static func verifySeals(on connection: PostgresConnection, logger: Logger) async throws -> AuditVerification.Break? {
+        var after: Int64 = 0
+        while true {
+            // A page of seals at a time, by position: a national log holds millions.
+            var page: [(position: Int64, kind: AuditSeals.Kind, id: UUID, digest: String)] = []
+            for try await (position, action, object, digest) in try await connection.query(
+                """
+                SELECT position, action, object_id, details->>'content_sha256' FROM audit_events
+                WHERE position > \(after) AND action IN ('report.sealed', 'amendment.sealed') AND outcome = 'ok'
+                ORDER BY position LIMIT 2000
+                """, logger: logger
+            ).decode((Int64, String, String?, String?).self) {
+                guard let kind = AuditSeals.Kind(rawValue: String(action.prefix { $0 != "." })), let object,
+                    let id = UUID(uuidString: object), let digest
+                else { return .contentChanged(position: position, kind: action, id: object ?? "", removed: false) }
+                page.append((position, kind, id, digest))
+            }
+            guard let last = page.last else { return nil }
+            after = last.position
+            let found = try await connection.systemTransaction(logger: logger) {
+                var found: [UUID: String] = [:]
+                for kind in [AuditSeals.Kind.report, .amendment] {
+                    let ids = page.filter { $0.kind == kind }.map(\.id)
+                    if !ids.isEmpty { found.merge(try await AuditSeals.digests(of: kind, ids, on: connection, logger: logger)) { $1 } }
+                }
+                return found
+            }
+            for seal in page where found[seal.id] != seal.digest {
+                return .contentChanged(
+                    position: seal.position, kind: seal.kind.rawValue, id: seal.id.uuidString.lowercased(), removed: found[seal.id] == nil)
+            }
+        }
     }
 }

@@ -45,11 +45,19 @@ public struct AuditSequencer: Sendable {
     /// publishes it.
     public func round(on connection: PostgresConnection, sign: Bool) async throws -> Round? {
         var round = Round(integrated: 0, checkpoint: nil)
+        // Most rounds find nothing: one query says so, without a transaction or the lock.
+        if !sign || checkpoints == nil {
+            var idle = false
+            for try await value in try await connection.query(
+                "SELECT NOT EXISTS (SELECT 1 FROM audit_pending) AND NOT EXISTS (SELECT 1 FROM audit_seal_queue)", logger: logger
+            ).decode(Bool.self) { idle = value }
+            if idle { return round }
+        }
         while true {
-            let moved: Int? = try await led(on: connection) { try await integrateBatch(on: connection) }
-            guard let moved else { return round.integrated == 0 ? nil : round }
-            round.integrated += moved
-            if moved < batchSize { break }
+            let batch = try await led(on: connection) { try await integrateBatch(on: connection) }
+            guard let batch else { return round.integrated == 0 ? nil : round }
+            round.integrated += batch.chained
+            if !batch.full { break }
         }
         if sign, let checkpoints {
             let signed: (AuditCheckpoint, String)?? = try await led(on: connection) {
@@ -131,10 +139,19 @@ public struct AuditSequencer: Sendable {
         return nil
     }
 
-    private func integrateBatch(on connection: PostgresConnection) async throws -> Int {
+    /// One transaction's worth: the pending events, oldest first, then the seals of the reports
+    /// and amendments queued (`AuditSeals`), chained after the head. `full` when either
+    /// queue may hold more.
+    private func integrateBatch(on connection: PostgresConnection) async throws -> (chained: Int, full: Bool) {
         let stored = try await storedHead(on: connection)
         var head: Head
         if let stored { head = stored } else { head = try await self.head(on: connection) }
+        // Seals first: each statement reads what was committed when it began, and a report's seal
+        // must never be chained before the event of the request that filed it (they commit
+        // together; read in this order, a commit between the two statements brings the event
+        // now and the seal next time).
+        let now = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded())
+        let seals = try await AuditSeals.seal(limit: batchSize, at: now, on: connection, logger: logger)
         let rows = try await connection.query(
             """
             DELETE FROM audit_pending WHERE id IN (SELECT id FROM audit_pending ORDER BY id LIMIT \(batchSize))
@@ -158,30 +175,33 @@ public struct AuditSequencer: Sendable {
                         details: try cells.next(String.self))
                 ))
         }
-        guard !pending.isEmpty || stored == nil else { return 0 }
         pending.sort { $0.id < $1.id }
-        var buffer: [UInt8] = []
-        for var (_, event) in pending {
+        let events = pending.map(\.event) + seals
+        guard !events.isEmpty || stored == nil else { return (0, false) }
+        // One statement for the batch, its rows as a JSON array (not COPY: PostgresNIO's COPY
+        // traps when its connection closes mid-copy, and a database restart must not stop the
+        // server). `details` goes in as the text read, so the row keeps the bytes its hash covers.
+        var batch = "["
+        for var event in events {
             event.previous = head.lastHash
             event.position = Int64(head.size) + 1
             let hash = event.hash
-            COPYText.appendRow(
-                [
-                    String(event.position), AuditEventDigest.timestamp(event.occurredAtMicroseconds), event.requestID, event.actorToken,
-                    event.actorRole, event.action, event.objectType, event.objectID, event.outcome, event.details,
-                    COPYText.bytea(event.previous), COPYText.bytea(hash),
-                ], to: &buffer)
+            if batch.count > 1 { batch += "," }
+            batch += """
+                {"position":\(event.position),"occurred_at":\(Self.json(AuditEventDigest.timestamp(event.occurredAtMicroseconds))),\
+                "request_id":\(Self.json(event.requestID)),"actor_token":\(Self.json(event.actorToken)),\
+                "actor_role":\(Self.json(event.actorRole)),"action":\(Self.json(event.action)),\
+                "object_type":\(Self.json(event.objectType)),"object_id":\(Self.json(event.objectID)),\
+                "outcome":\(Self.json(event.outcome)),"details":\(event.details),\
+                "prev_hash":\(Self.json(COPYText.bytea(event.previous))),"hash":\(Self.json(COPYText.bytea(hash)))}
+                """
             head.frontier.append(MerkleLog.leafHash(hash))
             head.lastHash = hash
         }
-        if !buffer.isEmpty {
-            try await connection.copyFrom(
-                table: "audit_events",
-                columns: [
-                    "position", "occurred_at", "request_id", "actor_token", "actor_role", "action", "object_type", "object_id", "outcome",
-                    "details", "prev_hash", "hash",
-                ], logger: logger
-            ) { copy in try await copy.write(ByteBuffer(bytes: buffer)) }
+        batch += "]"
+        if !events.isEmpty {
+            try await connection.run(
+                "INSERT INTO audit_events SELECT * FROM json_populate_recordset(NULL::audit_events, \(batch)::json)", logger: logger)
         }
         let packed = Data(head.frontier.subtrees.joined())
         try await connection.run(
@@ -190,7 +210,22 @@ public struct AuditSequencer: Sendable {
             ON CONFLICT (only_row) DO UPDATE SET size = excluded.size, last_hash = excluded.last_hash, frontier = excluded.frontier,
                 updated_at = clock_timestamp()
             """, logger: logger)
-        return pending.count
+        return (events.count, pending.count == batchSize || seals.count == batchSize)
+    }
+
+    /// A JSON string (or null).
+    static func json(_ text: String?) -> String {
+        guard let text else { return "null" }
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 
     /// Signs a checkpoint of the log as it stands and keeps it, unless the newest one kept
