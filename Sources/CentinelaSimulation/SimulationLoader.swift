@@ -118,6 +118,16 @@ public struct SimulationLoader: Sendable {
                 "ANALYZE incident_reports, report_adults, report_children, report_status_changes, report_amendments", logger: logger)
             try await connection.run("SELECT centinela_refresh_report_current(NULL)", logger: logger)
             logger.info("folded reports as they stand", metadata: ["elapsed_ms": "\(folding.duration(to: .now).milliseconds)"])
+            // The triggers that queue reports for their audit seal were skipped too (decision 43):
+            // the sequencer seals what was loaded, oldest first, in its next rounds.
+            try await connection.run(
+                """
+                INSERT INTO audit_seal_queue (kind, id)
+                SELECT kind, id FROM (
+                    SELECT 'report' AS kind, id, received_at AS at FROM incident_reports
+                    UNION ALL SELECT 'amendment', id, amended_at FROM report_amendments) loaded
+                ORDER BY at, id
+                """, logger: logger)
             try await AuditLog.append(
                 .system(
                     action: "simulation.load", objectType: "database", objectID: nil,

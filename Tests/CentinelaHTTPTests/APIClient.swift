@@ -29,7 +29,9 @@ struct APITest {
                 configuration: limits, database: world.database, migrations: try TestDatabase.migrations(),
                 nationalIDs: NationalIDHasher(key: Data(repeating: 7, count: 32)), alertHeartbeat: alertHeartbeat,
                 webhookRetry: webhookRetry, webhookPoll: webhookPoll, caseGroupWait: caseGroupWait, metricsToken: metricsToken,
-                logger: TestDatabase.logger)
+                // Tests that read the audit log chain it themselves (TestDatabase.chainAuditEvents):
+                // a hundred applications at once need not poll every 200 ms.
+                auditPoll: .seconds(2), logger: TestDatabase.logger)
             try await app.test(live ? .live : .router) { client in
                 try await test(APITest(client: client, world: world))
             }

@@ -94,6 +94,7 @@ public func buildApplication(
     metrics: ServiceMetrics = ServiceMetrics(),
     metricsToken: String? = nil,
     auditCheckpoints: AuditCheckpointing? = nil,
+    auditPoll: Duration = .milliseconds(200),
     logger: Logger
 ) throws -> some ApplicationProtocol {
     // The console's templates and catalogs are part of the build: a broken one stops serve here.
@@ -119,7 +120,9 @@ public func buildApplication(
             client,
             // Stops after every writer before it in this list (services stop in reverse order),
             // and integrates once more as it does, so that their last events are chained.
-            AuditSequencerService(client: client, sequencer: AuditSequencer(checkpoints: auditCheckpoints, logger: logger), logger: logger),
+            AuditSequencerService(
+                client: client, sequencer: AuditSequencer(checkpoints: auditCheckpoints, logger: logger), pollInterval: auditPoll,
+                logger: logger),
             RescoreWorker(client: client, database: database, rescorer: Rescorer(model: riskModel, logger: logger), usage: usage),
             LinkingWorker(client: client, database: database, usage: usage, logger: logger),
             feed,

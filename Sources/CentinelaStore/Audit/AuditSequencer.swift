@@ -92,18 +92,24 @@ public struct AuditSequencer: Sendable {
     /// event pending at the call is in the log.
     @discardableResult
     public func settle(on connection: PostgresConnection, sign: Bool = true, patience: Duration = .seconds(10)) async throws -> Bool {
-        var mark: Int64?
-        for try await value in try await connection.query("SELECT max(id) FROM audit_pending", logger: logger).decode(Int64?.self) {
-            mark = value
-        }
+        // What is waiting now: the newest pending event and the newest report queued for sealing.
+        var marks: (event: Int64?, seal: Int64?) = (nil, nil)
+        for try await value in try await connection.query(
+            "SELECT (SELECT max(id) FROM audit_pending), (SELECT max(seq) FROM audit_seal_queue)", logger: logger
+        ).decode((Int64?, Int64?).self) { marks = value }
         let clock = ContinuousClock()
         let deadline = clock.now + patience
         while true {
-            if try await round(on: connection, sign: sign) != nil { return true }
-            guard let mark else { return true }
+            // A round led here chains everything pending; one that could not lead, or lost the
+            // lock to another sequencer between batches, leaves the rest to it: wait for it.
+            _ = try await round(on: connection, sign: sign)
+            guard marks.event != nil || marks.seal != nil else { return true }
             var waiting = true
             for try await value in try await connection.query(
-                "SELECT EXISTS (SELECT 1 FROM audit_pending WHERE id <= \(mark))", logger: logger
+                """
+                SELECT EXISTS (SELECT 1 FROM audit_pending WHERE id <= \(marks.event ?? 0))
+                    OR EXISTS (SELECT 1 FROM audit_seal_queue WHERE seq <= \(marks.seal ?? 0))
+                """, logger: logger
             ).decode(Bool.self) { waiting = value }
             if !waiting { return true }
             guard clock.now < deadline else { return false }
@@ -181,24 +187,25 @@ public struct AuditSequencer: Sendable {
         // One statement for the batch, its rows as a JSON array (not COPY: PostgresNIO's COPY
         // traps when its connection closes mid-copy, and a database restart must not stop the
         // server). `details` goes in as the text read, so the row keeps the bytes its hash covers.
-        var batch = "["
+        var objects: [String] = []
+        objects.reserveCapacity(events.count)
         for var event in events {
             event.previous = head.lastHash
             event.position = Int64(head.size) + 1
             let hash = event.hash
-            if batch.count > 1 { batch += "," }
-            batch += """
+            objects.append(
+                """
                 {"position":\(event.position),"occurred_at":\(Self.json(AuditEventDigest.timestamp(event.occurredAtMicroseconds))),\
                 "request_id":\(Self.json(event.requestID)),"actor_token":\(Self.json(event.actorToken)),\
                 "actor_role":\(Self.json(event.actorRole)),"action":\(Self.json(event.action)),\
                 "object_type":\(Self.json(event.objectType)),"object_id":\(Self.json(event.objectID)),\
                 "outcome":\(Self.json(event.outcome)),"details":\(event.details),\
                 "prev_hash":\(Self.json(COPYText.bytea(event.previous))),"hash":\(Self.json(COPYText.bytea(hash)))}
-                """
+                """)
             head.frontier.append(MerkleLog.leafHash(hash))
             head.lastHash = hash
         }
-        batch += "]"
+        let batch = "[" + objects.joined(separator: ",") + "]"
         if !events.isEmpty {
             try await connection.run(
                 "INSERT INTO audit_events SELECT * FROM json_populate_recordset(NULL::audit_events, \(batch)::json)", logger: logger)

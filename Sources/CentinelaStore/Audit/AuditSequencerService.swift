@@ -4,7 +4,8 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 
-/// The sequencer inside `centinela serve` (decision 43): every `pollInterval` it runs a round on
+/// The sequencer inside `centinela serve` (decision 43): every `pollInterval` (up to four times
+/// that while idle) it runs a round on
 /// one of the pool's connections — integrating what writers appended, and signing a checkpoint
 /// at most every `checkpoints.interval` while the log grows — unless another server's sequencer
 /// is in a round (the advisory lock `AuditSequencer.leaderKey`, taken per transaction). On
@@ -27,7 +28,9 @@ public struct AuditSequencerService: Service {
         let clock = ContinuousClock()
         var lastCheckpoint: ContinuousClock.Instant?
         var failing = false
-        func round(final: Bool) async {
+        /// Whether the round chained anything.
+        @discardableResult
+        func round(final: Bool) async -> Bool {
             let due =
                 sequencer.checkpoints.map { checkpoints in
                     final || lastCheckpoint.map { clock.now - $0 >= checkpoints.interval } ?? true
@@ -35,23 +38,35 @@ public struct AuditSequencerService: Service {
             do {
                 // Bounded and abandoned, not awaited, when cancelled: a pool asked for a connection to
                 // a database that has gone away may never answer (as in RescoreWorker).
-                let round = try await withTimeout(.seconds(60)) { [client, sequencer] in
-                    try await client.withConnection { connection in try await sequencer.round(on: connection, sign: due) }
+                let work = { @Sendable [client, sequencer] in
+                    try await withTimeout(final ? .seconds(5) : .seconds(30)) {
+                        try await client.withConnection { connection in try await sequencer.round(on: connection, sign: due) }
+                    }
                 }
+                // A round under way when a stop begins is given up (a database that has gone away
+                // must not hold the stop); the last round then has five seconds of its own.
+                let round = try await final ? work() : cancelWhenGracefulShutdown(work)
                 if due, round != nil { lastCheckpoint = clock.now }
                 if failing { logger.notice("the audit sequencer reaches the database again") }
                 failing = false
+                return (round?.integrated ?? 0) > 0
             } catch {
-                guard !Task.isCancelled, !failing else { return }
+                guard !Task.isCancelled, !failing else { return false }
                 failing = true
                 logger.error(
                     "the audit sequencer cannot chain events; writers go on appending and it retries",
                     metadata: ["error": "\(DatabaseError.reason(for: error))"])
+                return false
             }
         }
+        // Every `pollInterval` while there is work; an idle server backs off to four times that,
+        // so a hundred idle servers (or test applications) do not poll a database for nothing.
+        var wait = pollInterval
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await round(final: false)
-            try? await Task.sleep(for: pollInterval)
+            let worked = await round(final: false)
+            wait = worked ? pollInterval : min(wait * 2, pollInterval * 4)
+            // Woken by a stop, for the last round at once.
+            try? await cancelWhenGracefulShutdown { [wait] in try await Task.sleep(for: wait) }
         }
         if Task.isShuttingDownGracefully { await round(final: true) }
     }
