@@ -131,6 +131,7 @@ let package = Package(
                 "CentinelaCore", "CentinelaStore", "CentinelaSimulation", "CentinelaTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

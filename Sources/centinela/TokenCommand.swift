@@ -115,8 +115,8 @@ struct TokenCommand: AsyncParsableCommand {
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Check the audit log, sign its checkpoints, make the key that signs them.",
-        subcommands: [Verify.self, Checkpoint.self, Keygen.self]
+        abstract: "Check the audit log, sign its checkpoints, prove a report is in it, make the key that signs them.",
+        subcommands: [Verify.self, Checkpoint.self, Prove.self, Keygen.self]
     )
 
     struct Verify: AsyncParsableCommand {
@@ -148,27 +148,8 @@ struct AuditCommand: AsyncParsableCommand {
                 var checkpoints: [AuditCheckpoint] = []
                 let setup = try CommandSetup(log: log, database: database, quiet: true) { env in
                     guard !checkpoint.isEmpty else { return }
-                    let source = verifierKey != nil ? "--verifier-key" : "CENTINELA_AUDIT_VERIFIER_KEY"
-                    let verifier: AuditVerifierKey
-                    if let text = verifierKey ?? env["CENTINELA_AUDIT_VERIFIER_KEY"] {
-                        do throws(AuditCheckpointError) { verifier = try AuditSigningKey.verifier(text) } catch {
-                            throw ConfigurationErrorMessage("\(source): \(error.description)")
-                        }
-                    } else if let signing = try database.auditCheckpointing(env).checkpointing?.key {
-                        verifier = signing.verifier
-                    } else {
-                        throw ConfigurationErrorMessage("--checkpoint needs the key that signed it: give --verifier-key")
-                    }
-                    for path in checkpoint {
-                        guard let data = FileManager.default.contents(atPath: path), let note = String(data: data, encoding: .utf8) else {
-                            throw ConfigurationErrorMessage("cannot read the checkpoint \(path)")
-                        }
-                        do throws(AuditCheckpointError) {
-                            checkpoints.append(try verifier.checkpoint(note))
-                        } catch {
-                            throw ConfigurationErrorMessage("\(path): \(error.description)")
-                        }
-                    }
+                    let verifier = try AuditCommand.verifier(flag: verifierKey, env: env, database: database, for: "--checkpoint")
+                    checkpoints = try checkpoint.map { path in try AuditCommand.checkpoint(at: path, verifier) }
                 }
                 let result = try await setup.withCurrentSchema(database) { connection in
                     // Verifying signs nothing: a checkpoint is the sequencer's word, not the checker's.
@@ -201,6 +182,98 @@ struct AuditCommand: AsyncParsableCommand {
                     : "at event \(position): the \(kind) \(id) no longer holds what it held when sealed (rewritten)"
             case .rewritten(let checkpoint):
                 "within the first \(checkpoint.size) events: they are not those the checkpoint signed \(checkpoint.time.formatted(.iso8601)) vouched for (edited, removed or inserted, and the chain re-hashed to hide it)"
+            }
+        }
+    }
+
+    /// The key checkpoints must be signed by: the flag, else CENTINELA_AUDIT_VERIFIER_KEY, else
+    /// the public half of the configured signing key.
+    static func verifier(flag: String?, env: Environment, database: DatabaseOptions, for what: String) throws -> AuditVerifierKey {
+        let source = flag != nil ? "--verifier-key" : "CENTINELA_AUDIT_VERIFIER_KEY"
+        if let text = flag ?? env["CENTINELA_AUDIT_VERIFIER_KEY"] {
+            do throws(AuditCheckpointError) { return try AuditSigningKey.verifier(text) } catch {
+                throw ConfigurationErrorMessage("\(source): \(error.description)")
+            }
+        }
+        if let signing = try database.auditCheckpointing(env).checkpointing?.key { return signing.verifier }
+        throw ConfigurationErrorMessage("\(what) needs the key that signed the checkpoint: give --verifier-key")
+    }
+
+    /// The checkpoint a file holds, if `verifier` signed it.
+    static func checkpoint(at path: String, _ verifier: AuditVerifierKey) throws -> (AuditCheckpoint) {
+        guard let data = FileManager.default.contents(atPath: path), let note = String(data: data, encoding: .utf8) else {
+            throw ConfigurationErrorMessage("cannot read the checkpoint \(path)")
+        }
+        do throws(AuditCheckpointError) { return try verifier.checkpoint(note) } catch {
+            throw ConfigurationErrorMessage("\(path): \(error.description)")
+        }
+    }
+
+    struct Prove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show that a report is in the audit log as it was sealed, against a signed checkpoint.",
+            discussion: """
+                Prints, as JSON, the event that sealed the report, the SHA-256 it sealed and whether \
+                the report holds the same today, and the RFC 9162 inclusion proof of that event in \
+                the tree the checkpoint signed (the newest kept, or --checkpoint). Exit status: 0 \
+                proved and unchanged, 2 changed, gone or not proved, 1 could not check.
+                """)
+
+        @Argument(help: "The report's id.")
+        var report: String
+
+        @Option(name: .long, help: "A file holding the signed checkpoint to prove against. (default: the newest the service kept)")
+        var checkpoint: String?
+
+        @Option(name: .long, help: "The key the checkpoint must be signed by. (env: CENTINELA_AUDIT_VERIFIER_KEY)")
+        var verifierKey: String?
+
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var log: LogOptions
+
+        func run() async throws {
+            try await failingClearly {
+                guard let id = UUID(uuidString: report) else { throw ConfigurationErrorMessage("'\(report)' is not a report id") }
+                var verifier: AuditVerifierKey?
+                var given: AuditCheckpoint?
+                let setup = try CommandSetup(log: log, database: database, quiet: true) { env in
+                    verifier = try AuditCommand.verifier(flag: verifierKey, env: env, database: database, for: "audit prove")
+                    if let checkpoint, let verifier { given = try AuditCommand.checkpoint(at: checkpoint, verifier) }
+                }
+                guard let verifier else { return }
+                let (inclusion, note, against) = try await setup.withCurrentSchema(database) { connection in
+                    var note: String?
+                    let against: AuditCheckpoint
+                    if let given {
+                        against = given
+                    } else {
+                        guard let newest = try await AuditSequencer(logger: setup.logger).newestCheckpoint(on: connection) else {
+                            throw ConfigurationErrorMessage("no checkpoint has been signed yet: run `centinela audit checkpoint`")
+                        }
+                        do throws(AuditCheckpointError) { against = try verifier.checkpoint(newest) } catch {
+                            throw ConfigurationErrorMessage("the newest checkpoint kept: \(error.description)")
+                        }
+                        note = newest
+                    }
+                    do {
+                        return (try await ReportInclusion.of(id, size: against.size, on: connection, logger: setup.logger), note, against)
+                    } catch let failure as ReportInclusion.Failure {
+                        throw ConfigurationErrorMessage(failure.description)
+                    }
+                }
+                let proved = inclusion.proves(root: against.root)
+                let today = inclusion.holdsToday.map { $0 == inclusion.sealed ? "the same" : "changed" } ?? "gone"
+                var out: [String: Any] = [
+                    "report": id.uuidString.lowercased(), "sealedAtEvent": inclusion.position, "contentSHA256": inclusion.sealed,
+                    "holdsToday": today, "treeSize": inclusion.treeSize, "leafIndex": inclusion.position - 1,
+                    "leafHash": Data(MerkleLog.leafHash(inclusion.eventHash)).base64EncodedString(),
+                    "proof": inclusion.proof.map { Data($0).base64EncodedString() }, "root": Data(against.root).base64EncodedString(),
+                    "proved": proved,
+                ]
+                if let note { out["checkpoint"] = note }
+                let json = try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+                print(String(decoding: json, as: UTF8.self))
+                guard proved, today == "the same" else { throw ExitCode(2) }
             }
         }
     }

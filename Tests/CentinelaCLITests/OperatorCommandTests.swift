@@ -151,4 +151,49 @@ import Testing
             #expect(noKey.status == 1 && noKey.error.contains("--verifier-key"), "\(noKey.error)")
         }
     }
+
+    /// `audit prove`: a report's seal is shown to be in the tree a signed checkpoint states, and
+    /// the report to hold what it held when sealed; a rewritten narrative is exit 2.
+    @Test func provesAReportIsInTheLogAsItWasSealed() async throws {
+        try await World.with { world in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("prove-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let keyFile = folder.appendingPathComponent("signing.key").path
+            let verifierKey = try await CommandProcess.run(["audit", "keygen", "--out", keyFile]).output
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let report = try await world.database.withConnection(logger: TestDatabase.logger) { connection in
+                var id: UUID?
+                for try await value in try await connection.query(
+                    """
+                    INSERT INTO incident_reports (facility_id, occurred_from, occurred_to, discovered_on, category, reporter_type, narrative)
+                    VALUES (\(world.nuevoLeon.id), '2026-11-02', '2026-11-02', '2026-11-03', 'neglect', 'parent', 'Un niño quedó solo.')
+                    RETURNING id
+                    """, logger: TestDatabase.logger
+                ).decode(UUID.self) { id = value }
+                return try #require(id)
+            }
+            let env = ["DATABASE_URL": world.database.connectionURL, "CENTINELA_AUDIT_SIGNING_KEY_FILE": keyFile]
+            #expect(try await CommandProcess.run(["audit", "checkpoint"], environment: env).status == 0)
+
+            let reader = ["DATABASE_URL": world.database.connectionURL, "CENTINELA_AUDIT_VERIFIER_KEY": verifierKey]
+            let proved = try await CommandProcess.run(["audit", "prove", report.uuidString], environment: reader)
+            #expect(proved.status == 0, "\(proved.error)")
+            let answer = try #require(try JSONSerialization.jsonObject(with: Data(proved.output.utf8)) as? [String: Any])
+            #expect(answer["proved"] as? Bool == true && answer["holdsToday"] as? String == "the same")
+            #expect((answer["proof"] as? [String])?.isEmpty == false && answer["treeSize"] as? Int == 6)
+
+            try await world.database.withConnection(logger: TestDatabase.logger) { connection in
+                try await connection.query("ALTER TABLE incident_reports DISABLE TRIGGER USER", logger: TestDatabase.logger)
+                try await connection.query(
+                    "UPDATE incident_reports SET narrative = 'Nada.' WHERE id = \(report)", logger: TestDatabase.logger)
+            }
+            let changed = try await CommandProcess.run(["audit", "prove", report.uuidString], environment: reader)
+            #expect(changed.status == 2 && changed.output.contains("\"holdsToday\" : \"changed\""), "\(changed.output)")
+            let unknown = try await CommandProcess.run(["audit", "prove", UUID().uuidString], environment: reader)
+            #expect(unknown.status == 1 && unknown.error.contains("no seal of this report"), "\(unknown.error)")
+            let malformed = try await CommandProcess.run(["audit", "prove", "not-an-id"], environment: reader)
+            #expect(malformed.status == 1 && malformed.error.contains("is not a report id"))
+        }
+    }
 }

@@ -4,6 +4,7 @@ import CentinelaTestSupport
 import Foundation
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 import Testing
 
 /// The audit log of decision 43 against a real database: writers append without waiting on one
@@ -224,6 +225,35 @@ import Testing
                 #expect(
                     try await verify(watcher, against: signed)
                         == AuditVerification(rowsChecked: 100, checkpointsHeld: signed.count, firstBreak: nil))
+            }
+        }
+    }
+
+    /// A server that stops chains what it acknowledged before it goes, and signs the log's last
+    /// state: its last round runs when the stop begins, not at its next poll.
+    @Test func aStoppingServerChainsAndSignsWhatItAcknowledged() async throws {
+        try await TestDatabase.withMigratedDatabase { database in
+            let client = PostgresClient(configuration: try database.clientConfiguration(), backgroundLogger: logger)
+            let service = AuditSequencerService(
+                client: client, sequencer: AuditSequencer(checkpoints: AuditCheckpointing(key: key, folder: nil), logger: logger),
+                pollInterval: .seconds(30), logger: logger)
+            let group = ServiceGroup(configuration: .init(services: [client, service], logger: logger))
+            try await database.withConnection(logger: logger) { connection in
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask { try await group.run() }
+                    // The first round (nothing yet) signs the empty log; the next poll is 30 s away.
+                    try await waitUntil { try await verifiedCheckpoints(connection).count == 1 }
+                    try await append(3, on: connection)
+                    let stopping = ContinuousClock.now
+                    await group.triggerGracefulShutdown()
+                    try await tasks.waitForAll()
+                    #expect(ContinuousClock.now - stopping < .seconds(10), "the stop does not wait for the next poll")
+                }
+                #expect(try await pendingCount(connection) == 0)
+                let signed = try await verifiedCheckpoints(connection)
+                #expect(signed.map(\.size) == [0, 3])
+                #expect(
+                    try await verify(connection, against: signed) == AuditVerification(rowsChecked: 3, checkpointsHeld: 2, firstBreak: nil))
             }
         }
     }

@@ -89,3 +89,79 @@ enum AuditSeals {
         }
     }
 }
+
+/// One report's place in the audit log, shown against a checkpoint (`centinela audit prove`):
+/// the event that sealed it, the SHA-256 it sealed and what the report holds today, and the
+/// RFC 9162 inclusion proof of that event in the tree the checkpoint signed.
+public struct ReportInclusion: Sendable, Equatable {
+    public var report: UUID
+    public var position: Int64
+    public var eventHash: [UInt8]
+    public var sealed: String
+    /// Nil when the report is gone.
+    public var holdsToday: String?
+    public var treeSize: Int
+    public var proof: [MerkleLog.Hash]
+
+    /// Whether the proof leads from the sealing event to `root`.
+    public func proves(root: MerkleLog.Hash) -> Bool {
+        MerkleLog.verifyInclusion(
+            leaf: MerkleLog.leafHash(eventHash), index: Int(position - 1), size: treeSize, proof: proof, root: root)
+    }
+
+    public enum Failure: Error, CustomStringConvertible, Equatable {
+        case notSealed
+        case beyondCheckpoint(position: Int64, size: Int)
+
+        public var description: String {
+            switch self {
+            case .notSealed: "the audit log holds no seal of this report (not yet chained, or no such report)"
+            case .beyondCheckpoint(let position, let size):
+                "the report was sealed at event \(position), after the checkpoint (\(size) events): sign a newer one"
+            }
+        }
+    }
+
+    /// The inclusion of `report`'s seal in the tree of the log's first `size` events, hashes read
+    /// in Swift from the chained rows (a log of millions holds 32 bytes of each in memory).
+    public static func of(
+        _ report: UUID, size: Int, on connection: PostgresConnection, logger: Logger
+    ) async throws
+        -> ReportInclusion
+    {
+        // The sealing event, its hash recomputed here from its content: the leaf proved is the
+        // event that states this digest, whatever the row's own hash column says.
+        var found: (position: Int64, sealed: String, hash: [UInt8])?
+        for try await row in try await connection.query(
+            """
+            SELECT position, prev_hash, (extract(epoch FROM occurred_at) * 1000000)::bigint, request_id, actor_token::text, actor_role,
+                   action, object_type, object_id, outcome, details::text, details->>'content_sha256'
+            FROM audit_events
+            WHERE object_type = 'report' AND object_id = \(report.uuidString.lowercased()) AND action = 'report.sealed' AND outcome = 'ok'
+            ORDER BY position LIMIT 1
+            """, logger: logger
+        ) {
+            var cells = ColumnReader(row)
+            let position = try cells.next(Int64.self)
+            let event = AuditEventDigest(
+                previous: Array(try cells.next(Data.self)), position: position, occurredAtMicroseconds: try cells.next(Int64.self),
+                requestID: try cells.next(String.self), actorToken: try cells.next(String?.self), actorRole: try cells.next(String?.self),
+                action: try cells.next(String.self), objectType: try cells.next(String.self), objectID: try cells.next(String?.self),
+                outcome: try cells.next(String.self), details: try cells.next(String.self))
+            found = (position, try cells.next(String.self), event.hash)
+        }
+        guard let (position, sealed, eventHash) = found else { throw Failure.notSealed }
+        guard position <= Int64(size) else { throw Failure.beyondCheckpoint(position: position, size: size) }
+        var leaves: [MerkleLog.Hash] = []
+        leaves.reserveCapacity(size)
+        for try await hash in try await connection.query(
+            "SELECT hash FROM audit_events WHERE position <= \(Int64(size)) ORDER BY position", logger: logger
+        ).decode(Data.self) { leaves.append(MerkleLog.leafHash(hash)) }
+        let today = try await connection.systemTransaction(logger: logger) {
+            try await AuditSeals.digests(of: .report, [report], on: connection, logger: logger)[report]
+        }
+        return ReportInclusion(
+            report: report, position: position, eventHash: eventHash, sealed: sealed, holdsToday: today, treeSize: leaves.count,
+            proof: leaves.count == size ? MerkleLog.inclusionProof(of: Int(position - 1), in: leaves[...]) : [])
+    }
+}
