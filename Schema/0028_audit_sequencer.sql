@@ -66,25 +66,18 @@ CREATE TABLE audit_seal_queue (
     id   uuid   NOT NULL
 );
 
-CREATE FUNCTION centinela_seal_reports() RETURNS trigger
+-- The trigger's argument says what was inserted: 'report' or 'amendment'.
+CREATE FUNCTION centinela_queue_for_seal() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-    INSERT INTO audit_seal_queue (kind, id) SELECT 'report', id FROM arrived;
+    INSERT INTO audit_seal_queue (kind, id) SELECT TG_ARGV[0], id FROM arrived;
     RETURN NULL;
 END;
 $$;
 CREATE TRIGGER incident_reports_seal AFTER INSERT ON incident_reports
-    REFERENCING NEW TABLE AS arrived FOR EACH STATEMENT EXECUTE FUNCTION centinela_seal_reports();
-
-CREATE FUNCTION centinela_seal_amendments() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-BEGIN
-    INSERT INTO audit_seal_queue (kind, id) SELECT 'amendment', id FROM arrived;
-    RETURN NULL;
-END;
-$$;
+    REFERENCING NEW TABLE AS arrived FOR EACH STATEMENT EXECUTE FUNCTION centinela_queue_for_seal('report');
 CREATE TRIGGER report_amendments_seal AFTER INSERT ON report_amendments
-    REFERENCING NEW TABLE AS arrived FOR EACH STATEMENT EXECUTE FUNCTION centinela_seal_amendments();
+    REFERENCING NEW TABLE AS arrived FOR EACH STATEMENT EXECUTE FUNCTION centinela_queue_for_seal('amendment');
 
 -- The reports and amendments already here are sealed by the sequencer's first rounds, oldest first
 -- (read in the system scope: row-level security applies to the owner too).
