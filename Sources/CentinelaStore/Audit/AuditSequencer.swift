@@ -26,10 +26,10 @@ public struct AuditSequencer: Sendable {
     }
 
     /// Where the log stands: its frontier (size and root) and the last event's hash.
-    public struct Head: Sendable, Equatable {
-        public var frontier: MerkleLog.Frontier
-        public var lastHash: [UInt8]
-        public var size: Int { frontier.size }
+    struct Head: Sendable, Equatable {
+        var frontier: MerkleLog.Frontier
+        var lastHash: [UInt8]
+        var size: Int { frontier.size }
     }
 
     /// What one round did.
@@ -118,8 +118,9 @@ public struct AuditSequencer: Sendable {
     }
 
     /// The log's head, built from the events already chained when the sequencer has never run
-    /// (the chains of Schema/0002 carry over as the log's first entries).
-    public func head(on connection: PostgresConnection) async throws -> Head {
+    /// (the chains of Schema/0002 carry over as the log's first entries). In a transaction
+    /// holding `leaderKey`.
+    private func head(on connection: PostgresConnection) async throws -> Head {
         if let head = try await storedHead(on: connection) { return head }
         var frontier = MerkleLog.Frontier()
         var lastHash = Data(repeating: 0, count: 32)
