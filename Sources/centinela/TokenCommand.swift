@@ -116,7 +116,7 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Check the audit log, sign its checkpoints, prove a report is in it, make the key that signs them.",
-        subcommands: [Verify.self, Checkpoint.self, Prove.self, Keygen.self]
+        subcommands: [Verify.self, Checkpoint.self, Prove.self, Keygen.self, VerifierKey.self]
     )
 
     struct Verify: AsyncParsableCommand {
@@ -304,6 +304,25 @@ struct AuditCommand: AsyncParsableCommand {
                 }
                 guard let note else { throw ConfigurationErrorMessage("no checkpoint could be signed") }
                 print(note, terminator: "")
+            }
+        }
+    }
+
+    struct VerifierKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verifier-key",
+            abstract: "Print the verifier key of the configured signing key, for the regulators who keep checkpoints.")
+
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var log: LogOptions
+
+        func run() async throws {
+            try await failingClearly {
+                let setup = try CommandSetup(log: log, database: database, quiet: true)
+                guard let key = setup.auditCheckpoints?.key else {
+                    throw ConfigurationErrorMessage("no signing key: set CENTINELA_AUDIT_SIGNING_KEY (see `centinela audit keygen`)")
+                }
+                print(key.verifierKey)
             }
         }
     }

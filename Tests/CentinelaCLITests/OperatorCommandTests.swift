@@ -111,6 +111,10 @@ import Testing
                 "CENTINELA_AUDIT_LOG_NAME": "centinela.test/audit",
                 "CENTINELA_AUDIT_CHECKPOINT_DIR": folder.appendingPathComponent("kept").path,
             ]
+            let shown = try await CommandProcess.run(["audit", "verifier-key"], environment: env)
+            #expect(shown.status == 0 && shown.output == verifierKey + "\n", "the configured key's public half, as keygen printed it")
+            let none = try await CommandProcess.run(["audit", "verifier-key"], environment: ["DATABASE_URL": world.database.connectionURL])
+            #expect(none.status == 1 && none.error.contains("CENTINELA_AUDIT_SIGNING_KEY"))
             let signed = try await CommandProcess.run(["audit", "checkpoint"], environment: env)
             #expect(signed.status == 0, "\(signed.error)")
             #expect(signed.output.hasPrefix("centinela.test/audit\n5\n"), "\(signed.output)")
