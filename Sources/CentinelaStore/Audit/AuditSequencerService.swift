@@ -39,12 +39,13 @@ public struct AuditSequencerService: Service {
                 // Bounded and abandoned, not awaited, when cancelled: a pool asked for a connection to
                 // a database that has gone away may never answer (as in RescoreWorker).
                 let work = { @Sendable [client, sequencer] in
-                    try await withTimeout(final ? .seconds(5) : .seconds(30)) {
+                    try await withTimeout(.seconds(30)) {
                         try await client.withConnection { connection in try await sequencer.round(on: connection, sign: due) }
                     }
                 }
                 // A round under way when a stop begins is given up (a database that has gone away
-                // must not hold the stop); the last round then has five seconds of its own.
+                // must not hold the stop); the last round then has what is left of the stop's drain time
+                // (`serve` cancels what still runs after 10 s: docs/operations.md, "Stopping the service").
                 let round = try await final ? work() : cancelWhenGracefulShutdown(work)
                 if due, round != nil { lastCheckpoint = clock.now }
                 if failing { logger.notice("the audit sequencer reaches the database again") }
