@@ -36,8 +36,15 @@ public struct RescoreWorker: Service {
         .run { _ in await drain(logger: logger) }
     }
 
+    /// Between two rounds that both found work: a stream of reports into one facility would
+    /// otherwise have its whole evidence read again after every few reports (a third of the
+    /// server's CPU under the ingest bench, docs/performance.md, session 19). The first round
+    /// after a quiet spell is never delayed: a facility's first report is scored at once.
+    static let busyPace: Duration = .milliseconds(250)
+
     /// Rescores until no mark is left.
     func drain(logger: Logger) async {
+        var busy = false
         do {
             while !Task.isCancelled {
                 // Bounded, so that a pool waiting for a database that has gone away never holds
@@ -46,6 +53,8 @@ public struct RescoreWorker: Service {
                     try await usage.track { try await client.withConnection { try await rescorer.rescoreMarked(on: $0) } }
                 }
                 if rescored == 0 { return }
+                if busy { try await Task.sleep(for: Self.busyPace) }
+                busy = true
             }
         } catch {
             if !Task.isCancelled {
