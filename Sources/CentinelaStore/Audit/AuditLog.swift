@@ -68,6 +68,24 @@ public enum AuditLog {
     }
 }
 
+extension AuditEventDigest {
+    /// The columns of an audit row (`audit_events` or `audit_pending`) that its hash covers, in
+    /// the order `init(reading:previous:position:)` reads them: the time as microseconds since 1970
+    /// and the details as the text PostgreSQL prints for them, the bytes the hash covers.
+    /// A constant, interpolated `unescaped:` into queries.
+    static let hashedColumns =
+        "(extract(epoch FROM occurred_at) * 1000000)::bigint, request_id, actor_token::text, actor_role, action, object_type, object_id, outcome, details::text"
+
+    /// Reads `hashedColumns` from `cells`.
+    init(reading cells: inout ColumnReader, previous: [UInt8], position: Int64) throws {
+        self.init(
+            previous: previous, position: position, occurredAtMicroseconds: try cells.next(Int64.self),
+            requestID: try cells.next(String.self), actorToken: try cells.next(String?.self), actorRole: try cells.next(String?.self),
+            action: try cells.next(String.self), objectType: try cells.next(String.self), objectID: try cells.next(String?.self),
+            outcome: try cells.next(String.self), details: try cells.next(String.self))
+    }
+}
+
 /// The result of walking the audit chain from its first row, and of holding the log against the
 /// checkpoints given.
 public struct AuditVerification: Sendable, Equatable {
@@ -112,11 +130,8 @@ public enum AuditVerifier {
         on connection: PostgresConnection, checkpoints: [AuditCheckpoint] = [], logger: Logger
     ) async throws -> AuditVerification {
         let rows = try await connection.query(
-            """
-            SELECT position, prev_hash, hash, (extract(epoch FROM occurred_at) * 1000000)::bigint, request_id,
-                   actor_token::text, actor_role, action, object_type, object_id, outcome, details::text
-            FROM audit_events e ORDER BY position
-            """, logger: logger)
+            "SELECT position, prev_hash, hash, \(unescaped: AuditEventDigest.hashedColumns) FROM audit_events ORDER BY position",
+            logger: logger)
         var awaiting = checkpoints.sorted { $0.size < $1.size }[...]
         var held = 0
         var tree = MerkleLog.Frontier()
@@ -137,11 +152,7 @@ public enum AuditVerifier {
         for try await row in rows {
             var cells = ColumnReader(row)
             let (position, prevHash, hash) = (try cells.next(Int64.self), try cells.next(Data.self), try cells.next(Data.self))
-            let digest = AuditEventDigest(
-                previous: Array(prevHash), position: position, occurredAtMicroseconds: try cells.next(Int64.self),
-                requestID: try cells.next(String.self), actorToken: try cells.next(String?.self), actorRole: try cells.next(String?.self),
-                action: try cells.next(String.self), objectType: try cells.next(String.self), objectID: try cells.next(String?.self),
-                outcome: try cells.next(String.self), details: try cells.next(String.self))
+            let digest = try AuditEventDigest(reading: &cells, previous: Array(prevHash), position: position)
             let contentMatches = digest.hash == Array(hash)
             let expectedPosition = (previous?.position ?? 0) + 1
             func broken(_ why: AuditVerification.Break) -> AuditVerification {
@@ -187,12 +198,7 @@ public enum AuditVerifier {
             guard let last = page.last else { return nil }
             after = last.position
             let found = try await connection.systemTransaction(logger: logger) {
-                var found: [UUID: String] = [:]
-                for kind in [AuditSeals.Kind.report, .amendment] {
-                    let ids = page.filter { $0.kind == kind }.map(\.id)
-                    if !ids.isEmpty { found.merge(try await AuditSeals.digests(of: kind, ids, on: connection, logger: logger)) { $1 } }
-                }
-                return found
+                try await AuditSeals.digests(of: page.map { ($0.kind, $0.id) }, on: connection, logger: logger)
             }
             for seal in page where found[seal.id] != seal.digest {
                 return .contentChanged(

@@ -53,6 +53,20 @@ enum AuditSeals {
         return digests
     }
 
+    /// The seal of each of these reports and amendments that still exists, a query a kind.
+    static func digests(
+        of items: [(kind: Kind, id: UUID)], on connection: PostgresConnection, logger: Logger
+    ) async throws
+        -> [UUID: String]
+    {
+        var digests: [UUID: String] = [:]
+        for kind in [Kind.report, .amendment] {
+            let ids = items.filter { $0.kind == kind }.map(\.id)
+            if !ids.isEmpty { digests.merge(try await Self.digests(of: kind, ids, on: connection, logger: logger)) { $1 } }
+        }
+        return digests
+    }
+
     /// The sequencer's part: takes up to `limit` queued reports and amendments and returns the
     /// events that seal them (a report already gone when sealed is recorded as `not_found`).
     static func seal(
@@ -73,11 +87,7 @@ enum AuditSeals {
         guard !items.isEmpty else { return [] }
         items.sort { $0.seq < $1.seq }
         try await connection.run("SELECT set_config('centinela.role', 'system', true)", logger: logger)
-        var digests: [UUID: String] = [:]
-        for kind in [Kind.report, .amendment] {
-            let ids = items.filter { $0.kind == kind }.map(\.id)
-            if !ids.isEmpty { digests.merge(try await Self.digests(of: kind, ids, on: connection, logger: logger)) { $1 } }
-        }
+        let digests = try await Self.digests(of: items.map { ($0.kind, $0.id) }, on: connection, logger: logger)
         return items.map { item in
             let digest = digests[item.id]
             return AuditEventDigest(
@@ -134,20 +144,15 @@ public struct ReportInclusion: Sendable, Equatable {
         var found: (position: Int64, sealed: String, hash: [UInt8])?
         for try await row in try await connection.query(
             """
-            SELECT position, prev_hash, (extract(epoch FROM occurred_at) * 1000000)::bigint, request_id, actor_token::text, actor_role,
-                   action, object_type, object_id, outcome, details::text, details->>'content_sha256'
+            SELECT position, prev_hash, \(unescaped: AuditEventDigest.hashedColumns), details->>'content_sha256'
             FROM audit_events
             WHERE object_type = 'report' AND object_id = \(report.uuidString.lowercased()) AND action = 'report.sealed' AND outcome = 'ok'
             ORDER BY position LIMIT 1
             """, logger: logger
         ) {
             var cells = ColumnReader(row)
-            let position = try cells.next(Int64.self)
-            let event = AuditEventDigest(
-                previous: Array(try cells.next(Data.self)), position: position, occurredAtMicroseconds: try cells.next(Int64.self),
-                requestID: try cells.next(String.self), actorToken: try cells.next(String?.self), actorRole: try cells.next(String?.self),
-                action: try cells.next(String.self), objectType: try cells.next(String.self), objectID: try cells.next(String?.self),
-                outcome: try cells.next(String.self), details: try cells.next(String.self))
+            let (position, previous) = (try cells.next(Int64.self), try cells.next(Data.self))
+            let event = try AuditEventDigest(reading: &cells, previous: Array(previous), position: position)
             found = (position, try cells.next(String.self), event.hash)
         }
         guard let (position, sealed, eventHash) = found else { throw Failure.notSealed }

@@ -122,6 +122,11 @@ public struct AuditSequencer: Sendable {
     /// holding `leaderKey`.
     private func head(on connection: PostgresConnection) async throws -> Head {
         if let head = try await storedHead(on: connection) { return head }
+        return try await chainedHead(on: connection)
+    }
+
+    /// The head of the events already chained, read from their hashes.
+    private func chainedHead(on connection: PostgresConnection) async throws -> Head {
         var frontier = MerkleLog.Frontier()
         var lastHash = Data(repeating: 0, count: 32)
         let rows = try await connection.query("SELECT hash FROM audit_events ORDER BY position", logger: logger)
@@ -152,7 +157,7 @@ public struct AuditSequencer: Sendable {
     private func integrateBatch(on connection: PostgresConnection) async throws -> (chained: Int, full: Bool) {
         let stored = try await storedHead(on: connection)
         var head: Head
-        if let stored { head = stored } else { head = try await self.head(on: connection) }
+        if let stored { head = stored } else { head = try await chainedHead(on: connection) }
         // Seals first: each statement reads what was committed when it began, and a report's seal
         // must never be chained before the event of the request that filed it (they commit
         // together; read in this order, a commit between the two statements brings the event
@@ -162,25 +167,13 @@ public struct AuditSequencer: Sendable {
         let rows = try await connection.query(
             """
             DELETE FROM audit_pending WHERE id IN (SELECT id FROM audit_pending ORDER BY id LIMIT \(batchSize))
-            RETURNING id, (extract(epoch FROM occurred_at) * 1000000)::bigint, request_id, actor_token::text, actor_role,
-                      action, object_type, object_id, outcome, details::text
+            RETURNING id, \(unescaped: AuditEventDigest.hashedColumns)
             """, logger: logger)
         var pending: [(id: Int64, event: AuditEventDigest)] = []
         for try await row in rows {
             var cells = ColumnReader(row)
             let id = try cells.next(Int64.self)
-            pending.append(
-                (
-                    id,
-                    AuditEventDigest(
-                        previous: [], position: 0, occurredAtMicroseconds: try cells.next(Int64.self),
-                        requestID: try cells.next(String.self),
-                        actorToken: try cells.next(String?.self), actorRole: try cells.next(String?.self),
-                        action: try cells.next(String.self),
-                        objectType: try cells.next(String.self), objectID: try cells.next(String?.self),
-                        outcome: try cells.next(String.self),
-                        details: try cells.next(String.self))
-                ))
+            pending.append((id, try AuditEventDigest(reading: &cells, previous: [], position: 0)))
         }
         pending.sort { $0.id < $1.id }
         let events = pending.map(\.event) + seals
