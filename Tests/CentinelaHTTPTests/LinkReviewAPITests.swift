@@ -84,6 +84,8 @@ import Testing
             #expect(
                 pair["linked"] as? Bool == true && score >= LinkageModel.v1.linkThreshold && score < LinkageModel.v1.confirmThreshold,
                 "\(pair)")
+            // Proposed on its score: nothing held it back.
+            #expect(pair["held"] == nil, "\(pair)")
             #expect(try await Self.persons(api.world) == [2, 2])
             // The person's page shows the link, its strength and what explains it.
             let adult = try await api.call(.get, "/v1/adults/\(monterrey)", token: api.world.regulatorToken)
@@ -164,6 +166,41 @@ import Testing
             let alone = try await api.call(.get, "/v1/adults/\(monterrey)", token: api.world.regulatorToken)
             #expect(alone.json["person"] is NSNull && (alone.json["links"] as? [Any])?.isEmpty == true, "\(alone.body)")
             #expect(try await api.call(.get, "/v1/links/review", token: api.world.regulatorToken).items.isEmpty)
+        }
+    }
+
+    /// A pair whose score says "link" and that the model holds for a regulator says why, through
+    /// the API and on the console's page in the reader's words: "Xóchitl Tlacuilo Ayala" and
+    /// "Xóchitl Zamarripa Ochoa", teachers of one state born the same day — a rare given name and a
+    /// date of birth shared, but different surnames (two sisters-in-law, or one woman remarried?).
+    @Test func aHeldPairSaysWhyItWasNotJoined() async throws {
+        try await APITest.run { (api: APITest) async throws in
+            let logger = TestDatabase.logger
+            try await api.world.database.withConnection(logger: logger) { c in
+                for (facility, name, ref) in [
+                    (api.world.monterrey.id, "Xóchitl Tlacuilo Ayala", "H1"), (api.world.nuevoLeon.id, "Xóchitl Zamarripa Ochoa", "H1"),
+                ] {
+                    try await c.query(
+                        """
+                        INSERT INTO adults (facility_id, staff_ref, full_name, role, date_of_birth)
+                        VALUES (\(facility), \(ref), \(name), 'teacher', DATE '1984-02-29')
+                        """, logger: logger)
+                }
+                try await api.world.database.withConnection(logger: logger) { writer in
+                    _ = try await LinkingRebuilder(logger: logger).rebuild(reader: c, writer: writer)
+                }
+            }
+            let queue = try await api.call(.get, "/v1/links/review", token: api.world.regulatorToken)
+            let pair = try #require(queue.items.first, "\(queue.body)")
+            let score = try #require(pair["score"] as? Double)
+            #expect(score >= LinkageModel.v1.linkThreshold && pair["linked"] as? Bool == false, "\(pair)")
+            #expect(pair["held"] as? String == "surnames_differ", "\(pair)")
+            #expect(try await Self.persons(api.world).isEmpty)
+
+            let browser = ConsoleBrowser(client: api.client)
+            _ = try await browser.signIn(api.world.regulatorToken)
+            let page = try await browser.get("/console/review")
+            #expect(page.contains("No se unieron solos: los apellidos son distintos"), "\(page.body)")
         }
     }
 

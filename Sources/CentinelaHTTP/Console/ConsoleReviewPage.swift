@@ -41,6 +41,8 @@ struct ConsoleReviewPage {
             var second: String
             var records: [Record]
             var likelihood: String
+            /// Why the model did not join a pair its score would have (nil: proposed on its score).
+            var held: String?
             var comparisons: [Comparison]
             var index: Int
         }
@@ -76,6 +78,7 @@ struct ConsoleReviewPage {
                     records: [record(pair.records.0), record(pair.records.1)],
                     likelihood: renderer.text(
                         "review.likelihood", visit, ["percent": "\(Int((100 / (1 + pow(2, -pair.score))).rounded()))"]),
+                    held: pair.held.map { renderer.text("review.held.\($0.rawValue)", visit) },
                     comparisons: Self.comparisons(pair.comparisonsJSON).map { field, level, weight in
                         let levelKey = "review.level.\(field).\(level)"
                         let said = renderer.text(levelKey, visit)

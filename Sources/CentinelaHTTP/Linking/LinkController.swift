@@ -31,6 +31,8 @@ struct LinkController {
         var weight: Double
         var prior: Double
         var comparisons: JSONValue
+        /// Why the pair waits for a decision although its score says "link" (absent: on its score).
+        var held: String?
         var foundAt: Date
     }
 
@@ -63,7 +65,7 @@ struct LinkController {
                 PairBody(
                     records: [AdultRecordBody($0.records.0), AdultRecordBody($0.records.1)], linked: $0.linked, score: $0.score.bits,
                     weight: $0.weight.bits, prior: $0.prior.bits,
-                    comparisons: .comparisons($0.comparisonsJSON), foundAt: $0.foundAt)
+                    comparisons: .comparisons($0.comparisonsJSON), held: $0.held?.rawValue, foundAt: $0.foundAt)
             })
     }
 

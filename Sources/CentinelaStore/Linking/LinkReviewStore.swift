@@ -31,6 +31,8 @@ public struct ReviewPair: Sendable {
     public var prior: Double
     /// The comparisons as stored: a JSON array of {field, level, weight}.
     public var comparisonsJSON: String
+    /// Why a pair whose score says "link" waits for a decision (nil: proposed on its score).
+    public var held: LinkAssessment.HoldReason?
     public var foundAt: Date
 }
 
@@ -77,13 +79,14 @@ public struct LinkReviewStore: Sendable {
             let weight = try cells.next(Double.self)
             let prior = try cells.next(Double.self)
             let comparisons = try cells.next(String.self)
+            let held = try cells.next(String?.self).flatMap(LinkAssessment.HoldReason.init(rawValue:))
             let foundAt = try cells.next(Date.self)
             let a = try Self.record(&cells)
             let b = try Self.record(&cells)
             pairs.append(
                 ReviewPair(
                     records: (a, b), linked: linked, score: score, weight: weight, prior: prior, comparisonsJSON: comparisons,
-                    foundAt: foundAt))
+                    held: held, foundAt: foundAt))
         }
         return pairs
     }
@@ -96,7 +99,7 @@ public struct LinkReviewStore: Sendable {
     /// The queue's query; with no limit, the rows to count (no order).
     static func pendingQuery(after cursor: (score: Double, first: UUID, second: UUID)?, limit: Int?) -> PostgresQuery {
         let columns =
-            "l.verdict = 'link', l.score, l.weight, l.prior, l.comparisons::text, l.found_at, "
+            "l.verdict = 'link', l.score, l.weight, l.prior, l.comparisons::text, l.held, l.found_at, "
             + Self.recordColumns("a", "fa") + ", " + Self.recordColumns("b", "fb")
         return """
             SELECT \(unescaped: limit == nil ? "1" : columns)

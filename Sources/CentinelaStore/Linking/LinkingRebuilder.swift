@@ -571,12 +571,13 @@ public struct LinkingRebuilder: Sendable {
             let comparisons = try chunk.map { String(decoding: try encoder.encode($0.assessment.comparisons), as: UTF8.self) }
             try await writer.run(
                 """
-                INSERT INTO adult_links (record_a, record_b, verdict, score, weight, prior, comparisons, model_id)
-                SELECT a, b, v, s, w, p, c::jsonb, \(Self.modelID)
+                INSERT INTO adult_links (record_a, record_b, verdict, score, weight, prior, comparisons, held, model_id)
+                SELECT a, b, v, s, w, p, c::jsonb, NULLIF(h, ''), \(Self.modelID)
                 FROM unnest(\(chunk.map(\.pair.first.rawValue))::uuid[], \(chunk.map(\.pair.second.rawValue))::uuid[],
                             \(chunk.map(\.assessment.verdict.rawValue))::text[], \(chunk.map(\.assessment.score))::float8[],
                             \(chunk.map(\.assessment.weight))::float8[], \(chunk.map(\.assessment.prior))::float8[],
-                            \(comparisons)::text[]) AS x(a, b, v, s, w, p, c)
+                            \(comparisons)::text[], \(chunk.map { $0.assessment.heldForReview?.rawValue ?? "" })::text[])
+                     AS x(a, b, v, s, w, p, c, h)
                 ON CONFLICT (record_a, record_b) DO NOTHING
                 """, logger: logger)
         }
