@@ -61,6 +61,9 @@ public struct ApplicationDependencies: Sendable {
     public var metrics: ServiceMetrics
     /// The bearer token `/metrics` requires; nil leaves it open.
     public var metricsToken: String?
+    /// Filing reports, shared by the API and the console: reports filed at the same moment are
+    /// written together (``ReportIntake``).
+    public var intake: ReportIntake
 
     public init(
         databaseHealth: any DatabaseHealthChecking, database: ServiceDatabase, limits: HTTPConfiguration = .init(),
@@ -74,6 +77,7 @@ public struct ApplicationDependencies: Sendable {
         self.alertFeed = alertFeed
         self.metrics = metrics
         self.metricsToken = metricsToken
+        self.intake = ReportIntake(database: database)
     }
 }
 
@@ -179,7 +183,7 @@ func servingRouter(_ dependencies: ApplicationDependencies) -> Router<AppRequest
     let api = router.group("v1").add(middleware: AuthenticationMiddleware(database: database, limits: limits))
     for routes in [
         FacilityController(database: database, limits: limits).routes,
-        ReportController(database: database, limits: limits, metrics: dependencies.metrics).routes,
+        ReportController(database: database, limits: limits, metrics: dependencies.metrics, intake: dependencies.intake).routes,
         RosterController(database: database, limits: limits, nationalIDs: dependencies.nationalIDs).routes,
         RiskController(database: database, limits: limits).routes,
         AlertController(database: database, limits: limits, feed: dependencies.alertFeed).routes,
@@ -206,7 +210,7 @@ func servingRouter(_ dependencies: ApplicationDependencies) -> Router<AppRequest
         ConsoleCaseFile(database: database).routes,
         ConsolePatternPages(database: database).routes,
         ConsoleRosterPage(database: database, limits: limits).routes,
-        ConsoleReportPages(database: database, limits: limits, metrics: dependencies.metrics).routes,
+        ConsoleReportPages(database: database, limits: limits, metrics: dependencies.metrics, intake: dependencies.intake).routes,
     ] {
         pages.addRoutes(routes)
     }

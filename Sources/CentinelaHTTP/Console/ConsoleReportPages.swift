@@ -14,7 +14,7 @@ struct ConsoleReportPages {
     let limits: HTTPConfiguration
     let metrics: ServiceMetrics
     var desk: ReportDesk { ReportDesk(database: database) }
-    var intake: ReportIntake { ReportIntake(database: database) }
+    let intake: ReportIntake
     var register: FacilityRegister { FacilityRegister(database: database) }
     var roster: StaffRoster { StaffRoster(database: database) }
 

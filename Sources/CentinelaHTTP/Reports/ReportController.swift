@@ -12,7 +12,7 @@ struct ReportController {
     let database: ServiceDatabase
     let limits: HTTPConfiguration
     let metrics: ServiceMetrics
-    var intake: ReportIntake { ReportIntake(database: database) }
+    let intake: ReportIntake
     var desk: ReportDesk { ReportDesk(database: database) }
 
     /// The routes below /v1, registered as Hummingbird registers any: the 405 answers and the

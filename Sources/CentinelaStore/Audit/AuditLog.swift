@@ -66,6 +66,28 @@ public enum AuditLog {
                     \(event.objectType), \(event.objectID), \(event.outcome.rawValue), \(details)::jsonb)
             """, logger: logger)
     }
+
+    /// Appends several events in one statement, in their order (a group of reports filed together).
+    public static func append(_ events: [AuditEvent], on connection: PostgresConnection, logger: Logger) async throws {
+        guard !events.isEmpty else { return }
+        let rows: [[String: Any]] = events.map { event in
+            [
+                "request_id": event.requestID, "actor_token": event.actor?.id.description ?? NSNull(),
+                "actor_role": event.actorRole ?? NSNull(), "action": event.action, "object_type": event.objectType,
+                "object_id": event.objectID ?? NSNull(), "outcome": event.outcome.rawValue, "details": event.details,
+            ]
+        }
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys]), as: UTF8.self)
+        // WITH ORDINALITY and ORDER BY: the identity key, and so the log's order, follows the events'.
+        try await connection.query(
+            """
+            INSERT INTO audit_pending
+                (request_id, actor_token, actor_role, action, object_type, object_id, outcome, details)
+            SELECT request_id, actor_token, actor_role, action, object_type, object_id, outcome, details
+            FROM json_populate_recordset(NULL::audit_pending, \(json)::json) WITH ORDINALITY AS x
+            ORDER BY x.ordinality
+            """, logger: logger)
+    }
 }
 
 extension AuditEventDigest {

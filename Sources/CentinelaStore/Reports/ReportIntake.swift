@@ -45,12 +45,27 @@ public struct ReportIntake: Sendable {
 
     public let database: ServiceDatabase
     var store: ReportStore { ReportStore(logger: database.logger) }
+    /// Reports filed at the same moment, written together (``IntakeQueue``). One per service:
+    /// every copy of this intake shares it.
+    let queue: IntakeQueue
 
     public init(database: ServiceDatabase) {
         self.database = database
+        self.queue = IntakeQueue()
     }
 
+    /// Files a report: answered once it is committed, alone or with the reports filed at the same moment.
     public func file(_ submission: ReportSubmission, idempotency: Idempotency?, caller: Caller) async throws -> Filed {
+        try await withCheckedThrowingContinuation { answer in
+            queue.enqueue(.init(request: .init(submission: submission, idempotency: idempotency, caller: caller), answer: answer)) {
+                group in
+                for (one, outcome) in zip(group, await fileTogether(group.map(\.request))) { one.answer.resume(with: outcome) }
+            }
+        }
+    }
+
+    /// Files a report in a transaction of its own.
+    func fileAlone(_ submission: ReportSubmission, idempotency: Idempotency?, caller: Caller) async throws -> Filed {
         // A concurrent retry with the same key loses the race on the key's primary key; its
         // transaction is rolled back whole, and the second pass returns the winner's answer.
         for attempt in 1...2 {

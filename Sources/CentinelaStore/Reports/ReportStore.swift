@@ -195,6 +195,84 @@ public struct ReportStore: Sendable {
         return (.init(id), receivedAt)
     }
 
+    /// Stores validated submissions of one caller under the ids given, in five statements
+    /// whatever their number (``ReportIntake``'s groups); `rostered` gives the id of each staff
+    /// reference, every one checked by the caller. Returns when they were received (the
+    /// transaction's time, the same for all).
+    func submitTogether(
+        _ reports: [(id: UUID, submission: ReportSubmission)], rostered: (UUID, String) -> UUID?, by principal: Principal,
+        on connection: PostgresConnection
+    ) async throws -> Date {
+        let submissions = reports.map(\.submission)
+        // Each report's tags as a JSON array: unnest flattens an array of arrays.
+        let tags = try submissions.map { String(decoding: try JSONEncoder().encode($0.modusOperandi.map(\.rawValue)), as: UTF8.self) }
+        var receivedAt: Date?
+        for try await at in try await connection.query(
+            """
+            INSERT INTO incident_reports
+                (id, facility_id, occurred_from, occurred_to, occurred_approximate, discovered_on, category,
+                 reporter_type, mo_tags, narrative, submitted_by)
+            SELECT id, f, o1::date, o2::date, a, d::date, c, r, ARRAY(SELECT jsonb_array_elements_text(t::jsonb)), n, \(principal.id.rawValue)
+            FROM unnest(\(reports.map(\.id))::uuid[], \(submissions.map(\.facilityID.rawValue))::uuid[],
+                        \(submissions.map(\.occurredFrom.description))::text[], \(submissions.map(\.occurredTo.description))::text[],
+                        \(submissions.map(\.occurredApproximate))::bool[], \(submissions.map(\.discoveredOn.description))::text[],
+                        \(submissions.map(\.category.rawValue))::text[], \(submissions.map(\.reporterType.rawValue))::text[],
+                        \(tags)::text[], \(submissions.map(\.narrative))::text[])
+                 AS x(id, f, o1, o2, a, d, c, r, t, n)
+            RETURNING received_at
+            """, logger: logger
+        ).decode(Date.self) { receivedAt = at }
+        guard let receivedAt else { throw DatabaseError.queryFailed(reason: "the reports were not stored") }
+
+        var rosteredRows: (reports: [UUID], positions: [Int], adults: [UUID]) = ([], [], [])
+        var describedRows: (reports: [UUID], positions: [Int], names: [String], roles: [String]) = ([], [], [], [])
+        var childRows: (reports: [UUID], refs: [String], ages: [Int]) = ([], [], [])
+        for (id, submission) in reports {
+            for (index, adult) in submission.adults.enumerated() {
+                switch adult {
+                case .rostered(let ref):
+                    guard let adult = rostered(submission.facilityID.rawValue, ref) else { throw ReportStoreError.unknownStaff([index]) }
+                    rosteredRows.reports.append(id)
+                    rosteredRows.positions.append(index + 1)
+                    rosteredRows.adults.append(adult)
+                case .described(let name, let role):
+                    describedRows.reports.append(id)
+                    describedRows.positions.append(index + 1)
+                    describedRows.names.append(name.trimmingCharacters(in: .whitespacesAndNewlines))
+                    describedRows.roles.append(role.rawValue)
+                }
+            }
+            for child in submission.children {
+                childRows.reports.append(id)
+                childRows.refs.append(child.reference)
+                childRows.ages.append(child.ageYears)
+            }
+        }
+        if !rosteredRows.reports.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO report_adults (report_id, position, adult_id)
+                SELECT r, p, a FROM unnest(\(rosteredRows.reports)::uuid[], \(rosteredRows.positions)::int[], \(rosteredRows.adults)::uuid[]) AS x(r, p, a)
+                """, logger: logger)
+        }
+        if !describedRows.reports.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO report_adults (report_id, position, mentioned_name, mentioned_role)
+                SELECT r, p, n, o FROM unnest(\(describedRows.reports)::uuid[], \(describedRows.positions)::int[],
+                                              \(describedRows.names)::text[], \(describedRows.roles)::text[]) AS x(r, p, n, o)
+                """, logger: logger)
+        }
+        if !childRows.reports.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO report_children (report_id, child_ref, age_years)
+                SELECT r, c, a FROM unnest(\(childRows.reports)::uuid[], \(childRows.refs)::text[], \(childRows.ages)::int[]) AS x(r, c, a)
+                """, logger: logger)
+        }
+        return receivedAt
+    }
+
     /// The summaries of these reports the caller may see, newest first.
     public func summaries(_ ids: [IncidentReport.ID], on connection: PostgresConnection) async throws -> [ReportSummary] {
         guard !ids.isEmpty else { return [] }
