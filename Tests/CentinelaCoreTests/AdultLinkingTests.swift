@@ -37,6 +37,8 @@ import Testing
             ("Juan  Pérez", ["juan"], "perez", nil),
             ("Mtro. Ramón Peña y Lillo Núñez", ["ramon"], "penaylillo", "nunez"),
             ("ITZEL xóchitl  TLACUILO-AYALA", ["itzel", "xochitl"], "tlacuilo", "ayala"),
+            // Accents typed as a letter and a combining mark (as some keyboards and systems send them).
+            ("Jose\u{301} Pe\u{301}rez Nun\u{303}ez", ["jose"], "perez", "nunez"),
         ] as [(String, [String], String, String?)])
     func namesAreReadAsPeopleWriteThem(written: String, given: [String], paternal: String, maternal: String?) {
         let name = NormalizedName(written)

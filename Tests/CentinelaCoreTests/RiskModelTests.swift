@@ -125,6 +125,24 @@ enum RiskFixture {
         #expect(!a.description.lowercased().contains("jose"))
     }
 
+    /// The keys are stored (linking, assessments' evidence): folding letter by letter makes the
+    /// same keys as Foundation's folding of the whole name did.
+    @Test func describedAdultsKeysAreTheKeysStoredBefore() {
+        let names = [
+            "José  Pérez", "MARÍA GUADALUPE ÑÚÑEZ", "Çelia Ýñiguez", "Jose\u{301} Pe\u{301}rez", "Ma. de Jesús, Ávila",
+            "Hombre del disfraz",
+            "Straße Müller", "ＦＵＬＬ Width", "Zoë Åkesson", "  Chuy   ", "Ю́лия", "",
+        ]
+        for name in names {
+            let before = name.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
+                .split(whereSeparator: { $0.isWhitespace || $0 == "." || $0 == "," }).joined(separator: " ")
+            // Folding is idempotent: the key of the name folded as before is the key stored before.
+            #expect(
+                RiskEvidence.AdultKey.described(name: name, role: "other") == .described(name: before, role: "other"), "\(name) → \(before)"
+            )
+        }
+    }
+
     @Test func coordinatedCountsReportsWithSeveralAdultsDecayed() {
         #expect(F.assess([F.report(1, daysAgo: 0.0001, adults: [1, 2])]).points(.coordinated) == 15)
         #expect(F.assess([F.report(1, daysAgo: 365, adults: [1, 2])]).points(.coordinated) == 7.5)

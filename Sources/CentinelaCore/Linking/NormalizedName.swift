@@ -97,8 +97,13 @@ public struct NormalizedName: Hashable, Sendable {
 
     /// Lower case without diacritics: "MÉNDEZ" and "mendez" are the same surname; ñ becomes n, as
     /// it does on many forms and keyboards. Latin letters are folded here directly (a national
-    /// rebuild folds millions of names); anything else goes through Foundation's folding.
-    public static func fold(_ text: String) -> String {
+    /// rebuild folds millions of names); a text with anything else goes through Foundation's
+    /// folding whole.
+    public static func fold(_ text: String) -> String { fold(text, options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive]) }
+
+    /// `fold`, with Foundation's `options` for what is not a Latin letter: the risk model's keys
+    /// of described adults were made without `.widthInsensitive`, and keep being made so.
+    static func fold(_ text: String, options: String.CompareOptions) -> String {
         var folded = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             let value = scalar.value
@@ -107,9 +112,9 @@ public struct NormalizedName: Hashable, Sendable {
             } else if let latin = latinFolds[value] {
                 folded.append(latin)
             } else {
-                folded.append(
-                    contentsOf: String(scalar).folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: nil)
-                        .unicodeScalars)
+                // Anything else (a combining accent typed after its letter, another script): the
+                // whole text as Foundation folds it, a mark with the letter it belongs to.
+                return text.folding(options: options, locale: nil)
             }
         }
         return String(folded)
