@@ -41,19 +41,24 @@ public struct RescoreWorker: Service {
     /// server's CPU under the ingest bench, docs/performance.md, session 19). The first round
     /// after a quiet spell is never delayed: a facility's first report is scored at once.
     static let busyPace: Duration = .milliseconds(250)
+    /// And at least this many times as long as the busy round took: a facility whose evidence
+    /// takes 200 ms to read and score again is rescored every second while its reports keep
+    /// coming, and the worker takes at most a fifth of a core from the reports' intake.
+    static let busyRest = 4
 
     /// Rescores until no mark is left.
     func drain(logger: Logger) async {
         var busy = false
         do {
             while !Task.isCancelled {
+                let started = ContinuousClock.now
                 // Bounded, so that a pool waiting for a database that has gone away never holds
                 // the worker (or its shutdown) hostage; the marks stay for the next round.
                 let rescored = try await withTimeout(.seconds(60)) { [client, rescorer, usage] in
                     try await usage.track { try await client.withConnection { try await rescorer.rescoreMarked(on: $0) } }
                 }
                 if rescored == 0 { return }
-                if busy { try await Task.sleep(for: Self.busyPace) }
+                if busy { try await Task.sleep(for: max(Self.busyPace, (ContinuousClock.now - started) * Self.busyRest)) }
                 busy = true
             }
         } catch {
