@@ -169,4 +169,29 @@ import Testing
             }
         }
     }
+
+    /// The events of a group are written as one JSON document: every character of them is kept.
+    @Test func eventsWrittenTogetherKeepEveryCharacter() async throws {
+        try await TestDatabase.withMigratedDatabase { database in
+            let tricky = "comillas \" barra \\ salto\nTab\t\u{01} ñÑ áé 🙂 \u{2028} </script>"
+            let events = [
+                AuditEvent(
+                    requestID: "req-\(tricky)", actor: nil, action: "report.create", objectType: "report", objectID: nil, outcome: .ok,
+                    details: ["b": tricky, "a": "1"]),
+                AuditEvent.system(action: "token.create", objectType: "token", objectID: tricky),
+            ]
+            let read = try await database.withConnection(logger: logger) { connection in
+                try await AuditLog.append(events, on: connection, logger: logger)
+                var rows: [String] = []
+                for try await (request, token, role, object, details) in try await connection.query(
+                    "SELECT request_id, actor_token::text, actor_role, object_id, details->>'b' FROM audit_pending ORDER BY id",
+                    logger: logger
+                ).decode((String, String?, String?, String?, String?).self) {
+                    rows.append([request, token ?? "∅", role ?? "∅", object ?? "∅", details ?? "∅"].joined(separator: "|"))
+                }
+                return rows
+            }
+            #expect(read == ["req-\(tricky)|∅|∅|∅|\(tricky)", "\(events[1].requestID)|∅|system|\(tricky)|∅"])
+        }
+    }
 }

@@ -70,14 +70,16 @@ public enum AuditLog {
     /// Appends several events in one statement, in their order (a group of reports filed together).
     public static func append(_ events: [AuditEvent], on connection: PostgresConnection, logger: Logger) async throws {
         guard !events.isEmpty else { return }
-        let rows: [[String: Any]] = events.map { event in
-            [
-                "request_id": event.requestID, "actor_token": event.actor?.id.description ?? NSNull(),
-                "actor_role": event.actorRole ?? NSNull(), "action": event.action, "object_type": event.objectType,
-                "object_id": event.objectID ?? NSNull(), "outcome": event.outcome.rawValue, "details": event.details,
-            ]
-        }
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys]), as: UTF8.self)
+        let json =
+            "["
+            + events.map { event in
+                """
+                {"request_id":\(JSONText.string(event.requestID)),"actor_token":\(JSONText.string(event.actor?.id.description)),\
+                "actor_role":\(JSONText.string(event.actorRole)),"action":\(JSONText.string(event.action)),\
+                "object_type":\(JSONText.string(event.objectType)),"object_id":\(JSONText.string(event.objectID)),\
+                "outcome":\(JSONText.string(event.outcome.rawValue)),"details":\(JSONText.object(event.details))}
+                """
+            }.joined(separator: ",") + "]"
         // WITH ORDINALITY and ORDER BY: the identity key, and so the log's order, follows the events'.
         try await connection.query(
             """

@@ -189,12 +189,12 @@ public struct AuditSequencer: Sendable {
             let hash = event.hash
             objects.append(
                 """
-                {"position":\(event.position),"occurred_at":\(Self.json(AuditEventDigest.timestamp(event.occurredAtMicroseconds))),\
-                "request_id":\(Self.json(event.requestID)),"actor_token":\(Self.json(event.actorToken)),\
-                "actor_role":\(Self.json(event.actorRole)),"action":\(Self.json(event.action)),\
-                "object_type":\(Self.json(event.objectType)),"object_id":\(Self.json(event.objectID)),\
-                "outcome":\(Self.json(event.outcome)),"details":\(event.details),\
-                "prev_hash":\(Self.json(COPYText.bytea(event.previous))),"hash":\(Self.json(COPYText.bytea(hash)))}
+                {"position":\(event.position),"occurred_at":\(JSONText.string(AuditEventDigest.timestamp(event.occurredAtMicroseconds))),\
+                "request_id":\(JSONText.string(event.requestID)),"actor_token":\(JSONText.string(event.actorToken)),\
+                "actor_role":\(JSONText.string(event.actorRole)),"action":\(JSONText.string(event.action)),\
+                "object_type":\(JSONText.string(event.objectType)),"object_id":\(JSONText.string(event.objectID)),\
+                "outcome":\(JSONText.string(event.outcome)),"details":\(event.details),\
+                "prev_hash":\(JSONText.string(COPYText.bytea(event.previous))),"hash":\(JSONText.string(COPYText.bytea(hash)))}
                 """)
             head.frontier.append(MerkleLog.leafHash(hash))
             head.lastHash = hash
@@ -212,21 +212,6 @@ public struct AuditSequencer: Sendable {
                 updated_at = clock_timestamp()
             """, logger: logger)
         return (events.count, pending.count == batchSize || seals.count == batchSize)
-    }
-
-    /// A JSON string (or null).
-    static func json(_ text: String?) -> String {
-        guard let text else { return "null" }
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     /// Signs a checkpoint of the log as it stands and keeps it, unless the newest one kept
