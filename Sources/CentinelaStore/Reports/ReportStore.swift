@@ -270,6 +270,9 @@ public struct ReportStore: Sendable {
                 SELECT r, c, a FROM unnest(\(childRows.reports)::uuid[], \(childRows.refs)::text[], \(childRows.ages)::int[]) AS x(r, c, a)
                 """, logger: logger)
         }
+        // Folded together now, with their parts in place (Schema/0031): the at-commit trigger
+        // would fold each with a query of its own.
+        try await connection.run("SELECT centinela_fold_new_reports(\(reports.map(\.id))::uuid[])", logger: logger)
         return receivedAt
     }
 
