@@ -10,6 +10,31 @@ import Testing
 
     static func hex(_ hash: MerkleLog.Hash) -> String { hash.map { String(format: "%02x", $0) }.joined() }
 
+    /// The chain hashes the time as this text: written by hand now, it must be the text the
+    /// calendar wrote (and the chain's SQL function before it), to the microsecond, either side
+    /// of 1970, on leap days and at the ends of centuries.
+    @Test func anEventsTimeIsWrittenAsTheCalendarWroteIt() {
+        func calendar(_ microseconds: Int64) -> String {
+            let seconds = microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000
+            let fraction = microseconds - seconds * 1_000_000
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC")!
+            let parts = calendar.dateComponents(
+                [.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+            return String(
+                format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0,
+                parts.minute ?? 0, parts.second ?? 0, Int(fraction))
+        }
+        var values: [Int64] = [
+            0, 1, -1, 999_999, -999_999, 1_000_000, -1_000_000, 951_782_400_000_000, 951_868_799_999_999, 4_107_542_399_999_999,
+            -2_208_988_800_000_000, 1_796_601_600_123_456,
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 { values.append(Int64.random(in: -2_208_988_800_000_000...4_102_444_800_000_000, using: &generator)) }
+        for value in values { #expect(AuditEventDigest.timestamp(value) == calendar(value), "\(value)") }
+        #expect([UInt8]([0x00, 0x0f, 0xa5, 0xff]).lowercaseHex == "000fa5ff" && [UInt8]().lowercaseHex == "")
+    }
+
     @Test func hashesAreRFC9162s() {
         // The empty tree: SHA-256 of nothing. A leaf: SHA-256(0x00 ‖ entry). A node: SHA-256(0x01 ‖ l ‖ r).
         #expect(Self.hex(MerkleLog.root([])) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")

@@ -111,7 +111,7 @@ public struct AuditSigningKey: Sendable {
     public var seed: String { privateKey.rawRepresentation.base64EncodedString() }
 
     public var verifierKey: String {
-        let id = AuditCheckpoint.keyID(name: name, key: privateKey.publicKey).map { String(format: "%02x", $0) }.joined()
+        let id = AuditCheckpoint.keyID(name: name, key: privateKey.publicKey).lowercaseHex
         return "\(name)+\(id)+\(Data([0x01] + privateKey.publicKey.rawRepresentation).base64EncodedString())"
     }
 
@@ -129,7 +129,7 @@ public struct AuditSigningKey: Sendable {
             raw.first == 0x01, let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw.dropFirst())
         else { throw .unusableKey("a verifier key is name+id+key, as `centinela audit keygen` prints it") }
         let name = String(parts[0])
-        let id = AuditCheckpoint.keyID(name: name, key: key).map { String(format: "%02x", $0) }.joined()
+        let id = AuditCheckpoint.keyID(name: name, key: key).lowercaseHex
         guard id == parts[1].lowercased() else { throw .unusableKey("the verifier key's id does not match its name and key") }
         return AuditVerifierKey(name: name, key: key)
     }

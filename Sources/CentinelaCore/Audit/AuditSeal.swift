@@ -18,6 +18,6 @@ public enum AuditSeal {
                 hasher.update(data: [0x00])
             }
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().lowercaseHex
     }
 }

@@ -1,3 +1,4 @@
+import CentinelaCore
 import Crypto
 import Foundation
 import Logging
@@ -251,8 +252,8 @@ public actor EmbeddedPostgres {
         if (dataDirectory + socketName).utf8.count < 100 {
             return dataDirectory
         }
-        let digest = SHA256.hash(data: Data(dataDirectory.utf8)).prefix(6).map { String(format: "%02x", $0) }
-        let directory = "/tmp/centinela-pg-\(digest.joined())"
+        let digest = SHA256.hash(data: Data(dataDirectory.utf8)).prefix(6).lowercaseHex
+        let directory = "/tmp/centinela-pg-\(digest)"
         try? FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         if let systemUser {
@@ -342,7 +343,7 @@ public actor EmbeddedPostgres {
         ).standardizedFileURL.path
         guard let serverUser, let account = HostProcess.account(named: serverUser) else { return absolute }
         if canTraverse(parentOf: absolute, uid: account.uid, gid: account.gid) { return absolute }
-        let digest = SHA256.hash(data: Data(absolute.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: Data(absolute.utf8)).prefix(6).lowercaseHex
         let substitute = "/var/lib/centinela/\(digest)/postgres"
         try? FileManager.default.createDirectory(
             atPath: "/var/lib/centinela/\(digest)", withIntermediateDirectories: true,

@@ -1,3 +1,4 @@
+import CentinelaCore
 import Crypto
 import Foundation
 
@@ -15,7 +16,7 @@ public struct Migration: Hashable, Sendable {
         self.version = version
         self.name = name
         self.sql = sql
-        self.checksum = SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
+        self.checksum = SHA256.hash(data: Data(sql.utf8)).lowercaseHex
     }
 }
 
