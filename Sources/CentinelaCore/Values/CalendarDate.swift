@@ -70,8 +70,15 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
 }
 
 extension CalendarDate {
-    /// The day `days` after 1970-01-01 (Howard Hinnant's civil_from_days).
+    /// The day `days` after 1970-01-01.
     public init(daysSinceEpoch days: Int) {
+        let (year, month, day) = Self.civil(daysSinceEpoch: Int64(days))
+        self = CalendarDate(year: Int(year), month: Int(month), day: Int(day))!
+    }
+
+    /// Year, month and day of the day `days` after 1970-01-01 in the proleptic Gregorian
+    /// calendar, any year (Howard Hinnant's civil_from_days).
+    public static func civil(daysSinceEpoch days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
@@ -80,7 +87,6 @@ extension CalendarDate {
         let mp = (5 * doy + 2) / 153
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        self = CalendarDate(year: year, month: month, day: day)!
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
