@@ -43,8 +43,12 @@ public struct RescoreWorker: Service {
     static let busyPace: Duration = .milliseconds(250)
     /// And at least this many times as long as the busy round took: a facility whose evidence
     /// takes 200 ms to read and score again is rescored every second while its reports keep
-    /// coming, and the worker takes at most a fifth of a core from the reports' intake.
+    /// coming, and the worker takes at most a fifth of a core from the reports' intake...
     static let busyRest = 4
+    /// ...but never more than this: on a loaded machine a round of many facilities can take
+    /// seconds, and a report must still be scored within seconds of it (a rest of 4× a 7 s round
+    /// left a facility unscored for half a minute under the test suite's load).
+    static let longestRest: Duration = .seconds(2)
 
     /// Rescores until no mark is left.
     func drain(logger: Logger) async {
@@ -58,7 +62,9 @@ public struct RescoreWorker: Service {
                     try await usage.track { try await client.withConnection { try await rescorer.rescoreMarked(on: $0) } }
                 }
                 if rescored == 0 { return }
-                if busy { try await Task.sleep(for: max(Self.busyPace, (ContinuousClock.now - started) * Self.busyRest)) }
+                if busy {
+                    try await Task.sleep(for: min(Self.longestRest, max(Self.busyPace, (ContinuousClock.now - started) * Self.busyRest)))
+                }
                 busy = true
             }
         } catch {
