@@ -5,9 +5,9 @@ import NIOCore
 import PostgresNIO
 import Synchronization
 
-/// Reports filed at the same moment are stored together (group commit, decision 44): while one
+/// Reports filed at the same moment are stored together (group commit, decision 44): while a
 /// transaction of reports is being written, the reports that arrive queue, and the next
-/// transaction takes all of them — each report still checked in its caller's scope, answered
+/// transaction takes one caller's of them — each report still checked in its caller's scope, answered
 /// only once its transaction has committed, and stored exactly as it would be alone. A day of
 /// many reports then costs PostgreSQL a handful of statements and one commit per group instead of
 /// ten statements and a commit per report; a quiet day files each report alone, as before.
@@ -141,7 +141,7 @@ extension ReportIntake {
     /// when the transaction must be given up (then nothing of it is stored).
     private func fileTogether(_ group: [Request], on connection: PostgresConnection) async throws -> [Result<Filed, any Error>?] {
         var outcomes = [Result<Filed, any Error>?](repeating: nil, count: group.count)
-        var stored: [(index: Int, id: UUID, json: Data)] = []
+        var stored: [(index: Int, id: UUID)] = []
         var keysSeen = Set<[String]>()
         // Each caller's reports in turn: the scope is the transaction's until the next one is entered.
         var callers: [Principal.ID: [Int]] = [:]
@@ -199,32 +199,9 @@ extension ReportIntake {
             }
 
             // Rostered adults by their staff reference at the report's facility.
-            var refFacilities: [UUID] = []
-            var refs: [String] = []
-            for index in indices {
-                for case .rostered(let ref) in group[index].submission.adults {
-                    refFacilities.append(group[index].submission.facilityID.rawValue)
-                    refs.append(ref)
-                }
-            }
-            var rostered: [[String]: UUID] = [:]
-            if !refs.isEmpty {
-                for try await (facility, ref, id) in try await connection.query(
-                    """
-                    SELECT a.facility_id, a.staff_ref, a.id
-                    FROM unnest(\(refFacilities)::uuid[], \(refs)::text[]) AS x(f, r)
-                    JOIN adults a ON a.facility_id = x.f AND a.staff_ref = x.r
-                    """, logger: database.logger
-                ).decode((UUID, String, UUID).self) { rostered[[facility.uuidString, ref]] = id }
-            }
+            let rostered = try await store.rosteredAdults(of: indices.map { group[$0].submission }, on: connection)
             indices = indices.filter { index in
-                let submission = group[index].submission
-                let unknown = submission.adults.enumerated().compactMap { position, adult -> Int? in
-                    if case .rostered(let ref) = adult, rostered[[submission.facilityID.rawValue.uuidString, ref]] == nil {
-                        return position
-                    }
-                    return nil
-                }
+                let unknown = ReportStore.unknownStaff(in: group[index].submission, rostered: rostered)
                 guard unknown.isEmpty else {
                     outcomes[index] = .failure(ReportStoreError.unknownStaff(unknown))
                     return false
@@ -235,15 +212,14 @@ extension ReportIntake {
 
             let reports = indices.map { (index: $0, id: UUID(), submission: group[$0].submission) }
             let receivedAt = try await store.submitTogether(
-                reports.map { ($0.id, $0.submission) }, rostered: { facility, ref in rostered[[facility.uuidString, ref]] },
-                by: principal, on: connection)
+                reports.map { ($0.id, $0.submission) }, rostered: rostered, by: principal, on: connection)
             var keyed: (keys: [String], fingerprints: [ByteBuffer], bodies: [ByteBuffer]) = ([], [], [])
             for report in reports {
                 let receipt = Receipt(
                     id: IncidentReport.ID(report.id).description, receivedAt: receivedAt, status: IncidentReport.Status.received.rawValue)
                 let json = try Self.encoder.encode(receipt)
                 outcomes[report.index] = .success(Filed(receipt: receipt, json: json, isNew: true))
-                stored.append((report.index, report.id, json))
+                stored.append((report.index, report.id))
                 if let idempotency = group[report.index].idempotency {
                     keyed.keys.append(idempotency.key)
                     keyed.fingerprints.append(ByteBuffer(bytes: idempotency.fingerprint))

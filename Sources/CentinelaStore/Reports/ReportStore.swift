@@ -115,92 +115,65 @@ public struct ReportStore: Sendable {
         return nil
     }
 
+    /// A staff reference at a facility: how a report names a rostered adult.
+    struct RosterKey: Hashable {
+        var facility: UUID
+        var staffRef: String
+    }
+
+    /// The adults the submissions name by staff reference, by facility and reference, in one
+    /// statement; a reference not on its facility's roster is absent.
+    func rosteredAdults(of submissions: [ReportSubmission], on connection: PostgresConnection) async throws -> [RosterKey: UUID] {
+        var facilities: [UUID] = []
+        var refs: [String] = []
+        for submission in submissions {
+            for case .rostered(let ref) in submission.adults {
+                facilities.append(submission.facilityID.rawValue)
+                refs.append(ref)
+            }
+        }
+        var rostered: [RosterKey: UUID] = [:]
+        guard !refs.isEmpty else { return rostered }
+        for try await (facility, ref, id) in try await connection.query(
+            """
+            SELECT a.facility_id, a.staff_ref, a.id
+            FROM unnest(\(facilities)::uuid[], \(refs)::text[]) AS x(f, r)
+            JOIN adults a ON a.facility_id = x.f AND a.staff_ref = x.r
+            """, logger: logger
+        ).decode((UUID, String, UUID).self) { rostered[RosterKey(facility: facility, staffRef: ref)] = id }
+        return rostered
+    }
+
+    /// The positions of the submission's adults named by a staff reference its facility's roster
+    /// does not hold.
+    static func unknownStaff(in submission: ReportSubmission, rostered: [RosterKey: UUID]) -> [Int] {
+        submission.adults.enumerated().compactMap { position, adult in
+            guard case .rostered(let ref) = adult, rostered[RosterKey(facility: submission.facilityID.rawValue, staffRef: ref)] == nil
+            else { return nil }
+            return position
+        }
+    }
+
     /// Stores a validated submission; returns its id and receipt time.
     public func submit(
         _ submission: ReportSubmission, by principal: Principal, on connection: PostgresConnection
     )
         async throws -> (id: IncidentReport.ID, receivedAt: Date)
     {
-        let staffRefs = submission.adults.compactMap { adult -> String? in
-            if case .rostered(let ref) = adult { return ref } else { return nil }
-        }
-        var rostered: [String: UUID] = [:]
-        if !staffRefs.isEmpty {
-            let rows = try await connection.query(
-                "SELECT staff_ref, id FROM adults WHERE facility_id = \(submission.facilityID.rawValue) AND staff_ref = ANY(\(staffRefs))",
-                logger: logger)
-            for try await (ref, id) in rows.decode((String, UUID).self) { rostered[ref] = id }
-        }
-        let unknown = submission.adults.enumerated().compactMap { index, adult -> Int? in
-            if case .rostered(let ref) = adult, rostered[ref] == nil { return index }
-            return nil
-        }
+        let rostered = try await rosteredAdults(of: [submission], on: connection)
+        let unknown = Self.unknownStaff(in: submission, rostered: rostered)
         guard unknown.isEmpty else { throw ReportStoreError.unknownStaff(unknown) }
-
-        let rows = try await connection.query(
-            """
-            INSERT INTO incident_reports
-                (facility_id, occurred_from, occurred_to, occurred_approximate, discovered_on, category,
-                 reporter_type, mo_tags, narrative, submitted_by)
-            VALUES (\(submission.facilityID.rawValue), \(submission.occurredFrom.description)::date,
-                    \(submission.occurredTo.description)::date, \(submission.occurredApproximate),
-                    \(submission.discoveredOn.description)::date, \(submission.category.rawValue),
-                    \(submission.reporterType.rawValue), \(submission.modusOperandi.map(\.rawValue))::text[],
-                    \(submission.narrative), \(principal.id.rawValue))
-            RETURNING id, received_at
-            """, logger: logger)
-        var stored: (UUID, Date)?
-        for try await row in rows.decode((UUID, Date).self) { stored = row }
-        guard let (id, receivedAt) = stored else { throw DatabaseError.queryFailed(reason: "the report was not stored") }
-
-        // Two statements at most, whatever the number of adults: rostered ones, then described ones.
-        var rosteredPositions: [Int] = []
-        var rosteredIDs: [UUID] = []
-        var describedPositions: [Int] = []
-        var describedNames: [String] = []
-        var describedRoles: [String] = []
-        for (index, adult) in submission.adults.enumerated() {
-            switch adult {
-            case .rostered(let ref):
-                rosteredPositions.append(index + 1)
-                rosteredIDs.append(rostered[ref]!)
-            case .described(let name, let role):
-                describedPositions.append(index + 1)
-                describedNames.append(name.trimmingCharacters(in: .whitespacesAndNewlines))
-                describedRoles.append(role.rawValue)
-            }
-        }
-        if !rosteredIDs.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO report_adults (report_id, position, adult_id)
-                SELECT \(id), p, a FROM unnest(\(rosteredPositions)::int[], \(rosteredIDs)::uuid[]) AS x(p, a)
-                """, logger: logger)
-        }
-        if !describedNames.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO report_adults (report_id, position, mentioned_name, mentioned_role)
-                SELECT \(id), p, n, r FROM unnest(\(describedPositions)::int[], \(describedNames)::text[], \(describedRoles)::text[]) AS x(p, n, r)
-                """, logger: logger)
-        }
-        if !submission.children.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO report_children (report_id, child_ref, age_years)
-                SELECT \(id), ref, age FROM unnest(\(submission.children.map(\.reference))::text[],
-                                                   \(submission.children.map(\.ageYears))::int[]) AS c(ref, age)
-                """, logger: logger)
-        }
+        let id = UUID()
+        let receivedAt = try await submitTogether([(id, submission)], rostered: rostered, by: principal, on: connection)
         return (.init(id), receivedAt)
     }
 
     /// Stores validated submissions of one caller under the ids given, in five statements
-    /// whatever their number (``ReportIntake``'s groups); `rostered` gives the id of each staff
-    /// reference, every one checked by the caller. Returns when they were received (the
-    /// transaction's time, the same for all).
+    /// whatever their number (one report, or ``ReportIntake``'s groups); `rostered` holds the id
+    /// of each staff reference, every one checked by the caller (`unknownStaff`). Returns when
+    /// they were received (the transaction's time, the same for all).
     func submitTogether(
-        _ reports: [(id: UUID, submission: ReportSubmission)], rostered: (UUID, String) -> UUID?, by principal: Principal,
+        _ reports: [(id: UUID, submission: ReportSubmission)], rostered: [RosterKey: UUID], by principal: Principal,
         on connection: PostgresConnection
     ) async throws -> Date {
         let submissions = reports.map(\.submission)
@@ -231,7 +204,9 @@ public struct ReportStore: Sendable {
             for (index, adult) in submission.adults.enumerated() {
                 switch adult {
                 case .rostered(let ref):
-                    guard let adult = rostered(submission.facilityID.rawValue, ref) else { throw ReportStoreError.unknownStaff([index]) }
+                    guard let adult = rostered[RosterKey(facility: submission.facilityID.rawValue, staffRef: ref)] else {
+                        throw ReportStoreError.unknownStaff([index])
+                    }
                     rosteredRows.reports.append(id)
                     rosteredRows.positions.append(index + 1)
                     rosteredRows.adults.append(adult)
