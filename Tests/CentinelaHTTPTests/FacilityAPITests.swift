@@ -289,21 +289,3 @@ import Testing
         }
     }
 }
-
-/// The duplicate-key scan on its own: keys compared as decoded, per object, never values.
-@Suite struct DuplicateKeyTests {
-    @Test(
-        arguments: [
-            (#"{"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]}"#, nil),
-            (#"{"a":"a","b":"a","c":["a","a"]}"#, nil),
-            (#"{"a":1,"a":2}"#, "a"),
-            (#"{"a":{"b":1,"b":2}}"#, "b"),
-            (#"[{"x":1},{"x":2,"y":{"z":1},"x":3}]"#, "x"),
-            (#"{"é":1,"\u00e9":2}"#, "é"),
-            (#"{"q\"":1,"q\"":2}"#, "q\""),
-            (#"{"a\\":1,"b":"\\","a\\":2}"#, "a\\"),
-        ] as [(String, String?)])
-    func findsAKeyGivenTwiceInOneObject(_ json: String, _ duplicate: String?) {
-        #expect(JSONValue.duplicateKey(in: Data(json.utf8)) == duplicate)
-    }
-}

@@ -6,7 +6,12 @@ struct EmbeddedJSON: Encodable, Sendable {
     init(_ text: String) { self.text = text }
 
     func encode(to encoder: any Encoder) throws {
-        let value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        let value: JSONValue
+        do {
+            value = try JSONReader.read(text.utf8)
+        } catch {
+            throw EncodingError.invalidValue(text, .init(codingPath: encoder.codingPath, debugDescription: "not JSON: \(error)"))
+        }
         try value.encode(to: encoder)
     }
 }

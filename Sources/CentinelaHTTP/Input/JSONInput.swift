@@ -26,90 +26,16 @@ enum JSONValue: Sendable, Equatable {
 
     /// Parses a request body: UTF-8 JSON only.
     static func parse(_ data: Data) throws(Problem) -> JSONValue {
-        guard String(data: data, encoding: .utf8) != nil else {
-            throw Problem.badRequest("The request body is not valid UTF-8.")
-        }
-        let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: data)
+            return try JSONReader.read(data)
+        } catch .notUTF8 {
+            throw Problem.badRequest("The request body is not valid UTF-8.")
+        } catch .duplicateKey(let key) {
+            // A decoder would keep one of two equal keys without a word: which one a client meant
+            // (`"category":"neglect", …, "category":"sexual_abuse"`) cannot be known, so neither is taken.
+            throw Problem.badRequest("The request body gives the field \"\(key)\" twice in one object.")
         } catch {
             throw Problem.badRequest("The request body is not valid JSON.")
-        }
-        // The decoder keeps one of two equal keys without a word: which one a client meant
-        // (`"category":"neglect", …, "category":"sexual_abuse"`) cannot be known, so neither is taken.
-        if let key = duplicateKey(in: data) {
-            throw Problem.badRequest("The request body gives the field \"\(key)\" twice in one object.")
-        }
-        return value
-    }
-
-    /// The first key given twice in one object of `data` (valid JSON), compared as decoded.
-    static func duplicateKey(in data: Data) -> String? {
-        let bytes = [UInt8](data)
-        // One entry per open container: the keys seen so far in an object, nil for an array.
-        var open: [Set<String>?] = []
-        var expectingKey = false
-        var index = 0
-        while index < bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: "{"):
-                open.append([])
-                expectingKey = true
-            case UInt8(ascii: "["):
-                open.append(nil)
-                expectingKey = false
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                if !open.isEmpty { open.removeLast() }
-                expectingKey = false
-            case UInt8(ascii: ","):
-                expectingKey = open.last.map { $0 != nil } ?? false
-            case UInt8(ascii: "\""):
-                let start = index
-                var escaped = false
-                index += 1
-                while index < bytes.count {
-                    if escaped {
-                        escaped = false
-                    } else if bytes[index] == UInt8(ascii: "\\") {
-                        escaped = true
-                    } else if bytes[index] == UInt8(ascii: "\"") {
-                        break
-                    }
-                    index += 1
-                }
-                if expectingKey, var keys = open.last ?? nil {
-                    let raw = Data(bytes[start...min(index, bytes.count - 1)])
-                    let key =
-                        (try? JSONDecoder().decode(String.self, from: raw)) ?? String(decoding: raw.dropFirst().dropLast(), as: UTF8.self)
-                    guard keys.insert(key).inserted else { return key }
-                    open[open.count - 1] = keys
-                    expectingKey = false
-                }
-            default:
-                break
-            }
-            index += 1
-        }
-        return nil
-    }
-}
-
-extension JSONValue: Decodable {
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        // Booleans first: the decoder refuses to read a number as a Bool, and the reverse.
-        if container.decodeNil() {
-            self = .null
-        } else if let flag = try? container.decode(Bool.self) {
-            self = .bool(flag)
-        } else if let number = try? container.decode(Double.self) {
-            self = .number(number)
-        } else if let text = try? container.decode(String.self) {
-            self = .string(text)
-        } else if let items = try? container.decode([JSONValue].self) {
-            self = .array(items)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
         }
     }
 }
