@@ -168,7 +168,7 @@ public struct ReportStore: Sendable {
         return (.init(id), receivedAt)
     }
 
-    /// Stores validated submissions of one caller under the ids given, in five statements
+    /// Stores validated submissions of one caller under the ids given, in six statements
     /// whatever their number (one report, or ``ReportIntake``'s groups); `rostered` holds the id
     /// of each staff reference, every one checked by the caller (`unknownStaff`). Returns when
     /// they were received (the transaction's time, the same for all).
@@ -179,6 +179,9 @@ public struct ReportStore: Sendable {
         let submissions = reports.map(\.submission)
         // Each report's tags as a JSON array: unnest flattens an array of arrays.
         let tags = try submissions.map { String(decoding: try JSONEncoder().encode($0.modusOperandi.map(\.rawValue)), as: UTF8.self) }
+        // Their current rows and their facilities' rescore requests are written once for all of
+        // them at the end (centinela_finish_bulk_write), not by the triggers once a report.
+        try await connection.run("SELECT set_config('centinela.bulk_write', 'on', true)", logger: logger)
         var receivedAt: Date?
         for try await at in try await connection.query(
             """
@@ -245,9 +248,9 @@ public struct ReportStore: Sendable {
                 SELECT r, c, a FROM unnest(\(childRows.reports)::uuid[], \(childRows.refs)::text[], \(childRows.ages)::int[]) AS x(r, c, a)
                 """, logger: logger)
         }
-        // Folded together now, with their parts in place (Schema/0031): the at-commit trigger
-        // would fold each with a query of its own.
-        try await connection.run("SELECT centinela_fold_new_reports(\(reports.map(\.id))::uuid[])", logger: logger)
+        try await connection.run(
+            "SELECT centinela_finish_bulk_write(\(reports.map(\.id))::uuid[]), set_config('centinela.bulk_write', 'off', true)",
+            logger: logger)
         return receivedAt
     }
 
