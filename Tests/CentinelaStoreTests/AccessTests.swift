@@ -180,6 +180,56 @@ import Testing
         }
     }
 
+    /// Requests arriving together share their lookups (`TokenLookups`): each still gets its own
+    /// token's principal, an unknown or revoked token gets nothing, and a token revoked before a
+    /// request arrives is refused to every request after it.
+    @Test func tokensLookedUpTogetherEachGetTheirOwnAnswer() async throws {
+        try await TestDatabase.withMigratedDatabase { database in
+            let tokens = TokenStore(logger: logger)
+            let (world, school, regulator, admin) = try await database.withConnection(logger: logger) { connection in
+                let world = try await makeWorld(connection)
+                let school = try await tokens.create(
+                    role: .school, holder: "Directora NL001", facilityCodes: ["NL001"], jurisdictionCodes: [], expiresAt: nil,
+                    on: connection)
+                let regulator = try await tokens.create(
+                    role: .regulator, holder: "SEP Nuevo León", facilityCodes: [], jurisdictionCodes: ["MX-NL"], expiresAt: nil,
+                    on: connection)
+                let admin = try await tokens.create(
+                    role: .admin, holder: "Operador", facilityCodes: [], jurisdictionCodes: [], expiresAt: nil, on: connection)
+                return (world, school, regulator, admin)
+            }
+            try await withClient(database) { client in
+                let service = ServiceDatabase(client: client, logger: logger, leaseTimeout: TestDatabase.connectionWait)
+                let presented = [school.1, regulator.1, admin.1, TokenSecret.generate()]
+                let answers = try await withThrowingTaskGroup(of: (Int, Principal?).self) { group in
+                    for index in 0..<200 {
+                        group.addTask { (index, try await service.authenticate(presented[index % presented.count])) }
+                    }
+                    return try await group.reduce(into: [Int: Principal?]()) { $0[$1.0] = $1.1 }
+                }
+                #expect(answers.count == 200)
+                for (index, principal) in answers {
+                    switch index % presented.count {
+                    case 0: #expect(principal?.facilityIDs == [Facility.ID(world.northSchool)])
+                    case 1: #expect(principal?.jurisdictionIDs == [Jurisdiction.ID(world.north), Jurisdiction.ID(world.northTown)])
+                    case 2: #expect(principal?.role == .admin)
+                    default: #expect(principal == nil)
+                    }
+                }
+
+                try await database.withConnection(logger: logger) { connection in
+                    _ = try await tokens.revoke(school.0.displayPrefix, reason: "staff left", on: connection)
+                }
+                let afterRevocation = try await withThrowingTaskGroup(of: Principal?.self) { group in
+                    for index in 0..<50 { group.addTask { try await service.authenticate(index.isMultiple(of: 2) ? school.1 : admin.1) } }
+                    return try await group.reduce(into: [Principal?]()) { $0.append($1) }
+                }
+                #expect(afterRevocation.filter { $0 == nil }.count == 25)
+                #expect(afterRevocation.compactMap { $0 }.allSatisfy { $0.role == .admin })
+            }
+        }
+    }
+
     /// An operator may also point the service at a login role that merely belongs to
     /// centinela_service: it owns nothing, and sees nothing without a scope.
     @Test func theServiceCanConnectAsARoleThatOwnsNothing() async throws {

@@ -17,6 +17,7 @@ public struct ServiceDatabase: Sendable {
     /// that takes (PostgresNIO has no lease timeout); requests must be answered within a bounded
     /// time instead (issue 21). Work that has its connection is never cut short.
     public let leaseTimeout: Duration
+    private let tokenLookups = TokenLookups()
 
     public init(
         client: PostgresClient, logger: Logger, usage: DatabaseUsage = DatabaseUsage(maximum: 10),
@@ -31,9 +32,12 @@ public struct ServiceDatabase: Sendable {
     /// Resolves a presented token to its principal, or nil for an unknown, expired or revoked one.
     /// One statement outside any transaction: the lookup function runs with its owner's rights,
     /// so the caller needs no role switch to use it.
+    /// Requests arriving together share one lookup (``TokenLookups``).
     public func authenticate(_ secret: TokenSecret) async throws -> Principal? {
-        try await usage.track {
-            try await withLease { connection in try await lookUp(secret, on: connection) }
+        try await tokenLookups.principal(for: secret.sha256) { [self] hashes in
+            try await usage.track {
+                try await withLease { connection in try await lookUp(hashes, on: connection) }
+            }
         }
     }
 
@@ -98,17 +102,20 @@ public struct ServiceDatabase: Sendable {
         return try await ConnectionWatch.run(on: connection, database: "the service's connection pool") { try await work(connection) }
     }
 
-    private func lookUp(_ secret: TokenSecret, on connection: PostgresConnection) async throws -> Principal? {
+    private func lookUp(_ hashes: [[UInt8]], on connection: PostgresConnection) async throws -> [[UInt8]: Principal] {
+        let hexes = Dictionary(hashes.map { ($0.lowercaseHex, $0) }, uniquingKeysWith: { first, _ in first })
         let rows = try await connection.query(
             """
-            SELECT token_id, holder, role, facility_ids, jurisdiction_ids
-            FROM centinela_authenticate(\(Data(secret.sha256)))
+            SELECT h, a.token_id, a.holder, a.role, a.facility_ids, a.jurisdiction_ids
+            FROM unnest(\(Array(hexes.keys))::text[]) AS h, LATERAL centinela_authenticate(decode(h, 'hex')) a
             """, logger: logger)
-        var principal: Principal?
-        for try await row in rows.decode((UUID, String, String, [UUID], [UUID]).self) {
-            principal = Self.principal(row) ?? principal
+        var principals: [[UInt8]: Principal] = [:]
+        for try await (hex, id, holder, role, facilities, jurisdictions) in rows.decode((String, UUID, String, String, [UUID], [UUID]).self)
+        {
+            guard let hash = hexes[hex] else { continue }
+            principals[hash] = Self.principal((id, holder, role, facilities, jurisdictions))
         }
-        return principal
+        return principals
     }
 
     /// A token's principal from the columns `centinela_authenticate` (and the console's
