@@ -80,13 +80,21 @@ import Testing
     }
 
     @Test func stringsAreTrimmedBoundedAndFreeOfControlCharacters() throws {
-        var reader = try body(#"{"name":"  María Guadalupe  ","long":"abcdef","control":"a\u0007b","blank":" \t "}"#)
+        var reader = try body(
+            #"{"name":"  María Guadalupe  ","long":"abcdef","control":"a\u0007b","blank":" \t ","nel":"Ana\u0085","ideographic":"\u3000José\u00a0","c1":"a\u009fb","zero":"\u200b","plain":"Luz","lines":"a\nb\tc"}"#
+        )
         #expect(reader.string("name") == "María Guadalupe")
         #expect(reader.string("long", maxLength: 5) == nil)
         #expect(reader.string("control") == nil)
         #expect(reader.string("blank", required: true) == nil)
         #expect(reader.string("missing", required: true) == nil)
-        #expect(Set(reader.problems.map(\.field)) == ["/long", "/control", "/blank", "/missing"])
+        #expect(reader.string("nel") == "Ana")
+        #expect(reader.string("ideographic") == "José")
+        #expect(reader.string("c1") == nil)
+        #expect(reader.string("zero") == nil)
+        #expect(reader.string("plain") == "Luz")
+        #expect(reader.string("lines") == "a\nb\tc")
+        #expect(Set(reader.problems.map(\.field)) == ["/long", "/control", "/blank", "/missing", "/c1", "/zero"])
     }
 
     @Test func numbersDatesAndInstantsAreCheckedWhereTheyAreRead() throws {
