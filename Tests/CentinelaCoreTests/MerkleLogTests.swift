@@ -32,6 +32,13 @@ import Testing
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<20_000 { values.append(Int64.random(in: -2_208_988_800_000_000...4_102_444_800_000_000, using: &generator)) }
         for value in values { #expect(AuditEventDigest.timestamp(value) == calendar(value), "\(value)") }
+        // The same writer with milliseconds (a score's times): the microsecond text cut to three digits.
+        for value in values {
+            let milliseconds = value >= 0 ? value / 1000 : -((-value + 999) / 1000)
+            #expect(UTCTimestamp.text(ticks: milliseconds, fractionDigits: 3) == calendar(milliseconds * 1000).dropLast(4) + "Z")
+        }
+        #expect(RiskAssessment.timestamp(Date(timeIntervalSince1970: 1_796_601_600.1239)) == "2026-12-07T00:00:00.123Z")
+        #expect(RiskAssessment.timestamp(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500Z")
         #expect([UInt8]([0x00, 0x0f, 0xa5, 0xff]).lowercaseHex == "000fa5ff" && [UInt8]().lowercaseHex == "")
     }
 

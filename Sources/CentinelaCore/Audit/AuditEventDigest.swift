@@ -51,17 +51,6 @@ public struct AuditEventDigest: Sendable {
 
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ` in UTC, as the chain's function writes the time.
     public static func timestamp(_ microseconds: Int64) -> String {
-        let seconds = microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000
-        let fraction = microseconds - seconds * 1_000_000
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let time = seconds - days * 86_400
-        // No Calendar, no String(format:): they were a tenth of the sequencer's CPU when it chained.
-        let (year, month, day) = CalendarDate.civil(daysSinceEpoch: days)
-        func digits(_ value: Int64, _ width: Int) -> String {
-            let text = String(value)
-            return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
-        }
-        return digits(year, 4) + "-" + digits(month, 2) + "-" + digits(day, 2) + "T" + digits(time / 3_600, 2) + ":"
-            + digits(time % 3_600 / 60, 2) + ":" + digits(time % 60, 2) + "." + digits(fraction, 6) + "Z"
+        UTCTimestamp.text(ticks: microseconds, fractionDigits: 6)
     }
 }

@@ -123,19 +123,7 @@ public struct RiskAssessment: Hashable, Sendable, Codable {
 
     /// RFC 3339 in UTC with milliseconds, computed without locale or time-zone state.
     public static func timestamp(_ date: Date) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        let days = Int(floorDivide(millis, 86_400_000))
-        let inDay = millis - Int64(days) * 86_400_000
-        let day = CalendarDate(daysSinceEpoch: days)
-        let hours = inDay / 3_600_000
-        let minutes = inDay / 60_000 % 60
-        let seconds = inDay / 1000 % 60
-        let ms = inDay % 1000
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(day)T\(pad(hours, 2)):\(pad(minutes, 2)):\(pad(seconds, 2)).\(pad(ms, 3))Z"
+        UTCTimestamp.text(ticks: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)), fractionDigits: 3)
     }
 
     static func date(fromTimestamp text: String) -> Date? {
@@ -145,10 +133,6 @@ public struct RiskAssessment: Hashable, Sendable, Codable {
         let parts = time.split(separator: ":")
         guard parts.count == 3, let h = Int(parts[0]), let m = Int(parts[1]), let s = Double(parts[2]) else { return nil }
         return Date(timeIntervalSince1970: Double(day.daysSinceEpoch) * 86400 + Double(h * 3600 + m * 60) + s)
-    }
-
-    private static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
-        a >= 0 ? a / b : -((-a + b - 1) / b)
     }
 }
 
