@@ -177,8 +177,9 @@ public struct ReportStore: Sendable {
         on connection: PostgresConnection
     ) async throws -> Date {
         let submissions = reports.map(\.submission)
-        // Each report's tags as a JSON array: unnest flattens an array of arrays.
-        let tags = try submissions.map { String(decoding: try JSONEncoder().encode($0.modusOperandi.map(\.rawValue)), as: UTF8.self) }
+        // Arrays of arrays do not unnest row by row: tags (codes, never a comma) travel as
+        // comma-separated text, as an import's do.
+        let tags = submissions.map { $0.modusOperandi.map(\.rawValue).joined(separator: ",") }
         // Their current rows and their facilities' rescore requests are written once for all of
         // them at the end (centinela_finish_bulk_write), not by the triggers once a report.
         try await connection.run("SELECT set_config('centinela.bulk_write', 'on', true)", logger: logger)
@@ -188,7 +189,7 @@ public struct ReportStore: Sendable {
             INSERT INTO incident_reports
                 (id, facility_id, occurred_from, occurred_to, occurred_approximate, discovered_on, category,
                  reporter_type, mo_tags, narrative, submitted_by)
-            SELECT id, f, o1::date, o2::date, a, d::date, c, r, ARRAY(SELECT jsonb_array_elements_text(t::jsonb)), n, \(principal.id.rawValue)
+            SELECT id, f, o1::date, o2::date, a, d::date, c, r, coalesce(string_to_array(nullif(t, ''), ','), '{}'), n, \(principal.id.rawValue)
             FROM unnest(\(reports.map(\.id))::uuid[], \(submissions.map(\.facilityID.rawValue))::uuid[],
                         \(submissions.map(\.occurredFrom.description))::text[], \(submissions.map(\.occurredTo.description))::text[],
                         \(submissions.map(\.occurredApproximate))::bool[], \(submissions.map(\.discoveredOn.description))::text[],
