@@ -331,9 +331,18 @@ extension CommandSetup {
                 let status = try await migrator.status(on: connection)
                 guard status.isCurrent else { throw MigrationError.schemaBehind(pending: status.pending) }
                 let result = try await body(connection)
+                try await settleStream(on: connection)
                 try await settleAuditLog(on: connection)
                 return result
             }
+        }
+    }
+
+    /// Places the alert and case events this command wrote in the live stream, when no server
+    /// does (decision 46): regulators' streams see them by the time it exits.
+    func settleStream(on connection: PostgresConnection) async throws {
+        if try await !StreamSequencer(logger: logger).settle(on: connection) {
+            logger.warning("the server sequencing the live stream has not placed this command's alert events yet; it will")
         }
     }
 
@@ -414,6 +423,7 @@ extension CommandSetup {
                     let status = try await migrator.status(on: connection)
                     guard status.isCurrent else { throw MigrationError.schemaBehind(pending: status.pending) }
                     let result = try await open([connection])
+                    try await settleStream(on: connection)
                     try await settleAuditLog(on: connection)
                     return result
                 }

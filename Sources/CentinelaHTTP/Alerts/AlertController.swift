@@ -211,9 +211,10 @@ extension AlertController {
     /// 5 s check: 15 s), since a revocation cannot be seen meanwhile.
     static let uncheckedTokenLimit = 3
 
-    /// The live stream (Server-Sent Events) of alert events in the caller's jurisdictions, in
-    /// event-id order. Each event's `id` is its event id: a client that reconnects with
-    /// `Last-Event-ID` receives exactly the events it missed; without it, the stream starts now.
+    /// The live stream (Server-Sent Events) of alert and case events in the caller's
+    /// jurisdictions, in stream order (decision 46). Each message's `id` is the event's position
+    /// in the stream: a client that reconnects with `Last-Event-ID` receives exactly the events it
+    /// missed; without it, the stream starts now.
     /// A comment line is sent at every heartbeat.
     @Sendable func stream(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await stream(request, context: context, holds: nil)
@@ -265,26 +266,20 @@ extension AlertController {
                             break
                         }
                         behind = false
-                        // Alert and case events share one id sequence: both are sent in id order, up to
-                        // where a full page stops (the rest comes with the next read).
-                        var cutoff = Int64.max
-                        if read.events.count == Self.streamPage, let id = read.events.last?.id { cutoff = min(cutoff, id) }
-                        if read.caseEvents.count == Self.streamPage, let id = read.caseEvents.last?.id { cutoff = min(cutoff, id) }
-                        let byID = Dictionary(read.alerts.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-                        let caseByID = Dictionary(read.cases.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-                        var messages: [(Int64, String)] = []
-                        for event in read.events where event.id <= cutoff {
-                            let json = try AlertMessage(event, alert: byID[event.alertID]).json()
-                            messages.append((event.id, "id: \(event.id)\nevent: alert.\(event.kind.rawValue)\ndata: \(json)\n\n"))
+                        var messages = ""
+                        for (position, event) in read.events {
+                            switch event {
+                            case .alert(let event, let alert):
+                                let json = try AlertMessage(event, alert: alert).json()
+                                messages += "id: \(position)\nevent: alert.\(event.kind.rawValue)\ndata: \(json)\n\n"
+                            case .caseEvent(let event, let found):
+                                let json = try CaseMessage(event, case: found).json()
+                                messages += "id: \(position)\nevent: case.\(event.kind.rawValue)\ndata: \(json)\n\n"
+                            }
                         }
-                        for event in read.caseEvents where event.id <= cutoff {
-                            let json = try CaseMessage(event, case: caseByID[event.caseID]).json()
-                            messages.append((event.id, "id: \(event.id)\nevent: case.\(event.kind.rawValue)\ndata: \(json)\n\n"))
-                        }
-                        messages.sort { $0.0 < $1.0 }
-                        if !messages.isEmpty { try await writer.write(ByteBuffer(string: messages.map(\.1).joined())) }
-                        last = max(last, messages.last?.0 ?? last, cutoff == .max ? last : cutoff)
-                        look = cutoff != .max
+                        if !messages.isEmpty { try await writer.write(ByteBuffer(string: messages)) }
+                        last = read.reached
+                        look = read.full
                     }
                     guard let signal = await signals.next() else { break }
                     switch signal {

@@ -127,6 +127,8 @@ public func buildApplication(
             AuditSequencerService(
                 client: client, sequencer: AuditSequencer(checkpoints: auditCheckpoints, logger: logger), pollInterval: auditPoll,
                 logger: logger),
+            // Likewise: places the events of the writers after it in the live stream, once more as it stops.
+            StreamSequencerService(client: client, database: database, sequencer: StreamSequencer(logger: logger), logger: logger),
             RescoreWorker(client: client, database: database, rescorer: Rescorer(model: riskModel, logger: logger), usage: usage),
             LinkingWorker(client: client, database: database, usage: usage, logger: logger),
             feed,

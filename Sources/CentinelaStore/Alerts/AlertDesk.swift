@@ -19,18 +19,26 @@ public struct AlertDesk: Sendable {
         public var events: [AlertEventRecord]
     }
 
-    /// What the live stream sends next: alert and case events after a position, with the alerts
-    /// and cases they belong to, read in one snapshot.
+    /// What the live stream sends next: alert and case events after a position, in stream order,
+    /// with the alerts and cases they belong to, read in one snapshot.
     public struct StreamPage: Sendable {
-        public var events: [AlertEventRecord]
-        public var alerts: [AlertRecord]
-        public var caseEvents: [CaseEventRecord]
-        public var cases: [CaseRecord]
+        public enum Event: Sendable {
+            case alert(AlertEventRecord, AlertRecord?)
+            case caseEvent(CaseEventRecord, CaseRecord?)
+        }
+        /// Each event with its position (the stream's SSE id).
+        public var events: [(position: Int64, event: Event)]
+        /// Where the next read starts: the last position of a full page, otherwise the stream's
+        /// head (nothing the caller may see lies between).
+        public var reached: Int64
+        /// Whether the page was full, so that more may be read at once.
+        public var full: Bool
     }
 
     public let database: ServiceDatabase
     var alerts: AlertStore { AlertStore(logger: database.logger) }
     var cases: CaseStore { CaseStore(logger: database.logger) }
+    var stream: StreamStore { StreamStore(logger: database.logger) }
 
     public init(database: ServiceDatabase) {
         self.database = database
@@ -100,28 +108,45 @@ public struct AlertDesk: Sendable {
     }
 
     /// Opens the caller's live stream (audited): where it starts, `resume` (a client's
-    /// Last-Event-ID) or the latest event now.
+    /// Last-Event-ID: a position) or the stream's head now.
     public func openStream(resume: Int64?, caller: Caller) async throws -> Int64 {
         try await database.withScope(caller.principal) { connection in
-            let latest = try await alerts.latestEventID(on: connection)
+            let head = try await stream.head(on: connection)
             try await database.audit(
                 caller.event(
                     "alert.stream", on: "alert", id: nil, outcome: .ok, details: ["last_event_id": resume.map(String.init) ?? "none"]),
                 on: connection)
-            return resume ?? latest
+            return resume ?? head
         }
     }
 
     /// The stream's next read, in one snapshot: under READ COMMITTED each statement sees what is
-    /// committed when it starts, and a report's alerts committed between the two reads were
-    /// skipped for good while their case events were sent.
+    /// committed when it starts, and a report's alerts committed between two reads were skipped
+    /// for good while their case events were sent.
     public func streamPage(after last: Int64, limit: Int, principal: Principal) async throws -> StreamPage {
-        try await database.withSnapshot(principal) { connection in
-            let events = try await alerts.events(after: last, limit: limit, on: connection)
-            let found = try await alerts.alerts(Array(Set(events.map(\.alertID))), on: connection)
-            let caseEvents = try await cases.events(after: last, limit: limit, on: connection)
-            let caseRecords = try await cases.cases(Array(Set(caseEvents.map(\.caseID))), on: connection)
-            return StreamPage(events: events, alerts: found, caseEvents: caseEvents, cases: caseRecords)
+        try await database.withSnapshot(principal) { [alerts, cases, stream] connection in
+            let places = try await stream.places(after: last, limit: limit, on: connection)
+            let full = places.count == limit
+            let reached = full ? places.last?.position ?? last : max(last, try await stream.head(on: connection))
+            let alertEvents = try await alerts.events(places.compactMap(\.alertEventID), on: connection)
+            let caseEvents = try await cases.events(places.compactMap(\.caseEventID), on: connection)
+            let alertByID = Dictionary(
+                try await alerts.alerts(Array(Set(alertEvents.map(\.alertID))), on: connection).map { ($0.id, $0) },
+                uniquingKeysWith: { first, _ in first })
+            let caseByID = Dictionary(
+                try await cases.cases(Array(Set(caseEvents.map(\.caseID))), on: connection).map { ($0.id, $0) },
+                uniquingKeysWith: { first, _ in first })
+            let alertEventByID = Dictionary(alertEvents.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            let caseEventByID = Dictionary(caseEvents.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            var events: [(position: Int64, event: StreamPage.Event)] = []
+            for place in places {
+                if let id = place.alertEventID, let event = alertEventByID[id] {
+                    events.append((place.position, .alert(event, alertByID[event.alertID])))
+                } else if let id = place.caseEventID, let event = caseEventByID[id] {
+                    events.append((place.position, .caseEvent(event, caseByID[event.caseID])))
+                }
+            }
+            return StreamPage(events: events, reached: reached, full: full)
         }
     }
 }

@@ -6,7 +6,8 @@ import Synchronization
 
 /// Tells live alert streams when to look for new events, inside `serve`.
 ///
-/// One connection listens on `centinela_alert_event` (sent at the commit of every alert event) for
+/// One connection listens on `StreamSequencer.channel` (sent when events take their place in the
+/// stream, at the commit of the sequencer's batch) for
 /// the whole process, however many streams are open; each stream then reads the events it may see
 /// in its caller's scope. A heartbeat goes to every stream at a fixed interval: streams write it to
 /// keep proxies from closing idle connections, and look for events once more in case a
@@ -80,7 +81,7 @@ public final class AlertFeed: Service, Sendable {
     /// Listens on a connection of its own, reconnecting after a second when it is lost.
     private func listen() async {
         // Whatever was appended while not listening, then each new event.
-        await database.listen(on: "centinela_alert_event", as: "alert feed", logger: logger) {
+        await database.listen(on: StreamSequencer.channel, as: "alert feed", logger: logger) {
             self.broadcast(.events)
         } notified: {
             self.broadcast(.events)

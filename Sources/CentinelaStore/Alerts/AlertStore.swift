@@ -400,31 +400,14 @@ extension AlertStore {
             """, on: connection)
     }
 
-    /// Events of the alerts the caller may see, after `lastSeen`, in id order (the live stream).
-    public func events(after lastSeen: Int64, limit: Int, on connection: PostgresConnection) async throws -> [AlertEventRecord] {
-        try await eventRecords(
-            """
-            SELECT e.id, e.alert_id, e.kind, e.actor_id, e.actor, e.at, e.details::text FROM alert_events e
-            WHERE e.id > \(lastSeen) ORDER BY e.id LIMIT \(limit)
-            """, on: connection)
-    }
-
     /// The events with these ids that the caller may see, in id order.
     public func events(_ ids: [Int64], on connection: PostgresConnection) async throws -> [AlertEventRecord] {
-        try await eventRecords(
+        guard !ids.isEmpty else { return [] }
+        return try await eventRecords(
             """
             SELECT e.id, e.alert_id, e.kind, e.actor_id, e.actor, e.at, e.details::text FROM alert_events e
             WHERE e.id = ANY(\(ids)::int8[]) ORDER BY e.id
             """, on: connection)
-    }
-
-    /// The newest event id the caller may see (0 when none): where a stream without Last-Event-ID starts.
-    public func latestEventID(on connection: PostgresConnection) async throws -> Int64 {
-        var latest: Int64 = 0
-        for try await id in try await connection.query("SELECT coalesce(max(id), 0) FROM alert_events", logger: logger)
-            .decode(Int64.self)
-        { latest = id }
-        return latest
     }
 
     /// The alerts with these ids that the caller may see.

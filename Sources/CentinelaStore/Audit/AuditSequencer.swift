@@ -75,15 +75,7 @@ public struct AuditSequencer: Sendable {
     private func led<Result: Sendable>(
         on connection: PostgresConnection, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
     ) async throws -> Result? {
-        try await connection.operatorTransaction(logger: logger) {
-            var leading = false
-            for try await value in try await connection.query("SELECT pg_try_advisory_xact_lock(\(Self.leaderKey))", logger: logger)
-                .decode(Bool.self)
-            {
-                leading = value
-            }
-            return leading ? try await body() : nil
-        }
+        try await connection.leadingTransaction(Self.leaderKey, logger: logger, body)
     }
 
     /// Chains every event pending now, and signs a checkpoint (with `sign` and a key), or

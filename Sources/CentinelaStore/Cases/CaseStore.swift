@@ -465,16 +465,6 @@ public struct CaseStore: Sendable {
             on: connection)
     }
 
-    /// Case events after `lastSeen` that the caller may see, in id order (the live stream's, shared
-    /// with alert events).
-    public func events(after lastSeen: Int64, limit: Int, on connection: PostgresConnection) async throws -> [CaseEventRecord] {
-        try await eventRecords(
-            """
-            SELECT id, case_id, kind, actor_id, actor, at, alert_id, details::text FROM case_events
-            WHERE id > \(lastSeen) ORDER BY id LIMIT \(limit)
-            """, on: connection)
-    }
-
     /// The case events with these ids that the caller may see, in id order.
     public func events(_ ids: [Int64], on connection: PostgresConnection) async throws -> [CaseEventRecord] {
         guard !ids.isEmpty else { return [] }

@@ -67,6 +67,21 @@ extension PostgresConnection {
 }
 
 extension PostgresConnection {
+    /// Runs `body` in one operator transaction holding the transaction advisory lock `key`, or
+    /// answers nil at once when another session holds it: how a sequencer (the audit log's, the
+    /// live stream's) makes sure it is the only one extending what it orders.
+    func leadingTransaction<Result: Sendable>(
+        _ key: Int64, logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
+    ) async throws -> Result? {
+        try await operatorTransaction(logger: logger) {
+            var leading = false
+            for try await value in try await query("SELECT pg_try_advisory_xact_lock(\(key))", logger: logger).decode(Bool.self) {
+                leading = value
+            }
+            return leading ? try await body() : nil
+        }
+    }
+
     /// Runs `body` holding the session advisory lock `key`, released afterwards whatever happens
     /// (closing the session would release it too; unlocking keeps the connection reusable). With
     /// `wait`, waits for the lock; otherwise answers nil at once when another session holds it.
