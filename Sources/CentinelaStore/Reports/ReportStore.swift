@@ -168,90 +168,145 @@ public struct ReportStore: Sendable {
         return (.init(id), receivedAt)
     }
 
-    /// Stores validated submissions of one caller under the ids given, in six statements
-    /// whatever their number (one report, or ``ReportIntake``'s groups); `rostered` holds the id
-    /// of each staff reference, every one checked by the caller (`unknownStaff`). Returns when
-    /// they were received (the transaction's time, the same for all).
+    /// Stores validated submissions of one caller under the ids given, whatever their number (one
+    /// report, or ``ReportIntake``'s groups); `rostered` holds the id of each staff reference,
+    /// every one checked by the caller (`unknownStaff`). Returns when they were received (the
+    /// transaction's time, the same for all).
     func submitTogether(
         _ reports: [(id: UUID, submission: ReportSubmission)], rostered: [RosterKey: UUID], by principal: Principal,
         on connection: PostgresConnection
     ) async throws -> Date {
-        let submissions = reports.map(\.submission)
-        // Arrays of arrays do not unnest row by row: tags (codes, never a comma) travel as
-        // comma-separated text, as an import's do.
-        let tags = submissions.map { $0.modusOperandi.map(\.rawValue).joined(separator: ",") }
         // Their current rows and their facilities' rescore requests are written once for all of
         // them at the end (centinela_finish_bulk_write), not by the triggers once a report.
         try await connection.run("SELECT set_config('centinela.bulk_write', 'on', true)", logger: logger)
+        let receivedAt = try await write(
+            reports.map { ReportRows(id: $0.id, origin: .filed($0.submission)) }, rostered: rostered, by: principal, on: connection)
+        try await connection.run(
+            "SELECT centinela_finish_bulk_write(\(reports.map(\.id))::uuid[]), set_config('centinela.bulk_write', 'off', true)",
+            logger: logger)
+        return receivedAt
+    }
+
+    /// A report as `write` takes it: its id, and what was filed here or imported.
+    struct ReportRows: Sendable {
+        enum Origin: Sendable {
+            case filed(ReportSubmission)
+            /// With its time of receipt, source and decisions in the other system.
+            case imported(ImportedReport)
+        }
+        var id: UUID
+        var origin: Origin
+
+        var submission: ReportSubmission {
+            switch origin {
+            case .filed(let submission): submission
+            case .imported(let report): report.submission
+            }
+        }
+    }
+
+    /// Writes reports — filed here, or imported — with their adults, children and (imports)
+    /// decisions: a statement per table whatever their number, the one shape of every report
+    /// written (the intake's groups, an import's chunks). Every staff reference must be in
+    /// `rostered`. Returns the transaction's time: the time of receipt of reports filed here.
+    func write(
+        _ reports: [ReportRows], rostered: [RosterKey: UUID], by principal: Principal, on connection: PostgresConnection
+    ) async throws -> Date {
+        let submissions = reports.map(\.submission)
+        let imported = reports.map { rows -> ImportedReport? in
+            if case .imported(let report) = rows.origin { report } else { nil }
+        }
+        // Arrays of optionals do not bind: absent values travel as '' (and a filed report's time,
+        // not read, as the epoch); arrays of arrays do not unnest row by row: tags (codes, never a
+        // comma) travel as comma-separated text.
         var receivedAt: Date?
         for try await at in try await connection.query(
             """
-            INSERT INTO incident_reports
-                (id, facility_id, occurred_from, occurred_to, occurred_approximate, discovered_on, category,
-                 reporter_type, mo_tags, narrative, submitted_by)
-            SELECT id, f, o1::date, o2::date, a, d::date, c, r, coalesce(string_to_array(nullif(t, ''), ','), '{}'), n, \(principal.id.rawValue)
-            FROM unnest(\(reports.map(\.id))::uuid[], \(submissions.map(\.facilityID.rawValue))::uuid[],
-                        \(submissions.map(\.occurredFrom.description))::text[], \(submissions.map(\.occurredTo.description))::text[],
-                        \(submissions.map(\.occurredApproximate))::bool[], \(submissions.map(\.discoveredOn.description))::text[],
-                        \(submissions.map(\.category.rawValue))::text[], \(submissions.map(\.reporterType.rawValue))::text[],
-                        \(tags)::text[], \(submissions.map(\.narrative))::text[])
-                 AS x(id, f, o1, o2, a, d, c, r, t, n)
-            RETURNING received_at
+            WITH stored AS (
+                INSERT INTO incident_reports
+                    (id, facility_id, received_at, occurred_from, occurred_to, occurred_approximate, discovered_on, category,
+                     reporter_type, mo_tags, narrative, submitted_by, source_system, source_id, imported_at)
+                SELECT id, f, CASE WHEN system = '' THEN now() ELSE received END, o1::date, o2::date, a, d::date, c, r,
+                       coalesce(string_to_array(nullif(t, ''), ','), '{}'), n, \(principal.id.rawValue),
+                       nullif(system, ''), nullif(source, ''), CASE WHEN system = '' THEN NULL ELSE now() END
+                FROM unnest(\(reports.map(\.id))::uuid[], \(submissions.map(\.facilityID.rawValue))::uuid[],
+                            \(imported.map { $0?.receivedAt ?? Date(timeIntervalSince1970: 0) })::timestamptz[],
+                            \(submissions.map(\.occurredFrom.description))::text[], \(submissions.map(\.occurredTo.description))::text[],
+                            \(submissions.map(\.occurredApproximate))::bool[], \(submissions.map(\.discoveredOn.description))::text[],
+                            \(submissions.map(\.category.rawValue))::text[], \(submissions.map(\.reporterType.rawValue))::text[],
+                            \(submissions.map { $0.modusOperandi.map(\.rawValue).joined(separator: ",") })::text[],
+                            \(submissions.map(\.narrative))::text[], \(imported.map { $0?.sourceSystem ?? "" })::text[],
+                            \(imported.map { $0?.sourceID ?? "" })::text[])
+                     AS x(id, f, received, o1, o2, a, d, c, r, t, n, system, source)
+                RETURNING 1)
+            SELECT now() FROM (SELECT count(*) FROM stored) written
             """, logger: logger
         ).decode(Date.self) { receivedAt = at }
         guard let receivedAt else { throw DatabaseError.queryFailed(reason: "the reports were not stored") }
 
-        var rosteredRows: (reports: [UUID], positions: [Int], adults: [UUID]) = ([], [], [])
-        var describedRows: (reports: [UUID], positions: [Int], names: [String], roles: [String]) = ([], [], [], [])
-        var childRows: (reports: [UUID], refs: [String], ages: [Int]) = ([], [], [])
-        for (id, submission) in reports {
+        var adults: (reports: [UUID], positions: [Int], ids: [String], names: [String], roles: [String]) = ([], [], [], [], [])
+        var children: (reports: [UUID], refs: [String], ages: [Int]) = ([], [], [])
+        var decisions: (reports: [UUID], statuses: [String], reasons: [String], at: [Date]) = ([], [], [], [])
+        for (rows, submission) in zip(reports, submissions) {
             for (index, adult) in submission.adults.enumerated() {
+                adults.reports.append(rows.id)
+                adults.positions.append(index + 1)
                 switch adult {
                 case .rostered(let ref):
-                    guard let adult = rostered[RosterKey(facility: submission.facilityID.rawValue, staffRef: ref)] else {
+                    guard let id = rostered[RosterKey(facility: submission.facilityID.rawValue, staffRef: ref)] else {
                         throw ReportStoreError.unknownStaff([index])
                     }
-                    rosteredRows.reports.append(id)
-                    rosteredRows.positions.append(index + 1)
-                    rosteredRows.adults.append(adult)
+                    adults.ids.append(id.uuidString)
+                    adults.names.append("")
+                    adults.roles.append("")
                 case .described(let name, let role):
-                    describedRows.reports.append(id)
-                    describedRows.positions.append(index + 1)
-                    describedRows.names.append(name.trimmingCharacters(in: .whitespacesAndNewlines))
-                    describedRows.roles.append(role.rawValue)
+                    adults.ids.append("")
+                    adults.names.append(name.trimmingCharacters(in: .whitespacesAndNewlines))
+                    adults.roles.append(role.rawValue)
                 }
             }
             for child in submission.children {
-                childRows.reports.append(id)
-                childRows.refs.append(child.reference)
-                childRows.ages.append(child.ageYears)
+                children.reports.append(rows.id)
+                children.refs.append(child.reference)
+                children.ages.append(child.ageYears)
+            }
+            if case .imported(let report) = rows.origin {
+                for decision in report.decisions {
+                    decisions.reports.append(rows.id)
+                    decisions.statuses.append(decision.status.rawValue)
+                    decisions.reasons.append(decision.reason ?? "")
+                    decisions.at.append(decision.at)
+                }
             }
         }
-        if !rosteredRows.reports.isEmpty {
-            try await connection.query(
+        try Task.checkCancellation()
+        if !adults.reports.isEmpty {
+            try await connection.run(
                 """
-                INSERT INTO report_adults (report_id, position, adult_id)
-                SELECT r, p, a FROM unnest(\(rosteredRows.reports)::uuid[], \(rosteredRows.positions)::int[], \(rosteredRows.adults)::uuid[]) AS x(r, p, a)
+                INSERT INTO report_adults (report_id, position, adult_id, mentioned_name, mentioned_role)
+                SELECT r, p, nullif(a, '')::uuid, nullif(n, ''), nullif(o, '')
+                FROM unnest(\(adults.reports)::uuid[], \(adults.positions)::int[], \(adults.ids)::text[], \(adults.names)::text[],
+                            \(adults.roles)::text[]) AS x(r, p, a, n, o)
                 """, logger: logger)
         }
-        if !describedRows.reports.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO report_adults (report_id, position, mentioned_name, mentioned_role)
-                SELECT r, p, n, o FROM unnest(\(describedRows.reports)::uuid[], \(describedRows.positions)::int[],
-                                              \(describedRows.names)::text[], \(describedRows.roles)::text[]) AS x(r, p, n, o)
-                """, logger: logger)
-        }
-        if !childRows.reports.isEmpty {
-            try await connection.query(
+        try Task.checkCancellation()
+        if !children.reports.isEmpty {
+            try await connection.run(
                 """
                 INSERT INTO report_children (report_id, child_ref, age_years)
-                SELECT r, c, a FROM unnest(\(childRows.reports)::uuid[], \(childRows.refs)::text[], \(childRows.ages)::int[]) AS x(r, c, a)
+                SELECT r, c, a FROM unnest(\(children.reports)::uuid[], \(children.refs)::text[], \(children.ages)::int[]) AS x(r, c, a)
                 """, logger: logger)
         }
-        try await connection.run(
-            "SELECT centinela_finish_bulk_write(\(reports.map(\.id))::uuid[]), set_config('centinela.bulk_write', 'off', true)",
-            logger: logger)
+        try Task.checkCancellation()
+        if !decisions.reports.isEmpty {
+            try await connection.run(
+                """
+                INSERT INTO report_status_changes (report_id, status, reason, changed_at, changed_by)
+                SELECT r, s, nullif(reason, ''), at, \(principal.id.rawValue)
+                FROM unnest(\(decisions.reports)::uuid[], \(decisions.statuses)::text[], \(decisions.reasons)::text[],
+                            \(decisions.at)::timestamptz[]) AS x(r, s, reason, at)
+                """, logger: logger)
+        }
         return receivedAt
     }
 
