@@ -34,9 +34,10 @@ GRANT SELECT ON stream_events TO centinela_service;
 -- Events appended and not yet placed. The service neither reads nor writes it: the triggers
 -- below fill it (as its owner), the sequencer empties it.
 CREATE TABLE stream_pending (
-    seq            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    seq            bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     alert_event_id bigint,
     case_event_id  bigint,
+    queued_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
     CHECK ((alert_event_id IS NULL) <> (case_event_id IS NULL))
 );
 
@@ -57,6 +58,21 @@ CREATE TRIGGER alert_events_stream AFTER INSERT ON alert_events
     REFERENCING NEW TABLE AS appended FOR EACH STATEMENT EXECUTE FUNCTION centinela_queue_for_stream('alert');
 CREATE TRIGGER case_events_stream AFTER INSERT ON case_events
     REFERENCING NEW TABLE AS appended FOR EACH STATEMENT EXECUTE FUNCTION centinela_queue_for_stream('case');
+
+-- What the two sequencers have not taken yet, for /metrics (an operator's alert when either
+-- stalls): counts and the oldest's age, nothing of what the events say. The audit log's count
+-- includes the reports and amendments waiting for their seal.
+CREATE FUNCTION centinela_sequencer_backlog(
+    OUT audit_pending bigint, OUT audit_oldest_seconds double precision,
+    OUT stream_pending bigint, OUT stream_oldest_seconds double precision)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT (SELECT count(*) FROM audit_pending) + (SELECT count(*) FROM audit_seal_queue),
+           coalesce(extract(epoch FROM now() - (SELECT min(occurred_at) FROM audit_pending)), 0)::double precision,
+           (SELECT count(*) FROM stream_pending),
+           coalesce(extract(epoch FROM now() - (SELECT min(queued_at) FROM stream_pending)), 0)::double precision
+$$;
+REVOKE ALL ON FUNCTION centinela_sequencer_backlog() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION centinela_sequencer_backlog() TO centinela_service;
 
 -- The events already recorded, in the system scope (row-level security applies to the owner too).
 SELECT set_config('centinela.role', 'system', true);

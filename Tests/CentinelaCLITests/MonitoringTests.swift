@@ -55,7 +55,7 @@ struct MonitoringTests {
             #expect(!values.isEmpty, "\(query): no data while the service is up (\(query.text))")
         }
         let rules = try await prometheus.rules()
-        #expect(rules.count == 7, "\(rules)")
+        #expect(rules.count == 8, "\(rules)")
         for rule in rules {
             #expect(rule.health == "ok", "\(rule.name) does not evaluate: \(rule.error ?? "?")")
             #expect(rule.state == "inactive", "\(rule.name) is \(rule.state) on a healthy service")

@@ -76,6 +76,12 @@ import Yams
             }
             #expect(bands.count == 5 && bands.reduce(0, +) == 3, "\(bands)")
             #expect(samples["centinela_webhook_queue_depth"] == 0)
+            // Both sequencers report their backlog (what they have not yet taken: small, recent).
+            for sequencer in ["audit", "stream"] {
+                #expect(samples[#"centinela_sequencer_pending_events{sequencer="\#(sequencer)"}"#] != nil, "\(sequencer)")
+                let oldest = try #require(samples[#"centinela_sequencer_oldest_pending_seconds{sequencer="\#(sequencer)"}"#])
+                #expect(oldest >= 0 && oldest < 60, "\(sequencer): \(oldest)")
+            }
             #expect(samples["centinela_db_connections_max"] == 10)
             #expect((samples["centinela_db_connection_acquisitions_total"] ?? 0) >= 4)
             // Nothing that names a case: no id, no name, no narrative, no requested path.
@@ -143,7 +149,7 @@ import Yams
     /// (That each rule fires when it should: `promtool test rules`, in `make test`.)
     @Test func everyMetricTheServiceHealthDashboardAndTheAlertRulesReadIsExposed() async throws {
         let rules = try Self.alertRuleExpressions()
-        #expect(rules.count == 7 && rules["CentinelaDown"]?.contains("absent(") == true, "\(rules.keys)")
+        #expect(rules.count == 8 && rules["CentinelaDown"]?.contains("absent(") == true, "\(rules.keys)")
         // The reader of PromQL the check relies on: functions, labels, ranges and clauses are not metrics.
         #expect(
             GrafanaDashboards.metricNames(

@@ -62,6 +62,11 @@ public final class ServiceMetrics: Sendable {
     static let webhookDead = descriptor("webhook_deliveries_dead", "Webhook deliveries given up, waiting for a regulator to redeliver.")
     static let webhookOldest = descriptor(
         "webhook_oldest_pending", unit: "seconds", "Age of the oldest webhook delivery waiting (0 with none).")
+    static let sequencerPending = descriptor(
+        "sequencer_pending_events",
+        "Events the audit log's sequencer (sequencer=audit: events and reports to seal) or the live stream's (stream) has not taken yet.")
+    static let sequencerOldest = descriptor(
+        "sequencer_oldest_pending", unit: "seconds", "Age of the oldest event a sequencer has not taken yet (0 with none), by sequencer.")
     static let rescoreDuration = descriptor(
         "rescore_last_run_duration", unit: "seconds", "Duration of the latest finished-or-running full rescoring run (0 while running).")
     static let rescoreFacilities = descriptor(
@@ -147,6 +152,12 @@ public final class ServiceMetrics: Sendable {
         registry.makeGauge(descriptor: Self.webhookQueueDepth.descriptor).record(Double(figures.webhookPending))
         registry.makeGauge(descriptor: Self.webhookDead.descriptor).record(Double(figures.webhookDead))
         registry.makeGauge(descriptor: Self.webhookOldest.descriptor).record(figures.webhookOldestPendingSeconds)
+        for sequencer in ServiceFigures.sequencers {
+            registry.makeGauge(descriptor: Self.sequencerPending.descriptor, labels: [("sequencer", sequencer)])
+                .record(Double(figures.sequencerPending[sequencer] ?? 0))
+            registry.makeGauge(descriptor: Self.sequencerOldest.descriptor, labels: [("sequencer", sequencer)])
+                .record(figures.sequencerOldestPendingSeconds[sequencer] ?? 0)
+        }
 
         let rescore = figures.lastFullRescore
         registry.makeGauge(descriptor: Self.rescoreDuration.descriptor).record(rescore?.duration ?? 0)

@@ -17,6 +17,11 @@ public struct ServiceFigures: Sendable, Equatable {
     public var webhookDead = 0
     /// Seconds since the oldest pending delivery was queued; 0 with none.
     public var webhookOldestPendingSeconds = 0.0
+    /// What each sequencer (`audit`: the audit log's; `stream`: the live stream's) has not taken
+    /// yet, and how long the oldest of it has waited (0 with none): within a second while they run.
+    public var sequencerPending: [String: Int] = [:]
+    public var sequencerOldestPendingSeconds: [String: Double] = [:]
+    public static let sequencers = ["audit", "stream"]
     public var lastFullRescore: RunFigures?
     public var lastSuccessfulFullRescore: Date?
     public var lastLinkingRebuild: RunFigures?
@@ -87,6 +92,12 @@ public struct ServiceFiguresReader: Sendable {
                 figures.webhookPending = Int(pending)
                 figures.webhookDead = Int(dead)
                 figures.webhookOldestPendingSeconds = max(0, oldest)
+            }
+            for try await (audit, auditOldest, stream, streamOldest) in try await connection.query(
+                "SELECT * FROM centinela_sequencer_backlog()", logger: logger
+            ).decode((Int64, Double, Int64, Double).self) {
+                figures.sequencerPending = ["audit": Int(audit), "stream": Int(stream)]
+                figures.sequencerOldestPendingSeconds = ["audit": max(0, auditOldest), "stream": max(0, streamOldest)]
             }
             let rescore = try await connection.query(
                 """
