@@ -52,6 +52,8 @@ public struct AuditSequencerService: Service {
                 failing = false
                 return (round?.integrated ?? 0) > 0
             } catch {
+                // A round a stop gave up (above) is not a failure: the last round follows.
+                guard final || !Task.isShuttingDownGracefully else { return false }
                 guard !Task.isCancelled, !failing else { return false }
                 failing = true
                 logger.error(
