@@ -95,19 +95,14 @@ extension ReportStore {
                 fresh.append((id, report))
             }
         }
-        // report_current and the rescore marks are brought up to date once a chunk, not by the
-        // triggers once a statement and a row (migration 0016).
-        try await connection.run("SELECT set_config('centinela.bulk_write', 'on', true)", logger: logger)
+        // Each chunk is one bulk write: report_current and the rescore marks brought up to date
+        // once a chunk, not by the triggers once a statement and a row (migration 0016).
         for start in stride(from: 0, to: fresh.count, by: Self.importChunk) {
             try Task.checkCancellation()
             let chunk = fresh[start..<min(start + Self.importChunk, fresh.count)]
             _ = try await write(
                 chunk.map { ReportRows(id: $0.0.rawValue, origin: .imported($0.1)) }, rostered: staff, by: principal, on: connection)
-            try Task.checkCancellation()
-            try await connection.run(
-                "SELECT centinela_finish_bulk_write(\(chunk.map(\.0.rawValue))::uuid[])", logger: logger)
         }
-        try await connection.run("SELECT set_config('centinela.bulk_write', 'off', true)", logger: logger)
         return ImportOutcome(ids: ids, new: new)
     }
 }

@@ -176,15 +176,8 @@ public struct ReportStore: Sendable {
         _ reports: [(id: UUID, submission: ReportSubmission)], rostered: [RosterKey: UUID], by principal: Principal,
         on connection: PostgresConnection
     ) async throws -> Date {
-        // Their current rows and their facilities' rescore requests are written once for all of
-        // them at the end (centinela_finish_bulk_write), not by the triggers once a report.
-        try await connection.run("SELECT set_config('centinela.bulk_write', 'on', true)", logger: logger)
-        let receivedAt = try await write(
+        try await write(
             reports.map { ReportRows(id: $0.id, origin: .filed($0.submission)) }, rostered: rostered, by: principal, on: connection)
-        try await connection.run(
-            "SELECT centinela_finish_bulk_write(\(reports.map(\.id))::uuid[]), set_config('centinela.bulk_write', 'off', true)",
-            logger: logger)
-        return receivedAt
     }
 
     /// A report as `write` takes it: its id, and what was filed here or imported.
@@ -206,9 +199,11 @@ public struct ReportStore: Sendable {
     }
 
     /// Writes reports — filed here, or imported — with their adults, children and (imports)
-    /// decisions: a statement per table whatever their number, the one shape of every report
-    /// written (the intake's groups, an import's chunks). Every staff reference must be in
-    /// `rostered`. Returns the transaction's time: the time of receipt of reports filed here.
+    /// decisions, as a bulk write (their current rows and their facilities' rescore requests once
+    /// for all of them): one call of `centinela_write_reports` (Schema/0034) whatever their number,
+    /// the one way every report is written (the intake's groups, an import's chunks). Every staff
+    /// reference must be in `rostered`. Returns the transaction's time: the time of receipt of
+    /// reports filed here.
     func write(
         _ reports: [ReportRows], rostered: [RosterKey: UUID], by principal: Principal, on connection: PostgresConnection
     ) async throws -> Date {
@@ -216,34 +211,6 @@ public struct ReportStore: Sendable {
         let imported = reports.map { rows -> ImportedReport? in
             if case .imported(let report) = rows.origin { report } else { nil }
         }
-        // Arrays of optionals do not bind: absent values travel as '' (and a filed report's time,
-        // not read, as the epoch); arrays of arrays do not unnest row by row: tags (codes, never a
-        // comma) travel as comma-separated text.
-        var receivedAt: Date?
-        for try await at in try await connection.query(
-            """
-            WITH stored AS (
-                INSERT INTO incident_reports
-                    (id, facility_id, received_at, occurred_from, occurred_to, occurred_approximate, discovered_on, category,
-                     reporter_type, mo_tags, narrative, submitted_by, source_system, source_id, imported_at)
-                SELECT id, f, CASE WHEN system = '' THEN now() ELSE received END, o1::date, o2::date, a, d::date, c, r,
-                       coalesce(string_to_array(nullif(t, ''), ','), '{}'), n, \(principal.id.rawValue),
-                       nullif(system, ''), nullif(source, ''), CASE WHEN system = '' THEN NULL ELSE now() END
-                FROM unnest(\(reports.map(\.id))::uuid[], \(submissions.map(\.facilityID.rawValue))::uuid[],
-                            \(imported.map { $0?.receivedAt ?? Date(timeIntervalSince1970: 0) })::timestamptz[],
-                            \(submissions.map(\.occurredFrom.description))::text[], \(submissions.map(\.occurredTo.description))::text[],
-                            \(submissions.map(\.occurredApproximate))::bool[], \(submissions.map(\.discoveredOn.description))::text[],
-                            \(submissions.map(\.category.rawValue))::text[], \(submissions.map(\.reporterType.rawValue))::text[],
-                            \(submissions.map { $0.modusOperandi.map(\.rawValue).joined(separator: ",") })::text[],
-                            \(submissions.map(\.narrative))::text[], \(imported.map { $0?.sourceSystem ?? "" })::text[],
-                            \(imported.map { $0?.sourceID ?? "" })::text[])
-                     AS x(id, f, received, o1, o2, a, d, c, r, t, n, system, source)
-                RETURNING 1)
-            SELECT now() FROM (SELECT count(*) FROM stored) written
-            """, logger: logger
-        ).decode(Date.self) { receivedAt = at }
-        guard let receivedAt else { throw DatabaseError.queryFailed(reason: "the reports were not stored") }
-
         var adults: (reports: [UUID], positions: [Int], ids: [String], names: [String], roles: [String]) = ([], [], [], [], [])
         var children: (reports: [UUID], refs: [String], ages: [Int]) = ([], [], [])
         var decisions: (reports: [UUID], statuses: [String], reasons: [String], at: [Date]) = ([], [], [], [])
@@ -279,34 +246,29 @@ public struct ReportStore: Sendable {
                 }
             }
         }
-        try Task.checkCancellation()
-        if !adults.reports.isEmpty {
-            try await connection.run(
-                """
-                INSERT INTO report_adults (report_id, position, adult_id, mentioned_name, mentioned_role)
-                SELECT r, p, nullif(a, '')::uuid, nullif(n, ''), nullif(o, '')
-                FROM unnest(\(adults.reports)::uuid[], \(adults.positions)::int[], \(adults.ids)::text[], \(adults.names)::text[],
-                            \(adults.roles)::text[]) AS x(r, p, a, n, o)
-                """, logger: logger)
-        }
-        try Task.checkCancellation()
-        if !children.reports.isEmpty {
-            try await connection.run(
-                """
-                INSERT INTO report_children (report_id, child_ref, age_years)
-                SELECT r, c, a FROM unnest(\(children.reports)::uuid[], \(children.refs)::text[], \(children.ages)::int[]) AS x(r, c, a)
-                """, logger: logger)
-        }
-        try Task.checkCancellation()
-        if !decisions.reports.isEmpty {
-            try await connection.run(
-                """
-                INSERT INTO report_status_changes (report_id, status, reason, changed_at, changed_by)
-                SELECT r, s, nullif(reason, ''), at, \(principal.id.rawValue)
-                FROM unnest(\(decisions.reports)::uuid[], \(decisions.statuses)::text[], \(decisions.reasons)::text[],
-                            \(decisions.at)::timestamptz[]) AS x(r, s, reason, at)
-                """, logger: logger)
-        }
+        // Absent values travel as '' (arrays of optionals do not bind), a filed report's time of
+        // receipt, not read, as the epoch; arrays of arrays do not unnest row by row: tags (codes,
+        // never a comma) travel as comma-separated text.
+        var receivedAt: Date?
+        for try await at in try await connection.query(
+            """
+            SELECT centinela_write_reports(
+                \(reports.map(\.id))::uuid[], \(submissions.map(\.facilityID.rawValue))::uuid[],
+                \(imported.map { $0?.receivedAt ?? Date(timeIntervalSince1970: 0) })::timestamptz[],
+                \(submissions.map(\.occurredFrom.description))::text[], \(submissions.map(\.occurredTo.description))::text[],
+                \(submissions.map(\.occurredApproximate))::boolean[], \(submissions.map(\.discoveredOn.description))::text[],
+                \(submissions.map(\.category.rawValue))::text[], \(submissions.map(\.reporterType.rawValue))::text[],
+                \(submissions.map { $0.modusOperandi.map(\.rawValue).joined(separator: ",") })::text[],
+                \(submissions.map(\.narrative))::text[], \(imported.map { $0?.sourceSystem ?? "" })::text[],
+                \(imported.map { $0?.sourceID ?? "" })::text[], \(principal.id.rawValue),
+                \(adults.reports)::uuid[], \(adults.positions)::int[], \(adults.ids)::text[], \(adults.names)::text[],
+                \(adults.roles)::text[],
+                \(children.reports)::uuid[], \(children.refs)::text[], \(children.ages)::int[],
+                \(decisions.reports)::uuid[], \(decisions.statuses)::text[], \(decisions.reasons)::text[],
+                \(decisions.at)::timestamptz[])
+            """, logger: logger
+        ).decode(Date.self) { receivedAt = at }
+        guard let receivedAt else { throw DatabaseError.queryFailed(reason: "the reports were not stored") }
         return receivedAt
     }
 
