@@ -83,17 +83,14 @@ public struct StreamSequencer: Sendable {
             .decode(Int64?.self)
         { mark = value }
         guard let mark else { return true }
-        let clock = ContinuousClock()
-        let deadline = clock.now + patience
-        while true {
+        return try await connection.settle(patience: patience) {
             _ = try await round(on: connection)
+        } stillQueued: {
             var waiting = true
             for try await value in try await connection.query(
                 "SELECT EXISTS (SELECT 1 FROM stream_pending WHERE seq <= \(mark))", logger: logger
             ).decode(Bool.self) { waiting = value }
-            if !waiting { return true }
-            guard clock.now < deadline else { return false }
-            try await Task.sleep(for: .milliseconds(50))
+            return waiting
         }
     }
 }

@@ -89,13 +89,12 @@ public struct AuditSequencer: Sendable {
         for try await value in try await connection.query(
             "SELECT (SELECT max(id) FROM audit_pending), (SELECT max(seq) FROM audit_seal_queue)", logger: logger
         ).decode((Int64?, Int64?).self) { marks = value }
-        let clock = ContinuousClock()
-        let deadline = clock.now + patience
-        while true {
-            // A round led here chains everything pending; one that could not lead, or lost the
-            // lock to another sequencer between batches, leaves the rest to it: wait for it.
+        // A round led here chains everything pending; one that could not lead, or lost the lock to
+        // another sequencer between batches, leaves the rest to it: wait for it.
+        return try await connection.settle(patience: patience) {
             _ = try await round(on: connection, sign: sign)
-            guard marks.event != nil || marks.seal != nil else { return true }
+        } stillQueued: {
+            guard marks.event != nil || marks.seal != nil else { return false }
             var waiting = true
             for try await value in try await connection.query(
                 """
@@ -103,9 +102,7 @@ public struct AuditSequencer: Sendable {
                     OR EXISTS (SELECT 1 FROM audit_seal_queue WHERE seq <= \(marks.seal ?? 0))
                 """, logger: logger
             ).decode(Bool.self) { waiting = value }
-            if !waiting { return true }
-            guard clock.now < deadline else { return false }
-            try await Task.sleep(for: .milliseconds(50))
+            return waiting
         }
     }
 

@@ -82,6 +82,23 @@ extension PostgresConnection {
         }
     }
 
+    /// How a command settles what a sequencer has queued (the audit log's, the live stream's):
+    /// runs `round` — which leads, or leaves the work to the sequencer that does — until
+    /// `stillQueued` answers that nothing it waits for is left (true), or `patience` passes (false).
+    func settle(
+        patience: Duration, isolation: isolated (any Actor)? = #isolation, round: () async throws -> Void,
+        stillQueued: () async throws -> Bool
+    ) async throws -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + patience
+        while true {
+            try await round()
+            if try await !stillQueued() { return true }
+            guard clock.now < deadline else { return false }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     /// Runs `body` holding the session advisory lock `key`, released afterwards whatever happens
     /// (closing the session would release it too; unlocking keeps the connection reusable). With
     /// `wait`, waits for the lock; otherwise answers nil at once when another session holds it.
