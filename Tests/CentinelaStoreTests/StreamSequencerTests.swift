@@ -88,13 +88,13 @@ import Testing
                     #expect(try await positions(on: connection)[event] == nil)
                     // An operator sees the backlog (/metrics), and that it empties.
                     let waiting = try await ServiceFiguresReader(logger: logger).read(on: connection)
-                    #expect(waiting.sequencerPending["stream"] == 1)
-                    #expect((waiting.sequencerOldestPendingSeconds["stream"] ?? 0) > 0)
+                    #expect(waiting.sequencerBacklog[.stream]?.pending == 1)
+                    #expect((waiting.sequencerBacklog[.stream]?.oldestSeconds ?? 0) > 0)
                     try await other.run("SELECT pg_advisory_unlock(\(StreamSequencer.leaderKey))", logger: logger)
                     #expect(try await sequencer.settle(on: connection))
                     #expect(try await positions(on: connection)[event] != nil)
                     let placed = try await ServiceFiguresReader(logger: logger).read(on: connection)
-                    #expect(placed.sequencerPending["stream"] == 0 && placed.sequencerOldestPendingSeconds["stream"] == 0)
+                    #expect(placed.sequencerBacklog[.stream] == .init(pending: 0, oldestSeconds: 0))
                     // Positions are consecutive after those of the events placed before.
                     let count = try await one("SELECT count(*) FROM stream_events", on: connection)
                     #expect(try await one("SELECT max(position) - min(position) + 1 FROM stream_events", on: connection) == count)

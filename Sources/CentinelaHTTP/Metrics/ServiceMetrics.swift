@@ -152,11 +152,12 @@ public final class ServiceMetrics: Sendable {
         registry.makeGauge(descriptor: Self.webhookQueueDepth.descriptor).record(Double(figures.webhookPending))
         registry.makeGauge(descriptor: Self.webhookDead.descriptor).record(Double(figures.webhookDead))
         registry.makeGauge(descriptor: Self.webhookOldest.descriptor).record(figures.webhookOldestPendingSeconds)
-        for sequencer in ServiceFigures.sequencers {
-            registry.makeGauge(descriptor: Self.sequencerPending.descriptor, labels: [("sequencer", sequencer)])
-                .record(Double(figures.sequencerPending[sequencer] ?? 0))
-            registry.makeGauge(descriptor: Self.sequencerOldest.descriptor, labels: [("sequencer", sequencer)])
-                .record(figures.sequencerOldestPendingSeconds[sequencer] ?? 0)
+        for sequencer in ServiceFigures.Sequencer.allCases {
+            let backlog = figures.sequencerBacklog[sequencer]
+            registry.makeGauge(descriptor: Self.sequencerPending.descriptor, labels: [("sequencer", sequencer.rawValue)])
+                .record(Double(backlog?.pending ?? 0))
+            registry.makeGauge(descriptor: Self.sequencerOldest.descriptor, labels: [("sequencer", sequencer.rawValue)])
+                .record(backlog?.oldestSeconds ?? 0)
         }
 
         let rescore = figures.lastFullRescore

@@ -17,11 +17,25 @@ public struct ServiceFigures: Sendable, Equatable {
     public var webhookDead = 0
     /// Seconds since the oldest pending delivery was queued; 0 with none.
     public var webhookOldestPendingSeconds = 0.0
-    /// What each sequencer (`audit`: the audit log's; `stream`: the live stream's) has not taken
-    /// yet, and how long the oldest of it has waited (0 with none): within a second while they run.
-    public var sequencerPending: [String: Int] = [:]
-    public var sequencerOldestPendingSeconds: [String: Double] = [:]
-    public static let sequencers = ["audit", "stream"]
+    /// What each sequencer has not taken yet: within a second while they run.
+    public var sequencerBacklog: [Sequencer: Backlog] = [:]
+
+    /// The audit log's sequencer and the live stream's.
+    public enum Sequencer: String, CaseIterable, Sendable {
+        case audit, stream
+    }
+
+    /// Events (for the audit log, also reports to seal) not taken yet, and how long the oldest has
+    /// waited (0 with none).
+    public struct Backlog: Sendable, Equatable {
+        public var pending: Int
+        public var oldestSeconds: Double
+
+        public init(pending: Int, oldestSeconds: Double) {
+            self.pending = pending
+            self.oldestSeconds = oldestSeconds
+        }
+    }
     public var lastFullRescore: RunFigures?
     public var lastSuccessfulFullRescore: Date?
     public var lastLinkingRebuild: RunFigures?
@@ -96,8 +110,10 @@ public struct ServiceFiguresReader: Sendable {
             for try await (audit, auditOldest, stream, streamOldest) in try await connection.query(
                 "SELECT * FROM centinela_sequencer_backlog()", logger: logger
             ).decode((Int64, Double, Int64, Double).self) {
-                figures.sequencerPending = ["audit": Int(audit), "stream": Int(stream)]
-                figures.sequencerOldestPendingSeconds = ["audit": max(0, auditOldest), "stream": max(0, streamOldest)]
+                figures.sequencerBacklog = [
+                    .audit: ServiceFigures.Backlog(pending: Int(audit), oldestSeconds: max(0, auditOldest)),
+                    .stream: ServiceFigures.Backlog(pending: Int(stream), oldestSeconds: max(0, streamOldest)),
+                ]
             }
             let rescore = try await connection.query(
                 """
